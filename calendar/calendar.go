@@ -1,0 +1,137 @@
+package calendar
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by [Store] implementations and the invite functions.
+var (
+	// ErrNotFound means a calendar or entry does not exist.
+	ErrNotFound = errors.New("calendar: not found")
+	// ErrNoOwner means the calendar owner is unknown to the store.
+	ErrNoOwner = errors.New("calendar: no such owner")
+	// ErrInvalid means iCalendar data could not be read; the error says
+	// what was wrong.
+	ErrInvalid = errors.New("calendar: invalid iCalendar")
+	// ErrEmptyQuery means a [Query] sets neither UID nor source.
+	ErrEmptyQuery = errors.New("calendar: empty query")
+)
+
+// ProvenanceKind says how an entry came to be in a calendar.
+type ProvenanceKind string
+
+// Provenance kinds. Only [ProvenanceInvite] entries are ever removed by a
+// hard delete of the invite; [ProvenanceUnknown] is never removed.
+const (
+	ProvenanceUnknown  ProvenanceKind = ""         // the store cannot tell
+	ProvenanceInvite   ProvenanceKind = "invite"   // created by processing an iMIP invite on delivery
+	ProvenanceImported ProvenanceKind = "imported" // the user imported an .ics file
+	ProvenanceUser     ProvenanceKind = "user"     // the user created it
+)
+
+// Provenance records where an entry came from.
+type Provenance struct {
+	Kind ProvenanceKind `json:"kind,omitempty"`
+	// MessageID is the Message-ID (without angle brackets) of the message
+	// whose invite created or last updated the entry, or whose .ics
+	// attachment was imported.
+	MessageID string `json:"message_id,omitempty"`
+	// Organizer is the lower-cased organizer address of the invite.
+	Organizer string `json:"organizer,omitempty"`
+	// Method is the iTIP method that created the entry, e.g. "REQUEST".
+	Method string `json:"method,omitempty"`
+	// SeriesUID is the UID of the invite series.
+	SeriesUID string `json:"series_uid,omitempty"`
+	// Attachment is the file name of an imported .ics attachment.
+	Attachment string `json:"attachment,omitempty"`
+}
+
+// Attendee is one ATTENDEE of an event.
+type Attendee struct {
+	Email    string `json:"email"`              // lower-cased, without "mailto:"
+	Name     string `json:"name,omitempty"`     // CN
+	PartStat string `json:"partstat,omitempty"` // NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE
+	Role     string `json:"role,omitempty"`
+}
+
+// Occurrence is one VEVENT of an entry: the master (RecurrenceID zero) or an
+// override of one instance.
+type Occurrence struct {
+	RecurrenceID time.Time   `json:"recurrence_id,omitzero"`
+	Sequence     int         `json:"sequence"`
+	Summary      string      `json:"summary,omitempty"`
+	Start        time.Time   `json:"start,omitzero"`
+	End          time.Time   `json:"end,omitzero"`
+	Status       string      `json:"status,omitempty"` // TENTATIVE, CONFIRMED, CANCELLED
+	Organizer    string      `json:"organizer,omitempty"`
+	Attendees    []Attendee  `json:"attendees,omitempty"`
+	RRule        string      `json:"rrule,omitempty"`
+	ExDates      []time.Time `json:"exdates,omitempty"`
+}
+
+// Entry is one calendar object: every VEVENT that shares a UID in one
+// calendar, as CalDAV stores them (RFC 4791 section 4.1).
+type Entry struct {
+	// Calendar is the store's id of the calendar holding the entry.
+	Calendar string `json:"calendar"`
+	// ID is the store's id of the entry within the calendar (a CalDAV
+	// object path); "" for an entry not yet stored.
+	ID string `json:"id,omitempty"`
+	// UID is the iCalendar UID shared by every occurrence.
+	UID string `json:"uid"`
+	// Organizer is the lower-cased organizer address, without "mailto:".
+	Organizer string `json:"organizer,omitempty"`
+	// Master is the main VEVENT; nil when the calendar holds overrides only.
+	Master *Occurrence `json:"master,omitempty"`
+	// Overrides are the VEVENTs with a RECURRENCE-ID, in time order.
+	Overrides  []Occurrence `json:"overrides,omitempty"`
+	Provenance Provenance   `json:"provenance"`
+	// Raw is the iCalendar text of the object.
+	Raw []byte `json:"-"`
+}
+
+// Info is one calendar of an owner.
+type Info struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Query selects entries of one owner. Exactly one of UID and MessageID is
+// set. Matching is exact: UIDs are compared byte for byte, message ids
+// without angle brackets and case-insensitively.
+type Query struct {
+	// UID selects entries with this iCalendar UID.
+	UID string
+	// MessageID selects entries whose Provenance.MessageID is this.
+	MessageID string
+}
+
+// Store is a calendar backend: the calendars of every owner of a tenant.
+// Owners are named as mailbox owners are (e-mail addresses).
+//
+// Every method takes a ctx; a done ctx ends blocking I/O and the method
+// returns an error wrapping ctx.Err(). Implementations are safe for
+// concurrent use by multiple goroutines.
+type Store interface {
+	// Calendars lists the owner's calendars; ErrNoOwner for an unknown
+	// owner.
+	Calendars(ctx context.Context, owner string) ([]Info, error)
+
+	// Find returns the owner's entries matching q over all their
+	// calendars, exactly (a server-side filter may narrow, the store
+	// verifies). No match is an empty slice and a nil error. An empty q is
+	// ErrEmptyQuery.
+	Find(ctx context.Context, owner string, q Query) ([]Entry, error)
+
+	// Put stores e in the calendar e.Calendar, replacing the entry with the
+	// same ID, or with the same UID when e.ID is "". The store keeps
+	// e.Provenance with the entry and returns the entry as stored, with its
+	// ID set. A missing calendar is ErrNotFound.
+	Put(ctx context.Context, owner string, e Entry) (Entry, error)
+
+	// Delete removes the entry id from the calendar cal. It is idempotent:
+	// an entry that is already gone is not an error.
+	Delete(ctx context.Context, owner, cal, id string) error
+}

@@ -1,0 +1,4 @@
+package mock
+
+// faultState holds the injected faults of a Tenant.
+type faultState struct{}
