@@ -17,6 +17,10 @@ var (
 	ErrInvalid = errors.New("calendar: invalid iCalendar")
 	// ErrEmptyQuery means a [Query] sets neither UID nor source.
 	ErrEmptyQuery = errors.New("calendar: empty query")
+	// ErrConflict means a Put would give a calendar two entries with one
+	// UID (CalDAV's no-uid-conflict precondition, RFC 4791 section
+	// 5.3.2.1).
+	ErrConflict = errors.New("calendar: UID used by another entry of the calendar")
 )
 
 // ProvenanceKind says how an entry came to be in a calendar.
@@ -59,16 +63,19 @@ type Attendee struct {
 // Occurrence is one VEVENT of an entry: the master (RecurrenceID zero) or an
 // override of one instance.
 type Occurrence struct {
-	RecurrenceID time.Time   `json:"recurrence_id,omitzero"`
-	Sequence     int         `json:"sequence"`
-	Summary      string      `json:"summary,omitempty"`
-	Start        time.Time   `json:"start,omitzero"`
-	End          time.Time   `json:"end,omitzero"`
-	Status       string      `json:"status,omitempty"` // TENTATIVE, CONFIRMED, CANCELLED
-	Organizer    string      `json:"organizer,omitempty"`
-	Attendees    []Attendee  `json:"attendees,omitempty"`
-	RRule        string      `json:"rrule,omitempty"`
-	ExDates      []time.Time `json:"exdates,omitempty"`
+	RecurrenceID time.Time `json:"recurrence_id,omitzero"`
+	Sequence     int       `json:"sequence"`
+	Summary      string    `json:"summary,omitempty"`
+	Start        time.Time `json:"start,omitzero"`
+	End          time.Time `json:"end,omitzero"`
+	// AllDay reports DATE values (VALUE=DATE) for Start, End,
+	// RecurrenceID and ExDates: midnight UTC of the date.
+	AllDay    bool        `json:"all_day,omitempty"`
+	Status    string      `json:"status,omitempty"` // TENTATIVE, CONFIRMED, CANCELLED
+	Organizer string      `json:"organizer,omitempty"`
+	Attendees []Attendee  `json:"attendees,omitempty"`
+	RRule     string      `json:"rrule,omitempty"`
+	ExDates   []time.Time `json:"exdates,omitempty"`
 }
 
 // Entry is one calendar object: every VEVENT that shares a UID in one
@@ -122,13 +129,16 @@ type Store interface {
 	// Find returns the owner's entries matching q over all their
 	// calendars, exactly (a server-side filter may narrow, the store
 	// verifies). No match is an empty slice and a nil error. An empty q is
-	// ErrEmptyQuery.
+	// ErrEmptyQuery; an unknown owner ErrNoOwner.
 	Find(ctx context.Context, owner string, q Query) ([]Entry, error)
 
 	// Put stores e in the calendar e.Calendar, replacing the entry with the
 	// same ID, or with the same UID when e.ID is "". The store keeps
 	// e.Provenance with the entry and returns the entry as stored, with its
-	// ID set. A missing calendar is ErrNotFound.
+	// ID set. A missing calendar is ErrNotFound. e.Raw is authoritative:
+	// the store keeps it and the returned fields are those read from it;
+	// an empty Raw is first set by Encode (see Normalize). A UID held by
+	// another entry of the calendar is ErrConflict.
 	Put(ctx context.Context, owner string, e Entry) (Entry, error)
 
 	// Delete removes the entry id from the calendar cal. It is idempotent:

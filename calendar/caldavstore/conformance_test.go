@@ -1,0 +1,69 @@
+package caldavstore_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
+	"github.com/eradicate-dev/eradicate/calendar/calendartest"
+	"github.com/eradicate-dev/eradicate/calendar/internal/caldavmem"
+	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+)
+
+// TestConformanceInProcess runs the suite against go-webdav's CalDAV
+// handler over an in-memory backend, with per-user credentials and
+// discovery of the home sets. It always runs.
+func TestConformanceInProcess(t *testing.T) {
+	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+		users := map[string]string{"ann@example.com": "ann-pw", "ben@example.com": "ben-pw"}
+		srv := caldavmem.Start(t, users)
+		creds := map[string]caldavstore.Credential{}
+		for u, p := range users {
+			creds[u] = caldavstore.Credential{Username: u, Password: p}
+		}
+		s, err := caldavstore.New(srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true})
+		require.NoError(t, err)
+		for u := range users {
+			_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
+			require.NoError(t, err)
+		}
+		return calendartest.Harness{
+			Store:  s,
+			Owners: []string{"ann@example.com", "ben@example.com"},
+			CreateCalendar: func(t *testing.T, owner, id, name string) {
+				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
+				require.NoError(t, err)
+			},
+		}
+	})
+}
+
+// TestConformanceRadicale runs the suite against a real Radicale with one
+// admin credential. One server serves every case; each case gets fresh
+// owners, whose homes and calendars the store creates.
+func TestConformanceRadicale(t *testing.T) {
+	srv := radicaletest.Start(t, nil)
+	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
+		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/")})
+	require.NoError(t, err)
+	var n atomic.Int64
+	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+		i := n.Add(1)
+		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
+		for _, o := range owners {
+			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
+			require.NoError(t, err)
+		}
+		return calendartest.Harness{
+			Store:  s,
+			Owners: owners,
+			CreateCalendar: func(t *testing.T, owner, id, name string) {
+				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
+				require.NoError(t, err)
+			},
+		}
+	})
+}

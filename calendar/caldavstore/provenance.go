@@ -1,0 +1,155 @@
+package caldavstore
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/eradicate-dev/eradicate/calendar"
+)
+
+// PropProvenance is the iCalendar property that carries an entry's
+// provenance on every VEVENT of a stored object. Its format is documented
+// in the package overview.
+const PropProvenance = "X-ERADICATE-PROVENANCE"
+
+// provenanceVersion is the value of the "v" field.
+const provenanceVersion = "1"
+
+// encodeProvenance returns the value of PropProvenance for p on the entry
+// uid, signed with key when key is not empty.
+func encodeProvenance(p calendar.Provenance, uid string, key []byte) string {
+	var b strings.Builder
+	b.WriteString("v=" + provenanceVersion)
+	field := func(name, value string) {
+		if value != "" {
+			b.WriteString("&" + name + "=" + url.QueryEscape(value))
+		}
+	}
+	field("kind", string(p.Kind))
+	field("message-id", p.MessageID)
+	field("organizer", p.Organizer)
+	field("method", p.Method)
+	field("series-uid", p.SeriesUID)
+	field("attachment", p.Attachment)
+	if p.MessageID != "" {
+		b.WriteString("&match=" + messageIDKey(p.MessageID))
+	}
+	b.WriteString("&sig=")
+	if len(key) > 0 {
+		b.WriteString(signProvenance(p, uid, key))
+	}
+	return b.String()
+}
+
+// decodeProvenance reads a PropProvenance value. It returns the zero
+// Provenance (unknown) when the value is malformed, of another version, or
+// — with a key — not signed by key for uid.
+func decodeProvenance(value, uid string, key []byte) calendar.Provenance {
+	vals, err := url.ParseQuery(value)
+	if err != nil || vals.Get("v") != provenanceVersion {
+		return calendar.Provenance{}
+	}
+	p := calendar.Provenance{
+		Kind:       calendar.ProvenanceKind(vals.Get("kind")),
+		MessageID:  vals.Get("message-id"),
+		Organizer:  vals.Get("organizer"),
+		Method:     vals.Get("method"),
+		SeriesUID:  vals.Get("series-uid"),
+		Attachment: vals.Get("attachment"),
+	}
+	switch p.Kind {
+	case calendar.ProvenanceInvite, calendar.ProvenanceImported, calendar.ProvenanceUser:
+	default:
+		return calendar.Provenance{}
+	}
+	if len(key) > 0 {
+		want := signProvenance(p, uid, key)
+		if !hmac.Equal([]byte(vals.Get("sig")), []byte(want)) {
+			return calendar.Provenance{}
+		}
+	}
+	return p
+}
+
+// signProvenance returns the hex HMAC-SHA256 (first 128 bits) of p and uid.
+func signProvenance(p calendar.Provenance, uid string, key []byte) string {
+	m := hmac.New(sha256.New, key)
+	for _, s := range []string{"eradicate-provenance-v1", uid, string(p.Kind), p.MessageID, p.Organizer, p.Method, p.SeriesUID, p.Attachment} {
+		m.Write([]byte(s))
+		m.Write([]byte{0})
+	}
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// messageIDKey is the lower-case form of a message id written to the
+// "match" field, which server-side filters search for.
+func messageIDKey(id string) string {
+	return strings.ToLower(url.QueryEscape(strings.ToLower(calendar.NormalizeMessageID(id))))
+}
+
+// messageIDFilterText is the text a calendar-query text-match looks for to
+// find entries whose provenance names the message id.
+func messageIDFilterText(id string) string {
+	return "&match=" + messageIDKey(id) + "&sig="
+}
+
+// setProvenance removes every PropProvenance from the events of cal and,
+// unless p is unknown, writes p on every VEVENT.
+func setProvenance(cal *ical.Calendar, p calendar.Provenance, uid string, key []byte) {
+	stripProvenance(cal.Component)
+	if p.Kind == calendar.ProvenanceUnknown {
+		return
+	}
+	value := encodeProvenance(p, uid, key)
+	for _, c := range cal.Children {
+		if c.Name != ical.CompEvent {
+			continue
+		}
+		prop := ical.NewProp(PropProvenance)
+		prop.Value = value
+		c.Props.Set(prop)
+	}
+}
+
+func stripProvenance(c *ical.Component) {
+	for name := range c.Props {
+		if strings.EqualFold(name, PropProvenance) {
+			delete(c.Props, name)
+		}
+	}
+	for _, child := range c.Children {
+		stripProvenance(child)
+	}
+}
+
+// readProvenance returns the provenance of an object: that of the master
+// VEVENT when there is one, else that of the first VEVENT carrying one.
+func readProvenance(cal *ical.Calendar, uid string, key []byte) calendar.Provenance {
+	var first *ical.Component
+	for _, c := range cal.Children {
+		if c.Name != ical.CompEvent || c.Props.Get(PropProvenance) == nil {
+			continue
+		}
+		if c.Props.Get(ical.PropRecurrenceID) == nil {
+			return decodeProvenance(c.Props.Get(PropProvenance).Value, uid, key)
+		}
+		if first == nil {
+			first = c
+		}
+	}
+	for _, c := range cal.Children {
+		if c.Name == ical.CompEvent && c.Props.Get(ical.PropRecurrenceID) == nil {
+			// A master without provenance: unknown, whatever the overrides say.
+			return calendar.Provenance{}
+		}
+	}
+	if first == nil {
+		return calendar.Provenance{}
+	}
+	return decodeProvenance(first.Props.Get(PropProvenance).Value, uid, key)
+}

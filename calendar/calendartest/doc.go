@@ -1,0 +1,43 @@
+// Package calendartest is the conformance suite every [calendar.Store]
+// backend runs: the in-memory tenant of package mock, the CalDAV backend,
+// and any other.
+//
+// # Adopting the suite
+//
+// A backend's test calls [Run] with a factory that returns a fresh
+// [Harness] for each subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+//			s := newStoreForTest(t) // stopped in t.Cleanup
+//			return calendartest.Harness{
+//				Store:  s,
+//				Owners: []string{"alice@example.com", "bob@example.com"},
+//			}
+//		})
+//	}
+//
+// Owners must exist, each with at least one calendar, and hold no entries
+// the suite did not put there; UIDs and message ids are unique per
+// subtest, so a backend on a slow server may reuse one server (and even
+// the same owners) across subtests. Set [Harness.CreateCalendar] when the
+// backend can make calendars: the cases about several calendars of one
+// owner skip without it.
+//
+// # What it checks
+//
+// Calendars and ErrNoOwner; Put then Find round-trips every field,
+// overrides and the provenance of each kind; Find matches UIDs byte for
+// byte and message ids exactly (case-insensitively, without angle
+// brackets, never as substrings — servers such as Radicale match text as
+// case-insensitive substrings, so a backend must verify on the client);
+// Put replaces by ID and by UID and refuses a missing calendar
+// (ErrNotFound); Delete is idempotent; an empty query is ErrEmptyQuery; a
+// cancelled ctx gives context.Canceled and changes nothing; concurrent
+// callers (run the suite with -race); owners are isolated; UIDs with
+// slashes, spaces, unicode, percent signs and quotes; the iMIP rules of
+// [calendar.ApplyInvite]; and the hard-delete rule
+// ([calendar.RemoveInviteEntries]) through the store: invite entries
+// removed in every calendar, imported, user-created entries and other
+// organizers' entries kept.
+package calendartest

@@ -1,0 +1,168 @@
+package calendartest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/calendar"
+)
+
+// Harness is what a backend gives the suite for one subtest.
+type Harness struct {
+	// Store is the backend under test.
+	Store calendar.Store
+	// Owners are at least two owners the store knows, each with at least
+	// one calendar and no entries.
+	Owners []string
+	// Unknown is an owner the store does not know; "" means
+	// "nobody-calendartest@nowhere.invalid".
+	Unknown string
+	// CreateCalendar, when set, makes a further calendar for an owner;
+	// cases about several calendars of one owner skip without it.
+	CreateCalendar func(t *testing.T, owner, id, name string)
+}
+
+// Run runs the conformance suite against the store newStore makes. Each
+// case runs in its own subtest and calls newStore for a fresh harness; a
+// backend backed by a slow server may reuse the server and hand out fresh
+// owners.
+func Run(t *testing.T, newStore func(t *testing.T) Harness) {
+	t.Helper()
+	for _, c := range cases() {
+		t.Run(c.name, func(t *testing.T) {
+			h := newStore(t)
+			require.NotNil(t, h.Store, "harness without a store")
+			require.GreaterOrEqual(t, len(h.Owners), 2, "the harness must give at least two owners")
+			if h.Unknown == "" {
+				h.Unknown = "nobody-calendartest@nowhere.invalid"
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			t.Cleanup(cancel)
+			c.run(t, &env{Harness: h, ctx: ctx, prefix: uniquePrefix(t)})
+		})
+	}
+}
+
+type testCase struct {
+	name string
+	run  func(t *testing.T, e *env)
+}
+
+// env is one subtest's state.
+type env struct {
+	Harness
+	ctx    context.Context
+	prefix string
+	n      int
+}
+
+var runCounter atomic.Int64
+
+// uniquePrefix makes UIDs and message ids distinct across subtests and
+// runs, so that backends reusing a server stay independent.
+func uniquePrefix(t *testing.T) string {
+	return fmt.Sprintf("ct%d-%d", time.Now().UnixNano()%1_000_000_007, runCounter.Add(1))
+}
+
+// uid returns a UID unique to the subtest.
+func (e *env) uid(key string) string { return e.prefix + "-" + key + "@calendartest.example" }
+
+// msgID returns a Message-ID unique to the subtest.
+func (e *env) msgID(key string) string { return e.prefix + "." + key + "@mail.calendartest.example" }
+
+// defaultCal returns the first calendar of owner.
+func (e *env) defaultCal(t *testing.T, owner string) string {
+	t.Helper()
+	id, err := calendar.DefaultCalendar(e.ctx, e.Store, owner)
+	require.NoError(t, err)
+	require.NotEmpty(t, id)
+	return id
+}
+
+// put stores e with Raw from calendar.Encode and returns it as stored.
+func (e *env) put(t *testing.T, owner string, ent calendar.Entry) calendar.Entry {
+	t.Helper()
+	if len(ent.Raw) == 0 {
+		raw, err := calendar.Encode(ent)
+		require.NoError(t, err)
+		ent.Raw = raw
+	}
+	got, err := e.Store.Put(e.ctx, owner, ent)
+	require.NoError(t, err)
+	require.NotEmpty(t, got.ID, "Put must return the entry's id")
+	return got
+}
+
+// find runs Find and requires no error.
+func (e *env) find(t *testing.T, owner string, q calendar.Query) []calendar.Entry {
+	t.Helper()
+	got, err := e.Store.Find(e.ctx, owner, q)
+	require.NoError(t, err)
+	return got
+}
+
+// event builds a simple entry.
+func event(cal, uid, summary string, prov calendar.Provenance) calendar.Entry {
+	start := time.Date(2030, 5, 6, 9, 30, 0, 0, time.UTC)
+	return calendar.Entry{
+		Calendar:   cal,
+		UID:        uid,
+		Organizer:  prov.Organizer,
+		Provenance: prov,
+		Master: &calendar.Occurrence{
+			Summary:   summary,
+			Start:     start,
+			End:       start.Add(time.Hour),
+			Status:    "CONFIRMED",
+			Organizer: prov.Organizer,
+		},
+	}
+}
+
+// invite builds the iCalendar text of an iTIP message.
+func invite(method, uid, organizer string, seq int, summary string, attendees []string, rid string) []byte {
+	var b strings.Builder
+	w := func(s string) { b.WriteString(s + "\r\n") }
+	w("BEGIN:VCALENDAR")
+	w("VERSION:2.0")
+	w("PRODID:-//calendartest//EN")
+	w("METHOD:" + method)
+	w("BEGIN:VEVENT")
+	w("UID:" + uid)
+	w("DTSTAMP:20300101T000000Z")
+	w(fmt.Sprintf("SEQUENCE:%d", seq))
+	if rid != "" {
+		w("RECURRENCE-ID:" + rid)
+		w("DTSTART:" + rid)
+	} else {
+		w("DTSTART:20300506T093000Z")
+		w("RRULE:FREQ=WEEKLY;COUNT=10")
+	}
+	w("DURATION:PT1H")
+	w("SUMMARY:" + summary)
+	w("ORGANIZER;CN=Organizer:mailto:" + organizer)
+	for _, a := range attendees {
+		w("ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:" + a)
+	}
+	if method == calendar.MethodCancel {
+		w("STATUS:CANCELLED")
+	} else {
+		w("STATUS:CONFIRMED")
+	}
+	w("END:VEVENT")
+	w("END:VCALENDAR")
+	return []byte(b.String())
+}
+
+func mustInvite(t *testing.T, raw []byte) *calendar.Invite {
+	t.Helper()
+	inv, err := calendar.ParseInvite(raw, "")
+	require.NoError(t, err)
+	return inv
+}

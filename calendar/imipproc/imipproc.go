@@ -1,0 +1,313 @@
+package imipproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Actions of the processor besides those of [calendar.ApplyInvite].
+const (
+	// ActionAlreadyProcessed: an invite entry of the owner already records
+	// this message and UID; it was left as it is (so that a rescan does
+	// not undo the user's answer).
+	ActionAlreadyProcessed calendar.Action = "already-processed"
+	// ActionBackfilled: backfill marked an entry the user's own client had
+	// created from this invite with invite provenance.
+	ActionBackfilled calendar.Action = "backfilled"
+	// ActionUnreadable: the calendar part could not be read; see Err.
+	ActionUnreadable calendar.Action = "unreadable"
+)
+
+// DefaultRoles are the folders [Processor.Scan] and
+// [Processor.ProcessMessageIDs] look in: where delivery puts mail.
+var DefaultRoles = []mailbox.Role{mailbox.RoleInbox, mailbox.RoleJunk}
+
+// Options configure a [Processor]. A nil *Options is the same as a zero
+// value.
+type Options struct {
+	// Roles are the folders searched by Scan and ProcessMessageIDs. Nil
+	// means [DefaultRoles]. Admin-only roles are never processed.
+	Roles []mailbox.Role
+	// Concurrency is how many mailboxes Scan works on at once; 0 means 4.
+	Concurrency int
+	// Backfill turns on the heuristic that marks entries created by the
+	// users' own calendar clients (see the package documentation). Off by
+	// default.
+	Backfill bool
+	// Logger receives debug logs (addresses, message ids, UIDs, actions;
+	// never bodies). Nil discards them.
+	Logger *slog.Logger
+}
+
+// Processor applies the meeting invites in delivered mail to calendars, as
+// Outlook does on delivery. It is safe for concurrent use.
+type Processor struct {
+	mail mailbox.Store
+	cal  calendar.Store
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Processor reading mail from mail and writing entries to
+// cal. Mailbox owners are calendar owners. opts may be nil.
+func New(mail mailbox.Store, cal calendar.Store, opts *Options) *Processor {
+	p := &Processor{mail: mail, cal: cal}
+	if opts != nil {
+		p.opts = *opts
+	}
+	if p.opts.Roles == nil {
+		p.opts.Roles = DefaultRoles
+	}
+	p.opts.Roles = slices.DeleteFunc(slices.Clone(p.opts.Roles), mailbox.Role.AdminOnly)
+	if p.opts.Concurrency <= 0 {
+		p.opts.Concurrency = 4
+	}
+	p.log = p.opts.Logger
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p
+}
+
+// Outcome is what the processor did with one calendar part of one copy.
+type Outcome struct {
+	// Address is the copy; Owner its mailbox.
+	Address   mailbox.Address `json:"address"`
+	MessageID string          `json:"message_id,omitempty"`
+	// Part is the index of the part in mailbox.Parsed.Calendars.
+	Part   int    `json:"part"`
+	Method string `json:"method,omitempty"`
+	UID    string `json:"uid,omitempty"`
+	// Action is a calendar.Action of ApplyInvite or one of this package.
+	Action calendar.Action `json:"action"`
+	Reason string          `json:"reason,omitempty"`
+	// Entries are the entries created, updated or backfilled.
+	Entries []calendar.Entry `json:"entries,omitempty"`
+	// Err is why the part failed, nil on success.
+	Err error `json:"-"`
+}
+
+// Deliver processes one delivered copy: the delivery hook. Each meeting
+// invite it carries is applied to the owner's calendars with
+// [calendar.ApplyInvite]: the inline text/calendar parts (RFC 6047 section
+// 2.4), or, when there is none, .ics attachments whose Content-Type names
+// a method; each UID once per message. A copy in an admin-only folder
+// (quarantine, evidence) is not processed: its owner never received it.
+// An invite already processed for this message (an invite entry records
+// its message id and UID) is not applied again. A copy that is gone gives
+// an error wrapping mailbox.ErrNotFound. The outcomes are always returned;
+// the error joins the failed parts.
+func (p *Processor) Deliver(ctx context.Context, addr mailbox.Address) ([]Outcome, error) {
+	raw, err := p.mail.Fetch(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("imipproc: fetch %s: %w", addr, err)
+	}
+	parsed, perr := mailbox.Parse(raw)
+	if parsed == nil {
+		return nil, fmt.Errorf("imipproc: parse %s: %w", addr, perr)
+	}
+	return p.process(ctx, addr, parsed)
+}
+
+func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mailbox.Parsed) ([]Outcome, error) {
+	if len(msg.Calendars) == 0 {
+		return nil, nil
+	}
+	owner := addr.Mailbox
+	inline := slices.ContainsFunc(msg.Calendars, func(c mailbox.CalendarPart) bool { return !c.Attachment })
+	seen := map[string]bool{}
+	var out []Outcome
+	var errs []error
+	for i, part := range msg.Calendars {
+		if part.Attachment && (inline || part.Method == "") {
+			continue
+		}
+		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: i, Method: part.Method}
+		inv, err := calendar.ParseInvite(part.Raw, part.Method)
+		if err != nil {
+			o.Action, o.Err = ActionUnreadable, err
+			out = append(out, o)
+			errs = append(errs, fmt.Errorf("imipproc: %s part %d: %w", addr, i, err))
+			continue
+		}
+		o.Method, o.UID = inv.Method, inv.UID
+		if seen[inv.UID] {
+			continue
+		}
+		seen[inv.UID] = true
+		p.apply(ctx, owner, inv, msg.MessageID, &o)
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("imipproc: %s UID %q: %w", addr, inv.UID, o.Err))
+		}
+		p.log.LogAttrs(ctx, slog.LevelDebug, "invite processed", slog.String("mailbox", owner),
+			slog.String("message_id", msg.MessageID), slog.String("uid", inv.UID),
+			slog.String("method", inv.Method), slog.String("action", string(o.Action)))
+		out = append(out, o)
+	}
+	return out, errors.Join(errs...)
+}
+
+// apply runs backfill (when on), the already-processed check and
+// ApplyInvite for one invite, filling o.
+func (p *Processor) apply(ctx context.Context, owner string, inv *calendar.Invite, messageID string, o *Outcome) {
+	if messageID != "" && inv.Method != calendar.MethodReply {
+		done, err := p.cal.Find(ctx, owner, calendar.Query{MessageID: messageID})
+		if err != nil {
+			o.Action, o.Err = calendar.ActionNotApplied, err
+			return
+		}
+		for _, e := range done {
+			if e.UID == inv.UID && e.Provenance.Kind == calendar.ProvenanceInvite &&
+				strings.EqualFold(e.Provenance.Method, inv.Method) {
+				o.Action, o.Reason = ActionAlreadyProcessed, "an invite entry already records this message"
+				return
+			}
+		}
+	}
+	if p.opts.Backfill && inv.Method == calendar.MethodRequest {
+		n, err := p.backfill(ctx, owner, inv, messageID, o)
+		if err != nil {
+			o.Action, o.Err = calendar.ActionNotApplied, err
+			return
+		}
+		if n > 0 {
+			o.Action = ActionBackfilled
+			o.Reason = "an entry with the invite's UID and organizer and unknown provenance, and the invite still in the mailbox: marked as created by the invite"
+			return
+		}
+	}
+	res, err := calendar.ApplyInvite(ctx, p.cal, owner, inv, messageID)
+	o.Action, o.Reason, o.Entries, o.Err = res.Action, res.Reason, res.Entries, err
+}
+
+// backfill marks the owner's entries with the invite's UID and organizer
+// and unknown provenance as invite entries of this message. It returns how
+// many it marked.
+func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.Invite, messageID string, o *Outcome) (int, error) {
+	if inv.Organizer == "" || messageID == "" {
+		return 0, nil
+	}
+	found, err := p.cal.Find(ctx, owner, calendar.Query{UID: inv.UID})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range found {
+		if e.Provenance.Kind != calendar.ProvenanceUnknown || calendar.NormalizeAddress(e.Organizer) != inv.Organizer {
+			continue
+		}
+		e.Provenance = calendar.Provenance{
+			Kind:      calendar.ProvenanceInvite,
+			MessageID: calendar.NormalizeMessageID(messageID),
+			Organizer: inv.Organizer,
+			Method:    inv.Method,
+			SeriesUID: inv.UID,
+		}
+		put, err := p.cal.Put(ctx, owner, e)
+		if err != nil {
+			return n, err
+		}
+		o.Entries = append(o.Entries, put)
+		n++
+	}
+	return n, nil
+}
+
+// ProcessMessageIDs processes the copies of the given messages in the
+// owner's mailbox (the folders of [Options.Roles]), as a delivery hook
+// that knows message ids rather than addresses does. Outcomes are always
+// returned; the error joins the failures.
+func (p *Processor) ProcessMessageIDs(ctx context.Context, owner string, ids []string) ([]Outcome, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return p.search(ctx, owner, mailbox.Criteria{MessageIDs: ids, Roles: p.opts.Roles})
+}
+
+// Scan processes every copy dated since in the folders of [Options.Roles]
+// of each owner (nil owners: every mailbox of the mail store), fetching
+// each to look for calendar parts. It is the catch-up mode for mail that
+// arrived without a delivery hook, and costs one fetch per message; see
+// the package documentation. Mailboxes are scanned in parallel. Outcomes
+// are always returned; the error joins the failures.
+func (p *Processor) Scan(ctx context.Context, owners []string, since time.Time) ([]Outcome, error) {
+	if owners == nil {
+		all, err := p.mail.Mailboxes(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("imipproc: list mailboxes: %w", err)
+		}
+		owners = all
+	}
+	var (
+		mu   sync.Mutex
+		out  []Outcome
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, p.opts.Concurrency)
+	)
+	for _, owner := range owners {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("imipproc: scan: %w", ctx.Err()))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// Recipients = the owner matches every message of the owner's
+			// mailbox (mailbox.Criteria); Since bounds the scan.
+			o, err := p.search(ctx, owner, mailbox.Criteria{Recipients: []string{owner}, Since: since, Roles: p.opts.Roles})
+			mu.Lock()
+			defer mu.Unlock()
+			out = append(out, o...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (p *Processor) search(ctx context.Context, owner string, c mailbox.Criteria) ([]Outcome, error) {
+	var addrs []mailbox.Address
+	for m, err := range p.mail.Search(ctx, owner, c) {
+		if err != nil {
+			return nil, fmt.Errorf("imipproc: search %s: %w", owner, err)
+		}
+		if m.Role.AdminOnly() {
+			continue
+		}
+		addrs = append(addrs, m.Address)
+	}
+	var out []Outcome
+	var errs []error
+	for _, a := range addrs {
+		o, err := p.Deliver(ctx, a)
+		out = append(out, o...)
+		if err != nil {
+			if errors.Is(err, mailbox.ErrNotFound) {
+				continue // moved or expunged since the search
+			}
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			errs = append(errs, fmt.Errorf("imipproc: %w", ctx.Err()))
+			break
+		}
+	}
+	return out, errors.Join(errs...)
+}

@@ -1,0 +1,625 @@
+package cluster
+
+import (
+	"errors"
+	"hash/maphash"
+	"iter"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/eradicate-dev/eradicate/internal/tlsh"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Errors returned by [Index] methods.
+var (
+	// ErrUnknownSeed means no indexed message carries the seed.
+	ErrUnknownSeed = errors.New("cluster: no message carries the seed")
+	// ErrBadSeed means the seed could not be read (an empty value, a URL
+	// that does not canonicalise).
+	ErrBadSeed = errors.New("cluster: invalid seed")
+)
+
+// Options are the settings of an [Index]. A nil *Options is the same as a
+// zero value; every zero field means its default.
+type Options struct {
+	// BenignDomains is benign suppression: a file, URL or URL template
+	// seen in mail from this many distinct sender registrable domains is
+	// treated as benign (a footer link, a logo, a CDN) and joins no
+	// messages by itself unless marked malicious with
+	// [Index.MarkMalicious]. Default 20. Negative disables suppression.
+	BenignDomains int
+	// FileDistance is the largest TLSH distance at which two files of the
+	// same media type are similar. Default [DefaultFileDistance].
+	FileDistance int
+	// BodyDistance is the largest Hamming distance at which two body
+	// fingerprints are similar, at most 3 (the LSH bands find every pair
+	// up to 3). Default 3.
+	BodyDistance int
+	// Logger receives warnings from [Index.AddStore] (messages that could
+	// not be fetched or parsed). Nil discards them. Message content is
+	// never logged.
+	Logger *slog.Logger
+}
+
+// DefaultFileDistance is the default TLSH distance for similar files,
+// chosen on the shared corpus of real phishing: see the package
+// documentation.
+const DefaultFileDistance = 100
+
+const (
+	defaultBenignDomains = 20
+	maxReps              = 8  // representatives kept per LSH bucket
+	maxSimilarEdges      = 4  // similar-file or similar-body links recorded per message and attribute
+	tlshBands            = 16 // 2-byte bands of the 32-byte TLSH body
+	bodyBands            = 4  // 16-bit bands of the 64-bit SimHash
+	shared               = 1 << 31
+)
+
+// Index clusters messages by their indicators. Messages are added one by
+// one ([Index.Add]) or from a sequence or a store; clusters are read at
+// any time ([Index.ClusterOf], [Index.Clusters]).
+//
+// Exact keys (file hash, canonical URL, URL template, subject with sender)
+// are joined with union-find; similar files and bodies are found through
+// LSH buckets, never by comparing all pairs. Memory per message is a few
+// hundred bytes: keys are kept as 64-bit hashes and their text only when
+// a second message shares them.
+//
+// An Index is safe for concurrent use by multiple goroutines.
+type Index struct {
+	mu sync.Mutex
+
+	benign   int
+	fileDist int
+	bodyDist int
+	log      *slog.Logger
+	seed     maphash.Seed
+
+	keys  table // exact key hash -> message (singleton) or shared|info index; message id hash -> message
+	bands table // LSH band hash -> representative or shared|reps index
+	infos []keyInfo
+	reps  [][]int32
+
+	// Per message.
+	ids      []string
+	copies   []mailbox.Address
+	more     map[int32][]mailbox.Address
+	dom      []uint32 // interned sender domain, 0 = none
+	ip       []uint32 // interned sender IP, 0 = none
+	body     []uint64
+	keyOff   []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
+	keyList  []uint64
+	uf       [4][]int32
+	domNames []string
+	domIdx   map[string]uint32
+	ipAddrs  []netip.Addr
+	ipIdx    map[netip.Addr]uint32
+
+	files []fileRec
+	edges []edge
+
+	dirty bool
+}
+
+type keyInfo struct {
+	first     int32 // first message with the key; -1 when only marked
+	kind      KeyKind
+	malicious bool
+	value     string
+	doms      []uint32 // distinct sender domains, up to the benign limit
+}
+
+type fileRec struct {
+	msg    int32
+	media  uint64 // hash of the media type
+	sha    uint64 // hash of the file's exact key
+	digest tlsh.Digest
+}
+
+type edge struct {
+	a, b   int32
+	fa, fb int32 // files, for similar-file edges; -1 otherwise
+	kind   KeyKind
+	dist   uint16
+}
+
+// New returns an empty Index. opts may be nil.
+func New(opts *Options) *Index {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	x := &Index{
+		benign:   o.BenignDomains,
+		fileDist: o.FileDistance,
+		bodyDist: o.BodyDistance,
+		log:      o.Logger,
+		seed:     maphash.MakeSeed(),
+		more:     map[int32][]mailbox.Address{},
+		domNames: []string{""},
+		domIdx:   map[string]uint32{},
+		ipAddrs:  []netip.Addr{{}},
+		ipIdx:    map[netip.Addr]uint32{},
+		keyOff:   []uint32{0},
+	}
+	if x.benign == 0 {
+		x.benign = defaultBenignDomains
+	}
+	if x.fileDist <= 0 {
+		x.fileDist = DefaultFileDistance
+	}
+	if x.bodyDist <= 0 || x.bodyDist > 3 {
+		x.bodyDist = 3
+	}
+	if x.log == nil {
+		x.log = slog.New(slog.DiscardHandler)
+	}
+	return x
+}
+
+// Item is one message for [Index.AddAll]: its indicators and the
+// addresses of its copies (one per mailbox it was delivered to), which may
+// be empty when the caller does not know them.
+type Item struct {
+	Indicators *Indicators
+	Copies     []mailbox.Address
+}
+
+// Len returns the number of messages in the index.
+func (x *Index) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.ids)
+}
+
+// AddAll adds every item of seq and returns how many new messages it
+// added (copies of messages already present only add their addresses).
+func (x *Index) AddAll(seq iter.Seq[Item]) int {
+	n := 0
+	for it := range seq {
+		if x.Add(it.Indicators, it.Copies...) {
+			n++
+		}
+	}
+	return n
+}
+
+// Add adds a message with the addresses of its copies and joins it to the
+// clusters it shares indicators with. A message whose MessageID is already
+// in the index is not added again: its copies are added to the existing
+// member and Add returns false. A nil ind adds nothing.
+func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
+	if ind == nil {
+		return false
+	}
+	id := mailbox.NormalizeMessageID(ind.MessageID)
+	subject := NormalizeSubject(ind.Subject)
+	if !specificSubject(subject) {
+		subject = ""
+	}
+	keys := exactKeys(ind, subject)
+
+	x.mu.Lock()
+	defer x.mu.Unlock()
+
+	if id != "" {
+		h := x.hash(keyMessage, id)
+		if v, ok := x.keys.get(h); ok {
+			x.addCopiesLocked(int32(v), copies)
+			return false
+		}
+		x.keys.put(h, uint32(len(x.ids)))
+	}
+	m := int32(len(x.ids))
+	x.ids = append(x.ids, id)
+	var first mailbox.Address
+	if len(copies) > 0 {
+		first = copies[0]
+	}
+	x.copies = append(x.copies, first)
+	if len(copies) > 1 {
+		x.more[m] = append([]mailbox.Address(nil), copies[1:]...)
+	}
+	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
+	x.ip = append(x.ip, x.internIPLocked(ind.SenderIP))
+	x.body = append(x.body, ind.Body)
+	for i := range x.uf {
+		x.uf[i] = append(x.uf[i], m)
+	}
+
+	start := len(x.keyList)
+	for _, k := range keys {
+		h := x.hash(k.Kind, k.Value)
+		if containsHash(x.keyList[start:], h) {
+			continue
+		}
+		x.keyList = append(x.keyList, h)
+		x.addKeyLocked(m, h, k)
+	}
+	x.keyOff = append(x.keyOff, uint32(len(x.keyList)))
+
+	if ind.Body != 0 {
+		if d := x.dom[m]; d != 0 {
+			x.similarBodyLocked(m, KeyBodyDomain, uint64(d))
+		}
+		if ip := x.ip[m]; ip != 0 {
+			x.similarBodyLocked(m, KeyBodyIP, uint64(ip))
+		}
+	}
+	for i := range ind.Files {
+		f := &ind.Files[i]
+		if f.TLSH == "" || f.SHA256 == "" || f.Inline && strings.HasPrefix(f.MediaType, "image/") {
+			continue
+		}
+		d, err := tlsh.Parse(f.TLSH)
+		if err != nil {
+			continue
+		}
+		x.similarFileLocked(m, f, d)
+	}
+	return true
+}
+
+func containsHash(list []uint64, h uint64) bool {
+	for _, v := range list {
+		if v == h {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
+	for _, c := range copies {
+		if c.IsZero() || c == x.copies[m] {
+			continue
+		}
+		if x.copies[m].IsZero() {
+			x.copies[m] = c
+			continue
+		}
+		dup := false
+		for _, o := range x.more[m] {
+			dup = dup || o == c
+		}
+		if !dup {
+			x.more[m] = append(x.more[m], c)
+		}
+	}
+}
+
+// hash returns the 64-bit hash of a key.
+func (x *Index) hash(kind KeyKind, value string) uint64 {
+	return mix64(maphash.String(x.seed, value) + uint64(kind)*0x9E3779B97F4A7C15)
+}
+
+func (x *Index) internDomainLocked(d string) uint32 {
+	if d == "" {
+		return 0
+	}
+	if i, ok := x.domIdx[d]; ok {
+		return i
+	}
+	i := uint32(len(x.domNames))
+	x.domNames = append(x.domNames, d)
+	x.domIdx[d] = i
+	return i
+}
+
+func (x *Index) internIPLocked(a netip.Addr) uint32 {
+	if !a.IsValid() {
+		return 0
+	}
+	if i, ok := x.ipIdx[a]; ok {
+		return i
+	}
+	i := uint32(len(x.ipAddrs))
+	x.ipAddrs = append(x.ipAddrs, a)
+	x.ipIdx[a] = i
+	return i
+}
+
+// addKeyLocked records that message m carries key k (hash h) and joins m
+// to the key's first message when the key is active.
+func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
+	v, ok := x.keys.get(h)
+	if !ok {
+		x.keys.put(h, uint32(m))
+		return
+	}
+	var info *keyInfo
+	if v&shared == 0 {
+		s := int32(v)
+		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}})
+		x.keys.put(h, shared|uint32(len(x.infos)-1))
+		info = &x.infos[len(x.infos)-1]
+	} else {
+		info = &x.infos[v&^shared]
+		if info.first < 0 {
+			info.first = m
+			info.kind = k.Kind
+			info.doms = append(info.doms, x.dom[m])
+			return
+		}
+	}
+	wasActive := x.activeLocked(info)
+	if len(info.doms) < x.benignLimit() && !containsU32(info.doms, x.dom[m]) {
+		info.doms = append(info.doms, x.dom[m])
+	}
+	if x.activeLocked(info) {
+		if !x.dirty {
+			x.unionLocked(m, info.first, k.Kind.Class())
+		}
+	} else if wasActive {
+		// The key just became benign: unions made through it must go.
+		x.dirty = true
+	}
+}
+
+func (x *Index) benignLimit() int {
+	if x.benign < 0 {
+		return 1 << 30
+	}
+	return x.benign
+}
+
+func containsU32(list []uint32, v uint32) bool {
+	for _, e := range list {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+// activeLocked reports whether a shared key joins messages: it is not
+// benign, or it is marked malicious.
+func (x *Index) activeLocked(info *keyInfo) bool {
+	if info.malicious || !info.kind.suppressible() || x.benign < 0 {
+		return true
+	}
+	return len(info.doms) < x.benign
+}
+
+// keyActiveLocked reports whether the key hash h joins messages (a key
+// seen once is active: it is not benign).
+func (x *Index) keyActiveLocked(h uint64) bool {
+	v, ok := x.keys.get(h)
+	if !ok || v&shared == 0 {
+		return true
+	}
+	return x.activeLocked(&x.infos[v&^shared])
+}
+
+// similarBodyLocked finds messages whose body fingerprint is within the
+// Hamming threshold and that share the attribute attr (domain or IP), by
+// the four 16-bit bands of the fingerprint.
+func (x *Index) similarBodyLocked(m int32, kind KeyKind, attr uint64) {
+	fp := x.body[m]
+	var linked [maxSimilarEdges]int32
+	nl := 0
+	for b := 0; b < bodyBands; b++ {
+		band := fp >> (16 * b) & 0xffff
+		bh := mix64(attr*0x9E3779B97F4A7C15 ^ uint64(kind)<<56 ^ uint64(b)<<48 ^ band ^ 0xb0d1)
+		reps := x.repsLocked(bh)
+		matched := false
+		for _, r := range reps {
+			d := Hamming(fp, x.body[r])
+			if d > x.bodyDist {
+				continue
+			}
+			matched = true
+			if nl < len(linked) && !containsI32(linked[:nl], r) {
+				linked[nl] = r
+				nl++
+				x.addEdgeLocked(edge{a: m, b: r, fa: -1, fb: -1, kind: kind, dist: uint16(d)})
+			}
+		}
+		if !matched {
+			x.addRepLocked(bh, m)
+		}
+	}
+}
+
+// similarFileLocked finds earlier files of the same media type within the
+// TLSH distance threshold, by 2-byte bands of the TLSH body.
+func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
+	fi := int32(len(x.files))
+	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
+	x.files = append(x.files, rec)
+	body := tlshBody(f.TLSH)
+	var linked [maxSimilarEdges]int32
+	nl := 0
+	for b := 0; b < tlshBands && 2*b+1 < len(body); b++ {
+		band := uint64(body[2*b])<<8 | uint64(body[2*b+1])
+		bh := mix64(rec.media ^ uint64(b)<<48 ^ band<<16 ^ 0xf11e)
+		reps := x.repsLocked(bh)
+		matched := false
+		for _, r := range reps {
+			o := &x.files[r]
+			if o.sha == rec.sha {
+				matched = true // the same file: the exact key links them
+				continue
+			}
+			dist := tlsh.Diff(d, o.digest)
+			if dist > x.fileDist {
+				continue
+			}
+			matched = true
+			if o.msg != m && nl < len(linked) && !containsI32(linked[:nl], r) {
+				linked[nl] = r
+				nl++
+				x.addEdgeLocked(edge{a: m, b: o.msg, fa: fi, fb: r, kind: KeySimilarFile, dist: uint16(dist)})
+			}
+		}
+		if !matched {
+			x.addRepLocked(bh, fi)
+		}
+	}
+}
+
+// tlshBody returns the 32 body bytes of a TLSH digest string.
+func tlshBody(s string) []byte {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "T1"), "t1")
+	if len(s) != 70 {
+		return nil
+	}
+	out := make([]byte, 0, 32)
+	for i := 6; i+1 < len(s); i += 2 {
+		out = append(out, hexVal(s[i])<<4|hexVal(s[i+1]))
+	}
+	return out
+}
+
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0
+}
+
+func containsI32(list []int32, v int32) bool {
+	for _, e := range list {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+// repsLocked returns the representatives of an LSH bucket.
+func (x *Index) repsLocked(bh uint64) []int32 {
+	v, ok := x.bands.get(bh)
+	if !ok {
+		return nil
+	}
+	if v&shared == 0 {
+		return []int32{int32(v)}
+	}
+	return x.reps[v&^shared]
+}
+
+// addRepLocked adds r to an LSH bucket unless it is full.
+func (x *Index) addRepLocked(bh uint64, r int32) {
+	v, ok := x.bands.get(bh)
+	switch {
+	case !ok:
+		x.bands.put(bh, uint32(r))
+	case v&shared == 0:
+		x.reps = append(x.reps, []int32{int32(v), r})
+		x.bands.put(bh, shared|uint32(len(x.reps)-1))
+	default:
+		if l := &x.reps[v&^shared]; len(*l) < maxReps {
+			*l = append(*l, r)
+		}
+	}
+}
+
+func (x *Index) addEdgeLocked(e edge) {
+	x.edges = append(x.edges, e)
+	if !x.dirty && x.edgeActiveLocked(&e) {
+		x.unionLocked(e.a, e.b, e.kind.Class())
+	}
+}
+
+// edgeActiveLocked reports whether a similarity link joins its messages:
+// a similar-file link does not when either file is benign.
+func (x *Index) edgeActiveLocked(e *edge) bool {
+	if e.kind != KeySimilarFile {
+		return true
+	}
+	return x.keyActiveLocked(x.files[e.fa].sha) && x.keyActiveLocked(x.files[e.fb].sha)
+}
+
+// MarkMalicious gives k a malicious verdict: it joins messages even when
+// benign suppression would stop it. Marking a key no message carries yet
+// is allowed; it applies when one arrives.
+func (x *Index) MarkMalicious(k Key) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	h := x.hash(k.Kind, k.Value)
+	v, ok := x.keys.get(h)
+	switch {
+	case !ok:
+		x.infos = append(x.infos, keyInfo{first: -1, kind: k.Kind, malicious: true, value: k.Value})
+		x.keys.put(h, shared|uint32(len(x.infos)-1))
+	case v&shared == 0:
+		s := int32(v)
+		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, malicious: true, value: k.Value, doms: []uint32{x.dom[s]}})
+		x.keys.put(h, shared|uint32(len(x.infos)-1))
+	default:
+		info := &x.infos[v&^shared]
+		if !info.malicious {
+			wasActive := x.activeLocked(info)
+			info.malicious = true
+			if !wasActive {
+				x.dirty = true
+			}
+		}
+	}
+}
+
+// find returns the root of m in union-find u, halving paths.
+func find(u []int32, m int32) int32 {
+	for u[m] != m {
+		u[m] = u[u[m]]
+		m = u[m]
+	}
+	return m
+}
+
+// unionLocked joins a and b in the structure of their link class and in
+// the campaign structure. The smaller index becomes the root, so the root
+// of a cluster is its earliest message.
+func (x *Index) unionLocked(a, b int32, class Kind) {
+	for _, u := range [...][]int32{x.uf[class.ufIndex()], x.uf[3]} {
+		ra, rb := find(u, a), find(u, b)
+		if ra == rb {
+			continue
+		}
+		if ra < rb {
+			u[rb] = ra
+		} else {
+			u[ra] = rb
+		}
+	}
+}
+
+// rebuildLocked recomputes the union-find structures from the keys and
+// links when a key's benign state changed since they were built.
+func (x *Index) rebuildLocked() {
+	if !x.dirty {
+		return
+	}
+	for i := range x.uf {
+		for m := range x.uf[i] {
+			x.uf[i][m] = int32(m)
+		}
+	}
+	x.dirty = false
+	for m := range x.ids {
+		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+			v, _ := x.keys.get(h)
+			if v&shared == 0 {
+				continue
+			}
+			info := &x.infos[v&^shared]
+			if info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
+				x.unionLocked(int32(m), info.first, info.kind.Class())
+			}
+		}
+	}
+	for i := range x.edges {
+		if x.edgeActiveLocked(&x.edges[i]) {
+			x.unionLocked(x.edges[i].a, x.edges[i].b, x.edges[i].kind.Class())
+		}
+	}
+}

@@ -1,0 +1,294 @@
+package cluster
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/eradicate-dev/eradicate/internal/tlsh"
+	"github.com/eradicate-dev/eradicate/internal/urlcanon"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Indicators are what clustering reads from one message. [Extract] fills
+// them from a parsed message; a caller may also build them directly (for
+// example from a message-trace log).
+type Indicators struct {
+	// MessageID is the Message-ID without angle brackets. Copies of one
+	// message (several recipients) share it and form one member.
+	MessageID string
+	// Subject is the decoded subject as written.
+	Subject string
+	// FromDomain and EnvelopeDomain are the registrable domains (eTLD+1)
+	// of the header From (P2) and of the envelope sender (P1).
+	FromDomain     string
+	EnvelopeDomain string
+	// SenderIP is the address of the first external hop in the Received
+	// chain; invalid when none was found.
+	SenderIP netip.Addr
+	// URLs are the distinct canonical URLs of the message.
+	URLs []URL
+	// Files are the attachments.
+	Files []File
+	// Body is the 64-bit SimHash of the visible text and the HTML
+	// structure (see [BodyFingerprint]); 0 when the body is too short to
+	// fingerprint.
+	Body uint64
+}
+
+// SenderDomain is the domain clustering attributes the message to: the
+// header From domain, or the envelope domain when From has none.
+func (ind *Indicators) SenderDomain() string {
+	if ind.FromDomain != "" {
+		return ind.FromDomain
+	}
+	return ind.EnvelopeDomain
+}
+
+// URL is one link of a message after unwrapping and canonicalisation.
+type URL struct {
+	// Canonical is the canonical form (Safe Browsing rules).
+	Canonical string
+	// Host is the canonical host; Domain its registrable domain.
+	Host   string
+	Domain string
+	// HostPath is host and path without the query.
+	HostPath string
+	// Template is host and path template ("evil.example/track/{num}/open")
+	// when the path has a variable segment and a literal part; "" when it
+	// is not specific enough to join messages.
+	Template string
+	// Unwrapped is how many rewriter layers (Safe Links, urldefense...)
+	// were removed.
+	Unwrapped int
+}
+
+// NewURL unwraps and canonicalises a link. It fails for links that are not
+// web URLs (mailto:, cid:, ...).
+func NewURL(raw string) (URL, error) {
+	u, n, err := urlcanon.Clean(raw)
+	if err != nil {
+		return URL{}, err
+	}
+	out := URL{
+		Canonical: u.String(),
+		Host:      u.Host,
+		Domain:    u.RegistrableDomain(),
+		HostPath:  u.Host + u.Path,
+		Unwrapped: n,
+	}
+	if tmpl, vars := urlcanon.Template(u.Path); vars > 0 && hasLiteral(tmpl) {
+		out.Template = u.Host + tmpl
+	}
+	return out, nil
+}
+
+// hasLiteral reports whether a path template keeps something besides
+// placeholders and slashes ("/u/{num}" does, "/{b64}" does not).
+func hasLiteral(tmpl string) bool {
+	for len(tmpl) > 0 {
+		switch {
+		case tmpl[0] == '/':
+			tmpl = tmpl[1:]
+		case tmpl[0] == '{':
+			i := strings.IndexByte(tmpl, '}')
+			if i < 0 {
+				return true
+			}
+			tmpl = tmpl[i+1:]
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// File is one attachment.
+type File struct {
+	Name      string
+	MediaType string // lower-case, e.g. "application/pdf"
+	Size      int64
+	SHA256    string // lower-case hex
+	// TLSH is the TLSH digest ("T1" + 70 hex digits); "" when the file is
+	// shorter than TLSH's minimum or too uniform to hash.
+	TLSH   string
+	Inline bool
+}
+
+// Extract reads the indicators of a parsed message. It never fails:
+// links that do not canonicalise and files TLSH cannot hash are skipped
+// (the file keeps its SHA-256).
+func Extract(p *mailbox.Parsed) *Indicators {
+	ind := &Indicators{
+		MessageID:      mailbox.NormalizeMessageID(p.MessageID),
+		Subject:        p.Subject,
+		FromDomain:     addressDomain(p.From),
+		EnvelopeDomain: addressDomain(p.EnvelopeFrom),
+		SenderIP:       SenderIP(p.Received),
+		Body:           BodyFingerprint(p.Text, p.HTML),
+	}
+	if len(p.URLs) > 0 {
+		seen := make(map[string]bool, len(p.URLs))
+		ind.URLs = make([]URL, 0, len(p.URLs))
+		for _, raw := range p.URLs {
+			u, err := NewURL(raw)
+			if err != nil || seen[u.Canonical] {
+				continue
+			}
+			seen[u.Canonical] = true
+			ind.URLs = append(ind.URLs, u)
+		}
+	}
+	for i := range p.Attachments {
+		a := &p.Attachments[i]
+		f := File{Name: a.Filename, MediaType: a.MediaType, Size: a.Size, SHA256: strings.ToLower(a.SHA256), Inline: a.Inline}
+		if len(a.Content) >= tlshMinLen {
+			if d, err := tlsh.Hash(a.Content); err == nil {
+				f.TLSH = d.String()
+			}
+		}
+		ind.Files = append(ind.Files, f)
+	}
+	return ind
+}
+
+// tlshMinLen is the shortest input TLSH hashes.
+const tlshMinLen = 50
+
+func addressDomain(addr string) string {
+	d := mailbox.AddressDomain(addr)
+	if d == "" {
+		return ""
+	}
+	return urlcanon.RegistrableDomain(d)
+}
+
+// SenderIP returns the address of the first external hop in a Received
+// chain given newest first (as [mailbox.Parsed.Received] holds it): the
+// first IP literal of a "from" clause, walking down from the newest
+// header, that is not private, loopback, link-local or otherwise
+// non-routable. It returns the zero Addr when there is none.
+func SenderIP(received []string) netip.Addr {
+	for _, h := range received {
+		from := fromClause(h)
+		if from == "" {
+			continue
+		}
+		for _, a := range ipLiterals(from) {
+			if isPublic(a) {
+				return a
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// fromClause returns the part of a Received value between "from" and the
+// next "by", where the sending host and its address are written.
+func fromClause(h string) string {
+	l := strings.ToLower(h)
+	i := strings.Index(l, "from ")
+	if i < 0 {
+		return ""
+	}
+	l, h = l[i+5:], h[i+5:]
+	for _, stop := range []string{" by ", "\tby ", "\nby ", ";"} {
+		if j := strings.Index(l, stop); j >= 0 {
+			l, h = l[:j], h[:j]
+		}
+	}
+	return h
+}
+
+// ipLiterals returns the IP addresses written in s: bracketed literals
+// ("[192.0.2.1]", "[IPv6:2001:db8::1]") first, then bare addresses in
+// parentheses ("(192.0.2.1)", "(host 192.0.2.1)").
+func ipLiterals(s string) []netip.Addr {
+	var out []netip.Addr
+	rest := s
+	for {
+		i := strings.IndexByte(rest, '[')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i:], ']')
+		if j < 0 {
+			break
+		}
+		lit := rest[i+1 : i+j]
+		if len(lit) > 5 && strings.EqualFold(lit[:5], "ipv6:") {
+			lit = lit[5:]
+		}
+		if a, err := netip.ParseAddr(lit); err == nil {
+			out = append(out, a.Unmap())
+		}
+		rest = rest[i+j+1:]
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == '(' || r == ')' || r == '\t' || r == '\n' || r == '\r' || r == ','
+	}) {
+		if tok == "" || (tok[0] < '0' || tok[0] > '9') && !strings.Contains(tok, ":") {
+			continue
+		}
+		if a, err := netip.ParseAddr(tok); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func isPublic(a netip.Addr) bool {
+	return a.IsValid() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
+		!a.IsLinkLocalMulticast() && !a.IsMulticast() && !a.IsUnspecified() && !cgnat.Contains(a)
+}
+
+// NormalizeSubject returns the subject as similarity keys compare it:
+// lower-cased, reply and forward prefixes removed, runs of digits written
+// as "0" and white space collapsed. "RE: Invoice #4411 due" and
+// "Fwd: invoice #98 due" both become "invoice #0 due".
+func NormalizeSubject(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for {
+		trimmed := false
+		for _, p := range []string{"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "antw:", "rif:", "r:"} {
+			if strings.HasPrefix(s, p) {
+				s = strings.TrimSpace(s[len(p):])
+				trimmed = true
+			}
+		}
+		if !trimmed {
+			break
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space, digit := false, false
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\u00a0':
+			space = b.Len() > 0
+			digit = false
+		case r >= '0' && r <= '9':
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			if !digit {
+				b.WriteByte('0')
+			}
+			digit = true
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			digit = false
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

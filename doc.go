@@ -1,0 +1,58 @@
+// Package eradicate removes email threats from self-hosted mail the way
+// Microsoft Defender for Office 365 does for Exchange Online: a security
+// team, or an automation, picks malicious messages and eradicate moves,
+// deletes, purges or restores every copy in every mailbox, removes the
+// calendar entries that malicious meeting invites created, records every
+// step in an action center, and groups related messages into clusters so
+// that one verdict remediates a whole campaign.
+//
+// This package holds no code; it is the map. Start with the quickstart
+// (go run ./examples/quickstart), then read the packages below.
+//
+// # Packages
+//
+//   - [github.com/eradicate-dev/eradicate/mailbox]: the message model
+//     (copies addressed by mailbox, folder, UIDVALIDITY and UID), folder
+//     roles, selection criteria, MIME parsing, and the Store interface a mail
+//     backend implements.
+//   - [github.com/eradicate-dev/eradicate/mailbox/imapstore]: the IMAP
+//     backend (Dovecot, Cyrus, Stalwart…), requiring MOVE and UIDPLUS.
+//   - [github.com/eradicate-dev/eradicate/calendar]: calendar entries with
+//     provenance, iMIP/iTIP invite processing, and the rule that a hard
+//     delete removes only the entries an invite created.
+//   - [github.com/eradicate-dev/eradicate/calendar/caldavstore]: the CalDAV
+//     backend (Radicale, Cyrus, SOGo, Nextcloud…).
+//   - [github.com/eradicate-dev/eradicate/cluster]: indicators (URLs, files,
+//     senders, body fingerprints), clusters of related messages, and the
+//     chain of reasons that put each member there.
+//   - [github.com/eradicate-dev/eradicate/remediation]: the actions, the
+//     engine that runs them over every mailbox, the action center (a
+//     crash-safe journal), approvals, undo and automation.
+//   - [github.com/eradicate-dev/eradicate/mock]: an in-memory tenant with
+//     mailboxes, calendars, quarantine, invite processing on delivery and
+//     fault injection, for tests and examples.
+//
+// # Actions
+//
+// Every action targets message copies (one message in one mailbox) and
+// reports one outcome per copy: succeeded, already in destination, not
+// found, failed or skipped.
+//
+//   - Move to junk, move to deleted items, soft delete (to a recoverable,
+//     admin-only folder) and move to inbox can be undone.
+//   - Hard delete purges the copy and removes the calendar entries the
+//     invite created on delivery, in every recipient's calendar and for the
+//     whole series, never an entry the user created or imported.
+//   - Release from quarantine delivers to all original recipients or a
+//     chosen subset, never to anyone else.
+//   - Delete sender's copy soft-deletes the copy in an internal sender's
+//     Sent folder.
+//
+// # Safety
+//
+// Selections that are empty or would match every message are refused, never
+// widened; a configurable blast-radius limit asks for confirmation; every
+// action is written to the journal before anything moves, so an interrupted
+// action resumes without acting on any copy twice; the IMAP backend refuses
+// servers whose only way to move would expunge more than the target.
+package eradicate

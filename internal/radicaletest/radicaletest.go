@@ -1,0 +1,266 @@
+// Package radicaletest starts a real Radicale CalDAV server for tests.
+//
+// [Start] runs the radicale binary from the operating system's packages on
+// a free loopback port, with htpasswd authentication (plain passwords),
+// storage under a temporary folder, and a rights file that gives each user
+// their own principal collection and calendars, and gives one generated
+// admin user read and write access to every collection. The server stops
+// when the test ends.
+//
+// When radicale is not installed the test is skipped, unless the
+// environment variable ERADICATE_REQUIRE_SERVERS is "1", which turns the
+// skip into a failure (CI sets it).
+//
+// # Layout
+//
+// Radicale serves each user's principal at /<user>/; that collection is
+// also the user's calendar home set, and calendars are its direct
+// children (/<user>/<calendar>/).
+package radicaletest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RequireEnv is the environment variable that, set to "1", turns a missing
+// server binary into a test failure instead of a skip.
+const RequireEnv = "ERADICATE_REQUIRE_SERVERS"
+
+// AdminUser is the user name of the generated admin user. It has read and
+// write access to every collection.
+const AdminUser = "eradicate-admin"
+
+// Server is a running Radicale. Its fields must not be modified.
+type Server struct {
+	// URL is the server's base URL, e.g. "http://127.0.0.1:40123/".
+	URL string
+	// Addr is the listening address, host:port.
+	Addr string
+	// Users are the user names and passwords the server accepts, the admin
+	// included.
+	Users map[string]string
+	// AdminPassword is the password of [AdminUser].
+	AdminPassword string
+	// Dir is the server's temporary folder (config, htpasswd, storage).
+	Dir string
+
+	cmd      *exec.Cmd
+	stopOnce sync.Once
+	done     chan struct{}
+	stderr   *lockedBuffer
+}
+
+// Start starts Radicale with the given users (name to plain password) plus
+// [AdminUser], waits until it accepts connections, and registers
+// [Server.Stop] with t.Cleanup. User names must not contain ':' or line
+// breaks.
+func Start(t testing.TB, users map[string]string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("radicale")
+	if err != nil {
+		msg := "radicale is not installed (apt-get install radicale); skipping the tests against a real CalDAV server"
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatal(RequireEnv + "=1: " + msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	s := &Server{
+		Users:         make(map[string]string, len(users)+1),
+		AdminPassword: randomHex(t, 16),
+		Dir:           dir,
+		done:          make(chan struct{}),
+		stderr:        &lockedBuffer{},
+	}
+	for u, p := range users {
+		if u == "" || strings.ContainsAny(u, ":\r\n") || strings.ContainsAny(p, "\r\n") {
+			t.Fatalf("radicaletest: unusable user name %q", u)
+		}
+		s.Users[u] = p
+	}
+	s.Users[AdminUser] = s.AdminPassword
+
+	names := make([]string, 0, len(s.Users))
+	for u := range s.Users {
+		names = append(names, u)
+	}
+	sort.Strings(names)
+	var htpasswd strings.Builder
+	for _, u := range names {
+		fmt.Fprintf(&htpasswd, "%s:%s\n", u, s.Users[u])
+	}
+	writeFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String())
+	writeFile(t, filepath.Join(dir, "rights"), rights)
+
+	port := freePort(t)
+	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+	s.URL = "http://" + s.Addr + "/"
+	conf := fmt.Sprintf(config, s.Addr, filepath.Join(dir, "htpasswd"), filepath.Join(dir, "rights"), filepath.Join(dir, "collections"))
+	writeFile(t, filepath.Join(dir, "radicale.conf"), conf)
+
+	cmd := exec.Command(bin, "-C", filepath.Join(dir, "radicale.conf"))
+	cmd.Dir = dir
+	cmd.Stdout = s.stderr
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("radicaletest: start radicale: %v", err)
+	}
+	s.cmd = cmd
+	go func() {
+		_ = cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(s.Stop)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("radicaletest: radicale exited before listening on %s: %s", s.Addr, s.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("radicaletest: radicale did not listen on %s within 30s: %s", s.Addr, s.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+// Stop stops the server and waits for it to exit. It is safe to call more
+// than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		if s.cmd == nil || s.cmd.Process == nil {
+			return
+		}
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	})
+}
+
+// Log returns what the server wrote to its standard output and error
+// (warnings and errors only).
+func (s *Server) Log() string { return s.stderr.String() }
+
+// HomeURL returns the URL of a user's principal and calendar home set.
+func (s *Server) HomeURL(user string) string {
+	return s.URL + user + "/"
+}
+
+const config = `[server]
+hosts = %s
+max_connections = 64
+timeout = 60
+
+[auth]
+type = htpasswd
+htpasswd_filename = %s
+htpasswd_encryption = plain
+delay = 0
+
+[rights]
+type = from_file
+file = %s
+
+[storage]
+filesystem_folder = %s
+
+[web]
+type = none
+
+[logging]
+level = warning
+mask_passwords = True
+`
+
+// rights: the admin may do anything; every user may read the root, and
+// read and write their principal collection and their calendars.
+const rights = `[admin]
+user: ` + AdminUser + `
+collection: .*
+permissions: RrWw
+
+[root]
+user: .+
+collection:
+permissions: R
+
+[principal]
+user: .+
+collection: {user}
+permissions: RrWw
+
+[calendars]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+`
+
+func writeFile(t testing.TB, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatalf("radicaletest: %v", err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("radicaletest: pick a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("radicaletest: %v", err)
+	}
+	return hex.EncodeToString(b)
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,259 @@
+package urlcanon
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strings"
+)
+
+// MaxUnwrap is how many nested rewriters [Unwrap] removes at most.
+const MaxUnwrap = 5
+
+// Unwrap returns the link a rewriter wrapped in raw, repeatedly (a Safe
+// Links URL around a urldefense URL is unwrapped twice), and how many
+// layers it removed. A link that is not rewritten, or whose rewriter keeps
+// the target on its own server (Mimecast), is returned unchanged with 0.
+func Unwrap(raw string) (string, int) {
+	s := strings.TrimSpace(raw)
+	n := 0
+	for n < MaxUnwrap {
+		inner, ok := unwrapOnce(s)
+		if !ok || inner == "" || inner == s {
+			break
+		}
+		s = strings.TrimSpace(inner)
+		n++
+	}
+	if n == 0 {
+		return raw, 0
+	}
+	return s, n
+}
+
+// unwrapOnce removes one rewriter layer.
+func unwrapOnce(s string) (string, bool) {
+	if len(s) > MaxLen {
+		return "", false
+	}
+	if !maybeRewriter(s) {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// Proofpoint v3 links carry characters url.Parse refuses; try it
+		// on the raw text before giving up.
+		if i := strings.Index(s, "/v3/__"); i >= 0 {
+			return unwrapProofpointV3(s[i:])
+		}
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	path := u.EscapedPath()
+	switch {
+	case strings.HasSuffix(host, ".safelinks.protection.outlook.com"):
+		return queryParam(u, "url")
+	case host == "urldefense.proofpoint.com" || host == "urldefense.com" || strings.HasPrefix(host, "urldefense."):
+		switch {
+		case strings.HasPrefix(path, "/v1/url"):
+			return queryParam(u, "u")
+		case strings.HasPrefix(path, "/v2/url"):
+			return unwrapProofpointV2(u)
+		}
+		if i := strings.Index(s, "/v3/__"); i >= 0 {
+			return unwrapProofpointV3(s[i:])
+		}
+	case isGoogleHost(host) && path == "/url":
+		if v, ok := queryParam(u, "q"); ok && hasWebScheme(v) {
+			return v, true
+		}
+		return queryParam(u, "url")
+	case host == "linkprotect.cudasvc.com" && strings.HasPrefix(path, "/url"):
+		return queryParam(u, "a")
+	case host == "secure-web.cisco.com":
+		return unwrapCisco(u)
+	case strings.HasSuffix(host, ".trendmicro.com") && strings.Contains(path, "/clicktime/"):
+		return queryParam(u, "url")
+	case strings.HasSuffix(host, ".protection.sophos.com"):
+		return unwrapSophos(u)
+	}
+	return "", false
+}
+
+// maybeRewriter is a quick test, without allocating, that s is an http(s)
+// URL whose host could be one of the rewriters unwrapOnce knows.
+func maybeRewriter(s string) bool {
+	var rest string
+	switch {
+	case len(s) > 8 && strings.EqualFold(s[:8], "https://"):
+		rest = s[8:]
+	case len(s) > 7 && strings.EqualFold(s[:7], "http://"):
+		rest = s[7:]
+	default:
+		return false
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host := rest[:end]
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	for _, suffix := range []string{"safelinks.protection.outlook.com", "urldefense.proofpoint.com", "urldefense.com",
+		"cudasvc.com", "secure-web.cisco.com", "trendmicro.com", "protection.sophos.com"} {
+		if len(host) >= len(suffix) && strings.EqualFold(host[len(host)-len(suffix):], suffix) {
+			return true
+		}
+	}
+	h := host
+	if len(h) > 4 && strings.EqualFold(h[:4], "www.") {
+		h = h[4:]
+	}
+	return len(h) > 7 && strings.EqualFold(h[:7], "google.") || len(h) > 11 && strings.EqualFold(h[:11], "urldefense.")
+}
+
+func isGoogleHost(h string) bool {
+	h = strings.TrimPrefix(h, "www.")
+	return h == "google.com" || strings.HasPrefix(h, "google.") && strings.Count(h, ".") <= 2
+}
+
+func hasWebScheme(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "ftp://")
+}
+
+// queryParam returns the first value of the query parameter name,
+// decoded; it scans the raw query instead of building the whole map.
+func queryParam(u *url.URL, name string) (string, bool) {
+	q := u.RawQuery
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != name {
+			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+				continue
+			}
+		}
+		dv, err := url.QueryUnescape(v)
+		if err != nil || dv == "" {
+			return "", false
+		}
+		return dv, true
+	}
+	return "", false
+}
+
+// unwrapProofpointV2 decodes /v2/url?u=...: "-" stands for "%" and "_" for
+// "/", then the result is percent-decoded.
+func unwrapProofpointV2(u *url.URL) (string, bool) {
+	v, ok := queryParam(u, "u")
+	if !ok {
+		return "", false
+	}
+	v = strings.NewReplacer("-", "%", "_", "/").Replace(v)
+	out, err := url.PathUnescape(v)
+	if err != nil {
+		return "", false
+	}
+	return out, true
+}
+
+// v3RunLength maps the character after "**" to the length of the run of
+// characters it stands for: A=2, B=3, ... z=53, 0..9, '-', '_'.
+func v3RunLength(c byte) int {
+	const runValues = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(runValues, c)
+	if i < 0 {
+		return -1
+	}
+	return i + 2
+}
+
+// unwrapProofpointV3 decodes "/v3/__URL__;BYTES!...": URL is percent-decoded
+// and each "*" in it replaced by the next character of BYTES
+// (base64url-decoded), each "**X" by a run of characters whose length X
+// encodes.
+func unwrapProofpointV3(s string) (string, bool) {
+	s = strings.TrimPrefix(s, "/v3/__")
+	end := strings.Index(s, "__;")
+	if end < 0 {
+		return "", false
+	}
+	enc := s[:end]
+	rest := s[end+3:]
+	bang := strings.IndexByte(rest, '!')
+	if bang < 0 {
+		return "", false
+	}
+	encBytes := rest[:bang]
+	encoded, err := url.PathUnescape(enc)
+	if err != nil {
+		encoded = enc
+	}
+	dec, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(encBytes, "="))
+	if err != nil {
+		return "", false
+	}
+	repl := []rune(string(dec))
+	var b strings.Builder
+	b.Grow(len(encoded))
+	for i := 0; i < len(encoded); i++ {
+		if encoded[i] != '*' {
+			b.WriteByte(encoded[i])
+			continue
+		}
+		n := 1
+		if i+2 < len(encoded) && encoded[i+1] == '*' {
+			n = v3RunLength(encoded[i+2])
+			if n < 0 {
+				return "", false
+			}
+			i += 2
+		}
+		if n > len(repl) {
+			return "", false
+		}
+		b.WriteString(string(repl[:n]))
+		repl = repl[n:]
+	}
+	return b.String(), true
+}
+
+// unwrapCisco reads https://secure-web.cisco.com/TOKEN/ENCODED-URL: the
+// last part of the path is the percent-encoded original link.
+func unwrapCisco(u *url.URL) (string, bool) {
+	p := u.EscapedPath()
+	for _, prefix := range []string{"http%3A", "https%3A", "http%3a", "https%3a", "http:", "https:"} {
+		if i := strings.Index(p, "/"+prefix); i >= 0 {
+			v, err := url.PathUnescape(p[i+1:])
+			if err != nil {
+				return "", false
+			}
+			if u.RawQuery != "" && !strings.Contains(v, "?") {
+				v += "?" + u.RawQuery
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// unwrapSophos reads https://*.protection.sophos.com/?d=...&u=BASE64&...:
+// u is the original link in base64.
+func unwrapSophos(u *url.URL) (string, bool) {
+	v, ok := queryParam(u, "u")
+	if !ok {
+		return "", false
+	}
+	v = strings.TrimRight(v, "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil && hasWebScheme(string(b)) {
+			return string(b), true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,97 @@
+package imapstore_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
+	"github.com/eradicate-dev/eradicate/mailbox/mailboxtest"
+)
+
+// TestConformanceMemServer runs the conformance suite against go-imap's
+// in-process server, a fresh one per case. The server has no SPECIAL-USE,
+// so roles resolve through the fallback names.
+func TestConformanceMemServer(t *testing.T) {
+	var n atomic.Int64
+	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
+		t.Parallel()
+		i := n.Add(1)
+		owners := []string{fmt.Sprintf("alice%d@example.com", i), fmt.Sprintf("bob%d@example.com", i), fmt.Sprintf("carol%d@example.com", i)}
+		srv := startMem(t, fullCaps(), owners...)
+		store := srv.store(t, owners, nil)
+		return &mailboxtest.Harness{
+			Store: store,
+			Users: owners,
+			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
+				recreateFolder(t, client(t, srv.Addr, owner, srv.Passwords[owner]), folder)
+			},
+			CreateFolder: func(t *testing.T, owner, name string) {
+				require.NoError(t, client(t, srv.Addr, owner, srv.Passwords[owner]).Create(name, nil).Wait())
+			},
+		}
+	})
+}
+
+// TestConformanceMemServerCredentials runs the suite with per-user
+// credentials instead of a master user.
+func TestConformanceMemServerCredentials(t *testing.T) {
+	var n atomic.Int64
+	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
+		t.Parallel()
+		i := n.Add(1)
+		owners := []string{fmt.Sprintf("dave%d@example.com", i), fmt.Sprintf("erin%d@example.com", i), fmt.Sprintf("frank%d@example.com", i)}
+		srv := startMem(t, fullCaps(), owners...)
+		creds := imapstore.StaticCredentials{}
+		for _, o := range owners {
+			creds[o] = imapstore.Credential{Username: o, Password: imapstore.Password(srv.Passwords[o])}
+		}
+		store := srv.store(t, owners, func(c *imapstore.Config) {
+			c.Master = nil
+			c.Credentials = creds
+		})
+		return &mailboxtest.Harness{Store: store, Users: owners}
+	})
+}
+
+// TestConformanceDovecot runs the suite against a real Dovecot: one server,
+// fresh users for every case, the master user, SPECIAL-USE folders.
+func TestConformanceDovecot(t *testing.T) {
+	d := startDovecot(t, nil)
+	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
+		owners := d.newUsers(t, 3)
+		store := d.store(t, owners, nil)
+		return &mailboxtest.Harness{
+			Store: store,
+			Users: owners,
+			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
+				out := d.doveadm(t, "-f", "flow", "mailbox", "status", "-u", owner, "uidvalidity", folder)
+				var old uint32
+				_, err := fmt.Sscanf(strings.TrimSpace(out), "uidvalidity=%d", &old)
+				require.NoError(t, err, "doveadm said %q", out)
+				d.doveadm(t, "mailbox", "update", "-u", owner, "--uid-validity", fmt.Sprint(old+1000), folder)
+			},
+			CreateFolder: func(t *testing.T, owner, name string) {
+				require.NoError(t, d.masterClient(t, owner).Create(name, nil).Wait())
+			},
+			BatchSize: 300,
+		}
+	})
+}
+
+// TestConformanceDovecotNoSpecialUse runs the suite against a Dovecot whose
+// folders have no SPECIAL-USE attributes: roles come from fallback names.
+func TestConformanceDovecotNoSpecialUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the SPECIAL-USE-less Dovecot run is skipped")
+	}
+	d := startDovecot(t, &dovecottest.Options{NoSpecialUse: true})
+	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
+		owners := d.newUsers(t, 3)
+		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Users: owners, BatchSize: 50}
+	})
+}

@@ -1,0 +1,483 @@
+package imapstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// headerFields are the header fields a search fetches to build a
+// [mailbox.Message].
+var headerFields = []string{"Return-Path", "Message-ID", "From", "To", "Cc", "Bcc", "Subject", "Date"}
+
+// Search streams the copies in one mailbox that match c. For each folder c
+// admits (every selectable folder, admin-only ones included, unless c
+// restricts folders or roles) it narrows with UID SEARCH, fetches the
+// header fields of the hits, and verifies each with [mailbox.Criteria.Match];
+// URL and attachment criteria are evaluated on the parsed message, fetched
+// only for candidates that pass every other test. Server searches are
+// substring matches (Dovecot's HEADER search is one), so they only narrow:
+// the verification decides.
+//
+// Criteria with many values (message ids, senders...) are split across
+// several SEARCH commands of at most [Config.SearchBatch] keys and
+// [Config.MaxSearchBytes] bytes each, as OR trees. Dates are day-granular
+// in IMAP (RFC 9051 section 6.4.4): the server search is widened by days
+// and the exact bounds are checked on the Date header.
+//
+// Results come folder by folder (INBOX first, then by name), by UID. No
+// connection is held while the caller handles a result, so the caller
+// may call the store from inside the loop.
+func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) iter.Seq2[mailbox.Message, error] {
+	return func(yield func(mailbox.Message, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(mailbox.Message{}, ctxErr(err))
+			return
+		}
+		if err := c.Validate(); err != nil {
+			yield(mailbox.Message{}, fmt.Errorf("imapstore: %w", err))
+			return
+		}
+		owner, err := s.owner(ctx, mbox)
+		if err != nil {
+			yield(mailbox.Message{}, err)
+			return
+		}
+		var fs *folders
+		err = s.withConn(ctx, owner, func(cn *conn) error {
+			var err error
+			fs, err = s.listFolders(cn)
+			return err
+		})
+		if err != nil {
+			yield(mailbox.Message{}, err)
+			return
+		}
+		pf := &prefilter{cfg: &s.cfg, owner: owner}
+		plans, all := pf.plan(&c)
+		for _, f := range fs.list {
+			if !c.MatchFolder(f.Name, f.Role) {
+				continue
+			}
+			var found []mailbox.Message
+			err := s.withConn(ctx, owner, func(cn *conn) error {
+				var err error
+				found, err = s.searchFolder(cn, f, &c, plans, all)
+				return err
+			})
+			if err != nil {
+				yield(mailbox.Message{}, err)
+				return
+			}
+			for _, m := range found {
+				if !yield(m, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// errNeedContent stops a match that needs the message content.
+var errNeedContent = errors.New("imapstore: content needed")
+
+// searchFolder returns the copies in one folder that match c.
+func (s *Store) searchFolder(cn *conn, f folder, c *mailbox.Criteria, plans []imap.SearchCriteria, all bool) ([]mailbox.Message, error) {
+	data, err := s.selectFolder(cn, f.Name, true, 0)
+	if err != nil {
+		if errors.Is(err, mailbox.ErrNoFolder) {
+			return nil, nil // deleted since it was listed
+		}
+		return nil, err
+	}
+	if data.NumMessages == 0 {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	if all {
+		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}} // 1:*
+	} else {
+		for i := range plans {
+			res, err := cn.c.UIDSearch(&plans[i], nil).Wait()
+			if err != nil {
+				return nil, fmt.Errorf("imapstore: search %q of %q: %w", f.Name, cn.owner, err)
+			}
+			uids, err := resultUIDs(res)
+			if err != nil {
+				return nil, fmt.Errorf("imapstore: search %q of %q: %w", f.Name, cn.owner, err)
+			}
+			set.AddNum(uids...)
+		}
+		if len(set) == 0 {
+			return nil, nil
+		}
+	}
+
+	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}
+	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}}
+	var matches, needContent []mailbox.Message
+	var matchErr error
+	visit := func(buf *imapclient.FetchMessageBuffer) {
+		if buf.UID == 0 || matchErr != nil {
+			return
+		}
+		m := buildMessage(cn.owner, f, data.UIDValidity, buf, buf.FindBodySection(section))
+		ok, err := c.Match(&m, func() (*mailbox.Parsed, error) { return nil, errNeedContent })
+		switch {
+		case errors.Is(err, errNeedContent):
+			needContent = append(needContent, m)
+		case err != nil:
+			matchErr = err
+		case ok:
+			matches = append(matches, m)
+		}
+	}
+	for _, part := range fetchSets(set, all) {
+		cmd := cn.c.Fetch(part, opts)
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			buf, err := msg.Collect()
+			if err != nil {
+				_ = cmd.Close()
+				return nil, fmt.Errorf("imapstore: fetch headers in %q of %q: %w", f.Name, cn.owner, err)
+			}
+			visit(buf)
+		}
+		if err := cmd.Close(); err != nil {
+			return nil, fmt.Errorf("imapstore: fetch headers in %q of %q: %w", f.Name, cn.owner, err)
+		}
+	}
+	if matchErr != nil {
+		return nil, fmt.Errorf("imapstore: match in %q of %q: %w", f.Name, cn.owner, matchErr)
+	}
+	for _, m := range needContent {
+		raw, err := fetchBody(cn, imap.UID(m.Address.UID))
+		if err != nil {
+			return nil, fmt.Errorf("imapstore: fetch %s: %w", m.Address, err)
+		}
+		if raw == nil {
+			continue // expunged meanwhile
+		}
+		ok, err := c.Match(&m, func() (*mailbox.Parsed, error) {
+			// A malformed message still yields what could be read;
+			// matching uses it rather than skipping the message.
+			p, perr := mailbox.Parse(raw)
+			if p == nil {
+				return nil, perr
+			}
+			return p, nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("imapstore: match %s: %w", m.Address, err)
+		}
+		if ok {
+			matches = append(matches, m)
+		}
+	}
+	slices.SortFunc(matches, func(a, b mailbox.Message) int { return int(a.Address.UID) - int(b.Address.UID) })
+	return matches, nil
+}
+
+// fetchSets splits a UID set into sets of at most maxUIDsPerCommand UIDs
+// (1:* stays whole).
+func fetchSets(set imap.UIDSet, all bool) []imap.UIDSet {
+	if all {
+		return []imap.UIDSet{set}
+	}
+	uids, _ := set.Nums()
+	var out []imap.UIDSet
+	for len(uids) > 0 {
+		n := min(len(uids), maxUIDsPerCommand)
+		out = append(out, imap.UIDSetNum(uids[:n]...))
+		uids = uids[n:]
+	}
+	return out
+}
+
+// buildMessage makes the Message of one fetched copy.
+func buildMessage(owner string, f folder, uidValidity uint32, buf *imapclient.FetchMessageBuffer, header []byte) mailbox.Message {
+	var m mailbox.Message
+	if p, _ := mailbox.ParseHeader(header); p != nil {
+		m = p.Summary()
+	}
+	m.Address = mailbox.Address{Mailbox: owner, Folder: f.Name, UIDValidity: uidValidity, UID: uint32(buf.UID)}
+	m.Role = f.Role
+	m.Size = buf.RFC822Size
+	if m.Date.IsZero() {
+		m.Date = buf.InternalDate
+	}
+	for _, fl := range buf.Flags {
+		m.Flags = append(m.Flags, string(fl))
+	}
+	return m
+}
+
+// prefilter translates criteria into IMAP searches that return a superset
+// of the matches.
+type prefilter struct {
+	cfg   *Config
+	owner string
+}
+
+// plan returns the searches whose union contains every match of c, each
+// within the command limits; all reports that the server cannot narrow
+// and every message must be checked.
+func (p *prefilter) plan(c *mailbox.Criteria) (plans []imap.SearchCriteria, all bool) {
+	sc, ok := p.translate(c)
+	if !ok {
+		return nil, true
+	}
+	if keys, size := cost(&sc); keys <= p.cfg.SearchBatch && size <= p.cfg.MaxSearchBytes {
+		return []imap.SearchCriteria{sc}, false
+	}
+	parts := p.split(c)
+	if parts == nil {
+		// One value too big for a command: let the verification do
+		// all the work.
+		return nil, true
+	}
+	for i := range parts {
+		sub, subAll := p.plan(&parts[i])
+		if subAll {
+			return nil, true
+		}
+		plans = append(plans, sub...)
+	}
+	return plans, false
+}
+
+// split returns two criteria whose union is c, by halving its longest
+// list (or the longest list of an And member), or nil when no list has
+// two values.
+func (p *prefilter) split(c *mailbox.Criteria) []mailbox.Criteria {
+	lists := []*[]string{&c.MessageIDs, &c.Senders, &c.SenderDomains, &c.Recipients}
+	if p.cfg.ServerURLSearch {
+		lists = append(lists, &c.URLs)
+	}
+	var longest *[]string
+	for _, l := range lists {
+		if len(*l) >= 2 && (longest == nil || len(*l) > len(*longest)) {
+			longest = l
+		}
+	}
+	if longest != nil && len(*longest) >= len(c.Or) {
+		full := *longest
+		half := len(full) / 2
+		a, b := *c, *c
+		// Point a and b's copy of the field at the halves.
+		for _, pair := range []struct {
+			dst *mailbox.Criteria
+			val []string
+		}{{&a, full[:half]}, {&b, full[half:]}} {
+			switch longest {
+			case &c.MessageIDs:
+				pair.dst.MessageIDs = pair.val
+			case &c.Senders:
+				pair.dst.Senders = pair.val
+			case &c.SenderDomains:
+				pair.dst.SenderDomains = pair.val
+			case &c.Recipients:
+				pair.dst.Recipients = pair.val
+			case &c.URLs:
+				pair.dst.URLs = pair.val
+			}
+		}
+		return []mailbox.Criteria{a, b}
+	}
+	if len(c.Or) >= 2 {
+		half := len(c.Or) / 2
+		a, b := *c, *c
+		a.Or, b.Or = c.Or[:half], c.Or[half:]
+		return []mailbox.Criteria{a, b}
+	}
+	for i := range c.And {
+		if parts := p.split(&c.And[i]); parts != nil {
+			a, b := *c, *c
+			a.And = slices.Clone(c.And)
+			b.And = slices.Clone(c.And)
+			a.And[i], b.And[i] = parts[0], parts[1]
+			return []mailbox.Criteria{a, b}
+		}
+	}
+	if len(c.Or) == 1 {
+		if parts := p.split(&c.Or[0]); parts != nil {
+			a, b := *c, *c
+			a.Or = []mailbox.Criteria{parts[0]}
+			b.Or = []mailbox.Criteria{parts[1]}
+			return []mailbox.Criteria{a, b}
+		}
+	}
+	return nil
+}
+
+// translate returns an IMAP search matching at least every message c
+// matches, and false when the server cannot narrow c at all.
+func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
+	var out imap.SearchCriteria
+	narrowed := false
+	and := func(sc imap.SearchCriteria) {
+		out.And(&sc)
+		narrowed = true
+	}
+	anyOf := func(values []string, norm func(string) string, keys ...string) {
+		var alts []imap.SearchCriteria
+		for _, v := range values {
+			v = norm(v)
+			if v == "" {
+				return // cannot narrow
+			}
+			for _, k := range keys {
+				alts = append(alts, imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: v}}})
+			}
+		}
+		if len(alts) > 0 {
+			and(orTree(alts))
+		}
+	}
+	anyOf(c.MessageIDs, func(id string) string {
+		return strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
+	}, "Message-ID")
+	anyOf(c.Senders, normAddr, "From", "Return-Path")
+	anyOf(c.SenderDomains, func(d string) string {
+		return strings.ToLower(strings.Trim(strings.TrimSpace(d), "@*."))
+	}, "From", "Return-Path")
+	ownerIsRecipient := false
+	for _, r := range c.Recipients {
+		if normAddr(r) == normAddr(p.owner) {
+			ownerIsRecipient = true
+		}
+	}
+	if !ownerIsRecipient {
+		anyOf(c.Recipients, normAddr, "To", "Cc", "Bcc")
+	}
+	if c.Subject != "" {
+		and(imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: c.Subject}}})
+	}
+	if !c.Since.IsZero() {
+		// The Date header's day or, when it is missing or unreadable,
+		// the internal date's, one day early for time zones.
+		d := day(c.Since).AddDate(0, 0, -1)
+		and(imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{SentSince: d}, {Since: d}}}})
+	}
+	if !c.Before.IsZero() {
+		d := day(c.Before).AddDate(0, 0, 2)
+		and(imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{SentBefore: d}, {Before: d}}}})
+	}
+	if p.cfg.ServerURLSearch && len(c.URLs) > 0 {
+		anyOf(c.URLs, urlHost, "")
+	}
+	for i := range c.And {
+		if sc, ok := p.translate(&c.And[i]); ok {
+			and(sc)
+		}
+	}
+	if len(c.Or) > 0 {
+		alts := make([]imap.SearchCriteria, 0, len(c.Or))
+		for i := range c.Or {
+			sc, ok := p.translate(&c.Or[i])
+			if !ok {
+				alts = nil
+				break
+			}
+			alts = append(alts, sc)
+		}
+		if len(alts) > 0 {
+			and(orTree(alts))
+		}
+	}
+	// Header keys named "" stand for BODY.
+	return bodyKeys(out), narrowed
+}
+
+// bodyKeys turns header keys named "" (used for URL hosts) into BODY keys,
+// in the whole tree.
+func bodyKeys(sc imap.SearchCriteria) imap.SearchCriteria {
+	var hs []imap.SearchCriteriaHeaderField
+	for _, h := range sc.Header {
+		if h.Key == "" {
+			sc.Body = append(sc.Body, h.Value)
+		} else {
+			hs = append(hs, h)
+		}
+	}
+	sc.Header = hs
+	for i := range sc.Or {
+		sc.Or[i][0] = bodyKeys(sc.Or[i][0])
+		sc.Or[i][1] = bodyKeys(sc.Or[i][1])
+	}
+	for i := range sc.Not {
+		sc.Not[i] = bodyKeys(sc.Not[i])
+	}
+	return sc
+}
+
+// urlHost returns the host of a URL for a BODY search, or "" when it has
+// none worth searching for.
+func urlHost(u string) string {
+	parsed, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || len(parsed.Hostname()) < 4 {
+		return ""
+	}
+	return strings.ToLower(parsed.Hostname())
+}
+
+// orTree combines alternatives into a balanced tree of OR keys.
+func orTree(alts []imap.SearchCriteria) imap.SearchCriteria {
+	if len(alts) == 1 {
+		return alts[0]
+	}
+	half := len(alts) / 2
+	return imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{orTree(alts[:half]), orTree(alts[half:])}}}
+}
+
+// cost estimates the keys and encoded bytes of a search.
+func cost(sc *imap.SearchCriteria) (keys, size int) {
+	for _, h := range sc.Header {
+		keys++
+		size += len(h.Key) + len(h.Value) + 16
+	}
+	for _, b := range sc.Body {
+		keys++
+		size += len(b) + 10
+	}
+	for _, t := range []time.Time{sc.Since, sc.Before, sc.SentSince, sc.SentBefore} {
+		if !t.IsZero() {
+			keys++
+			size += 24
+		}
+	}
+	for i := range sc.Or {
+		k0, s0 := cost(&sc.Or[i][0])
+		k1, s1 := cost(&sc.Or[i][1])
+		keys += k0 + k1
+		size += s0 + s1 + 10
+	}
+	for i := range sc.Not {
+		k, sz := cost(&sc.Not[i])
+		keys += k
+		size += sz + 8
+	}
+	return keys, size
+}
+
+func day(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func normAddr(a string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>"))
+}

@@ -1,0 +1,58 @@
+// Package mailboxtest is the conformance suite of [mailbox.Store]: every
+// mail backend runs it, the in-memory tenant first, then the IMAP backend
+// against an in-process server and a real Dovecot.
+//
+// # Adopting the suite
+//
+// A backend's test calls [Run] with a factory that returns a fresh
+// [Harness] for each case:
+//
+//	func TestConformance(t *testing.T) {
+//		mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
+//			tenant := mock.New(nil)
+//			users := []string{"a@example.com", "b@example.com", "c@example.com"}
+//			for _, u := range users {
+//				require.NoError(t, tenant.AddUser(u))
+//			}
+//			return &mailboxtest.Harness{Store: tenant, Users: users}
+//		})
+//	}
+//
+// The factory receives the case's *testing.T, so it can register cleanups
+// with t.Cleanup, skip with t.Skip when a server is missing, and call
+// t.Parallel when the backend can serve cases in parallel. A backend
+// with a slow server may start one server and hand out fresh, empty users
+// for each case instead of a fresh server.
+//
+// The suite puts its test messages into the store with
+// [mailbox.Store.Append] unless [Harness.Seed] says otherwise, and builds
+// every message itself, with Message-IDs and subjects unique to the case,
+// so cases never see each other's messages. Messages use CRLF line
+// endings, as IMAP servers store them.
+//
+// # Optional hooks
+//
+// Some cases need more than the Store interface offers: changing a
+// folder's UIDVALIDITY ([Harness.ChangeUIDValidity]) and creating an
+// ordinary folder ([Harness.CreateFolder]). A nil hook skips the cases (or
+// the parts of cases) that need it, with a message saying so.
+//
+// Cases are named "Group/Case" (for example "Move/AlreadyInDestination")
+// and run as subtests of those names. A backend that cannot pass a case
+// lists it in [Harness.Skip] with the reason, so the gap shows in every
+// test log instead of being hidden.
+//
+// # What is covered
+//
+// Listing mailboxes; appending to every role and to a folder by name;
+// fetching identical bytes; missing copies ([mailbox.ErrNotFound]), stale
+// UIDVALIDITY ([mailbox.ErrUIDValidity]), unknown mailboxes
+// ([mailbox.ErrNoMailbox]) and folders ([mailbox.ErrNoFolder]); search by
+// every [mailbox.Criteria] field, nested And and Or, refusal of empty and
+// match-everything criteria, early stop of the stream; moves between roles,
+// to folders by name, of copies already in place, of batches with a gone
+// copy and of large batches; expunge of only its targets; a cancelled ctx
+// for every method, with nothing changed; and concurrent movers and
+// searchers, which must leave every message in the mailbox exactly once.
+// Run the suite with -race.
+package mailboxtest

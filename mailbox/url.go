@@ -1,0 +1,331 @@
+package mailbox
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// MaxURLs caps the URLs [Parse] collects from one message. Further URLs
+// are ignored and the cap is reported as a problem of the message.
+const MaxURLs = 10000
+
+// maxURLLen caps the length of one URL; longer candidates are cut there.
+const maxURLLen = 8192
+
+// urlSet collects distinct URLs in order of first appearance, up to
+// MaxURLs.
+type urlSet struct {
+	list []string
+	seen map[string]struct{}
+	full bool
+}
+
+// add records u unless it was seen. It reports false once the set is full.
+func (s *urlSet) add(u string) bool {
+	if _, ok := s.seen[u]; ok {
+		return true
+	}
+	if len(s.list) >= MaxURLs {
+		s.full = true
+		return false
+	}
+	if s.seen == nil {
+		s.seen = make(map[string]struct{})
+	}
+	s.seen[u] = struct{}{}
+	s.list = append(s.list, u)
+	return true
+}
+
+// addHref records an attribute value that is a link when it is an
+// absolute http, https or ftp URL or starts with "www.". Tabs and line
+// breaks inside the value are removed, as browsers do (WHATWG URL
+// standard, basic URL parser).
+func (s *urlSet) addHref(v string) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "\t\r\n") {
+		v = strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, v)
+	}
+	if len(v) > maxURLLen {
+		v = v[:maxURLLen]
+	}
+	if hasLinkPrefix(v) {
+		s.add(v)
+	}
+}
+
+// hasLinkPrefix reports whether v starts with http://, https://, ftp://
+// or www. (any case) followed by something.
+func hasLinkPrefix(v string) bool {
+	for _, p := range [...]string{"http://", "https://", "ftp://", "www."} {
+		if len(v) > len(p) && strings.EqualFold(v[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// addText records the URLs written in plain text: http://, https:// and
+// ftp:// URLs and www.-prefixed host names. A URL ends at white space, a
+// control character or one of <>"`; trailing punctuation (.,;:!?'*) and
+// closing brackets without a matching opening one are not part of it, so
+// "(see http://example.com/a_(b).)" yields "http://example.com/a_(b)".
+func (s *urlSet) addText(text []byte) {
+	sep := -2 // index of the next "://" at or after i; -1 when none; -2 unknown
+	for i := 0; i < len(text) && !s.full; {
+		if sep == -2 || (sep >= 0 && sep < i) {
+			sep = bytes.Index(text[i:], []byte("://"))
+			if sep >= 0 {
+				sep += i
+			}
+		}
+		lim := len(text)
+		if sep >= 0 {
+			lim = sep
+		}
+		www := indexWWW(text, i, lim)
+		var start, end int
+		switch {
+		case www >= 0:
+			i = www + 4
+			if www > 0 {
+				if c := text[www-1]; isSchemeChar(c) || c == '/' || c == '@' || c == '_' || c == '%' {
+					continue
+				}
+			}
+			start, end = www, scanURL(text, www+4)
+			if end == www+4 {
+				continue
+			}
+		case sep >= 0:
+			i = sep + 3
+			switch {
+			case hasSuffixFold(text[:sep], "https"):
+				start = sep - 5
+			case hasSuffixFold(text[:sep], "http"):
+				start = sep - 4
+			case hasSuffixFold(text[:sep], "ftp"):
+				start = sep - 3
+			default:
+				continue
+			}
+			end = scanURL(text, sep+3)
+			if end == sep+3 {
+				continue
+			}
+		default:
+			return
+		}
+		end = trimURLEnd(text, start, end)
+		if end-start > maxURLLen {
+			s.add(string(text[start : start+maxURLLen]))
+		} else if end > start {
+			s.add(string(text[start:end]))
+		}
+		if end > i {
+			i = end
+		}
+	}
+}
+
+// indexWWW returns the index of the first "www." of any case in b[i:lim+3]
+// that starts before lim, or -1.
+func indexWWW(b []byte, i, lim int) int {
+	for j := i + 3; j < len(b) && j < lim+3; {
+		d := bytes.IndexByte(b[j:min(lim+3, len(b))], '.')
+		if d < 0 {
+			return -1
+		}
+		j += d
+		if b[j-3]|0x20 == 'w' && b[j-2]|0x20 == 'w' && b[j-1]|0x20 == 'w' {
+			return j - 3
+		}
+		j++
+	}
+	return -1
+}
+
+func isSchemeChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+func hasSuffixFold(b []byte, suffix string) bool {
+	return len(b) >= len(suffix) && strings.EqualFold(string(b[len(b)-len(suffix):]), suffix)
+}
+
+// scanURL returns the end of the URL characters starting at i.
+func scanURL(b []byte, i int) int {
+	for i < len(b) {
+		c := b[i]
+		if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '`' {
+			break
+		}
+		// U+00A0 NO-BREAK SPACE and U+3000 IDEOGRAPHIC SPACE end a URL too.
+		if c == 0xc2 && i+1 < len(b) && b[i+1] == 0xa0 {
+			break
+		}
+		if c == 0xe3 && i+2 < len(b) && b[i+1] == 0x80 && b[i+2] == 0x80 {
+			break
+		}
+		i++
+	}
+	return i
+}
+
+// trimURLEnd drops trailing punctuation and unbalanced closing brackets
+// from b[start:end] and returns the new end.
+func trimURLEnd(b []byte, start, end int) int {
+	for end > start {
+		c := b[end-1]
+		switch c {
+		case '.', ',', ';', ':', '!', '?', '\'', '*':
+			end--
+			continue
+		case ')', ']', '}':
+			open := byte('(')
+			if c == ']' {
+				open = '['
+			} else if c == '}' {
+				open = '{'
+			}
+			if bytes.Count(b[start:end], []byte{open}) < bytes.Count(b[start:end], []byte{c}) {
+				end--
+				continue
+			}
+		}
+		break
+	}
+	return end
+}
+
+// addHTML records the links of an HTML document: the href of a and area
+// elements, the action of form elements and the formaction of
+// buttons and inputs, the src of frame and iframe elements, the URL of a
+// meta refresh, and the URLs written in its text (scripts included,
+// style sheets and comments not). Image sources, style sheets and icons
+// are not links a reader follows and are not collected: every newsletter
+// carries dozens of logos and tracking pixels.
+// Attribute values and text are entity-decoded by the tokenizer.
+func (s *urlSet) addHTML(doc []byte) {
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	inStyle := false
+	for !s.full {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.TextToken:
+			if !inStyle {
+				s.addText(z.Text())
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if atom.Lookup(name) == atom.Style {
+				inStyle = false
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			a := atom.Lookup(name)
+			if a == atom.Style && tt == html.StartTagToken {
+				inStyle = true
+			}
+			var want atom.Atom
+			switch a {
+			case atom.A, atom.Area:
+				want = atom.Href
+			case atom.Form:
+				want = atom.Action
+			case atom.Button, atom.Input:
+				want = atom.Formaction
+			case atom.Iframe, atom.Frame:
+				want = atom.Src
+			case atom.Meta:
+				want = atom.Content
+			default:
+				continue
+			}
+			refresh := false
+			var content string
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				ka := atom.Lookup(k)
+				if a == atom.Meta && ka == atom.HttpEquiv && strings.EqualFold(strings.TrimSpace(string(v)), "refresh") {
+					refresh = true
+				}
+				if ka == want {
+					if a == atom.Meta {
+						content = string(v)
+					} else {
+						s.addHref(string(v))
+					}
+				}
+			}
+			if refresh {
+				// content="5; url=http://example.com/"
+				if i := strings.Index(strings.ToLower(content), "url="); i >= 0 {
+					s.addHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
+				}
+			}
+		}
+	}
+}
+
+// NormalizeURL returns the form of a URL that [Criteria] compares: the
+// URL trimmed of surrounding white space, "http://" prefixed when it
+// starts with "www." and has no scheme, scheme and host lower-cased, the
+// default port of http (80), https (443) and ftp (21) dropped, the
+// fragment dropped, and an empty path written as "/". Path and query are
+// kept as written. A string that does not parse as a URL is returned
+// trimmed, otherwise unchanged.
+//
+// This is a comparison form, not a canonicalisation: it does not unescape,
+// resolve dot segments or unwrap rewriting services.
+func NormalizeURL(u string) string {
+	u = strings.TrimSpace(u)
+	if len(u) > 4 && strings.EqualFold(u[:4], "www.") {
+		u = "http://" + u
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || p.Opaque != "" {
+		return u
+	}
+	p.Scheme = strings.ToLower(p.Scheme)
+	host := strings.ToLower(p.Host)
+	if h, port, ok := cutPort(host); ok {
+		switch {
+		case port == "":
+			host = h
+		case port == "80" && p.Scheme == "http",
+			port == "443" && p.Scheme == "https",
+			port == "21" && p.Scheme == "ftp":
+			host = h
+		}
+	}
+	p.Host = host
+	p.Fragment = ""
+	p.RawFragment = ""
+	if p.Path == "" && p.RawPath == "" && p.Host != "" {
+		p.Path = "/"
+	}
+	return p.String()
+}
+
+// cutPort splits "host:port"; ok is false when host has no port. IPv6
+// literals in brackets are handled.
+func cutPort(hostport string) (host, port string, ok bool) {
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 || strings.LastIndexByte(hostport, ']') > i {
+		return hostport, "", false
+	}
+	return hostport[:i], hostport[i+1:], true
+}

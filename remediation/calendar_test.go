@@ -1,0 +1,125 @@
+package remediation_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+// inviteWithICS builds an invite with the inline text/calendar part and
+// the same object as an .ics attachment, as Outlook sends them.
+func inviteWithICS(id, from, uid string, to ...string) []byte {
+	single := string(invite(id, from, uid, to...))
+	ics := single[strings.Index(single, "BEGIN:VCALENDAR"):]
+	return []byte("Message-ID: <" + id + ">\r\n" +
+		"From: " + from + "\r\n" +
+		"To: " + strings.Join(to, ", ") + "\r\n" +
+		"Subject: Invitation: Payroll update\r\n" +
+		"Date: Mon, 23 Nov 2026 09:00:00 +0000\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"b1\"\r\n" +
+		"\r\n" +
+		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease confirm your payroll details.\r\n" +
+		"--b1\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n" + ics +
+		"--b1\r\nContent-Type: application/ics; name=\"invite.ics\"\r\nContent-Disposition: attachment; filename=\"invite.ics\"\r\n\r\n" + ics +
+		"--b1--\r\n")
+}
+
+func entries(t *testing.T, f *fixture, owner, uid string) []calendar.Entry {
+	t.Helper()
+	es, err := f.tenant.Find(context.Background(), owner, calendar.Query{UID: uid})
+	require.NoError(t, err)
+	return es
+}
+
+func TestHardDeleteRemovesInviteEntries(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob, carol)
+	addrs := f.deliver(inviteWithICS("inv1@evil.example", "ceo@evil.example", "uid-payroll-1", alice, bob, carol), "", alice, bob, carol)
+	for _, u := range []string{alice, bob, carol} {
+		es := entries(t, f, u, "uid-payroll-1")
+		require.Len(t, es, 1, "delivery created the invite entry for %s", u)
+		assert.Equal(t, calendar.ProvenanceInvite, es[0].Provenance.Kind)
+	}
+	// Carol imports the attached .ics: her entry is hers now.
+	_, err := f.tenant.ImportICS(ctx, carol, addrs[2], "invite.ics")
+	require.NoError(t, err)
+	require.Equal(t, calendar.ProvenanceImported, entries(t, f, carol, "uid-payroll-1")[0].Provenance.Kind)
+	// Dave has a user-created entry that reuses nothing.
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: byID("inv1@evil.example")})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Succeeded: 3}, rec.Counts)
+	assert.Empty(t, f.where("inv1@evil.example"))
+	assert.Empty(t, entries(t, f, alice, "uid-payroll-1"))
+	assert.Empty(t, entries(t, f, bob, "uid-payroll-1"))
+	assert.Len(t, entries(t, f, carol, "uid-payroll-1"), 1, "the imported entry is kept")
+
+	got := map[string]string{}
+	for _, d := range rec.Calendar {
+		got[d.Owner] = d.Verdict + "/" + d.Reason
+		assert.Equal(t, "uid-payroll-1", d.UID)
+		assert.NotEmpty(t, d.Detail)
+	}
+	assert.Equal(t, map[string]string{
+		alice: "removed/" + string(calendar.ReasonInviteMessage),
+		bob:   "removed/" + string(calendar.ReasonInviteMessage),
+		carol: "kept/" + string(calendar.ReasonImported),
+	}, got)
+	// The decisions are journaled.
+	g, err := e.Get(ctx, rec.ID)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, rec.Calendar, g.Calendar)
+}
+
+func TestHardDeleteMalformedInvite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	raw := []byte("Message-ID: <bad@evil.example>\r\nFrom: x@evil.example\r\nTo: " + alice + "\r\nSubject: meeting\r\n" +
+		"Content-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:no uid, no end\r\n")
+	f.deliver(raw, "", alice)
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: byID("bad@evil.example")})
+	require.NoError(t, err, "a malformed invite does not block the hard delete")
+	assert.Equal(t, int64(1), rec.Counts.Succeeded)
+	assert.Empty(t, f.where("bad@evil.example"))
+	require.NotEmpty(t, rec.Calendar)
+	assert.Equal(t, remediation.VerdictError, rec.Calendar[0].Verdict)
+	assert.Equal(t, "unreadable-invite", rec.Calendar[0].Reason)
+}
+
+func TestReleaseProcessesInvite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(invite("q-inv@partner.example", "pm@partner.example", "uid-kickoff", alice, bob), mailbox.RoleQuarantine, alice, bob)
+	assert.Empty(t, entries(t, f, alice, "uid-kickoff"), "a quarantined invite is not processed")
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: byID("q-inv@partner.example"), Recipients: []string{alice}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rec.Counts.Succeeded)
+	es := entries(t, f, alice, "uid-kickoff")
+	require.Len(t, es, 1, "released like a fresh delivery")
+	assert.Equal(t, calendar.ProvenanceInvite, es[0].Provenance.Kind)
+	assert.Empty(t, entries(t, f, bob, "uid-kickoff"), "not released to bob")
+	require.Len(t, rec.Calendar, 1)
+	assert.Equal(t, remediation.VerdictApplied, rec.Calendar[0].Verdict)
+	assert.Equal(t, alice, rec.Calendar[0].Owner)
+
+	held, err := e.Held(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, held, 1)
+	assert.Equal(t, []string{bob}, held[0].Recipients)
+	hist, err := e.ReleaseHistory(ctx)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	assert.Equal(t, "soc", hist[0].Actor)
+	assert.Equal(t, []string{alice}, hist[0].Recipients)
+	assert.Equal(t, "q-inv@partner.example", hist[0].MessageID)
+}

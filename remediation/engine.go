@@ -1,0 +1,548 @@
+package remediation
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Options configure an [Engine]. A nil pointer is the same as a zero value;
+// every zero field takes the default its comment gives.
+type Options struct {
+	// Logger receives the engine's logs (action ids, counts, errors; never
+	// message bodies or credentials). nil discards them.
+	Logger *slog.Logger
+	// Workers is the number of mailboxes worked on in parallel; default
+	// 16. Workers also share the journal's fsyncs (group commit), so more
+	// of them hide its latency.
+	Workers int
+	// BatchSize is the most copies of one mailbox moved by one backend
+	// call (and journaled as one intent); default 500.
+	BatchSize int
+	// BlastRadius is the number of selected copies above which a request
+	// must set Confirm; default 10,000; negative disables the check.
+	BlastRadius int
+	// ApprovalTTL is how long a proposed action waits for approval before
+	// it expires; default one week.
+	ApprovalTTL time.Duration
+	// Now returns the current time; default time.Now.
+	Now func() time.Time
+	// Progress, when set, is called after each batch with the copies done
+	// so far. Calls are serialised; a slow callback slows the action.
+	Progress func(Progress)
+	// EvidenceOnHardDelete makes a hard delete move each copy to the
+	// mailbox's admin-only evidence folder (RoleEvidence) instead of
+	// expunging it.
+	EvidenceOnHardDelete bool
+}
+
+// Engine carries out remediation actions against a mail store (and a
+// calendar store for invite handling) and keeps the action center in a
+// [Journal]. An Engine is safe for concurrent use by multiple goroutines.
+type Engine struct {
+	mail mailbox.Store
+	cal  calendar.Store
+	j    Journal
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	records map[string]*state
+	progMu  sync.Mutex
+}
+
+// state is the engine's view of one record.
+type state struct {
+	r Record
+	// running is set while a goroutine of this process works on it.
+	running bool
+	// seq is the last batch sequence number handed out.
+	seq uint64
+}
+
+// New returns an engine over mail (required), cal (nil: calendar entries
+// are never touched) and j (required). It replays j to rebuild the action
+// center; unfinished actions stay as they are until [Engine.Resume]. opts
+// may be nil.
+func New(mail mailbox.Store, cal calendar.Store, j Journal, opts *Options) (*Engine, error) {
+	if mail == nil || j == nil {
+		return nil, fmt.Errorf("%w: a mail store and a journal are required", ErrInvalidRequest)
+	}
+	e := &Engine{mail: mail, cal: cal, j: j, records: make(map[string]*state)}
+	if opts != nil {
+		e.opts = *opts
+	}
+	if e.opts.Workers <= 0 {
+		e.opts.Workers = 16
+	}
+	if e.opts.BatchSize <= 0 {
+		e.opts.BatchSize = 500
+	}
+	if e.opts.BlastRadius == 0 {
+		e.opts.BlastRadius = 10000
+	}
+	if e.opts.ApprovalTTL <= 0 {
+		e.opts.ApprovalTTL = 7 * 24 * time.Hour
+	}
+	if e.opts.Now == nil {
+		e.opts.Now = time.Now
+	}
+	e.log = e.opts.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if err := e.load(context.Background()); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// load replays the journal into the record index.
+func (e *Engine) load(ctx context.Context) error {
+	for ent, err := range e.j.Replay(ctx) {
+		if err != nil {
+			return fmt.Errorf("remediation: replay journal: %w", err)
+		}
+		switch ent.Kind {
+		case EntryRecord:
+			s := e.records[ent.Record.ID]
+			if s == nil {
+				s = &state{}
+				e.records[ent.Record.ID] = s
+			}
+			s.r = *ent.Record
+		case EntryIntent:
+			if s := e.records[ent.Intent.Action]; s != nil {
+				s.seq = max(s.seq, ent.Intent.Seq)
+			}
+		case EntryOutcomes:
+			if s := e.records[ent.Outcomes.Action]; s != nil {
+				for i := range ent.Outcomes.Items {
+					o := &ent.Outcomes.Items[i]
+					s.r.Counts.add(o.Kind, 1)
+					if o.Retry {
+						s.r.Counts.Failed--
+					}
+				}
+			}
+		case EntryCalendar:
+			if s := e.records[ent.Calendar.Action]; s != nil {
+				s.r.Calendar = append(s.r.Calendar, ent.Calendar.Decisions...)
+			}
+		}
+	}
+	return nil
+}
+
+func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+
+func newID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return now.Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// Get returns a copy of the record id, or ErrNotFound.
+func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e.expire(ctx)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.records[id]
+	if s == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return s.r.clone(), nil
+}
+
+// Query streams copies of the records f selects, oldest first.
+func (e *Engine) Query(ctx context.Context, f Filter) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		e.expire(ctx)
+		e.mu.Lock()
+		var out []*Record
+		for _, s := range e.records {
+			if f.match(&s.r) {
+				out = append(out, s.r.clone())
+			}
+		}
+		e.mu.Unlock()
+		slices.SortFunc(out, func(a, b *Record) int {
+			return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+		})
+		for _, r := range out {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Outcomes streams the per-copy outcomes of the action id from the
+// journal, in the order they were recorded. A copy that failed and was
+// retried by [Engine.Resume] appears twice: the failure, then the retry
+// (Outcome.Retry set).
+func (e *Engine) Outcomes(ctx context.Context, id string) iter.Seq2[Outcome, error] {
+	return func(yield func(Outcome, error) bool) {
+		e.mu.Lock()
+		_, ok := e.records[id]
+		e.mu.Unlock()
+		if !ok {
+			yield(Outcome{}, fmt.Errorf("%w: %q", ErrNotFound, id))
+			return
+		}
+		for ent, err := range e.j.Replay(ctx) {
+			if err != nil {
+				yield(Outcome{}, err)
+				return
+			}
+			if ent.Kind != EntryOutcomes || ent.Outcomes.Action != id {
+				continue
+			}
+			for _, o := range ent.Outcomes.Items {
+				if !yield(o, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// save journals a snapshot of the record (durably). Callers hold no lock.
+func (e *Engine) save(ctx context.Context, rs ...*Record) error {
+	ents := make([]Entry, len(rs))
+	for i, r := range rs {
+		ents[i] = Entry{Kind: EntryRecord, Record: r}
+	}
+	if err := e.j.Append(ctx, ents...); err != nil {
+		return fmt.Errorf("remediation: journal: %w", err)
+	}
+	return nil
+}
+
+// expire marks pending records past their expiry as expired.
+func (e *Engine) expire(ctx context.Context) {
+	now := e.now()
+	e.mu.Lock()
+	var exp []*Record
+	for _, s := range e.records {
+		if s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires) {
+			s.r.Status = StatusExpired
+			s.r.Finished = now
+			exp = append(exp, s.r.clone())
+		}
+	}
+	e.mu.Unlock()
+	if len(exp) > 0 {
+		if err := e.save(context.WithoutCancel(ctx), exp...); err != nil {
+			e.log.Error("remediation: journal expiry", "err", err)
+		}
+		for _, r := range exp {
+			e.log.Info("remediation: pending action expired", "id", r.ID)
+		}
+	}
+}
+
+// newRecord validates req and returns a record for it.
+func (e *Engine) newRecord(req Request) (*Record, error) {
+	if !req.Action.Valid() {
+		return nil, fmt.Errorf("%w: unknown action %q", ErrInvalidRequest, req.Action)
+	}
+	if strings.TrimSpace(req.Actor) == "" {
+		return nil, fmt.Errorf("%w: an actor is required", ErrInvalidRequest)
+	}
+	sel := req.Selection
+	switch {
+	case sel.Criteria != nil && len(sel.Copies) > 0:
+		return nil, fmt.Errorf("%w: set criteria or copies, not both", ErrInvalidRequest)
+	case sel.Criteria != nil:
+		if err := sel.Criteria.Validate(); err != nil {
+			return nil, fmt.Errorf("remediation: selection refused: %w", err)
+		}
+	case len(sel.Copies) > 0:
+		for _, a := range sel.Copies {
+			if a.Mailbox == "" || a.Folder == "" || a.UID == 0 {
+				return nil, fmt.Errorf("%w: incomplete copy address %s", ErrInvalidRequest, a)
+			}
+		}
+	default:
+		return nil, ErrEmptySelection
+	}
+	if len(req.Recipients) > 0 && req.Action != Release {
+		return nil, fmt.Errorf("%w: recipients apply to a release only", ErrInvalidRequest)
+	}
+	src := req.Source
+	if src == "" {
+		src = SourceManual
+	}
+	if src == SourceDetectionRule && req.RuleName == "" {
+		return nil, fmt.Errorf("%w: a detection-rule request needs the rule name", ErrInvalidRequest)
+	}
+	now := e.now()
+	r := &Record{
+		ID:          newID(now),
+		Name:        req.Name,
+		Description: req.Description,
+		Severity:    req.Severity,
+		Source:      src,
+		Action:      req.Action,
+		Actor:       req.Actor,
+		RuleName:    req.RuleName,
+		Created:     now,
+		Selection:   sel,
+		Confirm:     req.Confirm,
+	}
+	for _, rc := range req.Recipients {
+		r.Recipients = append(r.Recipients, strings.ToLower(strings.TrimSpace(rc)))
+	}
+	if r.Name == "" {
+		r.Name = string(req.Action)
+	}
+	r.Selection.Copies = slices.Clone(sel.Copies)
+	r.Selection.Mailboxes = slices.Clone(sel.Mailboxes)
+	if sel.Criteria != nil {
+		c := *sel.Criteria
+		r.Selection.Criteria = &c
+	}
+	return r, nil
+}
+
+// DryRun reports what sel selects, per mailbox and folder, without acting
+// on anything.
+func (e *Engine) DryRun(ctx context.Context, sel Selection) (Preview, error) {
+	r, err := e.newRecord(Request{Action: SoftDelete, Actor: "dry-run", Selection: sel})
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{Folders: map[string]map[string]int64{}}
+	err = e.selectAll(ctx, r, func(m *mailbox.Message) bool {
+		f := p.Folders[m.Address.Mailbox]
+		if f == nil {
+			f = map[string]int64{}
+			p.Folders[m.Address.Mailbox] = f
+		}
+		f[m.Address.Folder]++
+		p.Total++
+		return true
+	})
+	p.Mailboxes = len(p.Folders)
+	return p, err
+}
+
+// Preview is the result of [Engine.DryRun].
+type Preview struct {
+	// Total is the number of copies selected.
+	Total int64
+	// Mailboxes is the number of mailboxes holding a selected copy.
+	Mailboxes int
+	// Folders counts the selected copies by mailbox, then folder name.
+	Folders map[string]map[string]int64
+}
+
+// Execute runs req now, with the actor as the decider ("automation" for
+// [SourceAutomation]), and returns its record when it ends. It refuses a
+// selection above the blast radius without Confirm (ErrNeedsConfirmation),
+// an empty or match-everything one, and a release to a non-recipient
+// (ErrNotRecipient), before anything is recorded or moved. The record is
+// returned whenever the action was recorded, together with an error that
+// joins the failures when the action did not complete.
+func (e *Engine) Execute(ctx context.Context, req Request) (*Record, error) {
+	r, err := e.newRecord(req)
+	if err != nil {
+		return nil, err
+	}
+	r.DecidedBy = req.Actor
+	if r.Source == SourceAutomation {
+		r.DecidedBy = Automation
+	}
+	r.Decided = r.Created
+	total, err := e.precheck(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return e.start(ctx, r, total)
+}
+
+// Propose records req as pending approval; it expires after
+// [Options.ApprovalTTL]. The selection is validated now (and its blast
+// radius checked) and selected again when approved.
+func (e *Engine) Propose(ctx context.Context, req Request) (*Record, error) {
+	r, err := e.newRecord(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.precheck(ctx, r); err != nil {
+		return nil, err
+	}
+	r.Status = StatusPending
+	r.Expires = r.Created.Add(e.opts.ApprovalTTL)
+	if err := e.save(ctx, r); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.records[r.ID] = &state{r: *r.clone()}
+	e.mu.Unlock()
+	e.log.Info("remediation: action proposed", "id", r.ID, "action", r.Action, "actor", r.Actor)
+	return r, nil
+}
+
+// decide moves a pending record to queued (approve) or declined.
+func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, reason string) (*Record, error) {
+	if strings.TrimSpace(approver) == "" {
+		return nil, fmt.Errorf("%w: an approver is required", ErrInvalidRequest)
+	}
+	e.expire(ctx)
+	now := e.now()
+	e.mu.Lock()
+	s := e.records[id]
+	if s == nil {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	if s.r.Status == StatusExpired {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s expired at %s", ErrExpired, id, s.r.Expires.Format(time.RFC3339))
+	}
+	if s.r.Status != StatusPending {
+		st := s.r.Status
+		e.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s is %s", ErrNotPending, id, st)
+	}
+	r := s.r.clone()
+	r.DecidedBy = approver
+	r.Decided = now
+	if approve {
+		r.Status = StatusQueued
+	} else {
+		r.Status = StatusDeclined
+		r.DeclineReason = reason
+		r.Finished = now
+	}
+	// Claim it so a concurrent decision sees it is no longer pending.
+	s.r.Status = r.Status
+	e.mu.Unlock()
+	if err := e.save(ctx, r); err != nil {
+		e.mu.Lock()
+		s.r.Status = StatusPending
+		e.mu.Unlock()
+		return nil, err
+	}
+	e.mu.Lock()
+	s.r = *r.clone()
+	e.mu.Unlock()
+	return r, nil
+}
+
+// Approve approves the pending action id in the name of approver and runs
+// it, as [Engine.Execute] does. An expired action gives ErrExpired, one
+// not pending ErrNotPending.
+func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, error) {
+	r, err := e.decide(ctx, id, approver, true, "")
+	if err != nil {
+		return nil, err
+	}
+	e.log.Info("remediation: action approved", "id", id, "approver", approver)
+	total, err := e.precheck(ctx, r)
+	if err != nil {
+		r.Status = StatusFailed
+		r.Finished = e.now()
+		r.Error = err.Error()
+		if serr := e.save(context.WithoutCancel(ctx), r); serr != nil {
+			return nil, serr
+		}
+		e.mu.Lock()
+		e.records[id].r = *r.clone()
+		e.mu.Unlock()
+		return r, err
+	}
+	return e.start(ctx, r, total)
+}
+
+// Decline declines the pending action id in the name of approver.
+func (e *Engine) Decline(ctx context.Context, id, approver, reason string) (*Record, error) {
+	r, err := e.decide(ctx, id, approver, false, reason)
+	if err == nil {
+		e.log.Info("remediation: action declined", "id", id, "approver", approver)
+	}
+	return r, err
+}
+
+// Undo reverses the finished action id: every copy it moved goes back to
+// the folder it came from. A copy moved since is reported NotFound ("moved
+// since"), not forced back. An undo of an undo gives ErrUndoUndo, of a hard
+// delete ErrIrreversible, of an action already undone ErrAlreadyUndone, of
+// an unfinished one ErrNotFinished. The undo is a new record; the two are
+// linked by UndoOf and UndoneBy.
+func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
+	if strings.TrimSpace(actor) == "" {
+		return nil, fmt.Errorf("%w: an actor is required", ErrInvalidRequest)
+	}
+	now := e.now()
+	e.mu.Lock()
+	s := e.records[id]
+	var err error
+	switch {
+	case s == nil:
+		err = fmt.Errorf("%w: %q", ErrNotFound, id)
+	case s.r.Action == Undo:
+		err = fmt.Errorf("%w (%s undoes %s)", ErrUndoUndo, id, s.r.UndoOf)
+	case s.r.Action == HardDelete:
+		err = fmt.Errorf("%w: %s purged its copies", ErrIrreversible, id)
+	case s.r.UndoneBy != "":
+		err = fmt.Errorf("%w: %s by %s", ErrAlreadyUndone, id, s.r.UndoneBy)
+	case !s.r.Status.Final() || s.r.Incomplete || s.running ||
+		s.r.Status == StatusDeclined || s.r.Status == StatusExpired || s.r.Status == StatusCancelled:
+		err = fmt.Errorf("%w: %s is %s", ErrNotFinished, id, s.r.Status)
+	}
+	if err != nil {
+		e.mu.Unlock()
+		return nil, err
+	}
+	u := &Record{
+		ID:          newID(now),
+		Name:        "Undo: " + s.r.Name,
+		Description: "undo of " + id,
+		Severity:    s.r.Severity,
+		Source:      SourceManual,
+		Action:      Undo,
+		Actor:       actor,
+		DecidedBy:   actor,
+		Created:     now,
+		Decided:     now,
+		UndoOf:      id,
+	}
+	orig := s.r.clone()
+	orig.UndoneBy = u.ID
+	s.r.UndoneBy = u.ID // claim
+	e.mu.Unlock()
+	u.Status = StatusRunning
+	u.Started = now
+	if err := e.save(ctx, u, orig); err != nil {
+		e.mu.Lock()
+		s.r.UndoneBy = ""
+		e.mu.Unlock()
+		return nil, err
+	}
+	e.mu.Lock()
+	st := &state{r: *u.clone(), running: true}
+	e.records[u.ID] = st
+	e.mu.Unlock()
+	return e.run(ctx, st, u, nil, -1)
+}

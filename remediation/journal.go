@@ -1,0 +1,588 @@
+package remediation
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"iter"
+	"sync"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Journal is the durable log of the action center. The engine writes every
+// record change, every batch's intent before the batch moves, and every
+// batch's outcomes after it; replaying the journal rebuilds the action
+// center and tells [Engine.Resume] what was in flight.
+//
+// Implementations are safe for concurrent use. Entries passed to one Append
+// call are written together and in order; entries of concurrent calls may
+// interleave only between calls.
+type Journal interface {
+	// Append writes entries. It returns only when they are durable (for a
+	// file: written and fsync'd), or with an error, after which the
+	// journal refuses further appends. ctx is checked before writing; a
+	// write already under way is not abandoned.
+	Append(ctx context.Context, entries ...Entry) error
+	// Replay streams every entry appended so far, in order. Entries
+	// appended while it runs may or may not be included.
+	Replay(ctx context.Context) iter.Seq2[Entry, error]
+	// Close releases the journal; later calls fail with ErrClosed.
+	Close() error
+}
+
+// EntryKind is the kind of a journal [Entry].
+type EntryKind uint8
+
+// Entry kinds.
+const (
+	EntryRecord   EntryKind = 1 // a snapshot of a record (everything but outcomes)
+	EntryIntent   EntryKind = 2 // copies about to be acted on
+	EntryOutcomes EntryKind = 3 // the outcomes of an intent
+	EntryCalendar EntryKind = 4 // calendar work of an action
+)
+
+// Entry is one journal entry. Exactly the field of its Kind is set.
+type Entry struct {
+	Kind     EntryKind
+	Record   *Record
+	Intent   *Intent
+	Outcomes *OutcomeBatch
+	Calendar *CalendarStep
+}
+
+// Intent lists the copies of one mailbox an action is about to act on,
+// written durably before anything moves.
+type Intent struct {
+	Action string
+	// Seq numbers the batches of an action; the outcomes of this intent
+	// carry the same Seq.
+	Seq     uint64
+	Mailbox string
+	// To is the destination; the zero Location means a purge.
+	To     mailbox.Location
+	Copies []IntentCopy
+}
+
+// IntentCopy is one copy of an [Intent]: its address and Message-ID (so a
+// copy that left its source during a crash can be found at the
+// destination).
+type IntentCopy struct {
+	Folder      string
+	UIDValidity uint32
+	UID         uint32
+	MessageID   string
+}
+
+// OutcomeBatch holds the outcomes of one intent (or of copies guards
+// skipped, with Seq 0).
+type OutcomeBatch struct {
+	Action  string
+	Seq     uint64
+	Mailbox string
+	// Done marks the last batch of a mailbox: the mailbox is finished.
+	Done  bool
+	Items []Outcome
+}
+
+// CalendarStep is calendar work of an action. A plan lists invite series
+// found in copies about to be purged (written before the purge); the
+// decisions record what was done (written after).
+type CalendarStep struct {
+	Action    string             `json:"action"`
+	Seq       uint64             `json:"seq"`
+	Plan      []SeriesRef        `json:"plan,omitempty"`
+	Decisions []CalendarDecision `json:"decisions,omitempty"`
+}
+
+// SeriesRef names an invite series carried by one copy of one owner.
+type SeriesRef struct {
+	Owner     string `json:"owner"`
+	MessageID string `json:"message_id,omitempty"`
+	UID       string `json:"uid,omitempty"`
+	Organizer string `json:"organizer,omitempty"`
+	// Err is set when the invite could not be read.
+	Err string `json:"err,omitempty"`
+}
+
+// The encoding. Every entry is a frame:
+//
+//	u32 length of payload (little endian) | u32 CRC-32C of payload | payload
+//
+// The payload starts with the kind byte. Records and calendar steps are
+// JSON. Intents and outcomes are binary: strings are interned (the first
+// occurrence is written out and numbered, later ones are a varint
+// reference), folder and UIDVALIDITY are written only when they change
+// from the previous copy, and UIDs are zig-zag varint deltas.
+
+const (
+	frameHeader = 8
+	maxFrame    = 1 << 28
+	maxDict     = 1 << 20 // interned strings per journal
+	maxInterned = 256     // longer strings are never interned
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// dict interns strings. Encoder and decoder grow it identically.
+type dict struct {
+	idx  map[string]uint32
+	strs []string
+}
+
+func newDict() *dict { return &dict{idx: make(map[string]uint32)} }
+
+func (d *dict) putStr(b []byte, s string) []byte {
+	if i, ok := d.idx[s]; ok {
+		return binary.AppendUvarint(b, uint64(i)+1)
+	}
+	b = binary.AppendUvarint(b, 0)
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	b = append(b, s...)
+	if len(s) <= maxInterned && len(d.strs) < maxDict {
+		d.idx[s] = uint32(len(d.strs))
+		d.strs = append(d.strs, s)
+	}
+	return b
+}
+
+func putRaw(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errShort = errors.New("remediation: journal entry truncated")
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errShort
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) raw() string {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errShort
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) str(d *dict) string {
+	ref := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if ref > 0 {
+		if ref-1 >= uint64(len(d.strs)) {
+			r.err = fmt.Errorf("%w: string reference %d out of range", ErrCorrupt, ref)
+			return ""
+		}
+		return d.strs[ref-1]
+	}
+	s := r.raw()
+	if r.err == nil && len(s) <= maxInterned && len(d.strs) < maxDict {
+		d.idx[s] = uint32(len(d.strs))
+		d.strs = append(d.strs, s)
+	}
+	return s
+}
+
+// appendFrame encodes e as a frame at the end of b.
+func appendFrame(b []byte, d *dict, e Entry) ([]byte, error) {
+	start := len(b)
+	b = append(b, make([]byte, frameHeader)...)
+	b = append(b, byte(e.Kind))
+	switch e.Kind {
+	case EntryRecord, EntryCalendar:
+		var v any = e.Record
+		if e.Kind == EntryCalendar {
+			v = e.Calendar
+		}
+		js, err := json.Marshal(v)
+		if err != nil {
+			return b[:start], err
+		}
+		b = append(b, js...)
+	case EntryIntent:
+		b = appendIntent(b, d, e.Intent)
+	case EntryOutcomes:
+		b = appendOutcomes(b, d, e.Outcomes)
+	default:
+		return b[:start], fmt.Errorf("remediation: unknown journal entry kind %d", e.Kind)
+	}
+	payload := b[start+frameHeader:]
+	if len(payload) > maxFrame {
+		return b[:start], fmt.Errorf("remediation: journal entry of %d bytes is too large", len(payload))
+	}
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[start+4:], crc32.Checksum(payload, castagnoli))
+	return b, nil
+}
+
+func zigzag(prev, cur uint32) int64 { return int64(cur) - int64(prev) }
+
+func appendIntent(b []byte, d *dict, in *Intent) []byte {
+	b = d.putStr(b, in.Action)
+	b = binary.AppendUvarint(b, in.Seq)
+	b = d.putStr(b, in.Mailbox)
+	b = d.putStr(b, string(in.To.Role))
+	b = d.putStr(b, in.To.Folder)
+	b = binary.AppendUvarint(b, uint64(len(in.Copies)))
+	var folder string
+	var uv, uid uint32
+	for i, c := range in.Copies {
+		if i == 0 || c.Folder != folder || c.UIDValidity != uv {
+			b = append(b, 1)
+			b = d.putStr(b, c.Folder)
+			b = binary.AppendUvarint(b, uint64(c.UIDValidity))
+			folder, uv = c.Folder, c.UIDValidity
+		} else {
+			b = append(b, 0)
+		}
+		b = binary.AppendVarint(b, zigzag(uid, c.UID))
+		uid = c.UID
+		b = d.putStr(b, c.MessageID)
+	}
+	return b
+}
+
+func readIntent(r *reader, d *dict) *Intent {
+	in := &Intent{}
+	in.Action = r.str(d)
+	in.Seq = r.uvarint()
+	in.Mailbox = r.str(d)
+	in.To.Role = mailbox.Role(r.str(d))
+	in.To.Folder = r.str(d)
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errShort
+		return nil
+	}
+	in.Copies = make([]IntentCopy, 0, n)
+	var folder string
+	var uv, uid uint32
+	for range n {
+		if r.byte() == 1 {
+			folder = r.str(d)
+			uv = uint32(r.uvarint())
+		}
+		uid = uint32(int64(uid) + r.varint())
+		in.Copies = append(in.Copies, IntentCopy{Folder: folder, UIDValidity: uv, UID: uid, MessageID: r.str(d)})
+		if r.err != nil {
+			return nil
+		}
+	}
+	return in
+}
+
+const (
+	ofNewFrom   = 1 << 0
+	ofHasTo     = 1 << 1
+	ofNewTo     = 1 << 2
+	ofHasDetail = 1 << 3
+	ofKindShift = 4
+	ofKindMask  = 7
+	ofRetry     = 1 << 7
+)
+
+func appendOutcomes(b []byte, d *dict, ob *OutcomeBatch) []byte {
+	b = d.putStr(b, ob.Action)
+	b = binary.AppendUvarint(b, ob.Seq)
+	b = d.putStr(b, ob.Mailbox)
+	if ob.Done {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ob.Items)))
+	var from, to mailbox.Address
+	for i, o := range ob.Items {
+		flags := byte(o.Kind) << ofKindShift
+		newFrom := i == 0 || o.Copy.Folder != from.Folder || o.Copy.UIDValidity != from.UIDValidity
+		hasTo := !o.To.IsZero()
+		newTo := hasTo && (o.To.Folder != to.Folder || o.To.UIDValidity != to.UIDValidity)
+		if newFrom {
+			flags |= ofNewFrom
+		}
+		if hasTo {
+			flags |= ofHasTo
+		}
+		if newTo {
+			flags |= ofNewTo
+		}
+		if o.Detail != "" {
+			flags |= ofHasDetail
+		}
+		if o.Retry {
+			flags |= ofRetry
+		}
+		b = append(b, flags)
+		if newFrom {
+			b = d.putStr(b, o.Copy.Folder)
+			b = binary.AppendUvarint(b, uint64(o.Copy.UIDValidity))
+		}
+		b = binary.AppendVarint(b, zigzag(from.UID, o.Copy.UID))
+		from = o.Copy
+		if hasTo {
+			if newTo {
+				b = d.putStr(b, o.To.Folder)
+				b = binary.AppendUvarint(b, uint64(o.To.UIDValidity))
+			}
+			b = binary.AppendVarint(b, zigzag(to.UID, o.To.UID))
+			to = o.To
+		}
+		b = d.putStr(b, o.MessageID)
+		if o.Detail != "" {
+			b = putRaw(b, o.Detail)
+		}
+	}
+	return b
+}
+
+func readOutcomes(r *reader, d *dict) *OutcomeBatch {
+	ob := &OutcomeBatch{}
+	ob.Action = r.str(d)
+	ob.Seq = r.uvarint()
+	ob.Mailbox = r.str(d)
+	ob.Done = r.byte() == 1
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errShort
+		return nil
+	}
+	ob.Items = make([]Outcome, 0, n)
+	var from, to mailbox.Address
+	from.Mailbox, to.Mailbox = ob.Mailbox, ob.Mailbox
+	for range n {
+		flags := r.byte()
+		var o Outcome
+		o.Kind = OutcomeKind(flags >> ofKindShift & ofKindMask)
+		o.Retry = flags&ofRetry != 0
+		if flags&ofNewFrom != 0 {
+			from.Folder = r.str(d)
+			from.UIDValidity = uint32(r.uvarint())
+		}
+		from.UID = uint32(int64(from.UID) + r.varint())
+		o.Copy = from
+		if flags&ofHasTo != 0 {
+			if flags&ofNewTo != 0 {
+				to.Folder = r.str(d)
+				to.UIDValidity = uint32(r.uvarint())
+			}
+			to.UID = uint32(int64(to.UID) + r.varint())
+			o.To = to
+		}
+		o.MessageID = r.str(d)
+		if flags&ofHasDetail != 0 {
+			o.Detail = r.raw()
+		}
+		if r.err != nil {
+			return nil
+		}
+		ob.Items = append(ob.Items, o)
+	}
+	return ob
+}
+
+// decodePayload decodes one frame's payload (CRC already checked).
+func decodePayload(p []byte, d *dict) (Entry, error) {
+	if len(p) == 0 {
+		return Entry{}, fmt.Errorf("%w: empty entry", ErrCorrupt)
+	}
+	e := Entry{Kind: EntryKind(p[0])}
+	r := &reader{b: p[1:]}
+	switch e.Kind {
+	case EntryRecord:
+		e.Record = new(Record)
+		if err := json.Unmarshal(r.b, e.Record); err != nil {
+			return Entry{}, fmt.Errorf("%w: record: %v", ErrCorrupt, err)
+		}
+	case EntryCalendar:
+		e.Calendar = new(CalendarStep)
+		if err := json.Unmarshal(r.b, e.Calendar); err != nil {
+			return Entry{}, fmt.Errorf("%w: calendar step: %v", ErrCorrupt, err)
+		}
+	case EntryIntent:
+		e.Intent = readIntent(r, d)
+	case EntryOutcomes:
+		e.Outcomes = readOutcomes(r, d)
+	default:
+		return Entry{}, fmt.Errorf("%w: unknown entry kind %d", ErrCorrupt, e.Kind)
+	}
+	if r.err != nil {
+		return Entry{}, fmt.Errorf("%w: %v", ErrCorrupt, r.err)
+	}
+	return e, nil
+}
+
+// scanFrames walks the frames in b. It calls fn for each valid frame's
+// payload and returns the length of the valid prefix and whether what
+// follows it is a torn tail (true) or damage inside the log (false).
+func scanFrames(b []byte, fn func(payload []byte) error) (valid int, torn bool, err error) {
+	off := 0
+	for off < len(b) {
+		rest := b[off:]
+		if len(rest) < frameHeader {
+			return off, true, nil
+		}
+		n := int(binary.LittleEndian.Uint32(rest))
+		sum := binary.LittleEndian.Uint32(rest[4:])
+		if n == 0 || n > maxFrame {
+			return off, allZero(rest), nil
+		}
+		if frameHeader+n > len(rest) {
+			return off, true, nil
+		}
+		p := rest[frameHeader : frameHeader+n]
+		if crc32.Checksum(p, castagnoli) != sum {
+			// A bad checksum on the last frame is a torn write; anywhere
+			// else it is damage.
+			return off, frameHeader+n == len(rest) || allZero(rest[frameHeader+n:]), nil
+		}
+		if err := fn(p); err != nil {
+			return off, false, err
+		}
+		off += frameHeader + n
+	}
+	return off, false, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// MemoryJournal is a [Journal] held in memory, in the same compact encoding
+// as the file journal. It is safe for concurrent use.
+type MemoryJournal struct {
+	mu     sync.Mutex
+	buf    []byte
+	enc    *dict
+	closed bool
+}
+
+var _ Journal = (*MemoryJournal)(nil)
+
+// NewMemoryJournal returns an empty in-memory journal.
+func NewMemoryJournal() *MemoryJournal { return &MemoryJournal{enc: newDict()} }
+
+// Append implements [Journal]. Entries are durable as soon as it returns
+// (for the life of the process).
+func (j *MemoryJournal) Append(ctx context.Context, entries ...Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	for _, e := range entries {
+		var err error
+		if j.buf, err = appendFrame(j.buf, j.enc, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Replay implements [Journal].
+func (j *MemoryJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
+	j.mu.Lock()
+	b := j.buf[:len(j.buf):len(j.buf)]
+	closed := j.closed
+	j.mu.Unlock()
+	return func(yield func(Entry, error) bool) {
+		if closed {
+			yield(Entry{}, ErrClosed)
+			return
+		}
+		replayBytes(ctx, b, yield)
+	}
+}
+
+// Size returns the number of bytes the journal holds.
+func (j *MemoryJournal) Size() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return int64(len(j.buf))
+}
+
+// Close implements [Journal].
+func (j *MemoryJournal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.closed = true
+	j.buf = nil
+	return nil
+}
+
+var errStop = errors.New("stop")
+
+func replayBytes(ctx context.Context, b []byte, yield func(Entry, error) bool) {
+	d := newDict()
+	i := 0
+	_, _, err := scanFrames(b, func(p []byte) error {
+		if i++; i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		e, err := decodePayload(p, d)
+		if err != nil {
+			return err
+		}
+		if !yield(e, nil) {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
+		yield(Entry{}, err)
+	}
+}

@@ -1,0 +1,184 @@
+package remediation_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+func sampleEntries() []remediation.Entry {
+	crit := &mailbox.Criteria{SenderDomains: []string{"evil.example"}}
+	rec := &remediation.Record{
+		ID: "r1", Name: "campaign", Source: remediation.SourceHunting, Action: remediation.HardDelete,
+		Actor: "ann", DecidedBy: "ben", Status: remediation.StatusRunning,
+		Created: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Selection: remediation.Selection{Criteria: crit},
+		Counts: remediation.Counts{Succeeded: 3},
+	}
+	in := &remediation.Intent{Action: "r1", Seq: 7, Mailbox: "alice@corp.example", To: mailbox.In(mailbox.RoleRecoverable),
+		Copies: []remediation.IntentCopy{
+			{Folder: "INBOX", UIDValidity: 11, UID: 900, MessageID: "a@x"},
+			{Folder: "INBOX", UIDValidity: 11, UID: 3, MessageID: "b@x"},
+			{Folder: "Junk", UIDValidity: 12, UID: 4000000000, MessageID: "a@x"},
+		}}
+	ob := &remediation.OutcomeBatch{Action: "r1", Seq: 7, Mailbox: "alice@corp.example", Done: true,
+		Items: []remediation.Outcome{
+			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 11, UID: 900}, To: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Recoverable Items", UIDValidity: 15, UID: 1}, MessageID: "a@x", Kind: remediation.Succeeded},
+			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 11, UID: 3}, MessageID: "b@x", Kind: remediation.Failed, Detail: "connection reset"},
+			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Junk", UIDValidity: 12, UID: 4000000000}, To: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Recoverable Items", UIDValidity: 15, UID: 2}, MessageID: "a@x", Kind: remediation.Succeeded, Retry: true},
+			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Sent Items", UIDValidity: 13, UID: 5}, Kind: remediation.Skipped, Detail: "sender's copy"},
+		}}
+	cs := &remediation.CalendarStep{Action: "r1", Seq: 7, Plan: []remediation.SeriesRef{{Owner: "alice@corp.example", UID: "u1", Organizer: "evil@x"}},
+		Decisions: []remediation.CalendarDecision{{Owner: "alice@corp.example", UID: "u1", Verdict: remediation.VerdictRemoved, Reason: "invite-series"}}}
+	return []remediation.Entry{
+		{Kind: remediation.EntryRecord, Record: rec},
+		{Kind: remediation.EntryIntent, Intent: in},
+		{Kind: remediation.EntryOutcomes, Outcomes: ob},
+		{Kind: remediation.EntryCalendar, Calendar: cs},
+		{Kind: remediation.EntryIntent, Intent: in}, // interned strings reused
+	}
+}
+
+func replayAll(t *testing.T, j remediation.Journal) []remediation.Entry {
+	t.Helper()
+	var out []remediation.Entry
+	for e, err := range j.Replay(context.Background()) {
+		require.NoError(t, err)
+		out = append(out, e)
+	}
+	return out
+}
+
+func journals(t *testing.T) map[string]func() remediation.Journal {
+	return map[string]func() remediation.Journal{
+		"memory": func() remediation.Journal { return remediation.NewMemoryJournal() },
+		"file": func() remediation.Journal {
+			j, err := remediation.OpenFileJournal(filepath.Join(t.TempDir(), "j"), nil)
+			require.NoError(t, err)
+			return j
+		},
+	}
+}
+
+func TestJournalRoundTrip(t *testing.T) {
+	for name, mk := range journals(t) {
+		t.Run(name, func(t *testing.T) {
+			j := mk()
+			want := sampleEntries()
+			require.NoError(t, j.Append(context.Background(), want[:2]...))
+			require.NoError(t, j.Append(context.Background(), want[2:]...))
+			assert.Equal(t, want, replayAll(t, j))
+			require.NoError(t, j.Close())
+			require.ErrorIs(t, j.Append(context.Background(), want[0]), remediation.ErrClosed)
+		})
+	}
+}
+
+func TestJournalCancelledContext(t *testing.T) {
+	for name, mk := range journals(t) {
+		t.Run(name, func(t *testing.T) {
+			j := mk()
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			require.ErrorIs(t, j.Append(ctx, sampleEntries()[0]), context.Canceled)
+			assert.Empty(t, replayAll(t, j))
+		})
+	}
+}
+
+func TestJournalConcurrentAppends(t *testing.T) {
+	for name, mk := range journals(t) {
+		t.Run(name, func(t *testing.T) {
+			j := mk()
+			const writers, each = 16, 25
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range each {
+						in := &remediation.Intent{Action: fmt.Sprintf("w%d", w), Seq: uint64(i + 1), Mailbox: fmt.Sprintf("m%d@x", i%3),
+							Copies: []remediation.IntentCopy{{Folder: "INBOX", UIDValidity: 1, UID: uint32(i + 1), MessageID: fmt.Sprintf("id%d", i%5)}}}
+						assert.NoError(t, j.Append(context.Background(), remediation.Entry{Kind: remediation.EntryIntent, Intent: in}))
+					}
+				}()
+			}
+			wg.Wait()
+			next := map[string]uint64{}
+			n := 0
+			for _, e := range replayAll(t, j) {
+				n++
+				require.Equal(t, next[e.Intent.Action]+1, e.Intent.Seq, "appends of one writer stay in order")
+				next[e.Intent.Action] = e.Intent.Seq
+				assert.Equal(t, uint32(e.Intent.Seq), e.Intent.Copies[0].UID)
+			}
+			assert.Equal(t, writers*each, n)
+		})
+	}
+}
+
+func TestFileJournalTornTail(t *testing.T) {
+	ctx := context.Background()
+	want := sampleEntries()
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := remediation.OpenFileJournal(path, nil)
+	require.NoError(t, err)
+	require.NoError(t, j.Append(ctx, want[:3]...))
+	good := j.Size()
+	require.NoError(t, j.Append(ctx, want[3]))
+	full := j.Size()
+	require.NoError(t, j.Close())
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, full, int64(len(raw)))
+
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"cut in the payload", raw[:full-3]},
+		{"cut in the header", raw[:good+5]},
+		{"garbage payload", append(append([]byte{}, raw[:full-2]...), 0xff, 0xfe)},
+		{"zeros after a crash", append(append([]byte{}, raw[:good]...), make([]byte, 4096)...)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "j")
+			require.NoError(t, os.WriteFile(p, tc.data, 0o600))
+			j, err := remediation.OpenFileJournal(p, nil)
+			require.NoError(t, err)
+			assert.Equal(t, want[:3], replayAll(t, j), "the torn entry is ignored")
+			st, err := os.Stat(p)
+			require.NoError(t, err)
+			assert.Equal(t, good, st.Size(), "the torn tail is truncated")
+			// Appending after the repair works, interned strings included.
+			require.NoError(t, j.Append(ctx, want[4]))
+			require.NoError(t, j.Close())
+			j, err = remediation.OpenFileJournal(p, nil)
+			require.NoError(t, err)
+			assert.Equal(t, append(append([]remediation.Entry{}, want[:3]...), want[4]), replayAll(t, j))
+			require.NoError(t, j.Close())
+		})
+	}
+
+	t.Run("damage before the end is refused", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "j")
+		bad := append([]byte{}, raw...)
+		bad[20] ^= 0x55 // inside the first frame
+		require.NoError(t, os.WriteFile(p, bad, 0o600))
+		_, err := remediation.OpenFileJournal(p, nil)
+		require.ErrorIs(t, err, remediation.ErrCorrupt)
+		after, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.Equal(t, bad, after, "a damaged journal is left as it is")
+	})
+}

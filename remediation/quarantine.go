@@ -1,0 +1,120 @@
+package remediation
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Held is one message held in quarantine: every quarantined copy with the
+// same Message-ID.
+type Held struct {
+	MessageID string
+	Subject   string
+	From      string
+	Date      time.Time
+	// Recipients are the owners of the mailboxes holding a quarantined
+	// copy, sorted.
+	Recipients []string
+	Copies     []mailbox.Address
+}
+
+// Held lists the messages held in quarantine across every mailbox (the
+// admin's view), grouped by Message-ID and sorted by date. c, when not
+// nil, narrows the list further.
+func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) {
+	mbs, err := e.mail.Mailboxes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("remediation: list mailboxes: %w", err)
+	}
+	by := map[string]*Held{}
+	for _, mb := range mbs {
+		// The owner as recipient selects every copy of the mailbox; the
+		// role keeps it to quarantine.
+		q := mailbox.Criteria{Recipients: []string{mb}, Roles: []mailbox.Role{mailbox.RoleQuarantine}}
+		if c != nil {
+			q.And = []mailbox.Criteria{*c}
+		}
+		for m, err := range e.mail.Search(ctx, mb, q) {
+			if err != nil {
+				return nil, fmt.Errorf("remediation: search quarantine of %s: %w", mb, err)
+			}
+			key := mailbox.NormalizeMessageID(m.MessageID)
+			if key == "" {
+				key = m.Address.String()
+			}
+			h := by[key]
+			if h == nil {
+				h = &Held{MessageID: m.MessageID, Subject: m.Subject, From: m.From, Date: m.Date}
+				by[key] = h
+			}
+			if !slices.Contains(h.Recipients, m.Address.Mailbox) {
+				h.Recipients = append(h.Recipients, m.Address.Mailbox)
+			}
+			h.Copies = append(h.Copies, m.Address)
+		}
+	}
+	out := make([]Held, 0, len(by))
+	for _, h := range by {
+		slices.Sort(h.Recipients)
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b Held) int {
+		return cmp.Or(a.Date.Compare(b.Date), strings.Compare(a.MessageID, b.MessageID))
+	})
+	return out, nil
+}
+
+// ReleaseEvent is one release from quarantine, from the action center:
+// who released which message to whom.
+type ReleaseEvent struct {
+	Action    string // the record id
+	When      time.Time
+	Actor     string
+	DecidedBy string
+	Status    Status
+	MessageID string
+	// Recipients are the mailboxes the message was released to, sorted.
+	Recipients []string
+}
+
+// ReleaseHistory lists the [Release] actions of the action center, oldest
+// first, one event per action and released Message-ID. (A [MoveToInbox]
+// out of quarantine is in the action center but not in this list.)
+func (e *Engine) ReleaseHistory(ctx context.Context) ([]ReleaseEvent, error) {
+	var out []ReleaseEvent
+	for r, err := range e.Query(ctx, Filter{Actions: []Action{Release}}) {
+		if err != nil {
+			return nil, err
+		}
+		by := map[string]*ReleaseEvent{}
+		var order []string
+		for o, err := range e.Outcomes(ctx, r.ID) {
+			if err != nil {
+				return nil, err
+			}
+			if o.Kind != Succeeded {
+				continue
+			}
+			ev := by[o.MessageID]
+			if ev == nil {
+				ev = &ReleaseEvent{Action: r.ID, When: cmp.Or(r.Finished, r.Started), Actor: r.Actor, DecidedBy: r.DecidedBy, Status: r.Status, MessageID: o.MessageID}
+				by[o.MessageID] = ev
+				order = append(order, o.MessageID)
+			}
+			if !slices.Contains(ev.Recipients, o.Copy.Mailbox) {
+				ev.Recipients = append(ev.Recipients, o.Copy.Mailbox)
+			}
+		}
+		for _, id := range order {
+			slices.Sort(by[id].Recipients)
+			out = append(out, *by[id])
+		}
+	}
+	return out, nil
+}

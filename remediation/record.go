@@ -1,0 +1,371 @@
+package remediation
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Errors returned by the [Engine]. Callers test for them with [errors.Is].
+var (
+	// ErrNotFound means no record has the given id.
+	ErrNotFound = errors.New("remediation: no such action")
+	// ErrNeedsConfirmation means the selection is larger than
+	// [Options.BlastRadius] and the request did not set Confirm.
+	ErrNeedsConfirmation = errors.New("remediation: selection exceeds the blast-radius limit; set Confirm to act on it")
+	// ErrEmptySelection means a request selects nothing: neither criteria
+	// nor copies.
+	ErrEmptySelection = errors.New("remediation: empty selection")
+	// ErrInvalidRequest means a request is malformed; the error says why.
+	ErrInvalidRequest = errors.New("remediation: invalid request")
+	// ErrNotRecipient means a release names a recipient who holds no
+	// quarantined copy of the selected messages: a release never delivers
+	// to anyone who was not a recipient.
+	ErrNotRecipient = errors.New("remediation: not an original recipient of the quarantined message")
+	// ErrNotPending means an approval or decline was asked for an action
+	// that is not pending approval (already decided, or expired).
+	ErrNotPending = errors.New("remediation: action is not pending approval")
+	// ErrExpired means a pending action expired before it was approved.
+	ErrExpired = errors.New("remediation: pending action expired")
+	// ErrUndoUndo means an undo of an undo was asked; it is refused (run
+	// the original action again instead).
+	ErrUndoUndo = errors.New("remediation: an undo cannot be undone; run the original action again")
+	// ErrIrreversible means an undo of a hard delete was asked: purged
+	// copies are gone from the mailbox (an admin may restore from the
+	// evidence store when one is configured).
+	ErrIrreversible = errors.New("remediation: a hard delete cannot be undone")
+	// ErrAlreadyUndone means the action was already undone.
+	ErrAlreadyUndone = errors.New("remediation: action already undone")
+	// ErrNotFinished means an undo was asked for an action that has not
+	// run to its end (pending, running, declined, expired).
+	ErrNotFinished = errors.New("remediation: action has not finished")
+	// ErrClosed means the engine's journal was closed.
+	ErrClosed = errors.New("remediation: journal closed")
+	// ErrCorrupt means a journal file is damaged somewhere other than a
+	// torn last record.
+	ErrCorrupt = errors.New("remediation: journal corrupt")
+)
+
+// Action is what an action does to each selected copy. The semantics are
+// those of the design's action table; see the package documentation.
+type Action string
+
+// Actions.
+const (
+	MoveToJunk       Action = "move_to_junk"       // to the Junk folder
+	MoveToDeleted    Action = "move_to_deleted"    // to Deleted Items (Trash)
+	SoftDelete       Action = "soft_delete"        // to recoverable items
+	HardDelete       Action = "hard_delete"        // purged; invite-created calendar entries removed
+	MoveToInbox      Action = "move_to_inbox"      // from junk, deleted, recoverable or quarantine to Inbox
+	Release          Action = "release"            // from quarantine to Inbox of (a subset of) the recipients
+	DeleteSenderCopy Action = "delete_sender_copy" // soft delete of the copy in an internal sender's Sent folder
+	Undo             Action = "undo"               // moves every copy of another action back; see [Engine.Undo]
+)
+
+// Valid reports whether a is a known action other than [Undo] (which only
+// [Engine.Undo] creates).
+func (a Action) Valid() bool {
+	switch a {
+	case MoveToJunk, MoveToDeleted, SoftDelete, HardDelete, MoveToInbox, Release, DeleteSenderCopy:
+		return true
+	}
+	return false
+}
+
+// Reversible reports whether [Engine.Undo] can undo an action of this
+// kind.
+func (a Action) Reversible() bool { return a.Valid() && a != HardDelete }
+
+// Severity is how severe the threat an action answers is.
+type Severity string
+
+// Severities.
+const (
+	SeverityInformational Severity = "informational"
+	SeverityLow           Severity = "low"
+	SeverityMedium        Severity = "medium"
+	SeverityHigh          Severity = "high"
+)
+
+// Source is where a request came from.
+type Source string
+
+// Sources.
+const (
+	SourceManual        Source = "manual"
+	SourceExplorer      Source = "explorer"
+	SourceHunting       Source = "hunting"
+	SourceDetectionRule Source = "detection_rule"
+	SourceAutomation    Source = "automation"
+	SourceAPI           Source = "api"
+)
+
+// Automation is the DecidedBy of actions that ran without a person's
+// decision ([SourceAutomation]).
+const Automation = "automation"
+
+// Status is where an action is in its life.
+type Status string
+
+// Statuses. Pending, queued and running are not final; the others are.
+const (
+	StatusPending   Status = "pending_approval"
+	StatusQueued    Status = "queued"
+	StatusRunning   Status = "running"
+	StatusCompleted Status = "completed"
+	StatusPartial   Status = "partially_completed"
+	StatusFailed    Status = "failed"
+	StatusDeclined  Status = "declined"
+	StatusCancelled Status = "cancelled"
+	StatusExpired   Status = "expired"
+)
+
+// Final reports whether s is a status an action never leaves (except that
+// [Engine.Resume] finishes an incomplete action; see [Record.Incomplete]).
+func (s Status) Final() bool {
+	return s != StatusPending && s != StatusQueued && s != StatusRunning
+}
+
+// OutcomeKind is the result of an action on one copy.
+type OutcomeKind uint8
+
+// Outcome kinds.
+const (
+	Succeeded            OutcomeKind = iota + 1 // the copy moved (or was purged)
+	AlreadyInDestination                        // the copy was already where the action puts it
+	NotFound                                    // moved or deleted since selection
+	Failed                                      // the backend failed; Detail holds the error
+	Skipped                                     // a guard refused; Detail holds the reason
+)
+
+var outcomeNames = [...]string{"", "succeeded", "already_in_destination", "not_found", "failed", "skipped"}
+
+// String returns the outcome's name, e.g. "not_found".
+func (k OutcomeKind) String() string {
+	if int(k) < len(outcomeNames) && k != 0 {
+		return outcomeNames[k]
+	}
+	return "unknown"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k OutcomeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *OutcomeKind) UnmarshalText(b []byte) error {
+	for i, n := range outcomeNames {
+		if i > 0 && n == string(b) {
+			*k = OutcomeKind(i)
+			return nil
+		}
+	}
+	return errors.New("remediation: unknown outcome " + string(b))
+}
+
+// Outcome is the result of an action on one copy.
+type Outcome struct {
+	// Copy is the address the copy had when it was selected.
+	Copy mailbox.Address `json:"copy"`
+	// To is the copy's new address after a move; zero for a purge and
+	// for outcomes other than Succeeded and AlreadyInDestination.
+	To        mailbox.Address `json:"to,omitzero"`
+	MessageID string          `json:"message_id,omitempty"`
+	Kind      OutcomeKind     `json:"kind"`
+	// Detail is the error text of a failure, the guard's reason of a
+	// skip, or why a copy was not found.
+	Detail string `json:"detail,omitempty"`
+	// Retry marks the outcome of a retry of a copy that failed before
+	// ([Engine.Resume] retries failed copies); it replaces the failure in
+	// the counts.
+	Retry bool `json:"retry,omitempty"`
+}
+
+// Counts counts the outcomes of an action.
+type Counts struct {
+	Succeeded            int64 `json:"succeeded"`
+	AlreadyInDestination int64 `json:"already_in_destination"`
+	NotFound             int64 `json:"not_found"`
+	Failed               int64 `json:"failed"`
+	Skipped              int64 `json:"skipped"`
+}
+
+// Total is the number of copies with an outcome.
+func (c Counts) Total() int64 {
+	return c.Succeeded + c.AlreadyInDestination + c.NotFound + c.Failed + c.Skipped
+}
+
+func (c *Counts) add(k OutcomeKind, n int64) {
+	switch k {
+	case Succeeded:
+		c.Succeeded += n
+	case AlreadyInDestination:
+		c.AlreadyInDestination += n
+	case NotFound:
+		c.NotFound += n
+	case Failed:
+		c.Failed += n
+	case Skipped:
+		c.Skipped += n
+	}
+}
+
+// Selection is what an action targets: copies matching Criteria across
+// mailboxes, or an explicit list of copies. Exactly one of Criteria and
+// Copies is set.
+type Selection struct {
+	// Criteria select copies in every mailbox (or those in Mailboxes). An
+	// empty or match-everything criteria is refused.
+	Criteria *mailbox.Criteria `json:"criteria,omitempty"`
+	// Copies are hand-picked copies.
+	Copies []mailbox.Address `json:"copies,omitempty"`
+	// Mailboxes restricts the mailboxes searched; nil means all.
+	Mailboxes []string `json:"mailboxes,omitempty"`
+}
+
+// Request asks for an action.
+type Request struct {
+	Action      Action   `json:"action"`
+	Name        string   `json:"name,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Severity    Severity `json:"severity,omitempty"`
+	// Source is where the request came from; "" means manual.
+	Source Source `json:"source,omitempty"`
+	// Actor is who asked (a person or a system); required.
+	Actor     string    `json:"actor"`
+	Selection Selection `json:"selection"`
+	// Recipients restricts a [Release] to these original recipients;
+	// nil releases to every recipient holding a quarantined copy.
+	Recipients []string `json:"recipients,omitempty"`
+	// Confirm acknowledges a selection above the blast-radius limit.
+	Confirm bool `json:"confirm,omitempty"`
+	// RuleName names the detection rule of a [SourceDetectionRule]
+	// request.
+	RuleName string `json:"rule_name,omitempty"`
+}
+
+// CalendarDecision is what a hard delete (or a release) did to one
+// calendar entry of one owner.
+type CalendarDecision struct {
+	Owner     string `json:"owner"`
+	MessageID string `json:"message_id,omitempty"`
+	UID       string `json:"uid,omitempty"`
+	Organizer string `json:"organizer,omitempty"`
+	Calendar  string `json:"calendar,omitempty"`
+	EntryID   string `json:"entry_id,omitempty"`
+	Summary   string `json:"summary,omitempty"`
+	// Verdict is "removed", "kept", "applied" (a released invite was
+	// processed as on delivery) or "error".
+	Verdict string `json:"verdict"`
+	// Reason is a stable code, Detail a human explanation.
+	Reason string `json:"reason,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Calendar decision verdicts.
+const (
+	VerdictRemoved = "removed"
+	VerdictKept    = "kept"
+	VerdictApplied = "applied"
+	VerdictError   = "error"
+)
+
+// Record is one action in the action center. Per-copy outcomes are not
+// held in the record (an action may touch millions of copies); stream
+// them with [Engine.Outcomes].
+type Record struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Severity    Severity `json:"severity,omitempty"`
+	Source      Source   `json:"source"`
+	Action      Action   `json:"action"`
+	Actor       string   `json:"actor"`
+	// DecidedBy is the approver: the actor for a direct execution, the
+	// approver of a proposal, or "automation".
+	DecidedBy string `json:"decided_by,omitempty"`
+	RuleName  string `json:"rule_name,omitempty"`
+	Status    Status `json:"status"`
+	// Incomplete reports an action that ended with mailboxes it could not
+	// finish (a backend failure); [Engine.Resume] finishes it.
+	Incomplete bool `json:"incomplete,omitempty"`
+
+	Created  time.Time `json:"created"`
+	Decided  time.Time `json:"decided,omitzero"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
+	Expires  time.Time `json:"expires,omitzero"`
+
+	Selection  Selection `json:"selection"`
+	Recipients []string  `json:"recipients,omitempty"`
+	Confirm    bool      `json:"confirm,omitempty"`
+	// Counts counts the outcomes so far.
+	Counts Counts `json:"counts"`
+	// Calendar lists the calendar entries a hard delete removed or kept,
+	// and invites a release applied.
+	Calendar []CalendarDecision `json:"calendar,omitempty"`
+	// UndoOf is the action an undo reverses; UndoneBy the undo of this
+	// action.
+	UndoOf   string `json:"undo_of,omitempty"`
+	UndoneBy string `json:"undone_by,omitempty"`
+	// DeclineReason is the reason an approver gave when declining.
+	DeclineReason string `json:"decline_reason,omitempty"`
+	// Error summarises failures (the first few), "" when none.
+	Error string `json:"error,omitempty"`
+}
+
+func (r *Record) clone() *Record {
+	c := *r
+	c.Selection.Copies = slices.Clone(r.Selection.Copies)
+	c.Selection.Mailboxes = slices.Clone(r.Selection.Mailboxes)
+	if r.Selection.Criteria != nil {
+		cr := *r.Selection.Criteria
+		c.Selection.Criteria = &cr
+	}
+	c.Recipients = slices.Clone(r.Recipients)
+	c.Calendar = slices.Clone(r.Calendar)
+	return &c
+}
+
+// Progress reports how far a running action is.
+type Progress struct {
+	ID string
+	// Done is the number of copies with an outcome so far.
+	Done int64
+	// Total is the number of selected copies, or -1 when it is not known
+	// (the selection was not counted in advance).
+	Total int64
+}
+
+// Filter selects records for [Engine.Query]. Zero fields match
+// everything.
+type Filter struct {
+	Since, Before time.Time // Created in [Since, Before)
+	Statuses      []Status
+	Actors        []string
+	Sources       []Source
+	Actions       []Action
+}
+
+func (f *Filter) match(r *Record) bool {
+	if !f.Since.IsZero() && r.Created.Before(f.Since) {
+		return false
+	}
+	if !f.Before.IsZero() && !r.Created.Before(f.Before) {
+		return false
+	}
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, r.Status) {
+		return false
+	}
+	if len(f.Actors) > 0 && !slices.Contains(f.Actors, r.Actor) {
+		return false
+	}
+	if len(f.Sources) > 0 && !slices.Contains(f.Sources, r.Source) {
+		return false
+	}
+	if len(f.Actions) > 0 && !slices.Contains(f.Actions, r.Action) {
+		return false
+	}
+	return true
+}

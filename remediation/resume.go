@@ -1,0 +1,252 @@
+package remediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Resume finishes every action that did not run to its end: actions a
+// crash or restart interrupted (queued or running in the journal) and
+// actions that ended Incomplete because of backend failures. For each it
+// skips mailboxes the journal marks done, reconciles the batches that were
+// in flight (intent journaled, outcomes not): a copy still at its source is
+// acted on, a copy found at the destination is recorded as succeeded at its
+// new address, never moved twice; then it retries the copies that failed
+// and finishes the remaining mailboxes. It returns the finished records
+// and an error joining the failures of those that still did not complete.
+// Actions running in this process are left alone.
+func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
+	e.mu.Lock()
+	var ids []string
+	for id, s := range e.records {
+		if s.running {
+			continue
+		}
+		if s.r.Status == StatusQueued || s.r.Status == StatusRunning || s.r.Incomplete {
+			ids = append(ids, id)
+			s.running = true // claim
+		}
+	}
+	e.mu.Unlock()
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	release := func(from int) {
+		e.mu.Lock()
+		for _, id := range ids[from:] {
+			e.records[id].running = false
+		}
+		e.mu.Unlock()
+	}
+	infos, err := e.resumeInfo(ctx, ids)
+	if err != nil {
+		release(0)
+		return nil, err
+	}
+	var out []*Record
+	var errs []error
+	for i, id := range ids {
+		if err := ctx.Err(); err != nil {
+			release(i)
+			return out, errors.Join(append(errs, err)...)
+		}
+		e.mu.Lock()
+		st := e.records[id]
+		r := st.r.clone()
+		e.mu.Unlock()
+		r.Status = StatusRunning
+		r.Incomplete = false
+		r.Error = ""
+		if r.Started.IsZero() {
+			r.Started = e.now()
+		}
+		r.Finished = time.Time{}
+		if err := e.save(ctx, r); err != nil {
+			release(i)
+			return out, errors.Join(append(errs, err)...)
+		}
+		e.log.Info("remediation: resuming action", "id", id, "action", r.Action)
+		rec, err := e.run(ctx, st, r, infos[id], -1)
+		out = append(out, rec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// resumeInfo replays the journal for the actions ids.
+func (e *Engine) resumeInfo(ctx context.Context, ids []string) (map[string]*resumeInfo, error) {
+	infos := make(map[string]*resumeInfo, len(ids))
+	for _, id := range ids {
+		infos[id] = &resumeInfo{
+			done:     map[string]bool{},
+			mbs:      map[string]*mbResume{},
+			inflight: map[uint64]*Intent{},
+			plans:    map[uint64]*CalendarStep{},
+		}
+	}
+	for ent, err := range e.j.Replay(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("remediation: replay journal: %w", err)
+		}
+		switch ent.Kind {
+		case EntryIntent:
+			if ri := infos[ent.Intent.Action]; ri != nil {
+				ri.inflight[ent.Intent.Seq] = ent.Intent
+			}
+		case EntryOutcomes:
+			ob := ent.Outcomes
+			ri := infos[ob.Action]
+			if ri == nil {
+				continue
+			}
+			delete(ri.inflight, ob.Seq)
+			if ob.Done {
+				ri.done[ob.Mailbox] = true
+				delete(ri.mbs, ob.Mailbox)
+				continue
+			}
+			if ri.done[ob.Mailbox] {
+				continue
+			}
+			mr := ri.mbs[ob.Mailbox]
+			if mr == nil {
+				mr = &mbResume{handled: map[mailbox.Address]bool{}, failed: map[mailbox.Address]bool{}}
+				ri.mbs[ob.Mailbox] = mr
+			}
+			for _, o := range ob.Items {
+				if o.Kind == Failed {
+					mr.failed[o.Copy] = true
+					continue
+				}
+				delete(mr.failed, o.Copy)
+				mr.handled[o.Copy] = true
+				if !o.To.IsZero() {
+					mr.handled[o.To] = true
+				}
+			}
+		case EntryCalendar:
+			cs := ent.Calendar
+			ri := infos[cs.Action]
+			if ri == nil {
+				continue
+			}
+			if len(cs.Plan) > 0 {
+				ri.plans[cs.Seq] = cs
+			} else {
+				delete(ri.plans, cs.Seq)
+			}
+		}
+	}
+	// A failed copy that then went to a done mailbox needs nothing; the
+	// failed sets of unfinished mailboxes drive the retries.
+	return infos, nil
+}
+
+// reconcile settles an intent that has no outcomes: each copy is looked
+// for by its Message-ID in its mailbox. A copy still at its source is acted
+// on now (in a new batch); one at the destination is recorded as
+// succeeded there; one gone from a purge is recorded as purged; anything
+// else is not found.
+func (w *worker) reconcile(ctx context.Context, in *Intent) error {
+	ru := w.ru
+	res := ru.ri.mbs[in.Mailbox]
+	if res == nil {
+		res = &mbResume{handled: map[mailbox.Address]bool{}, failed: map[mailbox.Address]bool{}}
+		ru.ri.mbs[in.Mailbox] = res
+	}
+	m := &mbRun{mailbox: in.Mailbox, res: res}
+	var ids []string
+	for _, c := range in.Copies {
+		if c.MessageID != "" && !slices.Contains(ids, c.MessageID) {
+			ids = append(ids, c.MessageID)
+		}
+	}
+	var hits []mailbox.Message
+	if len(ids) > 0 {
+		for msg, err := range ru.e.mail.Search(ctx, in.Mailbox, mailbox.Criteria{MessageIDs: ids}) {
+			if err != nil {
+				if errors.Is(err, mailbox.ErrNoMailbox) {
+					break
+				}
+				return fmt.Errorf("remediation: reconcile %s: %w", in.Mailbox, err)
+			}
+			hits = append(hits, msg)
+		}
+	}
+	purge := in.To.Role == mailbox.RoleNone && in.To.Folder == ""
+	claimed := map[mailbox.Address]bool{}
+	var redo []item
+	var outs []Outcome
+	for _, c := range in.Copies {
+		src := mailbox.Address{Mailbox: in.Mailbox, Folder: c.Folder, UIDValidity: c.UIDValidity, UID: c.UID}
+		retry := m.isRetry(src)
+		if m.res != nil && m.res.handled[src] {
+			continue
+		}
+		atSource := false
+		var atDest *mailbox.Message
+		for i := range hits {
+			h := &hits[i]
+			if h.Address == src {
+				atSource = true
+				break
+			}
+			if atDest == nil && !purge && !claimed[h.Address] && !m.seen(h.Address) &&
+				mailbox.NormalizeMessageID(h.MessageID) == mailbox.NormalizeMessageID(c.MessageID) &&
+				((in.To.Role != mailbox.RoleNone && h.Role == in.To.Role) || (in.To.Folder != "" && h.Address.Folder == in.To.Folder)) {
+				atDest = h
+			}
+		}
+		switch {
+		case atSource:
+			redo = append(redo, item{addr: src, msgID: c.MessageID, retry: retry})
+		case atDest != nil:
+			claimed[atDest.Address] = true
+			outs = append(outs, Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry})
+		case purge:
+			outs = append(outs, Outcome{Copy: src, MessageID: c.MessageID, Kind: Succeeded, Detail: "purged before an interruption", Retry: retry})
+		default:
+			outs = append(outs, Outcome{Copy: src, MessageID: c.MessageID, Kind: NotFound, Detail: "moved or deleted since selection", Retry: retry})
+		}
+	}
+	// The outcomes close the old intent (even when empty).
+	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: in.Seq, Mailbox: in.Mailbox, Items: outs})
+	for _, o := range outs {
+		if m.res != nil {
+			m.res.handled[o.Copy] = true
+			if !o.To.IsZero() {
+				m.res.handled[o.To] = true
+			}
+		}
+	}
+	if len(redo) == 0 {
+		return nil
+	}
+	if err := w.batch(ctx, m, in.To, redo, false); err != nil {
+		return err
+	}
+	if m.res != nil {
+		// The new batch's outcomes are final for these copies.
+		for _, ent := range w.pend {
+			if ob := ent.Outcomes; ob != nil && ob.Mailbox == in.Mailbox {
+				for _, o := range ob.Items {
+					if o.Kind != Failed {
+						m.res.handled[o.Copy] = true
+						if !o.To.IsZero() {
+							m.res.handled[o.To] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,830 @@
+package remediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// item is one selected copy on its way through a batch.
+type item struct {
+	addr  mailbox.Address
+	msgID string
+	role  mailbox.Role
+	retry bool
+}
+
+// resumeInfo is what the journal says about an unfinished action.
+type resumeInfo struct {
+	done     map[string]bool       // finished mailboxes
+	mbs      map[string]*mbResume  // mailboxes with outcomes but not finished
+	inflight map[uint64]*Intent    // intents without outcomes
+	plans    map[uint64]*CalendarStep // calendar plans without decisions
+}
+
+type mbResume struct {
+	handled map[mailbox.Address]bool // copies with a final outcome (From and To)
+	failed  map[mailbox.Address]bool // copies that failed and are retried
+}
+
+func (ri *resumeInfo) mb(name string) *mbResume {
+	if ri == nil {
+		return nil
+	}
+	return ri.mbs[name]
+}
+
+// runner carries out one action.
+type runner struct {
+	e     *Engine
+	st    *state
+	r     *Record // the engine's working copy; counts guarded by mu
+	ri    *resumeInfo
+	total int64
+
+	mu         sync.Mutex
+	errs       []error
+	incomplete atomic.Bool
+	fatal      atomic.Bool // journal failed: stop everything
+	done       atomic.Int64
+}
+
+func (ru *runner) fail(err error, retryable bool) {
+	if retryable {
+		ru.incomplete.Store(true)
+	}
+	ru.mu.Lock()
+	defer ru.mu.Unlock()
+	if len(ru.errs) < 10 {
+		ru.errs = append(ru.errs, err)
+	}
+}
+
+// effective returns the criteria a search uses for the action.
+func effective(a Action, c *mailbox.Criteria) mailbox.Criteria {
+	switch a {
+	case Release:
+		return mailbox.Criteria{And: []mailbox.Criteria{*c, {Roles: []mailbox.Role{mailbox.RoleQuarantine}}}}
+	case DeleteSenderCopy:
+		return mailbox.Criteria{And: []mailbox.Criteria{*c, {Roles: []mailbox.Role{mailbox.RoleSent}}}}
+	}
+	return *c
+}
+
+// destination returns where the action puts copies; zero for a purge.
+func (e *Engine) destination(a Action) mailbox.Location {
+	switch a {
+	case MoveToJunk:
+		return mailbox.In(mailbox.RoleJunk)
+	case MoveToDeleted:
+		return mailbox.In(mailbox.RoleDeleted)
+	case SoftDelete, DeleteSenderCopy:
+		return mailbox.In(mailbox.RoleRecoverable)
+	case HardDelete:
+		if e.opts.EvidenceOnHardDelete {
+			return mailbox.In(mailbox.RoleEvidence)
+		}
+		return mailbox.Location{}
+	case MoveToInbox, Release:
+		return mailbox.In(mailbox.RoleInbox)
+	}
+	return mailbox.Location{}
+}
+
+// guard decides what happens to a selected copy: "" with ok means act;
+// a reason means skip; already means it is at the destination.
+func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already bool) {
+	dest := e.destination(a)
+	if dest.Role != mailbox.RoleNone && m.Role == dest.Role {
+		return "", true
+	}
+	switch a {
+	case DeleteSenderCopy:
+		owner := strings.ToLower(m.Address.Mailbox)
+		if m.Role != mailbox.RoleSent {
+			return "not in a Sent folder", false
+		}
+		if !strings.EqualFold(m.From, owner) && !strings.EqualFold(m.EnvelopeFrom, owner) {
+			return "not the sender's own copy: the mailbox owner is not the sender", false
+		}
+		return "", false
+	case Release:
+		if m.Role != mailbox.RoleQuarantine {
+			return "not held in quarantine", false
+		}
+		return "", false
+	case MoveToInbox:
+		switch m.Role {
+		case mailbox.RoleJunk, mailbox.RoleDeleted, mailbox.RoleRecoverable, mailbox.RoleQuarantine:
+			return "", false
+		}
+		return "not in junk, deleted items, recoverable items or quarantine", false
+	}
+	switch m.Role {
+	case mailbox.RoleQuarantine:
+		if a != HardDelete {
+			return "held in quarantine: release it or hard-delete it", false
+		}
+	case mailbox.RoleEvidence:
+		return "evidence copy: kept in the admin-only evidence store", false
+	case mailbox.RoleSent:
+		return "the sender's copy in a Sent folder: use delete_sender_copy", false
+	}
+	return "", false
+}
+
+// precheck checks a release's recipients and the blast radius. It returns
+// the number of selected copies when it counted them, else -1.
+func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
+	if r.Action == Release && len(r.Recipients) > 0 {
+		if r.Selection.Criteria == nil {
+			return -1, fmt.Errorf("%w: a release to chosen recipients needs criteria", ErrInvalidRequest)
+		}
+		c := effective(Release, r.Selection.Criteria)
+		for _, rc := range r.Recipients {
+			found := false
+			for _, err := range e.mail.Search(ctx, rc, c) {
+				if err != nil {
+					if errors.Is(err, mailbox.ErrNoMailbox) {
+						break
+					}
+					return -1, fmt.Errorf("remediation: check recipient %s: %w", rc, err)
+				}
+				found = true
+				break
+			}
+			if !found {
+				return -1, fmt.Errorf("%w: %s holds no quarantined copy of the selected messages; nothing was released", ErrNotRecipient, rc)
+			}
+		}
+	}
+	if len(r.Selection.Copies) > 0 {
+		n := int64(len(r.Selection.Copies))
+		if e.opts.BlastRadius >= 0 && !r.Confirm && n > int64(e.opts.BlastRadius) {
+			return -1, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, e.opts.BlastRadius)
+		}
+		return n, nil
+	}
+	if e.opts.BlastRadius < 0 || r.Confirm {
+		return -1, nil
+	}
+	limit := int64(e.opts.BlastRadius)
+	var n int64
+	err := e.selectAll(ctx, r, func(*mailbox.Message) bool {
+		n++
+		return n <= limit
+	})
+	if err != nil {
+		return -1, err
+	}
+	if n > limit {
+		return -1, fmt.Errorf("%w: more than %d copies selected", ErrNeedsConfirmation, limit)
+	}
+	return n, nil
+}
+
+// mailboxes returns the mailboxes a criteria selection searches.
+func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
+	if r.Action == Release && len(r.Recipients) > 0 {
+		return r.Recipients, nil
+	}
+	if len(r.Selection.Mailboxes) > 0 {
+		return r.Selection.Mailboxes, nil
+	}
+	mbs, err := e.mail.Mailboxes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("remediation: list mailboxes: %w", err)
+	}
+	return mbs, nil
+}
+
+// selectAll streams the selection of r one mailbox after the other, until
+// fn returns false. Explicit copies are reported as addressed.
+func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(*mailbox.Message) bool) error {
+	if len(r.Selection.Copies) > 0 {
+		for _, a := range r.Selection.Copies {
+			if !fn(&mailbox.Message{Address: a}) {
+				return nil
+			}
+		}
+		return nil
+	}
+	mbs, err := e.mailboxes(ctx, r)
+	if err != nil {
+		return err
+	}
+	c := effective(r.Action, r.Selection.Criteria)
+	for _, mb := range mbs {
+		for m, err := range e.mail.Search(ctx, mb, c) {
+			if err != nil {
+				return fmt.Errorf("remediation: search %s: %w", mb, err)
+			}
+			if !fn(&m) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// start records r as running and runs it.
+func (e *Engine) start(ctx context.Context, r *Record, total int64) (*Record, error) {
+	r.Status = StatusRunning
+	r.Started = e.now()
+	if err := e.save(ctx, r); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	st := e.records[r.ID]
+	if st == nil {
+		st = &state{}
+		e.records[r.ID] = st
+	}
+	st.r = *r.clone()
+	st.running = true
+	e.mu.Unlock()
+	e.log.Info("remediation: action started", "id", r.ID, "action", r.Action, "actor", r.Actor, "decided_by", r.DecidedBy)
+	return e.run(ctx, st, r, nil, total)
+}
+
+// job is the work on one mailbox.
+type job struct {
+	mailbox string
+	addrs   []mailbox.Address // explicit copies
+	undo    []Outcome         // outcomes of the action an undo reverses
+}
+
+// run carries out r (status running, journaled) and finishes its record.
+func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64) (*Record, error) {
+	ru := &runner{e: e, st: st, r: r, ri: ri, total: total}
+	ru.execute(ctx)
+
+	now := e.now()
+	ru.mu.Lock()
+	r.Finished = now
+	r.Incomplete = ru.incomplete.Load() || ctx.Err() != nil
+	c := r.Counts
+	switch {
+	case !r.Incomplete && c.Failed == 0:
+		r.Status = StatusCompleted
+	case c.Succeeded+c.AlreadyInDestination > 0:
+		r.Status = StatusPartial
+	default:
+		r.Status = StatusFailed
+	}
+	var msgs []string
+	for _, err := range ru.errs {
+		msgs = append(msgs, err.Error())
+	}
+	r.Error = strings.Join(msgs, "; ")
+	errs := slices.Clone(ru.errs)
+	ru.mu.Unlock()
+
+	serr := e.save(context.WithoutCancel(ctx), r)
+	e.mu.Lock()
+	st.r = *r.clone()
+	st.running = false
+	e.mu.Unlock()
+	e.log.Info("remediation: action finished", "id", r.ID, "status", r.Status,
+		"succeeded", c.Succeeded, "already", c.AlreadyInDestination, "not_found", c.NotFound,
+		"failed", c.Failed, "skipped", c.Skipped, "incomplete", r.Incomplete)
+	if serr != nil {
+		errs = append(errs, serr)
+	}
+	if r.Status != StatusCompleted && len(errs) == 0 {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+		} else if c.Failed > 0 {
+			errs = append(errs, fmt.Errorf("remediation: %d copies failed", c.Failed))
+		}
+	}
+	return r.clone(), errors.Join(errs...)
+}
+
+// execute runs the reconciliation of a resumed action, then the jobs.
+func (ru *runner) execute(ctx context.Context) {
+	e := ru.e
+	w := ru.newWorker()
+	if ru.ri != nil {
+		for _, seq := range sortedKeys(ru.ri.inflight) {
+			if err := w.reconcile(ctx, ru.ri.inflight[seq]); err != nil {
+				ru.fail(err, true)
+			}
+		}
+		for _, seq := range sortedKeys(ru.ri.plans) {
+			if err := w.removeInvites(ctx, ru.ri.plans[seq]); err != nil {
+				ru.fail(err, true)
+			}
+		}
+		if err := w.flush(ctx); err != nil {
+			ru.fail(err, true)
+			return
+		}
+		if ctx.Err() != nil || ru.fatal.Load() {
+			return
+		}
+	}
+
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range e.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := ru.newWorker()
+			for j := range jobs {
+				if ctx.Err() != nil || ru.fatal.Load() {
+					continue
+				}
+				w.do(ctx, j)
+			}
+			if err := w.flush(ctx); err != nil {
+				ru.fail(err, true)
+			}
+		}()
+	}
+	send := func(j job) bool {
+		if ru.fatal.Load() {
+			return false
+		}
+		select {
+		case jobs <- j:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	ru.produce(ctx, send)
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		ru.fail(fmt.Errorf("remediation: action interrupted: %w", err), true)
+	}
+}
+
+func sortedKeys[V any](m map[uint64]V) []uint64 {
+	ks := make([]uint64, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// produce sends one job per mailbox.
+func (ru *runner) produce(ctx context.Context, send func(job) bool) {
+	e, r := ru.e, ru.r
+	skip := func(mb string) bool { return ru.ri != nil && ru.ri.done[mb] }
+	switch {
+	case r.Action == Undo:
+		// Stream the original's outcomes; each outcome batch is one
+		// mailbox.
+		for ent, err := range e.j.Replay(ctx) {
+			if err != nil {
+				ru.fail(fmt.Errorf("remediation: read outcomes of %s: %w", r.UndoOf, err), true)
+				return
+			}
+			if ent.Kind != EntryOutcomes || ent.Outcomes.Action != r.UndoOf {
+				continue
+			}
+			var its []Outcome
+			for _, o := range ent.Outcomes.Items {
+				if o.Kind == Succeeded && !o.To.IsZero() && o.To != o.Copy {
+					its = append(its, o)
+				}
+			}
+			if len(its) > 0 && !send(job{mailbox: ent.Outcomes.Mailbox, undo: its}) {
+				return
+			}
+		}
+	case len(r.Selection.Copies) > 0:
+		by := map[string][]mailbox.Address{}
+		var order []string
+		for _, a := range r.Selection.Copies {
+			if by[a.Mailbox] == nil {
+				order = append(order, a.Mailbox)
+			}
+			by[a.Mailbox] = append(by[a.Mailbox], a)
+		}
+		for _, mb := range order {
+			if !skip(mb) && !send(job{mailbox: mb, addrs: by[mb]}) {
+				return
+			}
+		}
+	default:
+		mbs, err := e.mailboxes(ctx, r)
+		if err != nil {
+			ru.fail(err, true)
+			return
+		}
+		for _, mb := range mbs {
+			if !skip(mb) && !send(job{mailbox: mb}) {
+				return
+			}
+		}
+	}
+}
+
+// worker holds the journal entries of one goroutine that are not yet
+// written: outcomes are journaled with the next intent, so one fsync covers
+// both.
+type worker struct {
+	ru      *runner
+	pend    []Entry
+	invites map[string][]SeriesRef // invite series by Message-ID
+}
+
+func (ru *runner) newWorker() *worker { return &worker{ru: ru} }
+
+func (w *worker) flush(ctx context.Context) error {
+	if len(w.pend) == 0 {
+		return nil
+	}
+	err := w.ru.e.j.Append(context.WithoutCancel(ctx), w.pend...)
+	w.pend = w.pend[:0]
+	if err != nil {
+		w.ru.fatal.Store(true)
+		return fmt.Errorf("remediation: journal: %w", err)
+	}
+	return nil
+}
+
+// mbRun is the state of one mailbox's job.
+type mbRun struct {
+	mailbox  string
+	res      *mbResume
+	skipped  []Outcome // outcomes decided without a backend call
+	produced map[mailbox.Address]bool
+	failed   bool // a retryable failure: the mailbox is not finished
+	aborted  bool
+	batches  int
+}
+
+func (w *worker) do(ctx context.Context, j job) {
+	ru := w.ru
+	m := &mbRun{mailbox: j.mailbox, res: ru.ri.mb(j.mailbox)}
+	var err error
+	switch {
+	case j.undo != nil:
+		err = w.doUndo(ctx, m, j.undo)
+	case j.addrs != nil:
+		err = w.doCopies(ctx, m, j.addrs)
+	default:
+		err = w.doCriteria(ctx, m)
+	}
+	if err != nil {
+		m.aborted = true
+		ru.fail(err, true)
+		ru.e.log.Warn("remediation: mailbox not finished", "id", ru.r.ID, "mailbox", j.mailbox, "err", err)
+	}
+	if !m.aborted && ru.r.Action != Undo {
+		// Close the mailbox: pending skips and the done mark.
+		w.closeMailbox(m)
+	} else if len(m.skipped) > 0 {
+		w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Mailbox: m.mailbox, Items: m.skipped})
+		m.skipped = nil
+	}
+}
+
+// closeMailbox journals the mailbox's remaining skips and, when nothing
+// retryable failed, marks it done. The done mark rides on the mailbox's
+// last outcome batch when that is still pending.
+func (w *worker) closeMailbox(m *mbRun) {
+	done := !m.failed
+	if len(m.skipped) > 0 {
+		w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Done: done, Items: m.skipped})
+		m.skipped = nil
+		return
+	}
+	if !done || m.batches == 0 {
+		return // nothing selected here, or to be retried
+	}
+	for i := len(w.pend) - 1; i >= 0; i-- {
+		if ob := w.pend[i].Outcomes; ob != nil && ob.Mailbox == m.mailbox {
+			ob.Done = true
+			return
+		}
+	}
+	w.pend = append(w.pend, Entry{Kind: EntryOutcomes, Outcomes: &OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Done: true}})
+}
+
+// addOutcomes counts and queues an outcome batch.
+func (w *worker) addOutcomes(ob *OutcomeBatch) {
+	ru := w.ru
+	var c Counts
+	for i := range ob.Items {
+		c.add(ob.Items[i].Kind, 1)
+		if ob.Items[i].Retry {
+			c.Failed--
+		}
+	}
+	ru.mu.Lock()
+	rc := &ru.r.Counts
+	rc.Succeeded += c.Succeeded
+	rc.AlreadyInDestination += c.AlreadyInDestination
+	rc.NotFound += c.NotFound
+	rc.Failed += c.Failed
+	rc.Skipped += c.Skipped
+	ru.mu.Unlock()
+	w.pend = append(w.pend, Entry{Kind: EntryOutcomes, Outcomes: ob})
+	done := ru.done.Add(int64(len(ob.Items)))
+	if p := ru.e.opts.Progress; p != nil && len(ob.Items) > 0 {
+		ru.e.progMu.Lock()
+		p(Progress{ID: ru.r.ID, Done: done, Total: ru.total})
+		ru.e.progMu.Unlock()
+	}
+}
+
+func (w *worker) addCalendar(cs *CalendarStep) {
+	ru := w.ru
+	if len(cs.Decisions) > 0 {
+		ru.mu.Lock()
+		ru.r.Calendar = append(ru.r.Calendar, cs.Decisions...)
+		ru.mu.Unlock()
+	}
+	w.pend = append(w.pend, Entry{Kind: EntryCalendar, Calendar: cs})
+}
+
+// seen reports whether a selected copy must be left alone: it has an
+// outcome already (resume) or this job produced it (a copy moved during
+// the search turning up again at its destination).
+func (m *mbRun) seen(a mailbox.Address) bool {
+	return (m.res != nil && m.res.handled[a]) || m.produced[a]
+}
+
+func (m *mbRun) isRetry(a mailbox.Address) bool { return m.res != nil && m.res.failed[a] }
+
+func (w *worker) doCriteria(ctx context.Context, m *mbRun) error {
+	ru := w.ru
+	a := ru.r.Action
+	c := effective(a, ru.r.Selection.Criteria)
+	dest := ru.e.destination(a)
+	bs := ru.e.opts.BatchSize
+	var batch []item
+	searching := true
+	for msg, err := range ru.e.mail.Search(ctx, m.mailbox, c) {
+		if err != nil {
+			if errors.Is(err, mailbox.ErrNoMailbox) && len(ru.r.Selection.Mailboxes) > 0 {
+				return fmt.Errorf("remediation: mailbox %s: %w", m.mailbox, err)
+			}
+			return fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
+		}
+		if m.seen(msg.Address) {
+			continue
+		}
+		if !w.classify(m, &msg) {
+			continue
+		}
+		batch = append(batch, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(msg.Address)})
+		if len(batch) >= bs {
+			if err := w.batch(ctx, m, dest, batch, searching); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	searching = false
+	if len(batch) > 0 {
+		return w.batch(ctx, m, dest, batch, searching)
+	}
+	return nil
+}
+
+// classify applies the action's guard to msg; false means it was decided
+// without a backend call (queued in m.skipped).
+func (w *worker) classify(m *mbRun, msg *mailbox.Message) bool {
+	reason, already := w.ru.e.guard(w.ru.r.Action, msg)
+	switch {
+	case already:
+		m.skipped = append(m.skipped, Outcome{Copy: msg.Address, To: msg.Address, MessageID: msg.MessageID, Kind: AlreadyInDestination, Retry: m.isRetry(msg.Address)})
+		return false
+	case reason != "":
+		m.skipped = append(m.skipped, Outcome{Copy: msg.Address, MessageID: msg.MessageID, Kind: Skipped, Detail: reason, Retry: m.isRetry(msg.Address)})
+		return false
+	}
+	return true
+}
+
+func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address) error {
+	ru := w.ru
+	e := ru.e
+	// Learn each copy's Message-ID, then its role and summary by a search.
+	ids := map[mailbox.Address]string{}
+	var idList []string
+	var todo []mailbox.Address
+	for _, a := range addrs {
+		if m.seen(a) {
+			continue
+		}
+		raw, err := e.mail.Fetch(ctx, a)
+		if err != nil {
+			if errors.Is(err, mailbox.ErrNotFound) || errors.Is(err, mailbox.ErrUIDValidity) {
+				m.skipped = append(m.skipped, Outcome{Copy: a, Kind: NotFound, Detail: "moved or deleted since selection", Retry: m.isRetry(a)})
+				continue
+			}
+			return fmt.Errorf("remediation: fetch %s: %w", a, err)
+		}
+		p, _ := mailbox.ParseHeader(raw)
+		id := ""
+		if p != nil {
+			id = p.MessageID
+		}
+		ids[a] = id
+		if id != "" {
+			idList = append(idList, id)
+		}
+		todo = append(todo, a)
+	}
+	found := map[mailbox.Address]mailbox.Message{}
+	if len(idList) > 0 {
+		for msg, err := range e.mail.Search(ctx, m.mailbox, mailbox.Criteria{MessageIDs: idList}) {
+			if err != nil {
+				return fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
+			}
+			found[msg.Address] = msg
+		}
+	}
+	dest := e.destination(ru.r.Action)
+	var batch []item
+	for _, a := range todo {
+		msg, ok := found[a]
+		if !ok {
+			msg = mailbox.Message{Address: a, MessageID: ids[a]}
+		}
+		if !w.classify(m, &msg) {
+			continue
+		}
+		batch = append(batch, item{addr: a, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(a)})
+		if len(batch) >= e.opts.BatchSize {
+			if err := w.batch(ctx, m, dest, batch, false); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		return w.batch(ctx, m, dest, batch, false)
+	}
+	return nil
+}
+
+func (w *worker) doUndo(ctx context.Context, m *mbRun, its []Outcome) error {
+	by := map[string][]item{}
+	var order []string
+	for _, o := range its {
+		if m.seen(o.To) {
+			continue
+		}
+		f := o.Copy.Folder
+		if by[f] == nil {
+			order = append(order, f)
+		}
+		by[f] = append(by[f], item{addr: o.To, msgID: o.MessageID, retry: m.isRetry(o.To)})
+	}
+	bs := w.ru.e.opts.BatchSize
+	for _, f := range order {
+		list := by[f]
+		for len(list) > 0 {
+			n := min(len(list), bs)
+			if err := w.batch(ctx, m, mailbox.InFolder(f), list[:n], false); err != nil {
+				return err
+			}
+			list = list[n:]
+		}
+	}
+	return nil
+}
+
+// retryable reports whether a per-copy or batch error may go away on a
+// retry.
+func retryable(err error) bool {
+	return !errors.Is(err, mailbox.ErrNotFound) && !errors.Is(err, mailbox.ErrUIDValidity) &&
+		!errors.Is(err, mailbox.ErrNoFolder) && !errors.Is(err, mailbox.ErrNoMailbox) &&
+		!errors.Is(err, mailbox.ErrUnsupported)
+}
+
+// batch acts on copies of one mailbox: intent (durable), backend call,
+// outcomes. searching reports that a search of the mailbox is still under
+// way, so moved copies must be remembered to be skipped when seen again.
+func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items []item, searching bool) error {
+	ru := w.ru
+	e := ru.e
+	a := ru.r.Action
+	seq := atomic.AddUint64(&ru.st.seq, 1)
+	m.batches++
+	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
+	addrs := make([]mailbox.Address, len(items))
+	for i, it := range items {
+		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID}
+		addrs[i] = it.addr
+	}
+	var plan *CalendarStep
+	if a == HardDelete && e.cal != nil {
+		refs, err := w.planInvites(ctx, m.mailbox, items)
+		if err != nil {
+			return err
+		}
+		if len(refs) > 0 {
+			plan = &CalendarStep{Action: ru.r.ID, Seq: seq, Plan: refs}
+		}
+	}
+	w.pend = append(w.pend, Entry{Kind: EntryIntent, Intent: in})
+	if plan != nil {
+		w.pend = append(w.pend, Entry{Kind: EntryCalendar, Calendar: plan})
+	}
+	if err := w.flush(ctx); err != nil {
+		return err
+	}
+
+	outs := make([]Outcome, len(items))
+	if to.Role == mailbox.RoleNone && to.Folder == "" {
+		errs, err := e.mail.Expunge(ctx, addrs)
+		if err == nil && len(errs) != len(addrs) {
+			err = fmt.Errorf("remediation: store returned %d results for %d copies", len(errs), len(addrs))
+		}
+		if err != nil {
+			return w.batchError(m, items, fmt.Errorf("remediation: purge in %s: %w", m.mailbox, err))
+		}
+		for i, it := range items {
+			outs[i] = w.outcome(m, it, mailbox.Address{}, errs[i])
+		}
+	} else {
+		moved, err := e.mail.Move(ctx, addrs, to)
+		if err == nil && len(moved) != len(addrs) {
+			err = fmt.Errorf("remediation: store returned %d results for %d copies", len(moved), len(addrs))
+		}
+		if err != nil {
+			return w.batchError(m, items, fmt.Errorf("remediation: move in %s to %s: %w", m.mailbox, to, err))
+		}
+		for i, it := range items {
+			outs[i] = w.outcome(m, it, moved[i].To, moved[i].Err)
+			if searching && !moved[i].To.IsZero() {
+				if m.produced == nil {
+					m.produced = map[mailbox.Address]bool{}
+				}
+				m.produced[moved[i].To] = true
+			}
+		}
+	}
+	if e.cal != nil && (a == Release || a == MoveToInbox) {
+		defer w.applyReleased(ctx, seq, m.mailbox, items, outs)
+	}
+	if len(m.skipped) > 0 {
+		outs = append(m.skipped, outs...)
+		m.skipped = nil
+	}
+	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
+	if plan != nil {
+		if err := w.removeInvites(ctx, plan); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchError handles a backend call that failed as a whole. A retryable
+// error leaves the intent without outcomes (in flight, as after a crash):
+// [Engine.Resume] reconciles it. Otherwise every copy failed for good.
+func (w *worker) batchError(m *mbRun, items []item, err error) error {
+	if retryable(err) {
+		return err
+	}
+	outs := make([]Outcome, len(items))
+	for i, it := range items {
+		outs[i] = Outcome{Copy: it.addr, MessageID: it.msgID, Kind: Failed, Detail: err.Error(), Retry: it.retry}
+	}
+	w.ru.fail(err, false)
+	w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Items: outs})
+	return nil
+}
+
+// outcome turns one backend result into an outcome.
+func (w *worker) outcome(m *mbRun, it item, to mailbox.Address, err error) Outcome {
+	o := Outcome{Copy: it.addr, MessageID: it.msgID, Retry: it.retry}
+	switch {
+	case err == nil && !to.IsZero() && to == it.addr:
+		o.Kind, o.To = AlreadyInDestination, to
+	case err == nil:
+		o.Kind, o.To = Succeeded, to
+	case errors.Is(err, mailbox.ErrNotFound):
+		o.Kind, o.Detail = NotFound, "moved or deleted since selection"
+		if w.ru.r.Action == Undo {
+			o.Detail = "moved since the action; left where it is"
+		}
+	case errors.Is(err, mailbox.ErrUIDValidity):
+		o.Kind, o.Detail = NotFound, "folder UIDVALIDITY changed since selection"
+	default:
+		o.Kind, o.Detail = Failed, err.Error()
+		if retryable(err) {
+			m.failed = true
+		}
+		w.ru.fail(fmt.Errorf("remediation: %s: %w", it.addr, err), retryable(err))
+	}
+	return o
+}
