@@ -95,7 +95,9 @@ type Entry struct {
 	// Overrides are the VEVENTs with a RECURRENCE-ID, in time order.
 	Overrides  []Occurrence `json:"overrides,omitempty"`
 	Provenance Provenance   `json:"provenance"`
-	// Raw is the iCalendar text of the object.
+	// Raw is the iCalendar text of the object. It is authoritative: a
+	// store keeps Raw and Provenance, and the fields above are what
+	// DecodeEntry reads from Raw (see Normalize).
 	Raw []byte `json:"-"`
 }
 

@@ -36,14 +36,14 @@ func parseICS(raw []byte) ([]*ical.Component, error) {
 		return nil, fmt.Errorf("%w: %d bytes exceeds the %d byte limit", ErrInvalid, len(raw), MaxSize)
 	}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-	sep := byte('\n')
-	if bytes.IndexByte(raw, '\n') < 0 {
-		sep = '\r'
+	if bytes.IndexByte(raw, '\r') >= 0 {
+		// CRLF, LF and a lone CR all end a line.
+		raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+		raw = bytes.ReplaceAll(raw, []byte("\r"), []byte("\n"))
 	}
 
 	p := icsParser{}
 	var logical []byte
-	lineNo := 0
 	flush := func() error {
 		if len(logical) == 0 {
 			return nil
@@ -58,14 +58,17 @@ func parseICS(raw []byte) ([]*ical.Component, error) {
 	}
 	for len(raw) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(raw, sep); i >= 0 {
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
 			line, raw = raw[:i], raw[i+1:]
 		} else {
 			line, raw = raw, nil
 		}
-		lineNo++
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+		if len(line) == 0 {
+			// Blank lines (also from CR CR LF) neither end nor
+			// continue a logical line.
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
 			if len(logical) > 0 {
 				logical = append(logical, line[1:]...)
 			}

@@ -300,10 +300,11 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 		}
 		var comps []*ical.Component
 		var changed bool
+		rk := ridKeys{newTZResolver(append(slices.Clip(inv.cals), storedCals...))}
 		if inv.Method == MethodCancel {
-			comps, changed = applyCancel(storedComps, inv)
+			comps, changed = applyCancel(storedComps, inv, rk)
 		} else {
-			comps, changed = applyRequest(storedComps, inv, owner)
+			comps, changed = applyRequest(storedComps, inv, owner, rk)
 		}
 		if !changed {
 			res.Action = ActionStale
@@ -333,7 +334,7 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 }
 
 // applyRequest merges a REQUEST into the stored components.
-func applyRequest(stored []*ical.Component, inv *Invite, owner string) ([]*ical.Component, bool) {
+func applyRequest(stored []*ical.Component, inv *Invite, owner string, rk ridKeys) ([]*ical.Component, bool) {
 	incoming := cloneComps(inv.obj.comps)
 	for _, c := range incoming {
 		markTentative(c, owner)
@@ -346,22 +347,21 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string) ([]*ical.
 		// The series update replaces the stored series, except
 		// overrides the message does not carry that are newer than it
 		// (Exchange sends occurrence updates as separate messages).
-		in := map[string]bool{}
-		for _, c := range incoming {
-			in[compRecurrenceID(c)] = true
-		}
+		in := rk.index(incoming)
 		for _, c := range stored {
-			if rid := compRecurrenceID(c); rid != "" && !in[rid] && compSequence(c) > seq {
-				incoming = append(incoming, c)
+			if rid := rk.key(c); rid != "" && compSequence(c) > seq {
+				if _, ok := in[rid]; !ok {
+					incoming = append(incoming, c)
+				}
 			}
 		}
 		return incoming, true
 	}
 	changed := false
+	idx := rk.index(stored)
 	for _, c := range incoming {
-		rid := compRecurrenceID(c)
-		i := slices.IndexFunc(stored, func(s *ical.Component) bool { return compRecurrenceID(s) == rid })
-		if i >= 0 {
+		rid := rk.key(c)
+		if i, ok := idx[rid]; ok {
 			if compSequence(c) < compSequence(stored[i]) {
 				continue
 			}
@@ -370,6 +370,7 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string) ([]*ical.
 			if m := masterOf(stored); m != nil && compSequence(c) < compSequence(m) {
 				continue
 			}
+			idx[rid] = len(stored)
 			stored = append(stored, c)
 		}
 		changed = true
@@ -378,7 +379,7 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string) ([]*ical.
 }
 
 // applyCancel marks the stored components cancelled as inv says.
-func applyCancel(stored []*ical.Component, inv *Invite) ([]*ical.Component, bool) {
+func applyCancel(stored []*ical.Component, inv *Invite, rk ridKeys) ([]*ical.Component, bool) {
 	if inv.Entry.Master != nil || len(inv.RecurrenceIDs) == 0 {
 		if m := masterOf(stored); m != nil && inv.Sequence < compSequence(m) {
 			return stored, false
@@ -392,13 +393,13 @@ func applyCancel(stored []*ical.Component, inv *Invite) ([]*ical.Component, bool
 		return stored, true
 	}
 	changed := false
+	idx := rk.index(stored)
 	for _, c := range cloneComps(inv.obj.comps) {
-		rid := compRecurrenceID(c)
+		rid := rk.key(c)
 		if rid == "" {
 			continue
 		}
-		i := slices.IndexFunc(stored, func(s *ical.Component) bool { return compRecurrenceID(s) == rid })
-		if i >= 0 {
+		if i, ok := idx[rid]; ok {
 			if compSequence(c) < compSequence(stored[i]) {
 				continue
 			}
@@ -406,6 +407,7 @@ func applyCancel(stored []*ical.Component, inv *Invite) ([]*ical.Component, bool
 			setProp(stored[i], ical.PropSequence, strconv.Itoa(compSequence(c)))
 		} else {
 			setProp(c, ical.PropStatus, string(ical.EventCancelled))
+			idx[rid] = len(stored)
 			stored = append(stored, c)
 		}
 		changed = true
@@ -438,11 +440,12 @@ func applyReply(ctx context.Context, s Store, owner string, inv *Invite, found [
 			}
 		}
 		changed := false
+		rk := ridKeys{newTZResolver(append(slices.Clip(inv.cals), storedCals...))}
+		idx := rk.index(comps)
 		for _, rc := range inv.obj.comps {
-			rid := compRecurrenceID(rc)
 			target := masterOf(comps)
-			if rid != "" {
-				if i := slices.IndexFunc(comps, func(c *ical.Component) bool { return compRecurrenceID(c) == rid }); i >= 0 {
+			if rid := rk.key(rc); rid != "" {
+				if i, ok := idx[rid]; ok {
 					target = comps[i]
 				}
 			}
@@ -498,9 +501,10 @@ func buildEntry(uid string, comps []*ical.Component, cals []*ical.Component) (En
 }
 
 // markTentative makes c what a delivered, unanswered invite is: STATUS
-// TENTATIVE (unless cancelled) and the owner's PARTSTAT NEEDS-ACTION.
+// TENTATIVE for a VEVENT (unless cancelled; a VTODO keeps its status) and
+// the owner's PARTSTAT NEEDS-ACTION.
 func markTentative(c *ical.Component, owner string) {
-	if !strings.EqualFold(strings.TrimSpace(textValue(c.Props.Get(ical.PropStatus))), string(ical.EventCancelled)) {
+	if c.Name == ical.CompEvent && !strings.EqualFold(strings.TrimSpace(textValue(c.Props.Get(ical.PropStatus))), string(ical.EventCancelled)) {
 		setProp(c, ical.PropStatus, string(ical.EventTentative))
 	}
 	atts := c.Props[ical.PropAttendee]
@@ -517,7 +521,7 @@ func setProp(c *ical.Component, name, value string) {
 
 func masterOf(comps []*ical.Component) *ical.Component {
 	for _, c := range comps {
-		if compRecurrenceID(c) == "" {
+		if c.Props.Get(ical.PropRecurrenceID) == nil {
 			return c
 		}
 	}
@@ -531,18 +535,37 @@ func compSequence(c *ical.Component) int {
 	return 0
 }
 
-// compRecurrenceID returns the RECURRENCE-ID as an instant in a canonical
-// text form, "" for a master.
-func compRecurrenceID(c *ical.Component) string {
+// ridKeys names components by their RECURRENCE-ID (RFC 5546 section
+// 2.1.5: UID and RECURRENCE-ID identify a component), read as an instant
+// with the zones of the texts involved.
+type ridKeys struct{ tz *tzResolver }
+
+// key returns the RECURRENCE-ID of c in a canonical text form, "" for a
+// master.
+func (r ridKeys) key(c *ical.Component) string {
 	p := c.Props.Get(ical.PropRecurrenceID)
 	if p == nil {
 		return ""
 	}
-	t, _, ok := (&tzResolver{vtz: map[string]*ical.Component{}, cache: map[string]*time.Location{}}).parseTime(p, p.Value)
+	t, _, ok := r.tz.parseTime(p, p.Value)
 	if !ok {
 		return "raw:" + strings.TrimSpace(p.Value)
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// index maps the keys of the overrides among comps to their positions
+// (the first of duplicates).
+func (r ridKeys) index(comps []*ical.Component) map[string]int {
+	m := make(map[string]int, len(comps))
+	for i, c := range comps {
+		if k := r.key(c); k != "" {
+			if _, dup := m[k]; !dup {
+				m[k] = i
+			}
+		}
+	}
+	return m
 }
 
 func cloneComps(cs []*ical.Component) []*ical.Component {

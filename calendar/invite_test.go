@@ -410,3 +410,26 @@ func TestImport(t *testing.T) {
 		assert.ErrorIs(t, err, calendar.ErrInvalid)
 	})
 }
+
+// TestApplyInviteManyOverrides applies a series with thousands of
+// overrides twice: matching occurrences by RECURRENCE-ID must stay linear.
+func TestApplyInviteManyOverrides(t *testing.T) {
+	const n = 2000
+	build := func(seq int) []byte {
+		lines := []string{"BEGIN:VCALENDAR", "METHOD:REQUEST"}
+		base := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+		for i := range n {
+			d := base.AddDate(0, 0, i).Format("20060102T150405")
+			lines = append(lines, "BEGIN:VEVENT", "UID:many", "SEQUENCE:"+itoa(seq), "ORGANIZER:mailto:"+org,
+				"RECURRENCE-ID;TZID=Europe/Berlin:"+d, "DTSTART;TZID=Europe/Berlin:"+d, "SUMMARY:occurrence", "END:VEVENT")
+		}
+		return ics(append(lines, "END:VCALENDAR")...)
+	}
+	tn := newTenant(t, alice)
+	assert.Equal(t, calendar.ActionCreated, apply(t, tn, alice, build(0), "m0@x").Action)
+	assert.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, build(1), "m1@x").Action)
+	e := findOne(t, tn, alice, "many")
+	assert.Nil(t, e.Master)
+	assert.Len(t, e.Overrides, n)
+	assert.Equal(t, 1, e.Overrides[n-1].Sequence)
+}

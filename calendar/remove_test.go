@@ -80,8 +80,10 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			left:    []calendar.ProvenanceKind{calendar.ProvenanceImported},
 		},
 		{
-			name:   "a user-created entry is kept",
-			setup:  func(t *testing.T, tn *mock.Tenant) { put(t, tn, mock.DefaultCalendarID, uid, calendar.Provenance{Kind: calendar.ProvenanceUser}) },
+			name: "a user-created entry is kept",
+			setup: func(t *testing.T, tn *mock.Tenant) {
+				put(t, tn, mock.DefaultCalendarID, uid, calendar.Provenance{Kind: calendar.ProvenanceUser})
+			},
 			series: calendar.Series{UID: uid, Organizer: org, MessageID: "r1@outside.example"},
 			kept:   []calendar.Reason{calendar.ReasonUserCreated},
 			left:   []calendar.ProvenanceKind{calendar.ProvenanceUser},

@@ -68,6 +68,13 @@ func ianaLocation(name string) *time.Location {
 	if strings.EqualFold(name, "UTC") || strings.EqualFold(name, "GMT") || strings.EqualFold(name, "Z") {
 		return time.UTC
 	}
+	if strings.IndexFunc(name, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("/_+-.", r))
+	}) >= 0 {
+		// Not an IANA name ("W. Europe Standard Time"): spare the
+		// zoneinfo lookup, which is costly when it fails.
+		return nil
+	}
 	if loc, err := time.LoadLocation(name); err == nil {
 		return loc
 	}

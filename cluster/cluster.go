@@ -228,7 +228,7 @@ func (x *Index) ClusterOf(seed Seed, kind Kind) (*Cluster, error) {
 		if _, ok := x.keys.get(seedHash); !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownSeed, seed)
 		}
-		for m := range x.ids {
+		for m := 0; m < x.lenLocked(); m++ {
 			if containsHash(x.keyList[x.keyOff[m]:x.keyOff[m+1]], seedHash) {
 				starts = append(starts, int32(m))
 			}
@@ -242,7 +242,7 @@ func (x *Index) ClusterOf(seed Seed, kind Kind) (*Cluster, error) {
 		roots[find(u, s)] = true
 	}
 	var members []int32
-	for m := range x.ids {
+	for m := 0; m < x.lenLocked(); m++ {
 		if roots[find(u, int32(m))] {
 			members = append(members, int32(m))
 		}
@@ -272,7 +272,7 @@ func (x *Index) Clusters(kind Kind) []*Cluster {
 	defer x.mu.Unlock()
 	x.rebuildLocked()
 	u := x.uf[kind.ufIndex()]
-	n := len(x.ids)
+	n := x.lenLocked()
 	size := make([]int32, n)
 	for m := 0; m < n; m++ {
 		size[find(u, int32(m))]++
@@ -303,7 +303,7 @@ func (x *Index) Clusters(kind Kind) []*Cluster {
 	})
 	var out []*Cluster
 	for _, r := range roots {
-		c := x.materializeLocked(kind, Seed{MessageID: x.ids[r]}, groups[r], []int32{r}, false, 0, edgesOf[r])
+		c := x.materializeLocked(kind, Seed{MessageID: x.idLocked(r)}, groups[r], []int32{r}, false, 0, edgesOf[r])
 		if c.Len() >= 2 {
 			out = append(out, c)
 		}
@@ -349,7 +349,7 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 		}
 		order[m] = len(c.Members)
 		c.Members = append(c.Members, x.memberLocked(m, l))
-		if l.Key.Kind != 0 && l.Parent >= 0 {
+		if l.Key.Kind != 0 {
 			c.Links |= l.Key.Kind.Class()
 		}
 		queue = append(queue, m)
@@ -403,9 +403,9 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 }
 
 func (x *Index) memberLocked(m int32, l Link) Member {
-	mem := Member{MessageID: x.ids[m], Link: l}
-	if !x.copies[m].IsZero() {
-		mem.Copies = append(mem.Copies, x.copies[m])
+	mem := Member{MessageID: x.idLocked(m), Link: l}
+	if x.copies[m] != (copyRec{}) {
+		mem.Copies = append(mem.Copies, x.unpackLocked(x.copies[m]))
 	}
 	mem.Copies = append(mem.Copies, x.more[m]...)
 	return mem

@@ -160,30 +160,37 @@ func TestCorpusQuality(t *testing.T) {
 	})
 
 	t.Run("similar attachment groups", func(t *testing.T) {
-		whole, pairs, found := 0, 0, 0
-		for _, g := range similar {
-			c0, ok := inFile[g[0]]
-			all := ok
-			for i := range g {
-				for j := i + 1; j < len(g); j++ {
-					pairs++
-					ci, oki := inFile[g[i]]
-					cj, okj := inFile[g[j]]
-					if oki && okj && ci == cj {
-						found++
-					}
-				}
-				if c, ok := inFile[g[i]]; !ok || c != c0 {
-					all = false
-				}
-			}
-			if all {
-				whole++
-			}
-		}
+		whole, found, pairs := similarRecall(similar, inFile)
 		recall := float64(found) / float64(pairs)
 		t.Logf("ssdeep similar groups: %d of %d recovered whole; pair recall %.3f (%d of %d pairs)", whole, len(similar), recall, found, pairs)
 		assert.GreaterOrEqual(t, recall, similarPairRecallFloor)
+	})
+
+	t.Run("file distance threshold sweep", func(t *testing.T) {
+		// How the TLSH threshold trades recall of the ssdeep groups
+		// against mixing ham into phishing file clusters; the default
+		// sits well below the nearest ham-phishing distance.
+		prev := -1
+		for _, d := range []int{30, 50, 70, DefaultFileDistance, 130, 160} {
+			y := New(&Options{FileDistance: d})
+			for _, m := range msgs {
+				if len(m.ind.Files) > 0 {
+					y.Add(m.ind)
+				}
+			}
+			cs := y.Clusters(KindFile)
+			whole, found, pairs := similarRecall(similar, membership(cs))
+			mixed := 0
+			for _, c := range cs {
+				if mixesHamAndPhishing(c) {
+					mixed++
+				}
+			}
+			t.Logf("FileDistance %3d: pair recall %.3f, %d of %d groups whole, %d file clusters, %d mixing ham and phishing", d, float64(found)/float64(pairs), whole, len(similar), len(cs), mixed)
+			assert.Zero(t, mixed, "distance %d", d)
+			assert.GreaterOrEqual(t, found, prev, "recall grows with the threshold")
+			prev = found
+		}
 	})
 
 	t.Run("no ham joins a phishing cluster", func(t *testing.T) {
@@ -283,6 +290,44 @@ func TestCorpusQuality(t *testing.T) {
 			t.Logf("%s: %d clusters, %d messages clustered", kind, len(cs), n)
 		}
 	})
+}
+
+// similarRecall returns how many groups lie whole in one cluster and how
+// many pairs of group members share a cluster, of how many pairs.
+func similarRecall(groups [][]string, in map[string]int) (whole, found, pairs int) {
+	for _, g := range groups {
+		c0, ok := in[g[0]]
+		all := ok
+		for i := range g {
+			for j := i + 1; j < len(g); j++ {
+				pairs++
+				ci, oki := in[g[i]]
+				cj, okj := in[g[j]]
+				if oki && okj && ci == cj {
+					found++
+				}
+			}
+			if c, ok := in[g[i]]; !ok || c != c0 {
+				all = false
+			}
+		}
+		if all {
+			whole++
+		}
+	}
+	return whole, found, pairs
+}
+
+func mixesHamAndPhishing(c *Cluster) bool {
+	ham, phish := false, false
+	for _, m := range c.Members {
+		if strings.HasPrefix(m.MessageID, "ham/") {
+			ham = true
+		} else {
+			phish = true
+		}
+	}
+	return ham && phish
 }
 
 // Floors measured on the shared corpus (see the logs of TestCorpusQuality).

@@ -53,14 +53,29 @@
 //
 // # Benign suppression
 //
-// A file, URL or template seen in mail from [Options.BenignDomains]
-// (default 8) distinct sender registrable domains is a footer link, a
-// logo, a CDN or a shared document: it links no messages by itself.
-// [Index.MarkMalicious] overrides that for a key with a malicious verdict.
-// Suppression is re-evaluated as mail arrives: when a key becomes benign,
-// the clusters are rebuilt without it on the next read. Inline images are
-// not compared by TLSH (logos and signatures resemble each other), and a
-// similar-file link counts only while both files are not benign.
+// A key shared by unrelated senders is a footer link, a logo, a CDN or a
+// popular page, not a campaign: it links no messages by itself.
+// [Index.MarkMalicious] overrides that for a key with a malicious verdict,
+// and [Index.ClusterOf] treats its seed as such a verdict.
+//
+//   - A URL or URL template seen in mail from [Options.BenignDomains]
+//     (default 3) distinct sender registrable domains is benign. Links
+//     percolate: on a million synthetic messages with mid-frequency
+//     footer links, a limit of 20 chained 70% of all mail into one
+//     cluster. A campaign that rotates sender domains is therefore linked
+//     by its URL only from a seed or after a verdict.
+//   - A file seen from [Options.BenignFileDomains] (default 20) distinct
+//     sender domains is benign. Campaigns reuse one attachment across many
+//     spoofed senders (up to 16 domains in one group of the shared
+//     corpus); benign senders attach their own files.
+//   - A sender IP that sends for [Options.SharedIPDomains] (default 20)
+//     distinct domains is a shared relay (a mail provider, an ESP); the
+//     subject+IP and body+IP pairs do not use it.
+//
+// Suppression is re-evaluated as mail arrives: when a key becomes benign
+// the clusters are rebuilt without it on the next read. Inline images
+// are not compared by TLSH (logos and signatures resemble each other),
+// and a similar-file link counts only while both files are not benign.
 //
 // # Reasons
 //
@@ -82,10 +97,14 @@
 //
 // # Quality and cost
 //
-// On the shared corpus of real phishing (see cluster_corpus_test.go) every
-// group of byte-identical attachments is one file cluster and no ham
-// message joins a phishing cluster; the recall of the ssdeep "similar
-// attachment" groups and the B-cubed figures are logged by that test.
-// The default TLSH threshold was chosen there. An index holds a million
-// messages in well under 1 KiB of heap per message (BenchmarkCluster).
+// On the shared corpus of real mail (cluster_corpus_test.go: 393 phishing
+// messages and malicious invites, 312 ham) every group of byte-identical
+// attachments is one file cluster and no ham message joins a phishing
+// cluster of any kind. The default TLSH threshold (100) was chosen there:
+// the pair recall of the ssdeep "similar attachment" groups is 0.54 at
+// distance 30, 0.88 at 50, 0.94 at 100 and 0.95 at 130, while the nearest
+// ham and phishing files of one media type are 185 apart. B-cubed of the
+// file clusters against the exact and similar groups: precision 0.93,
+// recall 0.97. BenchmarkCluster measures a million synthetic messages
+// (time, and heap per message, under 1 KiB).
 package cluster

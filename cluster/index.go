@@ -25,12 +25,28 @@ var (
 // Options are the settings of an [Index]. A nil *Options is the same as a
 // zero value; every zero field means its default.
 type Options struct {
-	// BenignDomains is benign suppression: a file, URL or URL template
-	// seen in mail from this many distinct sender registrable domains is
-	// treated as benign (a footer link, a logo, a CDN) and joins no
-	// messages by itself unless marked malicious with
-	// [Index.MarkMalicious]. Default 20. Negative disables suppression.
+	// BenignDomains is benign suppression of links: a URL or URL
+	// template seen in mail from this many distinct sender registrable
+	// domains is treated as benign (a footer link, a CDN, a popular
+	// article) and joins no messages by itself unless marked malicious
+	// with [Index.MarkMalicious]. Default 3: links shared by unrelated
+	// senders percolate, and a few such keys per message chain a whole
+	// tenant into one cluster. A campaign that rotates sender domains is
+	// still found from its link as a seed ([Index.ClusterOf]) or once the
+	// link is marked malicious. Negative disables suppression.
 	BenignDomains int
+	// BenignFileDomains is benign suppression of files (a logo, a
+	// widely shared document): a file seen in mail from this many
+	// distinct sender domains joins no messages by itself unless marked
+	// malicious. Default 20: campaigns send one attachment from many
+	// spoofed domains (up to 16 in the shared corpus), benign senders
+	// attach their own files. Negative disables suppression.
+	BenignFileDomains int
+	// SharedIPDomains marks shared relays: a sender IP seen sending for
+	// this many distinct sender domains (a mail provider, an ESP) is not
+	// used in subject+IP and body+IP pairs. Default 20. Negative disables
+	// it.
+	SharedIPDomains int
 	// FileDistance is the largest TLSH distance at which two files of the
 	// same media type are similar. Default [DefaultFileDistance].
 	FileDistance int
@@ -38,6 +54,10 @@ type Options struct {
 	// fingerprints are similar, at most 3 (the LSH bands find every pair
 	// up to 3). Default 3.
 	BodyDistance int
+	// SizeHint is the number of messages the caller expects to add; the
+	// per-message arrays are allocated for that many at once instead of
+	// growing. Zero means no hint.
+	SizeHint int
 	// Logger receives warnings from [Index.AddStore] (messages that could
 	// not be fetched or parsed). Nil discards them. Message content is
 	// never logged.
@@ -50,12 +70,14 @@ type Options struct {
 const DefaultFileDistance = 100
 
 const (
-	defaultBenignDomains = 20
-	maxReps              = 8  // representatives kept per LSH bucket
-	maxSimilarEdges      = 4  // similar-file or similar-body links recorded per message and attribute
-	tlshBands            = 16 // 2-byte bands of the 32-byte TLSH body
-	bodyBands            = 4  // 16-bit bands of the 64-bit SimHash
-	shared               = 1 << 31
+	defaultBenignDomains     = 3
+	defaultBenignFileDomains = 20
+	defaultSharedIPDomains   = 20
+	maxReps                  = 8  // representatives kept per LSH bucket
+	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
+	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
+	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
+	shared                   = 1 << 31
 )
 
 // Index clusters messages by their indicators. Messages are added one by
@@ -72,11 +94,13 @@ const (
 type Index struct {
 	mu sync.Mutex
 
-	benign   int
-	fileDist int
-	bodyDist int
-	log      *slog.Logger
-	seed     maphash.Seed
+	benign     int // URL and template threshold
+	benignFile int // file threshold
+	sharedIP   int // IP threshold
+	fileDist   int
+	bodyDist   int
+	log        *slog.Logger
+	seed       maphash.Seed
 
 	keys  table // exact key hash -> message (singleton) or shared|info index; message id hash -> message
 	bands table // LSH band hash -> representative or shared|reps index
@@ -84,8 +108,11 @@ type Index struct {
 	reps  [][]int32
 
 	// Per message.
-	ids      []string
-	copies   []mailbox.Address
+	idArena  []byte   // Message-IDs, back to back
+	idOff    []uint32 // message m's id is idArena[idOff[m]:idOff[m+1]]
+	copies   []copyRec
+	names    []string // interned mailbox and folder names of copies
+	nameIdx  map[string]uint32
 	more     map[int32][]mailbox.Address
 	dom      []uint32 // interned sender domain, 0 = none
 	ip       []uint32 // interned sender IP, 0 = none
@@ -97,6 +124,7 @@ type Index struct {
 	domIdx   map[string]uint32
 	ipAddrs  []netip.Addr
 	ipIdx    map[netip.Addr]uint32
+	ipDoms   [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
 
 	files []fileRec
 	edges []edge
@@ -104,8 +132,15 @@ type Index struct {
 	dirty bool
 }
 
+// copyRec is the first known copy of a message, with interned names.
+type copyRec struct {
+	mailbox, folder  uint32
+	uidValidity, uid uint32
+}
+
 type keyInfo struct {
-	first     int32 // first message with the key; -1 when only marked
+	first     int32  // first message with the key; -1 when only marked
+	ip        uint32 // the interned sender IP of a subject+IP key
 	kind      KeyKind
 	malicious bool
 	value     string
@@ -133,20 +168,32 @@ func New(opts *Options) *Index {
 		o = *opts
 	}
 	x := &Index{
-		benign:   o.BenignDomains,
-		fileDist: o.FileDistance,
-		bodyDist: o.BodyDistance,
-		log:      o.Logger,
-		seed:     maphash.MakeSeed(),
-		more:     map[int32][]mailbox.Address{},
-		domNames: []string{""},
-		domIdx:   map[string]uint32{},
-		ipAddrs:  []netip.Addr{{}},
-		ipIdx:    map[netip.Addr]uint32{},
-		keyOff:   []uint32{0},
+		benign:     o.BenignDomains,
+		benignFile: o.BenignFileDomains,
+		sharedIP:   o.SharedIPDomains,
+		fileDist:   o.FileDistance,
+		bodyDist:   o.BodyDistance,
+		log:        o.Logger,
+		seed:       maphash.MakeSeed(),
+		more:       map[int32][]mailbox.Address{},
+		idOff:      []uint32{0},
+		names:      []string{""},
+		nameIdx:    map[string]uint32{},
+		domNames:   []string{""},
+		domIdx:     map[string]uint32{},
+		ipAddrs:    []netip.Addr{{}},
+		ipIdx:      map[netip.Addr]uint32{},
+		ipDoms:     [][]uint32{nil},
+		keyOff:     []uint32{0},
 	}
 	if x.benign == 0 {
 		x.benign = defaultBenignDomains
+	}
+	if x.benignFile == 0 {
+		x.benignFile = defaultBenignFileDomains
+	}
+	if x.sharedIP == 0 {
+		x.sharedIP = defaultSharedIPDomains
 	}
 	if x.fileDist <= 0 {
 		x.fileDist = DefaultFileDistance
@@ -156,6 +203,19 @@ func New(opts *Options) *Index {
 	}
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
+	}
+	if n := o.SizeHint; n > 0 {
+		x.idOff = make([]uint32, 1, n+1)
+		x.idArena = make([]byte, 0, 32*n)
+		x.copies = make([]copyRec, 0, n)
+		x.dom = make([]uint32, 0, n)
+		x.ip = make([]uint32, 0, n)
+		x.body = make([]uint64, 0, n)
+		x.keyOff = make([]uint32, 1, n+1)
+		x.keyList = make([]uint64, 0, 4*n)
+		for i := range x.uf {
+			x.uf[i] = make([]int32, 0, n)
+		}
 	}
 	return x
 }
@@ -172,7 +232,33 @@ type Item struct {
 func (x *Index) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return len(x.ids)
+	return x.lenLocked()
+}
+
+func (x *Index) lenLocked() int { return len(x.body) }
+
+// idLocked returns the Message-ID of message m.
+func (x *Index) idLocked(m int32) string { return string(x.idArena[x.idOff[m]:x.idOff[m+1]]) }
+
+func (x *Index) internNameLocked(s string) uint32 {
+	if i, ok := x.nameIdx[s]; ok {
+		return i
+	}
+	i := uint32(len(x.names))
+	x.names = append(x.names, s)
+	x.nameIdx[s] = i
+	return i
+}
+
+func (x *Index) packLocked(a mailbox.Address) copyRec {
+	if a.IsZero() {
+		return copyRec{}
+	}
+	return copyRec{mailbox: x.internNameLocked(a.Mailbox), folder: x.internNameLocked(a.Folder), uidValidity: a.UIDValidity, uid: a.UID}
+}
+
+func (x *Index) unpackLocked(c copyRec) mailbox.Address {
+	return mailbox.Address{Mailbox: x.names[c.mailbox], Folder: x.names[c.folder], UIDValidity: c.uidValidity, UID: c.uid}
 }
 
 // AddAll adds every item of seq and returns how many new messages it
@@ -211,20 +297,22 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 			x.addCopiesLocked(int32(v), copies)
 			return false
 		}
-		x.keys.put(h, uint32(len(x.ids)))
+		x.keys.put(h, uint32(x.lenLocked()))
 	}
-	m := int32(len(x.ids))
-	x.ids = append(x.ids, id)
+	m := int32(x.lenLocked())
+	x.idArena = append(x.idArena, id...)
+	x.idOff = append(x.idOff, uint32(len(x.idArena)))
 	var first mailbox.Address
 	if len(copies) > 0 {
 		first = copies[0]
 	}
-	x.copies = append(x.copies, first)
+	x.copies = append(x.copies, x.packLocked(first))
 	if len(copies) > 1 {
 		x.more[m] = append([]mailbox.Address(nil), copies[1:]...)
 	}
 	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
 	x.ip = append(x.ip, x.internIPLocked(ind.SenderIP))
+	x.noteIPDomainLocked(x.ip[m], x.dom[m])
 	x.body = append(x.body, ind.Body)
 	for i := range x.uf {
 		x.uf[i] = append(x.uf[i], m)
@@ -245,7 +333,7 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 		if d := x.dom[m]; d != 0 {
 			x.similarBodyLocked(m, KeyBodyDomain, uint64(d))
 		}
-		if ip := x.ip[m]; ip != 0 {
+		if ip := x.ip[m]; ip != 0 && !x.sharedIPLocked(ip) {
 			x.similarBodyLocked(m, KeyBodyIP, uint64(ip))
 		}
 	}
@@ -274,11 +362,11 @@ func containsHash(list []uint64, h uint64) bool {
 
 func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
 	for _, c := range copies {
-		if c.IsZero() || c == x.copies[m] {
+		if c.IsZero() || c == x.unpackLocked(x.copies[m]) {
 			continue
 		}
-		if x.copies[m].IsZero() {
-			x.copies[m] = c
+		if x.copies[m] == (copyRec{}) {
+			x.copies[m] = x.packLocked(c)
 			continue
 		}
 		dup := false
@@ -319,7 +407,32 @@ func (x *Index) internIPLocked(a netip.Addr) uint32 {
 	i := uint32(len(x.ipAddrs))
 	x.ipAddrs = append(x.ipAddrs, a)
 	x.ipIdx[a] = i
+	x.ipDoms = append(x.ipDoms, nil)
 	return i
+}
+
+// noteIPDomainLocked records that IP ip sent mail as domain d. When the
+// IP becomes a shared relay the clusters must be rebuilt without its IP
+// pairs.
+func (x *Index) noteIPDomainLocked(ip, d uint32) {
+	if ip == 0 || x.sharedIP < 0 {
+		return
+	}
+	doms := x.ipDoms[ip]
+	if len(doms) >= x.sharedIP || containsU32(doms, d) {
+		return
+	}
+	x.ipDoms[ip] = append(doms, d)
+	if len(x.ipDoms[ip]) == x.sharedIP {
+		x.dirty = true
+	}
+}
+
+// sharedIPLocked reports whether an IP sends mail for so many sender
+// domains that it is a shared relay (a mail provider, an ESP): pairing
+// the IP with a subject or body says nothing about a campaign then.
+func (x *Index) sharedIPLocked(ip uint32) bool {
+	return x.sharedIP > 0 && len(x.ipDoms[ip]) >= x.sharedIP
 }
 
 // addKeyLocked records that message m carries key k (hash h) and joins m
@@ -333,7 +446,7 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 	var info *keyInfo
 	if v&shared == 0 {
 		s := int32(v)
-		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}})
+		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}, ip: x.ip[s]})
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 		info = &x.infos[len(x.infos)-1]
 	} else {
@@ -341,12 +454,13 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 		if info.first < 0 {
 			info.first = m
 			info.kind = k.Kind
+			info.ip = x.ip[m]
 			info.doms = append(info.doms, x.dom[m])
 			return
 		}
 	}
 	wasActive := x.activeLocked(info)
-	if len(info.doms) < x.benignLimit() && !containsU32(info.doms, x.dom[m]) {
+	if len(info.doms) < x.limit(info.kind) && !containsU32(info.doms, x.dom[m]) {
 		info.doms = append(info.doms, x.dom[m])
 	}
 	if x.activeLocked(info) {
@@ -359,11 +473,17 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 	}
 }
 
-func (x *Index) benignLimit() int {
-	if x.benign < 0 {
+// limit returns the number of distinct sender domains at which a key of
+// kind k is benign, or a very large number when it never is.
+func (x *Index) limit(k KeyKind) int {
+	n := x.benign
+	if k == KeyFile {
+		n = x.benignFile
+	}
+	if n < 0 || !k.suppressible() {
 		return 1 << 30
 	}
-	return x.benign
+	return n
 }
 
 func containsU32(list []uint32, v uint32) bool {
@@ -378,10 +498,13 @@ func containsU32(list []uint32, v uint32) bool {
 // activeLocked reports whether a shared key joins messages: it is not
 // benign, or it is marked malicious.
 func (x *Index) activeLocked(info *keyInfo) bool {
-	if info.malicious || !info.kind.suppressible() || x.benign < 0 {
+	if info.malicious {
 		return true
 	}
-	return len(info.doms) < x.benign
+	if info.kind == KeySubjectIP {
+		return !x.sharedIPLocked(info.ip)
+	}
+	return len(info.doms) < x.limit(info.kind)
 }
 
 // keyActiveLocked reports whether the key hash h joins messages (a key
@@ -399,12 +522,13 @@ func (x *Index) keyActiveLocked(h uint64) bool {
 // the four 16-bit bands of the fingerprint.
 func (x *Index) similarBodyLocked(m int32, kind KeyKind, attr uint64) {
 	fp := x.body[m]
+	var buf [1]int32
 	var linked [maxSimilarEdges]int32
 	nl := 0
 	for b := 0; b < bodyBands; b++ {
 		band := fp >> (16 * b) & 0xffff
 		bh := mix64(attr*0x9E3779B97F4A7C15 ^ uint64(kind)<<56 ^ uint64(b)<<48 ^ band ^ 0xb0d1)
-		reps := x.repsLocked(bh)
+		reps := x.repsLocked(bh, &buf)
 		matched := false
 		for _, r := range reps {
 			d := Hamming(fp, x.body[r])
@@ -431,12 +555,13 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
 	body := tlshBody(f.TLSH)
+	var buf [1]int32
 	var linked [maxSimilarEdges]int32
 	nl := 0
 	for b := 0; b < tlshBands && 2*b+1 < len(body); b++ {
 		band := uint64(body[2*b])<<8 | uint64(body[2*b+1])
 		bh := mix64(rec.media ^ uint64(b)<<48 ^ band<<16 ^ 0xf11e)
-		reps := x.repsLocked(bh)
+		reps := x.repsLocked(bh, &buf)
 		matched := false
 		for _, r := range reps {
 			o := &x.files[r]
@@ -495,14 +620,16 @@ func containsI32(list []int32, v int32) bool {
 	return false
 }
 
-// repsLocked returns the representatives of an LSH bucket.
-func (x *Index) repsLocked(bh uint64) []int32 {
+// repsLocked returns the representatives of an LSH bucket; one is
+// returned in buf without allocating.
+func (x *Index) repsLocked(bh uint64, buf *[1]int32) []int32 {
 	v, ok := x.bands.get(bh)
 	if !ok {
 		return nil
 	}
 	if v&shared == 0 {
-		return []int32{int32(v)}
+		buf[0] = int32(v)
+		return buf[:]
 	}
 	return x.reps[v&^shared]
 }
@@ -531,12 +658,16 @@ func (x *Index) addEdgeLocked(e edge) {
 }
 
 // edgeActiveLocked reports whether a similarity link joins its messages:
-// a similar-file link does not when either file is benign.
+// a similar-file link does not when either file is benign, a body+IP link
+// not when the IP is a shared relay.
 func (x *Index) edgeActiveLocked(e *edge) bool {
-	if e.kind != KeySimilarFile {
-		return true
+	switch e.kind {
+	case KeySimilarFile:
+		return x.keyActiveLocked(x.files[e.fa].sha) && x.keyActiveLocked(x.files[e.fb].sha)
+	case KeyBodyIP:
+		return !x.sharedIPLocked(x.ip[e.a])
 	}
-	return x.keyActiveLocked(x.files[e.fa].sha) && x.keyActiveLocked(x.files[e.fb].sha)
+	return true
 }
 
 // MarkMalicious gives k a malicious verdict: it joins messages even when
@@ -605,7 +736,7 @@ func (x *Index) rebuildLocked() {
 		}
 	}
 	x.dirty = false
-	for m := range x.ids {
+	for m := 0; m < x.lenLocked(); m++ {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
 			v, _ := x.keys.get(h)
 			if v&shared == 0 {

@@ -204,11 +204,11 @@ func TestSimilarBodyNeedsSameSender(t *testing.T) {
 	const fp = 0xDEADBEEFCAFEF00D
 	x := New(nil)
 	x.Add(msg{id: "a", from: "evil.example", body: fp}.ind(t))
-	x.Add(msg{id: "b", from: "evil.example", body: fp ^ 0b101}.ind(t))           // Hamming 2, same domain
-	x.Add(msg{id: "c", from: "other.example", body: fp}.ind(t))                  // same body, other domain
+	x.Add(msg{id: "b", from: "evil.example", body: fp ^ 0b101}.ind(t)) // Hamming 2, same domain
+	x.Add(msg{id: "c", from: "other.example", body: fp}.ind(t))        // same body, other domain
 	x.Add(msg{id: "d", from: "other.example", ip: "203.0.113.9", body: fp ^ 1}.ind(t))
 	x.Add(msg{id: "e", from: "third.example", ip: "203.0.113.9", body: fp ^ 1<<40}.ind(t)) // same IP as d
-	x.Add(msg{id: "f", from: "evil.example", body: fp ^ 0xF}.ind(t))             // Hamming 4: too far
+	x.Add(msg{id: "f", from: "evil.example", body: fp ^ 0xF}.ind(t))                       // Hamming 4: too far
 
 	c, err := x.ClusterOf(SeedMessage("a"), KindSimilarity)
 	require.NoError(t, err)
@@ -241,7 +241,7 @@ func TestClustersIncremental(t *testing.T) {
 	items := func(yield func(Item) bool) {
 		for i := 0; i < 10; i++ {
 			u := fmt.Sprintf("http://campaign%d.example/t/%d/open", i%3, i)
-			if !yield(Item{Indicators: msg{id: fmt.Sprint("m", i), from: fmt.Sprintf("s%d.example", i), urls: []string{u}}.ind(t)}) {
+			if !yield(Item{Indicators: msg{id: fmt.Sprint("m", i), from: fmt.Sprintf("s%d.example", i%3), urls: []string{u}}.ind(t)}) {
 				return
 			}
 		}
@@ -254,7 +254,7 @@ func TestClustersIncremental(t *testing.T) {
 	assert.Equal(t, "campaign0.example/t/{num}/open", cs[0].Members[1].Link.Key.Value)
 
 	// A message arriving later joins the existing cluster.
-	x.Add(msg{id: "late", from: "s99.example", urls: []string{"http://campaign1.example/t/777/open"}}.ind(t))
+	x.Add(msg{id: "late", from: "s1.example", urls: []string{"http://campaign1.example/t/777/open"}}.ind(t))
 	c, err := x.ClusterOf(SeedMessage("m1"), KindURL)
 	require.NoError(t, err)
 	assert.Contains(t, ids(c), "late")

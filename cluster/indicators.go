@@ -64,7 +64,11 @@ type URL struct {
 
 // NewURL unwraps and canonicalises a link. It fails for links that are not
 // web URLs (mailto:, cid:, ...).
-func NewURL(raw string) (URL, error) {
+func NewURL(raw string) (URL, error) { return newURL(raw, nil) }
+
+// newURL is NewURL with a cache of registrable domains by host, which a
+// message's links mostly share.
+func newURL(raw string, domains map[string]string) (URL, error) {
 	u, n, err := urlcanon.Clean(raw)
 	if err != nil {
 		return URL{}, err
@@ -72,9 +76,16 @@ func NewURL(raw string) (URL, error) {
 	out := URL{
 		Canonical: u.String(),
 		Host:      u.Host,
-		Domain:    u.RegistrableDomain(),
 		HostPath:  u.Host + u.Path,
 		Unwrapped: n,
+	}
+	if d, ok := domains[u.Host]; ok {
+		out.Domain = d
+	} else {
+		out.Domain = u.RegistrableDomain()
+		if domains != nil {
+			domains[u.Host] = out.Domain
+		}
 	}
 	if tmpl, vars := urlcanon.Template(u.Path); vars > 0 && hasLiteral(tmpl) {
 		out.Template = u.Host + tmpl
@@ -128,9 +139,10 @@ func Extract(p *mailbox.Parsed) *Indicators {
 	}
 	if len(p.URLs) > 0 {
 		seen := make(map[string]bool, len(p.URLs))
+		domains := map[string]string{}
 		ind.URLs = make([]URL, 0, len(p.URLs))
 		for _, raw := range p.URLs {
-			u, err := NewURL(raw)
+			u, err := newURL(raw, domains)
 			if err != nil || seen[u.Canonical] {
 				continue
 			}

@@ -63,6 +63,15 @@ type simhasher struct {
 	ntag  int
 }
 
+// spreadTable holds spread(b) for every byte; it is computed once and
+// never written afterwards.
+var spreadTable = func() (t [256]uint64) {
+	for i := range t {
+		t[i] = spread(byte(i))
+	}
+	return t
+}()
+
 // spread puts bit k of b into the low bit of byte k.
 func spread(b byte) uint64 {
 	x := uint64(b)
@@ -77,9 +86,14 @@ func (s *simhasher) add(h uint64) {
 		return
 	}
 	h = mix64(h)
-	for j := range s.acc {
-		s.acc[j] += spread(byte(h >> (8 * j)))
-	}
+	s.acc[0] += spreadTable[byte(h)]
+	s.acc[1] += spreadTable[byte(h>>8)]
+	s.acc[2] += spreadTable[byte(h>>16)]
+	s.acc[3] += spreadTable[byte(h>>24)]
+	s.acc[4] += spreadTable[byte(h>>32)]
+	s.acc[5] += spreadTable[byte(h>>40)]
+	s.acc[6] += spreadTable[byte(h>>48)]
+	s.acc[7] += spreadTable[byte(h>>56)]
 	s.n++
 	s.pending++
 	if s.pending == 255 {
@@ -115,8 +129,7 @@ func (s *simhasher) sum() uint64 {
 }
 
 func (s *simhasher) word(h uint64) {
-	copy(s.words[:], s.words[1:])
-	s.words[wordShingle-1] = h
+	s.words[0], s.words[1], s.words[2] = s.words[1], s.words[2], h
 	s.nword++
 	if s.nword >= wordShingle {
 		s.add(s.words[0]*0x9E3779B97F4A7C15 ^ bits.RotateLeft64(s.words[1], 21)*0xC2B2AE3D27D4EB4F ^ bits.RotateLeft64(s.words[2], 42))

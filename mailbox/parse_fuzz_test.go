@@ -168,3 +168,38 @@ func TestHostileMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestParseHostileSizes runs the invariants on large inputs built to make
+// a careless parser take quadratic time (folded headers, nested comments,
+// many candidate URLs or PDF keywords). Each must finish quickly; a
+// regression shows as a test that does not end.
+func TestParseHostileSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large inputs")
+	}
+	pdfMsg := func(pdf []byte, text string) string {
+		return "Content-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\n" + text +
+			"\n--m\nContent-Type: application/pdf; name=x.pdf\n\n" + string(pdf) + "\n--m--\n"
+	}
+	encrypted := buildEncryptedPDF(t, "secret", "https://evil.example/")
+	tests := map[string]string{
+		"folded header":     "Subject: x\n" + strings.Repeat(" folded\n", 200000) + "\nbody",
+		"date comments":     "Date: " + strings.Repeat("(", 200000) + "\n\n",
+		"closing brackets":  "\n\nhttp://a.example/" + strings.Repeat(")", 1<<20),
+		"www then scheme":   "\n\n" + strings.Repeat("www.a ", 200000) + "http://z.example/",
+		"dots":              "\n\n" + strings.Repeat(".", 1<<20) + "://",
+		"password keywords": pdfMsg(encrypted, strings.Repeat("pw x ", 200000)),
+		"pdf streams":       pdfMsg([]byte("%PDF-1.5\n"+strings.Repeat("1 0 obj<</Type/ObjStm/Filter/FlateDecode>>stream\nxx\nendstream\n", 20000)), ""),
+		"pdf bare streams":  pdfMsg([]byte("%PDF-1.5\n/ObjStm"+strings.Repeat("stream\n", 200000)), ""),
+		"encrypted uris":    pdfMsg(append(encrypted, strings.Repeat("9 0 obj<</URI(abc)>>", 50000)...), "password: secret"),
+		"pdf objs":          pdfMsg(append(encrypted, strings.Repeat("obj", 300000)...), "password: secret"),
+		"many boundaries":   "Content-Type: multipart/mixed; boundary=b\n\n" + strings.Repeat("--b\n", 200000),
+		"many header lines": strings.Repeat("X-A: b\n", 200000) + "\n",
+		"html tags":         "Content-Type: text/html\n\n" + strings.Repeat("<a href=\"http://a.example/\">", 200000),
+	}
+	for name, m := range tests {
+		t.Run(name, func(t *testing.T) {
+			checkInvariants(t, []byte(m))
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
+	gomail "github.com/emersion/go-message/mail"
 )
 
 // maxHeaderFields caps the header fields kept per header block; a hostile
@@ -55,36 +56,50 @@ func (h header) has(key string) bool {
 // are reported through note; the header and body are always returned.
 func readHeader(b []byte, note func(string)) (header, []byte) {
 	var h header
+	// The field being read: its value spans b[valStart:valEnd], line
+	// breaks of continuation lines included (folded is true then).
+	key := ""
+	valStart, valEnd := 0, 0
+	folded := false
+	flush := func() {
+		if key == "" {
+			return
+		}
+		v := b[valStart:valEnd]
+		if folded {
+			v = unfold(v)
+		}
+		h = append(h, rawField{key: key, value: string(v)})
+		key = ""
+	}
 	i := 0
 	first := true
-	dropped := 0
+	dropped := false
 	for i < len(b) {
 		end := bytes.IndexByte(b[i:], '\n')
-		var line []byte
-		next := len(b)
+		lineEnd, next := len(b), len(b)
 		if end >= 0 {
-			line = b[i : i+end]
-			next = i + end + 1
-		} else {
-			line = b[i:]
+			lineEnd, next = i+end, i+end+1
 		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
+		if lineEnd > i && b[lineEnd-1] == '\r' {
+			lineEnd--
+		}
+		line := b[i:lineEnd]
 		if len(line) == 0 {
+			flush()
 			return h, b[next:]
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if len(h) == 0 {
-				if first {
-					note("header starts with a continuation line")
-				}
-			} else if dropped == 0 {
-				h[len(h)-1].value += string(line)
+			if key != "" {
+				valEnd = lineEnd
+				folded = true
+			} else if first {
+				note("header starts with a continuation line")
 			}
 			first = false
 			i = next
 			continue
 		}
-		colon := bytes.IndexByte(line, ':')
 		if first && (bytes.HasPrefix(line, []byte("From ")) || bytes.HasPrefix(line, []byte(">From "))) {
 			// An mbox separator line.
 			first = false
@@ -92,32 +107,46 @@ func readHeader(b []byte, note func(string)) (header, []byte) {
 			continue
 		}
 		first = false
-		key := ""
+		flush()
+		colon := bytes.IndexByte(line, ':')
+		name := ""
 		if colon > 0 {
-			key = string(bytes.TrimRight(line[:colon], " \t"))
+			name = string(bytes.TrimRight(line[:colon], " \t"))
 		}
-		if !validFieldName(key) || bytes.HasPrefix(line, []byte("--")) {
+		if !validFieldName(name) || bytes.HasPrefix(line, []byte("--")) {
 			// A line starting with "--" is a multipart delimiter, never a
 			// field.
 			note("header line without a field name; the body starts there")
 			return h, b[i:]
 		}
 		if len(h) >= maxHeaderFields {
-			if dropped == 0 {
+			if !dropped {
+				dropped = true
 				note("more than 10000 header fields; the rest are ignored")
 			}
-			dropped++
 			i = next
 			continue
 		}
-		dropped = 0
-		h = append(h, rawField{key: key, value: string(line[colon+1:])})
+		key, valStart, valEnd, folded = name, i+colon+1, lineEnd, false
 		i = next
 	}
+	flush()
 	if len(b) > 0 {
 		note("no empty line after the header: the message has no body")
 	}
 	return h, nil
+}
+
+// unfold removes the line breaks (CR and LF) of a folded field value and
+// keeps the white space that follows them (RFC 5322 section 2.2.3).
+func unfold(v []byte) []byte {
+	out := make([]byte, 0, len(v))
+	for _, c := range v {
+		if c != '\r' && c != '\n' {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // validFieldName reports whether s is a field name: printable US-ASCII
@@ -173,11 +202,9 @@ func toUTF8(s string) string {
 	return b.String()
 }
 
-// addressParser parses address lists with RFC 2047 display names.
-var addressParser = &mail.AddressParser{WordDecoder: wordDecoder}
-
 // parseAddresses returns the lower-cased addresses of an address-list
-// header value, and the decoded display name of the first one. When the
+// header value, and the decoded display name of the first one, read by
+// go-message (net/mail's RFC 5322 parser with every charset). When the
 // value is not a valid RFC 5322 address list it falls back to picking out
 // what looks like addresses, as mail clients do.
 func parseAddresses(v string) (addrs []string, firstName string) {
@@ -185,7 +212,7 @@ func parseAddresses(v string) (addrs []string, firstName string) {
 	if v == "" {
 		return nil, ""
 	}
-	if list, err := addressParser.ParseList(v); err == nil {
+	if list, err := gomail.ParseAddressList(v); err == nil {
 		for i, a := range list {
 			if i == 0 {
 				firstName = toUTF8(strings.TrimSpace(a.Name))
@@ -298,11 +325,15 @@ var dateLayouts = []string{
 	"02.01.2006 15:04:05",
 }
 
+// maxDateLen caps the Date values parseDate reads; real ones, comments
+// included, are far shorter.
+const maxDateLen = 256
+
 // parseDate reads a Date value leniently; it returns the zero time when
 // nothing fits.
 func parseDate(v string) time.Time {
 	v = strings.TrimSpace(v)
-	if v == "" {
+	if v == "" || len(v) > maxDateLen {
 		return time.Time{}
 	}
 	if t, err := mail.ParseDate(v); err == nil {

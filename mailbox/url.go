@@ -126,9 +126,7 @@ func (s *urlSet) addText(text []byte) {
 			return
 		}
 		end = trimURLEnd(text, start, end)
-		if end-start > maxURLLen {
-			s.add(string(text[start : start+maxURLLen]))
-		} else if end > start {
+		if end > start {
 			s.add(string(text[start:end]))
 		}
 		if end > i {
@@ -184,23 +182,47 @@ func scanURL(b []byte, i int) int {
 // trimURLEnd drops trailing punctuation and unbalanced closing brackets
 // from b[start:end] and returns the new end.
 func trimURLEnd(b []byte, start, end int) int {
+	if end-start > maxURLLen {
+		end = start + maxURLLen
+	}
+	u := b[start:end]
+	// Brackets still open in u: a closing one at the end is trimmed only
+	// when it has no opening partner.
+	var open [3]int // ( [ {
+	for _, c := range u {
+		switch c {
+		case '(':
+			open[0]++
+		case ')':
+			open[0]--
+		case '[':
+			open[1]++
+		case ']':
+			open[1]--
+		case '{':
+			open[2]++
+		case '}':
+			open[2]--
+		}
+	}
 	for end > start {
 		c := b[end-1]
+		k := -1
 		switch c {
 		case '.', ',', ';', ':', '!', '?', '\'', '*':
 			end--
 			continue
-		case ')', ']', '}':
-			open := byte('(')
-			if c == ']' {
-				open = '['
-			} else if c == '}' {
-				open = '{'
-			}
-			if bytes.Count(b[start:end], []byte{open}) < bytes.Count(b[start:end], []byte{c}) {
-				end--
-				continue
-			}
+		case ')':
+			k = 0
+		case ']':
+			k = 1
+		case '}':
+			k = 2
+		}
+		if k >= 0 && open[k] < 0 {
+			open[k]++
+			end--
+			continue
 		}
 		break
 	}

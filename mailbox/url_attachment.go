@@ -296,19 +296,20 @@ func passwordCandidates(text, htmlDoc string) []string {
 	var out []string
 	seen := make(map[string]bool)
 	for _, w := range passwordWords {
-		for off := 0; len(out) < maxPasswords; {
+		for off, hits := 0, 0; len(out) < maxPasswords && hits < 100; hits++ {
 			k := strings.Index(lower[off:], w)
 			if k < 0 {
 				break
 			}
 			k += off + len(w)
 			off = k
-			line := src[k:]
-			if len(line) != len(lower[k:]) {
-				// Lower-casing changed the length; fall back to the
-				// lower-case text.
-				line = lower[k:]
+			line := lower[k:]
+			if len(src) == len(lower) {
+				// Lower-casing kept the offsets: take the words as
+				// written.
+				line = src[k:]
 			}
+			line = line[:min(len(line), 120)]
 			if nl := strings.IndexByte(line, '\n'); nl >= 0 {
 				line = line[:nl]
 			}

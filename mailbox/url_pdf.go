@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"io"
+	"sort"
 	"strconv"
 )
 
@@ -32,7 +33,12 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 	if encrypted && crypt == nil {
 		return
 	}
-	s.addPDFURIs(b, crypt)
+	var objects pdfObjects // built when first needed
+	var objStms []int      // where "/ObjStm" occurs, built when first needed
+	if crypt != nil {
+		objects = indexPDFObjects(b)
+	}
+	s.addPDFURIs(b, crypt, objects)
 	budget := maxInflate
 	for i := 0; i < len(b) && budget > 0 && !s.full; {
 		k := bytes.Index(b[i:], []byte("stream"))
@@ -55,8 +61,19 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 		if start == i {
 			continue
 		}
-		obj, gen, objAt := pdfObjectBefore(b, k)
-		if objAt < 0 || k-objAt > 4096 {
+		// The stream dictionary precedes the keyword; most streams are
+		// not object streams, which this cheap test rules out.
+		if objStms == nil {
+			objStms = indexAll(b, []byte("/ObjStm"))
+		}
+		if n := sort.SearchInts(objStms, k); n == 0 || objStms[n-1] < k-pdfDictWindow {
+			continue
+		}
+		if objects == nil {
+			objects = indexPDFObjects(b)
+		}
+		obj, gen, objAt := objects.objectAt(k)
+		if objAt < 0 || k-objAt > pdfDictWindow {
 			continue
 		}
 		dict := b[objAt:k]
@@ -85,13 +102,14 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 		out, _ := io.ReadAll(io.LimitReader(zr, int64(budget)))
 		budget -= len(out)
 		// Strings inside an object stream are not encrypted on their own.
-		s.addPDFURIs(out, nil)
+		s.addPDFURIs(out, nil, nil)
 	}
 }
 
 // addPDFURIs records the strings that follow /URI keys in b, decrypting
-// them with crypt when it is not nil.
-func (s *urlSet) addPDFURIs(b []byte, crypt *pdfCrypt) {
+// them with crypt, when it is not nil, as strings of the objects that hold
+// them.
+func (s *urlSet) addPDFURIs(b []byte, crypt *pdfCrypt, objects pdfObjects) {
 	for i := 0; i < len(b) && !s.full; {
 		k := bytes.Index(b[i:], []byte("/URI"))
 		if k < 0 {
@@ -116,7 +134,7 @@ func (s *urlSet) addPDFURIs(b []byte, crypt *pdfCrypt) {
 			continue
 		}
 		if crypt != nil {
-			if obj, gen, objAt := pdfObjectBefore(b, at); objAt >= 0 {
+			if obj, gen, objAt := objects.objectAt(at); objAt >= 0 {
 				str = crypt.decrypt(obj, gen, str)
 			}
 		}
@@ -128,48 +146,102 @@ func isPDFSpace(c byte) bool {
 	return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f' || c == 0
 }
 
-// pdfObjectBefore finds the "N G obj" that opens the object containing
-// position at; it returns the object and generation numbers and the index
-// of N, or -1 when there is none.
-func pdfObjectBefore(b []byte, at int) (obj, gen, idx int) {
-	lo := max(0, at-1<<20)
-	for end := at; end > lo; {
-		k := bytes.LastIndex(b[lo:end], []byte("obj"))
+// pdfDictWindow is how far before its stream keyword a stream dictionary
+// is looked for.
+const pdfDictWindow = 4096
+
+// pdfObjects indexes where the objects of a PDF file open ("N G obj") and
+// close ("endobj"), so that the object holding a position is found by a
+// binary search rather than by scanning back.
+type pdfObjects []pdfMark
+
+// pdfMark is an "obj" or "endobj" keyword; obj is -1 for endobj.
+type pdfMark struct {
+	at       int // index of N, or of "endobj"
+	obj, gen int
+}
+
+// indexPDFObjects scans b once for object keywords.
+func indexPDFObjects(b []byte) pdfObjects {
+	var marks pdfObjects
+	for off := 0; off < len(b); {
+		k := bytes.Index(b[off:], []byte("obj"))
 		if k < 0 {
-			return 0, 0, -1
+			break
 		}
-		k += lo
-		end = k
+		k += off
+		off = k + 3
 		if k >= 3 && string(b[k-3:k]) == "end" {
-			return 0, 0, -1 // the position is between objects
+			marks = append(marks, pdfMark{at: k - 3, obj: -1})
+			continue
 		}
 		// Two integers before "obj".
 		j := k
-		for j > 0 && isPDFSpace(b[j-1]) {
+		for j > 0 && k-j < 16 && isPDFSpace(b[j-1]) {
 			j--
 		}
 		ge := j
-		for j > 0 && '0' <= b[j-1] && b[j-1] <= '9' {
+		for j > 0 && ge-j < 6 && '0' <= b[j-1] && b[j-1] <= '9' {
 			j--
 		}
 		if j == ge {
 			continue
 		}
 		g, _ := strconv.Atoi(string(b[j:ge]))
-		for j > 0 && isPDFSpace(b[j-1]) {
+		for j > 0 && ge-j < 24 && isPDFSpace(b[j-1]) {
 			j--
 		}
 		oe := j
-		for j > 0 && '0' <= b[j-1] && b[j-1] <= '9' {
+		for j > 0 && oe-j < 11 && '0' <= b[j-1] && b[j-1] <= '9' {
 			j--
 		}
-		if j == oe || oe-j > 10 {
+		if j == oe {
 			continue
 		}
 		o, _ := strconv.Atoi(string(b[j:oe]))
-		return o, g, j
+		marks = append(marks, pdfMark{at: j, obj: o, gen: g})
 	}
-	return 0, 0, -1
+	return marks
+}
+
+// objectAt returns the object holding position at: its number and
+// generation and where it opens; idx is -1 when at is not inside an
+// object.
+func (marks pdfObjects) objectAt(at int) (obj, gen, idx int) {
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].at >= at }) - 1
+	if i < 0 || marks[i].obj < 0 {
+		return 0, 0, -1
+	}
+	return marks[i].obj, marks[i].gen, marks[i].at
+}
+
+// indexAll returns the positions of every occurrence of sep in b.
+func indexAll(b, sep []byte) []int {
+	out := []int{}
+	for off := 0; off <= len(b); {
+		k := bytes.Index(b[off:], sep)
+		if k < 0 {
+			break
+		}
+		out = append(out, off+k)
+		off += k + len(sep)
+	}
+	return out
+}
+
+// lastIndex is bytes.LastIndex by forward searches, which use the fast
+// vectorised bytes.Index rather than a Rabin-Karp scan.
+func lastIndex(b, sep []byte) int {
+	last := -1
+	for off := 0; off <= len(b); {
+		k := bytes.Index(b[off:], sep)
+		if k < 0 {
+			break
+		}
+		last = off + k
+		off = last + 1
+	}
+	return last
 }
 
 // pdfDictValue returns the bytes that follow key in dict (after white
@@ -250,7 +322,7 @@ var pdfPadding = []byte("\x28\xBF\x4E\x5E\x4E\x75\x8A\x41\x64\x00\x4E\x56\xFF\xF
 // it has none, when the handler is not the standard one, or when neither
 // the empty password nor any of passwords() is the user password.
 func pdfSecurity(b []byte, passwords func() []string) (crypt *pdfCrypt, encrypted bool) {
-	at := bytes.LastIndex(b, []byte("/Encrypt"))
+	at := lastIndex(b, []byte("/Encrypt"))
 	if at < 0 {
 		return nil, false
 	}
@@ -418,8 +490,8 @@ func (sec *pdfStandard) open(pw string) *pdfCrypt {
 
 // pdfFileID returns the first element of the trailer's /ID array.
 func pdfFileID(b []byte) []byte {
-	at := bytes.LastIndex(b, []byte("/ID"))
-	for at >= 0 {
+	at := lastIndex(b, []byte("/ID"))
+	for tries := 0; at >= 0 && tries < 8; tries++ {
 		v := bytes.TrimLeft(b[at+3:], " \r\n\t")
 		if len(v) > 0 && v[0] == '[' {
 			v = bytes.TrimLeft(v[1:], " \r\n\t")
@@ -432,7 +504,7 @@ func pdfFileID(b []byte) []byte {
 				return s
 			}
 		}
-		at = bytes.LastIndex(b[:at], []byte("/ID"))
+		at = lastIndex(b[:at], []byte("/ID"))
 	}
 	return nil
 }

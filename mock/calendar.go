@@ -31,7 +31,10 @@ const maxInviteEvents = 10_000
 type calState struct {
 	owners map[string]*calOwner // by normalized owner address
 	nextID uint64
+	// events is a ring of the last maxInviteEvents records; next is
+	// where the next one goes once the ring is full.
 	events []InviteEvent
+	next   int
 }
 
 // calOwner holds the calendars of one user.
@@ -411,18 +414,27 @@ func (t *Tenant) recordInvite(ctx context.Context, ev InviteEvent) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.cal.events) >= maxInviteEvents {
-		t.cal.events = slices.Delete(t.cal.events, 0, len(t.cal.events)-maxInviteEvents+1)
+	if len(t.cal.events) < maxInviteEvents {
+		t.cal.events = append(t.cal.events, ev)
+		return
 	}
-	t.cal.events = append(t.cal.events, ev)
+	t.cal.events[t.cal.next] = ev
+	t.cal.next = (t.cal.next + 1) % maxInviteEvents
+}
+
+// eventsLocked returns the records oldest first.
+func (t *Tenant) eventsLocked() []InviteEvent {
+	out := make([]InviteEvent, 0, len(t.cal.events))
+	out = append(out, t.cal.events[t.cal.next:]...)
+	return append(out, t.cal.events[:t.cal.next]...)
 }
 
 // InviteEvents returns the records of invite processing on delivery, oldest
-// first (at most the last 10,000).
+// first: the last 10,000.
 func (t *Tenant) InviteEvents() []InviteEvent {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.cal.events)
+	return t.eventsLocked()
 }
 
 // InviteErrors returns the records of [Tenant.InviteEvents] whose Err is
@@ -431,7 +443,7 @@ func (t *Tenant) InviteErrors() []InviteEvent {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []InviteEvent
-	for _, ev := range t.cal.events {
+	for _, ev := range t.eventsLocked() {
 		if ev.Err != nil {
 			out = append(out, ev)
 		}

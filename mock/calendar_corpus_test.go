@@ -160,7 +160,7 @@ func TestInviteCorpusDeliverRequests(t *testing.T) {
 				assert.Equal(t, inv.Organizer, got[0].Provenance.Organizer)
 				assert.Equal(t, inv.UID, got[0].Provenance.SeriesUID)
 				assert.Equal(t, mock.DefaultCalendarID, got[0].Calendar)
-				if got[0].Master != nil {
+				if got[0].Master != nil && strings.Contains(string(got[0].Raw), "BEGIN:VEVENT") {
 					assert.Equal(t, "TENTATIVE", got[0].Master.Status)
 					for _, a := range got[0].Master.Attendees {
 						if a.Email == u {
@@ -345,6 +345,57 @@ func TestInviteCorpusChains(t *testing.T) {
 			got, err = tn.Find(ctx, user, calendar.Query{UID: uid})
 			require.NoError(t, err)
 			assert.Empty(t, got)
+		})
+	}
+}
+
+// TestInviteCorpusReplies delivers real REPLYs to the organizer, whose
+// calendar holds the meeting they created, and checks the attendee's
+// answer lands in it.
+func TestInviteCorpusReplies(t *testing.T) {
+	dir := corpus.Dir(t)
+	tests := []struct {
+		request, reply, partstat string
+	}{
+		{"calmailproc/test-05-1.eml", "calmailproc/test-05-2.eml", "ACCEPTED"},
+		{"calmailproc/test-06-1.eml", "calmailproc/test-06-2.eml", "DECLINED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reply, func(t *testing.T) {
+			ctx := context.Background()
+			_, req := firstInvite(t, filepath.Join(dir, "invites", tc.request))
+			_, rep := firstInvite(t, filepath.Join(dir, "invites", tc.reply))
+			require.Equal(t, calendar.MethodReply, rep.Method)
+			require.NotEmpty(t, rep.Attendees)
+			organizer := req.Organizer
+			tn := newCorpusTenant(t, organizer)
+			// The organizer's own copy of the meeting.
+			own := req.Entry
+			own.Calendar, own.Provenance = mock.DefaultCalendarID, calendar.Provenance{Kind: calendar.ProvenanceUser}
+			_, err := tn.Put(ctx, organizer, own)
+			require.NoError(t, err)
+
+			raw, err := os.ReadFile(filepath.Join(dir, "invites", tc.reply))
+			require.NoError(t, err)
+			_, err = tn.Deliver(ctx, raw, &mock.DeliverOptions{Recipients: []string{organizer}})
+			require.NoError(t, err)
+			evs := tn.InviteEvents()
+			require.Len(t, evs, 1)
+			require.NoError(t, evs[0].Err)
+			assert.Equal(t, calendar.ActionReplyApplied, evs[0].Action, evs[0].Reason)
+
+			got, err := tn.Find(ctx, organizer, calendar.Query{UID: req.UID})
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, calendar.ProvenanceUser, got[0].Provenance.Kind, "a reply keeps the organizer's entry theirs")
+			var found bool
+			for _, a := range got[0].Master.Attendees {
+				if a.Email == rep.Attendees[0].Email {
+					found = true
+					assert.Equal(t, tc.partstat, a.PartStat)
+				}
+			}
+			assert.True(t, found, "the replying attendee %s is in the entry", rep.Attendees[0].Email)
 		})
 	}
 }

@@ -370,7 +370,7 @@ func (e *Engine) Execute(ctx context.Context, req Request) (*Record, error) {
 	}
 	r.DecidedBy = req.Actor
 	if r.Source == SourceAutomation {
-		r.DecidedBy = Automation
+		r.DecidedBy = DecidedByAutomation
 	}
 	r.Decided = r.Created
 	total, err := e.precheck(ctx, r)
@@ -530,6 +530,7 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	}
 	orig := s.r.clone()
 	orig.UndoneBy = u.ID
+	total := orig.Counts.Succeeded
 	s.r.UndoneBy = u.ID // claim
 	e.mu.Unlock()
 	u.Status = StatusRunning
@@ -544,5 +545,5 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	st := &state{r: *u.clone(), running: true}
 	e.records[u.ID] = st
 	e.mu.Unlock()
-	return e.run(ctx, st, u, nil, -1)
+	return e.run(ctx, st, u, nil, total)
 }

@@ -481,7 +481,7 @@ func TestApprovals(t *testing.T) {
 		f.deliver(msg("p2@x", "evil@bad.example", "Invoice", alice), "", alice)
 		r, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "air", Source: remediation.SourceAutomation, Selection: byID("p2@x")})
 		require.NoError(t, err)
-		assert.Equal(t, remediation.Automation, r.DecidedBy)
+		assert.Equal(t, remediation.DecidedByAutomation, r.DecidedBy)
 	})
 }
 
@@ -614,4 +614,53 @@ func TestQuery(t *testing.T) {
 	assert.Equal(t, remediation.SourceDetectionRule, g.Source)
 	_, err = e.Get(ctx, "missing")
 	require.True(t, errors.Is(err, remediation.ErrNotFound))
+}
+
+func TestCancelThenResume(t *testing.T) {
+	f := newFixture(t, alice, bob, carol, dave)
+	for _, id := range ids("k", 6) {
+		f.deliver(msg(id, "evil@bad.example", "Invoice", alice, bob, carol, dave), "", alice, bob, carol, dave)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j := remediation.NewMemoryJournal()
+	e := f.engine(j, &remediation.Options{BatchSize: 2, Workers: 1, Progress: func(p remediation.Progress) {
+		if p.Done >= 4 {
+			cancel()
+		}
+	}})
+	req := remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"bad.example"}}}}
+	rec, err := e.Execute(ctx, req)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotNil(t, rec)
+	assert.True(t, rec.Incomplete)
+	assert.Less(t, rec.Counts.Succeeded, int64(24))
+
+	recs, err := f.engine(j, nil).Resume(context.Background())
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusCompleted, recs[0].Status)
+	assert.Equal(t, remediation.Counts{Succeeded: 24}, recs[0].Counts)
+	for _, id := range ids("k", 6) {
+		assert.Equal(t, []string{alice + ":Junk", bob + ":Junk", carol + ":Junk", dave + ":Junk"}, f.where(id))
+	}
+}
+
+func TestUnknownMailboxInScope(t *testing.T) {
+	f := newFixture(t, alice)
+	f.deliver(msg("s1@x", "evil@bad.example", "Invoice", alice), "", alice)
+	e := f.engine(nil, nil)
+	req := remediation.Request{Action: remediation.SoftDelete, Actor: "soc",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"s1@x"}}, Mailboxes: []string{alice, "ghost@corp.example"}}}
+	rec, err := e.Execute(context.Background(), req)
+	require.ErrorIs(t, err, mailbox.ErrNoMailbox, "the counting pass refuses it")
+	assert.Nil(t, rec)
+	assert.Equal(t, []string{alice + ":INBOX"}, f.where("s1@x"))
+
+	req.Confirm = true // no counting pass: the action runs and reports the mailbox
+	rec, err = e.Execute(context.Background(), req)
+	require.ErrorIs(t, err, mailbox.ErrNoMailbox)
+	assert.Equal(t, remediation.StatusPartial, rec.Status)
+	assert.False(t, rec.Incomplete, "an unknown mailbox is not retried")
+	assert.Equal(t, []string{alice + ":Recoverable Items"}, f.where("s1@x"))
 }

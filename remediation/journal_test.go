@@ -182,3 +182,56 @@ func TestFileJournalTornTail(t *testing.T) {
 		assert.Equal(t, bad, after, "a damaged journal is left as it is")
 	})
 }
+
+// FuzzFileJournalOpen opens arbitrary bytes as a journal file: it must not
+// panic, and what it accepts it must replay.
+func FuzzFileJournalOpen(f *testing.F) {
+	ctx := context.Background()
+	path := filepath.Join(f.TempDir(), "seed")
+	j, err := remediation.OpenFileJournal(path, &remediation.FileOptions{NoSync: true})
+	require.NoError(f, err)
+	require.NoError(f, j.Append(ctx, sampleEntries()...))
+	require.NoError(f, j.Close())
+	seed, err := os.ReadFile(path)
+	require.NoError(f, err)
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Add([]byte{})
+	f.Add([]byte{5, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "j")
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		j, err := remediation.OpenFileJournal(p, &remediation.FileOptions{NoSync: true})
+		if err != nil {
+			return
+		}
+		defer j.Close()
+		for _, err := range j.Replay(ctx) {
+			require.NoError(t, err, "an opened journal replays")
+		}
+	})
+}
+
+// TestJournalBytesPerCopy checks the compact encoding on a real action:
+// intents and outcomes of a soft delete cost at most 40 bytes per copy.
+func TestJournalBytesPerCopy(t *testing.T) {
+	f := newFixture(t)
+	var users []string
+	for i := range 40 {
+		u := fmt.Sprintf("user%02d@corp.example", i)
+		require.NoError(t, f.tenant.AddUser(u))
+		users = append(users, u)
+	}
+	for _, id := range ids("bpc", 50) {
+		f.deliver(msg(id, "evil@bad.example", "Invoice", "undisclosed-recipients:;"), "", users...)
+	}
+	j := remediation.NewMemoryJournal()
+	e := f.engine(j, nil)
+	rec, err := e.Execute(context.Background(), remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Confirm: true,
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"bad.example"}}}})
+	require.NoError(t, err)
+	require.Equal(t, int64(2000), rec.Counts.Succeeded)
+	perCopy := float64(j.Size()) / 2000
+	t.Logf("journal: %d bytes, %.1f B/copy", j.Size(), perCopy)
+	assert.LessOrEqual(t, perCopy, 40.0)
+}

@@ -102,9 +102,9 @@ const (
 	SourceAPI           Source = "api"
 )
 
-// Automation is the DecidedBy of actions that ran without a person's
-// decision ([SourceAutomation]).
-const Automation = "automation"
+// DecidedByAutomation is the DecidedBy of actions that ran without a
+// person's decision ([SourceAutomation]).
+const DecidedByAutomation = "automation"
 
 // Status is where an action is in its life.
 type Status string

@@ -22,9 +22,9 @@ type item struct {
 
 // resumeInfo is what the journal says about an unfinished action.
 type resumeInfo struct {
-	done     map[string]bool       // finished mailboxes
-	mbs      map[string]*mbResume  // mailboxes with outcomes but not finished
-	inflight map[uint64]*Intent    // intents without outcomes
+	done     map[string]bool          // finished mailboxes
+	mbs      map[string]*mbResume     // mailboxes with outcomes but not finished
+	inflight map[uint64]*Intent       // intents without outcomes
 	plans    map[uint64]*CalendarStep // calendar plans without decisions
 }
 
@@ -271,7 +271,7 @@ func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, 
 	r.Incomplete = ru.incomplete.Load() || ctx.Err() != nil
 	c := r.Counts
 	switch {
-	case !r.Incomplete && c.Failed == 0:
+	case !r.Incomplete && c.Failed == 0 && len(ru.errs) == 0:
 		r.Status = StatusCompleted
 	case c.Succeeded+c.AlreadyInDestination > 0:
 		r.Status = StatusPartial
@@ -331,18 +331,34 @@ func (ru *runner) execute(ctx context.Context) {
 		}
 	}
 
-	jobs := make(chan job)
+	jobs := make(chan job, e.opts.Workers*groupMax)
 	var wg sync.WaitGroup
 	for range e.opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := ru.newWorker()
+			var group []job
 			for j := range jobs {
+				// Take the jobs that are waiting too (up to groupMax),
+				// so their intents share one journal write.
+				group = append(group[:0], j)
+			more:
+				for len(group) < groupMax {
+					select {
+					case j2, ok := <-jobs:
+						if !ok {
+							break more
+						}
+						group = append(group, j2)
+					default:
+						break more
+					}
+				}
 				if ctx.Err() != nil || ru.fatal.Load() {
 					continue
 				}
-				w.do(ctx, j)
+				w.runGroup(ctx, group)
 			}
 			if err := w.flush(ctx); err != nil {
 				ru.fail(err, true)
@@ -466,22 +482,58 @@ type mbRun struct {
 	batches  int
 }
 
-func (w *worker) do(ctx context.Context, j job) {
+// groupMax is the most mailboxes whose last batches share one journal
+// write.
+const groupMax = 8
+
+// runGroup works on a few mailboxes. The last batch of each criteria job is
+// only prepared; then one journal write makes all their intents durable
+// and the batches are acted on.
+func (w *worker) runGroup(ctx context.Context, group []job) {
 	ru := w.ru
-	m := &mbRun{mailbox: j.mailbox, res: ru.ri.mb(j.mailbox)}
-	var err error
-	switch {
-	case j.undo != nil:
-		err = w.doUndo(ctx, m, j.undo)
-	case j.addrs != nil:
-		err = w.doCopies(ctx, m, j.addrs)
-	default:
-		err = w.doCriteria(ctx, m)
+	var open []*pendingBatch
+	for _, j := range group {
+		if ctx.Err() != nil || ru.fatal.Load() {
+			break
+		}
+		m := &mbRun{mailbox: j.mailbox, res: ru.ri.mb(j.mailbox)}
+		var pb *pendingBatch
+		var err error
+		switch {
+		case j.undo != nil:
+			err = w.doUndo(ctx, m, j.undo)
+		case j.addrs != nil:
+			err = w.doCopies(ctx, m, j.addrs)
+		default:
+			pb, err = w.doCriteria(ctx, m)
+		}
+		if pb != nil && err == nil {
+			open = append(open, pb)
+			continue
+		}
+		w.endJob(m, err)
 	}
+	if len(open) == 0 {
+		return
+	}
+	if err := w.flush(ctx); err != nil {
+		for _, pb := range open {
+			w.endJob(pb.m, err)
+		}
+		return
+	}
+	for _, pb := range open {
+		w.endJob(pb.m, w.execute(ctx, pb, false))
+	}
+}
+
+// endJob finishes the work on one mailbox.
+func (w *worker) endJob(m *mbRun, err error) {
+	ru := w.ru
 	if err != nil {
 		m.aborted = true
-		ru.fail(err, true)
-		ru.e.log.Warn("remediation: mailbox not finished", "id", ru.r.ID, "mailbox", j.mailbox, "err", err)
+		ru.fail(err, retryable(err))
+		ru.e.log.Warn("remediation: mailbox not finished", "id", ru.r.ID, "mailbox", m.mailbox, "err", err)
 	}
 	if !m.aborted && ru.r.Action != Undo {
 		// Close the mailbox: pending skips and the done mark.
@@ -560,20 +612,19 @@ func (m *mbRun) seen(a mailbox.Address) bool {
 
 func (m *mbRun) isRetry(a mailbox.Address) bool { return m.res != nil && m.res.failed[a] }
 
-func (w *worker) doCriteria(ctx context.Context, m *mbRun) error {
+// doCriteria selects and acts on the copies of one mailbox. Its last batch
+// is returned prepared (intent queued, not yet durable) for the caller to
+// flush and execute.
+func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error) {
 	ru := w.ru
 	a := ru.r.Action
 	c := effective(a, ru.r.Selection.Criteria)
 	dest := ru.e.destination(a)
 	bs := ru.e.opts.BatchSize
 	var batch []item
-	searching := true
 	for msg, err := range ru.e.mail.Search(ctx, m.mailbox, c) {
 		if err != nil {
-			if errors.Is(err, mailbox.ErrNoMailbox) && len(ru.r.Selection.Mailboxes) > 0 {
-				return fmt.Errorf("remediation: mailbox %s: %w", m.mailbox, err)
-			}
-			return fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
+			return nil, fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
 		}
 		if m.seen(msg.Address) {
 			continue
@@ -583,17 +634,16 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) error {
 		}
 		batch = append(batch, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(msg.Address)})
 		if len(batch) >= bs {
-			if err := w.batch(ctx, m, dest, batch, searching); err != nil {
-				return err
+			if err := w.batch(ctx, m, dest, batch, true); err != nil {
+				return nil, err
 			}
 			batch = batch[:0]
 		}
 	}
-	searching = false
 	if len(batch) > 0 {
-		return w.batch(ctx, m, dest, batch, searching)
+		return w.prepare(ctx, m, dest, batch)
 	}
-	return nil
+	return nil, nil
 }
 
 // classify applies the action's guard to msg; false means it was decided
@@ -713,35 +763,64 @@ func retryable(err error) bool {
 // outcomes. searching reports that a search of the mailbox is still under
 // way, so moved copies must be remembered to be skipped when seen again.
 func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items []item, searching bool) error {
-	ru := w.ru
-	e := ru.e
-	a := ru.r.Action
-	seq := atomic.AddUint64(&ru.st.seq, 1)
-	m.batches++
-	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
-	addrs := make([]mailbox.Address, len(items))
-	for i, it := range items {
-		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID}
-		addrs[i] = it.addr
-	}
-	var plan *CalendarStep
-	if a == HardDelete && e.cal != nil {
-		refs, err := w.planInvites(ctx, m.mailbox, items)
-		if err != nil {
-			return err
-		}
-		if len(refs) > 0 {
-			plan = &CalendarStep{Action: ru.r.ID, Seq: seq, Plan: refs}
-		}
-	}
-	w.pend = append(w.pend, Entry{Kind: EntryIntent, Intent: in})
-	if plan != nil {
-		w.pend = append(w.pend, Entry{Kind: EntryCalendar, Calendar: plan})
+	pb, err := w.prepare(ctx, m, to, items)
+	if err != nil {
+		return err
 	}
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
+	return w.execute(ctx, pb, searching)
+}
 
+// pendingBatch is a batch whose intent is queued in the worker's pending
+// entries; it may be acted on only once they are flushed.
+type pendingBatch struct {
+	m     *mbRun
+	to    mailbox.Location
+	items []item
+	seq   uint64
+	plan  *CalendarStep
+}
+
+// prepare queues the intent (and, for a hard delete, the calendar plan) of
+// a batch.
+func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, items []item) (*pendingBatch, error) {
+	ru := w.ru
+	seq := atomic.AddUint64(&ru.st.seq, 1)
+	m.batches++
+	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
+	for i, it := range items {
+		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID}
+	}
+	pb := &pendingBatch{m: m, to: to, items: items, seq: seq}
+	if ru.r.Action == HardDelete && ru.e.cal != nil {
+		refs, err := w.planInvites(ctx, m.mailbox, items)
+		if err != nil {
+			return nil, err
+		}
+		if len(refs) > 0 {
+			pb.plan = &CalendarStep{Action: ru.r.ID, Seq: seq, Plan: refs}
+		}
+	}
+	w.pend = append(w.pend, Entry{Kind: EntryIntent, Intent: in})
+	if pb.plan != nil {
+		w.pend = append(w.pend, Entry{Kind: EntryCalendar, Calendar: pb.plan})
+	}
+	return pb, nil
+}
+
+// execute makes the backend call of a batch whose intent is durable and
+// queues its outcomes.
+func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) error {
+	ru := w.ru
+	e := ru.e
+	a := ru.r.Action
+	m, to, items, seq := pb.m, pb.to, pb.items, pb.seq
+	addrs := make([]mailbox.Address, len(items))
+	for i, it := range items {
+		addrs[i] = it.addr
+	}
 	outs := make([]Outcome, len(items))
 	if to.Role == mailbox.RoleNone && to.Folder == "" {
 		errs, err := e.mail.Expunge(ctx, addrs)
@@ -749,7 +828,7 @@ func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items
 			err = fmt.Errorf("remediation: store returned %d results for %d copies", len(errs), len(addrs))
 		}
 		if err != nil {
-			return w.batchError(m, items, fmt.Errorf("remediation: purge in %s: %w", m.mailbox, err))
+			return w.batchError(m, seq, items, fmt.Errorf("remediation: purge in %s: %w", m.mailbox, err))
 		}
 		for i, it := range items {
 			outs[i] = w.outcome(m, it, mailbox.Address{}, errs[i])
@@ -760,7 +839,7 @@ func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items
 			err = fmt.Errorf("remediation: store returned %d results for %d copies", len(moved), len(addrs))
 		}
 		if err != nil {
-			return w.batchError(m, items, fmt.Errorf("remediation: move in %s to %s: %w", m.mailbox, to, err))
+			return w.batchError(m, seq, items, fmt.Errorf("remediation: move in %s to %s: %w", m.mailbox, to, err))
 		}
 		for i, it := range items {
 			outs[i] = w.outcome(m, it, moved[i].To, moved[i].Err)
@@ -780,8 +859,8 @@ func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items
 		m.skipped = nil
 	}
 	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
-	if plan != nil {
-		if err := w.removeInvites(ctx, plan); err != nil {
+	if pb.plan != nil {
+		if err := w.removeInvites(ctx, pb.plan); err != nil {
 			return err
 		}
 	}
@@ -791,7 +870,7 @@ func (w *worker) batch(ctx context.Context, m *mbRun, to mailbox.Location, items
 // batchError handles a backend call that failed as a whole. A retryable
 // error leaves the intent without outcomes (in flight, as after a crash):
 // [Engine.Resume] reconciles it. Otherwise every copy failed for good.
-func (w *worker) batchError(m *mbRun, items []item, err error) error {
+func (w *worker) batchError(m *mbRun, seq uint64, items []item, err error) error {
 	if retryable(err) {
 		return err
 	}
@@ -800,7 +879,7 @@ func (w *worker) batchError(m *mbRun, items []item, err error) error {
 		outs[i] = Outcome{Copy: it.addr, MessageID: it.msgID, Kind: Failed, Detail: err.Error(), Retry: it.retry}
 	}
 	w.ru.fail(err, false)
-	w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Items: outs})
+	w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
 	return nil
 }
 

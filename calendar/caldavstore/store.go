@@ -176,6 +176,9 @@ func (s *Store) session(ctx context.Context, owner string) (*session, error) {
 	ss := &session{c: c, d: d}
 	if s.opts.Home != nil {
 		ss.home = s.opts.Home(owner)
+		if !strings.HasPrefix(ss.home, "/") || !strings.HasSuffix(ss.home, "/") {
+			ss.home = "/" + strings.Trim(ss.home, "/") + "/"
+		}
 		return ss, nil
 	}
 	s.mu.Lock()
@@ -317,7 +320,6 @@ func supportsEvents(set []string) bool {
 // object is one calendar object as a query returns it.
 type object struct {
 	name string // last path segment
-	etag string
 	cal  *ical.Calendar
 }
 
@@ -344,7 +346,7 @@ func (s *Store) query(ctx context.Context, ss *session, calPath, prop, text stri
 		if o.Data == nil {
 			continue
 		}
-		out = append(out, object{name: path.Base(o.Path), etag: o.ETag, cal: o.Data})
+		out = append(out, object{name: path.Base(o.Path), cal: o.Data})
 	}
 	return out, nil
 }

@@ -428,3 +428,37 @@ func TestDiscovery(t *testing.T) {
 		})
 	}
 }
+
+func TestPutRawAndExplicitID(t *testing.T) {
+	forEachEnv(t, nil, func(t *testing.T, e env) {
+		ctx := t.Context()
+		raw := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Evil//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:raw-1@evil.example\r\nDTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nSUMMARY:raw\r\nORGANIZER:mailto:Mallory@Evil.Example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		put, err := e.store.Put(ctx, "carol@example.com", calendar.Entry{Calendar: "work", ID: "chosen-name.ics", Raw: []byte(raw),
+			Provenance: calendar.Provenance{Kind: calendar.ProvenanceImported, MessageID: "raw@evil.example", Attachment: "invite.ics"}})
+		require.NoError(t, err)
+		assert.Equal(t, "chosen-name.ics", put.ID)
+		assert.Equal(t, "raw-1@evil.example", put.UID)
+		assert.Equal(t, "mallory@evil.example", put.Organizer)
+		assert.NotContains(t, string(put.Raw), "METHOD:", "a calendar resource has no METHOD")
+		assert.Contains(t, string(put.Raw), "DTSTAMP:", "DTSTAMP is added")
+
+		got, err := e.store.Find(ctx, "carol@example.com", calendar.Query{MessageID: "raw@evil.example"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "work", got[0].Calendar)
+		assert.Equal(t, "chosen-name.ics", got[0].ID)
+		assert.Equal(t, calendar.ProvenanceImported, got[0].Provenance.Kind)
+
+		// A Put by UID replaces the object where it is, under its name.
+		again := got[0]
+		again.ID = ""
+		again.Provenance = calendar.Provenance{Kind: calendar.ProvenanceUser}
+		put2, err := e.store.Put(ctx, "carol@example.com", again)
+		require.NoError(t, err)
+		assert.Equal(t, "chosen-name.ics", put2.ID)
+		got, err = e.store.Find(ctx, "carol@example.com", calendar.Query{UID: "raw-1@evil.example"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, calendar.ProvenanceUser, got[0].Provenance.Kind)
+	})
+}

@@ -80,7 +80,7 @@ func New(mail mailbox.Store, cal calendar.Store, opts *Options) *Processor {
 
 // Outcome is what the processor did with one calendar part of one copy.
 type Outcome struct {
-	// Address is the copy; Owner its mailbox.
+	// Address is the copy (Address.Mailbox is the calendar owner).
 	Address   mailbox.Address `json:"address"`
 	MessageID string          `json:"message_id,omitempty"`
 	// Part is the index of the part in mailbox.Parsed.Calendars.

@@ -158,7 +158,10 @@ func (h *Hasher) Sum() (Digest, error) {
 }
 
 // qRatio is the 4-bit code of the quartile ratio q*100/q3, computed in
-// single precision and truncated, as the reference does.
+// single precision and truncated, as the reference does. The product is
+// taken in floating point, as in reference version 4: version 3 took it
+// in 32-bit integers, which overflow when q exceeds 42,949,672 (inputs of
+// more than about 1.7 GiB).
 func qRatio(q, q3 uint32) byte {
 	r := float32(q) * 100
 	r /= float32(q3)

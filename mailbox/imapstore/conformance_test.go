@@ -2,6 +2,7 @@ package imapstore_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -70,9 +71,15 @@ func TestConformanceDovecot(t *testing.T) {
 			Users: owners,
 			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
 				out := d.doveadm(t, "-f", "flow", "mailbox", "status", "-u", owner, "uidvalidity", folder)
-				var old uint32
-				_, err := fmt.Sscanf(strings.TrimSpace(out), "uidvalidity=%d", &old)
-				require.NoError(t, err, "doveadm said %q", out)
+				var old uint64
+				for _, f := range strings.Fields(out) {
+					if v, ok := strings.CutPrefix(f, "uidvalidity="); ok {
+						var err error
+						old, err = strconv.ParseUint(v, 10, 32)
+						require.NoError(t, err)
+					}
+				}
+				require.NotZero(t, old, "doveadm said %q", out)
 				d.doveadm(t, "mailbox", "update", "-u", owner, "--uid-validity", fmt.Sprint(old+1000), folder)
 			},
 			CreateFolder: func(t *testing.T, owner, name string) {

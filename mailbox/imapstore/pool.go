@@ -50,6 +50,7 @@ type pool struct {
 	mu       sync.Mutex
 	idle     map[string][]*conn // per owner, most recently used last
 	open     int                // connections open or being opened
+	peak     int                // the highest open seen, for tests
 	perOwner map[string]int
 	wake     chan struct{} // closed and replaced whenever capacity frees
 	closed   bool
@@ -108,6 +109,7 @@ func (p *pool) get(ctx context.Context, owner string) (*conn, error) {
 			}
 			if p.open < cfg.MaxConns {
 				p.open++
+				p.peak = max(p.peak, p.open)
 				p.perOwner[owner]++
 				p.mu.Unlock()
 				cn, err := p.s.dial(ctx, owner)

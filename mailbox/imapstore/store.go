@@ -25,6 +25,7 @@ type Store struct {
 	mu      sync.Mutex
 	known   map[string]string // lower-cased owner -> owner as configured or listed
 	ordered []string          // the configured owners, sorted
+	writers map[string]chan struct{}
 }
 
 var _ mailbox.Store = (*Store)(nil)
@@ -35,7 +36,7 @@ func New(cfg Config) (*Store, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	s := &Store{cfg: cfg, log: cfg.Logger, known: map[string]string{}}
+	s := &Store{cfg: cfg, log: cfg.Logger, known: map[string]string{}, writers: map[string]chan struct{}{}}
 	s.pool = newPool(s)
 	if len(cfg.Mailboxes) > 0 {
 		s.ordered = s.remember(cfg.Mailboxes)
@@ -120,6 +121,27 @@ func (s *Store) owner(ctx context.Context, name string) (string, error) {
 	return "", fmt.Errorf("imapstore: mailbox %q: %w", name, mailbox.ErrNoMailbox)
 }
 
+// lockWriter serialises the moves and expunges of one mailbox within the
+// store. Servers implement MOVE as copy then expunge; two sessions moving
+// the same message at once can both copy it (Dovecot answers one of them
+// NO [EXPUNGEISSUED] after the copy), leaving duplicates. The returned
+// func unlocks.
+func (s *Store) lockWriter(ctx context.Context, owner string) (func(), error) {
+	s.mu.Lock()
+	ch, ok := s.writers[owner]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		s.writers[owner] = ch
+	}
+	s.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctxErr(ctx.Err())
+	}
+}
+
 // selectFolder selects (or, readOnly, examines) a folder and checks its
 // UIDVALIDITY against want (0: no check). A folder that no longer exists
 // gives an error wrapping [mailbox.ErrNotFound] and [mailbox.ErrNoFolder].
@@ -135,7 +157,7 @@ func (s *Store) selectFolder(cn *conn, name string, readOnly bool, want uint32) 
 				gone = lerr == nil && len(l) == 0
 			}
 			if gone {
-				return nil, fmt.Errorf("imapstore: folder %q of %q: %w: %w", name, cn.owner, mailbox.ErrNotFound, mailbox.ErrNoFolder)
+				return nil, fmt.Errorf("imapstore: folder %q of %q: %w: %w: %w", name, cn.owner, mailbox.ErrNotFound, mailbox.ErrNoFolder, err)
 			}
 		}
 		return nil, fmt.Errorf("imapstore: select %q of %q: %w", name, cn.owner, err)
@@ -324,6 +346,11 @@ func (s *Store) Move(ctx context.Context, addrs []mailbox.Address, to mailbox.Lo
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := s.lockWriter(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	out := make([]mailbox.Moved, len(addrs))
 	for i, a := range addrs {
 		out[i].From = a
@@ -361,6 +388,7 @@ func (s *Store) Move(ctx context.Context, addrs []mailbox.Address, to mailbox.Lo
 		err = errors.New("not attempted")
 	}
 	for i := range out {
+		out[i].Err = withCtx(ctx, out[i].Err)
 		if out[i].Err == nil && out[i].To.IsZero() {
 			out[i].Err = fmt.Errorf("imapstore: %s: not moved: %w", out[i].From, err)
 		}
@@ -473,6 +501,15 @@ func (s *Store) moveFolder(cn *conn, fs *folders, ts []target, dest string, out 
 	return nil
 }
 
+// withCtx makes a per-copy connection error that a done ctx caused wrap
+// ctx's error.
+func withCtx(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) || !isConnErr(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ctxErr(ctx.Err()), err)
+}
+
 // perCopy records a folder-level error on every copy of the folder, and
 // passes it on when the connection failed.
 func perCopy(err error, setAll func(error)) error {
@@ -505,6 +542,11 @@ func (s *Store) Expunge(ctx context.Context, addrs []mailbox.Address) ([]error, 
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := s.lockWriter(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	out := make([]error, len(addrs))
 	done := make([]bool, len(addrs))
 	tried := false
@@ -535,6 +577,7 @@ func (s *Store) Expunge(ctx context.Context, addrs []mailbox.Address) ([]error, 
 		err = errors.New("not attempted")
 	}
 	for i := range out {
+		out[i] = withCtx(ctx, out[i])
 		if !done[i] && out[i] == nil {
 			out[i] = fmt.Errorf("imapstore: %s: not expunged: %w", addrs[i], err)
 		}

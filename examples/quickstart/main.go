@@ -1,0 +1,263 @@
+// Command quickstart shows eradicate's main job on an in-memory tenant: a
+// day of mail arrives, including a phishing campaign that carries a
+// malicious meeting invite; the security team hunts for the campaign,
+// dry-runs, hard-deletes it (removing the calendar entries the invite
+// created, but not the one a user imported), releases a false positive from
+// quarantine to one recipient, soft-deletes a newsletter and undoes it, and
+// prints the action center.
+//
+// Run it with:
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mock"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+const (
+	alice = "alice@corp.example"
+	bob   = "bob@corp.example"
+	carol = "carol@corp.example"
+	dave  = "dave@corp.example"
+)
+
+func main() {
+	if err := run(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run() error {
+	ctx := context.Background()
+	tenant := mock.New(nil)
+	for _, u := range []string{alice, bob, carol, dave} {
+		if err := tenant.AddUser(u); err != nil {
+			return err
+		}
+	}
+
+	// A small day of mail.
+	fmt.Println("== A day of mail arrives")
+	day := []struct {
+		raw  []byte
+		opts *mock.DeliverOptions
+		what string
+	}{
+		{plain("standup-1@corp.example", bob, "Stand-up notes", "Notes from today's stand-up are in the wiki.", alice, carol),
+			&mock.DeliverOptions{EnvelopeFrom: bob, SenderCopy: true}, "internal note bob -> alice, carol"},
+		{plain("q4-plan@partner.example", "pm@partner.example", "Q4 plan", "Attached is our Q4 plan.", dave),
+			nil, "partner -> dave"},
+		{plain("news-0923@news.shop.example", "news@news.shop.example", "This week's deals", "50% off everything. https://shop.example/deals", alice, bob, carol, dave),
+			nil, "newsletter -> everyone"},
+		{phishInvite(alice, bob, carol),
+			&mock.DeliverOptions{EnvelopeFrom: "bounce@mailer.evil-payroll.example"}, "phishing invite 'Payroll update' -> alice, bob, carol"},
+		{plain("inv-7731@supplier.example", "billing@supplier.example", "Invoice 7731", "Please find invoice 7731. https://supplier.example/i/7731", alice, dave),
+			&mock.DeliverOptions{Role: mailbox.RoleQuarantine}, "supplier invoice, quarantined by the filter -> alice, dave"},
+	}
+	for _, m := range day {
+		if _, err := tenant.Deliver(ctx, m.raw, m.opts); err != nil {
+			return fmt.Errorf("deliver %s: %w", m.what, err)
+		}
+		fmt.Println("  delivered:", m.what)
+	}
+	// Carol also adds the attached .ics to her calendar herself.
+	carolCopy, err := findCopy(ctx, tenant, carol, "payroll-2026@evil-payroll.example")
+	if err != nil {
+		return err
+	}
+	if _, err := tenant.ImportICS(ctx, carol, carolCopy, "invite.ics"); err != nil {
+		return fmt.Errorf("carol imports the .ics: %w", err)
+	}
+	fmt.Println("  carol imported the invite's .ics attachment into her calendar")
+
+	// The engine, with the file journal (the embedded default).
+	dir, err := os.MkdirTemp("", "eradicate-quickstart")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	journal, err := remediation.OpenFileJournal(filepath.Join(dir, "journal"), nil)
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
+	engine, err := remediation.New(tenant, tenant, journal, nil)
+	if err != nil {
+		return err
+	}
+
+	// Hunt for the campaign and dry-run.
+	fmt.Println("\n== Hunting: mail from evil-payroll.example")
+	campaign := remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"evil-payroll.example"}}}
+	preview, err := engine.DryRun(ctx, campaign)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  dry run: %d copies in %d mailboxes\n", preview.Total, preview.Mailboxes)
+	for _, mb := range sortedKeys(preview.Folders) {
+		for _, f := range sortedKeys(preview.Folders[mb]) {
+			fmt.Printf("    %-20s %-8s %d\n", mb, f, preview.Folders[mb][f])
+		}
+	}
+
+	// Hard delete, with approval.
+	fmt.Println("\n== Hard delete of the campaign (proposed, then approved)")
+	prop, err := engine.Propose(ctx, remediation.Request{
+		Action: remediation.HardDelete, Name: "Payroll invite phish", Severity: remediation.SeverityHigh,
+		Source: remediation.SourceHunting, Actor: "analyst@corp.example", Selection: campaign,
+	})
+	if err != nil {
+		return err
+	}
+	hard, err := engine.Approve(ctx, prop.ID, "soc-lead@corp.example")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %s: %d purged\n", hard.Status, hard.Counts.Succeeded)
+	fmt.Println("  calendar entries:")
+	slices.SortFunc(hard.Calendar, func(a, b remediation.CalendarDecision) int { return strings.Compare(a.Owner, b.Owner) })
+	for _, d := range hard.Calendar {
+		fmt.Printf("    %-8s %-20s %q: %s\n", d.Verdict, d.Owner, d.Summary, d.Detail)
+	}
+
+	// Quarantine: release the false positive to dave only.
+	fmt.Println("\n== Quarantine")
+	held, err := engine.Held(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		fmt.Printf("  held: %q from %s for %s\n", h.Subject, h.From, strings.Join(h.Recipients, ", "))
+	}
+	if _, err := engine.Execute(ctx, remediation.Request{
+		Action: remediation.Release, Name: "Release supplier invoice", Actor: "soc-lead@corp.example",
+		Selection:  remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"inv-7731@supplier.example"}}},
+		Recipients: []string{dave},
+	}); err != nil {
+		return err
+	}
+	_, err = engine.Execute(ctx, remediation.Request{
+		Action: remediation.Release, Actor: "soc-lead@corp.example",
+		Selection:  remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"inv-7731@supplier.example"}}},
+		Recipients: []string{bob},
+	})
+	fmt.Println("  release to bob refused:", err)
+	hist, err := engine.ReleaseHistory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ev := range hist {
+		fmt.Printf("  released %s to %s by %s\n", ev.MessageID, strings.Join(ev.Recipients, ", "), ev.DecidedBy)
+	}
+
+	// Soft delete the newsletter, then undo.
+	fmt.Println("\n== Soft delete of the newsletter, then undo")
+	soft, err := engine.Execute(ctx, remediation.Request{
+		Action: remediation.SoftDelete, Name: "Newsletter", Severity: remediation.SeverityLow,
+		Source: remediation.SourceExplorer, Actor: "analyst@corp.example",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{Senders: []string{"news@news.shop.example"}}},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  soft delete: %s, %d copies to recoverable items\n", soft.Status, soft.Counts.Succeeded)
+	undo, err := engine.Undo(ctx, soft.ID, "analyst@corp.example")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  undo: %s, %d copies back where they were\n", undo.Status, undo.Counts.Succeeded)
+	_, err = engine.Undo(ctx, hard.ID, "analyst@corp.example")
+	fmt.Println("  undo of the hard delete refused:", err)
+
+	// The action center.
+	fmt.Println("\n== Action center")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tACTION\tNAME\tSOURCE\tACTOR\tDECIDED BY\tSTATUS\tOK\tALREADY\tNOT FOUND\tFAILED\tSKIPPED\tLINK")
+	for r, err := range engine.Query(ctx, remediation.Filter{}) {
+		if err != nil {
+			return err
+		}
+		link := ""
+		if r.UndoOf != "" {
+			link = "undoes " + short(r.UndoOf)
+		} else if r.UndoneBy != "" {
+			link = "undone by " + short(r.UndoneBy)
+		}
+		c := r.Counts
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", short(r.ID), r.Action, r.Name, r.Source,
+			r.Actor, r.DecidedBy, r.Status, c.Succeeded, c.AlreadyInDestination, c.NotFound, c.Failed, c.Skipped, link)
+	}
+	return tw.Flush()
+}
+
+// short returns the random tail of an action id.
+func short(id string) string {
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func findCopy(ctx context.Context, st mailbox.Store, owner, id string) (mailbox.Address, error) {
+	for m, err := range st.Search(ctx, owner, mailbox.Criteria{MessageIDs: []string{id}}) {
+		if err != nil {
+			return mailbox.Address{}, err
+		}
+		return m.Address, nil
+	}
+	return mailbox.Address{}, fmt.Errorf("no copy of %s in %s", id, owner)
+}
+
+func header(id, from, subject string, to []string, date time.Time) string {
+	return "Message-ID: <" + id + ">\r\nFrom: " + from + "\r\nTo: " + strings.Join(to, ", ") +
+		"\r\nSubject: " + subject + "\r\nDate: " + date.Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\n"
+}
+
+var today = time.Date(2026, 11, 23, 8, 30, 0, 0, time.UTC)
+
+func plain(id, from, subject, body string, to ...string) []byte {
+	return []byte(header(id, from, subject, to, today) + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
+}
+
+// phishInvite is a meeting invite with the iCalendar object inline and
+// attached as invite.ics, as Outlook sends it.
+func phishInvite(to ...string) []byte {
+	var att strings.Builder
+	for _, t := range to {
+		att.WriteString("ATTENDEE;CN=" + strings.Split(t, "@")[0] + ";PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:" + t + "\r\n")
+	}
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\nMETHOD:REQUEST\r\n" +
+		"BEGIN:VEVENT\r\nUID:040000008200E00074C5B7101A82E0080000000042AC\r\nSEQUENCE:0\r\nDTSTAMP:20261123T080000Z\r\n" +
+		"DTSTART:20261124T140000Z\r\nDTEND:20261124T143000Z\r\nSUMMARY:Payroll update - action required\r\n" +
+		"LOCATION:https://evil-payroll.example/verify\r\n" +
+		"ORGANIZER;CN=HR Payroll:mailto:hr@evil-payroll.example\r\n" + att.String() +
+		"END:VEVENT\r\nEND:VCALENDAR\r\n"
+	return []byte(header("payroll-2026@evil-payroll.example", "HR Payroll <hr@evil-payroll.example>", "Payroll update - action required", to, today.Add(time.Hour)) +
+		"Content-Type: multipart/mixed; boundary=\"=_b1\"\r\n\r\n" +
+		"--=_b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nConfirm your bank details before the meeting: https://evil-payroll.example/verify\r\n" +
+		"--=_b1\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n" + ics +
+		"--=_b1\r\nContent-Type: application/ics; name=\"invite.ics\"\r\nContent-Disposition: attachment; filename=\"invite.ics\"\r\n\r\n" + ics +
+		"--=_b1--\r\n")
+}

@@ -1,0 +1,78 @@
+package imapstore_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
+)
+
+// TestBatchedMessageIDSearchDovecot searches 1,000 message ids in one
+// criteria against Dovecot. The store must split them across several UID
+// SEARCH commands within the line limit, and must drop the messages that
+// Dovecot's substring HEADER search adds: ids that contain a wanted id.
+func TestBatchedMessageIDSearchDovecot(t *testing.T) {
+	d := startDovecot(t, nil)
+	owner := d.newUsers(t, 1)[0]
+
+	const n = 1000
+	id := func(i int) string { return fmt.Sprintf("batch-%04d@campaign.example", i) }
+	var inbox, junk [][]byte
+	var ids []string
+	want := map[string]bool{}
+	for i := range n {
+		ids = append(ids, id(i))
+		// Half the wanted ids are planted, in INBOX and Junk.
+		if i%2 == 0 {
+			raw := rawMessage(id(i), "x@evil.example", owner, "batch")
+			if i%10 == 0 {
+				junk = append(junk, raw)
+			} else {
+				inbox = append(inbox, raw)
+			}
+			want[id(i)] = true
+		}
+	}
+	// Decoys: every one contains a wanted id as a substring.
+	for i := 0; i < n; i += 7 {
+		inbox = append(inbox,
+			rawMessage("x"+id(i), "x@evil.example", owner, "decoy"),
+			rawMessage(id(i)+".evil", "x@evil.example", owner, "decoy"),
+			rawMessage("re-"+strings.Replace(id(i), "@", ".1@", 1), "x@evil.example", owner, "decoy"))
+	}
+	require.NoError(t, d.srv.WriteMaildir(owner, "INBOX", inbox))
+	require.NoError(t, d.srv.WriteMaildir(owner, "Junk", junk))
+
+	var traffic lockedBuffer
+	s := d.store(t, []string{owner}, func(c *imapstore.Config) { c.DebugWriter = &traffic })
+	got := collect(t, s, owner, mailbox.Criteria{MessageIDs: ids})
+	found := map[string]bool{}
+	for _, m := range got {
+		assert.True(t, want[m.MessageID], "unexpected hit %q", m.MessageID)
+		assert.False(t, found[m.MessageID], "%q found twice", m.MessageID)
+		found[m.MessageID] = true
+	}
+	assert.Len(t, found, len(want))
+
+	searches := commands(traffic.String(), `UID SEARCH`)
+	perFolder := len(searches) / 2 // INBOX and Junk hold messages
+	assert.GreaterOrEqual(t, perFolder, 4, "1,000 ids need at least 4 commands of at most 300")
+	for _, c := range searches {
+		assert.Less(t, len(c), 64<<10, "a SEARCH within Dovecot's line limit")
+		assert.LessOrEqual(t, strings.Count(c, "Message-ID"), 300)
+	}
+	t.Logf("%d UID SEARCH commands, longest %d bytes", len(searches), longest(searches))
+}
+
+func longest(ss []string) int {
+	n := 0
+	for _, s := range ss {
+		n = max(n, len(s))
+	}
+	return n
+}

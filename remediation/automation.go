@@ -1,0 +1,388 @@
+package remediation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// ErrNotAutomatable means automation settings name an action other than
+// soft delete: only soft delete runs without a person's decision.
+var ErrNotAutomatable = errors.New("remediation: only soft delete runs automatically")
+
+// Defaults of [AutomationSettings].
+const (
+	// DefaultSizeCap is the default [AutomationSettings.SizeCap], as in
+	// Defender's automated investigation: 10,000 copies.
+	DefaultSizeCap = 10000
+	// DefaultCooldown is the default [AutomationSettings.Cooldown].
+	DefaultCooldown = time.Hour
+)
+
+// AutomationSettings say what an [Automation] may remediate on its own, after
+// the automated investigation and response (AIR) settings of Defender.
+// The zero value enables no cluster kind, so nothing runs until Kinds is
+// set.
+type AutomationSettings struct {
+	// Kinds are the cluster kinds remediated automatically. They map to
+	// Defender's settings: cluster.KindFile is "similar files" and covers
+	// clusters of the same file (SHA-256) as well as of similar files;
+	// cluster.KindURL is "similar URLs" and covers the same canonical URL
+	// as well as the same URL template; cluster.KindSimilarity is
+	// "similarity". A cluster is remediated only when every kind of link
+	// that actually joined its members (and the kind of a key seed, such
+	// as a file hash) is enabled; see [Automation.Remediate].
+	Kinds cluster.Kind
+	// Action is the automated action; "" means [SoftDelete]. Any other
+	// action is refused by [NewAutomation] with ErrNotAutomatable.
+	Action Action
+	// SizeCap is the most copies an automated action may select. A
+	// larger cluster is proposed (pending approval) instead. The engine's
+	// blast-radius limit ([Options.BlastRadius]) caps it too, when
+	// lower. Default [DefaultSizeCap]; zero or negative means the
+	// default.
+	SizeCap int
+	// Cooldown is how long a cluster member acted on (executed or
+	// proposed) is not acted on again. Default [DefaultCooldown];
+	// negative disables it (every call acts).
+	Cooldown time.Duration
+	// Severity is the severity of the records; default [SeverityHigh].
+	Severity Severity
+	// Logger receives every decision and every limit that applied
+	// (cluster seed, kinds, counts, record ids; never bodies). nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Decision is what [Automation.Remediate] did with a cluster, and why.
+type Decision string
+
+// Decisions.
+const (
+	// DecisionExecuted: the cluster was soft-deleted.
+	DecisionExecuted Decision = "executed"
+	// DecisionProposedOverCap: the cluster had more copies than the size
+	// cap (or the engine's blast-radius limit) and was proposed for
+	// approval instead.
+	DecisionProposedOverCap Decision = "proposed: over size cap"
+	// DecisionSkippedKind: a kind of link in the cluster is not enabled
+	// in [AutomationSettings.Kinds].
+	DecisionSkippedKind Decision = "skipped: kind not enabled"
+	// DecisionSkippedRecent: every member was acted on within the
+	// cooldown.
+	DecisionSkippedRecent Decision = "skipped: acted on recently"
+	// DecisionSkippedEmpty: the cluster has no member, or no copy of its
+	// members is left to select.
+	DecisionSkippedEmpty Decision = "skipped: empty"
+)
+
+// Automation remediates clusters on its own, as Defender's AIR does when
+// an admin enabled automatic remediation for a cluster kind: it
+// soft-deletes a cluster when its kind is enabled and it is under the size
+// cap, proposes it when it is over, and does not act again on what it
+// acted on within the cooldown. Its records have [SourceAutomation] and
+// are decided by "automation" (or, for a proposal, by the approver); they
+// are undone with [Engine.Undo] like any other action.
+//
+// An Automation is safe for concurrent use by multiple goroutines.
+// Concurrent calls on overlapping clusters act on each member once.
+type Automation struct {
+	e   *Engine
+	s   AutomationSettings
+	log *slog.Logger
+
+	mu sync.Mutex
+	// acted holds, for each member identity, when automation last acted
+	// on it; entries older than the cooldown are pruned.
+	acted map[string]time.Time
+}
+
+// NewAutomation returns an Automation acting through e (required) with
+// settings s. It refuses an action other than soft delete
+// (ErrNotAutomatable) and unknown cluster kinds (ErrInvalidRequest).
+func NewAutomation(e *Engine, s AutomationSettings) (*Automation, error) {
+	if e == nil {
+		return nil, fmt.Errorf("%w: automation needs an engine", ErrInvalidRequest)
+	}
+	if s.Action == "" {
+		s.Action = SoftDelete
+	}
+	if s.Action != SoftDelete {
+		return nil, fmt.Errorf("%w: %q", ErrNotAutomatable, s.Action)
+	}
+	if s.Kinds&^cluster.KindCampaign != 0 {
+		return nil, fmt.Errorf("%w: unknown cluster kinds %d", ErrInvalidRequest, s.Kinds&^cluster.KindCampaign)
+	}
+	if s.SizeCap <= 0 {
+		s.SizeCap = DefaultSizeCap
+	}
+	if s.Cooldown == 0 {
+		s.Cooldown = DefaultCooldown
+	}
+	if s.Severity == "" {
+		s.Severity = SeverityHigh
+	}
+	a := &Automation{e: e, s: s, log: s.Logger, acted: map[string]time.Time{}}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a, nil
+}
+
+// Settings returns the settings in effect, defaults filled in.
+func (a *Automation) Settings() AutomationSettings { return a.s }
+
+// ClusterKinds returns the kinds of link that decide whether c may be
+// remediated automatically: the kinds its members actually joined by
+// (c.Links), plus the class of a key seed (a cluster of the carriers of
+// one file hash is a "similar files" cluster); for a cluster with no
+// link at all (a lone message), the kind it was built with.
+func ClusterKinds(c *cluster.Cluster) cluster.Kind {
+	k := c.Links
+	if c.Seed.MessageID == "" {
+		k |= c.Seed.Key.Kind.Class()
+	}
+	if k == 0 {
+		k = c.Kind
+	}
+	return k
+}
+
+// Remediate decides what to do with c, a cluster grown from a seed with a
+// malicious verdict, and does it. It returns the record of the action it
+// took (nil when it skipped), the decision, and an error:
+//
+//   - no member, or no copy left to select: [DecisionSkippedEmpty];
+//   - a kind of [ClusterKinds] not enabled: [DecisionSkippedKind];
+//   - every member acted on within the cooldown:
+//     [DecisionSkippedRecent];
+//   - more copies than the size cap: proposed for approval
+//     ([DecisionProposedOverCap]); the proposal is marked Confirm, so
+//     the approver's approval is the confirmation the blast-radius limit
+//     asks for;
+//   - otherwise soft-deleted ([DecisionExecuted]).
+//
+// Identity: automation remembers each member it acted on — by
+// Message-ID, or by copy address for a member without one — for the
+// cooldown. A cluster counts as acted on when all its members are
+// remembered; when a cluster grew since (new mail of the campaign
+// arrived), only the new members are acted on. This holds whatever the
+// seed (two seeds of one campaign give one action) and survives merges
+// of clusters. An undo does not clear the memory: automation does not
+// redo within the cooldown what a person just undid.
+//
+// Selection: the members by Message-ID, across every mailbox (copies
+// moved or delivered since the cluster was built are found too); when a
+// member has no Message-ID, the known copies of the members instead. The
+// copies are counted before acting: the index's count when it is over
+// the cap already, else a dry run of the selection.
+//
+// Limits (kind not enabled, cooldown, cap) are logged. A failure of the
+// engine is returned with the decision that was attempted; when the
+// engine recorded nothing, the members are not remembered and a later
+// call tries again. When the action ran but did not complete, the record
+// is returned with the error (see [Engine.Execute]) and [Engine.Resume]
+// finishes it.
+func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record, Decision, error) {
+	if c == nil || !slices.ContainsFunc(c.Members, func(m cluster.Member) bool { return m.MessageID != "" || len(m.Copies) > 0 }) {
+		a.log.Info("remediation: automation skipped an empty cluster")
+		return nil, DecisionSkippedEmpty, nil
+	}
+	kinds := ClusterKinds(c)
+	seed := c.Seed.String()
+	if off := kinds &^ a.s.Kinds; kinds == 0 || off != 0 {
+		a.log.Info("remediation: automation skipped a cluster: kind not enabled", "seed", seed,
+			"kinds", kinds.String(), "not_enabled", off.String(), "messages", len(c.Members))
+		return nil, DecisionSkippedKind, nil
+	}
+
+	now := a.e.now()
+	fresh, ids := a.reserve(c, now)
+	if len(fresh) == 0 {
+		a.log.Info("remediation: automation skipped a cluster acted on recently", "seed", seed,
+			"kinds", kinds.String(), "messages", len(c.Members), "cooldown", a.s.Cooldown.String())
+		return nil, DecisionSkippedRecent, nil
+	}
+	release := func() { a.unreserve(ids, now) }
+
+	sel, known := selection(fresh)
+	if sel.Criteria == nil && len(sel.Copies) == 0 {
+		release()
+		a.log.Info("remediation: automation skipped a cluster with nothing to select", "seed", seed)
+		return nil, DecisionSkippedEmpty, nil
+	}
+	limit := int64(a.s.SizeCap)
+	if br := a.e.opts.BlastRadius; br >= 0 && int64(br) < limit {
+		limit = int64(br)
+	}
+	total := int64(known)
+	if sel.Criteria != nil && total <= limit {
+		p, err := a.e.DryRun(ctx, sel)
+		if err != nil {
+			release()
+			return nil, DecisionExecuted, fmt.Errorf("remediation: automation: count the cluster: %w", err)
+		}
+		total = p.Total
+	}
+	if total == 0 {
+		release()
+		a.log.Info("remediation: automation skipped a cluster: no copy left", "seed", seed, "messages", len(fresh))
+		return nil, DecisionSkippedEmpty, nil
+	}
+
+	req := Request{
+		Action: a.s.Action,
+		Name:   fmt.Sprintf("AIR: soft delete %s cluster", kinds),
+		Description: fmt.Sprintf("automated remediation of a %s cluster of %d messages (%d new), seed %s, members %s",
+			kinds, len(c.Members), len(fresh), seed, memberHash(c)),
+		Severity:  a.s.Severity,
+		Source:    SourceAutomation,
+		Actor:     DecidedByAutomation,
+		Selection: sel,
+	}
+	decision := DecisionExecuted
+	var rec *Record
+	var err error
+	if total > limit {
+		decision = DecisionProposedOverCap
+		a.log.Warn("remediation: automation cluster over the size cap: proposed for approval", "seed", seed,
+			"copies", total, "cap", limit)
+		req.Confirm = true
+		rec, err = a.e.Propose(ctx, req)
+	} else {
+		rec, err = a.e.Execute(ctx, req)
+		if rec == nil && errors.Is(err, ErrNeedsConfirmation) {
+			// The selection grew past the limit since it was counted.
+			decision = DecisionProposedOverCap
+			a.log.Warn("remediation: automation cluster grew over the blast-radius limit: proposed for approval",
+				"seed", seed, "cap", limit)
+			req.Confirm = true
+			rec, err = a.e.Propose(ctx, req)
+		}
+	}
+	if rec == nil {
+		release()
+		return nil, decision, fmt.Errorf("remediation: automation: %w", err)
+	}
+	a.log.Info("remediation: automation acted on a cluster", "decision", string(decision), "record", rec.ID,
+		"status", rec.Status, "seed", seed, "kinds", kinds.String(), "messages", len(fresh), "copies", total)
+	return rec, decision, err
+}
+
+// identity returns the key automation remembers member m by.
+func identity(m *cluster.Member) []string {
+	if m.MessageID != "" {
+		return []string{"id:" + mailbox.NormalizeMessageID(m.MessageID)}
+	}
+	out := make([]string, len(m.Copies))
+	for i, c := range m.Copies {
+		out[i] = "copy:" + c.String()
+	}
+	return out
+}
+
+// reserve prunes the memory, picks the members of c not acted on within
+// the cooldown, and remembers them as acted on at now. It returns them
+// and the identities it added. With the cooldown disabled it returns
+// every member and remembers nothing.
+func (a *Automation) reserve(c *cluster.Cluster, now time.Time) ([]*cluster.Member, []string) {
+	var fresh []*cluster.Member
+	if a.s.Cooldown < 0 {
+		for i := range c.Members {
+			fresh = append(fresh, &c.Members[i])
+		}
+		return fresh, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, t := range a.acted {
+		if now.Sub(t) >= a.s.Cooldown {
+			delete(a.acted, k)
+		}
+	}
+	var added []string
+	for i := range c.Members {
+		m := &c.Members[i]
+		keys := identity(m)
+		isNew := false
+		for _, k := range keys {
+			if _, ok := a.acted[k]; !ok {
+				isNew = true
+				a.acted[k] = now
+				added = append(added, k)
+			}
+		}
+		if isNew {
+			fresh = append(fresh, m)
+		}
+	}
+	return fresh, added
+}
+
+// unreserve forgets the identities reserve remembered at now, when the
+// engine recorded nothing.
+func (a *Automation) unreserve(ids []string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, k := range ids {
+		if t, ok := a.acted[k]; ok && t.Equal(now) {
+			delete(a.acted, k)
+		}
+	}
+}
+
+// selection returns the selection of members and the number of copies
+// the index knows of them.
+func selection(members []*cluster.Member) (Selection, int) {
+	known := 0
+	allIDs := true
+	for _, m := range members {
+		known += len(m.Copies)
+		if m.MessageID == "" {
+			allIDs = false
+		}
+	}
+	if allIDs {
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = m.MessageID
+		}
+		return Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}}, known
+	}
+	var copies []mailbox.Address
+	seen := map[mailbox.Address]bool{}
+	for _, m := range members {
+		for _, c := range m.Copies {
+			if !seen[c] {
+				seen[c] = true
+				copies = append(copies, c)
+			}
+		}
+	}
+	return Selection{Copies: copies}, known
+}
+
+// memberHash returns a short hash of the cluster's member set, to tell
+// clusters apart in the action center.
+func memberHash(c *cluster.Cluster) string {
+	keys := make([]string, 0, len(c.Members))
+	for i := range c.Members {
+		keys = append(keys, identity(&c.Members[i])...)
+	}
+	slices.Sort(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}

@@ -1,0 +1,440 @@
+package remediation_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/mock"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+// campaignIDs are the messages of the automation tests' campaign: three
+// messages with the same invoice attached, each to every user.
+var campaignIDs = []string{"p1@evil.example", "p2@evil.example", "p3@evil.example"}
+
+// deliverCampaign delivers the campaign and a benign message.
+func (v *rtEnv) deliverCampaign() {
+	v.t.Helper()
+	for _, id := range campaignIDs {
+		v.deliver(rtPhish(id, rtUsers...), nil)
+	}
+	v.deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+}
+
+// index builds a cluster index over every mailbox.
+func (v *rtEnv) index() *cluster.Index {
+	v.t.Helper()
+	x := cluster.New(&cluster.Options{Logger: rtLogger(v.t)})
+	_, err := x.AddStore(context.Background(), v.tenant, nil)
+	require.NoError(v.t, err)
+	return x
+}
+
+// fileCluster returns the "similar files" cluster of the invoice.
+func (v *rtEnv) fileCluster() *cluster.Cluster {
+	v.t.Helper()
+	c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(v.t)), cluster.KindFile)
+	require.NoError(v.t, err)
+	return c
+}
+
+func (v *rtEnv) automation(s remediation.AutomationSettings) *remediation.Automation {
+	v.t.Helper()
+	s.Logger = rtLogger(v.t)
+	a, err := remediation.NewAutomation(v.engine, s)
+	require.NoError(v.t, err)
+	return a
+}
+
+// campaignWhere returns where the campaign's copies are.
+func (v *rtEnv) campaignWhere() map[string][]string {
+	out := map[string][]string{}
+	for _, id := range campaignIDs {
+		out[id] = v.folders(id)
+	}
+	return out
+}
+
+func everyCopyIn(folder string) map[string][]string {
+	out := map[string][]string{}
+	for _, id := range campaignIDs {
+		out[id] = in(folder, rtUsers...)
+	}
+	return out
+}
+
+func TestAutomationSoftDeletesCluster(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	c := v.fileCluster()
+	require.Equal(t, len(campaignIDs), c.Len())
+	require.Equal(t, len(campaignIDs)*len(rtUsers), c.CopyCount())
+
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	rec, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	require.NotNil(t, rec)
+	assert.Equal(t, remediation.SourceAutomation, rec.Source)
+	assert.Equal(t, remediation.DecidedByAutomation, rec.DecidedBy)
+	assert.Equal(t, "automation", rec.DecidedBy)
+	assert.Equal(t, remediation.SoftDelete, rec.Action)
+	assert.Equal(t, remediation.StatusCompleted, rec.Status)
+	assert.Equal(t, remediation.SeverityHigh, rec.Severity)
+	assert.Equal(t, int64(12), rec.Counts.Succeeded)
+	assert.Contains(t, rec.Name, "similar files")
+	require.NotNil(t, rec.Selection.Criteria)
+	assert.ElementsMatch(t, campaignIDs, rec.Selection.Criteria.MessageIDs)
+	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
+	assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.folders("b1@corp.example"), "benign mail untouched")
+
+	// Within the hour the same cluster is not acted on again, even when
+	// it is built anew.
+	v.clock.Advance(59 * time.Minute)
+	rec2, d, err := a.Remediate(ctx, v.fileCluster())
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Nil(t, rec2)
+	require.Len(t, v.records(remediation.SourceAutomation), 1)
+
+	// Undo restores every copy.
+	u, err := v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	require.NoError(t, err)
+	assert.Equal(t, remediation.StatusCompleted, u.Status)
+	assert.Equal(t, int64(12), u.Counts.Succeeded)
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
+	got, err := v.engine.Get(ctx, rec.ID)
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, got.UndoneBy)
+
+	// The undo does not make automation redo it within the cooldown ...
+	_, d, err = a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
+
+	// ... but once the hour is over, the cluster is acted on again.
+	v.clock.Advance(time.Minute)
+	rec3, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, int64(12), rec3.Counts.Succeeded)
+	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
+}
+
+func TestAutomationActsOnNewMembersOnly(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	_, d, err := a.Remediate(ctx, v.fileCluster())
+	require.NoError(t, err)
+	require.Equal(t, remediation.DecisionExecuted, d)
+
+	// A new message of the campaign arrives; the cluster grows.
+	v.clock.Advance(10 * time.Minute)
+	v.deliver(rtPhish("p4@evil.example", rtUsers[:2]...), nil)
+	c := v.fileCluster()
+	require.Equal(t, 4, c.Len())
+	rec, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	require.NotNil(t, rec.Selection.Criteria)
+	assert.Equal(t, []string{"p4@evil.example"}, rec.Selection.Criteria.MessageIDs)
+	assert.Equal(t, int64(2), rec.Counts.Succeeded)
+	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[:2]...), v.folders("p4@evil.example"))
+
+	// A cluster of the same campaign from another seed is the same
+	// members: nothing to do.
+	seed, err := cluster.SeedURL("http://pay.evil.example/login")
+	require.NoError(t, err)
+	cu, err := v.index().ClusterOf(seed, cluster.KindURL)
+	require.NoError(t, err)
+	require.Equal(t, 4, cu.Len())
+	a2 := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile | cluster.KindURL})
+	_, d, err = a2.Remediate(ctx, cu)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d, "another Automation has its own memory")
+	_, d, err = a.Remediate(ctx, cu)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedKind, d, "URL clusters are not enabled in a")
+}
+
+func TestAutomationOverCap(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		settings remediation.AutomationSettings
+		opts     *remediation.Options
+	}{
+		{"size cap", remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 11}, nil},
+		{"engine blast radius below the cap", remediation.AutomationSettings{Kinds: cluster.KindFile}, &remediation.Options{BlastRadius: 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newRTEnv(t, tt.opts)
+			v.deliverCampaign()
+			a := v.automation(tt.settings)
+			rec, d, err := a.Remediate(ctx, v.fileCluster())
+			require.NoError(t, err)
+			assert.Equal(t, remediation.DecisionProposedOverCap, d)
+			require.NotNil(t, rec)
+			assert.Equal(t, remediation.StatusPending, rec.Status)
+			assert.Equal(t, remediation.SourceAutomation, rec.Source)
+			assert.Empty(t, rec.DecidedBy, "nobody decided yet")
+			assert.True(t, rec.Confirm, "approval confirms the blast radius")
+			assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere(), "nothing moved")
+
+			// Not proposed twice within the hour.
+			_, d, err = a.Remediate(ctx, v.fileCluster())
+			require.NoError(t, err)
+			assert.Equal(t, remediation.DecisionSkippedRecent, d)
+
+			done, err := v.engine.Approve(ctx, rec.ID, "secops@corp.example")
+			require.NoError(t, err)
+			assert.Equal(t, remediation.StatusCompleted, done.Status)
+			assert.Equal(t, "secops@corp.example", done.DecidedBy)
+			assert.Equal(t, int64(12), done.Counts.Succeeded)
+			assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
+		})
+	}
+}
+
+func TestAutomationUnderCapExecutes(t *testing.T) {
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 12})
+	_, d, err := a.Remediate(context.Background(), v.fileCluster())
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d, "a cluster of exactly the cap runs")
+}
+
+func TestAutomationKindNotEnabled(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	for _, kinds := range []cluster.Kind{0, cluster.KindURL, cluster.KindSimilarity | cluster.KindURL} {
+		a := v.automation(remediation.AutomationSettings{Kinds: kinds})
+		rec, d, err := a.Remediate(ctx, v.fileCluster())
+		require.NoError(t, err)
+		assert.Equal(t, remediation.DecisionSkippedKind, d, "enabled %s", kinds)
+		assert.Nil(t, rec)
+	}
+	assert.Empty(t, v.records(remediation.SourceAutomation))
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
+}
+
+func TestClusterKinds(t *testing.T) {
+	fileSeed := cluster.SeedFile("aa")
+	urlSeed := cluster.SeedKey(cluster.Key{Kind: cluster.KeyURL, Value: "http://x.example/"})
+	msgSeed := cluster.SeedMessage("m@x.example")
+	tests := []struct {
+		name string
+		c    cluster.Cluster
+		want cluster.Kind
+	}{
+		{"carriers of a file hash", cluster.Cluster{Kind: cluster.KindFile, Seed: fileSeed}, cluster.KindFile},
+		{"file hash seed in a campaign", cluster.Cluster{Kind: cluster.KindCampaign, Seed: fileSeed}, cluster.KindFile},
+		{"same URL seed joined by similarity", cluster.Cluster{Kind: cluster.KindCampaign, Seed: urlSeed, Links: cluster.KindSimilarity},
+			cluster.KindURL | cluster.KindSimilarity},
+		{"message seed, file links", cluster.Cluster{Kind: cluster.KindCampaign, Seed: msgSeed, Links: cluster.KindFile}, cluster.KindFile},
+		{"lone message of a similarity search", cluster.Cluster{Kind: cluster.KindSimilarity, Seed: msgSeed}, cluster.KindSimilarity},
+		{"lone message of a campaign search", cluster.Cluster{Kind: cluster.KindCampaign, Seed: msgSeed}, cluster.KindCampaign},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, remediation.ClusterKinds(&tt.c))
+		})
+	}
+}
+
+func TestAutomationKindDecisions(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		enabled cluster.Kind
+		links   cluster.Kind
+		want    remediation.Decision
+	}{
+		{"file links, files enabled", cluster.KindFile, cluster.KindFile, remediation.DecisionExecuted},
+		{"file and URL links, files enabled", cluster.KindFile, cluster.KindFile | cluster.KindURL, remediation.DecisionSkippedKind},
+		{"file and URL links, both enabled", cluster.KindFile | cluster.KindURL, cluster.KindFile | cluster.KindURL, remediation.DecisionExecuted},
+		{"similarity links, all enabled", cluster.KindCampaign, cluster.KindSimilarity, remediation.DecisionExecuted},
+		{"similarity links, files and URLs enabled", cluster.KindFile | cluster.KindURL, cluster.KindSimilarity, remediation.DecisionSkippedKind},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newRTEnv(t, nil)
+			v.deliverCampaign()
+			c := v.fileCluster()
+			c.Seed = cluster.SeedMessage(campaignIDs[0])
+			c.Kind = cluster.KindCampaign
+			c.Links = tt.links
+			a := v.automation(remediation.AutomationSettings{Kinds: tt.enabled})
+			_, d, err := a.Remediate(ctx, c)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, d)
+		})
+	}
+}
+
+func TestAutomationEmpty(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	gone := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile("aa"),
+		Members: []cluster.Member{{MessageID: "gone@evil.example"}}}
+	for name, c := range map[string]*cluster.Cluster{
+		"nil":                 nil,
+		"no members":          {Kind: cluster.KindFile, Seed: cluster.SeedFile("aa")},
+		"no copy left":        gone,
+		"no id and no copies": {Kind: cluster.KindFile, Seed: cluster.SeedFile("aa"), Members: []cluster.Member{{}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec, d, err := a.Remediate(ctx, c)
+			require.NoError(t, err)
+			assert.Equal(t, remediation.DecisionSkippedEmpty, d)
+			assert.Nil(t, rec)
+		})
+	}
+	// A member with no copy left is not remembered: when its copies turn
+	// up, it is acted on.
+	v.deliver(rtPhish("gone@evil.example", rtUsers[0]), nil)
+	_, d, err := a.Remediate(ctx, gone)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[0]), v.folders("gone@evil.example"))
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
+}
+
+func TestAutomationMembersWithoutMessageID(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	raw := rtPhish("x@evil.example", rtUsers[:2]...)
+	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
+	addrs := v.deliver(raw, nil)
+	require.Len(t, addrs, 2)
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+		Members: []cluster.Member{{Copies: addrs}, {Copies: addrs[:1]}}}
+
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	rec, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Nil(t, rec.Selection.Criteria)
+	assert.Equal(t, addrs, rec.Selection.Copies, "the known copies, once each")
+	assert.Equal(t, int64(2), rec.Counts.Succeeded)
+	for _, ad := range addrs {
+		copies, err := v.tenant.Copies(ad.Mailbox)
+		require.NoError(t, err)
+		require.Len(t, copies, 1)
+		assert.Equal(t, mock.FolderRecoverable, copies[0].Address.Folder)
+	}
+	_, d, err = a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedRecent, d, "remembered by copy address")
+
+	_, err = v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	require.NoError(t, err)
+	for _, ad := range addrs {
+		copies, err := v.tenant.Copies(ad.Mailbox)
+		require.NoError(t, err)
+		require.Len(t, copies, 1)
+		assert.Equal(t, mock.FolderInbox, copies[0].Address.Folder)
+	}
+}
+
+func TestAutomationCooldownDisabled(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile, Cooldown: -1})
+	c := v.fileCluster()
+	_, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	rec, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, int64(12), rec.Counts.AlreadyInDestination)
+}
+
+func TestAutomationEngineFailureIsNotRemembered(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	c := v.fileCluster()
+
+	v.tenant.FailOp(mock.OpMailboxes, nil)
+	rec, _, err := a.Remediate(ctx, c)
+	require.ErrorIs(t, err, mock.ErrInjected)
+	assert.Nil(t, rec)
+	v.tenant.ClearFaults()
+
+	rec, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d, "tried again: nothing was recorded the first time")
+	assert.Equal(t, int64(12), rec.Counts.Succeeded)
+}
+
+func TestAutomationConcurrent(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	c := v.fileCluster()
+	const n = 6
+	decisions := make([]remediation.Decision, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, d, err := a.Remediate(ctx, c)
+			assert.NoError(t, err)
+			decisions[i] = d
+		}()
+	}
+	wg.Wait()
+	count := map[remediation.Decision]int{}
+	for _, d := range decisions {
+		count[d]++
+	}
+	assert.Equal(t, map[remediation.Decision]int{remediation.DecisionExecuted: 1, remediation.DecisionSkippedRecent: n - 1}, count)
+	assert.Len(t, v.records(remediation.SourceAutomation), 1)
+	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
+}
+
+func TestNewAutomation(t *testing.T) {
+	v := newRTEnv(t, nil)
+	for _, act := range []remediation.Action{remediation.HardDelete, remediation.MoveToJunk, remediation.MoveToDeleted, remediation.Release, "bogus"} {
+		t.Run(fmt.Sprint("refuses ", act), func(t *testing.T) {
+			_, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: cluster.KindFile, Action: act})
+			require.ErrorIs(t, err, remediation.ErrNotAutomatable)
+		})
+	}
+	_, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: 1 << 6})
+	require.ErrorIs(t, err, remediation.ErrInvalidRequest)
+	_, err = remediation.NewAutomation(nil, remediation.AutomationSettings{})
+	require.ErrorIs(t, err, remediation.ErrInvalidRequest)
+
+	a, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: cluster.KindURL})
+	require.NoError(t, err)
+	s := a.Settings()
+	assert.Equal(t, remediation.SoftDelete, s.Action)
+	assert.Equal(t, remediation.DefaultSizeCap, s.SizeCap)
+	assert.Equal(t, 10000, s.SizeCap)
+	assert.Equal(t, time.Hour, s.Cooldown)
+	assert.Equal(t, remediation.SeverityHigh, s.Severity)
+	assert.Equal(t, cluster.KindURL, s.Kinds)
+}

@@ -1,0 +1,142 @@
+// Package remediation carries out remediation actions on message copies in
+// every mailbox of a tenant, keeps the action center (a journal of every
+// action, with per-copy outcomes), and handles approvals, undo and resume
+// after a crash.
+//
+// An [Engine] works on a [mailbox.Store] (and a calendar.Store for meeting
+// invites) and writes to a [Journal]:
+//
+//	j, _ := remediation.OpenFileJournal("/var/lib/eradicate/journal", nil)
+//	e, _ := remediation.New(mailStore, calStore, j, nil)
+//	_, _ = e.Resume(ctx) // finish what a crash interrupted
+//	rec, err := e.Execute(ctx, remediation.Request{
+//		Action:    remediation.SoftDelete,
+//		Actor:     "analyst@corp.example",
+//		Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"evil.example"}}},
+//	})
+//
+// # Actions
+//
+// One copy is one message in one mailbox. Each [Action] puts every selected
+// copy somewhere:
+//
+//   - [MoveToJunk]: to the Junk folder (role junk).
+//   - [MoveToDeleted]: to Deleted Items (role deleted).
+//   - [SoftDelete]: to recoverable items (role recoverable), hidden from the
+//     user and recoverable by an admin. Calendar entries are kept.
+//   - [HardDelete]: purged (Store.Expunge), or moved to the admin-only
+//     evidence folder when [Options.EvidenceOnHardDelete] is set. Before a
+//     copy is purged it is fetched and parsed, and the UID and ORGANIZER of
+//     each text/calendar part are journaled; after the purge,
+//     calendar.RemoveInviteEntries removes, in the owner's calendars, the
+//     entries that invite created, and keeps entries the user imported from
+//     an .ics file, created, or whose provenance is unknown. Each removed or
+//     kept entry is a [CalendarDecision] with its reason in
+//     [Record.Calendar]. An invite that cannot be read never blocks the
+//     purge: the decision records the error and entries are looked up by
+//     Message-ID alone.
+//   - [MoveToInbox]: to the Inbox from junk, deleted items, recoverable
+//     items or quarantine; a copy elsewhere is skipped.
+//   - [Release]: copies held in quarantine (each mailbox's admin-only
+//     quarantine folder) go to the Inbox of every recipient, or of the
+//     subset [Request.Recipients] names. A named recipient who holds no
+//     quarantined copy of the selection is refused with [ErrNotRecipient]
+//     before anything moves. A released invite is processed as a fresh
+//     delivery (calendar.ApplyInvite). [Engine.Held] lists what quarantine
+//     holds and [Engine.ReleaseHistory] who released what to whom.
+//   - [DeleteSenderCopy]: the copy in the Sent folder of an internal sender
+//     (a mailbox owner who is the message's From or envelope sender) is
+//     soft-deleted.
+//
+// Guards keep actions to the copies they are meant for: other actions skip
+// copies in quarantine (except a hard delete), in the evidence folder, and
+// in Sent folders.
+//
+// # Outcomes
+//
+// Each copy gets one [Outcome]: [Succeeded] (with its new address),
+// [AlreadyInDestination], [NotFound] (moved or deleted since it was
+// selected), [Failed] (with the backend's error) or [Skipped] (with the
+// guard's reason). [Engine.Outcomes] streams them from the journal; the
+// record only holds [Counts]. An action with no failure is completed;
+// with failures it is partially completed or failed.
+//
+// # Selection
+//
+// A [Selection] is either criteria, evaluated in every mailbox (or those
+// listed), or an explicit list of copies. Empty and match-everything
+// criteria are refused (mailbox.ErrEmptyCriteria,
+// mailbox.ErrMatchesEverything), never widened. Selection is streamed:
+// mailboxes are searched one by one by [Options.Workers] workers, copies
+// acted on in batches of [Options.BatchSize], and no list of the whole
+// selection is ever held; there is no cap on its size. Above
+// [Options.BlastRadius] copies (counted in a first pass that stops at the
+// limit) a request must set Confirm or it is refused with
+// [ErrNeedsConfirmation]. [Engine.DryRun] counts copies per mailbox and
+// folder without acting.
+//
+// # The action center
+//
+// Every action is a [Record]: id, name, description, severity, source
+// (manual, explorer, hunting, detection rule, automation, API), action,
+// actor, decider, status, timestamps, selection, counts, calendar
+// decisions, and the links between an action and its undo. [Engine.Get]
+// and [Engine.Query] (by time, status, actor, source, action) read them;
+// the engine rebuilds them from the journal when it starts. Options.Progress
+// reports copies done out of the total while an action runs.
+//
+// # Journal format
+//
+// A [Journal] is an append-only log of entries: record snapshots,
+// intents (the copies of one mailbox about to be acted on, written durably
+// before the backend call), outcomes (written after it) and calendar steps.
+// [NewMemoryJournal] keeps it in memory; [OpenFileJournal] in a file, the
+// embedded default. Both use one encoding: each entry is a frame of
+// length (4 bytes), CRC-32C (4 bytes) and payload. Records and calendar
+// steps are JSON; intents and outcomes are binary, with every string
+// interned (its first occurrence numbered, later ones a varint reference),
+// folder and UIDVALIDITY written only when they change, and UIDs as
+// zig-zag varint deltas: about 8 bytes per copy for a soft delete. The file
+// journal group-commits: concurrent appends share one write and one fsync,
+// and each returns once its entries are durable. The engine adds to that:
+// a batch's outcomes ride with the next intent's write, and a worker that
+// has several small mailboxes waiting writes their intents together. A torn last frame (a crash
+// in the middle of a write) fails its length or CRC check and is cut off
+// when the file is opened; damage elsewhere is reported as [ErrCorrupt].
+//
+// # Resume
+//
+// [Engine.Resume] finishes every action that a crash or restart
+// interrupted, and every action that ended incomplete because a backend
+// call failed. Mailboxes the journal marks done are skipped. An intent
+// without outcomes (the batch was in flight) is reconciled by searching
+// its mailbox for the intent's Message-IDs: a copy still at its source is
+// acted on, one found at the destination is recorded as succeeded at its
+// new address, a purged one as succeeded; nothing is moved twice. Copies
+// that failed are retried (their outcome is marked Retry). Remaining
+// mailboxes are then selected again, skipping every copy that already has
+// an outcome. No copy is acted on twice and none is lost.
+//
+// # Approvals
+//
+// [Engine.Propose] records a request as pending approval; [Engine.Approve]
+// runs it in the name of a named approver (the record's DecidedBy) and
+// [Engine.Decline] declines it with a reason. A pending action expires
+// after [Options.ApprovalTTL] (one week by default), checked whenever the
+// action center is read. [Engine.Execute] runs directly, with the actor as
+// decider, or "automation" for [SourceAutomation].
+//
+// # Undo
+//
+// [Engine.Undo] moves every copy an action moved back to the folder it came
+// from, as a new record linked both ways (UndoOf, UndoneBy). A copy moved
+// since by its user is reported as not found and left where it is. An
+// undo cannot be undone ([ErrUndoUndo]); a hard delete cannot be undone
+// ([ErrIrreversible]); an action is undone at most once
+// ([ErrAlreadyUndone]).
+//
+// # Concurrency
+//
+// An Engine is safe for concurrent use. One journal must be used by one
+// Engine at a time.
+package remediation

@@ -1,0 +1,648 @@
+package remediation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Errors of detection rules. Callers test for them with [errors.Is].
+var (
+	// ErrInvalidRule means a rule is malformed: no name, an unknown action
+	// or mode, or criteria that are empty or match everything (the error
+	// then also wraps mailbox.ErrEmptyCriteria or
+	// mailbox.ErrMatchesEverything).
+	ErrInvalidRule = errors.New("remediation: invalid detection rule")
+	// ErrRuleExists means a rule with the same name is already set.
+	ErrRuleExists = errors.New("remediation: detection rule already exists")
+	// ErrNoRule means no rule has the given name.
+	ErrNoRule = errors.New("remediation: no such detection rule")
+	// ErrRulesClosed means [Rules.Close] was called: delivered copies are
+	// no longer evaluated.
+	ErrRulesClosed = errors.New("remediation: detection rules closed")
+)
+
+// RuleMode says what a rule does with the copies it matches.
+type RuleMode string
+
+// Rule modes.
+const (
+	// ModePropose records the rule's action as pending approval
+	// ([Engine.Propose]); nothing moves until an approver approves it.
+	ModePropose RuleMode = "propose"
+	// ModeExecute runs the rule's action at once ([Engine.Execute]).
+	ModeExecute RuleMode = "execute"
+)
+
+// Rule is a detection rule: criteria, the action taken on the copies they
+// match, and whether that action runs or is proposed. Its actions are
+// recorded with [SourceDetectionRule] and the rule's name in
+// [Record.RuleName].
+type Rule struct {
+	// Name identifies the rule; required and unique within a [Rules].
+	Name string `json:"name"`
+	// Description is copied to the records of the rule's actions.
+	Description string `json:"description,omitempty"`
+	// Severity is copied to the records of the rule's actions.
+	Severity Severity `json:"severity,omitempty"`
+	// Criteria select the copies the rule acts on. They are evaluated
+	// exactly ([mailbox.Criteria.Match]) against each delivered copy, and
+	// across every mailbox by [Rules.Run]. Empty or match-everything
+	// criteria are refused.
+	Criteria mailbox.Criteria `json:"criteria"`
+	// Action is what happens to matching copies; any [Action.Valid]
+	// action.
+	Action Action `json:"action"`
+	// Mode is [ModePropose] or [ModeExecute]; required.
+	Mode RuleMode `json:"mode"`
+	// Disabled rules are kept but not evaluated on delivery; [Rules.Run]
+	// still runs them on demand. Rules are enabled unless Disabled.
+	Disabled bool `json:"disabled,omitempty"`
+	// Confirm acknowledges, for runs on demand, a selection above the
+	// engine's blast-radius limit ([Options.BlastRadius]).
+	Confirm bool `json:"confirm,omitempty"`
+}
+
+// Validate reports an error wrapping [ErrInvalidRule] when r cannot be
+// used; for refused criteria it also wraps the criteria's error.
+func (r *Rule) Validate() error {
+	if strings.TrimSpace(r.Name) == "" {
+		return fmt.Errorf("%w: a name is required", ErrInvalidRule)
+	}
+	if !r.Action.Valid() {
+		return fmt.Errorf("%w: rule %q: unknown action %q", ErrInvalidRule, r.Name, r.Action)
+	}
+	if r.Mode != ModePropose && r.Mode != ModeExecute {
+		return fmt.Errorf("%w: rule %q: mode must be %q or %q, got %q", ErrInvalidRule, r.Name, ModePropose, ModeExecute, r.Mode)
+	}
+	if err := r.Criteria.Validate(); err != nil {
+		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+	}
+	return nil
+}
+
+// clone returns a deep copy of r, so that a caller's later changes to the
+// criteria's slices do not reach the rule set.
+func (r Rule) clone() Rule {
+	r.Criteria = cloneCriteria(r.Criteria)
+	return r
+}
+
+func cloneCriteria(c mailbox.Criteria) mailbox.Criteria {
+	c.MessageIDs = slices.Clone(c.MessageIDs)
+	c.Senders = slices.Clone(c.Senders)
+	c.SenderDomains = slices.Clone(c.SenderDomains)
+	c.Recipients = slices.Clone(c.Recipients)
+	c.URLs = slices.Clone(c.URLs)
+	c.AttachmentSHA256 = slices.Clone(c.AttachmentSHA256)
+	c.Folders = slices.Clone(c.Folders)
+	c.Roles = slices.Clone(c.Roles)
+	if c.And != nil {
+		and := make([]mailbox.Criteria, len(c.And))
+		for i := range c.And {
+			and[i] = cloneCriteria(c.And[i])
+		}
+		c.And = and
+	}
+	if c.Or != nil {
+		or := make([]mailbox.Criteria, len(c.Or))
+		for i := range c.Or {
+			or[i] = cloneCriteria(c.Or[i])
+		}
+		c.Or = or
+	}
+	return c
+}
+
+// RuleError is a failure of a rule on delivery (or of a run on demand):
+// a copy whose criteria could not be evaluated, or an action the engine
+// refused or could not complete. [Rules.Errors] keeps the most recent
+// ones.
+type RuleError struct {
+	// Rule is the rule's name; "" for a failure before any rule was
+	// evaluated (for example an unreadable delivery).
+	Rule string
+	// Copy is the delivered copy; zero for a run on demand or a batch of
+	// several copies.
+	Copy mailbox.Address
+	// Copies is the number of copies the failed action covered.
+	Copies int
+	// MessageID is the delivered message's id, when known.
+	MessageID string
+	// RecordID is the action's record when the engine recorded one (an
+	// action that ran but did not complete).
+	RecordID string
+	// Time is when the failure happened.
+	Time time.Time
+	// Err is the failure.
+	Err error
+}
+
+// Error describes the failure.
+func (e *RuleError) Error() string {
+	var b strings.Builder
+	b.WriteString("remediation: detection rule")
+	if e.Rule != "" {
+		fmt.Fprintf(&b, " %q", e.Rule)
+	}
+	if !e.Copy.IsZero() {
+		fmt.Fprintf(&b, " on %s", e.Copy)
+	} else if e.Copies > 0 {
+		fmt.Fprintf(&b, " on %d copies", e.Copies)
+	}
+	if e.RecordID != "" {
+		fmt.Fprintf(&b, " (action %s)", e.RecordID)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// RulesOptions configure a [Rules]. A nil pointer is the same as a zero
+// value; every zero field takes the default its comment gives.
+type RulesOptions struct {
+	// Logger receives rule matches and failures (rule names, copy
+	// addresses, message ids, record ids; never bodies). nil discards
+	// them.
+	Logger *slog.Logger
+	// Actor is the actor of the rules' records; default
+	// "detection-rules". The decider of an executed rule's action is the
+	// actor too; a proposed one is decided by its approver.
+	Actor string
+	// FolderRole tells the role of the folder a delivered copy is in, so
+	// that criteria restricted to folders or roles are evaluated exactly
+	// (the mock tenant's FolderRole fits). nil: a copy in a folder named
+	// INBOX (any case) has role inbox, any other has no role.
+	FolderRole func(owner, folder string) (mailbox.Role, error)
+	// Coalesce is how long copies of one message matched by one rule are
+	// gathered into one action. Zero (the default) acts on each copy as
+	// it is delivered, before OnDeliver returns. See [Rules.OnDeliver].
+	Coalesce time.Duration
+	// MaxBatch is the most copies one coalesced action gathers; when a
+	// batch reaches it, it runs at once. Default 1,000.
+	MaxBatch int
+	// MaxErrors is how many of the most recent failures [Rules.Errors]
+	// keeps; default 100.
+	MaxErrors int
+}
+
+// Rules is a set of detection rules bound to an [Engine]. It evaluates
+// them on delivery ([Rules.OnDeliver]) and runs them on demand over
+// existing mail ([Rules.Run], [Rules.RunRule]). Rules are evaluated in the
+// order they were added, and every enabled rule whose criteria match a
+// copy acts on it: when two executing rules move the same copy, the
+// second finds it gone and records it as not found.
+//
+// A Rules is safe for concurrent use by multiple goroutines; OnDeliver
+// may be called for several deliveries at once.
+type Rules struct {
+	e    *Engine
+	opts RulesOptions
+	log  *slog.Logger
+
+	// base is the context of coalesced actions that run after OnDeliver
+	// returned; Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+
+	mu sync.Mutex
+	// rules are in evaluation order; a *Rule is never changed once in
+	// the slice (Enable replaces it), so a snapshot of the pointers is
+	// safe to read without the lock.
+	rules   []*Rule
+	errs    []RuleError
+	dropped int
+	batches map[batchKey]*batch
+	closed  bool
+	wg      sync.WaitGroup // pending timers of coalesced batches
+}
+
+type batchKey struct {
+	rule      string
+	messageID string
+}
+
+// batch is the copies of one message one rule matched within the
+// coalescing window.
+type batch struct {
+	key    batchKey
+	copies []mailbox.Address
+	seen   map[mailbox.Address]bool
+	timer  *time.Timer
+}
+
+// NewRules returns an empty rule set acting through e (required). opts
+// may be nil.
+func NewRules(e *Engine, opts *RulesOptions) *Rules {
+	rs := &Rules{e: e, batches: make(map[batchKey]*batch)}
+	if opts != nil {
+		rs.opts = *opts
+	}
+	if strings.TrimSpace(rs.opts.Actor) == "" {
+		rs.opts.Actor = "detection-rules"
+	}
+	if rs.opts.MaxBatch <= 0 {
+		rs.opts.MaxBatch = 1000
+	}
+	if rs.opts.MaxErrors <= 0 {
+		rs.opts.MaxErrors = 100
+	}
+	rs.log = rs.opts.Logger
+	if rs.log == nil {
+		rs.log = slog.New(slog.DiscardHandler)
+	}
+	rs.base, rs.cancel = context.WithCancel(context.Background())
+	return rs
+}
+
+// Add validates r and adds it after the existing rules. A rule with the
+// name of an existing one gives ErrRuleExists; an invalid one an error
+// wrapping ErrInvalidRule (see [Rule.Validate]). The rule is copied.
+func (rs *Rules) Add(r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.indexLocked(r.Name) >= 0 {
+		return fmt.Errorf("%w: %q", ErrRuleExists, r.Name)
+	}
+	c := r.clone()
+	rs.rules = append(rs.rules, &c)
+	rs.log.Info("remediation: detection rule added", "rule", r.Name, "action", r.Action, "mode", r.Mode, "disabled", r.Disabled)
+	return nil
+}
+
+// Remove removes the rule name, or gives ErrNoRule. Copies it matched
+// that wait in a coalescing batch are not acted on.
+func (rs *Rules) Remove(name string) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	i := rs.indexLocked(name)
+	if i < 0 {
+		return fmt.Errorf("%w: %q", ErrNoRule, name)
+	}
+	rs.rules = slices.Delete(rs.rules, i, i+1)
+	rs.log.Info("remediation: detection rule removed", "rule", name)
+	return nil
+}
+
+// Enable enables or disables the rule name, or gives ErrNoRule. Copies a
+// disabled rule matched that wait in a coalescing batch are not acted on.
+func (rs *Rules) Enable(name string, enabled bool) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	i := rs.indexLocked(name)
+	if i < 0 {
+		return fmt.Errorf("%w: %q", ErrNoRule, name)
+	}
+	c := *rs.rules[i]
+	c.Disabled = !enabled
+	rs.rules[i] = &c
+	rs.log.Info("remediation: detection rule enabled", "rule", name, "enabled", enabled)
+	return nil
+}
+
+// Rules returns copies of the rules, in evaluation order.
+func (rs *Rules) Rules() []Rule {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := make([]Rule, len(rs.rules))
+	for i := range rs.rules {
+		out[i] = rs.rules[i].clone()
+	}
+	return out
+}
+
+// Rule returns a copy of the rule name, or ErrNoRule.
+func (rs *Rules) Rule(name string) (Rule, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	i := rs.indexLocked(name)
+	if i < 0 {
+		return Rule{}, fmt.Errorf("%w: %q", ErrNoRule, name)
+	}
+	return rs.rules[i].clone(), nil
+}
+
+func (rs *Rules) indexLocked(name string) int {
+	return slices.IndexFunc(rs.rules, func(r *Rule) bool { return r.Name == name })
+}
+
+// Errors returns the most recent failures ([RulesOptions.MaxErrors] of
+// them), oldest first, and how many older ones were dropped.
+func (rs *Rules) Errors() ([]RuleError, int) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return slices.Clone(rs.errs), rs.dropped
+}
+
+// keep logs and keeps a failure.
+func (rs *Rules) keep(re RuleError) {
+	if re.Time.IsZero() {
+		re.Time = rs.e.now()
+	}
+	rs.log.Error("remediation: detection rule failed", "rule", re.Rule, "copy", re.Copy.String(), "copies", re.Copies,
+		"message_id", re.MessageID, "record", re.RecordID, "err", re.Err)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.errs) >= rs.opts.MaxErrors {
+		n := len(rs.errs) - rs.opts.MaxErrors + 1
+		rs.errs = slices.Delete(rs.errs, 0, n)
+		rs.dropped += n
+	}
+	rs.errs = append(rs.errs, re)
+}
+
+// OnDeliver evaluates every enabled rule against the copy at addr that
+// was just delivered, p being its parsed content; its signature is that
+// of the mock tenant's OnDeliver hooks, and any mail transport can call
+// it the same way. Matching is exact: [mailbox.Criteria.Match] over the
+// copy's summary (p's headers, addr, and the folder's role from
+// [RulesOptions.FolderRole]) with p as the content. p is only read.
+//
+// A matching rule acts on that copy alone (a [Selection] of explicit
+// copies), as its mode says. With [RulesOptions.Coalesce] zero it acts
+// before OnDeliver returns: a campaign delivered to 100 users makes 100
+// records. With a positive Coalesce, the copies of one message (by
+// Message-ID) one rule matches are gathered for that long from the first
+// match, or until [RulesOptions.MaxBatch] of them, and acted on by one
+// action: one record per message and rule, which is what an approver
+// wants to see for a proposal. The copies then stay where they were
+// delivered for up to Coalesce; [Rules.Flush] acts on every gathered
+// batch at once, [Rules.Close] too and stops evaluating.
+//
+// OnDeliver never fails the delivery and never panics: failures (criteria
+// that cannot be evaluated, an action refused or not completed, a panic)
+// are logged and kept for [Rules.Errors]. ctx bounds an action run
+// before OnDeliver returns; coalesced actions run with a context that
+// only Close cancels.
+func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox.Parsed) {
+	var msgID string
+	defer func() {
+		if v := recover(); v != nil {
+			rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: fmt.Errorf("panic: %v", v)})
+		}
+	}()
+	if p == nil {
+		rs.keep(RuleError{Copy: addr, Err: errors.New("no parsed message")})
+		return
+	}
+	msgID = mailbox.NormalizeMessageID(p.MessageID)
+	rs.mu.Lock()
+	if rs.closed {
+		rs.mu.Unlock()
+		rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: ErrRulesClosed})
+		return
+	}
+	active := slices.Clone(rs.rules)
+	rs.mu.Unlock()
+	if len(active) == 0 {
+		return
+	}
+
+	m := p.Summary()
+	m.Address = addr
+	if m.Date.IsZero() {
+		m.Date = rs.e.now()
+	}
+	m.Role = rs.role(addr, msgID)
+	content := func() (*mailbox.Parsed, error) { return p, nil }
+	for _, r := range active {
+		if r.Disabled {
+			continue
+		}
+		ok, err := r.Criteria.Match(&m, content)
+		if err != nil {
+			rs.keep(RuleError{Rule: r.Name, Copy: addr, MessageID: msgID, Err: err})
+			continue
+		}
+		if !ok {
+			continue
+		}
+		rs.log.Info("remediation: detection rule matched", "rule", r.Name, "copy", addr.String(), "message_id", msgID)
+		if rs.opts.Coalesce <= 0 {
+			rs.act(ctx, *r, []mailbox.Address{addr}, msgID)
+			continue
+		}
+		if full := rs.gather(*r, addr, msgID); full != nil {
+			rs.run(ctx, full)
+		}
+	}
+}
+
+// role returns the role of the folder addr is in.
+func (rs *Rules) role(addr mailbox.Address, msgID string) mailbox.Role {
+	if rs.opts.FolderRole == nil {
+		if strings.EqualFold(addr.Folder, "INBOX") {
+			return mailbox.RoleInbox
+		}
+		return mailbox.RoleNone
+	}
+	role, err := rs.opts.FolderRole(addr.Mailbox, addr.Folder)
+	if err != nil {
+		rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: fmt.Errorf("folder role: %w", err)})
+		return mailbox.RoleNone
+	}
+	return role
+}
+
+// gather adds addr to the batch of (r, msgID). It returns the batch when
+// it is full and taken out of the set, for the caller to run; else nil.
+func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) *batch {
+	k := batchKey{rule: r.Name, messageID: msgID}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	b := rs.batches[k]
+	if b == nil {
+		b = &batch{key: k, seen: map[mailbox.Address]bool{}}
+		rs.batches[k] = b
+		rs.wg.Add(1)
+		b.timer = time.AfterFunc(rs.opts.Coalesce, func() {
+			defer rs.wg.Done()
+			if rs.take(b) {
+				rs.run(rs.base, b)
+			}
+		})
+	}
+	if b.seen[addr] {
+		return nil
+	}
+	b.seen[addr] = true
+	b.copies = append(b.copies, addr)
+	if len(b.copies) < rs.opts.MaxBatch {
+		return nil
+	}
+	rs.takeLocked(b)
+	return b
+}
+
+// take removes b from the set of batches and reports whether it was
+// there (whoever takes a batch runs it).
+func (rs *Rules) take(b *batch) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.batches[b.key] != b {
+		return false
+	}
+	delete(rs.batches, b.key)
+	return true
+}
+
+// takeLocked removes b, which is in the set, and stops its timer; when
+// the timer will not fire any more, its share of wg is released here.
+func (rs *Rules) takeLocked(b *batch) {
+	delete(rs.batches, b.key)
+	if b.timer.Stop() {
+		rs.wg.Done()
+	}
+}
+
+// run acts on a batch with the rule as it is now: a rule removed or
+// disabled since the copies matched does not act.
+func (rs *Rules) run(ctx context.Context, b *batch) {
+	defer func() {
+		if v := recover(); v != nil {
+			rs.keep(RuleError{Rule: b.key.rule, Copies: len(b.copies), MessageID: b.key.messageID, Err: fmt.Errorf("panic: %v", v)})
+		}
+	}()
+	r, err := rs.Rule(b.key.rule)
+	if err != nil || r.Disabled {
+		rs.log.Info("remediation: detection rule removed or disabled; gathered copies not acted on",
+			"rule", b.key.rule, "message_id", b.key.messageID, "copies", len(b.copies))
+		return
+	}
+	rs.act(ctx, r, b.copies, b.key.messageID)
+}
+
+// act runs or proposes r's action on copies.
+func (rs *Rules) act(ctx context.Context, r Rule, copies []mailbox.Address, msgID string) {
+	desc := r.Description
+	if desc == "" {
+		desc = fmt.Sprintf("detection rule %q matched message <%s> on delivery", r.Name, msgID)
+	}
+	req := rs.request(r, Selection{Copies: slices.Clone(copies)}, desc)
+	rec, err := rs.submit(ctx, r, req)
+	if err != nil {
+		re := RuleError{Rule: r.Name, Copies: len(copies), MessageID: msgID, Err: err}
+		if len(copies) == 1 {
+			re.Copy = copies[0]
+		}
+		if rec != nil {
+			re.RecordID = rec.ID
+		}
+		rs.keep(re)
+		return
+	}
+	rs.log.Info("remediation: detection rule acted", "rule", r.Name, "mode", r.Mode, "record", rec.ID,
+		"status", rec.Status, "copies", len(copies), "message_id", msgID)
+}
+
+func (rs *Rules) request(r Rule, sel Selection, desc string) Request {
+	return Request{
+		Action:      r.Action,
+		Name:        r.Name,
+		Description: desc,
+		Severity:    r.Severity,
+		Source:      SourceDetectionRule,
+		Actor:       rs.opts.Actor,
+		Selection:   sel,
+		Confirm:     r.Confirm,
+		RuleName:    r.Name,
+	}
+}
+
+func (rs *Rules) submit(ctx context.Context, r Rule, req Request) (*Record, error) {
+	if r.Mode == ModePropose {
+		return rs.e.Propose(ctx, req)
+	}
+	return rs.e.Execute(ctx, req)
+}
+
+// Run runs the rule name on demand over existing mail: one action over
+// the rule's criteria across every mailbox, executed or proposed as its
+// mode says, even when the rule is disabled. It returns what
+// [Engine.Execute] or [Engine.Propose] return; an unknown name gives
+// ErrNoRule. Failures are returned, not kept in [Rules.Errors].
+func (rs *Rules) Run(ctx context.Context, name string) (*Record, error) {
+	r, err := rs.Rule(name)
+	if err != nil {
+		return nil, err
+	}
+	return rs.RunRule(ctx, r)
+}
+
+// RunRule runs r on demand as [Rules.Run] does, without adding it to the
+// set. r is validated first (an error wrapping ErrInvalidRule).
+func (rs *Rules) RunRule(ctx context.Context, r Rule) (*Record, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	r = r.clone()
+	desc := r.Description
+	if desc == "" {
+		desc = fmt.Sprintf("detection rule %q run over existing mail", r.Name)
+	}
+	crit := r.Criteria
+	rec, err := rs.submit(ctx, r, rs.request(r, Selection{Criteria: &crit}, desc))
+	if rec != nil {
+		rs.log.Info("remediation: detection rule run on demand", "rule", r.Name, "mode", r.Mode, "record", rec.ID, "status", rec.Status)
+	}
+	return rec, err
+}
+
+// Flush acts now on every batch of copies gathered for coalescing, and
+// waits for coalesced actions already running. It returns ctx's error if
+// ctx ended first (batches are still acted on, with ctx).
+func (rs *Rules) Flush(ctx context.Context) error {
+	rs.mu.Lock()
+	var bs []*batch
+	for _, b := range rs.batches {
+		bs = append(bs, b)
+	}
+	for _, b := range bs {
+		rs.takeLocked(b)
+	}
+	rs.mu.Unlock()
+	slices.SortFunc(bs, func(a, b *batch) int {
+		return strings.Compare(a.key.rule+"\x00"+a.key.messageID, b.key.rule+"\x00"+b.key.messageID)
+	})
+	for _, b := range bs {
+		rs.run(ctx, b)
+	}
+	done := make(chan struct{})
+	go func() {
+		rs.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close flushes as [Rules.Flush] does, then stops evaluating: later
+// deliveries are kept as ErrRulesClosed failures and not acted on. Runs
+// on demand still work. Close is idempotent.
+func (rs *Rules) Close(ctx context.Context) error {
+	rs.mu.Lock()
+	rs.closed = true
+	rs.mu.Unlock()
+	err := rs.Flush(ctx)
+	rs.cancel()
+	return err
+}
