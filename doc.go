@@ -22,6 +22,10 @@
 //     delete removes only the entries an invite created.
 //   - [github.com/eradicate-dev/eradicate/calendar/caldavstore]: the CalDAV
 //     backend (Radicale, Cyrus, SOGo, Nextcloud…).
+//   - [github.com/eradicate-dev/eradicate/calendar/imipproc]: the invite
+//     processor for deployments where nothing does what Outlook does on
+//     delivery: it turns invites in IMAP mailboxes into CalDAV entries with
+//     provenance.
 //   - [github.com/eradicate-dev/eradicate/cluster]: indicators (URLs, files,
 //     senders, body fingerprints), clusters of related messages, and the
 //     chain of reasons that put each member there.

@@ -106,6 +106,18 @@ func TestDecodeQuirks(t *testing.T) {
 			},
 		},
 		{
+			name: "escaped commas in the VTIMEZONE's TZID, as Exchange writes it",
+			raw: ics(cal(vtz(`(UTC+01:00) Nowhere\, Somewhere\, Elsewhere`),
+				vevent("UID:esc", "DTSTART;TZID=\"(UTC+01:00) Nowhere, Somewhere, Elsewhere\":20250801T120000"))...),
+			check: func(t *testing.T, es []calendar.Entry) {
+				assert.True(t, utc(2025, 8, 1, 10, 0).Equal(es[0].Master.Start), "got %v", es[0].Master.Start)
+				assert.Contains(t, string(es[0].Raw), "BEGIN:VTIMEZONE", "the zone travels with the entry")
+				again, err := calendar.DecodeEntry(es[0].Raw)
+				require.NoError(t, err)
+				assert.True(t, es[0].Master.Start.Equal(again.Master.Start))
+			},
+		},
+		{
 			name: "Mozilla zone prefix",
 			raw:  ics(cal(vevent("UID:m", "DTSTART;TZID=/mozilla.org/20050126_1/America/New_York:20250115T090000"))...),
 			check: func(t *testing.T, es []calendar.Entry) {

@@ -54,7 +54,8 @@
 // [ParseInvite] reads one iTIP message from a mail part. Its method is the
 // object's METHOD property, or the Content-Type method parameter when the
 // object has none (RFC 6047 section 2.4); it holds the components of
-// exactly one UID (RFC 5546 section 1.5). [ApplyInvite] then does what a
+// exactly one UID (an iTIP message is about one calendar component, RFC
+// 5546). [ApplyInvite] then does what a
 // client does on delivery (RFC 5546 section 3.2):
 //
 //   - REQUEST (section 3.2.2) creates a tentative entry (STATUS:TENTATIVE,

@@ -283,7 +283,7 @@ func (o *object) calendar(cals []*ical.Component) *ical.Component {
 			if p == nil {
 				continue
 			}
-			id := cleanTZID(p.Value)
+			id := cleanTZID(textValue(p))
 			if used[id] && !seen[id] {
 				seen[id] = true
 				cal.Children = append(cal.Children, c)

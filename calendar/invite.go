@@ -68,11 +68,11 @@ func (inv *Invite) Series(messageID string) Series {
 // method parameter of the part's Content-Type ("" if absent); the METHOD
 // property of the object takes precedence over it (RFC 6047 section 2.4
 // requires both to agree). raw must hold VEVENT or VTODO components of
-// exactly one UID (RFC 5546 section 1.5): text that cannot be read, that
-// has no UID, or that has several UIDs gives an error wrapping
-// [ErrInvalid] saying what was wrong, so that a caller can still act on the
-// message itself. ParseInvite never panics and bounds its memory by the
-// package limits.
+// exactly one UID (an iTIP message is about one calendar component, RFC
+// 5546): text that cannot be read, that has no UID, or that has several
+// UIDs gives an error wrapping [ErrInvalid] saying what was wrong, so that
+// a caller can still act on the message itself. ParseInvite never panics
+// and bounds its memory by the package limits.
 func ParseInvite(raw []byte, contentMethod string) (*Invite, error) {
 	cals, err := parseICS(raw)
 	if err != nil {
@@ -196,7 +196,9 @@ func DefaultCalendar(ctx context.Context, s Store, owner string) (string, error)
 //     STATUS:TENTATIVE and the owner's ATTENDEE PARTSTAT=NEEDS-ACTION, and
 //     [ProvenanceInvite] provenance; or updates the owner's invite entry of
 //     the same UID and organizer (wherever it is) when the SEQUENCE is
-//     higher than or equal to the stored one (lower is [ActionStale]). A
+//     higher than or equal to the stored one (lower is [ActionStale]; of
+//     two with an equal SEQUENCE the later applied wins, DTSTAMP is not
+//     compared). A
 //     REQUEST with a master component replaces the series with the
 //     invite's components, keeping only stored overrides it does not
 //     carry whose SEQUENCE is higher than its master's; one with
@@ -324,11 +326,14 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 		}
 		res.Entries = append(res.Entries, stored)
 	}
-	if len(res.Entries) > 0 && res.Action == ActionStale {
+	switch {
+	case len(res.Entries) > 0 && res.Action == ActionStale:
 		res.Action, res.Reason = ActionUpdated, ""
 		if inv.Method == MethodCancel {
 			res.Action = ActionCancelled
 		}
+	case len(res.Entries) == 0 && len(errs) > 0:
+		res.Action, res.Reason = ActionNotApplied, "updating the entry failed"
 	}
 	return res, errors.Join(errs...)
 }

@@ -433,3 +433,16 @@ func TestApplyInviteManyOverrides(t *testing.T) {
 	assert.Len(t, e.Overrides, n)
 	assert.Equal(t, 1, e.Overrides[n-1].Sequence)
 }
+
+func TestApplyInviteUpdateFailure(t *testing.T) {
+	tn := newTenant(t, alice)
+	apply(t, tn, alice, itip("REQUEST", "uf", org, 0, "v0"), "m0@x")
+	tn.FailOp(mock.OpPut, nil)
+	inv, err := calendar.ParseInvite(itip("REQUEST", "uf", org, 1, "v1"), "")
+	require.NoError(t, err)
+	res, err := calendar.ApplyInvite(context.Background(), tn, alice, inv, "m1@x")
+	require.ErrorIs(t, err, mock.ErrInjected)
+	assert.Equal(t, calendar.ActionNotApplied, res.Action)
+	tn.ClearFaults()
+	assert.Equal(t, "v0", findOne(t, tn, alice, "uf").Master.Summary)
+}

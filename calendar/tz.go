@@ -26,7 +26,7 @@ func newTZResolver(cals []*ical.Component) *tzResolver {
 				continue
 			}
 			if p := c.Props.Get(ical.PropTimezoneID); p != nil {
-				id := cleanTZID(p.Value)
+				id := cleanTZID(textValue(p))
 				if _, dup := r.vtz[id]; !dup {
 					r.vtz[id] = c
 				}

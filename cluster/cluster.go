@@ -202,6 +202,10 @@ func (c *Cluster) Addresses() []mailbox.Address {
 // carries the key, even when the key is benign (asking for its cluster is
 // a verdict), and the cluster grows from there through the links of kind.
 // An unknown seed gives ErrUnknownSeed.
+//
+// ClusterOf reads every message's root (linear in the index size), and
+// when a key became benign since the last read it first rebuilds the
+// union-find structures (linear in the number of keys).
 func (x *Index) ClusterOf(seed Seed, kind Kind) (*Cluster, error) {
 	if kind&KindCampaign == 0 {
 		return nil, fmt.Errorf("cluster: kind %d has no link kinds", kind)
@@ -407,6 +411,8 @@ func (x *Index) memberLocked(m int32, l Link) Member {
 	if x.copies[m] != (copyRec{}) {
 		mem.Copies = append(mem.Copies, x.unpackLocked(x.copies[m]))
 	}
-	mem.Copies = append(mem.Copies, x.more[m]...)
+	for _, c := range x.more[m] {
+		mem.Copies = append(mem.Copies, x.unpackLocked(c))
+	}
 	return mem
 }

@@ -113,9 +113,9 @@ type Index struct {
 	copies   []copyRec
 	names    []string // interned mailbox and folder names of copies
 	nameIdx  map[string]uint32
-	more     map[int32][]mailbox.Address
-	dom      []uint32 // interned sender domain, 0 = none
-	ip       []uint32 // interned sender IP, 0 = none
+	more     map[int32][]copyRec // copies after the first
+	dom      []uint32            // interned sender domain, 0 = none
+	ip       []uint32            // interned sender IP, 0 = none
 	body     []uint64
 	keyOff   []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
 	keyList  []uint64
@@ -175,7 +175,7 @@ func New(opts *Options) *Index {
 		bodyDist:   o.BodyDistance,
 		log:        o.Logger,
 		seed:       maphash.MakeSeed(),
-		more:       map[int32][]mailbox.Address{},
+		more:       map[int32][]copyRec{},
 		idOff:      []uint32{0},
 		names:      []string{""},
 		nameIdx:    map[string]uint32{},
@@ -302,14 +302,8 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	m := int32(x.lenLocked())
 	x.idArena = append(x.idArena, id...)
 	x.idOff = append(x.idOff, uint32(len(x.idArena)))
-	var first mailbox.Address
-	if len(copies) > 0 {
-		first = copies[0]
-	}
-	x.copies = append(x.copies, x.packLocked(first))
-	if len(copies) > 1 {
-		x.more[m] = append([]mailbox.Address(nil), copies[1:]...)
-	}
+	x.copies = append(x.copies, copyRec{})
+	x.addCopiesLocked(m, copies)
 	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
 	x.ip = append(x.ip, x.internIPLocked(ind.SenderIP))
 	x.noteIPDomainLocked(x.ip[m], x.dom[m])
@@ -361,22 +355,29 @@ func containsHash(list []uint64, h uint64) bool {
 }
 
 func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
-	for _, c := range copies {
-		if c.IsZero() || c == x.unpackLocked(x.copies[m]) {
+	for _, a := range copies {
+		if a.IsZero() {
+			continue
+		}
+		c := x.packLocked(a)
+		if c == x.copies[m] || containsCopy(x.more[m], c) {
 			continue
 		}
 		if x.copies[m] == (copyRec{}) {
-			x.copies[m] = x.packLocked(c)
+			x.copies[m] = c
 			continue
 		}
-		dup := false
-		for _, o := range x.more[m] {
-			dup = dup || o == c
-		}
-		if !dup {
-			x.more[m] = append(x.more[m], c)
+		x.more[m] = append(x.more[m], c)
+	}
+}
+
+func containsCopy(list []copyRec, c copyRec) bool {
+	for _, o := range list {
+		if o == c {
+			return true
 		}
 	}
+	return false
 }
 
 // hash returns the 64-bit hash of a key.

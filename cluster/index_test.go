@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -361,4 +362,31 @@ type tWriter struct{ t testing.TB }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func TestConcurrentUse(t *testing.T) {
+	x := New(&Options{BenignDomains: 5})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				m := msg{id: fmt.Sprintf("g%d-%d", g, i), from: fmt.Sprintf("s%d.example", i%7), urls: []string{fmt.Sprintf("http://c%d.example/x/%d/y", i%5, i)}}
+				x.Add(m.ind(t))
+				if i%50 == 0 {
+					_ = x.Clusters(KindURL)
+					_, _ = x.ClusterOf(SeedMessage(fmt.Sprintf("g%d-0", g)), KindCampaign)
+					x.MarkMalicious(FileKey(strings.Repeat("1", 64)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 800, x.Len())
+	total := 0
+	for _, c := range x.Clusters(KindURL) {
+		total += c.Len()
+	}
+	assert.Equal(t, 800, total, "each URL is in four messages, one per goroutine")
 }

@@ -197,7 +197,8 @@ func SenderIP(received []string) netip.Addr {
 // fromClause returns the part of a Received value between "from" and the
 // next "by", where the sending host and its address are written.
 func fromClause(h string) string {
-	l := strings.ToLower(h)
+	l := lowerASCII(h) // same length as h, unlike strings.ToLower
+
 	i := strings.Index(l, "from ")
 	if i < 0 {
 		return ""
@@ -249,6 +250,17 @@ func ipLiterals(s string) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// lowerASCII lower-cases ASCII letters only, keeping every byte offset.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")

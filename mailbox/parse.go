@@ -40,10 +40,10 @@ const maxProblems = 20
 //     and Reply-To addresses lower-cased; Return-Path gives EnvelopeFrom;
 //     Received values newest (topmost) first; the first Message-ID, Date
 //     and Subject count.
-//   - Text and HTML: the text/plain and text/html parts that are not
-//     attachments (no file name, no attachment disposition), converted to
-//     UTF-8 from their charset, CRLF line ends turned into LF, joined by
-//     "\n".
+//   - Text and HTML: the text/plain and text/html parts without an
+//     attachment disposition (an inline part with a file name is shown in
+//     the body, and is listed as an attachment too), converted to UTF-8
+//     from their charset, CRLF line ends turned into LF, joined by "\n".
 //   - Attachments: every leaf part that has a file name, an attachment
 //     disposition, or a media type other than text/* — inline images
 //     included, with Inline set. A message/rfc822 part (an attached
@@ -63,8 +63,10 @@ const maxProblems = 20
 //     calendar parts, then the links inside attached files — HTML and text
 //     files, PDF link actions (also in PDFs encrypted with an empty
 //     password or with a password the message gives), Office documents'
-//     hyperlinks — in order of first appearance, distinct, as written, at
-//     most [MaxURLs]. [NormalizeURL] gives the form to compare them in.
+//     hyperlinks — distinct, as written, at most [MaxURLs], in order of
+//     first appearance in the MIME tree, except that links inside non-text
+//     files (PDF, Office, HTML sent as octet-stream) come after all others.
+//     [NormalizeURL] gives the form to compare them in.
 //
 // When the message is malformed — bad boundaries, bad base64, an unknown
 // charset or encoding, a truncated message, a header line without a name,
@@ -280,15 +282,19 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 	case "text/plain":
 		t := pr.toUTF8(path, params["charset"], content)
 		pr.urls.addText(t)
-		if !attachment && !nested {
+		if disp != "attachment" && !nested {
 			appendText(&pr.text, t)
 		}
 	case "text/html":
 		t := pr.toUTF8(path, params["charset"], content)
 		pr.urls.addHTML(t)
-		if !attachment && !nested {
+		if disp != "attachment" && !nested {
 			appendText(&pr.html, t)
 		}
+	default:
+		// Other text (text/enriched, text/x-amp-html...) is not body
+		// text, but its URLs count.
+		pr.urls.addText(pr.toUTF8(path, params["charset"], content))
 	}
 }
 
@@ -499,6 +505,7 @@ func appendText(b *strings.Builder, t []byte) {
 	if len(t) == 0 {
 		return
 	}
+	b.Grow(len(t) + 1)
 	if b.Len() > 0 {
 		b.WriteByte('\n')
 	}

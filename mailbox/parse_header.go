@@ -3,7 +3,6 @@ package mailbox
 import (
 	"bytes"
 	"io"
-	"mime"
 	"net/mail"
 	"strings"
 	"time"
@@ -100,8 +99,9 @@ func readHeader(b []byte, note func(string)) (header, []byte) {
 			i = next
 			continue
 		}
-		if first && (bytes.HasPrefix(line, []byte("From ")) || bytes.HasPrefix(line, []byte(">From "))) {
-			// An mbox separator line.
+		if bytes.HasPrefix(line, []byte("From ")) || bytes.HasPrefix(line, []byte(">From ")) {
+			// An mbox separator line, usually first, sometimes after
+			// fields a forwarding tool added.
 			first = false
 			i = next
 			continue
@@ -163,23 +163,136 @@ func validFieldName(s string) bool {
 	return true
 }
 
-// wordDecoder decodes RFC 2047 encoded words with every charset go-message
-// knows. It holds no state, so one value serves all callers.
-var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
-
 // decodeText decodes RFC 2047 encoded words in a header value and trims
 // the surrounding white space. Bytes that are not UTF-8 (raw 8-bit headers)
-// are read as ISO-8859-1 (windows-1252 for 0x80-0x9f is not attempted).
-// When an encoded word cannot be decoded (unknown charset, bad encoding)
-// the value is kept as written.
+// are read as ISO-8859-1.
 func decodeText(v string) string {
 	v = strings.TrimSpace(v)
 	if strings.Contains(v, "=?") {
-		if d, err := wordDecoder.DecodeHeader(v); err == nil {
-			v = d
-		}
+		v = decodeWords(v)
 	}
 	return toUTF8(v)
+}
+
+// decodeWords decodes the encoded words (RFC 2047 section 2) in v, more
+// leniently than mime.WordDecoder, which gives up on the whole value at
+// the first fault: a word that does not parse is kept as written and the
+// others are still decoded; base64 is read as in bodies (bad padding
+// tolerated); white space between adjacent encoded words is dropped
+// (section 6.2) and their bytes are joined before charset conversion, so a
+// character split across two words survives; a word in an unknown charset
+// is read as UTF-8 when valid, else as ISO-8859-1. The language suffix of
+// RFC 2231 section 5 ("utf-8*en") is ignored.
+func decodeWords(v string) string {
+	var out strings.Builder
+	var pending []byte // decoded bytes of adjacent words in pendingCS
+	pendingCS := ""
+	flush := func() {
+		if pending == nil {
+			return
+		}
+		d, ok := charsetDecode(pendingCS, pending)
+		if !ok {
+			d = pending
+		}
+		out.WriteString(toUTF8(string(d)))
+		pending = nil
+	}
+	afterWord := false
+	for i := 0; i < len(v); {
+		k := strings.Index(v[i:], "=?")
+		if k < 0 {
+			flush()
+			out.WriteString(v[i:])
+			break
+		}
+		between := v[i : i+k]
+		cs, enc, text, end, ok := encodedWord(v, i+k)
+		if !ok {
+			flush()
+			out.WriteString(v[i : i+k+2])
+			i += k + 2
+			afterWord = false
+			continue
+		}
+		if !afterWord || strings.Trim(between, " \t\r\n") != "" {
+			flush()
+			out.WriteString(between)
+		}
+		var decoded []byte
+		if enc == 'b' {
+			decoded, _ = decodeBase64([]byte(text))
+		} else {
+			decoded = decodeQWord(text)
+		}
+		if pending != nil && !strings.EqualFold(cs, pendingCS) {
+			flush()
+		}
+		pendingCS = cs
+		pending = append(pending, decoded...)
+		if pending == nil {
+			pending = []byte{}
+		}
+		i = end
+		afterWord = true
+	}
+	flush()
+	return out.String()
+}
+
+// encodedWord reads the encoded word "=?charset?encoding?text?=" at v[at:];
+// enc is 'b' or 'q', end the index after the word.
+func encodedWord(v string, at int) (cs string, enc byte, text string, end int, ok bool) {
+	rest := v[at+2:]
+	q1 := strings.IndexByte(rest, '?')
+	if q1 <= 0 || q1 > 64 || strings.ContainsAny(rest[:q1], " \t\r\n") {
+		return "", 0, "", 0, false
+	}
+	cs = rest[:q1]
+	if star := strings.IndexByte(cs, '*'); star >= 0 {
+		cs = cs[:star]
+	}
+	if len(rest) < q1+3 || rest[q1+2] != '?' {
+		return "", 0, "", 0, false
+	}
+	switch rest[q1+1] {
+	case 'b', 'B':
+		enc = 'b'
+	case 'q', 'Q':
+		enc = 'q'
+	default:
+		return "", 0, "", 0, false
+	}
+	body := rest[q1+3:]
+	e := strings.Index(body, "?=")
+	if e < 0 {
+		return "", 0, "", 0, false
+	}
+	return cs, enc, body[:e], at + 2 + q1 + 3 + e + 2, true
+}
+
+// decodeQWord decodes the Q encoding (RFC 2047 section 4.2): "_" is a
+// space, "=XX" a byte; a malformed escape is kept as written.
+func decodeQWord(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '_':
+			out = append(out, ' ')
+		case c == '=' && i+2 < len(s):
+			if h, ok := unhex(s[i+1]); ok {
+				if l, ok := unhex(s[i+2]); ok {
+					out = append(out, h<<4|l)
+					i += 2
+					continue
+				}
+			}
+			out = append(out, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // toUTF8 returns s unchanged when it is valid UTF-8, and otherwise reads
@@ -215,7 +328,7 @@ func parseAddresses(v string) (addrs []string, firstName string) {
 	if list, err := gomail.ParseAddressList(v); err == nil {
 		for i, a := range list {
 			if i == 0 {
-				firstName = toUTF8(strings.TrimSpace(a.Name))
+				firstName = decodeText(a.Name)
 			}
 			if a.Address != "" {
 				addrs = append(addrs, strings.ToLower(a.Address))
@@ -323,6 +436,11 @@ var dateLayouts = []string{
 	"2006-01-02T15:04:05",
 	"02.01.2006 15:04:05 -0700",
 	"02.01.2006 15:04:05",
+	"2 Jan 06 3:04:05 PM",
+	"2 Jan 2006 3:04:05 PM",
+	"Mon, 2 Jan 2006 3:04:05 PM -0700",
+	"Mon, 2 Jan 06 3:04:05 PM",
+	"1/2/2006 3:04:05 PM",
 }
 
 // maxDateLen caps the Date values parseDate reads; real ones, comments

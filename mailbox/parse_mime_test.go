@@ -126,3 +126,27 @@ func TestSplitMultipart(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "  Hello  ", "Hello"},
+		{"Q with underscore", "=?ISO-8859-1?Q?Caf=E9_cr=E8me?=", "Café crème"},
+		{"B", "=?UTF-8?B?w6l0w6k=?=", "été"},
+		{"adjacent words joined", "=?UTF-8?B?w6k=?= \r\n =?UTF-8?B?w6k=?=", "éé"},
+		{"character split across words", "=?utf-8?q?=C3?= =?utf-8?q?=A9?=", "é"},
+		{"text around words kept", "Re: =?iso-8859-1?q?caf=E9?= au lait", "Re: café au lait"},
+		{"space after a word kept", "=?utf-8?q?a?= b", "a b"},
+		{"bad base64 padding", "=?UTF-8?B?YWJj==?=", "abc"},
+		{"not a word kept", "=?utf-8?x?abc?= and =?broken", "=?utf-8?x?abc?= and =?broken"},
+		{"language suffix", "=?utf-8*en?q?hi?=", "hi"},
+		{"unknown charset", "=?x-foo?q?caf=E9?=", "café"},
+		{"different charsets", "=?iso-8859-1?q?=E9?==?utf-8?q?=C3=A9?=", "éé"},
+		{"raw 8-bit", "R\xe9sum\xe9", "Résumé"},
+		{"raw UTF-8", "Résumé", "Résumé"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, decodeText(tt.in))
+		})
+	}
+}

@@ -165,7 +165,7 @@ func TestParseMalformed(t *testing.T) {
 			check: func(t *testing.T, p *mailbox.Parsed) {
 				assert.Equal(t, "caf\xe9 at http://cafe.example.com/\n", p.Text, "kept as written")
 				assert.Equal(t, []string{"http://cafe.example.com/"}, p.URLs)
-				assert.Equal(t, "=?x-unknown-8bit?Q?caf=E9?=", p.Subject, "an undecodable encoded word is kept")
+				assert.Equal(t, "café", p.Subject, "a word in an unknown charset is read as ISO-8859-1")
 				assert.True(t, p.Date.IsZero(), "unreadable date")
 			},
 		},
@@ -286,6 +286,25 @@ func TestParseEdgeCases(t *testing.T) {
 				require.Len(t, p.Attachments, 1)
 				assert.Equal(t, "message/rfc822", p.Attachments[0].MediaType)
 				assert.Equal(t, []string{"http://digest.example.com/"}, p.URLs)
+			},
+		},
+		{
+			name: "inline text with a file name is body and attachment",
+			raw:  "Content-Type: text/html\nContent-Disposition: inline; filename=page.html\n\n<p>hi</p>",
+			check: func(t *testing.T, p *mailbox.Parsed) {
+				assert.Equal(t, "<p>hi</p>", p.HTML)
+				require.Len(t, p.Attachments, 1)
+				assert.Equal(t, "page.html", p.Attachments[0].Filename)
+				assert.True(t, p.Attachments[0].Inline)
+			},
+		},
+		{
+			name: "text attachment is not body",
+			raw:  "Content-Type: text/plain\nContent-Disposition: attachment\n\nnotes http://n.example/",
+			check: func(t *testing.T, p *mailbox.Parsed) {
+				assert.Empty(t, p.Text)
+				require.Len(t, p.Attachments, 1)
+				assert.Equal(t, []string{"http://n.example/"}, p.URLs)
 			},
 		},
 		{

@@ -324,13 +324,9 @@ func NormalizeURL(u string) string {
 	p.Scheme = strings.ToLower(p.Scheme)
 	host := strings.ToLower(p.Host)
 	if h, port, ok := cutPort(host); ok {
-		switch {
-		case port == "":
-			host = h
-		case port == "80" && p.Scheme == "http",
-			port == "443" && p.Scheme == "https",
-			port == "21" && p.Scheme == "ftp":
-			host = h
+		if port == "" || port == "80" && p.Scheme == "http" ||
+			port == "443" && p.Scheme == "https" || port == "21" && p.Scheme == "ftp" {
+			host = strings.TrimRight(h, ":")
 		}
 	}
 	p.Host = host

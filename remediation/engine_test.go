@@ -664,3 +664,36 @@ func TestUnknownMailboxInScope(t *testing.T) {
 	assert.False(t, rec.Incomplete, "an unknown mailbox is not retried")
 	assert.Equal(t, []string{alice + ":Recoverable Items"}, f.where("s1@x"))
 }
+
+func TestConcurrentActions(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob, carol, dave)
+	for _, id := range ids("cc", 8) {
+		f.deliver(msg(id, "evil@bad.example", "Invoice", alice, bob, carol, dave), "", alice, bob, carol, dave)
+	}
+	e := f.engine(remediation.NewMemoryJournal(), &remediation.Options{BatchSize: 2, Workers: 3})
+	done := make(chan *remediation.Record)
+	for _, id := range ids("cc", 8) {
+		go func() {
+			rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToDeleted, Actor: "soc", Selection: byID(id)})
+			assert.NoError(t, err)
+			done <- rec
+		}()
+	}
+	go func() {
+		for range 20 {
+			for r, err := range e.Query(ctx, remediation.Filter{}) {
+				assert.NoError(t, err)
+				_ = r.Counts.Total()
+			}
+		}
+	}()
+	for range 8 {
+		rec := <-done
+		require.NotNil(t, rec)
+		assert.Equal(t, remediation.Counts{Succeeded: 4}, rec.Counts)
+	}
+	for _, id := range ids("cc", 8) {
+		assert.Equal(t, []string{alice + ":Deleted Items", bob + ":Deleted Items", carol + ":Deleted Items", dave + ":Deleted Items"}, f.where(id))
+	}
+}

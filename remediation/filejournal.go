@@ -76,9 +76,11 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 			f.Close()
 			return nil, fmt.Errorf("remediation: truncate torn journal tail: %w", err)
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("remediation: sync journal: %w", err)
+		if !j.opts.NoSync {
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("remediation: sync journal: %w", err)
+			}
 		}
 	}
 	if _, err := f.Seek(valid, io.SeekStart); err != nil {
@@ -107,11 +109,14 @@ func (j *FileJournal) load(f *os.File) (int64, error) {
 // (-1: to the end). It sets *valid to the end of the last good frame and
 // returns an ErrCorrupt error for damage that is not a torn tail.
 func readFrames(f *os.File, limit int64, fn func(payload []byte) error, valid *int64) error {
-	var r io.Reader = io.NewSectionReader(f, 0, 1<<62)
-	if limit >= 0 {
-		r = io.NewSectionReader(f, 0, limit)
+	if limit < 0 {
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("remediation: read journal: %w", err)
+		}
+		limit = st.Size()
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
+	br := bufio.NewReaderSize(io.NewSectionReader(f, 0, limit), 1<<16)
 	var hdr [frameHeader]byte
 	var p []byte
 	var off int64
@@ -126,6 +131,9 @@ func readFrames(f *os.File, limit int64, fn func(payload []byte) error, valid *i
 		sum := binary.LittleEndian.Uint32(hdr[4:])
 		if n == 0 || n > maxFrame {
 			return tailOrCorrupt(br, hdr[:], off)
+		}
+		if off+frameHeader+int64(n) > limit {
+			return nil // torn: the frame runs past the end
 		}
 		if cap(p) < int(n) {
 			p = make([]byte, n)

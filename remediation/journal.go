@@ -25,7 +25,9 @@ type Journal interface {
 	// Append writes entries. It returns only when they are durable (for a
 	// file: written and fsync'd), or with an error, after which the
 	// journal refuses further appends. ctx is checked before writing; a
-	// write already under way is not abandoned.
+	// write already under way is not abandoned. Implementations must not
+	// keep entries, or slices they hold, after Append returns: callers
+	// reuse them.
 	Append(ctx context.Context, entries ...Entry) error
 	// Replay streams every entry appended so far, in order. Entries
 	// appended while it runs may or may not be included.

@@ -454,6 +454,29 @@ type worker struct {
 	ru      *runner
 	pend    []Entry
 	invites map[string][]SeriesRef // invite series by Message-ID
+
+	// Buffers reused between batches to spare the garbage collector:
+	// selected copies of the current group of mailboxes, the addresses of
+	// a backend call, and outcome slices already journaled.
+	arena []item
+	addrs []mailbox.Address
+	outs  [][]Outcome
+}
+
+// maxFreeOuts bounds the outcome slices a worker keeps for reuse.
+const maxFreeOuts = 2 * groupMax
+
+// newOuts returns a zeroed outcome slice of length n.
+func (w *worker) newOuts(n int) []Outcome {
+	for i := len(w.outs) - 1; i >= 0; i-- {
+		if o := w.outs[i]; cap(o) >= n {
+			w.outs = append(w.outs[:i], w.outs[i+1:]...)
+			o = o[:n]
+			clear(o)
+			return o
+		}
+	}
+	return make([]Outcome, n)
 }
 
 func (ru *runner) newWorker() *worker { return &worker{ru: ru} }
@@ -463,6 +486,13 @@ func (w *worker) flush(ctx context.Context) error {
 		return nil
 	}
 	err := w.ru.e.j.Append(context.WithoutCancel(ctx), w.pend...)
+	for i := range w.pend {
+		// Journals do not keep entries after Append: reuse the slices.
+		if ob := w.pend[i].Outcomes; ob != nil && len(w.outs) < maxFreeOuts && cap(ob.Items) >= 16 {
+			w.outs = append(w.outs, ob.Items[:0])
+		}
+		w.pend[i] = Entry{}
+	}
 	w.pend = w.pend[:0]
 	if err != nil {
 		w.ru.fatal.Store(true)
@@ -484,7 +514,7 @@ type mbRun struct {
 
 // groupMax is the most mailboxes whose last batches share one journal
 // write.
-const groupMax = 8
+const groupMax = 16
 
 // runGroup works on a few mailboxes. The last batch of each criteria job is
 // only prepared; then one journal write makes all their intents durable
@@ -513,6 +543,7 @@ func (w *worker) runGroup(ctx context.Context, group []job) {
 		}
 		w.endJob(m, err)
 	}
+	defer func() { w.arena = w.arena[:0] }()
 	if len(open) == 0 {
 		return
 	}
@@ -621,7 +652,11 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error
 	c := effective(a, ru.r.Selection.Criteria)
 	dest := ru.e.destination(a)
 	bs := ru.e.opts.BatchSize
-	var batch []item
+	// The copies go to the worker's arena; a batch is the arena's tail. A
+	// batch acted on at once gives its room back; the last one stays until
+	// the group is done.
+	start := len(w.arena)
+	tail := func() []item { return w.arena[start:len(w.arena):len(w.arena)] }
 	for msg, err := range ru.e.mail.Search(ctx, m.mailbox, c) {
 		if err != nil {
 			return nil, fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
@@ -632,16 +667,16 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error
 		if !w.classify(m, &msg) {
 			continue
 		}
-		batch = append(batch, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(msg.Address)})
-		if len(batch) >= bs {
-			if err := w.batch(ctx, m, dest, batch, true); err != nil {
+		w.arena = append(w.arena, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(msg.Address)})
+		if len(w.arena)-start >= bs {
+			if err := w.batch(ctx, m, dest, tail(), true); err != nil {
 				return nil, err
 			}
-			batch = batch[:0]
+			w.arena = w.arena[:start]
 		}
 	}
-	if len(batch) > 0 {
-		return w.prepare(ctx, m, dest, batch)
+	if len(w.arena) > start {
+		return w.prepare(ctx, m, dest, tail())
 	}
 	return nil, nil
 }
@@ -817,11 +852,12 @@ func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) 
 	e := ru.e
 	a := ru.r.Action
 	m, to, items, seq := pb.m, pb.to, pb.items, pb.seq
-	addrs := make([]mailbox.Address, len(items))
-	for i, it := range items {
-		addrs[i] = it.addr
+	addrs := w.addrs[:0]
+	for _, it := range items {
+		addrs = append(addrs, it.addr)
 	}
-	outs := make([]Outcome, len(items))
+	w.addrs = addrs[:0]
+	outs := w.newOuts(len(items))
 	if to.Role == mailbox.RoleNone && to.Folder == "" {
 		errs, err := e.mail.Expunge(ctx, addrs)
 		if err == nil && len(errs) != len(addrs) {

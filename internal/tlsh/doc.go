@@ -8,16 +8,18 @@
 // the standard variant of the reference implementation (version 4
 // output): 128 buckets, a 1-byte checksum, digests written as "T1"
 // followed by 70 hex digits. Its digests and distances are those of the
-// reference library byte for byte; the tests check them against the
-// reference tools when they are installed.
+// reference library byte for byte: the tests compare them with the
+// reference tools (the tlsh command and the Python module) on every file
+// and attachment of the project's mail corpus when those are installed,
+// and with vectors the tools produced, kept in testdata, when not.
 //
 // # Use
 //
 // [Hash] digests a byte slice; a [Hasher] digests a stream. [Diff] and
 // [DiffNoLength] compare two digests; [Parse] reads a digest back from
-// its string. A distance of 0 means the inputs are (almost certainly)
-// the same; small distances (under about 50 to 100) mean similar
-// content. Unlike a cryptographic hash, a digest says something about
+// its string. A distance of 0 means identical digests (the same or
+// nearly the same input); small distances (under about 50 to 100) mean
+// similar content. Unlike a cryptographic hash, a digest says something about
 // its input: treat it as data derived from the file.
 //
 // # The digest

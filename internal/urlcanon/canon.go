@@ -252,6 +252,11 @@ func parseIPv4(h string) (string, bool) {
 	if h == "" || strings.Count(h, ".") > 3 {
 		return "", false
 	}
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; !isHex(c) && c != '.' && c != 'x' && c != 'X' {
+			return "", false
+		}
+	}
 	parts := strings.Split(h, ".")
 	var vals [4]uint64
 	for i, p := range parts {

@@ -38,43 +38,33 @@ func unwrapOnce(s string) (string, bool) {
 	if !maybeRewriter(s) {
 		return "", false
 	}
-	u, err := url.Parse(s)
-	if err != nil {
-		// Proofpoint v3 links carry characters url.Parse refuses; try it
-		// on the raw text before giving up.
-		if i := strings.Index(s, "/v3/__"); i >= 0 {
-			return unwrapProofpointV3(s[i:])
-		}
-		return "", false
-	}
-	host := strings.ToLower(u.Hostname())
-	path := u.EscapedPath()
+	host, path, query := splitRaw(s)
 	switch {
 	case strings.HasSuffix(host, ".safelinks.protection.outlook.com"):
-		return queryParam(u, "url")
+		return queryParam(query, "url")
 	case host == "urldefense.proofpoint.com" || host == "urldefense.com" || strings.HasPrefix(host, "urldefense."):
 		switch {
 		case strings.HasPrefix(path, "/v1/url"):
-			return queryParam(u, "u")
+			return queryParam(query, "u")
 		case strings.HasPrefix(path, "/v2/url"):
-			return unwrapProofpointV2(u)
+			return unwrapProofpointV2(query)
 		}
 		if i := strings.Index(s, "/v3/__"); i >= 0 {
 			return unwrapProofpointV3(s[i:])
 		}
 	case isGoogleHost(host) && path == "/url":
-		if v, ok := queryParam(u, "q"); ok && hasWebScheme(v) {
+		if v, ok := queryParam(query, "q"); ok && hasWebScheme(v) {
 			return v, true
 		}
-		return queryParam(u, "url")
+		return queryParam(query, "url")
 	case host == "linkprotect.cudasvc.com" && strings.HasPrefix(path, "/url"):
-		return queryParam(u, "a")
+		return queryParam(query, "a")
 	case host == "secure-web.cisco.com":
-		return unwrapCisco(u)
+		return unwrapCisco(path, query)
 	case strings.HasSuffix(host, ".trendmicro.com") && strings.Contains(path, "/clicktime/"):
-		return queryParam(u, "url")
+		return queryParam(query, "url")
 	case strings.HasSuffix(host, ".protection.sophos.com"):
-		return unwrapSophos(u)
+		return unwrapSophos(query)
 	}
 	return "", false
 }
@@ -125,10 +115,36 @@ func hasWebScheme(s string) bool {
 	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "ftp://")
 }
 
-// queryParam returns the first value of the query parameter name,
-// decoded; it scans the raw query instead of building the whole map.
-func queryParam(u *url.URL, name string) (string, bool) {
-	q := u.RawQuery
+// splitRaw returns the lower-cased host, the raw path and the raw query
+// of an http(s) URL, without the validation (and allocations) of
+// url.Parse: rewritten links are often not quite valid.
+func splitRaw(s string) (host, path, query string) {
+	rest := s
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	host, rest = rest[:end], rest[end:]
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		host = host[:i]
+	}
+	host = strings.ToLower(host)
+	path, query, _ = strings.Cut(rest, "?")
+	return host, path, query
+}
+
+// queryParam returns the first value of the query parameter name in the
+// raw query q, decoded; it scans q instead of building the whole map.
+func queryParam(q, name string) (string, bool) {
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
@@ -149,8 +165,8 @@ func queryParam(u *url.URL, name string) (string, bool) {
 
 // unwrapProofpointV2 decodes /v2/url?u=...: "-" stands for "%" and "_" for
 // "/", then the result is percent-decoded.
-func unwrapProofpointV2(u *url.URL) (string, bool) {
-	v, ok := queryParam(u, "u")
+func unwrapProofpointV2(query string) (string, bool) {
+	v, ok := queryParam(query, "u")
 	if !ok {
 		return "", false
 	}
@@ -225,16 +241,15 @@ func unwrapProofpointV3(s string) (string, bool) {
 
 // unwrapCisco reads https://secure-web.cisco.com/TOKEN/ENCODED-URL: the
 // last part of the path is the percent-encoded original link.
-func unwrapCisco(u *url.URL) (string, bool) {
-	p := u.EscapedPath()
+func unwrapCisco(p, query string) (string, bool) {
 	for _, prefix := range []string{"http%3A", "https%3A", "http%3a", "https%3a", "http:", "https:"} {
 		if i := strings.Index(p, "/"+prefix); i >= 0 {
 			v, err := url.PathUnescape(p[i+1:])
 			if err != nil {
 				return "", false
 			}
-			if u.RawQuery != "" && !strings.Contains(v, "?") {
-				v += "?" + u.RawQuery
+			if query != "" && !strings.Contains(v, "?") {
+				v += "?" + query
 			}
 			return v, true
 		}
@@ -244,8 +259,8 @@ func unwrapCisco(u *url.URL) (string, bool) {
 
 // unwrapSophos reads https://*.protection.sophos.com/?d=...&u=BASE64&...:
 // u is the original link in base64.
-func unwrapSophos(u *url.URL) (string, bool) {
-	v, ok := queryParam(u, "u")
+func unwrapSophos(query string) (string, bool) {
+	v, ok := queryParam(query, "u")
 	if !ok {
 		return "", false
 	}

@@ -1,6 +1,7 @@
 package imapstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,33 +54,39 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 			yield(mailbox.Message{}, err)
 			return
 		}
-		var fs *folders
+		pf := &prefilter{cfg: &s.cfg, owner: owner}
+		plans, all := pf.plan(&c)
+		var found []hits
 		err = s.withConn(ctx, owner, func(cn *conn) error {
-			var err error
-			fs, err = s.listFolders(cn)
+			fs, err := s.listFolders(cn)
+			if err != nil {
+				return err
+			}
+			var scope []folder
+			for _, f := range fs.list {
+				if c.MatchFolder(f.Name, f.Role) && f.Messages != 0 {
+					scope = append(scope, f)
+				}
+			}
+			found, err = s.searchFolders(cn, scope, plans, all)
 			return err
 		})
 		if err != nil {
 			yield(mailbox.Message{}, err)
 			return
 		}
-		pf := &prefilter{cfg: &s.cfg, owner: owner}
-		plans, all := pf.plan(&c)
-		for _, f := range fs.list {
-			if !c.MatchFolder(f.Name, f.Role) {
-				continue
-			}
-			var found []mailbox.Message
+		for _, h := range found {
+			var msgs []mailbox.Message
 			err := s.withConn(ctx, owner, func(cn *conn) error {
 				var err error
-				found, err = s.searchFolder(cn, f, &c, plans, all)
+				msgs, err = s.verifyFolder(cn, h, &c, plans)
 				return err
 			})
 			if err != nil {
 				yield(mailbox.Message{}, err)
 				return
 			}
-			for _, m := range found {
+			for _, m := range msgs {
 				if !yield(m, nil) {
 					return
 				}
@@ -91,32 +98,118 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 // errNeedContent stops a match that needs the message content.
 var errNeedContent = errors.New("imapstore: content needed")
 
-// searchFolder returns the copies in one folder that match c.
-func (s *Store) searchFolder(cn *conn, f folder, c *mailbox.Criteria, plans []imap.SearchCriteria, all bool) ([]mailbox.Message, error) {
+// hits are the candidates of one folder: the UIDs the server search
+// found, or every message (all).
+type hits struct {
+	f           folder
+	uidValidity uint32
+	set         imap.UIDSet
+	all         bool
+}
+
+// searchFolders runs the server searches in every folder of scope and
+// returns the folders with candidates. With ESEARCH (RFC 4731), whose
+// results carry their command's tag, the EXAMINE and UID SEARCH commands
+// of all folders are pipelined (RFC 9051 section 5.5) and the results
+// read after; without it, they run one after the other.
+func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCriteria, all bool) ([]hits, error) {
+	type pending struct {
+		f        folder
+		sel      *imapclient.SelectCommand
+		searches []*imapclient.SearchCommand
+	}
+	pipeline := cn.c.Caps().Has(imap.CapESearch)
+	send := func(f folder) pending {
+		p := pending{f: f, sel: cn.c.Select(f.Name, &imap.SelectOptions{ReadOnly: true})}
+		if !all {
+			for i := range plans {
+				var opts *imap.SearchOptions
+				if pipeline {
+					opts = &imap.SearchOptions{ReturnAll: true}
+				}
+				p.searches = append(p.searches, cn.c.UIDSearch(&plans[i], opts))
+			}
+		}
+		return p
+	}
+	var out []hits
+	var firstErr error
+	receive := func(p pending) {
+		data, selErr := p.sel.Wait()
+		var set imap.UIDSet
+		var searchErr error
+		for _, cmd := range p.searches {
+			res, err := cmd.Wait()
+			if err == nil {
+				var uids []imap.UID
+				uids, err = resultUIDs(res)
+				set.AddNum(uids...)
+			}
+			if err != nil && searchErr == nil {
+				searchErr = err
+			}
+		}
+		if firstErr != nil {
+			return
+		}
+		if selErr != nil {
+			if err := s.selectErr(cn, p.f.Name, selErr); !errors.Is(err, mailbox.ErrNoFolder) {
+				firstErr = err
+			}
+			return // deleted since it was listed
+		}
+		if searchErr != nil {
+			firstErr = fmt.Errorf("imapstore: search %q of %q: %w", p.f.Name, cn.owner, searchErr)
+			return
+		}
+		if data.NumMessages == 0 || (!all && len(set) == 0) {
+			return
+		}
+		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set, all: all})
+	}
+	if pipeline {
+		ps := make([]pending, 0, len(scope))
+		for _, f := range scope {
+			ps = append(ps, send(f))
+		}
+		for _, p := range ps {
+			receive(p)
+		}
+	} else {
+		for _, f := range scope {
+			receive(send(f))
+		}
+	}
+	return out, firstErr
+}
+
+// verifyFolder fetches the header fields of a folder's candidates and
+// returns the copies that match c.
+func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap.SearchCriteria) ([]mailbox.Message, error) {
+	f := h.f
 	data, err := s.selectFolder(cn, f.Name, true, 0)
 	if err != nil {
 		if errors.Is(err, mailbox.ErrNoFolder) {
-			return nil, nil // deleted since it was listed
+			return nil, nil // deleted since it was searched
 		}
 		return nil, err
 	}
-	if data.NumMessages == 0 {
-		return nil, nil
-	}
-	var set imap.UIDSet
+	set, all := h.set, h.all
 	if all {
 		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}} // 1:*
-	} else {
+	} else if data.UIDValidity != h.uidValidity {
+		// The folder was recreated since the search: search again.
+		set = nil
 		for i := range plans {
 			res, err := cn.c.UIDSearch(&plans[i], nil).Wait()
+			if err == nil {
+				var uids []imap.UID
+				uids, err = resultUIDs(res)
+				set.AddNum(uids...)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("imapstore: search %q of %q: %w", f.Name, cn.owner, err)
 			}
-			uids, err := resultUIDs(res)
-			if err != nil {
-				return nil, fmt.Errorf("imapstore: search %q of %q: %w", f.Name, cn.owner, err)
-			}
-			set.AddNum(uids...)
 		}
 		if len(set) == 0 {
 			return nil, nil
@@ -187,7 +280,7 @@ func (s *Store) searchFolder(cn *conn, f folder, c *mailbox.Criteria, plans []im
 			matches = append(matches, m)
 		}
 	}
-	slices.SortFunc(matches, func(a, b mailbox.Message) int { return int(a.Address.UID) - int(b.Address.UID) })
+	slices.SortFunc(matches, func(a, b mailbox.Message) int { return cmp.Compare(a.Address.UID, b.Address.UID) })
 	return matches, nil
 }
 

@@ -148,25 +148,32 @@ func (s *Store) lockWriter(ctx context.Context, owner string) (func(), error) {
 func (s *Store) selectFolder(cn *conn, name string, readOnly bool, want uint32) (*imap.SelectData, error) {
 	data, err := cn.c.Select(name, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 	if err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
-			gone := ie.Code == imap.ResponseCodeNonExistent
-			if !gone && ie.Code == "" {
-				// Servers without response codes: ask whether it exists.
-				l, lerr := cn.c.List("", name, nil).Collect()
-				gone = lerr == nil && len(l) == 0
-			}
-			if gone {
-				return nil, fmt.Errorf("imapstore: folder %q of %q: %w: %w: %w", name, cn.owner, mailbox.ErrNotFound, mailbox.ErrNoFolder, err)
-			}
-		}
-		return nil, fmt.Errorf("imapstore: select %q of %q: %w", name, cn.owner, err)
+		return nil, s.selectErr(cn, name, err)
 	}
 	if want != 0 && data.UIDValidity != want {
 		return data, fmt.Errorf("imapstore: folder %q of %q has UIDVALIDITY %d, the address has %d: %w",
 			name, cn.owner, data.UIDValidity, want, mailbox.ErrUIDValidity)
 	}
 	return data, nil
+}
+
+// selectErr wraps the error of a SELECT or EXAMINE. A folder that does
+// not exist gives an error wrapping [mailbox.ErrNotFound] and
+// [mailbox.ErrNoFolder] (and the server's response).
+func (s *Store) selectErr(cn *conn, name string, err error) error {
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
+		gone := ie.Code == imap.ResponseCodeNonExistent
+		if !gone && ie.Code == "" {
+			// Servers without response codes: ask whether it exists.
+			l, lerr := cn.c.List("", name, nil).Collect()
+			gone = lerr == nil && len(l) == 0
+		}
+		if gone {
+			return fmt.Errorf("imapstore: folder %q of %q: %w: %w: %w", name, cn.owner, mailbox.ErrNotFound, mailbox.ErrNoFolder, err)
+		}
+	}
+	return fmt.Errorf("imapstore: select %q of %q: %w", name, cn.owner, err)
 }
 
 // Fetch returns the raw message at addr. A missing copy or folder gives

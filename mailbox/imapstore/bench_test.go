@@ -1,0 +1,250 @@
+package imapstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+// BenchmarkDovecotCampaign measures a campaign clean-up on a real Dovecot:
+// 100 mailboxes of 2,000 messages each (INBOX, Sent, Junk, Trash), with a
+// 1,000-copy campaign planted (10 Message-IDs in the INBOX of each of the
+// 100 mailboxes). Each iteration plants the campaign, then measures:
+//
+//	(a) our hard delete of the campaign by Message-ID, end to end: the
+//	    remediation engine with the file journal (fsync included) over this
+//	    IMAP store with a master user: selection, UID EXPUNGE, journal;
+//	(b) doveadm expunge -A mailbox '*' OR header message-id X ..., which
+//	    works on the storage directly, on identical data (the campaign is
+//	    planted again: same files, same Message-IDs, same folders; the
+//	    2,000 other messages of each mailbox are never touched);
+//	(c) a naive IMAP loop: per mailbox and folder, one UID SEARCH per
+//	    Message-ID, then STORE \Deleted and UID EXPUNGE of each hit.
+//
+// ns/op is (a). Reported metrics: a_s, b_s, c_s (seconds per iteration),
+// ratio_vs_doveadm = a/b (target <= 1.5) and speedup_vs_naive = c/a
+// (target >= 10), copies/s of (a). Setup writes the Maildir files
+// directly, lets Dovecot index them (doveadm force-resync) and warms its
+// header cache with one search, untimed; campaigns are planted and synced
+// untimed too. The calendar is not involved (no calendar store).
+//
+// Run: go test -run '^$' -bench BenchmarkDovecotCampaign -benchtime 1x ./mailbox/imapstore
+// Smaller data for a quick look: ERADICATE_BENCH_MAILBOXES=20
+// ERADICATE_BENCH_MESSAGES=500.
+func BenchmarkDovecotCampaign(b *testing.B) {
+	nMailboxes := envInt(b, "ERADICATE_BENCH_MAILBOXES", 100)
+	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 2000)
+	const nIDs = 10
+
+	users := map[string]string{}
+	var owners []string
+	for i := range nMailboxes {
+		name := fmt.Sprintf("bench%03d@example.test", i)
+		users[name] = "pw-" + name
+		owners = append(owners, name)
+	}
+	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
+	ctx := context.Background()
+
+	setup := time.Now()
+	rng := rand.New(rand.NewPCG(1, 2))
+	folders := []struct {
+		name  string
+		share int // per mille of the mailbox
+	}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}}
+	for _, o := range owners {
+		for _, f := range folders {
+			n := nMessages * f.share / 1000
+			raws := make([][]byte, n)
+			for k := range raws {
+				raws[k] = backgroundMessage(rng, o, k)
+			}
+			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
+		}
+	}
+	doveadm(b, srv, "force-resync", "-A", "*")
+	// One search reads every Message-ID into Dovecot's cache, as months
+	// of use would have.
+	doveadm(b, srv, "search", "-A", "mailbox", "*", "header", "message-id", "warm-up@nowhere.invalid")
+	b.Logf("setup: %d mailboxes x %d messages in %s", nMailboxes, nMessages, time.Since(setup).Round(time.Second))
+
+	store, err := imapstore.New(imapstore.Config{
+		Addr:               srv.Addr,
+		Security:           imapstore.SecurityInsecure,
+		Master:             &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
+		Mailboxes:          owners,
+		MaxConns:           16,
+		MaxConnsPerMailbox: 2,
+	})
+	require.NoError(b, err)
+	defer store.Close()
+	j, err := remediation.OpenFileJournal(filepath.Join(b.TempDir(), "journal"), nil)
+	require.NoError(b, err)
+	defer j.Close()
+	e, err := remediation.New(store, nil, j, &remediation.Options{Workers: 8})
+	require.NoError(b, err)
+
+	var sumA, sumB, sumC time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ids := make([]string, nIDs)
+		for k := range ids {
+			ids[k] = fmt.Sprintf("campaign-%d-%d.%08x@evil-campaign.example", i, k, rng.Uint32())
+		}
+		plant(b, srv, owners, ids)
+		b.StartTimer()
+
+		// (a) the engine over the IMAP store.
+		start := time.Now()
+		rec, err := e.Execute(ctx, remediation.Request{
+			Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
+			Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
+		})
+		a := time.Since(start)
+		b.StopTimer()
+		require.NoError(b, err)
+		require.EqualValues(b, nMailboxes*nIDs, rec.Counts.Succeeded, "every copy purged")
+		requireGone(b, srv, ids)
+		sumA += a
+
+		// (b) doveadm on the storage.
+		plant(b, srv, owners, ids)
+		args := append([]string{"expunge", "-A", "mailbox", "*"}, orQuery(ids)...)
+		start = time.Now()
+		doveadm(b, srv, args...)
+		sumB += time.Since(start)
+		requireGone(b, srv, ids)
+
+		// (c) the naive loop.
+		plant(b, srv, owners, ids)
+		start = time.Now()
+		naiveDelete(b, srv, owners, ids)
+		sumC += time.Since(start)
+		requireGone(b, srv, ids)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	as, bs, cs := sumA.Seconds()/n, sumB.Seconds()/n, sumC.Seconds()/n
+	b.ReportMetric(as, "a_s")
+	b.ReportMetric(bs, "b_s")
+	b.ReportMetric(cs, "c_s")
+	b.ReportMetric(as/bs, "ratio_vs_doveadm")
+	b.ReportMetric(cs/as, "speedup_vs_naive")
+	b.ReportMetric(float64(nMailboxes*nIDs)/as, "copies/s")
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(b, err, name)
+	return n
+}
+
+func doveadm(b *testing.B, srv *dovecottest.Server, args ...string) string {
+	b.Helper()
+	out, err := srv.Doveadm(context.Background(), args...)
+	require.NoError(b, err)
+	return string(out)
+}
+
+var benchWords = strings.Fields("quarterly report meeting project budget review invoice update schedule team lunch " +
+	"release notes customer feedback roadmap planning travel expenses contract draft agenda minutes")
+
+// backgroundMessage is one ordinary message of a mailbox.
+func backgroundMessage(rng *rand.Rand, owner string, k int) []byte {
+	w := func() string { return benchWords[rng.IntN(len(benchWords))] }
+	var body strings.Builder
+	for range 12 + rng.IntN(20) {
+		body.WriteString(w() + " " + w() + " " + w() + " " + w() + " " + w() + " " + w() + " " + w() + "\r\n")
+	}
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(k) * 37 * time.Minute)
+	return []byte(fmt.Sprintf("Return-Path: <s%d@corp.example>\r\nFrom: Colleague %d <s%d@corp.example>\r\nTo: %s\r\n"+
+		"Subject: %s %s %d\r\nDate: %s\r\nMessage-ID: <%08x.%d@corp.example>\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s",
+		k%50, k%50, k%50, owner, w(), w(), k, date.Format(time.RFC1123Z), rng.Uint32(), k, body.String()))
+}
+
+// plant writes the campaign into every INBOX and lets Dovecot see it.
+func plant(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+	b.Helper()
+	for _, o := range owners {
+		raws := make([][]byte, len(ids))
+		for k, id := range ids {
+			raws[k] = []byte("Return-Path: <bounce@evil-campaign.example>\r\nFrom: Payroll <payroll@evil-campaign.example>\r\n" +
+				"To: " + o + "\r\nSubject: Salary adjustment\r\nDate: Mon, 04 Mar 2024 08:00:00 +0000\r\n" +
+				"Message-ID: <" + id + ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+				"Review your salary at https://evil-campaign.example/hr\r\n")
+		}
+		require.NoError(b, srv.WriteMaildir(o, "INBOX", raws))
+	}
+	doveadm(b, srv, "mailbox", "status", "-A", "messages", "INBOX")
+	out := doveadm(b, srv, append([]string{"search", "-A", "mailbox", "INBOX"}, orQuery(ids)...)...)
+	require.Equal(b, len(owners)*len(ids), strings.Count(out, "\n"), "campaign planted")
+}
+
+func requireGone(b *testing.B, srv *dovecottest.Server, ids []string) {
+	b.Helper()
+	out := doveadm(b, srv, append([]string{"search", "-A", "mailbox", "*"}, orQuery(ids)...)...)
+	require.Empty(b, strings.TrimSpace(out), "campaign copies left")
+}
+
+// orQuery is a doveadm search query matching any of the Message-IDs:
+// "( header message-id X OR header message-id Y ... )" (doveadm's OR is
+// infix, see doveadm-search-query(7)).
+func orQuery(ids []string) []string {
+	q := []string{"("}
+	for i, id := range ids {
+		if i > 0 {
+			q = append(q, "OR")
+		}
+		q = append(q, "header", "message-id", id)
+	}
+	return append(q, ")")
+}
+
+// naiveDelete is the loop an administrator might script: one connection,
+// each mailbox in turn, each folder, one search per Message-ID.
+func naiveDelete(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+	b.Helper()
+	for _, o := range owners {
+		c := client(b, srv.Addr, srv.MasterLogin(o), srv.MasterPassword)
+		list, err := c.List("", "*", nil).Collect()
+		require.NoError(b, err)
+		for _, l := range list {
+			if _, err := c.Select(l.Mailbox, nil).Wait(); err != nil {
+				continue
+			}
+			for _, id := range ids {
+				res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+				require.NoError(b, err)
+				uids := res.AllUIDs()
+				for _, u := range uids {
+					set := imap.UIDSetNum(u)
+					require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
+					require.NoError(b, c.UIDExpunge(set).Close())
+				}
+			}
+		}
+		require.NoError(b, c.Logout().Wait())
+		_ = c.Close()
+	}
+}
