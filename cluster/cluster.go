@@ -251,14 +251,10 @@ func (x *Index) ClusterOf(seed Seed, kind Kind) (*Cluster, error) {
 			members = append(members, int32(m))
 		}
 	}
-	in := make(map[int32]bool, len(members))
-	for _, m := range members {
-		in[m] = true
-	}
 	var edges []int32
 	for i := range x.edges {
 		e := &x.edges[i]
-		if in[e.a] && in[e.b] {
+		if roots[find(u, e.a)] && roots[find(u, e.b)] {
 			edges = append(edges, int32(i))
 		}
 	}
@@ -320,7 +316,18 @@ func (x *Index) Clusters(kind Kind) []*Cluster {
 // reaches. With isKey, starts are the carriers of the seed key seedHash,
 // which then links them whatever its benign state.
 func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32, isKey bool, seedHash uint64, edgeIdx []int32) *Cluster {
-	postings := map[uint64][]int32{}
+	// local[m] is m's position in members while this runs (-1 outside).
+	local := x.scratchLocked()
+	for i, m := range members {
+		local[m] = int32(i)
+	}
+	defer func() {
+		for _, m := range members {
+			local[m] = -1
+		}
+	}()
+
+	postings := make(map[uint64][]int32, len(members))
 	for _, m := range members {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
 			v, _ := x.keys.get(h)
@@ -334,24 +341,25 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 			postings[h] = append(postings[h], m)
 		}
 	}
-	adj := map[int32][]int32{}
+	adj := make([][]int32, len(members))
 	for _, i := range edgeIdx {
 		e := &x.edges[i]
-		if e.kind.Class()&kind == 0 || !x.edgeActiveLocked(e) {
+		if e.kind.Class()&kind == 0 || !x.edgeActiveLocked(e) || local[e.a] < 0 || local[e.b] < 0 {
 			continue
 		}
-		adj[e.a] = append(adj[e.a], i)
-		adj[e.b] = append(adj[e.b], i)
+		adj[local[e.a]] = append(adj[local[e.a]], i)
+		adj[local[e.b]] = append(adj[local[e.b]], i)
 	}
 
-	c := &Cluster{Kind: kind, Seed: seed}
-	order := map[int32]int{}
+	c := &Cluster{Kind: kind, Seed: seed, Members: make([]Member, 0, len(members))}
+	order := make([]int32, len(members)) // member index in c.Members + 1; 0 = not reached
 	queue := make([]int32, 0, len(members))
 	visit := func(m int32, l Link) {
-		if _, ok := order[m]; ok {
+		li := local[m]
+		if li < 0 || order[li] != 0 {
 			return
 		}
-		order[m] = len(c.Members)
+		order[li] = int32(len(c.Members)) + 1
 		c.Members = append(c.Members, x.memberLocked(m, l))
 		if l.Key.Kind != 0 {
 			c.Links |= l.Key.Kind.Class()
@@ -368,7 +376,7 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 	for len(queue) > 0 {
 		m := queue[0]
 		queue = queue[1:]
-		from := order[m]
+		from := int(order[local[m]] - 1)
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
 			list, ok := postings[h]
 			if !ok {
@@ -381,13 +389,13 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 				visit(n, Link{Key: Key{Kind: info.kind, Value: info.value}, Parent: from})
 			}
 		}
-		for _, i := range adj[m] {
+		for _, i := range adj[local[m]] {
 			e := &x.edges[i]
 			n, mine, theirs := e.b, e.fb, e.fa
 			if n == m {
 				n, mine, theirs = e.a, e.fa, e.fb
 			}
-			if _, ok := order[n]; ok {
+			if order[local[n]] != 0 {
 				continue
 			}
 			l := Link{Key: Key{Kind: e.kind}, Distance: int(e.dist), Parent: from}
@@ -404,6 +412,15 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 		}
 	}
 	return c
+}
+
+// scratchLocked returns a per-message array of -1s that
+// materializeLocked borrows and restores.
+func (x *Index) scratchLocked() []int32 {
+	for len(x.scratch) < x.lenLocked() {
+		x.scratch = append(x.scratch, -1)
+	}
+	return x.scratch
 }
 
 func (x *Index) memberLocked(m int32, l Link) Member {

@@ -129,6 +129,8 @@ type Index struct {
 	files []fileRec
 	edges []edge
 
+	scratch []int32 // see scratchLocked
+
 	dirty bool
 }
 

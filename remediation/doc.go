@@ -135,6 +135,28 @@
 // ([ErrIrreversible]); an action is undone at most once
 // ([ErrAlreadyUndone]).
 //
+// # Detection rules
+//
+// A [Rule] is criteria, an action and a mode ([RuleMode]: propose or
+// execute). [Rules] holds a set of them: [Rules.OnDeliver] is a delivery
+// hook (the mock tenant's OnDeliver, or a mail server's delivery
+// notification) that checks every enabled rule exactly against the
+// delivered copy and acts on that copy; [Rules.Run] and [Rules.RunRule]
+// run a rule over the mail already in every mailbox. Their actions are
+// recorded with source "detection rule" and the rule's name. Criteria are
+// validated when a rule is added: empty or match-everything criteria are
+// refused.
+//
+// # Automation
+//
+// [Automation] is the counterpart of Defender's automated investigation and
+// response: given a cluster (package cluster), it soft-deletes it when the
+// cluster's kind is enabled in [AutomationSettings]. Only soft delete runs
+// automatically; a cluster over the size cap (10,000 copies by default) is
+// proposed for approval instead; members acted on within the cooldown (one
+// hour by default) are not acted on again. Records name "automation" as
+// source and decider, and can be undone like any other soft delete.
+//
 // # Concurrency
 //
 // An Engine is safe for concurrent use. One journal must be used by one

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
@@ -306,6 +307,19 @@ func uidSet(ts []target) imap.UIDSet {
 	return set
 }
 
+// uidMap returns the UIDs of a UID SEARCH result as a set.
+func uidMap(res *imap.SearchData) (map[imap.UID]bool, error) {
+	uids, err := resultUIDs(res)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[imap.UID]bool, len(uids))
+	for _, u := range uids {
+		out[u] = true
+	}
+	return out, nil
+}
+
 // existing returns the UIDs among ts that are in the selected folder.
 func existing(cn *conn, folder string, ts []target) (map[imap.UID]bool, error) {
 	out := map[imap.UID]bool{}
@@ -561,17 +575,13 @@ func (s *Store) Expunge(ctx context.Context, addrs []mailbox.Address) ([]error, 
 		if err := requireCaps(cn, "to expunge only the target messages (RFC 4315 UID EXPUNGE)", imap.CapUIDPlus); err != nil {
 			return err
 		}
-		fs, err := s.listFolders(cn)
-		if err != nil {
-			return err
-		}
 		tried = true
 		order, byFolder := group(addrs, func(i int) {
 			out[i] = fmt.Errorf("imapstore: %s: repeated in the batch, expunged once: %w", addrs[i], mailbox.ErrNotFound)
 			done[i] = true
 		})
 		for _, name := range order {
-			if err := s.expungeFolder(cn, fs, byFolder[name], out, done); err != nil {
+			if err := s.expungeFolder(cn, byFolder[name], out, done); err != nil {
 				return err
 			}
 		}
@@ -595,7 +605,7 @@ func (s *Store) Expunge(ctx context.Context, addrs []mailbox.Address) ([]error, 
 
 // expungeFolder expunges the copies of one folder. The returned error
 // means the connection is unusable.
-func (s *Store) expungeFolder(cn *conn, fs *folders, ts []target, out []error, done []bool) error {
+func (s *Store) expungeFolder(cn *conn, ts []target, out []error, done []bool) error {
 	set := func(t target, err error) {
 		out[t.i] = err
 		done[t.i] = true
@@ -605,17 +615,44 @@ func (s *Store) expungeFolder(cn *conn, fs *folders, ts []target, out []error, d
 			set(t, err)
 		}
 	}
-	src := fs.byName(ts[0].addr.Folder)
-	if src == "" {
-		setAll(fmt.Errorf("imapstore: folder %q of %q: %w", ts[0].addr.Folder, cn.owner, mailbox.ErrNotFound))
-		return nil
+	src := ts[0].addr.Folder
+	if strings.EqualFold(src, "INBOX") {
+		src = "INBOX"
 	}
-	if _, err := s.selectFolder(cn, src, false, ts[0].addr.UIDValidity); err != nil {
-		return perCopy(err, setAll)
+	// SELECT and the UID SEARCH of the targets are pipelined: the search
+	// only reads, and its result is used only when UIDVALIDITY matches.
+	sel := cn.c.Select(src, nil)
+	var first *imapclient.SearchCommand
+	if len(ts) <= maxUIDsPerCommand {
+		first = cn.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{uidSet(ts)}}, nil)
 	}
-	have, err := existing(cn, src, ts)
-	if err != nil {
-		return perCopy(err, setAll)
+	data, selErr := sel.Wait()
+	var have map[imap.UID]bool
+	var searchErr error
+	if first != nil {
+		res, err := first.Wait()
+		if err == nil {
+			have, err = uidMap(res)
+		}
+		if err != nil {
+			searchErr = fmt.Errorf("imapstore: search UIDs in %q of %q: %w", src, cn.owner, err)
+		}
+	}
+	if selErr != nil {
+		return perCopy(s.selectErr(cn, src, selErr), setAll)
+	}
+	if searchErr != nil {
+		return perCopy(searchErr, setAll)
+	}
+	if want := ts[0].addr.UIDValidity; data.UIDValidity != want {
+		return perCopy(fmt.Errorf("imapstore: folder %q of %q has UIDVALIDITY %d, the address has %d: %w",
+			src, cn.owner, data.UIDValidity, want, mailbox.ErrUIDValidity), setAll)
+	}
+	if have == nil {
+		var err error
+		if have, err = existing(cn, src, ts); err != nil {
+			return perCopy(err, setAll)
+		}
 	}
 	var present []target
 	for _, t := range ts {
@@ -626,47 +663,47 @@ func (s *Store) expungeFolder(cn *conn, fs *folders, ts []target, out []error, d
 		}
 	}
 	for _, ch := range chunks(present) {
-		fail := func(err error) error {
-			err = fmt.Errorf("imapstore: expunge in %q of %q: %w", src, cn.owner, err)
+		if !cn.c.Caps().Has(imap.CapUIDPlus) {
+			err := fmt.Errorf("imapstore: expunge in %q of %q: the server no longer advertises UIDPLUS: %w", src, cn.owner, mailbox.ErrUnsupported)
+			for _, t := range ch {
+				set(t, err)
+			}
+			continue
+		}
+		// STORE \Deleted and UID EXPUNGE of the same UIDs, pipelined:
+		// UID EXPUNGE removes only those of them that are \Deleted.
+		uids := uidSet(ch)
+		store := cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil)
+		expunge := cn.c.UIDExpunge(uids)
+		storeErr := store.Close()
+		seqs, expErr := expunge.Collect()
+		if storeErr == nil && expErr == nil && len(seqs) == len(ch) {
+			for _, t := range ch {
+				set(t, nil)
+			}
+			continue
+		}
+		// Find out which copies are gone: a server may refuse to expunge
+		// some without failing the command.
+		cause := errors.Join(storeErr, expErr)
+		left, err := existing(cn, src, ch)
+		if err != nil {
+			err = fmt.Errorf("imapstore: expunge in %q of %q: %w", src, cn.owner, errors.Join(cause, err))
 			for _, t := range ch {
 				set(t, err)
 			}
 			if isConnErr(err) {
 				return err
 			}
-			return nil
-		}
-		uids := uidSet(ch)
-		if err := cn.c.Store(uids, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
-			if ferr := fail(err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		if !cn.c.Caps().Has(imap.CapUIDPlus) {
-			if ferr := fail(fmt.Errorf("the server no longer advertises UIDPLUS: %w", mailbox.ErrUnsupported)); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		if err := cn.c.UIDExpunge(uids).Close(); err != nil {
-			if ferr := fail(err); ferr != nil {
-				return ferr
-			}
-			continue
-		}
-		// Check that the copies are gone: a server may refuse to expunge
-		// some without failing the command.
-		left, err := existing(cn, src, ch)
-		if err != nil {
-			if ferr := fail(err); ferr != nil {
-				return ferr
-			}
 			continue
 		}
 		for _, t := range ch {
 			if left[imap.UID(t.addr.UID)] {
-				set(t, fmt.Errorf("imapstore: %s: still present after UID EXPUNGE", t.addr))
+				err := fmt.Errorf("imapstore: %s: still present after UID EXPUNGE", t.addr)
+				if cause != nil {
+					err = fmt.Errorf("imapstore: %s: not expunged: %w", t.addr, cause)
+				}
+				set(t, err)
 			} else {
 				set(t, nil)
 			}

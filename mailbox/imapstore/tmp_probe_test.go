@@ -55,3 +55,32 @@ func TestTmpProbe(t *testing.T) {
 		_ = mailbox.RoleInbox
 	}
 }
+
+func TestTmpProbe3(t *testing.T) {
+	owner := "probe@example.test"
+	srv := dovecottest.Start(t, &dovecottest.Options{Users: map[string]string{owner: "pw"}})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, f := range []struct{ n string; c int }{{"INBOX", 1400}, {"Sent", 300}, {"Junk", 100}, {"Trash", 200}} {
+		var raws [][]byte
+		for k := 0; k < f.c; k++ {
+			raws = append(raws, backgroundMessage(rng, owner, k))
+		}
+		srv.WriteMaildir(owner, f.n, raws)
+	}
+	srv.Doveadm(context.Background(), "force-resync", "-A", "*")
+	for round := 0; round < 3; round++ {
+		c := client(t, srv.Addr, srv.MasterLogin(owner), srv.MasterPassword)
+		st := time.Now()
+		c.List("", "*", nil).Collect()
+		t.Log("plain list", time.Since(st))
+		st = time.Now()
+		c.List("", "*", &imap.ListOptions{ReturnStatus: &imap.StatusOptions{NumMessages: true}}).Collect()
+		t.Log("list-status", time.Since(st))
+		st = time.Now()
+		for _, f := range []string{"Drafts", "Evidence", "Quarantine", "Recoverable Items"} {
+			c.Select(f, &imap.SelectOptions{ReadOnly: true}).Wait()
+		}
+		t.Log("4 empty examines", time.Since(st))
+		c.Close()
+	}
+}
