@@ -73,10 +73,12 @@ func newURL(raw string, domains map[string]string) (URL, error) {
 	if err != nil {
 		return URL{}, err
 	}
+	canon := u.String()
+	hp := len(u.Scheme) + len("://") // canon is scheme://host/path[?query]
 	out := URL{
-		Canonical: u.String(),
+		Canonical: canon,
 		Host:      u.Host,
-		HostPath:  u.Host + u.Path,
+		HostPath:  canon[hp : hp+len(u.Host)+len(u.Path)],
 		Unwrapped: n,
 	}
 	if d, ok := domains[u.Host]; ok {

@@ -1,6 +1,9 @@
 package cluster
 
-import "math/bits"
+import (
+	"math/bits"
+	"strings"
+)
 
 // Body fingerprint: a 64-bit SimHash (Charikar 2002) over two kinds of
 // features, counted with equal weight:
@@ -137,8 +140,7 @@ func (s *simhasher) word(h uint64) {
 }
 
 func (s *simhasher) tag(h uint64) {
-	copy(s.tags[:], s.tags[1:])
-	s.tags[tagShingle-1] = h
+	s.tags[0], s.tags[1], s.tags[2], s.tags[3] = s.tags[1], s.tags[2], s.tags[3], h
 	s.ntag++
 	if s.ntag >= tagShingle {
 		s.add(0x5bd1e995 ^ s.tags[0]*0x9E3779B97F4A7C15 ^ bits.RotateLeft64(s.tags[1], 16)*0xC2B2AE3D27D4EB4F ^
@@ -156,41 +158,50 @@ func (s *simhasher) text(t string) {
 	s.textRange(t, 0, len(t))
 }
 
+// wordByte maps a byte to its lower-case form when it belongs to a word
+// (ASCII letters and digits, non-ASCII bytes) and to 0 otherwise; it is
+// computed once and never written afterwards.
+var wordByte = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case c >= 'A' && c <= 'Z':
+			t[i] = c + 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
+			t[i] = c
+		}
+	}
+	return t
+}()
+
 // textRange feeds the words of t[from:to]: runs of ASCII letters and digits
 // or non-ASCII bytes; an HTML entity (&name;) separates words.
 func (s *simhasher) textRange(t string, from, to int) {
-	h := uint64(fnvOffset)
-	inWord := false
-	for i := from; i < to; i++ {
+	t = t[:to]
+	for i := from; i < len(t); {
 		c := t[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-			fallthrough
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
-			h = (h ^ uint64(c)) * fnvPrime
-			inWord = true
-			continue
-		case c == '&':
-			if inWord {
-				s.word(h)
-				h, inWord = fnvOffset, false
+		if wordByte[c] != 0 {
+			// A word: hash it to its end in one tight loop.
+			h := uint64(fnvOffset)
+			for ; i < len(t); i++ {
+				w := wordByte[t[i]]
+				if w == 0 {
+					break
+				}
+				h = (h ^ uint64(w)) * fnvPrime
 			}
-			for j := i + 1; j < to && j < i+10; j++ {
+			s.word(h)
+			continue
+		}
+		i++
+		if c == '&' {
+			for j := i; j < len(t) && j < i+9; j++ {
 				if t[j] == ';' {
-					i = j
+					i = j + 1
 					break
 				}
 			}
-			continue
 		}
-		if inWord {
-			s.word(h)
-			h, inWord = fnvOffset, false
-		}
-	}
-	if inWord {
-		s.word(h)
 	}
 }
 
@@ -199,10 +210,11 @@ func (s *simhasher) html(t string) {
 	textStart := 0
 	i := 0
 	for i < len(t) {
-		if t[i] != '<' {
-			i++
-			continue
+		lt := strings.IndexByte(t[i:], '<')
+		if lt < 0 {
+			break
 		}
+		i += lt
 		s.textRange(t, textStart, i)
 		// Comment.
 		if i+4 <= len(t) && t[i+1] == '!' && t[i+2] == '-' && t[i+3] == '-' {
@@ -260,10 +272,8 @@ func isTagNameChar(c byte) bool {
 }
 
 func indexByteFrom(s string, c byte, from int) int {
-	for i := from; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
 	}
 	return -1
 }
@@ -272,10 +282,8 @@ func indexFrom(s, sub string, from int) int {
 	if from > len(s) {
 		return -1
 	}
-	for i := from; i+len(sub) <= len(s); i++ {
-		if s[i] == sub[0] && s[i:i+len(sub)] == sub {
-			return i
-		}
+	if i := strings.Index(s[from:], sub); i >= 0 {
+		return from + i
 	}
 	return -1
 }
@@ -284,7 +292,12 @@ func indexFrom(s, sub string, from int) int {
 // ignoring ASCII case.
 func indexFoldFrom(s, sub string, from int) int {
 	for i := from; i+len(sub) <= len(s); i++ {
-		if s[i] == '<' && equalFoldASCII(s[i:i+len(sub)], sub) {
+		j := strings.IndexByte(s[i:len(s)-len(sub)+1], '<')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if equalFoldASCII(s[i:i+len(sub)], sub) {
 			return i
 		}
 	}

@@ -24,21 +24,78 @@ type urlSet struct {
 	full bool
 }
 
+// linearSeen is how many URLs a urlSet compares one by one before it
+// indexes them in a map: most messages have a few links.
+const linearSeen = 16
+
 // add records u unless it was seen. It reports false once the set is full.
 func (s *urlSet) add(u string) bool {
-	if _, ok := s.seen[u]; ok {
+	if s.contains(u) {
 		return true
 	}
 	if len(s.list) >= MaxURLs {
 		s.full = true
 		return false
 	}
-	if s.seen == nil {
-		s.seen = make(map[string]struct{})
+	if s.list == nil {
+		s.list = make([]string, 0, 8)
 	}
-	s.seen[u] = struct{}{}
 	s.list = append(s.list, u)
+	if s.seen != nil {
+		s.seen[u] = struct{}{}
+	} else if len(s.list) > linearSeen {
+		s.seen = make(map[string]struct{}, 8*linearSeen)
+		for _, v := range s.list {
+			s.seen[v] = struct{}{}
+		}
+	}
 	return true
+}
+
+// contains reports whether u was recorded.
+func (s *urlSet) contains(u string) bool {
+	if s.seen != nil {
+		_, ok := s.seen[u]
+		return ok
+	}
+	for _, v := range s.list {
+		if v == u {
+			return true
+		}
+	}
+	return false
+}
+
+// containsBytes is contains for a []byte, without converting it.
+func (s *urlSet) containsBytes(u []byte) bool {
+	if s.seen != nil {
+		_, ok := s.seen[string(u)]
+		return ok
+	}
+	for _, v := range s.list {
+		if v == string(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// addHrefBytes is addHref for an attribute value the tokenizer returned;
+// it copies v only when it is a link not seen yet.
+func (s *urlSet) addHrefBytes(v []byte) {
+	v = bytes.TrimSpace(v)
+	for _, c := range v {
+		if c == '\t' || c == '\r' || c == '\n' {
+			s.addHref(string(v))
+			return
+		}
+	}
+	if len(v) > maxURLLen {
+		v = v[:maxURLLen]
+	}
+	if hasLinkPrefixBytes(v) && !s.containsBytes(v) {
+		s.add(string(v))
+	}
 }
 
 // addHref records an attribute value that is a link when it is an
@@ -47,7 +104,7 @@ func (s *urlSet) add(u string) bool {
 // standard, basic URL parser).
 func (s *urlSet) addHref(v string) {
 	v = strings.TrimSpace(v)
-	if strings.ContainsAny(v, "\t\r\n") {
+	if hasTabOrNewline(v) {
 		v = strings.Map(func(r rune) rune {
 			if r == '\t' || r == '\r' || r == '\n' {
 				return -1
@@ -63,6 +120,16 @@ func (s *urlSet) addHref(v string) {
 	}
 }
 
+// hasTabOrNewline reports whether v contains a tab, CR or LF.
+func hasTabOrNewline(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\t' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
 // hasLinkPrefix reports whether v starts with http://, https://, ftp://
 // or www. (any case) followed by something.
 func hasLinkPrefix(v string) bool {
@@ -72,6 +139,37 @@ func hasLinkPrefix(v string) bool {
 		}
 	}
 	return false
+}
+
+// hasLinkPrefixBytes is hasLinkPrefix for a []byte. The prefixes are
+// ASCII, and a non-ASCII rune is never the same length in bytes as the
+// ASCII letter it folds to, so comparing ASCII letters without case is
+// what strings.EqualFold does here.
+func hasLinkPrefixBytes(v []byte) bool {
+	for _, p := range [...]string{"http://", "https://", "ftp://", "www."} {
+		if len(v) > len(p) && equalFoldASCII(v[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldASCII reports whether b equals the lower-case ASCII string p,
+// ignoring the case of ASCII letters.
+func equalFoldASCII(b []byte, p string) bool {
+	if len(b) != len(p) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // addText records the URLs written in plain text: http://, https:// and
@@ -247,7 +345,15 @@ func (s *urlSet) addHTML(doc []byte) {
 			return
 		case html.TextToken:
 			if !inStyle {
-				s.addText(z.Text())
+				// Text decodes entities, replaces NUL in raw text and
+				// turns CR LF and CR into LF. Without '&' and NUL only the
+				// line breaks differ, and they end a URL either way: the
+				// raw bytes yield the same URLs without the copy.
+				if raw := z.Raw(); bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, 0) < 0 {
+					s.addText(raw)
+				} else {
+					s.addText(z.Text())
+				}
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()
@@ -288,7 +394,7 @@ func (s *urlSet) addHTML(doc []byte) {
 					if a == atom.Meta {
 						content = string(v)
 					} else {
-						s.addHref(string(v))
+						s.addHrefBytes(v)
 					}
 				}
 			}

@@ -248,24 +248,8 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 			return
 		}
 		defer f.Close()
-		d := newDict()
 		var valid int64
-		i := 0
-		err = readFrames(f, limit, func(p []byte) error {
-			if i++; i%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			e, err := decodePayload(p, d)
-			if err != nil {
-				return err
-			}
-			if !yield(e, nil) {
-				return errStop
-			}
-			return nil
-		}, &valid)
+		err = readFrames(f, limit, decodeEach(ctx, yield), &valid)
 		if err != nil && !errors.Is(err, errStop) {
 			yield(Entry{}, err)
 		}

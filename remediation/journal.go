@@ -567,9 +567,19 @@ func (j *MemoryJournal) Close() error {
 var errStop = errors.New("stop")
 
 func replayBytes(ctx context.Context, b []byte, yield func(Entry, error) bool) {
+	_, _, err := scanFrames(b, decodeEach(ctx, yield))
+	if err != nil && !errors.Is(err, errStop) {
+		yield(Entry{}, err)
+	}
+}
+
+// decodeEach returns a frame callback for a replay: it decodes each
+// payload with one dictionary shared by the whole replay, yields the entry,
+// checks ctx every 1024 entries and returns errStop when yield stops.
+func decodeEach(ctx context.Context, yield func(Entry, error) bool) func([]byte) error {
 	d := newDict()
 	i := 0
-	_, _, err := scanFrames(b, func(p []byte) error {
+	return func(p []byte) error {
 		if i++; i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -583,8 +593,5 @@ func replayBytes(ctx context.Context, b []byte, yield func(Entry, error) bool) {
 			return errStop
 		}
 		return nil
-	})
-	if err != nil && err != errStop {
-		yield(Entry{}, err)
 	}
 }

@@ -61,6 +61,7 @@ func (c Credential) LogValue() slog.Value {
 // calendars. Implementations are safe for concurrent use. An owner the
 // provider does not know gives an error wrapping [calendar.ErrNoOwner].
 type CredentialProvider interface {
+	// Credential returns the credential for owner's calendars.
 	Credential(ctx context.Context, owner string) (Credential, error)
 }
 

@@ -100,8 +100,8 @@ func Parse(raw string) (URL, error) {
 	if len(raw) > MaxLen {
 		return URL{}, ErrTooLong
 	}
-	s := strings.Trim(raw, " \t\r\n\f\v")
-	if strings.ContainsAny(s, "\t\r\n") {
+	s := trimSpaceASCII(raw)
+	if hasTabOrNewline(s) {
 		s = strings.Map(func(r rune) rune {
 			if r == '\t' || r == '\r' || r == '\n' {
 				return -1
@@ -116,10 +116,7 @@ func Parse(raw string) (URL, error) {
 	if err != nil {
 		return URL{}, err
 	}
-	authEnd := strings.IndexAny(rest, "/?")
-	if authEnd < 0 {
-		authEnd = len(rest)
-	}
+	authEnd := indexPathOrQuery(rest)
 	authority, rest := rest[:authEnd], rest[authEnd:]
 	var path, query string
 	hasQuery := false
@@ -313,6 +310,9 @@ func canonPath(p string) string {
 	if p == "" || p == "/" {
 		return "/"
 	}
+	if isCanonPath(p) {
+		return p
+	}
 	segs := strings.Split(p, "/")
 	out := make([]string, 0, len(segs))
 	trailing := false
@@ -341,6 +341,67 @@ func canonPath(p string) string {
 		b.WriteByte('/')
 	}
 	return b.String()
+}
+
+// isCanonPath reports whether canonPath returns the unescaped path p as
+// it is: p starts with "/", has no empty segment but the last, no "." or
+// ".." segment and no byte to escape.
+func isCanonPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	segStart := 1
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			if needsEscape(p[i], escPath) {
+				return false
+			}
+			continue
+		}
+		seg := p[segStart:i]
+		if seg == "" && i < len(p) || seg == "." || seg == ".." {
+			return false
+		}
+		segStart = i + 1
+	}
+	return true
+}
+
+// trimSpaceASCII is strings.Trim(s, " \t\r\n\f\v") without building
+// the cut set on every call.
+func trimSpaceASCII(s string) string {
+	for len(s) > 0 && isSpaceASCII(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpaceASCII(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpaceASCII(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
+
+// hasTabOrNewline reports whether s contains a tab, CR or LF.
+func hasTabOrNewline(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\t' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// indexPathOrQuery returns the index of the first '/' or '?' of s, or
+// len(s) when there is none.
+func indexPathOrQuery(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' || s[i] == '?' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // unescapeAll percent-decodes s until no escape is left, in one pass: a

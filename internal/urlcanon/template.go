@@ -19,13 +19,16 @@ func Template(path string) (string, int) {
 	if path == "" || path == "/" {
 		return "/", 0
 	}
+	// The builder is started at the first variable segment: most paths
+	// have none and are returned as they are.
 	var b strings.Builder
-	b.Grow(len(path))
 	vars := 0
 	rest := path
 	for len(rest) > 0 {
 		if rest[0] == '/' {
-			b.WriteByte('/')
+			if vars > 0 {
+				b.WriteByte('/')
+			}
 			rest = rest[1:]
 			continue
 		}
@@ -34,21 +37,31 @@ func Template(path string) (string, int) {
 			end = len(rest)
 		}
 		seg := rest[:end]
+		done := len(path) - len(rest) // bytes of path before seg
 		rest = rest[end:]
 		stem, ext := seg, ""
 		if i := strings.LastIndexByte(seg, '.'); i > 0 && len(seg)-i <= 6 && isAlnum(seg[i+1:]) {
 			stem, ext = seg[:i], seg[i:]
 		}
-		if p := classify(stem); p != "" {
+		p := classify(stem)
+		if p == "" {
+			p, ext = classify(seg), ""
+		}
+		switch {
+		case p != "":
+			if vars == 0 {
+				b.Grow(len(path))
+				b.WriteString(path[:done])
+			}
 			b.WriteString(p)
 			b.WriteString(ext)
 			vars++
-		} else if p := classify(seg); p != "" {
-			b.WriteString(p)
-			vars++
-		} else {
+		case vars > 0:
 			b.WriteString(seg)
 		}
+	}
+	if vars == 0 {
+		return path, 0
 	}
 	return b.String(), vars
 }

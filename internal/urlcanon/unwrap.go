@@ -81,9 +81,9 @@ func maybeRewriter(s string) bool {
 	default:
 		return false
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	end := 0
+	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
+		end++
 	}
 	host := rest[:end]
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
@@ -92,9 +92,9 @@ func maybeRewriter(s string) bool {
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
-	for _, suffix := range []string{"safelinks.protection.outlook.com", "urldefense.proofpoint.com", "urldefense.com",
-		"cudasvc.com", "secure-web.cisco.com", "trendmicro.com", "protection.sophos.com"} {
-		if len(host) >= len(suffix) && strings.EqualFold(host[len(host)-len(suffix):], suffix) {
+	// Every suffix below ends in "com": most hosts fail that at once.
+	if n := len(host); n >= 3 && host[n-3]|0x20 == 'c' && host[n-2]|0x20 == 'o' && host[n-1]|0x20 == 'm' {
+		if hasRewriterSuffix(host) {
 			return true
 		}
 	}
@@ -103,6 +103,18 @@ func maybeRewriter(s string) bool {
 		h = h[4:]
 	}
 	return len(h) > 7 && strings.EqualFold(h[:7], "google.") || len(h) > 11 && strings.EqualFold(h[:11], "urldefense.")
+}
+
+// hasRewriterSuffix reports whether host ends, in any case, with the
+// domain of a rewriter unwrapOnce knows.
+func hasRewriterSuffix(host string) bool {
+	for _, suffix := range []string{"safelinks.protection.outlook.com", "urldefense.proofpoint.com", "urldefense.com",
+		"cudasvc.com", "secure-web.cisco.com", "trendmicro.com", "protection.sophos.com"} {
+		if len(host) >= len(suffix) && strings.EqualFold(host[len(host)-len(suffix):], suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func isGoogleHost(h string) bool {
@@ -126,10 +138,7 @@ func splitRaw(s string) (host, path, query string) {
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		rest = rest[:i]
 	}
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
-	}
+	end := indexPathOrQuery(rest)
 	host, rest = rest[:end], rest[end:]
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		host = host[i+1:]
@@ -150,17 +159,48 @@ func queryParam(q, name string) (string, bool) {
 		kv, q, _ = strings.Cut(q, "&")
 		k, v, _ := strings.Cut(kv, "=")
 		if k != name {
-			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+			if uk, ok := queryUnescape(k); !ok || uk != name {
 				continue
 			}
 		}
-		dv, err := url.QueryUnescape(v)
-		if err != nil || dv == "" {
+		dv, ok := queryUnescape(v)
+		if !ok || dv == "" {
 			return "", false
 		}
 		return dv, true
 	}
 	return "", false
+}
+
+// queryUnescape decodes a query component as url.QueryUnescape does ('+'
+// is a space, "%XX" a byte) in one pass; ok is false for a malformed
+// escape. s itself is returned when there is nothing to decode.
+func queryUnescape(s string) (string, bool) {
+	i := 0
+	for i < len(s) && s[i] != '%' && s[i] != '+' {
+		i++
+	}
+	if i == len(s) {
+		return s, true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		case '+':
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
 }
 
 // unwrapProofpointV2 decodes /v2/url?u=...: "-" stands for "%" and "_" for

@@ -55,7 +55,16 @@ func TestConformanceMemServerCredentials(t *testing.T) {
 			c.Master = nil
 			c.Credentials = creds
 		})
-		return &mailboxtest.Harness{Store: store, Users: owners}
+		return &mailboxtest.Harness{
+			Store: store,
+			Users: owners,
+			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
+				recreateFolder(t, client(t, srv.Addr, owner, srv.Passwords[owner]), folder)
+			},
+			CreateFolder: func(t *testing.T, owner, name string) {
+				require.NoError(t, client(t, srv.Addr, owner, srv.Passwords[owner]).Create(name, nil).Wait())
+			},
+		}
 	})
 }
 
@@ -67,27 +76,34 @@ func TestConformanceDovecot(t *testing.T) {
 		owners := d.newUsers(t, 3)
 		store := d.store(t, owners, nil)
 		return &mailboxtest.Harness{
-			Store: store,
-			Users: owners,
-			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
-				out := d.doveadm(t, "-f", "flow", "mailbox", "status", "-u", owner, "uidvalidity", folder)
-				var old uint64
-				for _, f := range strings.Fields(out) {
-					if v, ok := strings.CutPrefix(f, "uidvalidity="); ok {
-						var err error
-						old, err = strconv.ParseUint(v, 10, 32)
-						require.NoError(t, err)
-					}
-				}
-				require.NotZero(t, old, "doveadm said %q", out)
-				d.doveadm(t, "mailbox", "update", "-u", owner, "--uid-validity", fmt.Sprint(old+1000), folder)
-			},
-			CreateFolder: func(t *testing.T, owner, name string) {
-				require.NoError(t, d.masterClient(t, owner).Create(name, nil).Wait())
-			},
-			BatchSize: 300,
+			Store:             store,
+			Users:             owners,
+			ChangeUIDValidity: d.changeUIDValidity,
+			CreateFolder:      d.createFolder,
+			BatchSize:         300,
 		}
 	})
+}
+
+// changeUIDValidity gives a folder a new UIDVALIDITY with doveadm; the
+// messages stay.
+func (d *dovecotEnv) changeUIDValidity(t *testing.T, owner, folder string) {
+	out := d.doveadm(t, "-f", "flow", "mailbox", "status", "-u", owner, "uidvalidity", folder)
+	var old uint64
+	for _, f := range strings.Fields(out) {
+		if v, ok := strings.CutPrefix(f, "uidvalidity="); ok {
+			var err error
+			old, err = strconv.ParseUint(v, 10, 32)
+			require.NoError(t, err)
+		}
+	}
+	require.NotZero(t, old, "doveadm said %q", out)
+	d.doveadm(t, "mailbox", "update", "-u", owner, "--uid-validity", fmt.Sprint(old+1000), folder)
+}
+
+// createFolder creates an ordinary folder in a separate session.
+func (d *dovecotEnv) createFolder(t *testing.T, owner, name string) {
+	require.NoError(t, d.masterClient(t, owner).Create(name, nil).Wait())
 }
 
 // TestConformanceDovecotNoSpecialUse runs the suite against a Dovecot whose
@@ -99,6 +115,7 @@ func TestConformanceDovecotNoSpecialUse(t *testing.T) {
 	d := startDovecot(t, &dovecottest.Options{NoSpecialUse: true})
 	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
 		owners := d.newUsers(t, 3)
-		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Users: owners, BatchSize: 50}
+		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Users: owners, BatchSize: 50,
+			ChangeUIDValidity: d.changeUIDValidity, CreateFolder: d.createFolder}
 	})
 }

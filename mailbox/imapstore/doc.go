@@ -134,6 +134,12 @@
 // [Config.MaxSearchBytes] bytes per command (Dovecot refuses lines over
 // 64 KiB), in as many commands as needed. IMAP dates are days: the search
 // is widened by a day on each side and the exact time is checked after.
+// Round trips are few: LIST-STATUS (RFC 5819) skips empty folders without
+// selecting them, and with ESEARCH (RFC 4731), whose results carry their
+// command's tag, the EXAMINE and UID SEARCH commands of every folder are
+// pipelined (RFC 9051 section 5.5) and read back together. A mailbox's
+// matches are collected on one connection, which is released before the
+// first is yielded.
 //
 // # Concurrency
 //
@@ -145,7 +151,11 @@
 // remediation engine does); moves and expunges of one mailbox are
 // serialised within the store, because servers implement MOVE as copy
 // and expunge and two sessions moving the same message at once can both
-// copy it. go-imap's commands do not take a context: the store closes the
+// copy it. A master login starts an imap process per connection with
+// Dovecot's defaults; where every user's mail runs as one system user
+// (virtual users), "service imap { service_count = 100 }" lets a process
+// serve many logins in turn, which makes a campaign clean-up over many
+// mailboxes several times faster. go-imap's commands do not take a context: the store closes the
 // connection when ctx is done, which ends the command at once, and
 // returns an error wrapping ctx.Err().
 //

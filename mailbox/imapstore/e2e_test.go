@@ -213,4 +213,3 @@ func TestEndToEndDovecot(t *testing.T) {
 		assert.Equal(t, 20, removed, fmt.Sprintf("calendar decisions: %+v", rec.Calendar))
 	})
 }
-

@@ -25,6 +25,10 @@ type conn struct {
 	lastUsed time.Time
 	// broken marks a connection that must not be reused.
 	broken bool
+	// examined is the folder this connection has selected read-only
+	// (EXAMINE), with its UIDVALIDITY; "" when unknown or read-write.
+	examined         string
+	examinedValidity uint32
 }
 
 // healthy reports whether the connection is still open.

@@ -36,9 +36,10 @@ var headerFields = []string{"Return-Path", "Message-ID", "From", "To", "Cc", "Bc
 // in IMAP (RFC 9051 section 6.4.4): the server search is widened by days
 // and the exact bounds are checked on the Date header.
 //
-// Results come folder by folder (INBOX first, then by name), by UID. No
-// connection is held while the caller handles a result, so the caller
-// may call the store from inside the loop.
+// Results come folder by folder (INBOX first, then by name), by UID. The
+// matches of the mailbox are collected first; no connection is held while
+// the caller handles a result, so the caller may call the store from
+// inside the loop.
 func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) iter.Seq2[mailbox.Message, error] {
 	return func(yield func(mailbox.Message, error) bool) {
 		if err := ctx.Err(); err != nil {
@@ -56,7 +57,7 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 		}
 		pf := &prefilter{cfg: &s.cfg, owner: owner}
 		plans, all := pf.plan(&c)
-		var found []hits
+		var found []mailbox.Message
 		err = s.withConn(ctx, owner, func(cn *conn) error {
 			fs, err := s.listFolders(cn)
 			if err != nil {
@@ -68,28 +69,26 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 					scope = append(scope, f)
 				}
 			}
-			found, err = s.searchFolders(cn, scope, plans, all)
-			return err
+			hs, err := s.searchFolders(cn, scope, plans, all)
+			if err != nil {
+				return err
+			}
+			for _, h := range hs {
+				msgs, err := s.verifyFolder(cn, h, &c, plans)
+				if err != nil {
+					return err
+				}
+				found = append(found, msgs...)
+			}
+			return nil
 		})
 		if err != nil {
 			yield(mailbox.Message{}, err)
 			return
 		}
-		for _, h := range found {
-			var msgs []mailbox.Message
-			err := s.withConn(ctx, owner, func(cn *conn) error {
-				var err error
-				msgs, err = s.verifyFolder(cn, h, &c, plans)
-				return err
-			})
-			if err != nil {
-				yield(mailbox.Message{}, err)
+		for _, m := range found {
+			if !yield(m, nil) {
 				return
-			}
-			for _, m := range msgs {
-				if !yield(m, nil) {
-					return
-				}
 			}
 		}
 	}
@@ -136,6 +135,10 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 	var firstErr error
 	receive := func(p pending) {
 		data, selErr := p.sel.Wait()
+		cn.examined = ""
+		if selErr == nil {
+			cn.examined, cn.examinedValidity = p.f.Name, data.UIDValidity
+		}
 		var set imap.UIDSet
 		var searchErr error
 		for _, cmd := range p.searches {
@@ -168,13 +171,29 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set, all: all})
 	}
 	if pipeline {
-		ps := make([]pending, 0, len(scope))
+		// INBOX, where most hits are, goes last: it stays selected, and
+		// verifyFolder need not select it again.
+		order := make([]folder, 0, len(scope))
+		var inbox []folder
 		for _, f := range scope {
+			if f.Role == mailbox.RoleInbox {
+				inbox = append(inbox, f)
+			} else {
+				order = append(order, f)
+			}
+		}
+		ps := make([]pending, 0, len(scope))
+		for _, f := range append(order, inbox...) {
 			ps = append(ps, send(f))
 		}
 		for _, p := range ps {
 			receive(p)
 		}
+		// Hits in folder order.
+		slices.SortStableFunc(out, func(a, b hits) int {
+			return cmp.Compare(slices.IndexFunc(scope, func(f folder) bool { return f.Name == a.f.Name }),
+				slices.IndexFunc(scope, func(f folder) bool { return f.Name == b.f.Name }))
+		})
 	} else {
 		for _, f := range scope {
 			receive(send(f))
@@ -187,12 +206,16 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 // returns the copies that match c.
 func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap.SearchCriteria) ([]mailbox.Message, error) {
 	f := h.f
-	data, err := s.selectFolder(cn, f.Name, true, 0)
-	if err != nil {
-		if errors.Is(err, mailbox.ErrNoFolder) {
-			return nil, nil // deleted since it was searched
+	data := &imap.SelectData{UIDValidity: h.uidValidity}
+	if cn.examined != f.Name || cn.examinedValidity != h.uidValidity {
+		var err error
+		data, err = s.selectFolder(cn, f.Name, true, 0)
+		if err != nil {
+			if errors.Is(err, mailbox.ErrNoFolder) {
+				return nil, nil // deleted since it was searched
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	set, all := h.set, h.all
 	if all {

@@ -147,7 +147,11 @@ func (s *Store) lockWriter(ctx context.Context, owner string) (func(), error) {
 // UIDVALIDITY against want (0: no check). A folder that no longer exists
 // gives an error wrapping [mailbox.ErrNotFound] and [mailbox.ErrNoFolder].
 func (s *Store) selectFolder(cn *conn, name string, readOnly bool, want uint32) (*imap.SelectData, error) {
+	cn.examined = ""
 	data, err := cn.c.Select(name, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
+	if err == nil && readOnly {
+		cn.examined, cn.examinedValidity = name, data.UIDValidity
+	}
 	if err != nil {
 		return nil, s.selectErr(cn, name, err)
 	}
@@ -190,8 +194,10 @@ func (s *Store) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error)
 	}
 	var raw []byte
 	err = s.withConn(ctx, owner, func(cn *conn) error {
-		if _, err := s.selectFolder(cn, addr.Folder, true, addr.UIDValidity); err != nil {
-			return err
+		if cn.examined != addr.Folder || cn.examinedValidity != addr.UIDValidity {
+			if _, err := s.selectFolder(cn, addr.Folder, true, addr.UIDValidity); err != nil {
+				return err
+			}
 		}
 		raw, err = fetchBody(cn, imap.UID(addr.UID))
 		if err != nil {
@@ -621,6 +627,7 @@ func (s *Store) expungeFolder(cn *conn, ts []target, out []error, done []bool) e
 	}
 	// SELECT and the UID SEARCH of the targets are pipelined: the search
 	// only reads, and its result is used only when UIDVALIDITY matches.
+	cn.examined = ""
 	sel := cn.c.Select(src, nil)
 	var first *imapclient.SearchCommand
 	if len(ts) <= maxUIDsPerCommand {

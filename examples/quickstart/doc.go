@@ -1,0 +1,14 @@
+// Command quickstart shows eradicate's main job on an in-memory tenant: a
+// day of mail arrives, including a phishing campaign that carries a
+// malicious meeting invite; the security team hunts for the campaign,
+// dry-runs, hard-deletes it (removing the calendar entries the invite
+// created, but not the one a user imported), releases a false positive from
+// quarantine to one recipient, soft-deletes a newsletter and undoes it, and
+// prints the action center.
+//
+// # Running
+//
+// Run it from the module root with:
+//
+//	go run ./examples/quickstart
+package main
