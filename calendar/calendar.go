@@ -107,9 +107,10 @@ type Info struct {
 	Name string `json:"name"`
 }
 
-// Query selects entries of one owner. Exactly one of UID and MessageID is
-// set. Matching is exact: UIDs are compared byte for byte, message ids
-// without angle brackets and case-insensitively.
+// Query selects entries of one owner. At least one of UID and MessageID is
+// set; when both are, an entry must match both. Matching is exact: UIDs
+// are compared byte for byte, message ids without angle brackets and
+// case-insensitively.
 type Query struct {
 	// UID selects entries with this iCalendar UID.
 	UID string

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
@@ -338,27 +339,24 @@ func (ru *runner) execute(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			w := ru.newWorker()
-			var group []job
 			for j := range jobs {
-				// Take the jobs that are waiting too (up to groupMax),
-				// so their intents share one journal write.
-				group = append(group[:0], j)
-			more:
-				for len(group) < groupMax {
-					select {
-					case j2, ok := <-jobs:
-						if !ok {
-							break more
-						}
-						group = append(group, j2)
-					default:
-						break more
-					}
-				}
 				if ctx.Err() != nil || ru.fatal.Load() {
 					continue
 				}
-				w.runGroup(ctx, group)
+				// Add the jobs that are waiting to the group while it is
+				// young, so that their intents share one journal write.
+				start := time.Now()
+				w.runGroup(ctx, j, func() (job, bool) {
+					if time.Since(start) >= groupWindow {
+						return job{}, false
+					}
+					select {
+					case j2, ok := <-jobs:
+						return j2, ok
+					default:
+						return job{}, false
+					}
+				})
 			}
 			if err := w.flush(ctx); err != nil {
 				ru.fail(err, true)
@@ -516,13 +514,21 @@ type mbRun struct {
 // write.
 const groupMax = 16
 
-// runGroup works on a few mailboxes. The last batch of each criteria job is
-// only prepared; then one journal write makes all their intents durable
-// and the batches are acted on.
-func (w *worker) runGroup(ctx context.Context, group []job) {
+// groupWindow is how long a worker keeps adding waiting mailboxes to a
+// group. Sharing a journal write (an fsync) pays when selecting a
+// mailbox's copies is quick, as in memory; when it is slow, as over the
+// network, each mailbox is acted on at once, while the backend still has
+// it open (an IMAP store would otherwise log in to it a second time).
+const groupWindow = 2 * time.Millisecond
+
+// runGroup works on the mailbox of j and on those next returns, up to
+// groupMax in all, until next reports no more. The last batch of each
+// criteria job is only prepared; then one journal write makes all their
+// intents durable and the batches are acted on.
+func (w *worker) runGroup(ctx context.Context, j job, next func() (job, bool)) {
 	ru := w.ru
 	var open []*pendingBatch
-	for _, j := range group {
+	for n := 1; ; n++ {
 		if ctx.Err() != nil || ru.fatal.Load() {
 			break
 		}
@@ -539,9 +545,16 @@ func (w *worker) runGroup(ctx context.Context, group []job) {
 		}
 		if pb != nil && err == nil {
 			open = append(open, pb)
-			continue
+		} else {
+			w.endJob(m, err)
 		}
-		w.endJob(m, err)
+		var ok bool
+		if n >= groupMax {
+			break
+		}
+		if j, ok = next(); !ok {
+			break
+		}
 	}
 	defer func() { w.arena = w.arena[:0] }()
 	if len(open) == 0 {

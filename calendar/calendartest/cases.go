@@ -33,6 +33,7 @@ func cases() []testCase {
 		{"DeleteIdempotent", caseDeleteIdempotent},
 		{"DeleteThenFind", caseDeleteThenFind},
 		{"EmptyQuery", caseEmptyQuery},
+		{"QueryBothFields", caseQueryBothFields},
 		{"CancelledContext", caseCancelledContext},
 		{"Concurrent", caseConcurrent},
 		{"OwnerIsolation", caseOwnerIsolation},
@@ -238,6 +239,21 @@ func caseDeleteThenFind(t *testing.T, e *env) {
 	got := e.find(t, owner, calendar.Query{MessageID: e.msgID("m")})
 	require.Len(t, got, 1, "the neighbour must survive")
 	assert.Equal(t, keep.ID, got[0].ID)
+}
+
+// caseQueryBothFields: a query with both UID and MessageID matches only
+// the entries that have both.
+func caseQueryBothFields(t *testing.T, e *env) {
+	owner := e.Owners[0]
+	cal := e.defaultCal(t, owner)
+	both := e.put(t, owner, event(cal, e.uid("both-a"), "a", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("both-m1")}))
+	e.put(t, owner, event(cal, e.uid("both-b"), "b", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("both-m1")}))
+	got := e.find(t, owner, calendar.Query{UID: e.uid("both-a"), MessageID: e.msgID("both-m1")})
+	require.Len(t, got, 1, "UID and MessageID together")
+	assert.Equal(t, both.ID, got[0].ID)
+	assert.Empty(t, e.find(t, owner, calendar.Query{UID: e.uid("both-a"), MessageID: e.msgID("both-m2")}),
+		"the UID matches, the message id does not")
+	assert.Len(t, e.find(t, owner, calendar.Query{MessageID: e.msgID("both-m1")}), 2)
 }
 
 func caseEmptyQuery(t *testing.T, e *env) {
