@@ -56,11 +56,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eradicate-dev/eradicate/internal/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
 // server binary into a test failure instead of a skip.
-const RequireEnv = "ERADICATE_REQUIRE_SERVERS"
+const RequireEnv = servertest.RequireEnv
 
 // Names of the generated master user, its separator, and the admin-only
 // folders every mailbox gets.
@@ -95,13 +97,16 @@ type Server struct {
 	// Users are the user names and passwords of the ordinary users. Read
 	// it only when no goroutine calls [Server.AddUser].
 	Users map[string]string
-	// MasterUser and MasterPassword log in as any user with the login
-	// name user + MasterSeparator + MasterUser, or with SASL PLAIN and
-	// the user as authorization identity.
-	MasterUser     string
+	// MasterUser is the master user's name, [MasterUser]. It logs in as
+	// any user with the login name user + MasterSeparator + MasterUser,
+	// or with SASL PLAIN and the user as authorization identity.
+	MasterUser string
+	// MasterPassword is the master user's password, random for each
+	// server.
 	MasterPassword string
-	// Dir is the server's temporary folder; Config is its dovecot.conf.
-	Dir    string
+	// Dir is the server's temporary folder, removed by t.Cleanup.
+	Dir string
+	// Config is the path of the server's dovecot.conf, in Dir.
 	Config string
 	// MailDir holds one Maildir per user: MailDir/<user>.
 	MailDir string
@@ -127,20 +132,17 @@ func Start(t testing.TB, opts *Options) *Server {
 	doveadm := lookBin("doveadm", "/usr/bin/doveadm")
 	if bin == "" || doveadm == "" {
 		msg := "dovecot is not installed (apt-get install dovecot-imapd); skipping the tests against a real IMAP server"
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatal(RequireEnv + "=1: " + msg)
-		}
-		t.Skip(msg)
+		servertest.Missing(t, msg)
 	}
 
 	users := opts.Users
 	if users == nil {
-		users = map[string]string{"alice": randomHex(t, 8), "bob": randomHex(t, 8), "carol": randomHex(t, 8)}
+		users = map[string]string{"alice": servertest.RandomHex(t, 8), "bob": servertest.RandomHex(t, 8), "carol": servertest.RandomHex(t, 8)}
 	}
 	s := &Server{
 		Users:          make(map[string]string, len(users)),
 		MasterUser:     MasterUser,
-		MasterPassword: randomHex(t, 16),
+		MasterPassword: servertest.RandomHex(t, 16),
 		doveadm:        doveadm,
 		done:           make(chan struct{}),
 	}
@@ -169,13 +171,13 @@ func Start(t testing.TB, opts *Options) *Server {
 	if err := s.writePasswd(); err != nil {
 		t.Fatalf("dovecottest: %v", err)
 	}
-	writeFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
+	servertest.WriteFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
+		port := servertest.FreePort(t, "dovecottest")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-		writeFile(t, s.Config, s.config(port, mailUser, opts), 0o644)
+		servertest.WriteFile(t, s.Config, s.config(port, mailUser, opts), 0o644)
 		if lastErr = s.start(bin); lastErr == nil {
 			break
 		}
@@ -398,7 +400,7 @@ func (s *Server) start(bin string) error {
 	_ = os.Remove(filepath.Join(s.Dir, "run", "master.pid"))
 	cmd := exec.Command(bin, "-F", "-c", s.Config)
 	cmd.Dir = s.Dir
-	var out lockedBuffer
+	var out servertest.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {
@@ -555,47 +557,4 @@ func lookBin(name, fallback string) string {
 		return fallback
 	}
 	return ""
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("dovecottest: find a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("dovecottest: %v", err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func writeFile(t testing.TB, path, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatalf("dovecottest: %v", err)
-	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

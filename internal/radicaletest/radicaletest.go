@@ -1,9 +1,6 @@
 package radicaletest
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -14,11 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eradicate-dev/eradicate/internal/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
 // server binary into a test failure instead of a skip.
-const RequireEnv = "ERADICATE_REQUIRE_SERVERS"
+const RequireEnv = servertest.RequireEnv
 
 // AdminUser is the user name of the generated admin user. It has read and
 // write access to every collection.
@@ -41,7 +40,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	stopOnce sync.Once
 	done     chan struct{}
-	stderr   *lockedBuffer
+	stderr   *servertest.Buffer
 }
 
 // Start starts Radicale with the given users (name to plain password) plus
@@ -53,18 +52,15 @@ func Start(t testing.TB, users map[string]string) *Server {
 	bin, err := exec.LookPath("radicale")
 	if err != nil {
 		msg := "radicale is not installed (apt-get install radicale); skipping the tests against a real CalDAV server"
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatal(RequireEnv + "=1: " + msg)
-		}
-		t.Skip(msg)
+		servertest.Missing(t, msg)
 	}
 	dir := t.TempDir()
 	s := &Server{
 		Users:         make(map[string]string, len(users)+1),
-		AdminPassword: randomHex(t, 16),
+		AdminPassword: servertest.RandomHex(t, 16),
 		Dir:           dir,
 		done:          make(chan struct{}),
-		stderr:        &lockedBuffer{},
+		stderr:        &servertest.Buffer{Max: 1 << 20},
 	}
 	for u, p := range users {
 		if u == "" || strings.ContainsAny(u, ":\r\n") || strings.ContainsAny(p, "\r\n") {
@@ -83,14 +79,14 @@ func Start(t testing.TB, users map[string]string) *Server {
 	for _, u := range names {
 		fmt.Fprintf(&htpasswd, "%s:%s\n", u, s.Users[u])
 	}
-	writeFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String())
-	writeFile(t, filepath.Join(dir, "rights"), rights)
+	servertest.WriteFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String(), 0o600)
+	servertest.WriteFile(t, filepath.Join(dir, "rights"), rights, 0o600)
 
-	port := freePort(t)
+	port := servertest.FreePort(t, "radicaletest")
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	s.URL = "http://" + s.Addr + "/"
 	conf := fmt.Sprintf(config, s.Addr, filepath.Join(dir, "htpasswd"), filepath.Join(dir, "rights"), filepath.Join(dir, "collections"))
-	writeFile(t, filepath.Join(dir, "radicale.conf"), conf)
+	servertest.WriteFile(t, filepath.Join(dir, "radicale.conf"), conf, 0o600)
 
 	cmd := exec.Command(bin, "-C", filepath.Join(dir, "radicale.conf"))
 	cmd.Dir = dir
@@ -200,49 +196,3 @@ user: .+
 collection: {user}/[^/]+
 permissions: rw
 `
-
-func writeFile(t testing.TB, name, content string) {
-	t.Helper()
-	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
-		t.Fatalf("radicaletest: %v", err)
-	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("radicaletest: pick a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func randomHex(t testing.TB, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("radicaletest: %v", err)
-	}
-	return hex.EncodeToString(b)
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/servertest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
@@ -48,7 +49,7 @@ func TestBatchedMessageIDSearchDovecot(t *testing.T) {
 	require.NoError(t, d.srv.WriteMaildir(owner, "INBOX", inbox))
 	require.NoError(t, d.srv.WriteMaildir(owner, "Junk", junk))
 
-	var traffic lockedBuffer
+	var traffic servertest.Buffer
 	s := d.store(t, []string{owner}, func(c *imapstore.Config) { c.DebugWriter = &traffic })
 	got := collect(t, s, owner, mailbox.Criteria{MessageIDs: ids})
 	found := map[string]bool{}

@@ -1,12 +1,10 @@
 package imapstore_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -14,27 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/servertest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
-
-// lockedBuffer collects the IMAP traffic of a store's DebugWriter.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // commands returns the client commands in traffic whose name matches re
 // (tagged lines the client sent, e.g. "T12 UID MOVE 1:3 Junk").
@@ -88,7 +69,7 @@ func TestRefusesWithoutUIDPLUSOrMOVE(t *testing.T) {
 			caps := fullCaps()
 			delete(caps, tc.drop)
 			srv := startMem(t, caps, owner)
-			var traffic lockedBuffer
+			var traffic servertest.Buffer
 			store := srv.store(t, []string{owner}, func(c *imapstore.Config) { c.DebugWriter = &traffic })
 
 			// Seed with a plain client: Append needs UIDPLUS too.
@@ -114,9 +95,7 @@ func TestRefusesWithoutUIDPLUSOrMOVE(t *testing.T) {
 			hits := collect(t, store, owner, mailbox.Criteria{Senders: []string{"x@evil.example"}})
 			require.Len(t, hits, 6)
 			targets := []mailbox.Address{hits[0].Address, hits[2].Address}
-			traffic.mu.Lock()
-			traffic.buf.Reset()
-			traffic.mu.Unlock()
+			traffic.Reset()
 
 			moved, err := store.Move(context.Background(), targets, mailbox.In(mailbox.RoleJunk))
 			if tc.moveRefused {

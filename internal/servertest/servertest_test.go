@@ -1,0 +1,52 @@
+package servertest
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBufferConcurrentAndCapped(t *testing.T) {
+	var all Buffer
+	capped := Buffer{Max: 10}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				n, err := all.Write([]byte("abc"))
+				assert.NoError(t, err)
+				assert.Equal(t, 3, n)
+				n, err = capped.Write([]byte("abc"))
+				assert.NoError(t, err)
+				assert.Equal(t, 3, n, "a capped buffer still reports the whole write")
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Len(t, all.String(), 8*100*3)
+	assert.Equal(t, "abcabcabca", capped.String())
+	capped.Reset()
+	assert.Empty(t, capped.String())
+	_, _ = capped.Write([]byte("xyz"))
+	assert.Equal(t, "xyz", capped.String(), "a reset buffer keeps new writes")
+}
+
+func TestFreePortIsLoopbackAndFree(t *testing.T) {
+	p := FreePort(t, "test")
+	require.Positive(t, p)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+	require.NoError(t, err, "the port is free to listen on")
+	require.NoError(t, ln.Close())
+}
+
+func TestRandomHex(t *testing.T) {
+	a, b := RandomHex(t, 16), RandomHex(t, 16)
+	assert.Len(t, a, 32)
+	assert.NotEqual(t, a, b)
+}
