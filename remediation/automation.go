@@ -104,6 +104,9 @@ type Automation struct {
 	// acted holds, for each member identity, when automation last acted
 	// on it; entries older than the cooldown are pruned.
 	acted map[string]time.Time
+	// recalled reports that acted holds the automation records of the
+	// action center (see recall).
+	recalled bool
 }
 
 // NewAutomation returns an Automation acting through e (required) with
@@ -178,7 +181,11 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 // arrived), only the new members are acted on. This holds whatever the
 // seed (two seeds of one campaign give one action) and survives merges
 // of clusters. An undo does not clear the memory: automation does not
-// redo within the cooldown what a person just undid.
+// redo within the cooldown what a person just undid. The memory is the
+// action center's: on its first call an Automation recalls the automation
+// records of the engine created within the cooldown, so a process
+// restarted within the hour does not act again. Use one Automation per
+// engine: two would each miss what the other does after that first call.
 //
 // Selection: the members by Message-ID, across every mailbox (copies
 // moved or delivered since the cluster was built are found too); when a
@@ -206,6 +213,9 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 	}
 
 	now := a.e.now()
+	if err := a.recall(ctx, now); err != nil {
+		return nil, DecisionSkippedRecent, err
+	}
 	fresh, ids := a.reserve(c, now)
 	if len(fresh) == 0 {
 		a.log.Info("remediation: automation skipped a cluster acted on recently", "seed", seed,
@@ -276,6 +286,62 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 	a.log.Info("remediation: automation acted on a cluster", "decision", string(decision), "record", rec.ID,
 		"status", rec.Status, "seed", seed, "kinds", kinds.String(), "messages", len(fresh), "copies", total)
 	return rec, decision, err
+}
+
+// recall fills the memory, once, from the action center: the members
+// selected by automation records created within the cooldown (by
+// Message-ID, or by copy address). An Automation created after a restart
+// thus does not act again on what the previous process acted on. Until a
+// recall succeeds, Remediate does nothing and returns its error.
+func (a *Automation) recall(ctx context.Context, now time.Time) error {
+	if a.s.Cooldown < 0 {
+		return nil
+	}
+	a.mu.Lock()
+	done := a.recalled
+	a.mu.Unlock()
+	if done {
+		return nil
+	}
+	since := now.Add(-a.s.Cooldown)
+	found := map[string]time.Time{}
+	for r, err := range a.e.Query(ctx, Filter{Since: since, Sources: []Source{SourceAutomation}}) {
+		if err != nil {
+			return fmt.Errorf("remediation: automation: read earlier automated actions: %w", err)
+		}
+		if r.UndoOf != "" {
+			continue
+		}
+		var keys []string
+		if c := r.Selection.Criteria; c != nil {
+			for _, id := range c.MessageIDs {
+				keys = append(keys, "id:"+mailbox.NormalizeMessageID(id))
+			}
+		}
+		for _, cp := range r.Selection.Copies {
+			keys = append(keys, "copy:"+cp.String())
+		}
+		for _, k := range keys {
+			if t, ok := found[k]; !ok || r.Created.After(t) {
+				found[k] = r.Created
+			}
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.recalled {
+		for k, t := range found {
+			if cur, ok := a.acted[k]; !ok || t.After(cur) {
+				a.acted[k] = t
+			}
+		}
+		a.recalled = true
+		if len(found) > 0 {
+			a.log.Info("remediation: automation recalled earlier automated actions", "members", len(found),
+				"cooldown", a.s.Cooldown.String())
+		}
+	}
+	return nil
 }
 
 // identity returns the key automation remembers member m by.

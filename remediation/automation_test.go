@@ -3,6 +3,7 @@ package remediation_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -162,7 +163,7 @@ func TestAutomationActsOnNewMembersOnly(t *testing.T) {
 	a2 := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile | cluster.KindURL})
 	_, d, err = a2.Remediate(ctx, cu)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d, "another Automation has its own memory")
+	assert.Equal(t, remediation.DecisionSkippedRecent, d, "a new Automation recalls the engine's automated actions")
 	_, d, err = a.Remediate(ctx, cu)
 	require.NoError(t, err)
 	assert.Equal(t, remediation.DecisionSkippedKind, d, "URL clusters are not enabled in a")
@@ -437,4 +438,50 @@ func TestNewAutomation(t *testing.T) {
 	assert.Equal(t, time.Hour, s.Cooldown)
 	assert.Equal(t, remediation.SeverityHigh, s.Severity)
 	assert.Equal(t, cluster.KindURL, s.Kinds)
+}
+
+// TestAutomationCooldownSurvivesRestart: the cooldown memory is rebuilt
+// from the action center, so a process restarted within the hour does
+// not act again on the cluster the previous one soft-deleted and an
+// analyst undid.
+func TestAutomationCooldownSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "journal")
+	v := newRTEnv(t, nil)
+	open := func() (*remediation.Engine, *remediation.FileJournal) {
+		j, err := remediation.OpenFileJournal(path, nil)
+		require.NoError(t, err)
+		e, err := remediation.New(v.tenant, v.tenant, j, &remediation.Options{Logger: rtLogger(t), Now: v.clock.Now})
+		require.NoError(t, err)
+		return e, j
+	}
+	e1, j1 := open()
+	v.engine = e1
+	v.deliverCampaign()
+	c := v.fileCluster()
+	rec, d, err := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, remediation.DecisionExecuted, d)
+	_, err = e1.Undo(ctx, rec.ID, "analyst@corp.example")
+	require.NoError(t, err)
+	require.NoError(t, j1.Close())
+
+	// A new process: a new engine over the same journal, a new Automation.
+	v.clock.Advance(30 * time.Minute)
+	e2, j2 := open()
+	defer j2.Close()
+	v.engine = e2
+	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	rec2, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Nil(t, rec2)
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere(), "the analyst's undo stands")
+
+	// After the hour, the cluster is acted on again.
+	v.clock.Advance(31 * time.Minute)
+	rec3, d, err := a.Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, int64(12), rec3.Counts.Succeeded)
 }

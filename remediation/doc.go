@@ -154,7 +154,8 @@
 // cluster's kind is enabled in [AutomationSettings]. Only soft delete runs
 // automatically; a cluster over the size cap (10,000 copies by default) is
 // proposed for approval instead; members acted on within the cooldown (one
-// hour by default) are not acted on again. Records name "automation" as
+// hour by default) are not acted on again, also after a restart: the
+// cooldown is read back from the action center. Records name "automation" as
 // source and decider, and can be undone like any other soft delete.
 //
 // # Concurrency
