@@ -37,6 +37,10 @@ const (
 
 // Provenance records where an entry came from.
 type Provenance struct {
+	// Kind is how the entry came to be in the calendar; the zero value,
+	// [ProvenanceUnknown], means the store cannot tell, and such an entry
+	// is never removed. The other fields apply to invite and imported
+	// entries.
 	Kind ProvenanceKind `json:"kind,omitempty"`
 	// MessageID is the Message-ID (without angle brackets) of the message
 	// whose invite created or last updated the entry, or whose .ics
@@ -57,25 +61,41 @@ type Attendee struct {
 	Email    string `json:"email"`              // lower-cased, without "mailto:"
 	Name     string `json:"name,omitempty"`     // CN
 	PartStat string `json:"partstat,omitempty"` // NEEDS-ACTION, ACCEPTED, DECLINED, TENTATIVE
-	Role     string `json:"role,omitempty"`
+	Role     string `json:"role,omitempty"`     // REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR...; "" when absent
 }
 
 // Occurrence is one VEVENT of an entry: the master (RecurrenceID zero) or an
 // override of one instance.
 type Occurrence struct {
+	// RecurrenceID is the RECURRENCE-ID: the original start of the
+	// instance an override replaces. Zero for the master.
 	RecurrenceID time.Time `json:"recurrence_id,omitzero"`
-	Sequence     int       `json:"sequence"`
-	Summary      string    `json:"summary,omitempty"`
-	Start        time.Time `json:"start,omitzero"`
-	End          time.Time `json:"end,omitzero"`
+	// Sequence is the SEQUENCE, the revision number iTIP compares (RFC
+	// 5546 section 2.1.5); 0 when absent, capped at 2^30.
+	Sequence int `json:"sequence"`
+	// Summary is the SUMMARY text, unescaped; "" when absent.
+	Summary string `json:"summary,omitempty"`
+	// Start is DTSTART; zero when absent or unreadable. Times are
+	// instants (see the package documentation).
+	Start time.Time `json:"start,omitzero"`
+	// End is DTEND (DUE for a VTODO), else Start plus DURATION, else the
+	// day after Start for an all-day event; zero when none applies.
+	End time.Time `json:"end,omitzero"`
 	// AllDay reports DATE values (VALUE=DATE) for Start, End,
 	// RecurrenceID and ExDates: midnight UTC of the date.
-	AllDay    bool        `json:"all_day,omitempty"`
-	Status    string      `json:"status,omitempty"` // TENTATIVE, CONFIRMED, CANCELLED
-	Organizer string      `json:"organizer,omitempty"`
-	Attendees []Attendee  `json:"attendees,omitempty"`
-	RRule     string      `json:"rrule,omitempty"`
-	ExDates   []time.Time `json:"exdates,omitempty"`
+	AllDay bool   `json:"all_day,omitempty"`
+	Status string `json:"status,omitempty"` // TENTATIVE, CONFIRMED, CANCELLED
+	// Organizer is the component's ORGANIZER address, normalized by
+	// [NormalizeAddress]; "" when absent.
+	Organizer string `json:"organizer,omitempty"`
+	// Attendees are the ATTENDEE properties, in the order written.
+	Attendees []Attendee `json:"attendees,omitempty"`
+	// RRule is the RRULE value as written (trimmed), e.g.
+	// "FREQ=WEEKLY;COUNT=10"; "" for no recurrence. It is never expanded.
+	RRule string `json:"rrule,omitempty"`
+	// ExDates are the EXDATE instants, all lists of the component
+	// together, at most 2,000.
+	ExDates []time.Time `json:"exdates,omitempty"`
 }
 
 // Entry is one calendar object: every VEVENT that shares a UID in one
@@ -93,8 +113,10 @@ type Entry struct {
 	// Master is the main VEVENT; nil when the calendar holds overrides only.
 	Master *Occurrence `json:"master,omitempty"`
 	// Overrides are the VEVENTs with a RECURRENCE-ID, in time order.
-	Overrides  []Occurrence `json:"overrides,omitempty"`
-	Provenance Provenance   `json:"provenance"`
+	Overrides []Occurrence `json:"overrides,omitempty"`
+	// Provenance is where the entry came from, kept by the store beside
+	// Raw; zero (unknown) in the entries [Decode] and [DecodeEntry] return.
+	Provenance Provenance `json:"provenance"`
 	// Raw is the iCalendar text of the object. It is authoritative: a
 	// store keeps Raw and Provenance, and the fields above are what
 	// DecodeEntry reads from Raw (see Normalize).
@@ -103,7 +125,12 @@ type Entry struct {
 
 // Info is one calendar of an owner.
 type Info struct {
-	ID   string `json:"id"`
+	// ID is the store's id of the calendar, as [Entry.Calendar] and
+	// [Store.Delete] take it (for CalDAV, the collection's last path
+	// segment).
+	ID string `json:"id"`
+	// Name is the calendar's display name; it may be "" (the CalDAV store
+	// gives the ID when the collection has no display name).
 	Name string `json:"name"`
 }
 

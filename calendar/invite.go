@@ -40,12 +40,17 @@ type Invite struct {
 	Sequence int
 	// Organizer is the normalized ORGANIZER address ([NormalizeAddress]).
 	Organizer string
-	// Summary, Start, End, Status and Attendees are those of the master
-	// component, or of the first override when there is no master.
-	Summary   string
-	Start     time.Time
-	End       time.Time
-	Status    string
+	// Summary is the SUMMARY of the master component, or of the first
+	// override when there is no master; Start, End, Status and Attendees
+	// come from the same component.
+	Summary string
+	// Start is that component's start ([Occurrence.Start]).
+	Start time.Time
+	// End is that component's end ([Occurrence.End]).
+	End time.Time
+	// Status is that component's STATUS, upper-cased; "" when absent.
+	Status string
+	// Attendees are that component's attendees.
 	Attendees []Attendee
 	// RecurrenceIDs are the RECURRENCE-IDs of the override components,
 	// in time order; empty when the invite is about the whole series.
@@ -155,6 +160,8 @@ const (
 
 // Result is what [ApplyInvite] did.
 type Result struct {
+	// Action is what was done. It is set also when ApplyInvite returns an
+	// error: [ActionNotApplied] when a REQUEST or CANCEL stored nothing.
 	Action Action
 	// Entries are the entries created or updated, as stored.
 	Entries []Entry

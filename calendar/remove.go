@@ -11,8 +11,15 @@ import (
 // be parsed, UID and Organizer are empty and entries are found by
 // MessageID alone.
 type Series struct {
-	UID       string `json:"uid,omitempty"`
+	// UID is the invite's iCalendar UID, compared byte for byte (only
+	// surrounding blanks are trimmed).
+	UID string `json:"uid,omitempty"`
+	// Organizer is the invite's ORGANIZER address, compared after
+	// [NormalizeAddress]; with UID it names the series.
 	Organizer string `json:"organizer,omitempty"`
+	// MessageID is the hard-deleted message's Message-ID, with or without
+	// angle brackets; the invite entries it created or last updated are
+	// removed whatever their UID.
 	MessageID string `json:"message_id,omitempty"`
 }
 
@@ -67,7 +74,8 @@ func (r Reason) Text() string {
 // Decision is one entry [RemoveInviteEntries] considered.
 type Decision struct {
 	// Entry is the entry as found, Raw included (enough to put it back).
-	Entry  Entry  `json:"entry"`
+	Entry Entry `json:"entry"`
+	// Reason is why the entry was removed or kept.
 	Reason Reason `json:"reason"`
 	// Err is why removing it failed; set only in [Report.Failed].
 	Err error `json:"-"`
@@ -75,10 +83,16 @@ type Decision struct {
 
 // Report is what [RemoveInviteEntries] did in one owner's calendars.
 type Report struct {
-	Owner   string     `json:"owner"`
-	Series  Series     `json:"series"`
+	// Owner is the calendar owner, as given.
+	Owner string `json:"owner"`
+	// Series is the series as applied: UID trimmed, MessageID without
+	// angle brackets, Organizer normalized.
+	Series Series `json:"series"`
+	// Removed are the entries deleted.
 	Removed []Decision `json:"removed,omitempty"`
-	Kept    []Decision `json:"kept,omitempty"`
+	// Kept are the candidates left in place: imported, user-created and
+	// unknown entries, and invite entries of another organizer or series.
+	Kept []Decision `json:"kept,omitempty"`
 	// Failed are entries that should have been removed but whose Delete
 	// failed; each has Err set.
 	Failed []Decision `json:"failed,omitempty"`

@@ -12,7 +12,11 @@ import (
 // malicious URL or file. Exactly one of Key and MessageID is set; build it
 // with [SeedMessage], [SeedURL], [SeedFile] or [SeedKey].
 type Seed struct {
-	Key       Key
+	// Key is the indicator the cluster starts from; zero for a message
+	// seed.
+	Key Key
+	// MessageID is the Message-ID of the seed message ([SeedMessage]
+	// normalizes it with [mailbox.NormalizeMessageID]); "" for a key seed.
 	MessageID string
 }
 
@@ -64,9 +68,15 @@ type Link struct {
 // Member is one message of a cluster with the addresses of its known
 // copies and the link that put it there.
 type Member struct {
+	// MessageID is the message's Message-ID, normalized by
+	// [mailbox.NormalizeMessageID]; "" for a message without one (such
+	// messages are never merged into one member).
 	MessageID string
-	Copies    []mailbox.Address
-	Link      Link
+	// Copies are the addresses of the message's copies given to the
+	// index, without duplicates; empty when none were given.
+	Copies []mailbox.Address
+	// Link is why the message is in the cluster.
+	Link Link
 }
 
 // Name returns "<message-id>", or "(no message id)".
@@ -85,7 +95,9 @@ type Cluster struct {
 	Kind Kind
 	// Links is the kinds of the links its members actually joined by.
 	Links Kind
-	Seed  Seed
+	// Seed is the seed the cluster grew from: the one given to
+	// [Index.ClusterOf], or the earliest message for [Index.Clusters].
+	Seed Seed
 	// Members are the messages, the seed first.
 	Members []Member
 }

@@ -226,8 +226,12 @@ func New(opts *Options) *Index {
 // addresses of its copies (one per mailbox it was delivered to), which may
 // be empty when the caller does not know them.
 type Item struct {
+	// Indicators are the message's indicators; an Item with nil
+	// Indicators adds nothing.
 	Indicators *Indicators
-	Copies     []mailbox.Address
+	// Copies are the addresses of the message's copies; zero addresses
+	// are ignored.
+	Copies []mailbox.Address
 }
 
 // Len returns the number of messages in the index.

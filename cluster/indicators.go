@@ -18,9 +18,12 @@ type Indicators struct {
 	MessageID string
 	// Subject is the decoded subject as written.
 	Subject string
-	// FromDomain and EnvelopeDomain are the registrable domains (eTLD+1)
-	// of the header From (P2) and of the envelope sender (P1).
-	FromDomain     string
+	// FromDomain is the registrable domain (eTLD+1) of the header From
+	// address (P2); "" when it has none.
+	FromDomain string
+	// EnvelopeDomain is the registrable domain of the envelope sender
+	// (P1); "" when it has none. It stands in for FromDomain when that is
+	// empty ([Indicators.SenderDomain]).
 	EnvelopeDomain string
 	// SenderIP is the address of the first external hop in the Received
 	// chain; invalid when none was found.
@@ -48,8 +51,10 @@ func (ind *Indicators) SenderDomain() string {
 type URL struct {
 	// Canonical is the canonical form (Safe Browsing rules).
 	Canonical string
-	// Host is the canonical host; Domain its registrable domain.
-	Host   string
+	// Host is the canonical host.
+	Host string
+	// Domain is the registrable domain (eTLD+1) of Host, or Host itself
+	// for an IP address or a host with no registrable part.
 	Domain string
 	// HostPath is host and path without the query.
 	HostPath string
@@ -117,13 +122,15 @@ func hasLiteral(tmpl string) bool {
 
 // File is one attachment.
 type File struct {
-	Name      string
+	Name      string // decoded file name; may be ""
 	MediaType string // lower-case, e.g. "application/pdf"
-	Size      int64
+	Size      int64  // decoded size in bytes
 	SHA256    string // lower-case hex
 	// TLSH is the TLSH digest ("T1" + 70 hex digits); "" when the file is
 	// shorter than TLSH's minimum or too uniform to hash.
-	TLSH   string
+	TLSH string
+	// Inline reports a Content-Disposition of inline. Inline images are
+	// left out of similar-file (TLSH) links; their SHA-256 still links.
 	Inline bool
 }
 

@@ -133,7 +133,11 @@ func (k KeyKind) suppressible() bool {
 // lower-case SHA-256, a canonical URL, "host/template", or for pair keys
 // the normalised subject and the domain or IP joined by " | ").
 type Key struct {
-	Kind  KeyKind
+	// Kind is the kind of indicator; zero for no key (a message seed, and
+	// the link of the seed message).
+	Kind KeyKind
+	// Value is the indicator in canonical form; for a similar file or
+	// body link, as described in [Link.Key].
 	Value string
 }
 

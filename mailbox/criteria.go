@@ -40,16 +40,22 @@ type Criteria struct {
 
 	// Since and Before bound the message date: Since <= date < Before. A
 	// zero time is no bound.
-	Since  time.Time `json:"since,omitzero"`
+	Since time.Time `json:"since,omitzero"`
+	// Before is the exclusive upper bound of the message date; zero means
+	// no bound. With Since set it must be after Since.
 	Before time.Time `json:"before,omitzero"`
 	// Folders and Roles restrict the folders searched; both may be set, and
-	// a folder matching either is searched.
+	// a folder matching either is searched. Folders match folder names
+	// exactly (INBOX in any case).
 	Folders []string `json:"folders,omitempty"`
-	Roles   []Role   `json:"roles,omitempty"`
+	// Roles match the folders of these roles; RoleNone matches no folder.
+	Roles []Role `json:"roles,omitempty"`
 
-	// And criteria must all match; Or criteria: at least one must match.
+	// And criteria must all match.
 	And []Criteria `json:"and,omitempty"`
-	Or  []Criteria `json:"or,omitempty"`
+	// Or criteria: at least one must match when any is given. They
+	// narrow the selection only when every one of them narrows it.
+	Or []Criteria `json:"or,omitempty"`
 }
 
 // Validate reports whether c is a usable selection: an error wrapping

@@ -65,10 +65,10 @@ func (r Role) AdminOnly() bool {
 // section 2.3.1.1): a UID names the same message only while the folder's
 // UIDVALIDITY is unchanged.
 type Address struct {
-	Mailbox     string `json:"mailbox"` // the owner, e.g. "alice@example.com"
-	Folder      string `json:"folder"`  // the folder's name on the store, e.g. "INBOX"
-	UIDValidity uint32 `json:"uidvalidity"`
-	UID         uint32 `json:"uid"`
+	Mailbox     string `json:"mailbox"`     // the owner, e.g. "alice@example.com"
+	Folder      string `json:"folder"`      // the folder's name on the store, e.g. "INBOX"
+	UIDValidity uint32 `json:"uidvalidity"` // the folder's UIDVALIDITY that UID belongs to
+	UID         uint32 `json:"uid"`         // the copy's UID in the folder; never 0 for a real copy
 }
 
 // String formats the address as "mailbox/folder;UIDVALIDITY=v/;UID=u",
@@ -83,6 +83,7 @@ func (a Address) IsZero() bool { return a == Address{} }
 // Message describes one copy of a message as a [Store] search returns it:
 // the envelope and headers remediation and selection need, not the body.
 type Message struct {
+	// Address is where the copy is.
 	Address Address `json:"address"`
 	// Role is the role of the folder the copy is in, RoleNone for an
 	// ordinary folder.
@@ -95,19 +96,25 @@ type Message struct {
 	From string `json:"from,omitempty"`
 	// Recipients are the addresses in To, Cc and Bcc, lower-cased.
 	Recipients []string `json:"recipients,omitempty"`
-	Subject    string   `json:"subject,omitempty"`
+	// Subject is the Subject header, RFC 2047-decoded; "" when absent.
+	Subject string `json:"subject,omitempty"`
 	// Date is the Date header, or the internal date when the header is
 	// missing or unreadable.
 	Date time.Time `json:"date"`
 	// Size is the size of the raw message in bytes.
-	Size  int64    `json:"size"`
+	Size int64 `json:"size"`
+	// Flags are the copy's IMAP flags as the store reports them, system
+	// flags such as `\Seen` and keywords; nil when it has none.
 	Flags []string `json:"flags,omitempty"`
 }
 
 // Location is where a copy goes: a role, resolved by the store, or a folder
 // by name. Exactly one of the two is set.
 type Location struct {
-	Role   Role   `json:"role,omitempty"`
+	// Role is a folder role the store resolves in the mailbox; RoleNone
+	// when Folder is set.
+	Role Role `json:"role,omitempty"`
+	// Folder is a folder's name on the store; "" when Role is set.
 	Folder string `json:"folder,omitempty"`
 }
 
@@ -135,6 +142,7 @@ func (l Location) Validate() error {
 
 // Moved is the outcome of moving one copy.
 type Moved struct {
+	// From is the copy's address before the move, as given to Move.
 	From Address `json:"from"`
 	// To is the copy's new address; zero when Err is set.
 	To Address `json:"to"`

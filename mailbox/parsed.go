@@ -39,8 +39,8 @@ type Parsed struct {
 
 // HeaderField is one header field with its decoded value.
 type HeaderField struct {
-	Key   string
-	Value string
+	Key   string // the field name as written, e.g. "Message-ID"
+	Value string // unfolded, trimmed, RFC 2047-decoded to UTF-8
 }
 
 // Attachment is one attached file.

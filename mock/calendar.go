@@ -53,15 +53,22 @@ type calColl struct {
 // message by the tenant's delivery (the way Outlook processes invites on
 // arrival).
 type InviteEvent struct {
-	Address   mailbox.Address // the recipient's copy
+	Address mailbox.Address // the recipient's copy
+	// MessageID is the Message-ID of the delivered message, without angle
+	// brackets; "" when it has none.
 	MessageID string
 	// Part is the index of the part in mailbox.Parsed.Calendars.
-	Part   int
+	Part int
+	// Method is the invite's iTIP method ([calendar.Invite.Method]); for a
+	// part that could not be parsed, the Content-Type method parameter.
 	Method string
-	UID    string
-	// Action and Reason are those of calendar.ApplyInvite; Action is ""
-	// when the part could not be parsed.
+	// UID is the invite's UID; "" when the part could not be parsed.
+	UID string
+	// Action is the calendar.Action of calendar.ApplyInvite; "" when the
+	// part could not be parsed.
 	Action calendar.Action
+	// Reason is the Reason of calendar.ApplyInvite: why the invite
+	// changed nothing, "" when it did.
 	Reason string
 	// Err is why the part could not be parsed or applied; nil on success.
 	Err error

@@ -49,23 +49,34 @@ const (
 
 // Entry is one journal entry. Exactly the field of its Kind is set.
 type Entry struct {
-	Kind     EntryKind
-	Record   *Record
-	Intent   *Intent
+	// Kind says which of the fields below is set.
+	Kind EntryKind
+	// Record is the snapshot of an [EntryRecord]: the record as it was
+	// when written. Replay keeps the last snapshot of an ID and adds the
+	// outcomes and calendar decisions journaled after it.
+	Record *Record
+	// Intent is the batch of an [EntryIntent].
+	Intent *Intent
+	// Outcomes are the outcomes of an [EntryOutcomes].
 	Outcomes *OutcomeBatch
+	// Calendar is the calendar work of an [EntryCalendar].
 	Calendar *CalendarStep
 }
 
 // Intent lists the copies of one mailbox an action is about to act on,
 // written durably before anything moves.
 type Intent struct {
+	// Action is the ID of the action's record.
 	Action string
 	// Seq numbers the batches of an action; the outcomes of this intent
 	// carry the same Seq.
-	Seq     uint64
+	Seq uint64
+	// Mailbox is the owner of the mailbox every copy of the intent is in.
 	Mailbox string
 	// To is the destination; the zero Location means a purge.
-	To     mailbox.Location
+	To mailbox.Location
+	// Copies are the copies about to be acted on, in the order of the
+	// backend call.
 	Copies []IntentCopy
 }
 
@@ -73,20 +84,37 @@ type Intent struct {
 // copy that left its source during a crash can be found at the
 // destination).
 type IntentCopy struct {
-	Folder      string
+	// Folder is the folder the copy is in before the action (the mailbox
+	// is the intent's).
+	Folder string
+	// UIDValidity is the UIDVALIDITY of Folder that UID belongs to.
 	UIDValidity uint32
-	UID         uint32
-	MessageID   string
+	// UID is the copy's UID in Folder.
+	UID uint32
+	// MessageID is the copy's Message-ID without angle brackets; "" when
+	// unknown. Reconciliation after a crash looks the copy up by it, at
+	// its source and at the destination.
+	MessageID string
 }
 
 // OutcomeBatch holds the outcomes of one intent (or of copies guards
 // skipped, with Seq 0).
 type OutcomeBatch struct {
-	Action  string
-	Seq     uint64
+	// Action is the ID of the action's record.
+	Action string
+	// Seq is the Seq of the intent these outcomes close; 0 when they close
+	// none (skips left over at the end of a mailbox, or only the Done
+	// mark). A batch that closes an intent may also carry the skips
+	// decided before it.
+	Seq uint64
+	// Mailbox is the owner of the mailbox of every outcome's Copy and To:
+	// the journal stores it once per batch, not per outcome.
 	Mailbox string
 	// Done marks the last batch of a mailbox: the mailbox is finished.
-	Done  bool
+	Done bool
+	// Items are the outcomes, one per copy. It may be empty: a batch that
+	// only marks the mailbox done, or that closes an intent whose copies
+	// all had outcomes already.
 	Items []Outcome
 }
 
@@ -94,17 +122,34 @@ type OutcomeBatch struct {
 // found in copies about to be purged (written before the purge); the
 // decisions record what was done (written after).
 type CalendarStep struct {
-	Action    string             `json:"action"`
-	Seq       uint64             `json:"seq"`
-	Plan      []SeriesRef        `json:"plan,omitempty"`
+	// Action is the ID of the action's record.
+	Action string `json:"action"`
+	// Seq is the Seq of the batch (intent) whose copies carried the
+	// invites; the plan and the decisions of one batch share it.
+	Seq uint64 `json:"seq"`
+	// Plan lists the invite series still to be handled: all of them
+	// before the purge, those not yet done after a failure. A later step
+	// of the same Seq with an empty Plan closes the batch's calendar work;
+	// until then [Engine.Resume] carries out the last Plan written.
+	Plan []SeriesRef `json:"plan,omitempty"`
+	// Decisions are what was done to calendar entries since the previous
+	// step; replay appends them to [Record.Calendar].
 	Decisions []CalendarDecision `json:"decisions,omitempty"`
 }
 
 // SeriesRef names an invite series carried by one copy of one owner.
 type SeriesRef struct {
-	Owner     string `json:"owner"`
+	// Owner is the owner of the mailbox holding the copy, whose calendars
+	// are cleaned.
+	Owner string `json:"owner"`
+	// MessageID is the message's Message-ID without angle brackets (the
+	// header's, else the one selected); the invite entries that message
+	// created or last updated are removed whatever their UID.
 	MessageID string `json:"message_id,omitempty"`
-	UID       string `json:"uid,omitempty"`
+	// UID is the invite's iCalendar UID; "" when Err is set.
+	UID string `json:"uid,omitempty"`
+	// Organizer is the invite's normalized ORGANIZER address; "" when
+	// Err is set or the invite names none.
 	Organizer string `json:"organizer,omitempty"`
 	// Err is set when the invite could not be read.
 	Err string `json:"err,omitempty"`

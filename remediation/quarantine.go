@@ -14,14 +14,24 @@ import (
 // Held is one message held in quarantine: every quarantined copy with the
 // same Message-ID.
 type Held struct {
+	// MessageID is the Message-ID without angle brackets, as the first
+	// copy found reports it; "" for a message without one, each copy of
+	// which is then a Held of its own.
 	MessageID string
-	Subject   string
-	From      string
-	Date      time.Time
+	// Subject is the decoded subject of the first copy found.
+	Subject string
+	// From is the header From address of the first copy found.
+	From string
+	// Date is the date of the first copy found: its Date header, or its
+	// internal date when the header is missing or unreadable.
+	// [Engine.Held] sorts by it.
+	Date time.Time
 	// Recipients are the owners of the mailboxes holding a quarantined
 	// copy, sorted.
 	Recipients []string
-	Copies     []mailbox.Address
+	// Copies are the addresses of every quarantined copy, in the order of
+	// the mailboxes and then of the search.
+	Copies []mailbox.Address
 }
 
 // Held lists the messages held in quarantine across every mailbox (the
@@ -73,11 +83,21 @@ func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) 
 // ReleaseEvent is one release from quarantine, from the action center:
 // who released which message to whom.
 type ReleaseEvent struct {
-	Action    string // the record id
-	When      time.Time
-	Actor     string
+	Action string // the record id
+	// When is when the release finished, or when it started while it has
+	// not finished.
+	When time.Time
+	// Actor is who asked for the release.
+	Actor string
+	// DecidedBy is who decided it: the approver of a proposal, else the
+	// Actor.
 	DecidedBy string
-	Status    Status
+	// Status is the release's status when the history was read; a
+	// partially completed release released only some copies.
+	Status Status
+	// MessageID is the released message's Message-ID as its outcomes
+	// recorded it (compared exactly, not normalized); "" gathers the
+	// released copies without one.
 	MessageID string
 	// Recipients are the mailboxes the message was released to, sorted.
 	Recipients []string

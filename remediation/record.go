@@ -170,9 +170,14 @@ type Outcome struct {
 	Copy mailbox.Address `json:"copy"`
 	// To is the copy's new address after a move; zero for a purge and
 	// for outcomes other than Succeeded and AlreadyInDestination.
-	To        mailbox.Address `json:"to,omitzero"`
-	MessageID string          `json:"message_id,omitempty"`
-	Kind      OutcomeKind     `json:"kind"`
+	To mailbox.Address `json:"to,omitzero"`
+	// MessageID is the copy's Message-ID without angle brackets, as read
+	// when the copy was selected; "" when the message has none or the
+	// copy was gone before it could be read.
+	MessageID string `json:"message_id,omitempty"`
+	// Kind is what happened to the copy; it is never zero in an outcome
+	// the engine recorded.
+	Kind OutcomeKind `json:"kind"`
 	// Detail is the error text of a failure, the guard's reason of a
 	// skip, or why a copy was not found.
 	Detail string `json:"detail,omitempty"`
@@ -184,11 +189,21 @@ type Outcome struct {
 
 // Counts counts the outcomes of an action.
 type Counts struct {
-	Succeeded            int64 `json:"succeeded"`
+	// Succeeded is the number of copies moved or purged.
+	Succeeded int64 `json:"succeeded"`
+	// AlreadyInDestination is the number of copies that were already
+	// where the action puts them and were left there.
 	AlreadyInDestination int64 `json:"already_in_destination"`
-	NotFound             int64 `json:"not_found"`
-	Failed               int64 `json:"failed"`
-	Skipped              int64 `json:"skipped"`
+	// NotFound is the number of copies moved or deleted since they were
+	// selected (for an undo: moved since the action).
+	NotFound int64 `json:"not_found"`
+	// Failed is the number of copies whose last attempt failed. An
+	// outcome with Retry set takes its copy's earlier failure back out,
+	// so a copy retried by [Engine.Resume] is counted once, under its
+	// latest outcome.
+	Failed int64 `json:"failed"`
+	// Skipped is the number of copies a guard refused to act on.
+	Skipped int64 `json:"skipped"`
 }
 
 // Total is the number of copies with an outcome.
@@ -226,14 +241,24 @@ type Selection struct {
 
 // Request asks for an action.
 type Request struct {
-	Action      Action   `json:"action"`
-	Name        string   `json:"name,omitempty"`
-	Description string   `json:"description,omitempty"`
-	Severity    Severity `json:"severity,omitempty"`
+	// Action is what to do with the selected copies; required, and
+	// [Action.Valid] ([Undo] is refused: use [Engine.Undo]).
+	Action Action `json:"action"`
+	// Name is a short title for the action center; "" means the action's
+	// own name, e.g. "soft_delete".
+	Name string `json:"name,omitempty"`
+	// Description is free text kept with the record; optional.
+	Description string `json:"description,omitempty"`
+	// Severity is how severe the threat is; "" leaves it unset. It is
+	// recorded as given, not checked against the Severity constants.
+	Severity Severity `json:"severity,omitempty"`
 	// Source is where the request came from; "" means manual.
 	Source Source `json:"source,omitempty"`
 	// Actor is who asked (a person or a system); required.
-	Actor     string    `json:"actor"`
+	Actor string `json:"actor"`
+	// Selection is what the action targets: exactly one of its Criteria
+	// and Copies is set (neither gives [ErrEmptySelection], both
+	// [ErrInvalidRequest]), and every copy address is complete.
 	Selection Selection `json:"selection"`
 	// Recipients restricts a [Release] to these original recipients;
 	// nil releases to every recipient holding a quarantined copy.
@@ -248,18 +273,37 @@ type Request struct {
 // CalendarDecision is what a hard delete (or a release) did to one
 // calendar entry of one owner.
 type CalendarDecision struct {
-	Owner     string `json:"owner"`
+	// Owner is the mailbox owner whose calendars were looked at: the
+	// owner of the purged or released copy.
+	Owner string `json:"owner"`
+	// MessageID is the Message-ID (without angle brackets) of the message
+	// that carried the invite; "" when it has none.
 	MessageID string `json:"message_id,omitempty"`
-	UID       string `json:"uid,omitempty"`
+	// UID is the iCalendar UID of the entry removed or kept, or of the
+	// invite applied; "" when the invite could not be read.
+	UID string `json:"uid,omitempty"`
+	// Organizer is the lower-cased organizer address of the entry or
+	// invite, without "mailto:"; "" when unknown.
 	Organizer string `json:"organizer,omitempty"`
-	Calendar  string `json:"calendar,omitempty"`
-	EntryID   string `json:"entry_id,omitempty"`
-	Summary   string `json:"summary,omitempty"`
+	// Calendar is the store's id of the calendar holding the entry; ""
+	// when no entry is concerned (most errors).
+	Calendar string `json:"calendar,omitempty"`
+	// EntryID is the store's id of the entry within Calendar; "" when
+	// Calendar is.
+	EntryID string `json:"entry_id,omitempty"`
+	// Summary is the entry's SUMMARY (the master's, else the first
+	// override's), or the released invite's; "" when unknown.
+	Summary string `json:"summary,omitempty"`
 	// Verdict is "removed", "kept", "applied" (a released invite was
 	// processed as on delivery) or "error".
 	Verdict string `json:"verdict"`
-	// Reason is a stable code, Detail a human explanation.
+	// Reason is a stable code: the calendar.Reason of a removed or kept
+	// entry, the calendar.Action of an applied invite (kept when applying
+	// it failed), or "unreadable-invite", "no-calendar" or "fetch-failed"
+	// for an error.
 	Reason string `json:"reason,omitempty"`
+	// Detail explains Reason to a person: the reason's text, the error,
+	// or why an applied invite changed nothing ("" when it did change).
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -275,39 +319,81 @@ const (
 // held in the record (an action may touch millions of copies); stream
 // them with [Engine.Outcomes].
 type Record struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name,omitempty"`
-	Description string   `json:"description,omitempty"`
-	Severity    Severity `json:"severity,omitempty"`
-	Source      Source   `json:"source"`
-	Action      Action   `json:"action"`
-	Actor       string   `json:"actor"`
+	// ID identifies the action: its creation time in UTC to the second and
+	// 8 random hex digits, e.g. "20250102T150405-1a2b3c4d". Ids of one
+	// second do not sort in creation order.
+	ID string `json:"id"`
+	// Name is a short title: the request's Name, or the action (e.g.
+	// "soft_delete") when it gave none; an undo's is "Undo: " followed by
+	// the original's name.
+	Name string `json:"name,omitempty"`
+	// Description is the request's free text; an undo's is "undo of "
+	// followed by the original's ID.
+	Description string `json:"description,omitempty"`
+	// Severity is the request's severity, "" when it gave none; an undo
+	// keeps the original's.
+	Severity Severity `json:"severity,omitempty"`
+	// Source is where the request came from; never "": a request without
+	// one, and every undo, is [SourceManual].
+	Source Source `json:"source"`
+	// Action is what the action does; [Undo] for an undo.
+	Action Action `json:"action"`
+	// Actor is who asked for the action, a person or a system
+	// ([DecidedByAutomation] for an [Automation]).
+	Actor string `json:"actor"`
 	// DecidedBy is the approver: the actor for a direct execution, the
-	// approver of a proposal, or "automation".
+	// approver of a proposal, or "automation". It is "" while the action
+	// is pending and when it expired.
 	DecidedBy string `json:"decided_by,omitempty"`
-	RuleName  string `json:"rule_name,omitempty"`
-	Status    Status `json:"status"`
+	// RuleName is the name of the detection rule behind a
+	// [SourceDetectionRule] action; "" for other sources.
+	RuleName string `json:"rule_name,omitempty"`
+	// Status is where the action is in its life; see [Status.Final].
+	Status Status `json:"status"`
 	// Incomplete reports an action that ended with mailboxes it could not
 	// finish (a backend failure); [Engine.Resume] finishes it.
 	Incomplete bool `json:"incomplete,omitempty"`
 
-	Created  time.Time `json:"created"`
-	Decided  time.Time `json:"decided,omitzero"`
-	Started  time.Time `json:"started,omitzero"`
+	// Created is when the action was recorded, in UTC by [Options.Now].
+	// [Filter] selects records by it and [Engine.Query] orders them by it.
+	Created time.Time `json:"created"`
+	// Decided is when the action was decided: Created for one executed
+	// directly (and for an undo), the approval or decline of a proposal.
+	// Zero while pending and for a proposal that expired.
+	Decided time.Time `json:"decided,omitzero"`
+	// Started is when the action first started running; zero for one that
+	// never ran (pending, declined, expired, or refused when approved).
+	// [Engine.Resume] keeps it.
+	Started time.Time `json:"started,omitzero"`
+	// Finished is when the action reached a final status, including
+	// declined and expired; zero while it is pending, queued or running
+	// (a resumed action's is cleared until it ends again).
 	Finished time.Time `json:"finished,omitzero"`
-	Expires  time.Time `json:"expires,omitzero"`
+	// Expires is when a proposal expires unless decided:
+	// [Options.ApprovalTTL] after Created. Zero for an action executed
+	// directly.
+	Expires time.Time `json:"expires,omitzero"`
 
-	Selection  Selection `json:"selection"`
-	Recipients []string  `json:"recipients,omitempty"`
-	Confirm    bool      `json:"confirm,omitempty"`
+	// Selection is what the action targets, as requested; zero for an
+	// undo, which acts on the outcomes of the action UndoOf names.
+	Selection Selection `json:"selection"`
+	// Recipients are the recipients a [Release] is restricted to, trimmed
+	// and lower-cased; nil means every recipient.
+	Recipients []string `json:"recipients,omitempty"`
+	// Confirm reports that the request acknowledged a selection above the
+	// blast-radius limit ([Options.BlastRadius]).
+	Confirm bool `json:"confirm,omitempty"`
 	// Counts counts the outcomes so far.
 	Counts Counts `json:"counts"`
 	// Calendar lists the calendar entries a hard delete removed or kept,
 	// and invites a release applied.
 	Calendar []CalendarDecision `json:"calendar,omitempty"`
-	// UndoOf is the action an undo reverses; UndoneBy the undo of this
-	// action.
-	UndoOf   string `json:"undo_of,omitempty"`
+	// UndoOf is, for an undo, the ID of the action it reverses; ""
+	// otherwise.
+	UndoOf string `json:"undo_of,omitempty"`
+	// UndoneBy is the ID of the undo of this action; "" while it is not
+	// undone. It is set when the undo starts, whatever the undo's outcome,
+	// and an action is undone at most once.
 	UndoneBy string `json:"undone_by,omitempty"`
 	// DeclineReason is the reason an approver gave when declining.
 	DeclineReason string `json:"decline_reason,omitempty"`
@@ -330,6 +416,7 @@ func (r *Record) clone() *Record {
 
 // Progress reports how far a running action is.
 type Progress struct {
+	// ID is the ID of the action's record.
 	ID string
 	// Done is the number of copies with an outcome so far.
 	Done int64
@@ -341,11 +428,19 @@ type Progress struct {
 // Filter selects records for [Engine.Query]. Zero fields match
 // everything.
 type Filter struct {
-	Since, Before time.Time // Created in [Since, Before)
-	Statuses      []Status
-	Actors        []string
-	Sources       []Source
-	Actions       []Action
+	// Since, when not zero, keeps the records created at or after it.
+	Since time.Time
+	// Before, when not zero, keeps the records created before it.
+	Before time.Time
+	// Statuses keeps the records in one of these statuses.
+	Statuses []Status
+	// Actors keeps the records whose Actor is one of these, compared
+	// exactly (DecidedBy is not looked at).
+	Actors []string
+	// Sources keeps the records from one of these sources.
+	Sources []Source
+	// Actions keeps the records of one of these actions.
+	Actions []Action
 }
 
 func (f *Filter) match(r *Record) bool {

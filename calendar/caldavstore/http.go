@@ -42,7 +42,10 @@ func statusOf(err error) int {
 // Credential is a user name and password for HTTP Basic authentication.
 // Its String, GoString and LogValue methods never reveal the password.
 type Credential struct {
+	// Username is the HTTP Basic user name, e.g. the owner's address or
+	// an admin account.
 	Username string
+	// Password is the HTTP Basic password.
 	Password string
 }
 

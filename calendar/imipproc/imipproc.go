@@ -81,15 +81,23 @@ func New(mail mailbox.Store, cal calendar.Store, opts *Options) *Processor {
 // Outcome is what the processor did with one calendar part of one copy.
 type Outcome struct {
 	// Address is the copy (Address.Mailbox is the calendar owner).
-	Address   mailbox.Address `json:"address"`
-	MessageID string          `json:"message_id,omitempty"`
+	Address mailbox.Address `json:"address"`
+	// MessageID is the Message-ID of the copy's message, without angle
+	// brackets; "" when it has none.
+	MessageID string `json:"message_id,omitempty"`
 	// Part is the index of the part in mailbox.Parsed.Calendars.
-	Part   int    `json:"part"`
+	Part int `json:"part"`
+	// Method is the invite's iTIP method ([calendar.Invite.Method]); for a
+	// part that could not be read, the Content-Type method parameter.
 	Method string `json:"method,omitempty"`
-	UID    string `json:"uid,omitempty"`
+	// UID is the invite's UID; "" for a part that could not be read.
+	UID string `json:"uid,omitempty"`
 	// Action is a calendar.Action of ApplyInvite or one of this package.
 	Action calendar.Action `json:"action"`
-	Reason string          `json:"reason,omitempty"`
+	// Reason explains Action: why the invite changed nothing, or why
+	// backfill marked an entry; "" when ApplyInvite created or updated
+	// entries, and for an unreadable part (see Err).
+	Reason string `json:"reason,omitempty"`
 	// Entries are the entries created, updated or backfilled.
 	Entries []calendar.Entry `json:"entries,omitempty"`
 	// Err is why the part failed, nil on success.

@@ -32,9 +32,11 @@ type URL struct {
 	Scheme string // "http", "https" or "ftp"
 	Host   string // canonical host, escaped
 	Path   string // canonical path, starting with "/"
-	// Query is the canonical query without "?"; HasQuery tells whether a
-	// "?" was present at all ("/q?" differs from "/q").
-	Query    string
+	// Query is the canonical query without "?"; "" also when there is
+	// none (see HasQuery).
+	Query string
+	// HasQuery tells whether a "?" was present at all ("/q?" differs
+	// from "/q").
 	HasQuery bool
 }
 

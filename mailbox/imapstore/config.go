@@ -84,7 +84,10 @@ type MasterUser struct {
 
 // Credential is the login of one mailbox.
 type Credential struct {
+	// Username is the IMAP LOGIN name of the mailbox, which need not be
+	// the owner's address.
 	Username string
+	// Password is the mailbox's password.
 	Password Password
 }
 
@@ -93,6 +96,9 @@ type Credential struct {
 // error wrapping [mailbox.ErrNoMailbox] means the mailbox is unknown.
 // Implementations must be safe for concurrent use.
 type CredentialProvider interface {
+	// Credential returns the login of the owner mailbox, as the store
+	// names it (configured or listed), or an error wrapping
+	// [mailbox.ErrNoMailbox] when the owner is unknown.
 	Credential(ctx context.Context, mailbox string) (Credential, error)
 }
 
@@ -118,6 +124,8 @@ func (s StaticCredentials) Credential(_ context.Context, mbox string) (Credentia
 // calls it for [Store.Mailboxes] and when it meets an owner it has not seen
 // yet. Implementations must be safe for concurrent use.
 type MailboxLister interface {
+	// Mailboxes returns every owner. Blank names are ignored, and the
+	// store deduplicates the rest case-insensitively and sorts them.
 	Mailboxes(ctx context.Context) ([]string, error)
 }
 
@@ -126,7 +134,11 @@ type MailboxLister interface {
 //
 //	imapstore.CommandLister{Name: "doveadm", Args: []string{"user", "*"}}
 type CommandLister struct {
+	// Name is the program to run, looked up in PATH when it holds no
+	// path separator (as [exec.Command] does).
 	Name string
+	// Args are the program's arguments, without the program name; they
+	// are passed as they are, not through a shell.
 	Args []string
 }
 
@@ -204,13 +216,17 @@ type Config struct {
 	// its SPECIAL-USE attribute; nil means [DefaultRoleFallbacks]. Only
 	// RoleJunk, RoleDeleted and RoleSent are looked up this way.
 	RoleFallbacks map[mailbox.Role][]string
-	// QuarantineFolder, RecoverableFolder and EvidenceFolder name the
-	// admin-only folders of each mailbox; defaults
-	// [DefaultQuarantineFolder], [DefaultRecoverableFolder] and
-	// [DefaultEvidenceFolder]. They match exactly.
-	QuarantineFolder  string
+	// QuarantineFolder names the folder of [mailbox.RoleQuarantine] in
+	// each mailbox; default [DefaultQuarantineFolder]. The three
+	// admin-only folder names match exactly, must differ from each other
+	// and must not be INBOX.
+	QuarantineFolder string
+	// RecoverableFolder names the folder of [mailbox.RoleRecoverable];
+	// default [DefaultRecoverableFolder].
 	RecoverableFolder string
-	EvidenceFolder    string
+	// EvidenceFolder names the folder of [mailbox.RoleEvidence]; default
+	// [DefaultEvidenceFolder].
+	EvidenceFolder string
 	// CreateAdminFolders makes a move or append to an admin-only role
 	// create its folder, unsubscribed, when the mailbox does not have it
 	// yet. When false such a move fails with [mailbox.ErrNoFolder].
