@@ -58,14 +58,16 @@ const maxProblems = 20
 //     disposition.
 //   - URLs: where Defender's URL location would say body or attachment:
 //     the http, https and ftp URLs and www. names written in the text
-//     parts, the links of the HTML parts (a, area and link href, form
-//     action, frame src, meta refresh; not image sources), the URLs of
-//     calendar parts, then the links inside attached files — HTML and text
-//     files, PDF link actions (also in PDFs encrypted with an empty
-//     password or with a password the message gives), Office documents'
-//     hyperlinks — distinct, as written, at most [MaxURLs], in order of
-//     first appearance in the MIME tree, except that links inside non-text
-//     files (PDF, Office, HTML sent as octet-stream) come after all others.
+//     parts, the links of the HTML parts (a and area href, form action,
+//     button and input formaction, frame and iframe src, meta refresh,
+//     and the URLs written in their text and scripts; not image sources,
+//     style sheets or icons), the URLs of calendar parts, then the links
+//     inside attached files — HTML and text files, PDF link actions (also
+//     in PDFs encrypted with an empty password or with a password the
+//     message gives), Office documents' hyperlinks — distinct, as
+//     written, at most [MaxURLs], in order of first appearance in the MIME
+//     tree, except that links inside non-text files (PDF, Office, HTML
+//     sent as octet-stream) come after all others.
 //     [NormalizeURL] gives the form to compare them in.
 //
 // When the message is malformed — bad boundaries, bad base64, an unknown

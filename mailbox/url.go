@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // MaxURLs caps the URLs [Parse] collects from one message. Further URLs
@@ -33,6 +30,11 @@ func (s *urlSet) add(u string) bool {
 	if s.contains(u) {
 		return true
 	}
+	return s.addNew(u)
+}
+
+// addNew is add for a u that is not in the set.
+func (s *urlSet) addNew(u string) bool {
 	if len(s.list) >= MaxURLs {
 		s.full = true
 		return false
@@ -80,21 +82,19 @@ func (s *urlSet) containsBytes(u []byte) bool {
 	return false
 }
 
-// addHrefBytes is addHref for an attribute value the tokenizer returned;
-// it copies v only when it is a link not seen yet.
+// addHrefBytes is addHref for a decoded attribute value; it copies v only
+// when it is a link not seen yet.
 func (s *urlSet) addHrefBytes(v []byte) {
 	v = bytes.TrimSpace(v)
-	for _, c := range v {
-		if c == '\t' || c == '\r' || c == '\n' {
-			s.addHref(string(v))
-			return
-		}
+	if bytes.IndexByte(v, '\n') >= 0 || bytes.IndexByte(v, '\r') >= 0 || bytes.IndexByte(v, '\t') >= 0 {
+		s.addHref(string(v))
+		return
 	}
 	if len(v) > maxURLLen {
 		v = v[:maxURLLen]
 	}
 	if hasLinkPrefixBytes(v) && !s.containsBytes(v) {
-		s.add(string(v))
+		s.addNew(string(v))
 	}
 }
 
@@ -325,87 +325,6 @@ func trimURLEnd(b []byte, start, end int) int {
 		break
 	}
 	return end
-}
-
-// addHTML records the links of an HTML document: the href of a and area
-// elements, the action of form elements and the formaction of
-// buttons and inputs, the src of frame and iframe elements, the URL of a
-// meta refresh, and the URLs written in its text (scripts included,
-// style sheets and comments not). Image sources, style sheets and icons
-// are not links a reader follows and are not collected: every newsletter
-// carries dozens of logos and tracking pixels.
-// Attribute values and text are entity-decoded by the tokenizer.
-func (s *urlSet) addHTML(doc []byte) {
-	z := html.NewTokenizer(bytes.NewReader(doc))
-	inStyle := false
-	for !s.full {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return
-		case html.TextToken:
-			if !inStyle {
-				// Text decodes entities, replaces NUL in raw text and
-				// turns CR LF and CR into LF. Without '&' and NUL only the
-				// line breaks differ, and they end a URL either way: the
-				// raw bytes yield the same URLs without the copy.
-				if raw := z.Raw(); bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, 0) < 0 {
-					s.addText(raw)
-				} else {
-					s.addText(z.Text())
-				}
-			}
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if atom.Lookup(name) == atom.Style {
-				inStyle = false
-			}
-		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
-			if a == atom.Style && tt == html.StartTagToken {
-				inStyle = true
-			}
-			var want atom.Atom
-			switch a {
-			case atom.A, atom.Area:
-				want = atom.Href
-			case atom.Form:
-				want = atom.Action
-			case atom.Button, atom.Input:
-				want = atom.Formaction
-			case atom.Iframe, atom.Frame:
-				want = atom.Src
-			case atom.Meta:
-				want = atom.Content
-			default:
-				continue
-			}
-			refresh := false
-			var content string
-			for hasAttr {
-				var k, v []byte
-				k, v, hasAttr = z.TagAttr()
-				ka := atom.Lookup(k)
-				if a == atom.Meta && ka == atom.HttpEquiv && strings.EqualFold(strings.TrimSpace(string(v)), "refresh") {
-					refresh = true
-				}
-				if ka == want {
-					if a == atom.Meta {
-						content = string(v)
-					} else {
-						s.addHrefBytes(v)
-					}
-				}
-			}
-			if refresh {
-				// content="5; url=http://example.com/"
-				if i := strings.Index(strings.ToLower(content), "url="); i >= 0 {
-					s.addHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
-				}
-			}
-		}
-	}
 }
 
 // NormalizeURL returns the form of a URL that [Criteria] compares: the
