@@ -778,14 +778,24 @@ func (h *htmlScanner) links(s *urlSet, want string) {
 		}
 	}
 	if refresh {
-		// content="5; url=http://example.com/". The offset of "url=" is
-		// taken in the lower-cased content and applied to content, which
-		// lower-casing can lengthen (an invalid UTF-8 byte becomes the
-		// three bytes of U+FFFD): an offset past its end yields nothing.
-		if i := strings.Index(strings.ToLower(content), "url="); i >= 0 && i+4 <= len(content) {
+		// content="5; url=http://example.com/"
+		if i := indexRefreshURL(content); i >= 0 {
 			s.addHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
 		}
 	}
+}
+
+// indexRefreshURL returns the index of "url=" in the content of a meta
+// refresh, in any ASCII case, or -1. It searches content itself: an offset
+// found in a lower-cased copy would be wrong wherever lower-casing changes
+// the length (an invalid UTF-8 byte becomes the three bytes of U+FFFD).
+func indexRefreshURL(content string) int {
+	for i := 0; i+4 <= len(content); i++ {
+		if content[i]|0x20 == 'u' && content[i+1]|0x20 == 'r' && content[i+2]|0x20 == 'l' && content[i+3] == '=' {
+			return i
+		}
+	}
+	return -1
 }
 
 // attrValue returns the decoded value of a: line breaks (CR LF, CR)

@@ -274,13 +274,23 @@ func TestAddHTMLEntities(t *testing.T) {
 
 // TestParseMetaRefreshLowerCaseLonger is the case where the tokenizer-based
 // addHTML panicked: a meta refresh whose content grows when lower-cased
-// (each invalid UTF-8 byte becomes U+FFFD) before "url=".
+// (each invalid UTF-8 byte becomes U+FFFD) before "url=". The URL is found
+// whatever comes before "url=".
 func TestParseMetaRefreshLowerCaseLonger(t *testing.T) {
-	for _, content := range []string{"000\xfeURL=", "\xfe\xfe\xfe\xfe\xfe\xfeurl=http://x.example/"} {
-		raw := "Content-Type: text/html\r\n\r\n<meta http-equiv=refresh content=\"" + content + "\"><a href=\"http://after.example/\">"
+	for _, tc := range []struct{ content, want string }{
+		{"000\xfeURL=", ""},
+		{"\xfe\xfe\xfe\xfe\xfe\xfeurl=http://x.example/", "http://x.example/"},
+		{"0;\xfe\xfeUrL=http://y.example/", "http://y.example/"},
+		{"ȺȺȺȺurl=http://shorter.example/", "http://shorter.example/"},
+	} {
+		raw := "Content-Type: text/html\r\n\r\n<meta http-equiv=refresh content=\"" + tc.content + "\"><a href=\"http://after.example/\">"
 		var p *Parsed
-		require.NotPanics(t, func() { p, _ = Parse([]byte(raw)) }, "%q", content)
-		assert.Equal(t, []string{"http://after.example/"}, p.URLs, "%q", content)
+		require.NotPanics(t, func() { p, _ = Parse([]byte(raw)) }, "%q", tc.content)
+		want := []string{"http://after.example/"}
+		if tc.want != "" {
+			want = []string{tc.want, "http://after.example/"}
+		}
+		assert.Equal(t, want, p.URLs, "%q", tc.content)
 	}
 }
 

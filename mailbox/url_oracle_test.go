@@ -13,11 +13,11 @@ import (
 // reference the scanner of addHTML must agree with: for every document
 // both record the same URLs in the same order.
 //
-// It is that implementation as it was but for one condition: the
-// "i+4 <= len(content)" of the meta refresh. Without it, a refresh whose
-// content lower-cases to more bytes before "url=" (an invalid UTF-8 byte
-// becomes U+FFFD) sliced content out of range and panicked; with it, such
-// a refresh yields no URL, in both implementations.
+// It is that implementation as it was but for the search of "url=" in a
+// meta refresh: it took the offset in a lower-cased copy of the content
+// and sliced the content with it, which panicked or cut the URL wrongly
+// when lower-casing changed the length before "url=" (an invalid UTF-8
+// byte becomes U+FFFD). Both implementations now use indexRefreshURL.
 func (s *urlSet) addHTMLTokenizer(doc []byte) {
 	z := html.NewTokenizer(bytes.NewReader(doc))
 	inStyle := false
@@ -83,7 +83,7 @@ func (s *urlSet) addHTMLTokenizer(doc []byte) {
 			}
 			if refresh {
 				// content="5; url=http://example.com/"
-				if i := strings.Index(strings.ToLower(content), "url="); i >= 0 && i+4 <= len(content) {
+				if i := indexRefreshURL(content); i >= 0 {
 					s.addHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
 				}
 			}
