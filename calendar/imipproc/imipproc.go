@@ -109,7 +109,10 @@ type Outcome struct {
 // [calendar.ApplyInvite]: the inline text/calendar parts (RFC 6047 section
 // 2.4), or, when there is none, .ics attachments whose Content-Type names
 // a method; each UID once per message. A copy in an admin-only folder
-// (quarantine, evidence) is not processed: its owner never received it.
+// (quarantine, evidence, recoverable items) is not processed: its owner
+// never received it. Deliver finds the copy's folder role by searching
+// those folders for the message (by Message-ID, else From, else Subject);
+// a message with none of them is not processed and gives an error.
 // An invite already processed for this message (an invite entry records
 // its message id and UID) is not applied again. A copy that is gone gives
 // an error wrapping mailbox.ErrNotFound. The outcomes are always returned;
@@ -123,7 +126,47 @@ func (p *Processor) Deliver(ctx context.Context, addr mailbox.Address) ([]Outcom
 	if parsed == nil {
 		return nil, fmt.Errorf("imipproc: parse %s: %w", addr, perr)
 	}
+	if len(parsed.Calendars) == 0 {
+		return nil, nil
+	}
+	held, err := p.adminOnly(ctx, addr, parsed)
+	if err != nil {
+		return nil, err
+	}
+	if held {
+		p.log.DebugContext(ctx, "imipproc: copy in an admin-only folder not processed", "address", addr.String())
+		return nil, nil
+	}
 	return p.process(ctx, addr, parsed)
+}
+
+// adminOnlyRoles are the folders whose copies Deliver never processes.
+var adminOnlyRoles = []mailbox.Role{mailbox.RoleQuarantine, mailbox.RoleEvidence, mailbox.RoleRecoverable}
+
+// adminOnly reports whether addr is in an admin-only folder: the message
+// is searched for, by Message-ID (else header From, else subject), in
+// those folders of its mailbox, and addr looked for among the hits.
+func (p *Processor) adminOnly(ctx context.Context, addr mailbox.Address, msg *mailbox.Parsed) (bool, error) {
+	c := mailbox.Criteria{Roles: adminOnlyRoles}
+	switch {
+	case msg.MessageID != "":
+		c.MessageIDs = []string{msg.MessageID}
+	case msg.From != "":
+		c.Senders = []string{msg.From}
+	case strings.TrimSpace(msg.Subject) != "":
+		c.Subject = msg.Subject
+	default:
+		return false, fmt.Errorf("imipproc: %s has no Message-ID, From or Subject to tell its folder's role by; not processed", addr)
+	}
+	for m, err := range p.mail.Search(ctx, addr.Mailbox, c) {
+		if err != nil {
+			return false, fmt.Errorf("imipproc: folder role of %s: %w", addr, err)
+		}
+		if m.Address == addr {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mailbox.Parsed) ([]Outcome, error) {
@@ -262,13 +305,15 @@ func (p *Processor) Scan(ctx context.Context, owners []string, since time.Time) 
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, p.opts.Concurrency)
 	)
+	stopped := false
 	for _, owner := range owners {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("imipproc: scan: %w", ctx.Err()))
+			stopped = true
 		}
 		if ctx.Err() != nil {
+			stopped = true
 			break
 		}
 		wg.Add(1)
@@ -287,6 +332,9 @@ func (p *Processor) Scan(ctx context.Context, owners []string, since time.Time) 
 		}()
 	}
 	wg.Wait()
+	if stopped {
+		errs = append(errs, fmt.Errorf("imipproc: scan: %w", ctx.Err()))
+	}
 	return out, errors.Join(errs...)
 }
 

@@ -124,6 +124,38 @@ func TestDeliverMatchesMockDelivery(t *testing.T) {
 	}
 }
 
+// A copy held in quarantine (or evidence, or recoverable items) never
+// reached its owner: Deliver does not apply its invite, even when a
+// delivery hook hands it over; once released to the inbox it is applied.
+func TestDeliverSkipsAdminOnlyFolders(t *testing.T) {
+	ctx := t.Context()
+	users := []string{"ann@example.com"}
+	p := func(f *fixture) *imipproc.Processor { return imipproc.New(f.mail, f.cal, nil) }
+	for _, role := range []mailbox.Role{mailbox.RoleQuarantine, mailbox.RoleEvidence, mailbox.RoleRecoverable} {
+		t.Run(string(role), func(t *testing.T) {
+			f := newFixture(t, users...)
+			raw := inviteMail("held-1@evil.example", organizer, users, inviteICS("REQUEST", "held-1@evil.example", organizer, 0, users), "REQUEST")
+			addrs, err := f.mail.Deliver(ctx, raw, &mock.DeliverOptions{Role: role})
+			require.NoError(t, err)
+			require.Len(t, addrs, 1)
+			out, err := p(f).Deliver(ctx, addrs[0])
+			require.NoError(t, err)
+			assert.Empty(t, out)
+			got, err := f.cal.Find(ctx, users[0], calendar.Query{UID: "held-1@evil.example"})
+			require.NoError(t, err)
+			assert.Empty(t, got, "no entry for a held copy")
+
+			moved, err := f.mail.Move(ctx, addrs, mailbox.In(mailbox.RoleInbox))
+			require.NoError(t, err)
+			require.NoError(t, moved[0].Err)
+			out, err = p(f).Deliver(ctx, moved[0].To)
+			require.NoError(t, err)
+			require.Len(t, out, 1)
+			assert.Equal(t, calendar.ActionCreated, out[0].Action)
+		})
+	}
+}
+
 func TestScanAndMessageIDs(t *testing.T) {
 	ctx := t.Context()
 	users := []string{"ann@example.com", "ben@example.com"}
