@@ -235,3 +235,60 @@ func TestFaultAtEachCall(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeCopiesWithoutMessageID: copies of a message without a
+// Message-ID whose hard delete was interrupted are looked for at their
+// address on resume. A copy still there is purged then, never reported
+// purged while it stays; one that is gone is reported not found.
+func TestResumeCopiesWithoutMessageID(t *testing.T) {
+	ctx := context.Background()
+	raw := []byte("From: Payroll <payroll@noid.example>\r\nTo: ann@corp.example, ben@corp.example\r\n" +
+		"Subject: No id here\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n\r\nhttps://noid.example/login\r\n")
+	for _, mode := range []mock.FaultMode{mock.FaultBefore, mock.FaultAfter} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			tn := mock.New(nil)
+			for _, u := range []string{"ann@corp.example", "ben@corp.example"} {
+				require.NoError(t, tn.AddUser(u))
+			}
+			addrs, err := tn.Deliver(ctx, raw, nil)
+			require.NoError(t, err)
+			require.Len(t, addrs, 2)
+			j := remediation.NewMemoryJournal()
+			e, err := remediation.New(tn, tn, j, &remediation.Options{Logger: testLogger(t)})
+			require.NoError(t, err)
+			tn.InjectOp(mock.OpExpunge, mock.Fault{Mode: mode})
+			rec, err := e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc",
+				Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"noid.example"}}}})
+			require.Error(t, err)
+			require.NotNil(t, rec)
+			tn.ClearFaults()
+
+			e2, err := remediation.New(tn, tn, j, &remediation.Options{Logger: testLogger(t)})
+			require.NoError(t, err)
+			recs, err := e2.Resume(ctx)
+			require.NoError(t, err)
+			for _, a := range addrs {
+				_, err := tn.Fetch(ctx, a)
+				require.ErrorIs(t, err, mailbox.ErrNotFound, "%s purged", a)
+			}
+			if len(recs) == 1 {
+				rec = recs[0]
+			} else {
+				rec, err = e2.Get(ctx, rec.ID)
+				require.NoError(t, err)
+			}
+			var kinds []remediation.OutcomeKind
+			for o, err := range e2.Outcomes(ctx, rec.ID) {
+				require.NoError(t, err)
+				if o.Kind != remediation.Failed {
+					kinds = append(kinds, o.Kind)
+				}
+			}
+			if mode == mock.FaultBefore {
+				assert.Equal(t, []remediation.OutcomeKind{remediation.Succeeded, remediation.Succeeded}, kinds, "purged on resume")
+			} else {
+				assert.Len(t, kinds, 2)
+			}
+		})
+	}
+}

@@ -179,7 +179,10 @@ type Outcome struct {
 	// the engine recorded.
 	Kind OutcomeKind `json:"kind"`
 	// Detail is the error text of a failure, the guard's reason of a
-	// skip, or why a copy was not found.
+	// skip, or why a copy was not found; on a success it says when the
+	// success was established by a resume after an interruption ("found
+	// at the destination after an interruption", "purged before an
+	// interruption"), and is "" otherwise.
 	Detail string `json:"detail,omitempty"`
 	// Retry marks the outcome of a retry of a copy that failed before
 	// ([Engine.Resume] retries failed copies); it replaces the failure in

@@ -193,6 +193,18 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		}
 		atSource := false
 		var atDest *mailbox.Message
+		if c.MessageID == "" {
+			// No Message-ID to search by: look at the source address.
+			_, err := ru.e.mail.Fetch(ctx, src)
+			switch {
+			case err == nil:
+				atSource = true
+			case errors.Is(err, mailbox.ErrNotFound), errors.Is(err, mailbox.ErrNoFolder), errors.Is(err, mailbox.ErrNoMailbox),
+				errors.Is(err, mailbox.ErrUIDValidity):
+			default:
+				return fmt.Errorf("remediation: reconcile %s: %w", src, err)
+			}
+		}
 		for i := range hits {
 			h := &hits[i]
 			if h.Address == src {
@@ -211,6 +223,9 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		case atDest != nil:
 			claimed[atDest.Address] = true
 			outs = append(outs, Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry})
+		case c.MessageID == "":
+			outs = append(outs, Outcome{Copy: src, Kind: NotFound, Retry: retry,
+				Detail: "gone from its address after an interruption; without a Message-ID where it went cannot be told"})
 		case purge:
 			outs = append(outs, Outcome{Copy: src, MessageID: c.MessageID, Kind: Succeeded, Detail: "purged before an interruption", Retry: retry})
 		default:
