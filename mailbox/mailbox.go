@@ -38,8 +38,9 @@ var (
 // Backends resolve roles to real folders (IMAP by SPECIAL-USE, RFC 6154).
 type Role string
 
-// Folder roles. The admin-only roles ([RoleQuarantine], [RoleEvidence]) are
-// never visible to the mailbox owner.
+// Folder roles. The admin-only roles ([RoleRecoverable], [RoleQuarantine],
+// [RoleEvidence]; see [Role.AdminOnly]) are never visible to the mailbox
+// owner.
 const (
 	RoleNone        Role = ""            // a folder with no special role
 	RoleInbox       Role = "inbox"       // INBOX

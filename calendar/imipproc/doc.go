@@ -16,7 +16,8 @@
 // parts are its invite (RFC 6047 section 2.4); .ics attachments are
 // processed only when the message has no inline part and the attachment's
 // Content-Type names a method. Each UID is applied once per message.
-// Copies in admin-only folders (quarantine, evidence) are never processed.
+// Copies in admin-only folders (quarantine, evidence, recoverable items)
+// are never processed.
 // REQUEST creates or updates, CANCEL cancels, REPLY updates the
 // organizer's copy; the rest is left to the user (see
 // calendar.ApplyInvite).
