@@ -85,6 +85,28 @@ func (p *Parsed) Recipients() []string {
 	return out
 }
 
+// InviteParts returns the indices in p.Calendars of the parts a mail
+// client processes as the message's meeting invite when it is delivered
+// (RFC 6047 section 2.4): the inline text/calendar parts; or, when there
+// is none, the .ics attachments whose Content-Type names a method. Other
+// .ics attachments are files a user may import, not an invite.
+func (p *Parsed) InviteParts() []int {
+	inline := false
+	for _, c := range p.Calendars {
+		if !c.Attachment {
+			inline = true
+			break
+		}
+	}
+	var out []int
+	for i, c := range p.Calendars {
+		if !c.Attachment || !inline && c.Method != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // Summary returns the [Message] fields p provides, with Address and Role
 // left for the caller to fill.
 func (p *Parsed) Summary() Message {

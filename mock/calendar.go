@@ -387,12 +387,9 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 	if len(p.Calendars) == 0 || addr.Folder == FolderQuarantine {
 		return
 	}
-	inline := slices.ContainsFunc(p.Calendars, func(c mailbox.CalendarPart) bool { return !c.Attachment })
 	seen := map[string]bool{}
-	for i, part := range p.Calendars {
-		if part.Attachment && (inline || part.Method == "") {
-			continue
-		}
+	for _, i := range p.InviteParts() {
+		part := p.Calendars[i]
 		ev := InviteEvent{Address: addr, MessageID: p.MessageID, Part: i, Method: part.Method}
 		inv, err := calendar.ParseInvite(part.Raw, part.Method)
 		if err != nil {

@@ -137,7 +137,8 @@ func decision(ref SeriesRef, d calendar.Decision, verdict string) CalendarDecisi
 }
 
 // applyReleased processes the invites of copies that left quarantine for
-// the inbox, as a fresh delivery would. Failures are recorded as error
+// the inbox, as a fresh delivery would ([mailbox.Parsed.InviteParts], each
+// UID once). Failures are recorded as error
 // decisions; they do not fail the release.
 func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, items []item, outs []Outcome) {
 	e := w.ru.e
@@ -156,15 +157,18 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
-		for _, part := range p.Calendars {
-			if part.Attachment {
-				continue // an .ics file is imported by the user, not processed
-			}
+		seen := map[string]bool{}
+		for _, pi := range p.InviteParts() {
+			part := p.Calendars[pi]
 			inv, err := calendar.ParseInvite(part.Raw, part.Method)
 			if err != nil {
 				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: err.Error()})
 				continue
 			}
+			if seen[inv.UID] {
+				continue
+			}
+			seen[inv.UID] = true
 			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, p.MessageID)
 			d := CalendarDecision{Owner: owner, MessageID: p.MessageID, UID: inv.UID, Organizer: inv.Organizer,
 				Summary: inv.Summary, Verdict: VerdictApplied, Reason: string(res.Action), Detail: res.Reason}

@@ -123,3 +123,50 @@ func TestReleaseProcessesInvite(t *testing.T) {
 	assert.Equal(t, []string{alice}, hist[0].Recipients)
 	assert.Equal(t, "q-inv@partner.example", hist[0].MessageID)
 }
+
+// An invite sent only as an .ics attachment whose Content-Type names the
+// method (as some calendar servers send it) is processed on release, as
+// on delivery; one without a method is a file to import and is not.
+func TestReleaseProcessesAttachedInvite(t *testing.T) {
+	ctx := context.Background()
+	single := string(invite("x", "pm@partner.example", "uid-attached", alice))
+	ics := single[strings.Index(single, "BEGIN:VCALENDAR"):]
+	mail := func(id, contentType string) []byte {
+		return []byte("Message-ID: <" + id + ">\r\nFrom: pm@partner.example\r\nTo: " + alice + "\r\n" +
+			"Subject: Kick-off\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
+			"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the attached invitation.\r\n" +
+			"--b1\r\nContent-Type: " + contentType + "\r\nContent-Disposition: attachment; filename=\"invite.ics\"\r\n\r\n" + ics +
+			"--b1--\r\n")
+	}
+	for _, tc := range []struct {
+		name, contentType string
+		applied           bool
+	}{
+		{"method named", "text/calendar; method=REQUEST; name=\"invite.ics\"", true},
+		{"no method", "application/ics; name=\"invite.ics\"", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, alice)
+			f.deliver(mail("att@partner.example", tc.contentType), mailbox.RoleQuarantine, alice)
+			require.Empty(t, entries(t, f, alice, "uid-attached"))
+			rec, err := f.engine(nil, nil).Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc",
+				Selection: byID("att@partner.example")})
+			require.NoError(t, err)
+			require.Equal(t, int64(1), rec.Counts.Succeeded)
+
+			// The release does what delivery to the inbox does.
+			g := newFixture(t, alice)
+			g.deliver(mail("att@partner.example", tc.contentType), "", alice)
+			assert.Len(t, entries(t, g, alice, "uid-attached"), len(entries(t, f, alice, "uid-attached")), "release matches delivery")
+			if tc.applied {
+				require.Len(t, entries(t, f, alice, "uid-attached"), 1)
+				require.Len(t, rec.Calendar, 1)
+				assert.Equal(t, remediation.VerdictApplied, rec.Calendar[0].Verdict)
+			} else {
+				assert.Empty(t, entries(t, f, alice, "uid-attached"))
+				assert.Empty(t, rec.Calendar)
+			}
+		})
+	}
+}

@@ -174,14 +174,11 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 		return nil, nil
 	}
 	owner := addr.Mailbox
-	inline := slices.ContainsFunc(msg.Calendars, func(c mailbox.CalendarPart) bool { return !c.Attachment })
 	seen := map[string]bool{}
 	var out []Outcome
 	var errs []error
-	for i, part := range msg.Calendars {
-		if part.Attachment && (inline || part.Method == "") {
-			continue
-		}
+	for _, i := range msg.InviteParts() {
+		part := msg.Calendars[i]
 		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: i, Method: part.Method}
 		inv, err := calendar.ParseInvite(part.Raw, part.Method)
 		if err != nil {
