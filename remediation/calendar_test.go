@@ -10,6 +10,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
@@ -169,4 +170,36 @@ func TestReleaseProcessesAttachedInvite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A release interrupted after the copy reached the inbox but before its
+// invite was applied applies the invite when it resumes, once.
+func TestReleaseResumeAppliesInvite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(invite("q-res@partner.example", "pm@partner.example", "uid-resume", alice), mailbox.RoleQuarantine, alice)
+	j := remediation.NewMemoryJournal()
+	e := f.engine(j, nil)
+	f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultAfter})
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: byID("q-res@partner.example")})
+	require.Error(t, err)
+	require.NotNil(t, rec)
+	f.tenant.ClearFaults()
+	require.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("q-res@partner.example"), "the move happened")
+	require.Empty(t, entries(t, f, alice, "uid-resume"), "the interruption came before the invite")
+
+	recs, err := f.engine(j, nil).Resume(ctx)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
+	es := entries(t, f, alice, "uid-resume")
+	require.Len(t, es, 1, "applied on resume")
+	assert.Equal(t, calendar.ProvenanceInvite, es[0].Provenance.Kind)
+	applied := 0
+	for _, d := range recs[0].Calendar {
+		if d.Verdict == remediation.VerdictApplied {
+			applied++
+		}
+	}
+	assert.Equal(t, 1, applied)
 }

@@ -234,6 +234,23 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 	}
 	// The outcomes close the old intent (even when empty).
 	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: in.Seq, Mailbox: in.Mailbox, Items: outs})
+	if ru.r.Action == Release && ru.e.cal != nil {
+		// A released copy found in the inbox may have arrived just before
+		// the interruption, its invite not yet applied: apply it now.
+		// Applying it twice changes nothing (an equal SEQUENCE updates the
+		// entry with the same content).
+		var rel []item
+		var relOuts []Outcome
+		for _, o := range outs {
+			if o.Kind == Succeeded && !o.To.IsZero() {
+				rel = append(rel, item{addr: o.Copy, msgID: o.MessageID, role: mailbox.RoleQuarantine})
+				relOuts = append(relOuts, o)
+			}
+		}
+		if len(rel) > 0 {
+			w.applyReleased(ctx, in.Seq, in.Mailbox, rel, relOuts)
+		}
+	}
 	for _, o := range outs {
 		if m.res != nil {
 			m.res.handled[o.Copy] = true
