@@ -203,3 +203,21 @@ func TestReleaseResumeAppliesInvite(t *testing.T) {
 	}
 	assert.Equal(t, 1, applied)
 }
+
+// ReleaseHistory gives one event per released message even when relays
+// changed the case of its Message-ID on the way to some recipients.
+func TestReleaseHistoryNormalizesMessageIDs(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(msg("Held-1@Partner.example", "pm@partner.example", "Contract", alice, bob), mailbox.RoleQuarantine, alice)
+	f.deliver(msg("held-1@partner.example", "pm@partner.example", "Contract", alice, bob), mailbox.RoleQuarantine, bob)
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: byID("held-1@partner.example")})
+	require.NoError(t, err)
+	require.Equal(t, int64(2), rec.Counts.Succeeded)
+	hist, err := e.ReleaseHistory(ctx)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	assert.Equal(t, []string{alice, bob}, hist[0].Recipients)
+	assert.Equal(t, rec.ID, hist[0].Action)
+}

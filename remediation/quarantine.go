@@ -95,8 +95,9 @@ type ReleaseEvent struct {
 	// Status is the release's status when the history was read; a
 	// partially completed release released only some copies.
 	Status Status
-	// MessageID is the released message's Message-ID as its outcomes
-	// recorded it (compared exactly, not normalized); "" gathers the
+	// MessageID is the released message's Message-ID as its first
+	// released copy's outcome recorded it; copies whose Message-IDs differ
+	// only in angle brackets or case are one event. "" gathers the
 	// released copies without one.
 	MessageID string
 	// Recipients are the mailboxes the message was released to, sorted.
@@ -104,36 +105,62 @@ type ReleaseEvent struct {
 }
 
 // ReleaseHistory lists the [Release] actions of the action center, oldest
-// first, one event per action and released Message-ID. (A [MoveToInbox]
-// out of quarantine is in the action center but not in this list.)
+// first, one event per action and released Message-ID (Message-IDs that
+// differ only in angle brackets or case are one). It reads the journal
+// once. (A [MoveToInbox] out of quarantine is in the action center but
+// not in this list.)
 func (e *Engine) ReleaseHistory(ctx context.Context) ([]ReleaseEvent, error) {
-	var out []ReleaseEvent
+	type release struct {
+		r     *Record
+		by    map[string]*ReleaseEvent // by normalized Message-ID
+		order []string
+	}
+	rels := map[string]*release{}
+	var ids []string
 	for r, err := range e.Query(ctx, Filter{Actions: []Action{Release}}) {
 		if err != nil {
 			return nil, err
 		}
-		by := map[string]*ReleaseEvent{}
-		var order []string
-		for o, err := range e.Outcomes(ctx, r.ID) {
-			if err != nil {
-				return nil, err
-			}
+		rels[r.ID] = &release{r: r, by: map[string]*ReleaseEvent{}}
+		ids = append(ids, r.ID)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	for ent, err := range e.j.Replay(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if ent.Kind != EntryOutcomes {
+			continue
+		}
+		rel := rels[ent.Outcomes.Action]
+		if rel == nil {
+			continue
+		}
+		r := rel.r
+		for _, o := range ent.Outcomes.Items {
 			if o.Kind != Succeeded {
 				continue
 			}
-			ev := by[o.MessageID]
+			key := mailbox.NormalizeMessageID(o.MessageID)
+			ev := rel.by[key]
 			if ev == nil {
 				ev = &ReleaseEvent{Action: r.ID, When: cmp.Or(r.Finished, r.Started), Actor: r.Actor, DecidedBy: r.DecidedBy, Status: r.Status, MessageID: o.MessageID}
-				by[o.MessageID] = ev
-				order = append(order, o.MessageID)
+				rel.by[key] = ev
+				rel.order = append(rel.order, key)
 			}
 			if !slices.Contains(ev.Recipients, o.Copy.Mailbox) {
 				ev.Recipients = append(ev.Recipients, o.Copy.Mailbox)
 			}
 		}
-		for _, id := range order {
-			slices.Sort(by[id].Recipients)
-			out = append(out, *by[id])
+	}
+	var out []ReleaseEvent
+	for _, id := range ids {
+		rel := rels[id]
+		for _, key := range rel.order {
+			slices.Sort(rel.by[key].Recipients)
+			out = append(out, *rel.by[key])
 		}
 	}
 	return out, nil
