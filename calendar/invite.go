@@ -161,7 +161,8 @@ const (
 // Result is what [ApplyInvite] did.
 type Result struct {
 	// Action is what was done. It is set also when ApplyInvite returns an
-	// error: [ActionNotApplied] when a REQUEST or CANCEL stored nothing.
+	// error: [ActionNotApplied] when a REQUEST, CANCEL or REPLY stored
+	// nothing.
 	Action Action
 	// Entries are the entries created or updated, as stored.
 	Entries []Entry
@@ -495,8 +496,11 @@ func applyReply(ctx context.Context, s Store, owner string, inv *Invite, found [
 		}
 		res.Entries = append(res.Entries, stored)
 	}
-	if len(res.Entries) == 0 && len(errs) == 0 {
+	switch {
+	case len(res.Entries) == 0 && len(errs) == 0:
 		return Result{Action: ActionStale, Reason: "the reply names no attendee of the entry, or is older than it"}, nil
+	case len(res.Entries) == 0:
+		res.Action, res.Reason = ActionNotApplied, "updating the entry failed"
 	}
 	return res, errors.Join(errs...)
 }

@@ -446,3 +446,20 @@ func TestApplyInviteUpdateFailure(t *testing.T) {
 	tn.ClearFaults()
 	assert.Equal(t, "v0", findOne(t, tn, alice, "uf").Master.Summary)
 }
+
+func TestApplyReplyUpdateFailure(t *testing.T) {
+	tn := newTenant(t, alice)
+	_, err := tn.Put(context.Background(), alice, calendar.Entry{Calendar: mock.DefaultCalendarID, UID: "ur",
+		Provenance: calendar.Provenance{Kind: calendar.ProvenanceUser},
+		Master:     &calendar.Occurrence{Summary: "mine", Organizer: alice, Attendees: []calendar.Attendee{{Email: bob, PartStat: "NEEDS-ACTION"}}}})
+	require.NoError(t, err)
+	tn.FailOp(mock.OpPut, nil)
+	inv, err := calendar.ParseInvite(itip("REPLY", "ur", alice, 0, "Accepted", "ATTENDEE;PARTSTAT=ACCEPTED:mailto:"+bob), "")
+	require.NoError(t, err)
+	res, err := calendar.ApplyInvite(context.Background(), tn, alice, inv, "m-reply@x")
+	require.ErrorIs(t, err, mock.ErrInjected)
+	assert.Equal(t, calendar.ActionNotApplied, res.Action, "as for REQUEST and CANCEL")
+	assert.Empty(t, res.Entries)
+	tn.ClearFaults()
+	assert.Equal(t, "NEEDS-ACTION", findOne(t, tn, alice, "ur").Master.Attendees[0].PartStat)
+}
