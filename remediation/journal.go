@@ -307,7 +307,9 @@ func appendFrame(b []byte, d *dict, e Entry) ([]byte, error) {
 	return b, nil
 }
 
-func zigzag(prev, cur uint32) int64 { return int64(cur) - int64(prev) }
+// uidDelta is cur - prev: consecutive UIDs are close, so the difference is
+// short as a varint (binary.AppendVarint zig-zag encodes it).
+func uidDelta(prev, cur uint32) int64 { return int64(cur) - int64(prev) }
 
 func appendIntent(b []byte, d *dict, in *Intent) []byte {
 	b = d.putStr(b, in.Action)
@@ -327,7 +329,7 @@ func appendIntent(b []byte, d *dict, in *Intent) []byte {
 		} else {
 			b = append(b, 0)
 		}
-		b = binary.AppendVarint(b, zigzag(uid, c.UID))
+		b = binary.AppendVarint(b, uidDelta(uid, c.UID))
 		uid = c.UID
 		b = d.putStr(b, c.MessageID)
 	}
@@ -409,14 +411,14 @@ func appendOutcomes(b []byte, d *dict, ob *OutcomeBatch) []byte {
 			b = d.putStr(b, o.Copy.Folder)
 			b = binary.AppendUvarint(b, uint64(o.Copy.UIDValidity))
 		}
-		b = binary.AppendVarint(b, zigzag(from.UID, o.Copy.UID))
+		b = binary.AppendVarint(b, uidDelta(from.UID, o.Copy.UID))
 		from = o.Copy
 		if hasTo {
 			if newTo {
 				b = d.putStr(b, o.To.Folder)
 				b = binary.AppendUvarint(b, uint64(o.To.UIDValidity))
 			}
-			b = binary.AppendVarint(b, zigzag(to.UID, o.To.UID))
+			b = binary.AppendVarint(b, uidDelta(to.UID, o.To.UID))
 			to = o.To
 		}
 		b = d.putStr(b, o.MessageID)
