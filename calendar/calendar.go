@@ -65,7 +65,9 @@ type Attendee struct {
 }
 
 // Occurrence is one VEVENT of an entry: the master (RecurrenceID zero) or an
-// override of one instance.
+// override of one instance. A VTODO (a task sent as an invite) is read into
+// an Occurrence too, its DUE as End; [Encode] writes VEVENTs only, so an
+// entry of a VTODO keeps its meaning only through its Raw text.
 type Occurrence struct {
 	// RecurrenceID is the RECURRENCE-ID: the original start of the
 	// instance an override replaces. Zero for the master.
