@@ -379,12 +379,16 @@ func (d direct) DefaultCalendar(ctx context.Context, owner string) (string, erro
 // text/calendar parts are the invite (RFC 6047 section 2.4); .ics
 // attachments are processed only when the message has no inline part and
 // the attachment's Content-Type names a method. One UID is applied once
-// per message. Copies delivered to quarantine are not processed (the user
-// never received them); copies in Junk are, as real clients do. Errors
+// per message. Copies delivered to an admin-only folder (quarantine,
+// evidence, recoverable items) are not processed (the user never received
+// them); copies in Junk are, as real clients do. Errors
 // are logged and recorded ([Tenant.InviteEvents]), never failing the
 // delivery.
 func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *mailbox.Parsed) {
-	if len(p.Calendars) == 0 || addr.Folder == FolderQuarantine {
+	if len(p.Calendars) == 0 {
+		return
+	}
+	if role, err := t.FolderRole(addr.Mailbox, addr.Folder); err != nil || role.AdminOnly() {
 		return
 	}
 	seen := map[string]bool{}

@@ -52,6 +52,8 @@ func TestDeliveryProcessesInvites(t *testing.T) {
 		{"inbox", mailbox.RoleInbox, "REQUEST", 1},
 		{"junk, as real clients do", mailbox.RoleJunk, "REQUEST", 1},
 		{"quarantine: never reached the user", mailbox.RoleQuarantine, "REQUEST", 0},
+		{"evidence: admin-only", mailbox.RoleEvidence, "REQUEST", 0},
+		{"recoverable items: admin-only", mailbox.RoleRecoverable, "REQUEST", 0},
 		{"publish is not added", mailbox.RoleInbox, "PUBLISH", 0},
 	}
 	for _, tc := range tests {
