@@ -100,9 +100,21 @@
 // journal group-commits: concurrent appends share one write and one fsync,
 // and each returns once its entries are durable. The engine adds to that:
 // a batch's outcomes ride with the next intent's write, and a worker that
-// has several small mailboxes waiting writes their intents together. A torn last frame (a crash
-// in the middle of a write) fails its length or CRC check and is cut off
-// when the file is opened; damage elsewhere is reported as [ErrCorrupt].
+// has several small mailboxes waiting writes their intents together. A
+// torn last frame (a crash in the middle of a write) fails its length or
+// CRC check and is cut off when the file is opened; damage elsewhere is
+// reported as [ErrCorrupt].
+//
+// # Retention
+//
+// The journal only grows until [Engine.Compact] rewrites it: the actions
+// that finished before a cutoff go (the action center's retention; an
+// action and its undo go together), and of the others only what readers
+// need stays: the last snapshot of a finished record and its outcomes,
+// everything of an unfinished one. The rewrite is atomic (a new file
+// renamed over the old one); appends wait meanwhile. A service calls it,
+// say, daily with a cutoff of 30 days, as long as Defender keeps its
+// action history.
 //
 // # Resume
 //
@@ -110,9 +122,11 @@
 // interrupted, and every action that ended incomplete because a backend
 // call failed. Mailboxes the journal marks done are skipped. An intent
 // without outcomes (the batch was in flight) is reconciled by searching
-// its mailbox for the intent's Message-IDs: a copy still at its source is
-// acted on, one found at the destination is recorded as succeeded at its
-// new address, a purged one as succeeded; nothing is moved twice. Copies
+// its mailbox for the intent's Message-IDs (a copy without one is looked
+// for at its address): a copy still at its source is acted on, one found
+// at the destination is recorded as succeeded at its new address, a purged
+// one as succeeded; nothing is moved twice. A resumed release applies the
+// invites of the copies it finds in the inbox. Copies
 // that failed are retried (their outcome is marked Retry). Remaining
 // mailboxes are then selected again, skipping every copy that already has
 // an outcome. No copy is acted on twice and none is lost.

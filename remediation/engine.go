@@ -60,6 +60,9 @@ type Engine struct {
 	mu      sync.Mutex
 	records map[string]*state
 	progMu  sync.Mutex
+	// compactMu lets one Compact run at a time: it relies on the journal
+	// positions it scanned.
+	compactMu sync.Mutex
 }
 
 // state is the engine's view of one record.

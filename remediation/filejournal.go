@@ -57,6 +57,11 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 		j.opts = *opts
 	}
 	j.cond = sync.NewCond(&j.mu)
+	// A rewrite that crashed before its rename left its new file: the
+	// journal itself is whole.
+	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remediation: remove an abandoned journal rewrite: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("remediation: open journal: %w", err)
@@ -234,15 +239,21 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 // Replay implements [Journal]: it reads the file up to what was durable
 // when Replay was called.
 func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
-	j.mu.Lock()
-	limit, closed := j.size, j.closed
-	j.mu.Unlock()
 	return func(yield func(Entry, error) bool) {
+		// The file is opened with the size read, under the lock: a
+		// Rewrite may replace the file at the path.
+		j.mu.Lock()
+		limit, closed := j.size, j.closed
+		var f *os.File
+		var err error
+		if !closed {
+			f, err = os.Open(j.path)
+		}
+		j.mu.Unlock()
 		if closed {
 			yield(Entry{}, ErrClosed)
 			return
 		}
-		f, err := os.Open(j.path)
 		if err != nil {
 			yield(Entry{}, fmt.Errorf("remediation: replay journal: %w", err))
 			return
