@@ -348,11 +348,15 @@ func NormalizeURL(u string) string {
 	}
 	p.Scheme = strings.ToLower(p.Scheme)
 	host := strings.ToLower(p.Host)
-	if h, port, ok := cutPort(host); ok {
-		if port == "" || port == "80" && p.Scheme == "http" ||
-			port == "443" && p.Scheme == "https" || port == "21" && p.Scheme == "ftp" {
-			host = strings.TrimRight(h, ":")
+	// Drop default and empty ports until none is left: removing one can
+	// uncover another in a malformed host (":21:").
+	for {
+		h, port, ok := cutPort(host)
+		if !ok || !(port == "" || port == "80" && p.Scheme == "http" ||
+			port == "443" && p.Scheme == "https" || port == "21" && p.Scheme == "ftp") {
+			break
 		}
+		host = strings.TrimRight(h, ":")
 	}
 	p.Host = host
 	p.Fragment = ""
@@ -360,7 +364,8 @@ func NormalizeURL(u string) string {
 	if p.Path == "" && p.RawPath == "" && p.Host != "" {
 		p.Path = "/"
 	}
-	return p.String()
+	// Dropping the fragment can leave white space at the end ("a:? #").
+	return strings.TrimSpace(p.String())
 }
 
 // cutPort splits "host:port"; ok is false when host has no port. IPv6

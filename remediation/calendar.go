@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -88,7 +89,9 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq})
 		return nil
 	}
+	keep := w.ru.r.RemoveInvites // the undo puts the entries back
 	var decs []CalendarDecision
+	var removed []RemovedEntry
 	for i, ref := range plan.Plan {
 		if ref.Err != "" {
 			decs = append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, Verdict: VerdictError,
@@ -97,6 +100,10 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
 		for _, d := range rep.Removed {
 			decs = append(decs, decision(ref, d, VerdictRemoved))
+			if keep {
+				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
+					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: string(d.Entry.Raw)})
+			}
 		}
 		for _, d := range rep.Kept {
 			decs = append(decs, decision(ref, d, VerdictKept))
@@ -107,11 +114,11 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 			err = nil
 		}
 		if err != nil {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
+			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs, Removed: removed})
 			return fmt.Errorf("remediation: remove invite entries of %s: %w", ref.Owner, err)
 		}
 	}
-	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs, Removed: removed})
 	return nil
 }
 
@@ -184,4 +191,116 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 	if len(decs) > 0 {
 		w.addCalendar(&CalendarStep{Action: w.ru.r.ID, Seq: seq, Decisions: decs})
 	}
+}
+
+// restoreInvites puts back, at the end of an undo, the calendar entries
+// the undone action removed (Request.RemoveInvites), each in the calendar
+// it was in (the owner's default calendar when that one is gone) with its
+// provenance. An entry of the same series found in the owner's calendars
+// by then (a new invite arrived, or an interrupted run of this undo
+// restored it already) is left as it is and reported kept, so a resumed
+// undo may run this again.
+func (ru *runner) restoreInvites(ctx context.Context) error {
+	e := ru.e
+	if e.cal == nil || ru.r.UndoOf == "" {
+		return nil
+	}
+	e.mu.Lock()
+	orig := e.records[ru.r.UndoOf]
+	wanted := orig != nil && orig.r.RemoveInvites
+	e.mu.Unlock()
+	if !wanted {
+		return nil
+	}
+	var removed []RemovedEntry
+	for ent, err := range e.j.Replay(ctx) {
+		if err != nil {
+			return fmt.Errorf("remediation: read the entries %s removed: %w", ru.r.UndoOf, err)
+		}
+		if ent.Kind == EntryCalendar && ent.Calendar.Action == ru.r.UndoOf {
+			removed = append(removed, ent.Calendar.Removed...)
+		}
+	}
+	key := func(owner, uid, organizer string) string {
+		return owner + "\x00" + uid + "\x00" + strings.ToLower(organizer)
+	}
+	done := map[string]bool{}
+	ru.mu.Lock()
+	for _, d := range ru.r.Calendar {
+		if d.Verdict == VerdictRestored || d.Verdict == VerdictKept {
+			done[key(d.Owner, d.UID, d.Organizer)] = true
+		}
+	}
+	ru.mu.Unlock()
+	w := ru.newWorker()
+	var decs []CalendarDecision
+	var errs []error
+	for _, rm := range removed {
+		k := key(rm.Owner, rm.UID, rm.Organizer)
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		d, err := restoreEntry(ctx, e.cal, rm)
+		decs = append(decs, d)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remediation: restore calendar entry %q of %s: %w", rm.UID, rm.Owner, err))
+		}
+	}
+	if len(decs) > 0 {
+		w.addCalendar(&CalendarStep{Action: ru.r.ID, Decisions: decs})
+	}
+	if err := w.flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// restoreEntry puts one removed entry back, unless its series is in the
+// owner's calendars again.
+func restoreEntry(ctx context.Context, s calendar.Store, rm RemovedEntry) (CalendarDecision, error) {
+	d := CalendarDecision{Owner: rm.Owner, MessageID: rm.Provenance.MessageID, UID: rm.UID, Organizer: rm.Organizer, Calendar: rm.Calendar}
+	fail := func(reason string, err error) (CalendarDecision, error) {
+		d.Verdict, d.Reason, d.Detail = VerdictError, reason, err.Error()
+		return d, err
+	}
+	existing, err := s.Find(ctx, rm.Owner, calendar.Query{UID: rm.UID})
+	if err != nil {
+		return fail("restore-failed", err)
+	}
+	for _, x := range existing {
+		if strings.EqualFold(x.Organizer, rm.Organizer) {
+			d.Verdict, d.Reason = VerdictKept, "exists"
+			d.Detail = "an entry of this series is in the calendar again (a later invite, or an earlier run of this undo); left as it is"
+			d.Calendar, d.EntryID = x.Calendar, x.ID
+			return d, nil
+		}
+	}
+	ent, err := calendar.DecodeEntry([]byte(rm.Raw))
+	if err != nil {
+		return fail("restore-failed", err)
+	}
+	ent.Calendar, ent.Provenance, ent.ID = rm.Calendar, rm.Provenance, ""
+	stored, err := s.Put(ctx, rm.Owner, ent)
+	if errors.Is(err, calendar.ErrNotFound) {
+		// The calendar is gone: the owner's default calendar.
+		def, derr := calendar.DefaultCalendar(ctx, s, rm.Owner)
+		if derr != nil {
+			return fail("restore-failed", errors.Join(err, derr))
+		}
+		ent.Calendar = def
+		stored, err = s.Put(ctx, rm.Owner, ent)
+	}
+	if err != nil {
+		return fail("restore-failed", err)
+	}
+	d.Verdict, d.Reason = VerdictRestored, "undo"
+	d.Detail = "put back as it was when the undone action removed it"
+	d.Calendar, d.EntryID = stored.Calendar, stored.ID
+	if stored.Master != nil {
+		d.Summary = stored.Master.Summary
+	} else if len(stored.Overrides) > 0 {
+		d.Summary = stored.Overrides[0].Summary
+	}
+	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -220,4 +221,109 @@ func TestReleaseHistoryNormalizesMessageIDs(t *testing.T) {
 	require.Len(t, hist, 1)
 	assert.Equal(t, []string{alice, bob}, hist[0].Recipients)
 	assert.Equal(t, rec.ID, hist[0].Action)
+}
+
+// A soft delete with RemoveInvites removes the invite-created entries
+// (never the imported one), and its undo puts them back as they were,
+// also after a restart and a compaction of the journal.
+func TestSoftDeleteRemoveInvitesAndUndo(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob, carol)
+	addrs := f.deliver(inviteWithICS("sd-inv@evil.example", "ceo@evil.example", "uid-sd", alice, bob, carol), "", alice, bob, carol)
+	_, err := f.tenant.ImportICS(ctx, carol, addrs[2], "invite.ics")
+	require.NoError(t, err)
+	beforeAlice := entries(t, f, alice, "uid-sd")
+	require.Len(t, beforeAlice, 1)
+
+	j := remediation.NewMemoryJournal()
+	e := f.engine(j, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("sd-inv@evil.example")})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), rec.Counts.Succeeded)
+	assert.True(t, rec.RemoveInvites)
+	assert.Empty(t, entries(t, f, alice, "uid-sd"))
+	assert.Empty(t, entries(t, f, bob, "uid-sd"))
+	assert.Len(t, entries(t, f, carol, "uid-sd"), 1, "the imported entry is kept")
+	verdicts := map[string]string{}
+	for _, d := range rec.Calendar {
+		verdicts[d.Owner] = d.Verdict
+	}
+	assert.Equal(t, map[string]string{alice: remediation.VerdictRemoved, bob: remediation.VerdictRemoved, carol: remediation.VerdictKept}, verdicts)
+
+	// Bob gets a new invite of the same series meanwhile: his undo keeps it.
+	newer := strings.Replace(string(inviteWithICS("sd-inv2@evil.example", "ceo@evil.example", "uid-sd", bob)), "SEQUENCE:0", "SEQUENCE:1", 2)
+	f.deliver([]byte(newer), "", bob)
+	require.Len(t, entries(t, f, bob, "uid-sd"), 1)
+
+	// Restart, compact, then undo.
+	e = f.engine(j, nil)
+	_, err = e.Compact(ctx, time.Time{})
+	require.NoError(t, err)
+	u, err := e.Undo(ctx, rec.ID, "soc")
+	require.NoError(t, err)
+	assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+	assert.Equal(t, int64(3), u.Counts.Succeeded)
+	got := map[string]string{}
+	for _, d := range u.Calendar {
+		got[d.Owner] = d.Verdict + "/" + d.Reason
+	}
+	assert.Equal(t, map[string]string{alice: "restored/undo", bob: "kept/exists"}, got)
+	afterAlice := entries(t, f, alice, "uid-sd")
+	require.Len(t, afterAlice, 1)
+	assert.Equal(t, beforeAlice[0].Provenance, afterAlice[0].Provenance)
+	assert.Equal(t, beforeAlice[0].Calendar, afterAlice[0].Calendar)
+	assert.Equal(t, beforeAlice[0].Master, afterAlice[0].Master)
+	bobs := entries(t, f, bob, "uid-sd")
+	require.Len(t, bobs, 1)
+	assert.Equal(t, "sd-inv2@evil.example", bobs[0].Provenance.MessageID, "bob's newer entry stands")
+	assert.Len(t, entries(t, f, carol, "uid-sd"), 1)
+
+	// The undo's decisions are journaled: a new engine reads them back.
+	g, err := f.engine(j, nil).Get(ctx, u.ID)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, u.Calendar, g.Calendar)
+}
+
+func TestRemoveInvitesRefusedForOtherActions(t *testing.T) {
+	f := newFixture(t, alice)
+	e := f.engine(nil, nil)
+	for _, a := range []remediation.Action{remediation.HardDelete, remediation.MoveToInbox, remediation.Release, remediation.DeleteSenderCopy} {
+		_, err := e.Execute(context.Background(), remediation.Request{Action: a, Actor: "soc", RemoveInvites: true, Selection: byID("x@evil.example")})
+		assert.ErrorIs(t, err, remediation.ErrInvalidRequest, a)
+	}
+}
+
+// An undo interrupted before it restored the entries restores them when
+// it resumes, once.
+func TestUndoResumeRestoresInvites(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(invite("ur-inv@evil.example", "ceo@evil.example", "uid-ur", alice), "", alice)
+	j := remediation.NewMemoryJournal()
+	e := f.engine(j, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ur-inv@evil.example")})
+	require.NoError(t, err)
+	require.Empty(t, entries(t, f, alice, "uid-ur"))
+
+	f.tenant.InjectOp(mock.OpPut, mock.Fault{Mode: mock.FaultBefore})
+	u, err := e.Undo(ctx, rec.ID, "soc")
+	require.Error(t, err)
+	require.NotNil(t, u)
+	assert.True(t, u.Incomplete, "a failed restore leaves the undo to resume")
+	f.tenant.ClearFaults()
+	assert.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("ur-inv@evil.example"), "the copy is back")
+	require.Empty(t, entries(t, f, alice, "uid-ur"))
+
+	recs, err := f.engine(j, nil).Resume(ctx)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
+	require.Len(t, entries(t, f, alice, "uid-ur"), 1)
+	restored := 0
+	for _, d := range recs[0].Calendar {
+		if d.Verdict == remediation.VerdictRestored {
+			restored++
+		}
+	}
+	assert.Equal(t, 1, restored)
 }

@@ -57,9 +57,10 @@ type CompactStats struct {
 //     no longer be read, listed or undone.
 //   - for every other finished record, its superseded snapshots, its
 //     intents and its calendar steps: only an unfinished action reads
-//     them, to resume. Its last snapshot and its outcomes stay, so
-//     [Engine.Get], [Engine.Query], [Engine.Outcomes] and [Engine.Undo]
-//     answer as before.
+//     them, to resume. Its last snapshot, its outcomes and the calendar
+//     entries it removed with RemoveInvites stay, so [Engine.Get],
+//     [Engine.Query], [Engine.Outcomes] and [Engine.Undo] answer as
+//     before.
 //
 // Records not finished (pending approval, queued, running, incomplete)
 // are kept whole, whatever their age. The journal must implement
@@ -150,6 +151,10 @@ func (e *Engine) Compact(ctx context.Context, before time.Time) (CompactStats, e
 			// Entries appended since the scan come after every position
 			// it saw: a later snapshot is kept.
 			return i >= last[id]
+		case ent.Kind == EntryCalendar:
+			// The entries an action with RemoveInvites removed: its undo
+			// puts them back.
+			return len(ent.Calendar.Removed) > 0
 		default:
 			return ent.Kind == EntryOutcomes
 		}

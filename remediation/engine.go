@@ -291,6 +291,9 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 	if len(req.Recipients) > 0 && req.Action != Release {
 		return nil, fmt.Errorf("%w: recipients apply to a release only", ErrInvalidRequest)
 	}
+	if req.RemoveInvites && req.Action != SoftDelete && req.Action != MoveToDeleted && req.Action != MoveToJunk {
+		return nil, fmt.Errorf("%w: remove invites applies to soft delete, move to deleted items and move to junk (a hard delete always removes them)", ErrInvalidRequest)
+	}
 	src := req.Source
 	if src == "" {
 		src = SourceManual
@@ -300,17 +303,18 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 	}
 	now := e.now()
 	r := &Record{
-		ID:          newID(now),
-		Name:        req.Name,
-		Description: req.Description,
-		Severity:    req.Severity,
-		Source:      src,
-		Action:      req.Action,
-		Actor:       req.Actor,
-		RuleName:    req.RuleName,
-		Created:     now,
-		Selection:   sel,
-		Confirm:     req.Confirm,
+		ID:            newID(now),
+		Name:          req.Name,
+		Description:   req.Description,
+		Severity:      req.Severity,
+		Source:        src,
+		Action:        req.Action,
+		Actor:         req.Actor,
+		RuleName:      req.RuleName,
+		Created:       now,
+		Selection:     sel,
+		Confirm:       req.Confirm,
+		RemoveInvites: req.RemoveInvites,
 	}
 	for _, rc := range req.Recipients {
 		r.Recipients = append(r.Recipients, strings.ToLower(strings.TrimSpace(rc)))

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -135,6 +136,27 @@ type CalendarStep struct {
 	// Decisions are what was done to calendar entries since the previous
 	// step; replay appends them to [Record.Calendar].
 	Decisions []CalendarDecision `json:"decisions,omitempty"`
+	// Removed are the entries an action with RemoveInvites removed in
+	// this step, whole, for its undo to put back. They stay in the
+	// journal only (not in the record).
+	Removed []RemovedEntry `json:"removed,omitempty"`
+}
+
+// RemovedEntry is a calendar entry an action with RemoveInvites removed,
+// as it was stored.
+type RemovedEntry struct {
+	// Owner is the calendar owner.
+	Owner string `json:"owner"`
+	// Calendar is the id of the calendar that held the entry.
+	Calendar string `json:"calendar"`
+	// UID is the entry's iCalendar UID.
+	UID string `json:"uid"`
+	// Organizer is the entry's organizer, lower-cased, without "mailto:".
+	Organizer string `json:"organizer,omitempty"`
+	// Provenance is the entry's provenance, restored with it.
+	Provenance calendar.Provenance `json:"provenance"`
+	// Raw is the entry's iCalendar text.
+	Raw string `json:"raw"`
 }
 
 // SeriesRef names an invite series carried by one copy of one owner.

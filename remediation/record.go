@@ -271,10 +271,16 @@ type Request struct {
 	// RuleName names the detection rule of a [SourceDetectionRule]
 	// request.
 	RuleName string `json:"rule_name,omitempty"`
+	// RemoveInvites makes a [SoftDelete], [MoveToDeleted] or [MoveToJunk]
+	// also remove the calendar entries the copies' invites created, by the
+	// rule of a hard delete; the journal keeps the removed entries and
+	// [Engine.Undo] puts them back. Other actions refuse it ([HardDelete]
+	// always removes them, for good).
+	RemoveInvites bool `json:"remove_invites,omitempty"`
 }
 
-// CalendarDecision is what a hard delete (or a release) did to one
-// calendar entry of one owner.
+// CalendarDecision is what a hard delete (or a release, or an action with
+// RemoveInvites, or its undo) did to one calendar entry of one owner.
 type CalendarDecision struct {
 	// Owner is the mailbox owner whose calendars were looked at: the
 	// owner of the purged or released copy.
@@ -298,12 +304,14 @@ type CalendarDecision struct {
 	// override's), or the released invite's; "" when unknown.
 	Summary string `json:"summary,omitempty"`
 	// Verdict is "removed", "kept", "applied" (a released invite was
-	// processed as on delivery) or "error".
+	// processed as on delivery), "restored" (an undo put a removed entry
+	// back) or "error".
 	Verdict string `json:"verdict"`
 	// Reason is a stable code: the calendar.Reason of a removed or kept
 	// entry, the calendar.Action of an applied invite (kept when applying
-	// it failed), or "unreadable-invite", "no-calendar" or "fetch-failed"
-	// for an error.
+	// it failed), "undo" for a restored entry and "exists" for one an undo
+	// found back already, or "unreadable-invite", "no-calendar",
+	// "fetch-failed" or "restore-failed" for an error.
 	Reason string `json:"reason,omitempty"`
 	// Detail explains Reason to a person: the reason's text, the error,
 	// or why an applied invite changed nothing ("" when it did change).
@@ -312,10 +320,11 @@ type CalendarDecision struct {
 
 // Calendar decision verdicts.
 const (
-	VerdictRemoved = "removed"
-	VerdictKept    = "kept"
-	VerdictApplied = "applied"
-	VerdictError   = "error"
+	VerdictRemoved  = "removed"
+	VerdictKept     = "kept"
+	VerdictApplied  = "applied"
+	VerdictRestored = "restored"
+	VerdictError    = "error"
 )
 
 // Record is one action in the action center. Per-copy outcomes are not
@@ -386,10 +395,14 @@ type Record struct {
 	// Confirm reports that the request acknowledged a selection above the
 	// blast-radius limit ([Options.BlastRadius]).
 	Confirm bool `json:"confirm,omitempty"`
+	// RemoveInvites is the request's RemoveInvites: the action removes
+	// the invite-created calendar entries, and its undo restores them.
+	RemoveInvites bool `json:"remove_invites,omitempty"`
 	// Counts counts the outcomes so far.
 	Counts Counts `json:"counts"`
-	// Calendar lists the calendar entries a hard delete removed or kept,
-	// and invites a release applied.
+	// Calendar lists the calendar entries a hard delete (or an action
+	// with RemoveInvites) removed or kept, those an undo restored, and
+	// invites a release applied.
 	Calendar []CalendarDecision `json:"calendar,omitempty"`
 	// UndoOf is, for an undo, the ID of the action it reverses; ""
 	// otherwise.

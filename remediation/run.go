@@ -377,6 +377,11 @@ func (ru *runner) execute(ctx context.Context) {
 	ru.produce(ctx, send)
 	close(jobs)
 	wg.Wait()
+	if ru.r.Action == Undo && ctx.Err() == nil && !ru.fatal.Load() {
+		if err := ru.restoreInvites(ctx); err != nil {
+			ru.fail(err, true)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		ru.fail(fmt.Errorf("remediation: action interrupted: %w", err), true)
 	}
@@ -831,8 +836,8 @@ type pendingBatch struct {
 	plan  *CalendarStep
 }
 
-// prepare queues the intent (and, for a hard delete, the calendar plan) of
-// a batch.
+// prepare queues the intent (and, for a hard delete or an action with
+// RemoveInvites, the calendar plan) of a batch.
 func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, items []item) (*pendingBatch, error) {
 	ru := w.ru
 	seq := atomic.AddUint64(&ru.st.seq, 1)
@@ -842,7 +847,7 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID}
 	}
 	pb := &pendingBatch{m: m, to: to, items: items, seq: seq}
-	if ru.r.Action == HardDelete && ru.e.cal != nil {
+	if (ru.r.Action == HardDelete || ru.r.RemoveInvites) && ru.e.cal != nil {
 		refs, err := w.planInvites(ctx, m.mailbox, items)
 		if err != nil {
 			return nil, err
