@@ -3,7 +3,9 @@
 // malicious meeting invite; the security team hunts for the campaign,
 // dry-runs, hard-deletes it (removing the calendar entries the invite
 // created, but not the one a user imported), releases a false positive from
-// quarantine to one recipient, soft-deletes a newsletter and undoes it, and
+// quarantine to one recipient, soft-deletes a newsletter and undoes it,
+// soft-deletes a partner's meeting invite together with the calendar
+// entries it created and undoes that too (the entries come back), and
 // prints the action center.
 //
 // # Running

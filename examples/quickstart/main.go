@@ -116,11 +116,7 @@ func run() error {
 		return err
 	}
 	fmt.Printf("  %s: %d purged\n", hard.Status, hard.Counts.Succeeded)
-	fmt.Println("  calendar entries:")
-	slices.SortFunc(hard.Calendar, func(a, b remediation.CalendarDecision) int { return strings.Compare(a.Owner, b.Owner) })
-	for _, d := range hard.Calendar {
-		fmt.Printf("    %-8s %-20s %q: %s\n", d.Verdict, d.Owner, d.Summary, d.Detail)
-	}
+	printCalendar(hard.Calendar)
 
 	// Quarantine: release the false positive to dave only.
 	fmt.Println("\n== Quarantine")
@@ -170,6 +166,29 @@ func run() error {
 	fmt.Printf("  undo: %s, %d copies back where they were\n", undo.Status, undo.Counts.Succeeded)
 	_, err = engine.Undo(ctx, hard.ID, "analyst@corp.example")
 	fmt.Println("  undo of the hard delete refused:", err)
+
+	// A partner's meeting invite taken for phishing: soft-deleted with the
+	// calendar entries it created (RemoveInvites), then restored by undo.
+	fmt.Println("\n== Soft delete of a meeting invite with its calendar entries, then undo")
+	if _, err := tenant.Deliver(ctx, partnerInvite(carol, dave), nil); err != nil {
+		return err
+	}
+	sdInv, err := engine.Execute(ctx, remediation.Request{
+		Action: remediation.SoftDelete, Name: "Suspicious kick-off invite", RemoveInvites: true,
+		Source: remediation.SourceExplorer, Actor: "analyst@corp.example",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"kickoff-q1@partner.example"}}},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  soft delete: %s, %d copies to recoverable items\n", sdInv.Status, sdInv.Counts.Succeeded)
+	printCalendar(sdInv.Calendar)
+	undoInv, err := engine.Undo(ctx, sdInv.ID, "analyst@corp.example")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  undo: %s, %d copies back\n", undoInv.Status, undoInv.Counts.Succeeded)
+	printCalendar(undoInv.Calendar)
 
 	// The action center.
 	fmt.Println("\n== Action center")
@@ -232,6 +251,34 @@ func plain(id, from, subject, body string, to ...string) []byte {
 
 // phishInvite is a meeting invite with the iCalendar object inline and
 // attached as invite.ics, as Outlook sends it.
+// printCalendar prints calendar decisions by owner.
+func printCalendar(decs []remediation.CalendarDecision) {
+	fmt.Println("  calendar entries:")
+	slices.SortFunc(decs, func(a, b remediation.CalendarDecision) int { return strings.Compare(a.Owner, b.Owner) })
+	for _, d := range decs {
+		fmt.Printf("    %-8s %-20s %q: %s\n", d.Verdict, d.Owner, d.Summary, d.Detail)
+	}
+}
+
+// partnerInvite is a partner's meeting invite, as Google Calendar sends
+// it.
+func partnerInvite(to ...string) []byte {
+	var att strings.Builder
+	for _, t := range to {
+		att.WriteString("ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:" + t + "\r\n")
+	}
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nMETHOD:REQUEST\r\n" +
+		"BEGIN:VEVENT\r\nUID:kickoff-q1-2027@partner.example\r\nSEQUENCE:0\r\nDTSTAMP:20261123T100000Z\r\n" +
+		"DTSTART:20261201T090000Z\r\nDTEND:20261201T100000Z\r\nSUMMARY:Q1 kick-off\r\n" +
+		"ORGANIZER;CN=Partner PM:mailto:pm@partner.example\r\n" + att.String() +
+		"END:VEVENT\r\nEND:VCALENDAR\r\n"
+	return []byte(header("kickoff-q1@partner.example", "Partner PM <pm@partner.example>", "Invitation: Q1 kick-off", to, today.Add(2*time.Hour)) +
+		"Content-Type: multipart/alternative; boundary=\"=_b2\"\r\n\r\n" +
+		"--=_b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou have been invited to Q1 kick-off.\r\n" +
+		"--=_b2\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n" + ics +
+		"--=_b2--\r\n")
+}
+
 func phishInvite(to ...string) []byte {
 	var att strings.Builder
 	for _, t := range to {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestQuickstart runs the quickstart and checks what it reports.
+func TestQuickstart(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stdout := os.Stdout
+	os.Stdout = w
+	out := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		out <- string(b)
+	}()
+	runErr := run()
+	os.Stdout = stdout
+	require.NoError(t, w.Close())
+	text := <-out
+	require.NoError(t, runErr)
+	for _, want := range []string{
+		"dry run: 3 copies in 3 mailboxes",
+		"completed: 3 purged",
+		`removed  alice@corp.example   "Payroll update - action required"`,
+		`kept     carol@corp.example   "Payroll update - action required": imported by the user`,
+		"release to bob refused:",
+		"released inv-7731@supplier.example to dave@corp.example by soc-lead@corp.example",
+		"soft delete: completed, 4 copies to recoverable items",
+		"undo: completed, 4 copies back where they were",
+		"undo of the hard delete refused:",
+		`removed  carol@corp.example   "Q1 kick-off"`,
+		`restored dave@corp.example    "Q1 kick-off"`,
+		"== Action center",
+	} {
+		assert.Contains(t, text, want)
+	}
+	// The action-center table: a header and one line per action.
+	table := text[strings.Index(text, "== Action center"):]
+	assert.Equal(t, 7, strings.Count(table, "\n")-1, table)
+}
