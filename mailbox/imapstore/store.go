@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -239,7 +240,10 @@ type target struct {
 	addr mailbox.Address
 }
 
-// group splits addrs by folder, keeping order. Repeated addresses are
+// group splits addrs by folder and UIDVALIDITY, keeping order: every
+// address of a group is checked against the folder's UIDVALIDITY when the
+// group's first is (a stale address among fresh ones of the same folder
+// must not name another message by its UID). Repeated addresses are
 // reported through dup, so that each copy is acted on once.
 func group(addrs []mailbox.Address, dup func(i int)) (order []string, byFolder map[string][]target) {
 	byFolder = map[string][]target{}
@@ -255,10 +259,11 @@ func group(addrs []mailbox.Address, dup func(i int)) (order []string, byFolder m
 			continue
 		}
 		seen[key] = true
-		if _, ok := byFolder[key.Folder]; !ok {
-			order = append(order, key.Folder)
+		g := key.Folder + "\x00" + strconv.FormatUint(uint64(key.UIDValidity), 10)
+		if _, ok := byFolder[g]; !ok {
+			order = append(order, g)
 		}
-		byFolder[key.Folder] = append(byFolder[key.Folder], target{i: i, addr: a})
+		byFolder[g] = append(byFolder[g], target{i: i, addr: a})
 	}
 	return order, byFolder
 }

@@ -148,6 +148,46 @@ func fetchCases() []testCase {
 			assert.NotEqual(t, a.UIDValidity, got[0].Address.UIDValidity)
 			e.requireFetch(t, got[0].Address, raw)
 		}},
+		{"StaleAmongFresh", func(t *testing.T, e *env) {
+			// A stale address in a batch with fresh ones of the same
+			// folder is refused on its own; the message that now has its
+			// UID is not touched.
+			if e.ChangeUIDValidity == nil {
+				t.Skip("the harness cannot change UIDVALIDITY")
+			}
+			owner := e.Users[0]
+			inbox := mailbox.In(mailbox.RoleInbox)
+			e.seed(t, owner, inbox, msg{key: "mix-1"})
+			stale2, _ := e.seed(t, owner, inbox, msg{key: "mix-2"})
+			stale3, raw3 := e.seed(t, owner, inbox, msg{key: "mix-3"})
+			e.ChangeUIDValidity(t, owner, stale2.Folder)
+			one := func(key string) mailbox.Message {
+				t.Helper()
+				got := e.search(t, owner, mailbox.Criteria{MessageIDs: []string{e.id(key)}})
+				require.Len(t, got, 1, key)
+				return got[0]
+			}
+			fresh1 := one("mix-1")
+			require.NotEqual(t, stale2.UIDValidity, fresh1.Address.UIDValidity)
+
+			moved, err := e.Store.Move(e.ctx, []mailbox.Address{fresh1.Address, stale2}, mailbox.In(mailbox.RoleJunk))
+			require.NoError(t, err)
+			require.Len(t, moved, 2)
+			require.NoError(t, moved[0].Err)
+			require.ErrorIs(t, moved[1].Err, mailbox.ErrUIDValidity)
+			assert.Equal(t, mailbox.RoleJunk, one("mix-1").Role)
+			assert.Equal(t, mailbox.RoleInbox, one("mix-2").Role, "not moved by a stale address")
+			assert.Equal(t, mailbox.RoleInbox, one("mix-3").Role)
+
+			errs, err := e.Store.Expunge(e.ctx, []mailbox.Address{one("mix-2").Address, stale3})
+			require.NoError(t, err)
+			require.Len(t, errs, 2)
+			require.NoError(t, errs[0])
+			require.ErrorIs(t, errs[1], mailbox.ErrUIDValidity)
+			assert.Empty(t, e.search(t, owner, mailbox.Criteria{MessageIDs: []string{e.id("mix-2")}}))
+			e.requireFetch(t, one("mix-3").Address, raw3)
+			assert.Equal(t, mailbox.RoleJunk, one("mix-1").Role)
+		}},
 	}
 }
 
