@@ -118,6 +118,19 @@ type Report struct {
 // recorded in Report.Failed and the others go on; the error joins the
 // failures.
 func RemoveInviteEntries(ctx context.Context, s Store, owner string, series Series) (Report, error) {
+	return inviteEntries(ctx, s, owner, series, true)
+}
+
+// InviteEntries applies the rule of [RemoveInviteEntries] without changing
+// anything: Report.Removed lists the entries it would remove (as they are
+// stored now) and Report.Kept those it would keep. A caller that must
+// record what it removes before removing it (to restore it later) calls
+// this first.
+func InviteEntries(ctx context.Context, s Store, owner string, series Series) (Report, error) {
+	return inviteEntries(ctx, s, owner, series, false)
+}
+
+func inviteEntries(ctx context.Context, s Store, owner string, series Series, remove bool) (Report, error) {
 	series.UID = trimUID(series.UID)
 	series.MessageID = NormalizeMessageID(series.MessageID)
 	series.Organizer = NormalizeAddress(series.Organizer)
@@ -145,10 +158,14 @@ func RemoveInviteEntries(ctx context.Context, s Store, owner string, series Seri
 	}
 	var errs []error
 	for _, e := range cands {
-		reason, remove := decide(e, series)
+		reason, invite := decide(e, series)
 		d := Decision{Entry: e, Reason: reason}
-		if !remove {
+		if !invite {
 			rep.Kept = append(rep.Kept, d)
+			continue
+		}
+		if !remove {
+			rep.Removed = append(rep.Removed, d)
 			continue
 		}
 		if err := s.Delete(ctx, owner, e.Calendar, e.ID); err != nil {

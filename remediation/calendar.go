@@ -89,9 +89,34 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq})
 		return nil
 	}
-	keep := w.ru.r.RemoveInvites // the undo puts the entries back
+	if w.ru.r.RemoveInvites {
+		// The undo puts the entries back: journal them, durably, before
+		// removing them, so that a crash in between loses none.
+		var removed []RemovedEntry
+		for _, ref := range plan.Plan {
+			if ref.UID == "" && ref.MessageID == "" {
+				continue
+			}
+			rep, err := calendar.InviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
+			if errors.Is(err, calendar.ErrNoOwner) || errors.Is(err, calendar.ErrEmptyQuery) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("remediation: find invite entries of %s: %w", ref.Owner, err)
+			}
+			for _, d := range rep.Removed {
+				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
+					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: string(d.Entry.Raw)})
+			}
+		}
+		if len(removed) > 0 {
+			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Removed: removed})
+			if err := w.flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	var decs []CalendarDecision
-	var removed []RemovedEntry
 	for i, ref := range plan.Plan {
 		if ref.Err != "" {
 			decs = append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, Verdict: VerdictError,
@@ -100,10 +125,6 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
 		for _, d := range rep.Removed {
 			decs = append(decs, decision(ref, d, VerdictRemoved))
-			if keep {
-				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
-					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: string(d.Entry.Raw)})
-			}
 		}
 		for _, d := range rep.Kept {
 			decs = append(decs, decision(ref, d, VerdictKept))
@@ -114,11 +135,11 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 			err = nil
 		}
 		if err != nil {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs, Removed: removed})
+			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
 			return fmt.Errorf("remediation: remove invite entries of %s: %w", ref.Owner, err)
 		}
 	}
-	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs, Removed: removed})
+	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
 	return nil
 }
 

@@ -2,7 +2,9 @@ package remediation_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -326,4 +328,53 @@ func TestUndoResumeRestoresInvites(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, restored)
+}
+
+// crashJournal stops accepting writes at the first entry that carries
+// removed calendar entries, as a process killed before that write.
+type crashJournal struct {
+	*remediation.MemoryJournal
+	dead bool
+	mu   sync.Mutex
+}
+
+func (c *crashJournal) Append(ctx context.Context, es ...remediation.Entry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead {
+		return errors.New("crashed")
+	}
+	for _, e := range es {
+		if e.Kind == remediation.EntryCalendar && len(e.Calendar.Removed) > 0 {
+			c.dead = true
+			return errors.New("crashed")
+		}
+	}
+	return c.MemoryJournal.Append(ctx, es...)
+}
+
+// With RemoveInvites, the entries are journaled before they are removed:
+// a crash at that write removes nothing, and the resumed action then
+// removes and journals them, so the undo restores them.
+func TestRemoveInvitesCrashBeforeJournal(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(invite("cr-inv@evil.example", "ceo@evil.example", "uid-cr", alice), "", alice)
+	require.Len(t, entries(t, f, alice, "uid-cr"), 1)
+	inner := remediation.NewMemoryJournal()
+	_, err := f.engine(&crashJournal{MemoryJournal: inner}, nil).Execute(ctx, remediation.Request{
+		Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("cr-inv@evil.example")})
+	require.Error(t, err)
+	require.Len(t, entries(t, f, alice, "uid-cr"), 1, "nothing removed before it was journaled")
+
+	e2 := f.engine(inner, nil)
+	recs, err := e2.Resume(ctx)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
+	require.Empty(t, entries(t, f, alice, "uid-cr"), "removed on resume")
+	_, err = e2.Undo(ctx, recs[0].ID, "soc")
+	require.NoError(t, err)
+	assert.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("cr-inv@evil.example"))
+	assert.Len(t, entries(t, f, alice, "uid-cr"), 1, "the undo restores the entry")
 }

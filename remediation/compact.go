@@ -110,13 +110,34 @@ func (e *Engine) Compact(ctx context.Context, before time.Time) (CompactStats, e
 			}
 		}
 	}
+	// The records to drop leave the action center now, before the journal
+	// is rewritten: an Undo or Approve that starts meanwhile finds nothing
+	// to act on rather than outcomes about to vanish. They come back if
+	// the rewrite fails.
+	dropped := map[string]*state{}
+	for id, f := range fates {
+		if f == drop {
+			dropped[id] = e.records[id]
+			delete(e.records, id)
+		}
+	}
 	e.mu.Unlock()
+	restore := func() {
+		e.mu.Lock()
+		for id, s := range dropped {
+			if _, ok := e.records[id]; !ok {
+				e.records[id] = s
+			}
+		}
+		e.mu.Unlock()
+	}
 
 	// The position of each finished record's last snapshot.
 	last := map[string]int{}
 	i := 0
 	for ent, err := range e.j.Replay(ctx) {
 		if err != nil {
+			restore()
 			return CompactStats{}, fmt.Errorf("remediation: compact: %w", err)
 		}
 		if ent.Kind == EntryRecord {
@@ -161,16 +182,11 @@ func (e *Engine) Compact(ctx context.Context, before time.Time) (CompactStats, e
 	}
 	before0, after, err := rw.Rewrite(ctx, keep)
 	if err != nil {
+		restore()
 		return CompactStats{}, fmt.Errorf("remediation: compact: %w", err)
 	}
-	st := CompactStats{Before: before0, After: after}
+	st := CompactStats{Before: before0, After: after, Removed: len(dropped)}
 	e.mu.Lock()
-	for id, f := range fates {
-		if f == drop {
-			delete(e.records, id)
-			st.Removed++
-		}
-	}
 	st.Kept = len(e.records)
 	e.mu.Unlock()
 	e.log.Info("remediation: journal compacted", "removed", st.Removed, "kept", st.Kept,

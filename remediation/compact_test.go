@@ -236,3 +236,43 @@ func TestCompactConcurrentActions(t *testing.T) {
 		}
 	}
 }
+
+// gateJournal runs a hook when a rewrite starts (the moment between
+// Compact deciding what to drop and the journal rewriting itself).
+type gateJournal struct {
+	*remediation.MemoryJournal
+	onRewrite func()
+}
+
+func (g *gateJournal) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) (int64, int64, error) {
+	if g.onRewrite != nil {
+		g.onRewrite()
+		g.onRewrite = nil
+	}
+	return g.MemoryJournal.Rewrite(ctx, keep)
+}
+
+// An undo asked for while Compact drops its action is refused: it never
+// reports success without moving the copies back, and no undo is left
+// pointing at a removed action.
+func TestCompactThenConcurrentUndo(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(msg("old@evil.example", "x@evil.example", "Invoice", alice, bob), "", alice, bob)
+	clk := &clock{now: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)}
+	g := &gateJournal{MemoryJournal: remediation.NewMemoryJournal()}
+	e := f.engine(g, &remediation.Options{Now: clk.Now})
+	orig, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: byID("old@evil.example")})
+	require.NoError(t, err)
+	clk.now = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	var undoErr error
+	g.onRewrite = func() { _, undoErr = e.Undo(ctx, orig.ID, "soc") }
+	st, err := e.Compact(ctx, clk.now.Add(-14*24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Removed)
+	require.ErrorIs(t, undoErr, remediation.ErrNotFound)
+	recs := recordsAndOutcomes(t, e)
+	assert.Empty(t, recs, "no undo recorded for a removed action")
+	assert.Empty(t, recordsAndOutcomes(t, f.engine(g.MemoryJournal, nil)))
+	assert.Equal(t, []string{alice + ":" + mock.FolderRecoverable, bob + ":" + mock.FolderRecoverable}, f.where("old@evil.example"))
+}

@@ -136,9 +136,9 @@ type CalendarStep struct {
 	// Decisions are what was done to calendar entries since the previous
 	// step; replay appends them to [Record.Calendar].
 	Decisions []CalendarDecision `json:"decisions,omitempty"`
-	// Removed are the entries an action with RemoveInvites removed in
-	// this step, whole, for its undo to put back. They stay in the
-	// journal only (not in the record).
+	// Removed are the entries an action with RemoveInvites is about to
+	// remove, whole, for its undo to put back: they are journaled before
+	// they are removed. They stay in the journal only (not in the record).
 	Removed []RemovedEntry `json:"removed,omitempty"`
 }
 
