@@ -3,6 +3,7 @@ package mailbox
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -56,6 +57,34 @@ type Criteria struct {
 	// Or criteria: at least one must match when any is given. They
 	// narrow the selection only when every one of them narrows it.
 	Or []Criteria `json:"or,omitempty"`
+}
+
+// Clone returns a deep copy of c: no slice of the copy shares memory with
+// c, so changing one never changes the other.
+func (c Criteria) Clone() Criteria {
+	c.MessageIDs = slices.Clone(c.MessageIDs)
+	c.Senders = slices.Clone(c.Senders)
+	c.SenderDomains = slices.Clone(c.SenderDomains)
+	c.Recipients = slices.Clone(c.Recipients)
+	c.URLs = slices.Clone(c.URLs)
+	c.AttachmentSHA256 = slices.Clone(c.AttachmentSHA256)
+	c.Folders = slices.Clone(c.Folders)
+	c.Roles = slices.Clone(c.Roles)
+	if c.And != nil {
+		and := make([]Criteria, len(c.And))
+		for i := range c.And {
+			and[i] = c.And[i].Clone()
+		}
+		c.And = and
+	}
+	if c.Or != nil {
+		or := make([]Criteria, len(c.Or))
+		for i := range c.Or {
+			or[i] = c.Or[i].Clone()
+		}
+		c.Or = or
+	}
+	return c
 }
 
 // Validate reports whether c is a usable selection: an error wrapping

@@ -317,15 +317,23 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 		RemoveInvites: req.RemoveInvites,
 	}
 	for _, rc := range req.Recipients {
-		r.Recipients = append(r.Recipients, strings.ToLower(strings.TrimSpace(rc)))
+		rc = strings.ToLower(strings.TrimSpace(rc))
+		if !slices.Contains(r.Recipients, rc) {
+			r.Recipients = append(r.Recipients, rc)
+		}
 	}
 	if r.Name == "" {
 		r.Name = string(req.Action)
 	}
 	r.Selection.Copies = slices.Clone(sel.Copies)
-	r.Selection.Mailboxes = slices.Clone(sel.Mailboxes)
+	r.Selection.Mailboxes = nil
+	for _, mb := range sel.Mailboxes {
+		if !slices.Contains(r.Selection.Mailboxes, mb) {
+			r.Selection.Mailboxes = append(r.Selection.Mailboxes, mb)
+		}
+	}
 	if sel.Criteria != nil {
-		c := *sel.Criteria
+		c := sel.Criteria.Clone()
 		r.Selection.Criteria = &c
 	}
 	return r, nil

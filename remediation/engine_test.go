@@ -697,3 +697,40 @@ func TestConcurrentActions(t *testing.T) {
 		assert.Equal(t, []string{alice + ":Deleted Items", bob + ":Deleted Items", carol + ":Deleted Items", dave + ":Deleted Items"}, f.where(id))
 	}
 }
+
+// Records never share their selection with the caller: changing a copy
+// (the request, a proposal, what Get returns) never changes what an
+// approval executes.
+func TestProposalSelectionIsNotShared(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", alice), "", alice)
+	f.deliver(msg("ceo@x.example", "ceo@corp.example", "Board pack", bob), "", bob)
+	e := f.engine(nil, nil)
+	req := remediation.Request{Action: remediation.HardDelete, Actor: "analyst", Selection: byID("p1@x.example")}
+	p, err := e.Propose(ctx, req)
+	require.NoError(t, err)
+	req.Selection.Criteria.MessageIDs[0] = "ceo@x.example"
+	p.Selection.Criteria.MessageIDs[0] = "ceo@x.example"
+	g, err := e.Get(ctx, p.ID)
+	require.NoError(t, err)
+	g.Selection.Criteria.MessageIDs[0] = "ceo@x.example"
+	r, err := e.Approve(ctx, p.ID, "lead")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"p1@x.example"}, r.Selection.Criteria.MessageIDs)
+	assert.Len(t, f.where("ceo@x.example"), 1, "never selected")
+	assert.Empty(t, f.where("p1@x.example"))
+}
+
+// Repeated release recipients are one recipient.
+func TestReleaseRepeatedRecipients(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(msg("q1@x.example", "evil@bad.example", "Invoice", alice, bob), mailbox.RoleQuarantine, alice, bob)
+	e := f.engine(nil, nil)
+	r, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "admin", Selection: byID("q1@x.example"),
+		Recipients: []string{bob, " BOB@corp.example "}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{bob}, r.Recipients)
+	assert.Equal(t, remediation.Counts{Succeeded: 1}, r.Counts)
+}

@@ -422,7 +422,7 @@ func (r *Record) clone() *Record {
 	c.Selection.Copies = slices.Clone(r.Selection.Copies)
 	c.Selection.Mailboxes = slices.Clone(r.Selection.Mailboxes)
 	if r.Selection.Criteria != nil {
-		cr := *r.Selection.Criteria
+		cr := r.Selection.Criteria.Clone()
 		c.Selection.Criteria = &cr
 	}
 	c.Recipients = slices.Clone(r.Recipients)

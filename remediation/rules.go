@@ -91,34 +91,8 @@ func (r *Rule) Validate() error {
 // clone returns a deep copy of r, so that a caller's later changes to the
 // criteria's slices do not reach the rule set.
 func (r Rule) clone() Rule {
-	r.Criteria = cloneCriteria(r.Criteria)
+	r.Criteria = r.Criteria.Clone()
 	return r
-}
-
-func cloneCriteria(c mailbox.Criteria) mailbox.Criteria {
-	c.MessageIDs = slices.Clone(c.MessageIDs)
-	c.Senders = slices.Clone(c.Senders)
-	c.SenderDomains = slices.Clone(c.SenderDomains)
-	c.Recipients = slices.Clone(c.Recipients)
-	c.URLs = slices.Clone(c.URLs)
-	c.AttachmentSHA256 = slices.Clone(c.AttachmentSHA256)
-	c.Folders = slices.Clone(c.Folders)
-	c.Roles = slices.Clone(c.Roles)
-	if c.And != nil {
-		and := make([]mailbox.Criteria, len(c.And))
-		for i := range c.And {
-			and[i] = cloneCriteria(c.And[i])
-		}
-		c.And = and
-	}
-	if c.Or != nil {
-		or := make([]mailbox.Criteria, len(c.Or))
-		for i := range c.Or {
-			or[i] = cloneCriteria(c.Or[i])
-		}
-		c.Or = or
-	}
-	return c
 }
 
 // RuleError is a failure of a rule on delivery (or of a run on demand):
