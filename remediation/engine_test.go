@@ -3,6 +3,7 @@ package remediation_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -733,4 +734,33 @@ func TestReleaseRepeatedRecipients(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{bob}, r.Recipients)
 	assert.Equal(t, remediation.Counts{Succeeded: 1}, r.Counts)
+}
+
+// Explicit copies without a Message-ID keep their guards: a quarantined
+// copy is not soft-deleted out of quarantine, a Sent copy is not moved to
+// Junk; an ordinary one is acted on.
+func TestCopiesWithoutMessageIDKeepGuards(t *testing.T) {
+	ctx := context.Background()
+	strip := func(raw []byte) []byte { return raw[strings.Index(string(raw), "\r\n")+2:] }
+	f := newFixture(t, alice, bob)
+	q := f.deliver(strip(msg("x@evil.example", "bad@evil.example", "hi", alice)), mailbox.RoleQuarantine, alice)
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: remediation.Selection{Copies: q}})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Skipped: 1}, rec.Counts)
+	copies, err := f.tenant.Copies(alice)
+	require.NoError(t, err)
+	require.Len(t, copies, 1)
+	assert.Equal(t, mock.FolderQuarantine, copies[0].Address.Folder)
+
+	addrs, err := f.tenant.Deliver(ctx, strip(msg("y@corp.example", bob, "hi", alice)), &mock.DeliverOptions{Recipients: []string{alice}, SenderCopy: true})
+	require.NoError(t, err)
+	rec, err = e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", Selection: remediation.Selection{Copies: addrs}})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Succeeded: 1, Skipped: 1}, rec.Counts, "the inbox copy moves, the Sent copy stays")
+	bc, err := f.tenant.Copies(bob)
+	require.NoError(t, err)
+	for _, c := range bc {
+		assert.NotEqual(t, mock.FolderJunk, c.Address.Folder)
+	}
 }

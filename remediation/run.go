@@ -719,6 +719,7 @@ func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address
 	e := ru.e
 	// Learn each copy's Message-ID, then its role and summary by a search.
 	ids := map[mailbox.Address]string{}
+	noID := map[mailbox.Address]*mailbox.Parsed{}
 	var idList []string
 	var todo []mailbox.Address
 	for _, a := range addrs {
@@ -737,20 +738,46 @@ func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address
 		id := ""
 		if p != nil {
 			id = p.MessageID
+		} else {
+			p = &mailbox.Parsed{}
 		}
 		ids[a] = id
 		if id != "" {
 			idList = append(idList, id)
+		} else {
+			noID[a] = p
 		}
 		todo = append(todo, a)
 	}
 	found := map[mailbox.Address]mailbox.Message{}
-	if len(idList) > 0 {
-		for msg, err := range e.mail.Search(ctx, m.mailbox, mailbox.Criteria{MessageIDs: idList}) {
+	search := func(c mailbox.Criteria) error {
+		for msg, err := range e.mail.Search(ctx, m.mailbox, c) {
 			if err != nil {
 				return fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
 			}
 			found[msg.Address] = msg
+		}
+		return nil
+	}
+	if len(idList) > 0 {
+		if err := search(mailbox.Criteria{MessageIDs: idList}); err != nil {
+			return err
+		}
+	}
+	// A copy without a Message-ID is found in its folder by sender, else
+	// subject, to learn its role: the guards depend on it.
+	for a, p := range noID {
+		c := mailbox.Criteria{Folders: []string{a.Folder}}
+		switch {
+		case p.From != "":
+			c.Senders = []string{p.From}
+		case strings.TrimSpace(p.Subject) != "":
+			c.Subject = p.Subject
+		default:
+			continue
+		}
+		if err := search(c); err != nil {
+			return err
 		}
 	}
 	dest := e.destination(ru.r.Action)
@@ -758,7 +785,11 @@ func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address
 	for _, a := range todo {
 		msg, ok := found[a]
 		if !ok {
-			msg = mailbox.Message{Address: a, MessageID: ids[a]}
+			// Without its role the guards cannot be applied (it could be
+			// in quarantine, in a Sent folder, in evidence): leave it.
+			m.skipped = append(m.skipped, Outcome{Copy: a, MessageID: ids[a], Kind: Skipped, Retry: m.isRetry(a),
+				Detail: "its folder's role could not be learnt by a search of the mailbox, so the guards cannot be applied"})
+			continue
 		}
 		if !w.classify(m, &msg) {
 			continue
