@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -763,4 +764,53 @@ func TestCopiesWithoutMessageIDKeepGuards(t *testing.T) {
 	for _, c := range bc {
 		assert.NotEqual(t, mock.FolderJunk, c.Address.Folder)
 	}
+}
+
+// failJournal refuses every write from the first record snapshot with the
+// failed status on, as a disk that fills up at that moment.
+type failJournal struct {
+	*remediation.MemoryJournal
+	mu   sync.Mutex
+	dead bool
+}
+
+func (j *failJournal) Append(ctx context.Context, es ...remediation.Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.dead {
+		return errors.New("journal dead")
+	}
+	for _, e := range es {
+		if e.Kind == remediation.EntryRecord && e.Record.Status == remediation.StatusFailed {
+			j.dead = true
+			return errors.New("disk full")
+		}
+	}
+	return j.MemoryJournal.Append(ctx, es...)
+}
+
+// An approval interrupted after it was journaled but before its checks is
+// checked again by Resume: a selection grown past the blast radius is
+// not run without confirmation.
+func TestResumeChecksApprovedBlastRadius(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob, carol, dave)
+	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", alice), "", alice)
+	mem := remediation.NewMemoryJournal()
+	e := f.engine(&failJournal{MemoryJournal: mem}, &remediation.Options{BlastRadius: 2})
+	p, err := e.Propose(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "analyst", Selection: byID("p1@x.example")})
+	require.NoError(t, err)
+	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", bob, carol, dave), "", bob, carol, dave)
+	_, err = e.Approve(ctx, p.ID, "lead")
+	require.Error(t, err)
+
+	e2 := f.engine(mem, &remediation.Options{BlastRadius: 2})
+	recs, err := e2.Resume(ctx)
+	require.ErrorIs(t, err, remediation.ErrNeedsConfirmation)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusFailed, recs[0].Status)
+	assert.Len(t, f.where("p1@x.example"), 4, "nothing purged")
+	g, err := e2.Get(ctx, p.ID)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.StatusFailed, g.Status)
 }

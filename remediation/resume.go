@@ -60,6 +60,31 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 		st := e.records[id]
 		r := st.r.clone()
 		e.mu.Unlock()
+		total := int64(-1)
+		if r.Status == StatusQueued && r.Started.IsZero() {
+			// Queued but never started (an approval interrupted before
+			// its checks ran): check the blast radius and the release
+			// recipients now, as Approve would have.
+			n, err := e.precheck(ctx, r)
+			if err != nil {
+				if retryable(err) && !errors.Is(err, ErrNeedsConfirmation) && !errors.Is(err, ErrNotRecipient) && !errors.Is(err, ErrInvalidRequest) {
+					release(i)
+					return out, errors.Join(append(errs, err)...)
+				}
+				r.Status, r.Finished, r.Error = StatusFailed, e.now(), err.Error()
+				serr := e.save(context.WithoutCancel(ctx), r)
+				e.mu.Lock()
+				if serr == nil {
+					st.r = *r.clone()
+				}
+				st.running = false
+				e.mu.Unlock()
+				out = append(out, r)
+				errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, errors.Join(err, serr)))
+				continue
+			}
+			total = n
+		}
 		r.Status = StatusRunning
 		r.Incomplete = false
 		r.Error = ""
@@ -72,7 +97,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 			return out, errors.Join(append(errs, err)...)
 		}
 		e.log.Info("remediation: resuming action", "id", id, "action", r.Action)
-		rec, err := e.run(ctx, st, r, infos[id], -1)
+		rec, err := e.run(ctx, st, r, infos[id], total)
 		out = append(out, rec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, err))
