@@ -321,6 +321,18 @@ func (a *Automation) recall(ctx context.Context, now time.Time) error {
 		for _, cp := range r.Selection.Copies {
 			keys = append(keys, "copy:"+cp.String())
 		}
+		if len(r.Selection.Copies) > 0 {
+			// A cluster with a member without a Message-ID is selected
+			// by copies; its members with one are remembered by it.
+			for o, err := range a.e.Outcomes(ctx, r.ID) {
+				if err != nil {
+					return fmt.Errorf("remediation: automation: read earlier automated actions: %w", err)
+				}
+				if o.MessageID != "" {
+					keys = append(keys, "id:"+mailbox.NormalizeMessageID(o.MessageID))
+				}
+			}
+		}
 		for _, k := range keys {
 			if t, ok := found[k]; !ok || r.Created.After(t) {
 				found[k] = r.Created

@@ -485,3 +485,28 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 	assert.Equal(t, remediation.DecisionExecuted, d)
 	assert.Equal(t, int64(12), rec3.Counts.Succeeded)
 }
+
+// A cluster with a member without a Message-ID is selected by copies; a
+// restarted Automation still recalls the members that have one.
+func TestAutomationRecallMixedCluster(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	withID := v.deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
+	raw := rtPhish("x@evil.example", rtUsers[2:]...)
+	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
+	noID := v.deliver(raw, nil)
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+		Members: []cluster.Member{{MessageID: "p1@evil.example", Copies: withID}, {Copies: noID}}}
+	rec, d, err := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, remediation.DecisionExecuted, d)
+	require.NotEmpty(t, rec.Selection.Copies, "selected by copies")
+	_, err = v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	require.NoError(t, err)
+
+	v.clock.Advance(10 * time.Minute)
+	_, d, err = v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Equal(t, in(mock.FolderInbox, rtUsers[:2]...), v.folders("p1@evil.example"), "the analyst's undo stands")
+}
