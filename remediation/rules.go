@@ -411,7 +411,12 @@ func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox
 			rs.act(ctx, *r, []mailbox.Address{addr}, msgID)
 			continue
 		}
-		if full := rs.gather(*r, addr, msgID); full != nil {
+		full, closed := rs.gather(*r, addr, msgID)
+		if closed {
+			rs.keep(RuleError{Rule: r.Name, Copy: addr, MessageID: msgID, Err: ErrRulesClosed})
+			continue
+		}
+		if full != nil {
 			rs.run(ctx, full)
 		}
 	}
@@ -435,10 +440,15 @@ func (rs *Rules) role(addr mailbox.Address, msgID string) mailbox.Role {
 
 // gather adds addr to the batch of (r, msgID). It returns the batch when
 // it is full and taken out of the set, for the caller to run; else nil.
-func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) *batch {
+// closed reports that Close was called: nothing was gathered.
+func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) (full *batch, closed bool) {
 	k := batchKey{rule: r.Name, messageID: msgID}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if rs.closed {
+		// Close ran since OnDeliver checked: no batch may start now.
+		return nil, true
+	}
 	b := rs.batches[k]
 	if b == nil {
 		b = &batch{key: k, seen: map[mailbox.Address]bool{}}
@@ -452,15 +462,15 @@ func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) *batch {
 		})
 	}
 	if b.seen[addr] {
-		return nil
+		return nil, false
 	}
 	b.seen[addr] = true
 	b.copies = append(b.copies, addr)
 	if len(b.copies) < rs.opts.MaxBatch {
-		return nil
+		return nil, false
 	}
 	rs.takeLocked(b)
-	return b
+	return b, false
 }
 
 // take removes b from the set of batches and reports whether it was

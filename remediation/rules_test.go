@@ -697,3 +697,31 @@ func BenchmarkRulesOnDeliver(b *testing.B) {
 	errs, _ := rs.Errors()
 	require.Empty(b, errs)
 }
+
+// A delivery that races Close is kept as ErrRulesClosed: no batch starts
+// after Close returned.
+func TestRulesDeliveryRacingClose(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	rs := remediation.NewRules(v.engine, &remediation.RulesOptions{Logger: rtLogger(t), Coalesce: 20 * time.Millisecond,
+		FolderRole: func(owner, folder string) (mailbox.Role, error) {
+			close(entered)
+			<-proceed
+			return v.tenant.FolderRole(owner, folder)
+		}})
+	v.tenant.OnDeliver(rs.OnDeliver)
+	require.NoError(t, rs.Add(evilRule("evil sender", remediation.ModeExecute, remediation.SoftDelete)))
+	done := make(chan struct{})
+	go func() { defer close(done); v.deliver(rtPhish("p1@evil.example", rtUsers[0]), nil) }()
+	<-entered
+	require.NoError(t, rs.Close(ctx))
+	close(proceed)
+	<-done
+	time.Sleep(100 * time.Millisecond) // a timer started by mistake would fire
+	errs, _ := rs.Errors()
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, &errs[0], remediation.ErrRulesClosed)
+	assert.Equal(t, in(mock.FolderInbox, rtUsers[0]), v.folders("p1@evil.example"))
+	assert.Empty(t, v.records(remediation.SourceDetectionRule))
+}
