@@ -258,6 +258,10 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 		Source:    SourceAutomation,
 		Actor:     DecidedByAutomation,
 		Selection: sel,
+		// The engine enforces the cap while the action runs too: copies
+		// of the campaign that arrive after the count are not acted on
+		// past it without approval.
+		MaxCopies: a.s.SizeCap,
 	}
 	decision := DecisionExecuted
 	var rec *Record

@@ -3,8 +3,11 @@ package remediation_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
@@ -509,4 +513,66 @@ func TestAutomationRecallMixedCluster(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, remediation.DecisionSkippedRecent, d)
 	assert.Equal(t, in(mock.FolderInbox, rtUsers[:2]...), v.folders("p1@evil.example"), "the analyst's undo stands")
+}
+
+// growStore delivers more of the campaign right after the dry run's
+// searches, before the action selects again.
+type growStore struct {
+	*mock.Tenant
+	n     atomic.Int32
+	after int32
+	grow  func()
+}
+
+func (s *growStore) Search(ctx context.Context, owner string, c mailbox.Criteria) iter.Seq2[mailbox.Message, error] {
+	if s.n.Add(1) == s.after+1 {
+		s.grow()
+	}
+	return s.Tenant.Search(ctx, owner, c)
+}
+
+// The size cap holds however the campaign grows: copies that arrive
+// between the dry run and the action's own count make it a proposal;
+// copies that arrive while the action runs are not acted on past the cap.
+func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		after int32 // searches before the campaign grows
+	}{
+		{"after the dry run", int32(len(rtUsers))},
+		{"while the action runs", int32(2 * len(rtUsers))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := newRTEnv(t, nil)
+			v.deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
+			c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(t)), cluster.KindFile)
+			require.NoError(t, err)
+			st := &growStore{Tenant: v.tenant, after: tc.after}
+			st.grow = func() { _, _ = v.tenant.Deliver(context.Background(), rtPhish("p1@evil.example", rtUsers[2:]...), nil) }
+			e, err := remediation.New(st, v.tenant, remediation.NewMemoryJournal(), &remediation.Options{Logger: rtLogger(t), Now: v.clock.Now, Workers: 1})
+			require.NoError(t, err)
+			a, err := remediation.NewAutomation(e, remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 3})
+			require.NoError(t, err)
+			rec, d, err := a.Remediate(ctx, c)
+			require.NotNil(t, rec)
+			assert.Equal(t, 3, rec.MaxCopies)
+			acted := 0
+			for _, f := range v.folders("p1@evil.example") {
+				if strings.HasSuffix(f, ":"+mock.FolderRecoverable) {
+					acted++
+				}
+			}
+			assert.LessOrEqual(t, acted, 3, "never more than the cap without approval")
+			if tc.after == int32(len(rtUsers)) {
+				require.NoError(t, err)
+				assert.Equal(t, remediation.DecisionProposedOverCap, d)
+				assert.Zero(t, acted)
+			} else {
+				require.ErrorIs(t, err, remediation.ErrNeedsConfirmation)
+				assert.False(t, rec.Incomplete, "not resumed past the cap")
+				assert.Equal(t, int64(acted), rec.Counts.Succeeded)
+			}
+		})
+	}
 }

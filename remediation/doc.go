@@ -70,9 +70,10 @@
 // mailboxes are searched one by one by [Options.Workers] workers, copies
 // acted on in batches of [Options.BatchSize], and no list of the whole
 // selection is ever held; there is no cap on its size. Above
-// [Options.BlastRadius] copies (counted in a first pass that stops at the
-// limit) a request must set Confirm or it is refused with
-// [ErrNeedsConfirmation]. [Engine.DryRun] counts copies per mailbox and
+// [Options.BlastRadius] copies, or the request's own MaxCopies, (counted in
+// a first pass that stops at the limit) a request must set Confirm or it is
+// refused with [ErrNeedsConfirmation]; the limit holds while the action
+// runs too, should the selection grow meanwhile. [Engine.DryRun] counts copies per mailbox and
 // folder without acting.
 //
 // # The action center

@@ -31,7 +31,10 @@ type Options struct {
 	// call (and journaled as one intent); default 500.
 	BatchSize int
 	// BlastRadius is the number of selected copies above which a request
-	// must set Confirm; default 10,000; negative disables the check.
+	// must set Confirm; default 10,000; negative disables the check. It is
+	// checked before the action starts (a first pass counts up to it) and
+	// while it runs: an action whose selection grows past it meanwhile
+	// stops before acting on more, with ErrNeedsConfirmation.
 	BlastRadius int
 	// ApprovalTTL is how long a proposed action waits for approval before
 	// it expires; default one week.
@@ -315,6 +318,7 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 		Selection:     sel,
 		Confirm:       req.Confirm,
 		RemoveInvites: req.RemoveInvites,
+		MaxCopies:     req.MaxCopies,
 	}
 	for _, rc := range req.Recipients {
 		rc = strings.ToLower(strings.TrimSpace(rc))

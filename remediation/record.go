@@ -271,6 +271,10 @@ type Request struct {
 	// RuleName names the detection rule of a [SourceDetectionRule]
 	// request.
 	RuleName string `json:"rule_name,omitempty"`
+	// MaxCopies, when positive, is a blast-radius limit for this request
+	// alone, applied with [Options.BlastRadius] (the lower wins): above it
+	// the request must set Confirm. Automation sets it to its size cap.
+	MaxCopies int `json:"max_copies,omitempty"`
 	// RemoveInvites makes a [SoftDelete], [MoveToDeleted] or [MoveToJunk]
 	// also remove the calendar entries the copies' invites created, by the
 	// rule of a hard delete; the journal keeps the removed entries and
@@ -395,6 +399,8 @@ type Record struct {
 	// Confirm reports that the request acknowledged a selection above the
 	// blast-radius limit ([Options.BlastRadius]).
 	Confirm bool `json:"confirm,omitempty"`
+	// MaxCopies is the request's MaxCopies.
+	MaxCopies int `json:"max_copies,omitempty"`
 	// RemoveInvites is the request's RemoveInvites: the action removes
 	// the invite-created calendar entries, and its undo restores them.
 	RemoveInvites bool `json:"remove_invites,omitempty"`

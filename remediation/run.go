@@ -52,8 +52,12 @@ type runner struct {
 	mu         sync.Mutex
 	errs       []error
 	incomplete atomic.Bool
-	fatal      atomic.Bool // journal failed: stop everything
+	fatal      atomic.Bool // journal failed, or the limit was reached: stop everything
 	done       atomic.Int64
+	// limit is the blast-radius limit while the action runs (-1: none);
+	// selected counts the copies prepared so far.
+	limit    int64
+	selected atomic.Int64
 }
 
 func (ru *runner) fail(err error, retryable bool) {
@@ -165,17 +169,17 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 			}
 		}
 	}
+	limit := e.limit(r)
 	if len(r.Selection.Copies) > 0 {
 		n := int64(len(r.Selection.Copies))
-		if e.opts.BlastRadius >= 0 && !r.Confirm && n > int64(e.opts.BlastRadius) {
-			return -1, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, e.opts.BlastRadius)
+		if limit >= 0 && n > limit {
+			return -1, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, limit)
 		}
 		return n, nil
 	}
-	if e.opts.BlastRadius < 0 || r.Confirm {
+	if limit < 0 {
 		return -1, nil
 	}
-	limit := int64(e.opts.BlastRadius)
 	var n int64
 	err := e.selectAll(ctx, r, func(*mailbox.Message) bool {
 		n++
@@ -188,6 +192,20 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 		return -1, fmt.Errorf("%w: more than %d copies selected", ErrNeedsConfirmation, limit)
 	}
 	return n, nil
+}
+
+// limit returns the blast-radius limit of r, or -1 when there is none:
+// the lower of Options.BlastRadius and the request's MaxCopies, unless r
+// is confirmed.
+func (e *Engine) limit(r *Record) int64 {
+	if r.Confirm {
+		return -1
+	}
+	limit := int64(e.opts.BlastRadius)
+	if r.MaxCopies > 0 && (limit < 0 || int64(r.MaxCopies) < limit) {
+		limit = int64(r.MaxCopies)
+	}
+	return limit
 }
 
 // mailboxes returns the mailboxes a criteria selection searches.
@@ -263,7 +281,12 @@ type job struct {
 
 // run carries out r (status running, journaled) and finishes its record.
 func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64) (*Record, error) {
-	ru := &runner{e: e, st: st, r: r, ri: ri, total: total}
+	ru := &runner{e: e, st: st, r: r, ri: ri, total: total, limit: -1}
+	if ri == nil {
+		// A fresh start: the selection may have grown since it was
+		// counted. (A resumed action was checked when it started.)
+		ru.limit = e.limit(r)
+	}
 	ru.execute(ctx)
 
 	now := e.now()
@@ -838,7 +861,8 @@ func (w *worker) doUndo(ctx context.Context, m *mbRun, its []Outcome) error {
 // retryable reports whether a per-copy or batch error may go away on a
 // retry.
 func retryable(err error) bool {
-	return !errors.Is(err, mailbox.ErrNotFound) && !errors.Is(err, mailbox.ErrUIDValidity) &&
+	return !errors.Is(err, ErrNeedsConfirmation) &&
+		!errors.Is(err, mailbox.ErrNotFound) && !errors.Is(err, mailbox.ErrUIDValidity) &&
 		!errors.Is(err, mailbox.ErrNoFolder) && !errors.Is(err, mailbox.ErrNoMailbox) &&
 		!errors.Is(err, mailbox.ErrUnsupported)
 }
@@ -871,6 +895,11 @@ type pendingBatch struct {
 // RemoveInvites, the calendar plan) of a batch.
 func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, items []item) (*pendingBatch, error) {
 	ru := w.ru
+	if ru.limit >= 0 && ru.selected.Add(int64(len(items))) > ru.limit {
+		ru.fatal.Store(true)
+		return nil, fmt.Errorf("%w: the selection grew past %d copies while the action ran; nothing more was acted on",
+			ErrNeedsConfirmation, ru.limit)
+	}
 	seq := atomic.AddUint64(&ru.st.seq, 1)
 	m.batches++
 	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
