@@ -1,6 +1,7 @@
 package imipproc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -241,7 +242,11 @@ func (p *Processor) apply(ctx context.Context, owner string, inv *calendar.Invit
 // and unknown provenance as invite entries of this message. It returns how
 // many it marked.
 func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.Invite, messageID string, o *Outcome) (int, error) {
-	if inv.Organizer == "" || messageID == "" {
+	me := calendar.NormalizeAddress(owner)
+	// The owner must be invited, not the organizer: no client makes an
+	// entry of an incoming invite the owner organizes, and anyone can
+	// write the owner's address as the ORGANIZER of an invite.
+	if inv.Organizer == "" || messageID == "" || inv.Organizer == me || !hasAttendee(inv.Attendees, me) {
 		return 0, nil
 	}
 	found, err := p.cal.Find(ctx, owner, calendar.Query{UID: inv.UID})
@@ -251,6 +256,10 @@ func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.In
 	n := 0
 	for _, e := range found {
 		if e.Provenance.Kind != calendar.ProvenanceUnknown || calendar.NormalizeAddress(e.Organizer) != inv.Organizer {
+			continue
+		}
+		// A client's entry of the invite lists the owner as attendee.
+		if occ := cmp.Or(e.Master, firstOverride(e)); occ == nil || !hasAttendee(occ.Attendees, me) {
 			continue
 		}
 		e.Provenance = calendar.Provenance{
@@ -268,6 +277,22 @@ func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.In
 		n++
 	}
 	return n, nil
+}
+
+func hasAttendee(as []calendar.Attendee, addr string) bool {
+	for _, a := range as {
+		if calendar.NormalizeAddress(a.Email) == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func firstOverride(e calendar.Entry) *calendar.Occurrence {
+	if len(e.Overrides) == 0 {
+		return nil
+	}
+	return &e.Overrides[0]
 }
 
 // ProcessMessageIDs processes the copies of the given messages in the

@@ -276,3 +276,30 @@ func TestCancelledContext(t *testing.T) {
 	_, err := imipproc.New(f.mail, f.cal, nil).Scan(ctx, nil, time.Time{})
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// Backfill never marks the owner's own meeting: an invite naming the
+// owner as ORGANIZER (anyone can write that) with the UID of the owner's
+// meeting leaves it unknown, so a hard delete of that invite keeps it.
+func TestBackfillNeverTakesOwnersMeeting(t *testing.T) {
+	ctx := t.Context()
+	ann := "ann@example.com"
+	f := newFixture(t, ann)
+	own := strings.Replace(inviteICS("REQUEST", "ann-own@example.com", ann, 0, []string{"eve@evil.example"}), "METHOD:REQUEST\r\n", "", 1)
+	_, err := f.cal.Put(ctx, ann, calendar.Entry{Calendar: "calendar", Raw: []byte(own)})
+	require.NoError(t, err)
+	spoof := inviteICS("REQUEST", "ann-own@example.com", ann, 0, []string{ann})
+	a, err := f.mail.Append(ctx, ann, mailbox.In(mailbox.RoleInbox), inviteMail("spoof@evil.example", "eve@evil.example", []string{ann}, spoof, "REQUEST"), nil)
+	require.NoError(t, err)
+	out, err := imipproc.New(f.mail, f.cal, &imipproc.Options{Backfill: true}).Deliver(ctx, a)
+	require.NoError(t, err)
+	for _, o := range out {
+		assert.NotEqual(t, imipproc.ActionBackfilled, o.Action)
+	}
+	rep, err := calendar.RemoveInviteEntries(ctx, f.cal, ann, calendar.Series{UID: "ann-own@example.com", Organizer: ann, MessageID: "spoof@evil.example"})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed, "the owner's meeting is never removed")
+	got, err := f.cal.Find(ctx, ann, calendar.Query{UID: "ann-own@example.com"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, calendar.ProvenanceUnknown, got[0].Provenance.Kind)
+}
