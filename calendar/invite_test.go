@@ -2,6 +2,8 @@ package calendar_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -462,4 +464,52 @@ func TestApplyReplyUpdateFailure(t *testing.T) {
 	assert.Empty(t, res.Entries)
 	tn.ClearFaults()
 	assert.Equal(t, "NEEDS-ACTION", findOne(t, tn, alice, "ur").Master.Attendees[0].PartStat)
+}
+
+// hostileTZ is an invite whose own VTIMEZONE has nRdate RDATE values and
+// whose components carry nEx EXDATEs each in that zone, all different: a
+// resolver that re-read the VTIMEZONE for each value would do nRdate×nEx
+// parses (minutes for this size). The test has no time limit; a
+// regression shows as a test that takes minutes.
+func hostileTZ(nRdate, nComps, nEx int) []byte {
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\n")
+	b.WriteString("BEGIN:VTIMEZONE\r\nTZID:Custom\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\n")
+	for i := 0; i < nRdate; i += 2000 {
+		b.WriteString("RDATE:")
+		for k := i; k < min(i+2000, nRdate); k++ {
+			if k > i {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "1980%02d%02dT%02d%02d00", 1+k%12, 1+k%28, k%24, k%60)
+		}
+		b.WriteString("\r\n")
+	}
+	b.WriteString("END:STANDARD\r\nEND:VTIMEZONE\r\n")
+	for c := 0; c < nComps; c++ {
+		b.WriteString("BEGIN:VEVENT\r\nUID:quad@evil.example\r\nDTSTAMP:20260101T000000Z\r\nORGANIZER:mailto:a@evil.example\r\n")
+		if c > 0 {
+			fmt.Fprintf(&b, "RECURRENCE-ID;TZID=Custom:2026%02d%02dT100000\r\n", 1+c/28%12, 1+c%28)
+		}
+		b.WriteString("DTSTART;TZID=Custom:20260101T100000\r\nRRULE:FREQ=DAILY\r\nEXDATE;TZID=Custom:")
+		for k := 0; k < nEx; k++ {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "2026%02d%02dT%02d%02d00", 1+k%12, 1+k%28, k%24, (k/24)%60)
+		}
+		b.WriteString("\r\nEND:VEVENT\r\n")
+	}
+	b.WriteString("END:VCALENDAR\r\n")
+	return []byte(b.String())
+}
+
+func TestParseInviteHostileVTimezone(t *testing.T) {
+	raw := hostileTZ(40_000, 20, 2000)
+	inv, err := calendar.ParseInvite(raw, "")
+	require.NoError(t, err)
+	assert.Equal(t, "quad@evil.example", inv.UID)
+	require.NotNil(t, inv.Entry.Master)
+	// The zone's offset (+01:00) is applied.
+	assert.Equal(t, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), inv.Entry.Master.Start.UTC())
 }

@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,12 +15,13 @@ import (
 // by the VTIMEZONE of the same text, by a table of Windows and Outlook zone
 // names, and finally as UTC. Floating times and dates are read as UTC.
 type tzResolver struct {
-	vtz   map[string]*ical.Component
-	cache map[string]*time.Location
+	vtz    map[string]*ical.Component
+	tables map[string]*vtzTable // the VTIMEZONEs read so far
+	cache  map[string]*time.Location
 }
 
 func newTZResolver(cals []*ical.Component) *tzResolver {
-	r := &tzResolver{vtz: map[string]*ical.Component{}, cache: map[string]*time.Location{}}
+	r := &tzResolver{vtz: map[string]*ical.Component{}, tables: map[string]*vtzTable{}, cache: map[string]*time.Location{}}
 	for _, cal := range cals {
 		for _, c := range cal.Children {
 			if c.Name != ical.CompTimezone {
@@ -130,7 +132,12 @@ func (r *tzResolver) parseTime(p *ical.Prop, value string) (t time.Time, allDay,
 		return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc), false, true
 	}
 	if vt, ok := r.vtz[tzid]; ok {
-		if off, ok := vtimezoneOffset(vt, wall); ok {
+		tb := r.tables[tzid]
+		if tb == nil {
+			tb = newVTZTable(vt)
+			r.tables[tzid] = tb
+		}
+		if off, ok := tb.offset(wall); ok {
 			return wall.Add(-time.Duration(off) * time.Second), false, true
 		}
 	}
@@ -140,30 +147,44 @@ func (r *tzResolver) parseTime(p *ical.Prop, value string) (t time.Time, allDay,
 	return wall, false, true
 }
 
-// vtimezoneOffset returns the UTC offset in seconds that the VTIMEZONE vt
-// gives the local wall time (expressed as a UTC time). It understands
-// DTSTART, RDATE and yearly RRULEs of the form BYMONTH=m;BYDAY=nDD or
-// BYMONTH=m;BYMONTHDAY=d, which is what calendar programs write; other
-// rules count from their DTSTART only. Nothing is enumerated beyond the
-// two years around wall.
-func vtimezoneOffset(vt *ical.Component, wall time.Time) (int, bool) {
-	var (
-		best      time.Time
-		bestOff   int
-		found     bool
-		stdOff    int
-		stdFound  bool
-		earliest  time.Time
-		earlyFrom int
-	)
-	consider := func(onset time.Time, to int) {
-		if onset.After(wall) {
-			return
-		}
-		if !found || onset.After(best) {
-			best, bestOff, found = onset, to, true
-		}
-	}
+// Bounds on what one VTIMEZONE may make the resolver keep: its onsets
+// (DTSTART and RDATE values, all observances together) and its yearly
+// rules. Real zones have a few dozen at most.
+const (
+	maxTZOnsets = 10_000
+	maxTZRules  = 100
+)
+
+// tzOnset is a moment a VTIMEZONE observance starts, with the offset it
+// sets; ord is its place in the text, which breaks ties.
+type tzOnset struct {
+	t   time.Time
+	off int
+	ord int
+}
+
+// tzRule is a yearly observance rule.
+type tzRule struct {
+	rule  string
+	start time.Time
+	off   int
+	ord   int
+}
+
+// vtzTable is a VTIMEZONE read once: its fixed onsets sorted by time (then
+// by place in the text), its yearly rules, and its fallbacks.
+type vtzTable struct {
+	onsets    []tzOnset
+	rules     []tzRule
+	stdOff    int
+	stdFound  bool
+	earliest  time.Time
+	earlyFrom int
+}
+
+func newVTZTable(vt *ical.Component) *vtzTable {
+	tb := &vtzTable{}
+	ord := 0
 	for _, ob := range vt.Children {
 		if ob.Name != ical.CompTimezoneStandard && ob.Name != ical.CompTimezoneDaylight {
 			continue
@@ -176,8 +197,8 @@ func vtimezoneOffset(vt *ical.Component, wall time.Time) (int, bool) {
 		if !ok2 {
 			from = to
 		}
-		if ob.Name == ical.CompTimezoneStandard && !stdFound {
-			stdOff, stdFound = to, true
+		if ob.Name == ical.CompTimezoneStandard && !tb.stdFound {
+			tb.stdOff, tb.stdFound = to, true
 		}
 		sp := ob.Props.Get(ical.PropDateTimeStart)
 		if sp == nil {
@@ -187,35 +208,75 @@ func vtimezoneOffset(vt *ical.Component, wall time.Time) (int, bool) {
 		if err != nil {
 			continue
 		}
-		if earliest.IsZero() || start.Before(earliest) {
-			earliest, earlyFrom = start, from
+		if tb.earliest.IsZero() || start.Before(tb.earliest) {
+			tb.earliest, tb.earlyFrom = start, from
 		}
-		consider(start, to)
+		add := func(t time.Time) {
+			if len(tb.onsets) < maxTZOnsets {
+				tb.onsets = append(tb.onsets, tzOnset{t: t, off: to, ord: ord})
+			}
+			ord++
+		}
+		add(start)
 		for _, rp := range ob.Props.Values(ical.PropRecurrenceDates) {
 			for i, v := range strings.SplitN(rp.Value, ",", maxListValues+1) {
-				if i >= maxListValues {
+				if i >= maxListValues || len(tb.onsets) >= maxTZOnsets {
 					break
 				}
 				if d, err := time.ParseInLocation("20060102T150405", strings.TrimSuffix(strings.TrimSpace(v), "Z"), time.UTC); err == nil {
-					consider(d, to)
+					add(d)
 				}
 			}
 		}
-		if rr := ob.Props.Get(ical.PropRecurrenceRule); rr != nil {
-			for _, y := range []int{wall.Year() - 1, wall.Year()} {
-				if onset, ok := yearlyOnset(rr.Value, start, y); ok && !onset.Before(start) {
-					consider(onset, to)
-				}
+		if rr := ob.Props.Get(ical.PropRecurrenceRule); rr != nil && len(tb.rules) < maxTZRules {
+			tb.rules = append(tb.rules, tzRule{rule: rr.Value, start: start, off: to, ord: ord})
+			ord++
+		}
+	}
+	sort.SliceStable(tb.onsets, func(i, j int) bool { return tb.onsets[i].t.Before(tb.onsets[j].t) })
+	return tb
+}
+
+// offset returns the UTC offset in seconds that the VTIMEZONE gives the
+// local wall time (expressed as a UTC time): that of the latest onset at
+// or before wall (the first in the text among equal ones). It understands
+// DTSTART, RDATE and yearly RRULEs of the form BYMONTH=m;BYDAY=nDD or
+// BYMONTH=m;BYMONTHDAY=d, which is what calendar programs write; other
+// rules count from their DTSTART only. Nothing is enumerated beyond the
+// two years around wall.
+func (tb *vtzTable) offset(wall time.Time) (int, bool) {
+	var best tzOnset
+	found := false
+	consider := func(o tzOnset) {
+		if o.t.After(wall) {
+			return
+		}
+		if !found || o.t.After(best.t) || o.t.Equal(best.t) && o.ord < best.ord {
+			best, found = o, true
+		}
+	}
+	// The latest fixed onset at or before wall, the first of its time.
+	if k := sort.Search(len(tb.onsets), func(i int) bool { return tb.onsets[i].t.After(wall) }); k > 0 {
+		k--
+		for k > 0 && tb.onsets[k-1].t.Equal(tb.onsets[k].t) {
+			k--
+		}
+		consider(tb.onsets[k])
+	}
+	for _, r := range tb.rules {
+		for _, y := range []int{wall.Year() - 1, wall.Year()} {
+			if onset, ok := yearlyOnset(r.rule, r.start, y); ok && !onset.Before(r.start) {
+				consider(tzOnset{t: onset, off: r.off, ord: r.ord})
 			}
 		}
 	}
 	switch {
 	case found:
-		return bestOff, true
-	case !earliest.IsZero():
-		return earlyFrom, true
-	case stdFound:
-		return stdOff, true
+		return best.off, true
+	case !tb.earliest.IsZero():
+		return tb.earlyFrom, true
+	case tb.stdFound:
+		return tb.stdOff, true
 	}
 	return 0, false
 }
