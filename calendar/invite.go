@@ -101,6 +101,16 @@ func ParseInvite(raw []byte, contentMethod string) (*Invite, error) {
 		inv.Method = inv.ContentMethod
 	}
 	tz := newTZResolver(cals)
+	// A component whose RECURRENCE-ID cannot be read would be taken for
+	// the series master: a CANCEL of one occurrence would cancel the
+	// whole series. Refuse the invite instead.
+	for _, c := range inv.obj.comps {
+		if p := c.Props.Get(ical.PropRecurrenceID); p != nil {
+			if t, _, ok := tz.parseTime(p, p.Value); !ok || t.IsZero() {
+				return nil, fmt.Errorf("%w: invite UID %q: unreadable RECURRENCE-ID %q", ErrInvalid, inv.obj.uid, p.Value)
+			}
+		}
+	}
 	e := inv.obj.entry(tz)
 	b, err := encodeICS(inv.obj.calendar(cals))
 	if err != nil {

@@ -513,3 +513,15 @@ func TestParseInviteHostileVTimezone(t *testing.T) {
 	// The zone's offset (+01:00) is applied.
 	assert.Equal(t, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), inv.Entry.Master.Start.UTC())
 }
+
+// An unreadable RECURRENCE-ID makes the invite unreadable: a CANCEL of one
+// occurrence is never taken for a CANCEL of the series.
+func TestParseInviteUnreadableRecurrenceID(t *testing.T) {
+	tn := newTenant(t, alice)
+	const uid = "rid@outside.example"
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, itip("REQUEST", uid, org, 0, "weekly", "RRULE:FREQ=WEEKLY;COUNT=10"), "r1@x").Action)
+	_, err := calendar.ParseInvite(itip("CANCEL", uid, org, 1, "one", "RECURRENCE-ID:2030-05-13T09:30:00Z"), "")
+	require.ErrorIs(t, err, calendar.ErrInvalid)
+	assert.Contains(t, err.Error(), "RECURRENCE-ID")
+	assert.NotEqual(t, "CANCELLED", findOne(t, tn, alice, uid).Master.Status)
+}
