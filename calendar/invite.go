@@ -213,10 +213,13 @@ func DefaultCalendar(ctx context.Context, s Store, owner string) (string, error)
 //   - REQUEST creates the entry in the owner's default calendar with
 //     STATUS:TENTATIVE and the owner's ATTENDEE PARTSTAT=NEEDS-ACTION, and
 //     [ProvenanceInvite] provenance; or updates the owner's invite entry of
-//     the same UID and organizer (wherever it is) when the SEQUENCE is
-//     higher than or equal to the stored one (lower is [ActionStale]; of
-//     two with an equal SEQUENCE the later applied wins, DTSTAMP is not
-//     compared). A
+//     the same UID and organizer (wherever it is) unless it is an older
+//     revision ([ActionStale]): a lower SEQUENCE, or the same SEQUENCE
+//     and an earlier DTSTAMP (RFC 5546 section 2.1.5); of two with the
+//     same SEQUENCE and DTSTAMP the later applied wins, except that a
+//     cancelled series comes back only with a later DTSTAMP or a higher
+//     SEQUENCE (a CANCEL stamps the entry with its DTSTAMP), so an old
+//     REQUEST applied again does not undo a CANCEL. A
 //     REQUEST with a master component replaces the series with the
 //     invite's components, keeping only stored overrides it does not
 //     carry whose SEQUENCE is higher than its master's; one with
@@ -364,7 +367,14 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string, rk ridKey
 	}
 	if inv.Entry.Master != nil {
 		seq := inv.Entry.Master.Sequence
-		if m := masterOf(stored); m != nil && seq < compSequence(m) {
+		if m := masterOf(stored); m != nil && (seq < compSequence(m) || seq == compSequence(m) && older(masterOf(incoming), m)) {
+			return stored, false
+		}
+		// A cancelled series comes back only with a newer revision: a
+		// REQUEST of the same SEQUENCE that is not later than the CANCEL
+		// is an old message (applied again by a rescan, say).
+		if m := masterOf(stored); m != nil && seq == compSequence(m) && isCancelled(m) &&
+			!compStamp(masterOf(incoming)).After(compStamp(m)) {
 			return stored, false
 		}
 		// The series update replaces the stored series, except
@@ -385,7 +395,7 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string, rk ridKey
 	for _, c := range incoming {
 		rid := rk.key(c)
 		if i, ok := idx[rid]; ok {
-			if compSequence(c) < compSequence(stored[i]) {
+			if older(c, stored[i]) {
 				continue
 			}
 			stored[i] = c
@@ -404,7 +414,12 @@ func applyRequest(stored []*ical.Component, inv *Invite, owner string, rk ridKey
 // applyCancel marks the stored components cancelled as inv says.
 func applyCancel(stored []*ical.Component, inv *Invite, rk ridKeys) ([]*ical.Component, bool) {
 	if inv.Entry.Master != nil || len(inv.RecurrenceIDs) == 0 {
-		if m := masterOf(stored); m != nil && inv.Sequence < compSequence(m) {
+		first := inv.obj.comps[0]
+		if mc := masterOf(inv.obj.comps); mc != nil {
+			first = mc
+		}
+		if m := masterOf(stored); m != nil && (inv.Sequence < compSequence(m) ||
+			inv.Sequence == compSequence(m) && older(first, m)) {
 			return stored, false
 		}
 		for _, c := range stored {
@@ -412,6 +427,7 @@ func applyCancel(stored []*ical.Component, inv *Invite, rk ridKeys) ([]*ical.Com
 			if compSequence(c) < inv.Sequence {
 				setProp(c, ical.PropSequence, strconv.Itoa(inv.Sequence))
 			}
+			stampNewer(c, first)
 		}
 		return stored, true
 	}
@@ -423,11 +439,12 @@ func applyCancel(stored []*ical.Component, inv *Invite, rk ridKeys) ([]*ical.Com
 			continue
 		}
 		if i, ok := idx[rid]; ok {
-			if compSequence(c) < compSequence(stored[i]) {
+			if older(c, stored[i]) {
 				continue
 			}
 			setProp(stored[i], ical.PropStatus, string(ical.EventCancelled))
 			setProp(stored[i], ical.PropSequence, strconv.Itoa(compSequence(c)))
+			stampNewer(stored[i], c)
 		} else {
 			setProp(c, ical.PropStatus, string(ical.EventCancelled))
 			idx[rid] = len(stored)
@@ -552,6 +569,44 @@ func masterOf(comps []*ical.Component) *ical.Component {
 		}
 	}
 	return nil
+}
+
+// older reports whether the iTIP component c is an older revision than
+// stored (RFC 5546 section 2.1.5): a lower SEQUENCE, or the same SEQUENCE
+// and an earlier DTSTAMP. Of two with the same SEQUENCE and DTSTAMP (or
+// without DTSTAMP) neither is older: the later applied wins.
+func older(c, stored *ical.Component) bool {
+	cs, ss := compSequence(c), compSequence(stored)
+	if cs != ss {
+		return cs < ss
+	}
+	ct, ss2 := compStamp(c), compStamp(stored)
+	return !ct.IsZero() && !ss2.IsZero() && ct.Before(ss2)
+}
+
+// compStamp returns the DTSTAMP of c (UTC), or the zero time.
+func compStamp(c *ical.Component) time.Time {
+	p := c.Props.Get(ical.PropDateTimeStamp)
+	if p == nil {
+		return time.Time{}
+	}
+	t, err := time.ParseInLocation("20060102T150405", strings.TrimSuffix(strings.TrimSpace(p.Value), "Z"), time.UTC)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func isCancelled(c *ical.Component) bool {
+	return strings.EqualFold(strings.TrimSpace(textValue(c.Props.Get(ical.PropStatus))), string(ical.EventCancelled))
+}
+
+// stampNewer sets the DTSTAMP of stored to that of c when c's is later, so
+// that the stored component records the latest message applied to it.
+func stampNewer(stored, c *ical.Component) {
+	if ct := compStamp(c); !ct.IsZero() && ct.After(compStamp(stored)) {
+		setProp(stored, ical.PropDateTimeStamp, ct.Format("20060102T150405Z"))
+	}
 }
 
 func compSequence(c *ical.Component) int {

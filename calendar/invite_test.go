@@ -525,3 +525,27 @@ func TestParseInviteUnreadableRecurrenceID(t *testing.T) {
 	assert.Contains(t, err.Error(), "RECURRENCE-ID")
 	assert.NotEqual(t, "CANCELLED", findOne(t, tn, alice, uid).Master.Status)
 }
+
+// Of two REQUESTs with the same SEQUENCE, the one with the later DTSTAMP
+// wins whatever the order they are applied in; an old REQUEST applied
+// again after a CANCEL does not reinstate the meeting.
+func TestApplyInviteDTSTAMPOrder(t *testing.T) {
+	stamp := func(raw []byte, ts string) []byte {
+		return []byte(strings.Replace(string(raw), "DTSTAMP:20300101T000000Z", "DTSTAMP:"+ts, 1))
+	}
+	tn := newTenant(t, alice)
+	const uid = "stamp@outside.example"
+	early := stamp(itip("REQUEST", uid, org, 0, "early"), "20261101T000000Z")
+	late := stamp(itip("REQUEST", uid, org, 0, "late"), "20261102T000000Z")
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, late, "late@x").Action)
+	assert.Equal(t, calendar.ActionStale, apply(t, tn, alice, early, "early@x").Action, "an earlier DTSTAMP is an older revision")
+	assert.Equal(t, "late", findOne(t, tn, alice, uid).Master.Summary)
+
+	cancel := stamp(itip("CANCEL", uid, org, 0, "late"), "20261103T000000Z")
+	require.Equal(t, calendar.ActionCancelled, apply(t, tn, alice, cancel, "cancel@x").Action)
+	assert.Equal(t, calendar.ActionStale, apply(t, tn, alice, late, "late@x").Action, "the cancelled meeting stays cancelled")
+	assert.Equal(t, "CANCELLED", findOne(t, tn, alice, uid).Master.Status)
+	again := stamp(itip("REQUEST", uid, org, 1, "reinstated"), "20261104T000000Z")
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, again, "again@x").Action, "a new revision reinstates it")
+	assert.Equal(t, "TENTATIVE", findOne(t, tn, alice, uid).Master.Status)
+}

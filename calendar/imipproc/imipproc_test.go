@@ -303,3 +303,36 @@ func TestBackfillNeverTakesOwnersMeeting(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, calendar.ProvenanceUnknown, got[0].Provenance.Kind)
 }
+
+// Processing an earlier REQUEST again (a rescan, a replayed hook) does not
+// undo a later CANCEL of the same SEQUENCE.
+func TestRescanKeepsCancel(t *testing.T) {
+	ctx := t.Context()
+	ann := "ann@example.com"
+	f := newFixture(t, ann)
+	uid := "rescan@evil.example"
+	p := imipproc.New(f.mail, f.cal, nil)
+	deliver := func(id, method string) {
+		t.Helper()
+		a, err := f.mail.Append(ctx, ann, mailbox.In(mailbox.RoleInbox), inviteMail(id, organizer, []string{ann}, inviteICS(method, uid, organizer, 0, []string{ann}), method), nil)
+		require.NoError(t, err)
+		_, err = p.Deliver(ctx, a)
+		require.NoError(t, err)
+	}
+	deliver("req@evil.example", "REQUEST")
+	deliver("can@evil.example", "CANCEL")
+	status := func() string {
+		t.Helper()
+		got, err := f.cal.Find(ctx, ann, calendar.Query{UID: uid})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		return got[0].Master.Status
+	}
+	require.Equal(t, "CANCELLED", status())
+	_, err := p.ProcessMessageIDs(ctx, ann, []string{"req@evil.example"})
+	require.NoError(t, err)
+	assert.Equal(t, "CANCELLED", status())
+	_, err = p.Scan(ctx, []string{ann}, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, "CANCELLED", status())
+}
