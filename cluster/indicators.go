@@ -188,19 +188,92 @@ func addressDomain(addr string) string {
 // first IP literal of a "from" clause, walking down from the newest
 // header, that is not private, loopback, link-local or otherwise
 // non-routable. It returns the zero Addr when there is none.
+//
+// Within a clause the address the receiving server recorded is preferred
+// to what the client claimed: the literals of the TCP-info comment ("from
+// helo (rdns [192.0.2.1])") come before any other, and HELO values
+// ("helo=...", "(HELO ...)") are never read. Hops between the receiving
+// organisation's own Exchange Online servers (from a host under
+// prod.outlook.com, protection.outlook.com or outlook.office365.com) are
+// skipped: their public Microsoft addresses are not the sender's.
 func SenderIP(received []string) netip.Addr {
 	for _, h := range received {
 		from := fromClause(h)
-		if from == "" {
+		if from == "" || internalHop(from) {
 			continue
 		}
-		for _, a := range ipLiterals(from) {
-			if isPublic(a) {
-				return a
+		from = stripHELO(from)
+		for _, part := range []string{parenthesized(from), from} {
+			for _, a := range ipLiterals(part) {
+				if isPublic(a) {
+					return a
+				}
 			}
 		}
 	}
 	return netip.Addr{}
+}
+
+// internalHop reports whether the from clause names an Exchange Online
+// server of the receiving organisation.
+func internalHop(from string) bool {
+	host, _, _ := strings.Cut(strings.TrimSpace(lowerASCII(from)), " ")
+	for _, suffix := range []string{".prod.outlook.com", ".protection.outlook.com", ".outlook.office365.com"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// stripHELO removes what the client said of itself from a from clause:
+// "helo=..." words (Exim) and "(HELO ...)" or "(EHLO ...)" comments
+// (qmail and others).
+func stripHELO(from string) string {
+	l := lowerASCII(from)
+	var b strings.Builder
+	for i := 0; i < len(from); {
+		switch {
+		case strings.HasPrefix(l[i:], "helo=") || strings.HasPrefix(l[i:], "ehlo="):
+			j := i
+			for j < len(from) && from[j] != ' ' && from[j] != ')' && from[j] != '\t' {
+				j++
+			}
+			i = j
+		case strings.HasPrefix(l[i:], "(helo ") || strings.HasPrefix(l[i:], "(ehlo "):
+			j := strings.IndexByte(from[i:], ')')
+			if j < 0 {
+				return b.String()
+			}
+			i += j + 1
+		default:
+			b.WriteByte(from[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// parenthesized returns the text inside the parentheses of s, joined by
+// spaces: the comments where servers record the client's address.
+func parenthesized(s string) string {
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '(':
+			depth++
+			b.WriteByte(' ')
+		case c == ')':
+			if depth > 0 {
+				depth--
+			}
+			b.WriteByte(' ')
+		case depth > 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // fromClause returns the part of a Received value between "from" and the

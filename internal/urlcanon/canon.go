@@ -395,11 +395,14 @@ func hasTabOrNewline(s string) bool {
 	return false
 }
 
-// indexPathOrQuery returns the index of the first '/' or '?' of s, or
-// len(s) when there is none.
+// indexPathOrQuery returns the index of the first '/', '?' or '\' of s,
+// or len(s) when there is none.
 func indexPathOrQuery(s string) int {
 	for i := 0; i < len(s); i++ {
-		if s[i] == '/' || s[i] == '?' {
+		// A backslash ends the authority as a slash does: browsers read
+		// http URLs so (WHATWG URL standard), and https://evil\@bank/
+		// goes to evil, not to bank.
+		if s[i] == '/' || s[i] == '?' || s[i] == '\\' {
 			return i
 		}
 	}

@@ -229,3 +229,31 @@ func FuzzCanonicalize(f *testing.F) {
 		_ = u.RegistrableDomain()
 	})
 }
+
+// Links on an attacker's host never take the key of the site they name:
+// look-alike rewriter hosts are not unwrapped, and a backslash ends the
+// authority as browsers read it.
+func TestAttackerLinksKeepTheirHost(t *testing.T) {
+	for _, tc := range []struct{ raw, host string }{
+		{"https://google.attacker.example/url?q=https://www.paypal.com/", "google.attacker.example"},
+		{"https://urldefense.attacker.example/v2/url?u=https-3A__www.paypal.com_", "urldefense.attacker.example"},
+		{"https://urldefense.attacker.example/v1/url?u=https://www.paypal.com/", "urldefense.attacker.example"},
+		{"https://evil.example\\@www.paypal.com/", "evil.example"},
+		{"https://evil.example\\path", "evil.example"},
+	} {
+		u, _, err := Clean(tc.raw)
+		require.NoError(t, err, tc.raw)
+		assert.Equal(t, tc.host, u.Host, tc.raw)
+	}
+	// The real rewriters are still unwrapped.
+	for _, raw := range []string{
+		"https://www.google.co.uk/url?q=https://www.paypal.com/",
+		"https://www.google.com/url?q=https://www.paypal.com/",
+		"https://urldefense.com/v3/__https://www.paypal.com/__;!!abc$",
+	} {
+		u, n, err := Clean(raw)
+		require.NoError(t, err, raw)
+		assert.Equal(t, "www.paypal.com", u.Host, raw)
+		assert.Equal(t, 1, n, raw)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // MaxUnwrap is how many nested rewriters [Unwrap] removes at most.
@@ -42,7 +44,7 @@ func unwrapOnce(s string) (string, bool) {
 	switch {
 	case strings.HasSuffix(host, ".safelinks.protection.outlook.com"):
 		return queryParam(query, "url")
-	case host == "urldefense.proofpoint.com" || host == "urldefense.com" || strings.HasPrefix(host, "urldefense."):
+	case host == "urldefense.proofpoint.com" || host == "urldefense.com" || host == "urldefense.us":
 		switch {
 		case strings.HasPrefix(path, "/v1/url"):
 			return queryParam(query, "u")
@@ -82,7 +84,7 @@ func maybeRewriter(s string) bool {
 		return false
 	}
 	end := 0
-	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
+	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' && rest[end] != '\\' {
 		end++
 	}
 	host := rest[:end]
@@ -117,9 +119,18 @@ func hasRewriterSuffix(host string) bool {
 	return false
 }
 
+// isGoogleHost reports whether h is Google's search domain in some country
+// ("google." and a public suffix, as google.com or google.co.uk), with or
+// without "www.". A host of another domain that merely starts with
+// "google." (google.attacker.example) is not: unwrapping it would give an
+// attacker's link the key of the site it names.
 func isGoogleHost(h string) bool {
 	h = strings.TrimPrefix(h, "www.")
-	return h == "google.com" || strings.HasPrefix(h, "google.") && strings.Count(h, ".") <= 2
+	if !strings.HasPrefix(h, "google.") {
+		return false
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(h)
+	return err == nil && d == h
 }
 
 func hasWebScheme(s string) bool {
