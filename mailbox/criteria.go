@@ -138,13 +138,26 @@ func (c *Criteria) checkValues() error {
 	blank("URL", c.URLs)
 	blank("attachment hash", c.AttachmentSHA256)
 	for _, d := range c.SenderDomains {
-		if strings.Trim(strings.TrimSpace(d), "@*.") != "" && !strings.Contains(strings.Trim(d, "."), ".") {
+		// The checks see the domain as matching reads it (domainIn):
+		// "*.com", "@.com" and "com.*" all mean "com".
+		n := strings.Trim(strings.TrimSpace(d), "@*.")
+		switch {
+		case n == "":
+			if strings.TrimSpace(strings.Trim(d, "<>@*")) != "" { // else reported as blank above
+				errs = append(errs, fmt.Errorf("mailbox: sender domain %q is blank or a wildcard", d))
+			}
+		case strings.ContainsAny(n, "*@ \t"):
+			errs = append(errs, fmt.Errorf("mailbox: sender domain %q has a wildcard, an @ or a space inside", d))
+		case !strings.Contains(n, "."):
 			errs = append(errs, fmt.Errorf("mailbox: sender domain %q is a top-level domain: %w", d, ErrMatchesEverything))
 		}
 	}
 	for _, h := range c.AttachmentSHA256 {
-		if len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
+		switch {
+		case len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "":
 			errs = append(errs, fmt.Errorf("mailbox: attachment hash %q is not a hex SHA-256", h))
+		case strings.EqualFold(h, emptySHA256):
+			errs = append(errs, fmt.Errorf("mailbox: attachment hash %q is the SHA-256 of an empty file, which any empty part has: %w", h, ErrMatchesEverything))
 		}
 	}
 	if c.Subject != "" && strings.TrimSpace(c.Subject) == "" {
@@ -365,6 +378,9 @@ func AddressDomain(addr string) string {
 	}
 	return strings.TrimSuffix(addr[i+1:], ".")
 }
+
+// emptySHA256 is the SHA-256 of zero bytes.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 func domainIn(domains []string, addr string) bool {
 	d := AddressDomain(addr)

@@ -186,3 +186,18 @@ func TestAddressHelpers(t *testing.T) {
 	assert.Equal(t, "example.com", mailbox.AddressDomain("<A@Example.COM.>"))
 	assert.Equal(t, "", mailbox.AddressDomain("no-at-sign"))
 }
+
+// Wildcard spellings of a top-level domain, and the hash of an empty
+// file, would match mail of every sender: they are refused.
+func TestValidateRefusesDisguisedMatchEverything(t *testing.T) {
+	for _, d := range []string{"*.com", "@.com", "com.*", " .com", "*.", ".", "com", ".com", "ev*il.example"} {
+		c := mailbox.Criteria{SenderDomains: []string{d}}
+		assert.Error(t, c.Validate(), "sender domain %q", d)
+	}
+	for _, d := range []string{"evil.example", "@evil.example", "*.evil.example", ".evil.example"} {
+		c := mailbox.Criteria{SenderDomains: []string{d}}
+		assert.NoError(t, c.Validate(), "sender domain %q", d)
+	}
+	c := mailbox.Criteria{AttachmentSHA256: []string{"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}}
+	assert.ErrorIs(t, c.Validate(), mailbox.ErrMatchesEverything)
+}

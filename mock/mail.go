@@ -708,7 +708,8 @@ func (t *Tenant) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error
 // (mailbox.ErrNoMailbox) or destination (mailbox.ErrNoFolder), or a done
 // ctx; a ctx that ends during the batch gives the remaining addresses an
 // error wrapping ctx.Err(). Addresses repeated in one call move once; the
-// repeats get mailbox.ErrNotFound. The whole batch is applied atomically
+// repeats get mailbox.ErrNotFound, except that a copy already at the
+// destination is reported there each time. The whole batch is applied atomically
 // with respect to other calls. An empty batch returns an empty result.
 func (t *Tenant) Move(ctx context.Context, addrs []mailbox.Address, to mailbox.Location) ([]mailbox.Moved, error) {
 	fault, err := t.enter(ctx, OpMove)
