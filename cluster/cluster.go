@@ -283,7 +283,7 @@ func (x *Index) Clusters(kind Kind) []*Cluster {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.rebuildLocked()
-	u := x.uf[kind.ufIndex()]
+	u := x.unionFindLocked(kind & KindCampaign)
 	n := x.lenLocked()
 	size := make([]int32, n)
 	for m := 0; m < n; m++ {

@@ -731,6 +731,48 @@ func (x *Index) unionLocked(a, b int32, class Kind) {
 	}
 }
 
+// unionFindLocked returns the union-find structure of kind: a kept one for
+// a single kind and for the campaign, else one built for the combination
+// from the same keys and links (a structure of the campaign would join
+// messages through the kinds left out).
+func (x *Index) unionFindLocked(kind Kind) []int32 {
+	if kind.ufIndex() != 3 || kind == KindCampaign {
+		return x.uf[kind.ufIndex()]
+	}
+	n := x.lenLocked()
+	u := make([]int32, n)
+	for m := range u {
+		u[m] = int32(m)
+	}
+	union := func(a, b int32) {
+		ra, rb := find(u, a), find(u, b)
+		switch {
+		case ra < rb:
+			u[rb] = ra
+		case rb < ra:
+			u[ra] = rb
+		}
+	}
+	for m := 0; m < n; m++ {
+		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+			v, _ := x.keys.get(h)
+			if v&shared == 0 {
+				continue
+			}
+			info := &x.infos[v&^shared]
+			if info.kind.Class()&kind != 0 && info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
+				union(int32(m), info.first)
+			}
+		}
+	}
+	for i := range x.edges {
+		if e := &x.edges[i]; e.kind.Class()&kind != 0 && x.edgeActiveLocked(e) {
+			union(e.a, e.b)
+		}
+	}
+	return u
+}
+
 // rebuildLocked recomputes the union-find structures from the keys and
 // links when a key's benign state changed since they were built.
 func (x *Index) rebuildLocked() {

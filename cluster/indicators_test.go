@@ -47,3 +47,29 @@ func TestLookalikeRewriterDoesNotJoinHam(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, 1, c.Len())
 }
+
+// Clusters of a combination of kinds finds every cluster that the kinds'
+// links make, also one whose earliest message in the campaign is linked
+// only by a kind left out.
+func TestClustersCombinedKinds(t *testing.T) {
+	x := New(nil)
+	u, err := NewURL("http://evil.example/login")
+	assert.NoError(t, err)
+	x.Add(&Indicators{MessageID: "e@y", FromDomain: "y.example", Subject: "pay this invoice"})
+	x.Add(&Indicators{MessageID: "c@y", FromDomain: "y.example", Subject: "pay this invoice", URLs: []URL{u}})
+	x.Add(&Indicators{MessageID: "d@z", FromDomain: "z.example", Subject: "pay this invoice", URLs: []URL{u}})
+	members := func(cs []*Cluster) [][]string {
+		var out [][]string
+		for _, c := range cs {
+			var ids []string
+			for _, m := range c.Members {
+				ids = append(ids, m.MessageID)
+			}
+			out = append(out, ids)
+		}
+		return out
+	}
+	assert.Equal(t, [][]string{{"c@y", "d@z"}}, members(x.Clusters(KindURL)))
+	assert.Equal(t, [][]string{{"c@y", "d@z"}}, members(x.Clusters(KindURL|KindFile)))
+	assert.Len(t, x.Clusters(KindCampaign), 1)
+}
