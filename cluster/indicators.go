@@ -94,11 +94,29 @@ func newURL(raw string, domains map[string]string) (URL, error) {
 			domains[u.Host] = out.Domain
 		}
 	}
-	if tmpl, vars := urlcanon.Template(u.Path); vars > 0 && hasLiteral(tmpl) {
+	if tmpl, vars := urlcanon.Template(u.Path); vars > 0 && hasLiteral(tmpl) && !sharedPlatform(out.Domain) {
 		out.Template = u.Host + tmpl
 	}
 	return out, nil
 }
+
+// sharedPlatforms are registrable domains where everyone's documents,
+// forms and files live under the same routes: a path template there
+// ("docs.google.com/forms/d/e/{b64}/viewform") names the service, not a
+// campaign, and would join any two of its links. Their URLs still join by
+// the exact URL.
+var sharedPlatforms = map[string]bool{
+	"google.com": true, "googleapis.com": true, "googleusercontent.com": true, "forms.gle": true, "goo.gl": true,
+	"sharepoint.com": true, "office.com": true, "live.com": true, "1drv.ms": true, "microsoft.com": true,
+	"windows.net": true, "azurewebsites.net": true, "amazonaws.com": true, "cloudfront.net": true,
+	"dropbox.com": true, "box.com": true, "wetransfer.com": true, "we.tl": true,
+	"github.io": true, "githubusercontent.com": true, "gitlab.io": true, "pages.dev": true, "workers.dev": true,
+	"netlify.app": true, "vercel.app": true, "web.app": true, "firebaseapp.com": true, "appspot.com": true,
+	"notion.site": true, "typeform.com": true, "jotform.com": true, "wixsite.com": true, "weebly.com": true,
+	"bit.ly": true, "t.co": true, "tinyurl.com": true,
+}
+
+func sharedPlatform(domain string) bool { return sharedPlatforms[domain] }
 
 // hasLiteral reports whether a path template keeps something besides
 // placeholders and slashes ("/u/{num}" does, "/{b64}" does not).

@@ -73,3 +73,23 @@ func TestClustersCombinedKinds(t *testing.T) {
 	assert.Equal(t, [][]string{{"c@y", "d@z"}}, members(x.Clusters(KindURL|KindFile)))
 	assert.Len(t, x.Clusters(KindCampaign), 1)
 }
+
+// Links of a shared platform give no URL template: two unrelated Google
+// Forms do not join; the same form link still does.
+func TestNoTemplateOnSharedPlatforms(t *testing.T) {
+	x := New(nil)
+	a, err := NewURL("https://docs.google.com/forms/d/e/1FAIpQLSdAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/viewform")
+	assert.NoError(t, err)
+	b, err := NewURL("https://docs.google.com/forms/d/e/1FAIpQLSeBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/viewform")
+	assert.NoError(t, err)
+	assert.Empty(t, a.Template)
+	x.Add(&Indicators{MessageID: "phish@evil.example", FromDomain: "evil.example", URLs: []URL{a}})
+	x.Add(&Indicators{MessageID: "form@school.example", FromDomain: "school.example", URLs: []URL{b}})
+	x.Add(&Indicators{MessageID: "phish2@evil2.example", FromDomain: "evil2.example", URLs: []URL{a}})
+	c, err := x.ClusterOf(SeedMessage("phish@evil.example"), KindURL)
+	assert.NoError(t, err)
+	assert.Equal(t, 2, c.Len(), "the same form link joins; another form does not")
+	own, err := NewURL("https://login.evil-bank.example/u/12345/verify")
+	assert.NoError(t, err)
+	assert.NotEmpty(t, own.Template, "a campaign's own host keeps its template")
+}
