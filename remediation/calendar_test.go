@@ -2,9 +2,7 @@ package remediation_test
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -330,29 +328,6 @@ func TestUndoResumeRestoresInvites(t *testing.T) {
 	assert.Equal(t, 1, restored)
 }
 
-// crashJournal stops accepting writes at the first entry that carries
-// removed calendar entries, as a process killed before that write.
-type crashJournal struct {
-	*remediation.MemoryJournal
-	dead bool
-	mu   sync.Mutex
-}
-
-func (c *crashJournal) Append(ctx context.Context, es ...remediation.Entry) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dead {
-		return errors.New("crashed")
-	}
-	for _, e := range es {
-		if e.Kind == remediation.EntryCalendar && len(e.Calendar.Removed) > 0 {
-			c.dead = true
-			return errors.New("crashed")
-		}
-	}
-	return c.MemoryJournal.Append(ctx, es...)
-}
-
 // With RemoveInvites, the entries are journaled before they are removed:
 // a crash at that write removes nothing, and the resumed action then
 // removes and journals them, so the undo restores them.
@@ -362,7 +337,9 @@ func TestRemoveInvitesCrashBeforeJournal(t *testing.T) {
 	f.deliver(invite("cr-inv@evil.example", "ceo@evil.example", "uid-cr", alice), "", alice)
 	require.Len(t, entries(t, f, alice, "uid-cr"), 1)
 	inner := remediation.NewMemoryJournal()
-	_, err := f.engine(&crashJournal{MemoryJournal: inner}, nil).Execute(ctx, remediation.Request{
+	_, err := f.engine(&failingJournal{MemoryJournal: inner, fail: func(e remediation.Entry) bool {
+		return e.Kind == remediation.EntryCalendar && len(e.Calendar.Removed) > 0
+	}}, nil).Execute(ctx, remediation.Request{
 		Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("cr-inv@evil.example")})
 	require.Error(t, err)
 	require.Len(t, entries(t, f, alice, "uid-cr"), 1, "nothing removed before it was journaled")

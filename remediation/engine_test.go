@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -766,29 +765,6 @@ func TestCopiesWithoutMessageIDKeepGuards(t *testing.T) {
 	}
 }
 
-// failJournal refuses every write from the first record snapshot with the
-// failed status on, as a disk that fills up at that moment.
-type failJournal struct {
-	*remediation.MemoryJournal
-	mu   sync.Mutex
-	dead bool
-}
-
-func (j *failJournal) Append(ctx context.Context, es ...remediation.Entry) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.dead {
-		return errors.New("journal dead")
-	}
-	for _, e := range es {
-		if e.Kind == remediation.EntryRecord && e.Record.Status == remediation.StatusFailed {
-			j.dead = true
-			return errors.New("disk full")
-		}
-	}
-	return j.MemoryJournal.Append(ctx, es...)
-}
-
 // An approval interrupted after it was journaled but before its checks is
 // checked again by Resume: a selection grown past the blast radius is
 // not run without confirmation.
@@ -797,7 +773,9 @@ func TestResumeChecksApprovedBlastRadius(t *testing.T) {
 	f := newFixture(t, alice, bob, carol, dave)
 	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", alice), "", alice)
 	mem := remediation.NewMemoryJournal()
-	e := f.engine(&failJournal{MemoryJournal: mem}, &remediation.Options{BlastRadius: 2})
+	e := f.engine(&failingJournal{MemoryJournal: mem, fail: func(e remediation.Entry) bool {
+		return e.Kind == remediation.EntryRecord && e.Record.Status == remediation.StatusFailed
+	}}, &remediation.Options{BlastRadius: 2})
 	p, err := e.Propose(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "analyst", Selection: byID("p1@x.example")})
 	require.NoError(t, err)
 	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", bob, carol, dave), "", bob, carol, dave)

@@ -2,10 +2,12 @@ package remediation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +152,29 @@ func ids(prefix string, n int) []string {
 		out[i] = fmt.Sprintf("%s-%d@evil.example", prefix, i)
 	}
 	return out
+}
+
+// failingJournal is a memory journal that refuses every write from the
+// first Append carrying an entry fail accepts, as a process killed, or a
+// disk filled, at that moment.
+type failingJournal struct {
+	*remediation.MemoryJournal
+	fail func(remediation.Entry) bool
+	mu   sync.Mutex
+	dead bool
+}
+
+func (j *failingJournal) Append(ctx context.Context, es ...remediation.Entry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.dead {
+		return errors.New("journal unavailable")
+	}
+	for _, e := range es {
+		if j.fail(e) {
+			j.dead = true
+			return errors.New("journal unavailable")
+		}
+	}
+	return j.MemoryJournal.Append(ctx, es...)
 }
