@@ -329,7 +329,15 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 	if r.Name == "" {
 		r.Name = string(req.Action)
 	}
-	r.Selection.Copies = slices.Clone(sel.Copies)
+	// A copy listed twice is one copy: one outcome, counted once.
+	r.Selection.Copies = nil
+	seenCopy := make(map[mailbox.Address]bool, len(sel.Copies))
+	for _, a := range sel.Copies {
+		if !seenCopy[a] {
+			seenCopy[a] = true
+			r.Selection.Copies = append(r.Selection.Copies, a)
+		}
+	}
 	r.Selection.Mailboxes = nil
 	for _, mb := range sel.Mailboxes {
 		if !slices.Contains(r.Selection.Mailboxes, mb) {

@@ -792,3 +792,65 @@ func TestResumeChecksApprovedBlastRadius(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, remediation.StatusFailed, g.Status)
 }
+
+// An undo reverses everything its action did, also past the blast radius
+// the action was confirmed above.
+func TestUndoOfConfirmedActionAboveBlastRadius(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob, carol)
+	f.deliver(msg("b1@x.example", "evil@bad.example", "x", alice, bob, carol), "", alice, bob, carol)
+	e := f.engine(nil, &remediation.Options{BlastRadius: 2, BatchSize: 1, Workers: 1})
+	r, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: byID("b1@x.example"), Confirm: true})
+	require.NoError(t, err)
+	require.Equal(t, int64(3), r.Counts.Succeeded)
+	u, err := e.Undo(ctx, r.ID, "soc")
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Succeeded: 3}, u.Counts)
+	assert.Equal(t, []string{alice + ":" + mock.FolderInbox, bob + ":" + mock.FolderInbox, carol + ":" + mock.FolderInbox}, f.where("b1@x.example"))
+}
+
+// Resume credits the copy the interrupted move made, not an older copy of
+// the same message that was at the destination already; the undo then
+// moves back the right one.
+func TestResumeCreditsTheMovedCopy(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, bob)
+	f.deliver(msg("d1@x.example", "evil@bad.example", "already-junk", bob), mailbox.RoleJunk, bob)
+	b := f.deliver(msg("d1@x.example", "evil@bad.example", "phish-in-inbox", bob), "", bob)
+	e := f.engine(nil, nil)
+	f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultAfter})
+	r, _ := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", Selection: remediation.Selection{Copies: b}})
+	require.True(t, r.Incomplete)
+	f.tenant.ClearFaults()
+	_, err := e.Resume(ctx)
+	require.NoError(t, err)
+	_, err = e.Undo(ctx, r.ID, "soc")
+	require.NoError(t, err)
+	copies, err := f.tenant.Copies(bob)
+	require.NoError(t, err)
+	where := map[string]string{}
+	for _, c := range copies {
+		where[c.Subject] = c.Address.Folder
+	}
+	assert.Equal(t, map[string]string{"already-junk": mock.FolderJunk, "phish-in-inbox": mock.FolderInbox}, where)
+}
+
+// DeleteSenderCopy skips a recipient's copy wherever it is, and a release
+// skips a copy that was never in quarantine; a copy listed twice is one.
+func TestGuardsBeforeAlreadyInDestination(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	a := f.deliver(msg("s1@x.example", alice, "hi", bob), mailbox.RoleRecoverable, bob)
+	e := f.engine(nil, nil)
+	r, err := e.Execute(ctx, remediation.Request{Action: remediation.DeleteSenderCopy, Actor: "soc", Selection: remediation.Selection{Copies: a}})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Skipped: 1}, r.Counts)
+	in := f.deliver(msg("r1@x.example", "x@partner.example", "hi", bob), "", bob)
+	r, err = e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: remediation.Selection{Copies: in}})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Skipped: 1}, r.Counts)
+	r, err = e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc",
+		Selection: remediation.Selection{Copies: []mailbox.Address{in[0], in[0]}}})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Counts{Succeeded: 1}, r.Counts)
+}

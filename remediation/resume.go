@@ -236,9 +236,13 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 				atSource = true
 				break
 			}
-			if atDest == nil && !purge && !claimed[h.Address] && !m.seen(h.Address) &&
+			// Of several copies at the destination, the newest (highest
+			// UID) is the one the interrupted move made: an older one was
+			// there before the action.
+			if !purge && !claimed[h.Address] && !m.seen(h.Address) &&
 				mailbox.NormalizeMessageID(h.MessageID) == mailbox.NormalizeMessageID(c.MessageID) &&
-				((in.To.Role != mailbox.RoleNone && h.Role == in.To.Role) || (in.To.Folder != "" && h.Address.Folder == in.To.Folder)) {
+				((in.To.Role != mailbox.RoleNone && h.Role == in.To.Role) || (in.To.Folder != "" && h.Address.Folder == in.To.Folder)) &&
+				(atDest == nil || h.Address.UID > atDest.Address.UID) {
 				atDest = h
 			}
 		}

@@ -106,24 +106,33 @@ func (e *Engine) destination(a Action) mailbox.Location {
 // a reason means skip; already means it is at the destination.
 func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already bool) {
 	dest := e.destination(a)
-	if dest.Role != mailbox.RoleNone && m.Role == dest.Role {
-		return "", true
-	}
 	switch a {
 	case DeleteSenderCopy:
+		// Who the copy belongs to comes first: a recipient's copy is
+		// never the sender's, wherever it is.
 		owner := strings.ToLower(m.Address.Mailbox)
-		if m.Role != mailbox.RoleSent {
-			return "not in a Sent folder", false
-		}
 		if !strings.EqualFold(m.From, owner) && !strings.EqualFold(m.EnvelopeFrom, owner) {
 			return "not the sender's own copy: the mailbox owner is not the sender", false
 		}
+		if m.Role == dest.Role {
+			return "", true
+		}
+		if m.Role != mailbox.RoleSent {
+			return "not in a Sent folder", false
+		}
 		return "", false
 	case Release:
+		// A copy outside quarantine was not released by this action,
+		// even in the inbox.
 		if m.Role != mailbox.RoleQuarantine {
 			return "not held in quarantine", false
 		}
 		return "", false
+	}
+	if dest.Role != mailbox.RoleNone && m.Role == dest.Role {
+		return "", true
+	}
+	switch a {
 	case MoveToInbox:
 		switch m.Role {
 		case mailbox.RoleJunk, mailbox.RoleDeleted, mailbox.RoleRecoverable, mailbox.RoleQuarantine:
@@ -282,9 +291,10 @@ type job struct {
 // run carries out r (status running, journaled) and finishes its record.
 func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64) (*Record, error) {
 	ru := &runner{e: e, st: st, r: r, ri: ri, total: total, limit: -1}
-	if ri == nil {
+	if ri == nil && r.Action != Undo {
 		// A fresh start: the selection may have grown since it was
-		// counted. (A resumed action was checked when it started.)
+		// counted. (A resumed action was checked when it started; an
+		// undo reverses only what its action was allowed to do.)
 		ru.limit = e.limit(r)
 	}
 	ru.execute(ctx)
