@@ -214,8 +214,9 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 	}
 }
 
-// restoreInvites puts back, at the end of an undo, the calendar entries
-// the undone action removed (Request.RemoveInvites), each in the calendar
+// restoreInvites, at the end of an undo, removes the entries the invites
+// of an undone release created, and puts back the calendar entries the
+// undone action removed (Request.RemoveInvites), each in the calendar
 // it was in (the owner's default calendar when that one is gone) with its
 // provenance. An entry of the same series found in the owner's calendars
 // by then (a new invite arrived, or an interrupted run of this undo
@@ -229,7 +230,23 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 	e.mu.Lock()
 	orig := e.records[ru.r.UndoOf]
 	wanted := orig != nil && orig.r.RemoveInvites
+	var applied []CalendarDecision
+	if orig != nil {
+		for _, d := range orig.r.Calendar {
+			if d.Verdict == VerdictApplied && d.UID != "" {
+				applied = append(applied, d)
+			}
+		}
+	}
 	e.mu.Unlock()
+	if len(applied) > 0 {
+		// The undone release applied invites as a delivery would; the
+		// copies are back in quarantine, which the owners never saw: the
+		// entries those invites created go, by the hard-delete rule.
+		if err := ru.removeApplied(ctx, applied); err != nil {
+			return err
+		}
+	}
 	if !wanted {
 		return nil
 	}
@@ -266,6 +283,39 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 		decs = append(decs, d)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remediation: restore calendar entry %q of %s: %w", rm.UID, rm.Owner, err))
+		}
+	}
+	if len(decs) > 0 {
+		w.addCalendar(&CalendarStep{Action: ru.r.ID, Decisions: decs})
+	}
+	if err := w.flush(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// removeApplied removes the entries that the invites a release applied
+// created, and journals the decisions. Entries already gone (a resumed
+// undo) are not reported again.
+func (ru *runner) removeApplied(ctx context.Context, applied []CalendarDecision) error {
+	e := ru.e
+	w := ru.newWorker()
+	var decs []CalendarDecision
+	var errs []error
+	seen := map[string]bool{}
+	for _, a := range applied {
+		k := a.Owner + "\x00" + a.UID + "\x00" + a.MessageID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		ref := SeriesRef{Owner: a.Owner, MessageID: a.MessageID, UID: a.UID, Organizer: a.Organizer}
+		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, a.Owner, calendar.Series{UID: a.UID, Organizer: a.Organizer, MessageID: a.MessageID})
+		for _, d := range rep.Removed {
+			decs = append(decs, decision(ref, d, VerdictRemoved))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remediation: remove entries of the invite %s released to %s: %w", a.MessageID, a.Owner, err))
 		}
 	}
 	if len(decs) > 0 {

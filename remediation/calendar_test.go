@@ -355,3 +355,22 @@ func TestRemoveInvitesCrashBeforeJournal(t *testing.T) {
 	assert.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("cr-inv@evil.example"))
 	assert.Len(t, entries(t, f, alice, "uid-cr"), 1, "the undo restores the entry")
 }
+
+// Undoing a release puts the copy back in quarantine and removes the
+// calendar entry its invite created on release.
+func TestUndoReleaseRemovesAppliedInvite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(invite("q-undo@partner.example", "pm@partner.example", "uid-q-undo", alice), mailbox.RoleQuarantine, alice)
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: byID("q-undo@partner.example")})
+	require.NoError(t, err)
+	require.Len(t, entries(t, f, alice, "uid-q-undo"), 1)
+	u, err := e.Undo(ctx, rec.ID, "soc")
+	require.NoError(t, err)
+	assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+	assert.Equal(t, []string{alice + ":" + mock.FolderQuarantine}, f.where("q-undo@partner.example"))
+	assert.Empty(t, entries(t, f, alice, "uid-q-undo"))
+	require.Len(t, u.Calendar, 1)
+	assert.Equal(t, remediation.VerdictRemoved, u.Calendar[0].Verdict)
+}
