@@ -134,6 +134,12 @@
 // [Config.MaxSearchBytes] bytes per command (Dovecot refuses lines over
 // 64 KiB), in as many commands as needed. IMAP dates are days: the search
 // is widened by a day on each side and the exact time is checked after.
+// The server search only ever widens: servers read headers more strictly
+// than the matching does, so a message whose address header the server
+// cannot read, or whose Date it cannot read, is a candidate too, and the
+// Subject is not searched on the server at all (encoded words split inside
+// a character, 8-bit text and unknown charsets defeat server decoding);
+// the conformance case Search/LenientHeaders holds every backend to it.
 // Round trips are few: LIST-STATUS (RFC 5819) skips empty folders without
 // selecting them, and with ESEARCH (RFC 4731), whose results carry their
 // command's tag, the EXAMINE and UID SEARCH commands of every folder are

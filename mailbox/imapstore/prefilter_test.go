@@ -61,8 +61,9 @@ func TestPlan(t *testing.T) {
 		{name: "recipient", c: mailbox.Criteria{Recipients: []string{"carol@example.org"}}, plans: 1,
 			values: []string{"To=carol@example.org", "Cc=carol@example.org", "Bcc=carol@example.org"}},
 		{name: "owner as recipient matches everything in the mailbox", c: mailbox.Criteria{Recipients: []string{"OWNER@example.com", "x@y.example"}}, all: true},
-		{name: "subject and sender", c: mailbox.Criteria{Subject: "Invoice", Senders: []string{"a@b.example"}}, plans: 1,
-			values: []string{"Subject=Invoice", "From=a@b.example", "Return-Path=a@b.example"}},
+		{name: "subject and sender: the subject is verified, not searched", c: mailbox.Criteria{Subject: "Invoice", Senders: []string{"a@b.example"}}, plans: 1,
+			values: []string{"From=a@b.example", "Return-Path=a@b.example"}},
+		{name: "subject alone cannot narrow", c: mailbox.Criteria{Subject: "Invoice"}, all: true},
 		{name: "URL alone cannot narrow by default", c: mailbox.Criteria{URLs: []string{"https://evil.example/x"}}, all: true},
 		{name: "URL host with ServerURLSearch", c: mailbox.Criteria{URLs: []string{"https://Evil.example/x"}},
 			mod: func(c *Config) { c.ServerURLSearch = true }, plans: 1, values: []string{"BODY=evil.example"}},
@@ -113,26 +114,37 @@ func TestPlan(t *testing.T) {
 
 func TestPlanDatesWiden(t *testing.T) {
 	p := testPrefilter(t, nil)
-	c := mailbox.Criteria{Subject: "x", Since: time.Date(2024, 3, 10, 23, 0, 0, 0, time.FixedZone("", -5*3600)),
+	c := mailbox.Criteria{Senders: []string{"a@b.example"}, Since: time.Date(2024, 3, 10, 23, 0, 0, 0, time.FixedZone("", -5*3600)),
 		Before: time.Date(2024, 3, 12, 1, 0, 0, 0, time.UTC)}
 	plans, all := p.plan(&c)
 	require.False(t, all)
 	require.Len(t, plans, 1)
 	var since, before []time.Time
-	for _, or := range plans[0].Or {
-		for _, side := range or {
-			for _, tm := range []time.Time{side.Since, side.SentSince} {
-				if !tm.IsZero() {
-					since = append(since, tm)
-				}
-			}
-			for _, tm := range []time.Time{side.Before, side.SentBefore} {
-				if !tm.IsZero() {
-					before = append(before, tm)
-				}
+	unreadable := 0
+	var walk func(sc *imap.SearchCriteria)
+	walk = func(sc *imap.SearchCriteria) {
+		for _, tm := range []time.Time{sc.Since, sc.SentSince} {
+			if !tm.IsZero() {
+				since = append(since, tm)
 			}
 		}
+		for _, tm := range []time.Time{sc.Before, sc.SentBefore} {
+			if !tm.IsZero() {
+				before = append(before, tm)
+			}
+		}
+		for _, n := range sc.Not {
+			if !n.SentSince.IsZero() && n.SentSince.Year() == 1971 {
+				unreadable++ // a Date the server cannot read
+			}
+		}
+		for i := range sc.Or {
+			walk(&sc.Or[i][0])
+			walk(&sc.Or[i][1])
+		}
 	}
+	walk(&plans[0])
+	assert.Equal(t, 1, unreadable, "NOT SENTSINCE 1971: a Date the server reads as 1970")
 	// Since is 2024-03-11 04:00 UTC: search from the 10th. Before is the
 	// 12th at 01:00 UTC: search before the 14th.
 	for _, tm := range since {

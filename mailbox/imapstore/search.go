@@ -466,8 +466,36 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 	anyOf(c.MessageIDs, func(id string) string {
 		return strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
 	}, "Message-ID")
-	anyOf(c.Senders, normAddr, "From", "Return-Path")
-	anyOf(c.SenderDomains, func(d string) string {
+	// Servers read address headers strictly, the matching leniently (a
+	// From without its closing ">" still gives its address): every
+	// message whose header the server could not read an address from
+	// ("@") is a candidate too, and verification decides.
+	unreadable := func(keys ...string) imap.SearchCriteria {
+		var alts []imap.SearchCriteria
+		for _, k := range keys {
+			alts = append(alts, imap.SearchCriteria{Not: []imap.SearchCriteria{{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: "@"}}}}})
+		}
+		return orTree(alts)
+	}
+	addrAnyOf := func(values []string, norm func(string) string, keys ...string) {
+		if len(values) == 0 {
+			return
+		}
+		var alts []imap.SearchCriteria
+		for _, v := range values {
+			v = norm(v)
+			if v == "" {
+				return // cannot narrow
+			}
+			for _, k := range keys {
+				alts = append(alts, imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: v}}})
+			}
+		}
+		alts = append(alts, unreadable(keys...))
+		and(orTree(alts))
+	}
+	addrAnyOf(c.Senders, normAddr, "From", "Return-Path")
+	addrAnyOf(c.SenderDomains, func(d string) string {
 		return strings.ToLower(strings.Trim(strings.TrimSpace(d), "@*."))
 	}, "From", "Return-Path")
 	ownerIsRecipient := false
@@ -477,16 +505,20 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 		}
 	}
 	if !ownerIsRecipient {
-		anyOf(c.Recipients, normAddr, "To", "Cc", "Bcc")
+		addrAnyOf(c.Recipients, normAddr, "To", "Cc", "Bcc")
 	}
-	if c.Subject != "" {
-		and(imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: c.Subject}}})
-	}
+	// Subject is not searched on the server: servers decode encoded words
+	// less leniently than the matching does (a character split across two
+	// encoded words, 8-bit text, unknown charsets), and a server search
+	// would miss such subjects. Verification compares it.
 	if !c.Since.IsZero() {
-		// The Date header's day or, when it is missing or unreadable,
-		// the internal date's, one day early for time zones.
+		// The Date header's day or, when it is missing, the internal
+		// date's, one day early for time zones; and every message whose
+		// Date the server cannot read (it takes it as 1970), which the
+		// matching may read.
 		d := day(c.Since).AddDate(0, 0, -1)
-		and(imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{SentSince: d}, {Since: d}}}})
+		and(orTree([]imap.SearchCriteria{{SentSince: d}, {Since: d},
+			{Not: []imap.SearchCriteria{{SentSince: time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC)}}}}))
 	}
 	if !c.Before.IsZero() {
 		d := day(c.Before).AddDate(0, 0, 2)

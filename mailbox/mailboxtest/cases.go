@@ -280,6 +280,7 @@ func searchCases() []testCase {
 		return func(*env, *searchSet) mailbox.Criteria { return c }
 	}
 	return []testCase{
+		{"LenientHeaders", caseLenientHeaders},
 		{"MessageID", searchTable([]searchRow{
 			{"angle brackets", func(e *env, _ *searchSet) mailbox.Criteria {
 				return mailbox.Criteria{MessageIDs: []string{"<" + e.id("a") + ">"}}
@@ -809,4 +810,57 @@ func concurrentCases() []testCase {
 			}
 		}},
 	}
+}
+
+// caseLenientHeaders: headers that a strict reader cannot read but the
+// matching can (encoded words split inside a character, 8-bit text, an
+// unknown charset, an address without its closing ">", a Date in ISO
+// form) are found by a search: a backend that narrows on its server must
+// not lose them.
+func caseLenientHeaders(t *testing.T, e *env) {
+	owner := e.Users[0]
+	since := time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC)
+	body := "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHi\r\n"
+	for _, tc := range []struct {
+		name, head string
+		c          func(id string) mailbox.Criteria
+	}{
+		{"split encoded words", "From: a@b.example\r\nSubject: =?utf-8?q?Rechnung_f=C3?= =?utf-8?q?=A4llig?=\r\n",
+			func(id string) mailbox.Criteria { return mailbox.Criteria{Subject: "fällig " + id} }},
+		{"8-bit subject", "From: a@b.example\r\nSubject: Rechnung f\xe4llig\r\n",
+			func(id string) mailbox.Criteria { return mailbox.Criteria{Subject: "fällig " + id} }},
+		{"unknown charset", "From: a@b.example\r\nSubject: =?x-unknown?b?SW52b2ljZQ==?=\r\n",
+			func(id string) mailbox.Criteria { return mailbox.Criteria{Subject: "Invoice " + id} }},
+		{"From without closing bracket", "From: Bob <bob@lenient.example\r\nSubject: s\r\n",
+			func(string) mailbox.Criteria { return mailbox.Criteria{Senders: []string{"bob@lenient.example"}} }},
+		{"From domain without closing bracket", "From: Bob <bob@lenient2.example\r\nSubject: s\r\n",
+			func(string) mailbox.Criteria { return mailbox.Criteria{SenderDomains: []string{"lenient2.example"}} }},
+		{"To without closing bracket", "From: a@b.example\r\nTo: Carol <carol@lenient.example\r\nSubject: s\r\n",
+			func(string) mailbox.Criteria { return mailbox.Criteria{Recipients: []string{"carol@lenient.example"}} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := e.id("lenient-" + strings.ReplaceAll(tc.name, " ", "-"))
+			head := tc.head
+			if strings.Contains(head, "Subject: s\r\n") {
+				head = strings.Replace(head, "Subject: s\r\n", "Subject: s "+id+"\r\n", 1)
+			} else {
+				head = strings.Replace(head, "\r\n", " "+id+"\r\n", 2)
+				head = strings.Replace(head, "From: a@b.example "+id, "From: a@b.example", 1)
+			}
+			raw := "Message-ID: <" + id + ">\r\nDate: Fri, 01 Mar 2024 09:00:00 +0000\r\n" + head + body
+			a := e.seedRaw(t, owner, mailbox.In(mailbox.RoleInbox), []byte(raw))
+			c := tc.c(id)
+			c.And = []mailbox.Criteria{{MessageIDs: []string{id}}}
+			got := e.search(t, owner, c)
+			require.Len(t, got, 1, "%q", raw)
+			assert.Equal(t, a, got[0].Address)
+		})
+	}
+	t.Run("Date the server cannot read, with Since", func(t *testing.T) {
+		id := e.id("lenient-isodate")
+		raw := "Message-ID: <" + id + ">\r\nDate: 2024-03-01 09:00:00 +0000\r\nFrom: a@b.example\r\nSubject: isodate\r\n" + body
+		e.seedRaw(t, owner, mailbox.In(mailbox.RoleInbox), []byte(raw))
+		got := e.search(t, owner, mailbox.Criteria{MessageIDs: []string{id}, Since: since})
+		require.Len(t, got, 1)
+	})
 }
