@@ -43,7 +43,9 @@
 // found, failed or skipped.
 //
 //   - Move to junk, move to deleted items, soft delete (to a recoverable,
-//     admin-only folder) and move to inbox can be undone.
+//     admin-only folder) and move to inbox can be undone. The first three
+//     can also remove the calendar entries the invites created
+//     (RemoveInvites), which their undo puts back.
 //   - Hard delete purges the copy and removes the calendar entries the
 //     invite created on delivery, in every recipient's calendar and for the
 //     whole series, never an entry the user created or imported.
@@ -55,8 +57,11 @@
 // # Safety
 //
 // Selections that are empty or would match every message are refused, never
-// widened; a configurable blast-radius limit asks for confirmation; every
-// action is written to the journal before anything moves, so an interrupted
-// action resumes without acting on any copy twice; the IMAP backend refuses
-// servers whose only way to move would expunge more than the target.
+// widened; a configurable blast-radius limit asks for confirmation, and
+// holds while an action runs; every action is written to the journal before
+// anything moves, so an interrupted action resumes without acting on any
+// copy twice; the IMAP backend refuses servers whose only way to move would
+// expunge more than the target, checks every address's UIDVALIDITY, and
+// lets the server search only widen what exact verification then narrows.
+// The journal is compacted on demand, keeping what undo and resume need.
 package eradicate
