@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eradicate-dev/eradicate/calendar"
@@ -106,7 +107,7 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 			}
 			for _, d := range rep.Removed {
 				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
-					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: string(d.Entry.Raw)})
+					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: slices.Clone(d.Entry.Raw)})
 			}
 		}
 		if len(removed) > 0 {
@@ -347,7 +348,7 @@ func restoreEntry(ctx context.Context, s calendar.Store, rm RemovedEntry) (Calen
 			return d, nil
 		}
 	}
-	ent, err := calendar.DecodeEntry([]byte(rm.Raw))
+	ent, err := calendar.DecodeEntry(rm.Raw)
 	if err != nil {
 		return fail("restore-failed", err)
 	}

@@ -155,8 +155,9 @@ type RemovedEntry struct {
 	Organizer string `json:"organizer,omitempty"`
 	// Provenance is the entry's provenance, restored with it.
 	Provenance calendar.Provenance `json:"provenance"`
-	// Raw is the entry's iCalendar text.
-	Raw string `json:"raw"`
+	// Raw is the entry's iCalendar text, byte for byte (JSON would
+	// replace invalid UTF-8 in a string).
+	Raw []byte `json:"raw"`
 }
 
 // SeriesRef names an invite series carried by one copy of one owner.
@@ -574,6 +575,7 @@ type MemoryJournal struct {
 	mu     sync.Mutex
 	buf    []byte
 	enc    *dict
+	err    error // sticky: an Append failed while encoding
 	closed bool
 }
 
@@ -593,9 +595,18 @@ func (j *MemoryJournal) Append(ctx context.Context, entries ...Entry) error {
 	if j.closed {
 		return ErrClosed
 	}
+	if j.err != nil {
+		return j.err
+	}
+	start := len(j.buf)
 	for _, e := range entries {
 		var err error
 		if j.buf, err = appendFrame(j.buf, j.enc, e); err != nil {
+			// Nothing of the call stays; its interned strings stay
+			// numbered, so, as a FileJournal, the journal refuses
+			// further appends rather than write references to them.
+			j.buf = j.buf[:start]
+			j.err = fmt.Errorf("remediation: journal unusable after encoding error: %w", err)
 			return err
 		}
 	}
