@@ -3,6 +3,7 @@ package caldavstore
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -416,10 +417,14 @@ func (s *Store) Find(ctx context.Context, owner string, q calendar.Query) ([]cal
 
 // ObjectName returns the object name Put gives a new entry with this
 // UID: the UID itself when it is made of letters, digits and "@._-" (and
-// does not start with "."), else "sha256-" and the hex SHA-256 of the UID;
-// followed by ".ics".
+// does not start with "." or "sha256-"), else "sha256-" and the hex
+// SHA-256 of the UID; followed by ".ics". When another object (of another
+// UID) holds that name already, Put adds a random suffix rather than
+// replace it.
 func ObjectName(uid string) string {
-	safe := uid != "" && len(uid) <= 200 && uid[0] != '.' && !strings.ContainsFunc(uid, func(r rune) bool {
+	// A UID that looks like a hashed name is hashed too: the two forms
+	// never give the same name for different UIDs.
+	safe := uid != "" && len(uid) <= 200 && uid[0] != '.' && !hasPrefixFold(uid, "sha256-") && !strings.ContainsFunc(uid, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@._-", r))
 	})
 	if safe {
@@ -430,8 +435,21 @@ func ObjectName(uid string) string {
 }
 
 // maxPutAttempts bounds the retries of a Put that lost a race with the
-// creation of an object of the same UID under another name.
+// creation of an object of the same UID under another name, or whose
+// object name another UID holds.
 const maxPutAttempts = 3
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// freshName is ObjectName(uid) with a random suffix: the name of a new
+// object when another object holds ObjectName(uid).
+func freshName(uid string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return strings.TrimSuffix(ObjectName(uid), ".ics") + "-" + hex.EncodeToString(b[:]) + ".ics"
+}
 
 // Put stores e in calendar e.Calendar with e.Provenance written as the
 // provenance property on every VEVENT (any such property in e.Raw is
@@ -462,25 +480,36 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 	}
 	calPath := ss.home + e.Calendar + "/"
 	name := e.ID
+	nameTaken := false
 	for attempt := 1; ; attempt++ {
+		create := false
 		if e.ID == "" {
 			objs, err := s.query(ctx, ss, calPath, ical.PropUID, uidFilterText(uid))
 			if err != nil {
 				return calendar.Entry{}, s.calErr(owner, e.Calendar, "look up UID", err)
 			}
-			name = ObjectName(uid)
+			name, create = ObjectName(uid), true
+			if nameTaken {
+				name = freshName(uid)
+			}
 			for _, o := range objs {
 				if uidOf(o.cal) == uid {
-					name = o.name
+					name, create = o.name, false
 					break
 				}
 			}
 		}
-		err = s.putObject(ctx, ss, calPath+name, body)
+		// A new object never replaces what holds its name (another
+		// client's object of another UID): If-None-Match: *.
+		err = s.putObject(ctx, ss, calPath+name, body, create)
 		if err == nil {
 			break
 		}
 		st := statusOf(err)
+		if st == http.StatusPreconditionFailed && create && attempt < maxPutAttempts {
+			nameTaken = true
+			continue
+		}
 		if (st == http.StatusConflict || st == http.StatusForbidden) && e.ID == "" && attempt < maxPutAttempts {
 			// Probably a UID conflict (RFC 4791 section 5.3.2.1): an
 			// object of the UID appeared under another name meanwhile.
@@ -509,13 +538,17 @@ func (s *Store) calErr(owner, cal, what string, err error) error {
 	return fmt.Errorf("caldavstore: %s in calendar %q of %q: %w", what, cal, owner, err)
 }
 
-// putObject PUTs body at p, replacing what is there.
-func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byte) error {
+// putObject PUTs body at p, replacing what is there, or, with create,
+// only when nothing is there (If-None-Match: *; 412 otherwise).
+func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byte, create bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.urlOf(p), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
+	if create {
+		req.Header.Set("If-None-Match", "*")
+	}
 	resp, err := ss.d.Do(req)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package caldavstore_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -460,5 +462,42 @@ func TestPutRawAndExplicitID(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		assert.Equal(t, calendar.ProvenanceUser, got[0].Provenance.Kind)
+	})
+}
+
+// Put of a new UID never replaces an object of another UID that holds the
+// name ObjectName gives it: another client's object named like the UID,
+// or a UID chosen to hash like another. Both entries stay, each found by
+// its UID.
+func TestPutNeverReplacesAnotherUID(t *testing.T) {
+	forEachEnv(t, nil, func(t *testing.T, e env) {
+		ctx := t.Context()
+		body := []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//other//EN\r\nBEGIN:VEVENT\r\nUID:4f1c2e-other-client-uid\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nSUMMARY:user event\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+		e.raw(t, "alice@example.com", "calendar", "standup.ics", body)
+		a := event("standup", "invite", 0)
+		a.Provenance = calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "evil@evil.example"}
+		put, err := e.store.Put(ctx, "alice@example.com", a)
+		require.NoError(t, err)
+		assert.NotEqual(t, "standup.ics", put.ID)
+		for _, uid := range []string{"4f1c2e-other-client-uid", "standup"} {
+			got, err := e.store.Find(ctx, "alice@example.com", calendar.Query{UID: uid})
+			require.NoError(t, err)
+			assert.Len(t, got, 1, uid)
+		}
+
+		victimUID := "{Team Sync}+1"
+		v := event(victimUID, "victim", 0)
+		v.Provenance = calendar.Provenance{Kind: calendar.ProvenanceUser}
+		_, err = e.store.Put(ctx, "alice@example.com", v)
+		require.NoError(t, err)
+		sum := sha256.Sum256([]byte(victimUID))
+		look := event("sha256-"+hex.EncodeToString(sum[:]), "look-alike", 0)
+		_, err = e.store.Put(ctx, "alice@example.com", look)
+		require.NoError(t, err)
+		for _, uid := range []string{victimUID, look.UID} {
+			got, err := e.store.Find(ctx, "alice@example.com", calendar.Query{UID: uid})
+			require.NoError(t, err)
+			assert.Len(t, got, 1, uid)
+		}
 	})
 }
