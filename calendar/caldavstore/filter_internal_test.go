@@ -2,6 +2,7 @@ package caldavstore
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,19 @@ func FuzzProvenance(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A successful answer longer than the bound fails to read with
+// ErrResponseTooLarge; one within it reads whole.
+func TestBoundedBody(t *testing.T) {
+	read := func(body string, left int64) (string, error) {
+		b := &boundedBody{rc: io.NopCloser(strings.NewReader(body)), left: left, what: "REPORT /x/"}
+		out, err := io.ReadAll(b)
+		return string(out), err
+	}
+	got, err := read("0123456789", 10)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", got)
+	_, err = read("0123456789A", 10)
+	require.ErrorIs(t, err, ErrResponseTooLarge)
 }

@@ -135,12 +135,45 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	d.log.LogAttrs(req.Context(), slog.LevelDebug, "caldav request",
 		slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.Int("status", resp.StatusCode))
 	if resp.StatusCode/100 == 2 {
+		resp.Body = &boundedBody{rc: resp.Body, left: maxResponseBody, what: req.Method + " " + req.URL.Path}
 		return resp, nil
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	return nil, &HTTPError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode}
 }
+
+// maxResponseBody bounds a successful answer (a PROPFIND or REPORT of a
+// whole calendar): past it the read fails, rather than a hostile or broken
+// server filling memory, or a cut answer hiding entries.
+const maxResponseBody = 256 << 20
+
+// ErrResponseTooLarge means a server's answer exceeded the store's bound.
+var ErrResponseTooLarge = errors.New("caldavstore: server answer too large")
+
+// boundedBody fails once more than left bytes have been read.
+type boundedBody struct {
+	rc   io.ReadCloser
+	left int64
+	what string
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("%w: %s: more than %d bytes", ErrResponseTooLarge, b.what, maxResponseBody)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, fmt.Errorf("%w: %s: more than %d bytes", ErrResponseTooLarge, b.what, maxResponseBody)
+	}
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.rc.Close() }
 
 func unwrapURLError(err error) error {
 	var ue *url.Error
