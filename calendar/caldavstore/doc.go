@@ -71,7 +71,9 @@
 //
 // A calendar program that imports an .ics file carrying a forged property
 // writes it unchanged. With [Options.ProvenanceKey] set, the "sig" field
-// is an HMAC over the UID and every field, and a property without a valid
+// is an HMAC over the calendar owner, the UID and every field (a signed
+// property copied into another owner's calendar does not verify there),
+// and a property without a valid
 // signature reads as unknown; set a key whenever users can import files
 // from mail.
 //

@@ -36,7 +36,7 @@ func encodeICal(cal *ical.Calendar) ([]byte, error) {
 // calendar resource (no METHOD, RFC 4791 section 4.1; VERSION, PRODID and
 // DTSTAMP present), with the provenance property of every VEVENT replaced
 // by e.Provenance.
-func (s *Store) objectBody(e calendar.Entry) ([]byte, string, error) {
+func (s *Store) objectBody(owner string, e calendar.Entry) ([]byte, string, error) {
 	n, err := calendar.Normalize(e)
 	if err != nil {
 		return nil, "", err
@@ -65,7 +65,7 @@ func (s *Store) objectBody(e calendar.Entry) ([]byte, string, error) {
 	if events == 0 {
 		return nil, "", fmt.Errorf("%w: entry %q has no VEVENT", calendar.ErrInvalid, n.UID)
 	}
-	setProvenance(cal, e.Provenance, n.UID, s.opts.ProvenanceKey)
+	setProvenance(cal, e.Provenance, signScope(owner, n.UID), s.opts.ProvenanceKey)
 	body, err := encodeICal(cal)
 	if err != nil {
 		return nil, "", err
@@ -75,7 +75,7 @@ func (s *Store) objectBody(e calendar.Entry) ([]byte, string, error) {
 
 // decodeEntry reads an Entry from a stored object: its fields with
 // [calendar.DecodeEntry], its provenance from the provenance property.
-func (s *Store) decodeEntry(raw []byte) (calendar.Entry, error) {
+func (s *Store) decodeEntry(owner string, raw []byte) (calendar.Entry, error) {
 	e, err := calendar.DecodeEntry(raw)
 	if err != nil {
 		return calendar.Entry{}, err
@@ -84,6 +84,6 @@ func (s *Store) decodeEntry(raw []byte) (calendar.Entry, error) {
 	if err != nil {
 		return calendar.Entry{}, err
 	}
-	e.Provenance = readProvenance(cal, e.UID, s.opts.ProvenanceKey)
+	e.Provenance = readProvenance(cal, signScope(owner, e.UID), s.opts.ProvenanceKey)
 	return e, nil
 }

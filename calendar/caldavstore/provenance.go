@@ -76,10 +76,19 @@ func decodeProvenance(value, uid string, key []byte) calendar.Provenance {
 	return p
 }
 
-// signProvenance returns the hex HMAC-SHA256 (first 128 bits) of p and uid.
-func signProvenance(p calendar.Provenance, uid string, key []byte) string {
+// signScope is what a provenance signature is bound to besides the
+// provenance itself: the calendar owner and the entry's UID. A signed
+// property copied into another owner's calendar, or onto an event of
+// another UID, does not verify there.
+func signScope(owner, uid string) string {
+	return strings.ToLower(strings.TrimSpace(owner)) + "\x00" + uid
+}
+
+// signProvenance returns the hex HMAC-SHA256 (first 128 bits) of p and
+// scope (signScope).
+func signProvenance(p calendar.Provenance, scope string, key []byte) string {
 	m := hmac.New(sha256.New, key)
-	for _, s := range []string{"eradicate-provenance-v1", uid, string(p.Kind), p.MessageID, p.Organizer, p.Method, p.SeriesUID, p.Attachment} {
+	for _, s := range []string{"eradicate-provenance-v2", scope, string(p.Kind), p.MessageID, p.Organizer, p.Method, p.SeriesUID, p.Attachment} {
 		m.Write([]byte(s))
 		m.Write([]byte{0})
 	}

@@ -391,7 +391,7 @@ func (s *Store) Find(ctx context.Context, owner string, q calendar.Query) ([]cal
 			if err != nil {
 				return nil, fmt.Errorf("caldavstore: re-encode %s%s: %w", calPath, o.name, err)
 			}
-			e, err := s.decodeEntry(raw)
+			e, err := s.decodeEntry(owner, raw)
 			if err != nil {
 				s.log.WarnContext(ctx, "caldav object unreadable", slog.String("path", calPath+o.name), slog.Any("error", err))
 				continue
@@ -470,7 +470,7 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 			return calendar.Entry{}, fmt.Errorf("%w: %w", calendar.ErrInvalid, err)
 		}
 	}
-	body, uid, err := s.objectBody(e)
+	body, uid, err := s.objectBody(owner, e)
 	if err != nil {
 		return calendar.Entry{}, err
 	}
@@ -522,7 +522,7 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 		}
 		return calendar.Entry{}, fmt.Errorf("caldavstore: put %q in calendar %q of %q: %w", uid, e.Calendar, owner, err)
 	}
-	out, err := s.decodeEntry(body)
+	out, err := s.decodeEntry(owner, body)
 	if err != nil {
 		return calendar.Entry{}, err
 	}

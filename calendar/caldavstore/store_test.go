@@ -501,3 +501,27 @@ func TestPutNeverReplacesAnotherUID(t *testing.T) {
 		}
 	})
 }
+
+// With a ProvenanceKey, a signed provenance property copied into another
+// owner's calendar (a client import of the text) reads as unknown there:
+// a hard delete of the invite never removes that copy.
+func TestSignedProvenanceBoundToOwner(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	forEachEnv(t, &caldavstore.Options{ProvenanceKey: key}, func(t *testing.T, e env) {
+		ctx := t.Context()
+		src := event("replay@evil.example", "bob's invite", 0)
+		src.Provenance = calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "m-bob@evil.example", Method: "REQUEST"}
+		put, err := e.store.Put(ctx, "bob@example.com", src)
+		require.NoError(t, err)
+		got, err := e.store.Find(ctx, "bob@example.com", calendar.Query{MessageID: "m-bob@evil.example"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, calendar.ProvenanceInvite, got[0].Provenance.Kind, "verifies for its owner")
+
+		e.raw(t, "alice@example.com", "work", "imported-by-client.ics", put.Raw)
+		got, err = e.store.Find(ctx, "alice@example.com", calendar.Query{UID: "replay@evil.example"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, calendar.ProvenanceUnknown, got[0].Provenance.Kind, "a copy in another owner's calendar does not verify")
+	})
+}
