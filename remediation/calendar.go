@@ -271,7 +271,6 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 		}
 	}
 	ru.mu.Unlock()
-	w := ru.newWorker()
 	var decs []CalendarDecision
 	var errs []error
 	for _, rm := range removed {
@@ -286,6 +285,13 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("remediation: restore calendar entry %q of %s: %w", rm.UID, rm.Owner, err))
 		}
 	}
+	return ru.journalDecisions(ctx, decs, errs)
+}
+
+// journalDecisions journals the calendar decisions an undo made at its
+// end and returns errs joined with a journal failure.
+func (ru *runner) journalDecisions(ctx context.Context, decs []CalendarDecision, errs []error) error {
+	w := ru.newWorker()
 	if len(decs) > 0 {
 		w.addCalendar(&CalendarStep{Action: ru.r.ID, Decisions: decs})
 	}
@@ -300,7 +306,6 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 // undo) are not reported again.
 func (ru *runner) removeApplied(ctx context.Context, applied []CalendarDecision) error {
 	e := ru.e
-	w := ru.newWorker()
 	var decs []CalendarDecision
 	var errs []error
 	seen := map[string]bool{}
@@ -319,13 +324,7 @@ func (ru *runner) removeApplied(ctx context.Context, applied []CalendarDecision)
 			errs = append(errs, fmt.Errorf("remediation: remove entries of the invite %s released to %s: %w", a.MessageID, a.Owner, err))
 		}
 	}
-	if len(decs) > 0 {
-		w.addCalendar(&CalendarStep{Action: ru.r.ID, Decisions: decs})
-	}
-	if err := w.flush(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return ru.journalDecisions(ctx, decs, errs)
 }
 
 // restoreEntry puts one removed entry back, unless its series is in the

@@ -220,11 +220,7 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	// Frames that Appends encoded and are waiting to write belong to the
 	// old file (they use its string table): write them first.
 	if len(j.buf) > 0 {
-		_, werr := j.f.Write(j.buf)
-		if werr == nil && !j.opts.NoSync {
-			werr = j.f.Sync()
-		}
-		if werr != nil {
+		if werr := j.writeSync(j.f, j.buf); werr != nil {
 			j.err = fmt.Errorf("remediation: write journal: %w", werr)
 			j.cond.Broadcast()
 			return 0, 0, j.err

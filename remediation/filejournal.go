@@ -215,10 +215,7 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 		data, upto := j.buf, j.pending
 		j.buf = j.spare[:0]
 		j.mu.Unlock()
-		_, werr := j.f.Write(data)
-		if werr == nil && !j.opts.NoSync {
-			werr = j.f.Sync()
-		}
+		werr := j.writeSync(j.f, data)
 		j.mu.Lock()
 		j.spare = data[:0]
 		j.flushing = false
@@ -234,6 +231,17 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 		return j.err
 	}
 	return nil
+}
+
+// writeSync writes data to f and, unless NoSync, fsyncs it.
+func (j *FileJournal) writeSync(f *os.File, data []byte) error {
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if j.opts.NoSync {
+		return nil
+	}
+	return f.Sync()
 }
 
 // Replay implements [Journal]: it reads the file up to what was durable

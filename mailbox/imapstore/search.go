@@ -448,7 +448,13 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 		out.And(&sc)
 		narrowed = true
 	}
-	anyOf := func(values []string, norm func(string) string, keys ...string) {
+	// anyOf narrows to the messages with one of values (normalised) in
+	// one of the header keys, or, with addrs, whose header the server
+	// could not read an address from: servers read address headers
+	// strictly, the matching leniently (a From without its closing ">"
+	// still gives its address), so those are candidates too and
+	// verification decides.
+	anyOf := func(values []string, norm func(string) string, addrs bool, keys ...string) {
 		var alts []imap.SearchCriteria
 		for _, v := range values {
 			v = norm(v)
@@ -459,45 +465,23 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 				alts = append(alts, imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: v}}})
 			}
 		}
-		if len(alts) > 0 {
-			and(orTree(alts))
+		if len(alts) == 0 {
+			return
 		}
+		if addrs {
+			for _, k := range keys {
+				alts = append(alts, imap.SearchCriteria{Not: []imap.SearchCriteria{{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: "@"}}}}})
+			}
+		}
+		and(orTree(alts))
 	}
 	anyOf(c.MessageIDs, func(id string) string {
 		return strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
-	}, "Message-ID")
-	// Servers read address headers strictly, the matching leniently (a
-	// From without its closing ">" still gives its address): every
-	// message whose header the server could not read an address from
-	// ("@") is a candidate too, and verification decides.
-	unreadable := func(keys ...string) imap.SearchCriteria {
-		var alts []imap.SearchCriteria
-		for _, k := range keys {
-			alts = append(alts, imap.SearchCriteria{Not: []imap.SearchCriteria{{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: "@"}}}}})
-		}
-		return orTree(alts)
-	}
-	addrAnyOf := func(values []string, norm func(string) string, keys ...string) {
-		if len(values) == 0 {
-			return
-		}
-		var alts []imap.SearchCriteria
-		for _, v := range values {
-			v = norm(v)
-			if v == "" {
-				return // cannot narrow
-			}
-			for _, k := range keys {
-				alts = append(alts, imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: k, Value: v}}})
-			}
-		}
-		alts = append(alts, unreadable(keys...))
-		and(orTree(alts))
-	}
-	addrAnyOf(c.Senders, normAddr, "From", "Return-Path")
-	addrAnyOf(c.SenderDomains, func(d string) string {
+	}, false, "Message-ID")
+	anyOf(c.Senders, normAddr, true, "From", "Return-Path")
+	anyOf(c.SenderDomains, func(d string) string {
 		return strings.ToLower(strings.Trim(strings.TrimSpace(d), "@*."))
-	}, "From", "Return-Path")
+	}, true, "From", "Return-Path")
 	ownerIsRecipient := false
 	for _, r := range c.Recipients {
 		if normAddr(r) == normAddr(p.owner) {
@@ -505,7 +489,7 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 		}
 	}
 	if !ownerIsRecipient {
-		addrAnyOf(c.Recipients, normAddr, "To", "Cc", "Bcc")
+		anyOf(c.Recipients, normAddr, true, "To", "Cc", "Bcc")
 	}
 	// Subject is not searched on the server: servers decode encoded words
 	// less leniently than the matching does (a character split across two
@@ -525,7 +509,7 @@ func (p *prefilter) translate(c *mailbox.Criteria) (imap.SearchCriteria, bool) {
 		and(imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{{SentBefore: d}, {Before: d}}}})
 	}
 	if p.cfg.ServerURLSearch && len(c.URLs) > 0 {
-		anyOf(c.URLs, urlHost, "")
+		anyOf(c.URLs, urlHost, false, "")
 	}
 	for i := range c.And {
 		if sc, ok := p.translate(&c.And[i]); ok {
