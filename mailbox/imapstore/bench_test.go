@@ -47,9 +47,9 @@ import (
 // (service_count = 100); with Dovecot's default of one process per login,
 // (a) took about 3x longer on the same machine.
 //
-// Measured on a quiet 2-core VM (Go 1.26, Dovecot 2.3.19, -benchtime 3x):
-// a 0.94 s, b 1.05 s, c 7.26 s: ratio_vs_doveadm 0.90, speedup_vs_naive
-// 7.7. (a) is bound by Dovecot's CPU (both cores busy; the Go side uses
+// Measured on a quiet 2-core VM (Go 1.26, Dovecot 2.3.19, -benchtime 2x
+// and 3x): a 0.89–0.94 s, b 1.05–1.09 s, c 7.24–7.26 s: ratio_vs_doveadm
+// 0.82–0.90, speedup_vs_naive 7.7–8.1. (a) is bound by Dovecot's CPU (both cores busy; the Go side uses
 // about 0.15 s): per mailbox one login, LIST-STATUS, an EXAMINE and a
 // search per folder, one header fetch, and SELECT, STORE and UID EXPUNGE
 // of the INBOX. Since c/b is about 6.9, a speedup of 10 would need (a) to
