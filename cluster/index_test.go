@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
@@ -352,17 +353,8 @@ func TestBodyFingerprint(t *testing.T) {
 	assert.Equal(t, BodyFingerprint("", "<p>"+base+"</p><script>a b c d e f g h</script>"), BodyFingerprint("", "<p>"+base+"</p><script>other script</script>"), "script content is not text")
 }
 
-// testLogger routes logs to t.Log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
+// testLogger routes logs to t.Log while the test runs.
+func testLogger(t testing.TB) *slog.Logger { return testlog.Logger(t, slog.LevelDebug) }
 
 func TestConcurrentUse(t *testing.T) {
 	x := New(&Options{BenignDomains: 5})

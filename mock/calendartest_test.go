@@ -2,12 +2,12 @@ package mock_test
 
 import (
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
+	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mock"
 )
 
@@ -29,14 +29,4 @@ func TestCalendarConformance(t *testing.T) {
 }
 
 // calLogger routes the tenant's logs to t.Log.
-func calLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tLogWriter struct{ t *testing.T }
-
-func (w tLogWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
+func calLogger(t *testing.T) *slog.Logger { return testlog.Logger(t, slog.LevelDebug) }

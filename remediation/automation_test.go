@@ -36,7 +36,7 @@ func (v *rtEnv) deliverCampaign() {
 // index builds a cluster index over every mailbox.
 func (v *rtEnv) index() *cluster.Index {
 	v.t.Helper()
-	x := cluster.New(&cluster.Options{Logger: rtLogger(v.t)})
+	x := cluster.New(&cluster.Options{Logger: testLogger(v.t)})
 	_, err := x.AddStore(context.Background(), v.tenant, nil)
 	require.NoError(v.t, err)
 	return x
@@ -52,7 +52,7 @@ func (v *rtEnv) fileCluster() *cluster.Cluster {
 
 func (v *rtEnv) automation(s remediation.AutomationSettings) *remediation.Automation {
 	v.t.Helper()
-	s.Logger = rtLogger(v.t)
+	s.Logger = testLogger(v.t)
 	a, err := remediation.NewAutomation(v.engine, s)
 	require.NoError(v.t, err)
 	return a
@@ -455,7 +455,7 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 	open := func() (*remediation.Engine, *remediation.FileJournal) {
 		j, err := remediation.OpenFileJournal(path, nil)
 		require.NoError(t, err)
-		e, err := remediation.New(v.tenant, v.tenant, j, &remediation.Options{Logger: rtLogger(t), Now: v.clock.Now})
+		e, err := remediation.New(v.tenant, v.tenant, j, &remediation.Options{Logger: testLogger(t), Now: v.clock.Now})
 		require.NoError(t, err)
 		return e, j
 	}
@@ -550,7 +550,7 @@ func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
 			require.NoError(t, err)
 			st := &growStore{Tenant: v.tenant, after: tc.after}
 			st.grow = func() { _, _ = v.tenant.Deliver(context.Background(), rtPhish("p1@evil.example", rtUsers[2:]...), nil) }
-			e, err := remediation.New(st, v.tenant, remediation.NewMemoryJournal(), &remediation.Options{Logger: rtLogger(t), Now: v.clock.Now, Workers: 1})
+			e, err := remediation.New(st, v.tenant, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t), Now: v.clock.Now, Workers: 1})
 			require.NoError(t, err)
 			a, err := remediation.NewAutomation(e, remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 3})
 			require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/diskstore"
+	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
@@ -96,7 +97,7 @@ func TestCrashResume(t *testing.T) {
 				cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvAction+"="+string(action), crashEnvAfter+"="+strconv.Itoa(after))
 				out, err := cmd.StdoutPipe()
 				require.NoError(t, err)
-				cmd.Stderr = testWriter{t}
+				cmd.Stderr = testlog.New(t)
 				require.NoError(t, cmd.Start())
 				killed := false
 				sc := bufio.NewScanner(out)

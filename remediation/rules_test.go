@@ -3,7 +3,6 @@ package remediation_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -62,17 +61,6 @@ func rtAttachmentSHA(t testing.TB) string {
 	return p.Attachments[0].SHA256
 }
 
-type rtWriter struct{ t testing.TB }
-
-func (w rtWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-func rtLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(rtWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
 // rtClock is a settable, goroutine-safe time source.
 type rtClock struct {
 	mu  sync.Mutex
@@ -109,7 +97,7 @@ func newRTEnv(t *testing.T, opts *remediation.Options) *rtEnv {
 	if opts == nil {
 		opts = &remediation.Options{}
 	}
-	opts.Logger = rtLogger(t)
+	opts.Logger = testLogger(t)
 	opts.Now = clk.Now
 	e, err := remediation.New(tn, tn, remediation.NewMemoryJournal(), opts)
 	require.NoError(t, err)
@@ -164,7 +152,7 @@ func (v *rtEnv) rules(opts *remediation.RulesOptions) *remediation.Rules {
 	if opts == nil {
 		opts = &remediation.RulesOptions{}
 	}
-	opts.Logger = rtLogger(v.t)
+	opts.Logger = testLogger(v.t)
 	if opts.FolderRole == nil {
 		opts.FolderRole = v.tenant.FolderRole
 	}
@@ -412,7 +400,7 @@ func TestRulesOnDeliver(t *testing.T) {
 func TestRulesDefaultRoleWithoutFolderRole(t *testing.T) {
 	// Without FolderRole a copy in INBOX still has the inbox role.
 	v := newRTEnv(t, nil)
-	rs := remediation.NewRules(v.engine, &remediation.RulesOptions{Logger: rtLogger(t)})
+	rs := remediation.NewRules(v.engine, &remediation.RulesOptions{Logger: testLogger(t)})
 	v.tenant.OnDeliver(rs.OnDeliver)
 	require.NoError(t, rs.Add(remediation.Rule{
 		Name: "inbox evil", Action: remediation.SoftDelete, Mode: remediation.ModeExecute,
@@ -704,7 +692,7 @@ func TestRulesDeliveryRacingClose(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	entered, proceed := make(chan struct{}), make(chan struct{})
-	rs := remediation.NewRules(v.engine, &remediation.RulesOptions{Logger: rtLogger(t), Coalesce: 20 * time.Millisecond,
+	rs := remediation.NewRules(v.engine, &remediation.RulesOptions{Logger: testLogger(t), Coalesce: 20 * time.Millisecond,
 		FolderRole: func(owner, folder string) (mailbox.Role, error) {
 			close(entered)
 			<-proceed

@@ -22,17 +22,11 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/internal/dovecottest"
 	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
-
-type testLogWriter struct{ t testing.TB }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
 
 // TestEndToEndDovecotRadicale: a malicious invite reaches 20 users on a
 // real Dovecot; the invite processor creates their entries on a real
@@ -43,7 +37,7 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 func TestEndToEndDovecotRadicale(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := testlog.Logger(t, slog.LevelWarn)
 
 	var users []string
 	imapUsers := map[string]string{}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
@@ -70,7 +71,7 @@ func startMem(t testing.TB, caps imap.CapSet, owners ...string) *memServer {
 		},
 		Caps:         caps,
 		InsecureAuth: true,
-		Logger:       testLogger{t},
+		Logger:       testlog.New(t),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -178,7 +179,7 @@ func (m *memServer) store(t testing.TB, owners []string, mod func(*imapstore.Con
 		Security:  imapstore.SecurityInsecure,
 		Master:    &imapstore.MasterUser{User: memMaster, Password: memMasterPassword},
 		Mailboxes: owners,
-		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    testlog.Logger(t, slog.LevelWarn),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -277,7 +278,7 @@ func (d *dovecotEnv) store(t testing.TB, owners []string, mod func(*imapstore.Co
 		Security:  imapstore.SecurityInsecure,
 		Master:    &imapstore.MasterUser{User: d.srv.MasterUser, Password: imapstore.Password(d.srv.MasterPassword)},
 		Mailboxes: owners,
-		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:    testlog.Logger(t, slog.LevelWarn),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -300,18 +301,6 @@ func (d *dovecotEnv) doveadm(t testing.TB, args ...string) string {
 	require.NoError(t, err)
 	return string(out)
 }
-
-// testWriter routes logs to t.Log.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-type testLogger struct{ t testing.TB }
-
-func (l testLogger) Printf(format string, args ...any) { l.t.Logf(format, args...) }
 
 // rawMessage builds a small message.
 func rawMessage(id, from, to, subject string) []byte {
