@@ -220,12 +220,13 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	// Frames that Appends encoded and are waiting to write belong to the
 	// old file (they use its string table): write them first.
 	if len(j.buf) > 0 {
-		if werr := j.writeSync(j.f, j.buf); werr != nil {
+		n, werr := j.writeSync(j.f, j.buf)
+		if werr != nil {
 			j.err = fmt.Errorf("remediation: write journal: %w", werr)
 			j.cond.Broadcast()
 			return 0, 0, j.err
 		}
-		j.size += int64(len(j.buf))
+		j.size += n
 		j.durable = j.pending
 		j.buf = j.buf[:0]
 		j.cond.Broadcast()
@@ -244,10 +245,24 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	}
 	enc, dec := newDict(), newDict()
 	bw := bufio.NewWriterSize(nf, 1<<16)
-	var frame []byte
+	// Kept frames go out in writes of about rewriteChunk bytes, each with
+	// its header, as the reader expects.
+	var chunk []byte
 	var after, valid int64
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		var h [writeHeader]byte
+		putWriteHeader(h[:], len(chunk))
+		bw.Write(h[:])
+		_, err := bw.Write(chunk)
+		after += writeHeader + int64(len(chunk))
+		chunk = chunk[:0]
+		return err
+	}
 	n := 0
-	err = readFrames(j.f, before, func(p []byte) error {
+	_, err = readWrites(j.f, before, func(p []byte) error {
 		if n++; n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -260,15 +275,19 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 		if !keep(&ent) {
 			return nil
 		}
-		if frame, err = appendFrame(frame[:0], enc, ent); err != nil {
+		if chunk, err = appendFrame(chunk, enc, ent); err != nil {
 			return err
 		}
-		after += int64(len(frame))
-		_, err = bw.Write(frame)
-		return err
+		if len(chunk) >= rewriteChunk {
+			return flush()
+		}
+		return nil
 	}, &valid)
 	if err == nil && valid != before {
 		err = fmt.Errorf("%w: read %d of %d bytes", ErrCorrupt, valid, before)
+	}
+	if err == nil {
+		err = flush()
 	}
 	if err == nil {
 		err = bw.Flush()
@@ -318,7 +337,7 @@ func (j *MemoryJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (in
 	}
 	enc, dec := newDict(), newDict()
 	var out []byte
-	_, _, err := scanFrames(j.buf, func(p []byte) error {
+	err := scanFrames(j.buf, func(p []byte) error {
 		ent, err := decodePayload(p, dec)
 		if err != nil {
 			return err

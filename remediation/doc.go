@@ -101,10 +101,13 @@
 // journal group-commits: concurrent appends share one write and one fsync,
 // and each returns once its entries are durable. The engine adds to that:
 // a batch's outcomes ride with the next intent's write, and a worker that
-// has several small mailboxes waiting writes their intents together. A
-// torn last frame (a crash in the middle of a write) fails its length or
-// CRC check and is cut off when the file is opened; damage elsewhere is
-// reported as [ErrCorrupt].
+// has several small mailboxes waiting writes their intents together. Each
+// write has a header with its length and a checksum of its own, and each
+// entry a CRC-32C. Nothing is written after a write until it is synced, so
+// only the last write can be torn (a crash while it was written, with any
+// of its sectors missing): it is cut off when the file is opened
+// ([FileJournal.TornBytes]), and damage anywhere else is reported as
+// [ErrCorrupt], the file left as it is.
 //
 // # Retention
 //

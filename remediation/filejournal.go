@@ -1,7 +1,7 @@
 package remediation
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -23,9 +23,12 @@ type FileOptions struct {
 
 // FileJournal is a [Journal] in one append-only file: the embedded
 // default. Appends are group-committed: concurrent Append calls share one
-// write and one fsync, and each returns once its entries are durable. A
-// torn last frame (a crash in the middle of a write) is detected by its
-// length and CRC-32C and cut off when the file is opened. It is safe for
+// write and one fsync, and each returns once its entries are durable. Each
+// write carries a checked header with its length, and each entry its own
+// CRC-32C, so a torn last write (a crash in the middle of a group commit,
+// whatever part of it reached the disk) is told from damage to durable
+// entries: the torn write is cut off when the file is opened, and damage
+// is refused with ErrCorrupt. It is safe for
 // concurrent use by the goroutines of one process; two processes must not
 // open the same file.
 type FileJournal struct {
@@ -44,13 +47,15 @@ type FileJournal struct {
 	flushing bool
 	err      error // sticky write error
 	closed   bool
+	cut      int64 // bytes of a torn last write cut off at open
 }
 
 var _ Journal = (*FileJournal)(nil)
 
 // OpenFileJournal opens (creating if needed) the journal file at path. A
-// torn last frame is truncated; damage before the last frame gives an
-// error wrapping ErrCorrupt and the file is left as it is. opts may be nil.
+// torn last write is truncated ([FileJournal.TornBytes] says how much);
+// damage anywhere else gives an error wrapping ErrCorrupt and the file is
+// left as it is. opts may be nil.
 func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 	j := &FileJournal{path: path, enc: newDict()}
 	if opts != nil {
@@ -77,6 +82,7 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 		return nil, fmt.Errorf("remediation: open journal: %w", err)
 	}
 	if st.Size() != valid {
+		j.cut = st.Size() - valid
 		if err := f.Truncate(valid); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("remediation: truncate torn journal tail: %w", err)
@@ -97,11 +103,12 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 	return j, nil
 }
 
-// load reads every frame to rebuild the string table and returns the length
-// of the valid prefix.
+// load reads every write to rebuild the string table and returns the
+// length of the valid prefix. Only whole, checked writes reach the string
+// table, so a torn last write leaves nothing of itself behind.
 func (j *FileJournal) load(f *os.File) (int64, error) {
 	var valid int64
-	err := readFrames(f, -1, func(p []byte) error {
+	_, err := readWrites(f, -1, func(p []byte) error {
 		if _, err := decodePayload(p, j.enc); err != nil {
 			return err
 		}
@@ -110,73 +117,209 @@ func (j *FileJournal) load(f *os.File) (int64, error) {
 	return valid, err
 }
 
-// readFrames streams the frames of f from its start, up to limit bytes
-// (-1: to the end). It sets *valid to the end of the last good frame and
-// returns an ErrCorrupt error for damage that is not a torn tail.
-func readFrames(f *os.File, limit int64, fn func(payload []byte) error, valid *int64) error {
+// The file format. Each write of the file journal (one group commit, or
+// one chunk of a rewrite) is
+//
+//	"EJW1" | u32 length of the frames | u32 CRC-32C of the first 8 bytes | frames
+//
+// and the frames are those of the in-memory encoding (see appendFrame).
+// The write header's own checksum means a damaged length is seen as
+// damage, never trusted; the writes' extents let a torn last write (a
+// crash while a group commit was being written, when any of its sectors
+// may be missing) be told from damage to data that was already durable:
+// the journal writes nothing after a write until that write is synced, so
+// only the last write of the file can be torn.
+const (
+	writeMagic  = "EJW1"
+	writeHeader = 12
+	// rewriteChunk bounds the frames of one write of a rewrite, so that
+	// reading holds at most this much (or one larger frame) at a time.
+	rewriteChunk = 1 << 20
+)
+
+// putWriteHeader fills the header of a write of n bytes of frames.
+func putWriteHeader(h []byte, n int) {
+	copy(h, writeMagic)
+	binary.LittleEndian.PutUint32(h[4:], uint32(n))
+	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(h[:8], castagnoli))
+}
+
+// writeHeaderOK reports whether h is a write header with a good checksum,
+// and the length of its frames.
+func writeHeaderOK(h []byte) (int64, bool) {
+	if len(h) < writeHeader || string(h[:4]) != writeMagic ||
+		crc32.Checksum(h[:8], castagnoli) != binary.LittleEndian.Uint32(h[8:]) {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint32(h[4:])), true
+}
+
+// readWrites streams the writes of f from its start, up to limit bytes
+// (-1: to the end of the file). A write's frames are all checked before fn
+// sees any of them. It sets *valid to the end of the last good write and
+// reports whether a torn last write follows it (torn). Damage anywhere else
+// is an error wrapping ErrCorrupt.
+func readWrites(f *os.File, limit int64, fn func(payload []byte) error, valid *int64) (torn bool, err error) {
 	if limit < 0 {
 		st, err := f.Stat()
 		if err != nil {
-			return fmt.Errorf("remediation: read journal: %w", err)
+			return false, fmt.Errorf("remediation: read journal: %w", err)
 		}
 		limit = st.Size()
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(f, 0, limit), 1<<16)
-	var hdr [frameHeader]byte
-	var p []byte
-	var off int64
-	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil // clean end or torn header
+	sr := io.NewSectionReader(f, 0, limit)
+	var hdr [writeHeader]byte
+	var body []byte
+	var frames [][]byte
+	off := int64(0)
+	*valid = 0
+	for off < limit {
+		if limit-off < writeHeader {
+			return true, nil // the header itself was cut
+		}
+		if _, err := sr.ReadAt(hdr[:], off); err != nil {
+			return false, fmt.Errorf("remediation: read journal: %w", err)
+		}
+		n, ok := writeHeaderOK(hdr[:])
+		if !ok {
+			return badHeader(sr, off, limit)
+		}
+		end := off + writeHeader + n
+		if end > limit {
+			return true, nil // the write's frames were cut
+		}
+		if int64(cap(body)) < n {
+			body = make([]byte, n)
+		}
+		body = body[:n]
+		if _, err := sr.ReadAt(body, off+writeHeader); err != nil {
+			return false, fmt.Errorf("remediation: read journal: %w", err)
+		}
+		frames = frames[:0]
+		if bad := splitFrames(body, &frames); bad >= 0 {
+			if last, err := onlyZeros(sr, end, limit); err != nil || last {
+				return last, err
 			}
-			return fmt.Errorf("remediation: read journal: %w", err)
+			return false, fmt.Errorf("%w: bad frame at offset %d, in the write at %d, which is not the last", ErrCorrupt, off+writeHeader+int64(bad), off)
 		}
-		n := binary.LittleEndian.Uint32(hdr[:])
-		sum := binary.LittleEndian.Uint32(hdr[4:])
-		if n == 0 || n > maxFrame {
-			return tailOrCorrupt(br, hdr[:], off)
-		}
-		if off+frameHeader+int64(n) > limit {
-			return nil // torn: the frame runs past the end
-		}
-		if cap(p) < int(n) {
-			p = make([]byte, n)
-		}
-		p = p[:n]
-		if _, err := io.ReadFull(br, p); err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil // torn payload
+		for _, p := range frames {
+			if err := fn(p); err != nil {
+				return false, err
 			}
-			return fmt.Errorf("remediation: read journal: %w", err)
 		}
-		if crc32.Checksum(p, castagnoli) != sum {
-			return tailOrCorrupt(br, nil, off)
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-		off += frameHeader + int64(n)
+		off = end
 		*valid = off
 	}
+	return false, nil
 }
 
-// tailOrCorrupt decides whether a bad frame at off is a torn tail (nothing
-// but zeros follow) or damage.
-func tailOrCorrupt(br *bufio.Reader, seen []byte, off int64) error {
-	if !allZero(seen) {
-		// A non-zero bad header: torn only if it is the last thing.
-		rest, _ := io.ReadAll(br)
-		if len(rest) == 0 {
-			return nil
+// splitFrames appends the payloads of the frames in b to *out. It returns
+// the offset of the first bad frame, or -1 when every frame is good and
+// they fill b exactly.
+func splitFrames(b []byte, out *[][]byte) int {
+	for off := 0; off < len(b); {
+		p, n, ok := nextFrame(b[off:])
+		if !ok {
+			return off
 		}
-		return fmt.Errorf("%w: bad frame at offset %d followed by %d more bytes", ErrCorrupt, off, len(rest))
+		*out = append(*out, p)
+		off += n
 	}
-	rest, _ := io.ReadAll(br)
-	if allZero(rest) {
-		return nil
+	return -1
+}
+
+// badHeader decides what a damaged write header at off is. It is a torn
+// last write when no good write follows it; otherwise, and when it is the
+// first frame of a file in the format before write headers, it is damage.
+func badHeader(sr *io.SectionReader, off, limit int64) (bool, error) {
+	if off == 0 && oldFormat(sr, limit) {
+		return false, fmt.Errorf("%w: the file is in the journal format of an earlier version (frames without write headers); it cannot be read by this one", ErrCorrupt)
 	}
-	return fmt.Errorf("%w: bad frame at offset %d followed by %d more bytes", ErrCorrupt, off, len(rest))
+	next, err := findWrite(sr, off+1, limit)
+	if err != nil {
+		return false, err
+	}
+	if next >= 0 {
+		return false, fmt.Errorf("%w: bad write header at offset %d, with a good write at %d after it", ErrCorrupt, off, next)
+	}
+	return true, nil
+}
+
+// oldFormat reports whether the file starts with a good frame of the
+// format before write headers.
+func oldFormat(sr *io.SectionReader, limit int64) bool {
+	var h [frameHeader]byte
+	if limit < frameHeader {
+		return false
+	}
+	if _, err := sr.ReadAt(h[:], 0); err != nil {
+		return false
+	}
+	n := int64(binary.LittleEndian.Uint32(h[:]))
+	if n == 0 || n > maxFrame || frameHeader+n > limit {
+		return false
+	}
+	p := make([]byte, n)
+	if _, err := sr.ReadAt(p, frameHeader); err != nil {
+		return false
+	}
+	return crc32.Checksum(p, castagnoli) == binary.LittleEndian.Uint32(h[4:])
+}
+
+// findWrite returns the offset of the first write at or after from, before
+// limit, whose header and frames are good, or -1.
+func findWrite(sr *io.SectionReader, from, limit int64) (int64, error) {
+	const block = 1 << 16
+	buf := make([]byte, block+writeHeader)
+	var frames [][]byte
+	for pos := from; pos < limit; pos += block {
+		n, err := sr.ReadAt(buf, pos)
+		if err != nil && err != io.EOF {
+			return -1, fmt.Errorf("remediation: read journal: %w", err)
+		}
+		b := buf[:n]
+		for i := 0; i < len(b) && i < block; {
+			k := bytes.Index(b[i:], []byte(writeMagic))
+			if k < 0 || i+k >= block {
+				break
+			}
+			at := pos + int64(i+k)
+			var h [writeHeader]byte
+			if _, err := sr.ReadAt(h[:], at); err == nil {
+				if m, ok := writeHeaderOK(h[:]); ok && at+writeHeader+m <= limit {
+					body := make([]byte, m)
+					if _, err := sr.ReadAt(body, at+writeHeader); err == nil {
+						frames = frames[:0]
+						if splitFrames(body, &frames) < 0 {
+							return at, nil
+						}
+					}
+				}
+			}
+			i += k + 1
+		}
+	}
+	return -1, nil
+}
+
+// onlyZeros reports whether the bytes from off to limit are all zero: a
+// file extended by a write whose data never reached the disk.
+func onlyZeros(sr *io.SectionReader, off, limit int64) (bool, error) {
+	buf := make([]byte, 1<<16)
+	for off < limit {
+		n, err := sr.ReadAt(buf[:min(int64(len(buf)), limit-off)], off)
+		if !allZero(buf[:n]) {
+			return false, nil
+		}
+		if err != nil && err != io.EOF {
+			return false, fmt.Errorf("remediation: read journal: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		off += int64(n)
+	}
+	return true, nil
 }
 
 // Append implements [Journal] with group commit.
@@ -215,7 +358,7 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 		data, upto := j.buf, j.pending
 		j.buf = j.spare[:0]
 		j.mu.Unlock()
-		werr := j.writeSync(j.f, data)
+		n, werr := j.writeSync(j.f, data)
 		j.mu.Lock()
 		j.spare = data[:0]
 		j.flushing = false
@@ -223,7 +366,7 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 			j.err = fmt.Errorf("remediation: write journal: %w", werr)
 		} else {
 			j.durable = upto
-			j.size += int64(len(data))
+			j.size += n
 		}
 		j.cond.Broadcast()
 	}
@@ -233,15 +376,24 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 	return nil
 }
 
-// writeSync writes data to f and, unless NoSync, fsyncs it.
-func (j *FileJournal) writeSync(f *os.File, data []byte) error {
+// writeSync writes data, a run of frames, to f as one write (header and
+// frames) and, unless NoSync, fsyncs it. It returns the bytes written.
+func (j *FileJournal) writeSync(f *os.File, data []byte) (int64, error) {
+	if len(data) == 0 {
+		return 0, nil
+	}
+	var h [writeHeader]byte
+	putWriteHeader(h[:], len(data))
+	if _, err := f.Write(h[:]); err != nil {
+		return 0, err
+	}
 	if _, err := f.Write(data); err != nil {
-		return err
+		return 0, err
 	}
 	if j.opts.NoSync {
-		return nil
+		return writeHeader + int64(len(data)), nil
 	}
-	return f.Sync()
+	return writeHeader + int64(len(data)), f.Sync()
 }
 
 // Replay implements [Journal]: it reads the file up to what was durable
@@ -268,11 +420,24 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 		}
 		defer f.Close()
 		var valid int64
-		err = readFrames(f, limit, decodeEach(ctx, yield), &valid)
+		_, err = readWrites(f, limit, decodeEach(ctx, yield), &valid)
+		if err == nil && valid != limit {
+			err = fmt.Errorf("%w: read %d of %d durable bytes", ErrCorrupt, valid, limit)
+		}
 		if err != nil && !errors.Is(err, errStop) {
 			yield(Entry{}, err)
 		}
 	}
+}
+
+// TornBytes returns how many bytes of a torn last write [OpenFileJournal]
+// cut off the file: entries whose Append never returned, because the
+// process or the machine stopped while they were written. It is 0 when
+// the file was whole.
+func (j *FileJournal) TornBytes() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.cut
 }
 
 // Size returns the number of durable bytes in the journal.

@@ -186,7 +186,9 @@ type SeriesRef struct {
 // JSON. Intents and outcomes are binary: strings are interned (the first
 // occurrence is written out and numbered, later ones are a varint
 // reference), folder and UIDVALIDITY are written only when they change
-// from the previous copy, and UIDs are zig-zag varint deltas.
+// from the previous copy, and UIDs are zig-zag varint deltas. The file
+// journal groups frames in writes, each behind a checked header (see
+// writeMagic).
 
 const (
 	frameHeader = 8
@@ -528,36 +530,37 @@ func decodePayload(p []byte, d *dict) (Entry, error) {
 	return e, nil
 }
 
-// scanFrames walks the frames in b. It calls fn for each valid frame's
-// payload and returns the length of the valid prefix and whether what
-// follows it is a torn tail (true) or damage inside the log (false).
-func scanFrames(b []byte, fn func(payload []byte) error) (valid int, torn bool, err error) {
-	off := 0
-	for off < len(b) {
-		rest := b[off:]
-		if len(rest) < frameHeader {
-			return off, true, nil
-		}
-		n := int(binary.LittleEndian.Uint32(rest))
-		sum := binary.LittleEndian.Uint32(rest[4:])
-		if n == 0 || n > maxFrame {
-			return off, allZero(rest), nil
-		}
-		if frameHeader+n > len(rest) {
-			return off, true, nil
-		}
-		p := rest[frameHeader : frameHeader+n]
-		if crc32.Checksum(p, castagnoli) != sum {
-			// A bad checksum on the last frame is a torn write; anywhere
-			// else it is damage.
-			return off, frameHeader+n == len(rest) || allZero(rest[frameHeader+n:]), nil
+// nextFrame reads the frame at the start of b: its payload and length,
+// or ok false when b does not start with a whole, good frame.
+func nextFrame(b []byte) (payload []byte, size int, ok bool) {
+	if len(b) < frameHeader {
+		return nil, 0, false
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if n == 0 || n > maxFrame || frameHeader+n > len(b) {
+		return nil, 0, false
+	}
+	p := b[frameHeader : frameHeader+n]
+	if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(b[4:]) {
+		return nil, 0, false
+	}
+	return p, frameHeader + n, true
+}
+
+// scanFrames calls fn for the payload of each frame in b, which holds
+// whole frames only (a MemoryJournal's buffer).
+func scanFrames(b []byte, fn func(payload []byte) error) error {
+	for off := 0; off < len(b); {
+		p, n, ok := nextFrame(b[off:])
+		if !ok {
+			return fmt.Errorf("%w: bad frame at offset %d", ErrCorrupt, off)
 		}
 		if err := fn(p); err != nil {
-			return off, false, err
+			return err
 		}
-		off += frameHeader + n
+		off += n
 	}
-	return off, false, nil
+	return nil
 }
 
 func allZero(b []byte) bool {
@@ -647,7 +650,7 @@ func (j *MemoryJournal) Close() error {
 var errStop = errors.New("stop")
 
 func replayBytes(ctx context.Context, b []byte, yield func(Entry, error) bool) {
-	_, _, err := scanFrames(b, decodeEach(ctx, yield))
+	err := scanFrames(b, decodeEach(ctx, yield))
 	if err != nil && !errors.Is(err, errStop) {
 		yield(Entry{}, err)
 	}

@@ -157,6 +157,7 @@ func TestFileJournalTornTail(t *testing.T) {
 			j, err := remediation.OpenFileJournal(p, nil)
 			require.NoError(t, err)
 			assert.Equal(t, want[:3], replayAll(t, j), "the torn entry is ignored")
+			assert.Equal(t, int64(len(tc.data))-good, j.TornBytes())
 			st, err := os.Stat(p)
 			require.NoError(t, err)
 			assert.Equal(t, good, st.Size(), "the torn tail is truncated")
@@ -169,6 +170,16 @@ func TestFileJournalTornTail(t *testing.T) {
 			require.NoError(t, j.Close())
 		})
 	}
+
+	t.Run("a whole file has no torn bytes", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "j")
+		require.NoError(t, os.WriteFile(p, raw, 0o600))
+		j, err := remediation.OpenFileJournal(p, nil)
+		require.NoError(t, err)
+		assert.Zero(t, j.TornBytes())
+		assert.Equal(t, want[:4], replayAll(t, j))
+		require.NoError(t, j.Close())
+	})
 
 	t.Run("damage before the end is refused", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "j")
@@ -234,4 +245,123 @@ func TestJournalBytesPerCopy(t *testing.T) {
 	perCopy := float64(j.Size()) / 2000
 	t.Logf("journal: %d bytes, %.1f B/copy", j.Size(), perCopy)
 	assert.LessOrEqual(t, perCopy, 40.0)
+}
+
+// journalFile writes three appends (3 entries, 1, then 2 in one group
+// commit) and returns the file's bytes and the end offset of each write.
+func journalFile(t *testing.T) (raw []byte, ends []int64) {
+	t.Helper()
+	ctx := context.Background()
+	want := sampleEntries()
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := remediation.OpenFileJournal(path, nil)
+	require.NoError(t, err)
+	for _, batch := range [][]remediation.Entry{want[:3], want[3:4], want[3:5]} {
+		require.NoError(t, j.Append(ctx, batch...))
+		ends = append(ends, j.Size())
+	}
+	require.NoError(t, j.Close())
+	raw, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, ends[2], int64(len(raw)))
+	return raw, ends
+}
+
+// openBytes opens data as a journal file and returns the journal (nil on
+// error), the error, and the file's bytes afterwards.
+func openBytes(t *testing.T, data []byte) (*remediation.FileJournal, error, []byte) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "j")
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	j, err := remediation.OpenFileJournal(p, nil)
+	if j != nil {
+		t.Cleanup(func() { j.Close() })
+	}
+	after, rerr := os.ReadFile(p)
+	require.NoError(t, rerr)
+	return j, err, after
+}
+
+// TestFileJournalDamageIsNotTorn: damage to durable entries is refused,
+// however it looks, and the file is left as it is; only the last write
+// can be torn.
+func TestFileJournalDamageIsNotTorn(t *testing.T) {
+	raw, ends := journalFile(t)
+	const hdr = 12 // a write's header: magic, length, checksum
+
+	damaged := map[string]func(b []byte){
+		// The first frame's length now runs past the end of the file.
+		"a frame length in the first write": func(b []byte) { b[hdr+2] = 0x7f },
+		// The second write's header claims more than the file holds.
+		"a write length in the middle": func(b []byte) { b[ends[0]+5] ^= 0x40 },
+		"a write magic in the middle":  func(b []byte) { b[ends[0]] = 'X' },
+		"a whole write header zeroed": func(b []byte) {
+			clear(b[ends[0] : ends[0]+hdr])
+		},
+		"a payload byte of the second write": func(b []byte) { b[ends[1]-1] ^= 1 },
+	}
+	for name, damage := range damaged {
+		t.Run(name, func(t *testing.T) {
+			bad := append([]byte{}, raw...)
+			damage(bad)
+			_, err, after := openBytes(t, bad)
+			require.ErrorIs(t, err, remediation.ErrCorrupt)
+			assert.Equal(t, bad, after, "a damaged journal is left as it is")
+		})
+	}
+}
+
+// TestFileJournalTornGroupCommit: a crash while the last group commit was
+// written can leave any of its sectors missing (zeros) or stale; the write
+// was never acknowledged, so it is cut off whole, and the file is usable.
+func TestFileJournalTornGroupCommit(t *testing.T) {
+	raw, ends := journalFile(t)
+	want := sampleEntries()
+	last := raw[ends[1]:]
+	torn := map[string][]byte{
+		// The first frame of the last write lost, the second one there.
+		"a hole in the middle": func() []byte {
+			b := append([]byte{}, raw...)
+			clear(b[ends[1]+12 : ends[1]+20])
+			return b
+		}(),
+		// The header lost, the frames there.
+		"the header missing": func() []byte {
+			b := append([]byte{}, raw...)
+			clear(b[ends[1] : ends[1]+12])
+			return b
+		}(),
+		// Garbage where the header should be, nothing good after it.
+		"the header garbled": func() []byte {
+			b := append([]byte{}, raw...)
+			for i := ends[1]; i < ends[1]+12; i++ {
+				b[i] ^= 0xa5
+			}
+			return b
+		}(),
+		"zeros where the frames should be": append(append([]byte{}, raw[:ends[1]+12]...), make([]byte, len(last)-12)...),
+	}
+	for name, data := range torn {
+		t.Run(name, func(t *testing.T) {
+			j, err, after := openBytes(t, data)
+			require.NoError(t, err)
+			assert.Equal(t, want[:4], replayAll(t, j), "the acknowledged writes are whole")
+			assert.Equal(t, int64(len(data))-ends[1], j.TornBytes())
+			assert.Equal(t, raw[:ends[1]], after, "the torn write is cut off")
+			require.NoError(t, j.Append(context.Background(), want[4]))
+			assert.Equal(t, append(append([]remediation.Entry{}, want[:4]...), want[4]), replayAll(t, j))
+		})
+	}
+}
+
+// TestFileJournalOldFormat: a file of the format before write headers is
+// refused with a clear error, never read as a torn write and emptied.
+func TestFileJournalOldFormat(t *testing.T) {
+	raw, ends := journalFile(t)
+	// The old format was the frames alone.
+	old := append([]byte{}, raw[12:ends[0]]...)
+	_, err, after := openBytes(t, old)
+	require.ErrorIs(t, err, remediation.ErrCorrupt)
+	assert.ErrorContains(t, err, "earlier version")
+	assert.Equal(t, old, after)
 }

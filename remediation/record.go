@@ -43,8 +43,8 @@ var (
 	ErrNotFinished = errors.New("remediation: action has not finished")
 	// ErrClosed means the engine's journal was closed.
 	ErrClosed = errors.New("remediation: journal closed")
-	// ErrCorrupt means a journal file is damaged somewhere other than a
-	// torn last record.
+	// ErrCorrupt means a journal is damaged somewhere other than a torn
+	// last write, or is in a format this version cannot read.
 	ErrCorrupt = errors.New("remediation: journal corrupt")
 )
 
