@@ -97,8 +97,24 @@ func (c *Criteria) Validate() error {
 	if err := c.checkValues(); err != nil {
 		return err
 	}
-	if !c.narrows() {
+	if !c.narrows(true) {
 		return fmt.Errorf("%w: add a message id, sender, recipient, subject, URL or attachment hash", ErrMatchesEverything)
+	}
+	return nil
+}
+
+// ValidateSelection is [Criteria.Validate] for criteria that select copies
+// to act on. It also refuses, with an error wrapping
+// [ErrMatchesEverything], criteria whose only content selector is a
+// recipient: a recipient matches every message of the recipient's own
+// mailbox (Sent Items included), which suits reading a mailbox whole but
+// would act on all of it.
+func (c *Criteria) ValidateSelection() error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if !c.narrows(false) {
+		return fmt.Errorf("%w: a recipient selects every message of the recipient's own mailbox; add a message id, sender, sender domain, subject, URL or attachment hash", ErrMatchesEverything)
 	}
 	return nil
 }
@@ -180,13 +196,17 @@ func (c *Criteria) checkValues() error {
 }
 
 // narrows reports whether every message c matches must satisfy at least
-// one content selector.
-func (c *Criteria) narrows() bool {
-	if len(c.MessageIDs)+len(c.Senders)+len(c.SenderDomains)+len(c.Recipients)+len(c.URLs)+len(c.AttachmentSHA256) > 0 || c.Subject != "" {
+// one content selector; recipients count as one when withRecipients.
+func (c *Criteria) narrows(withRecipients bool) bool {
+	n := len(c.MessageIDs) + len(c.Senders) + len(c.SenderDomains) + len(c.URLs) + len(c.AttachmentSHA256)
+	if withRecipients {
+		n += len(c.Recipients)
+	}
+	if n > 0 || c.Subject != "" {
 		return true
 	}
 	for i := range c.And {
-		if c.And[i].narrows() {
+		if c.And[i].narrows(withRecipients) {
 			return true
 		}
 	}
@@ -194,7 +214,7 @@ func (c *Criteria) narrows() bool {
 		return false
 	}
 	for i := range c.Or {
-		if !c.Or[i].narrows() {
+		if !c.Or[i].narrows(withRecipients) {
 			return false
 		}
 	}

@@ -61,6 +61,39 @@ func TestCriteriaValidate(t *testing.T) {
 	}
 }
 
+// TestCriteriaValidateSelection: criteria that select copies to act on
+// need a content selector besides recipients, which match every message
+// of their own mailbox; reading a mailbox whole by its owner stays valid.
+func TestCriteriaValidateSelection(t *testing.T) {
+	day := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	owner := mailbox.Criteria{Recipients: []string{"b@example.org"}}
+	require.NoError(t, owner.Validate(), "enumerating a mailbox by its owner")
+	tests := []struct {
+		name    string
+		c       mailbox.Criteria
+		wantErr error
+	}{
+		{"recipient", owner, mailbox.ErrMatchesEverything},
+		{"recipient and time", mailbox.Criteria{Recipients: []string{"b@example.org"}, Since: day}, mailbox.ErrMatchesEverything},
+		{"recipient in And", mailbox.Criteria{Roles: []mailbox.Role{mailbox.RoleInbox}, And: []mailbox.Criteria{owner}}, mailbox.ErrMatchesEverything},
+		{"recipient in an Or branch", mailbox.Criteria{Or: []mailbox.Criteria{owner, {Subject: "x"}}}, mailbox.ErrMatchesEverything},
+		{"recipient with a sender", mailbox.Criteria{Recipients: []string{"b@example.org"}, Senders: []string{"a@example.com"}}, nil},
+		{"recipient with a subject in And", mailbox.Criteria{Recipients: []string{"b@example.org"}, And: []mailbox.Criteria{{Subject: "x"}}}, nil},
+		{"still validates", mailbox.Criteria{}, mailbox.ErrEmptyCriteria},
+		{"message id", mailbox.Criteria{MessageIDs: []string{"a@x"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.c.ValidateSelection()
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.wantErr)
+		})
+	}
+}
+
 func TestCriteriaMatch(t *testing.T) {
 	m := mailbox.Message{
 		Address:      mailbox.Address{Mailbox: "owner@example.org", Folder: "INBOX", UIDValidity: 1, UID: 7},

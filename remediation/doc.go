@@ -66,7 +66,9 @@
 // A [Selection] is either criteria, evaluated in every mailbox (or those
 // listed), or an explicit list of copies. Empty and match-everything
 // criteria are refused (mailbox.ErrEmptyCriteria,
-// mailbox.ErrMatchesEverything), never widened. Selection is streamed:
+// mailbox.ErrMatchesEverything), never widened; so are criteria whose only
+// content selector is a recipient, which would select the recipient's
+// whole mailbox (mailbox.Criteria.ValidateSelection). Selection is streamed:
 // mailboxes are searched one by one by [Options.Workers] workers, copies
 // acted on in batches of [Options.BatchSize], and no list of the whole
 // selection is ever held; there is no cap on its size. Above

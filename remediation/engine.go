@@ -279,7 +279,7 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 	case sel.Criteria != nil && len(sel.Copies) > 0:
 		return nil, fmt.Errorf("%w: set criteria or copies, not both", ErrInvalidRequest)
 	case sel.Criteria != nil:
-		if err := sel.Criteria.Validate(); err != nil {
+		if err := sel.Criteria.ValidateSelection(); err != nil {
 			return nil, fmt.Errorf("remediation: selection refused: %w", err)
 		}
 	case len(sel.Copies) > 0:

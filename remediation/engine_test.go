@@ -333,6 +333,7 @@ func TestResumeRetriesFailedCopies(t *testing.T) {
 func TestSelectionRefusals(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, alice)
+	f.deliver(msg("r-1@evil.example", "evil@bad.example", "Invoice", alice), "", alice)
 	e := f.engine(nil, nil)
 	tests := []struct {
 		name string
@@ -343,16 +344,22 @@ func TestSelectionRefusals(t *testing.T) {
 		{"empty criteria", remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{}}}, mailbox.ErrEmptyCriteria},
 		{"folder only", remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{Folders: []string{"INBOX"}}}}, mailbox.ErrMatchesEverything},
 		{"time range only", remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{Since: time.Now().Add(-time.Hour)}}}, mailbox.ErrMatchesEverything},
+		// A recipient matches every message of its own mailbox.
+		{"recipient only", remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{Recipients: []string{alice}, Since: time.Now().Add(-time.Hour)}}}, mailbox.ErrMatchesEverything},
+		{"recipient in every Or branch", remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{Or: []mailbox.Criteria{{Recipients: []string{alice}}, {Subject: "x"}}}}}, mailbox.ErrMatchesEverything},
 		{"no actor", remediation.Request{Action: remediation.SoftDelete, Selection: byID("x@y")}, remediation.ErrInvalidRequest},
 		{"unknown action", remediation.Request{Action: "nuke", Actor: "soc", Selection: byID("x@y")}, remediation.ErrInvalidRequest},
 		{"undo is not requested directly", remediation.Request{Action: remediation.Undo, Actor: "soc", Selection: byID("x@y")}, remediation.ErrInvalidRequest},
 		{"rule without a name", remediation.Request{Action: remediation.SoftDelete, Actor: "rules", Source: remediation.SourceDetectionRule, Selection: byID("x@y")}, remediation.ErrInvalidRequest},
 	}
+	before := f.where("r-1@evil.example")
+	require.Equal(t, []string{alice + ":INBOX"}, before)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := e.Execute(ctx, tc.req)
 			require.ErrorIs(t, err, tc.want)
 			assert.Nil(t, rec)
+			assert.Equal(t, before, f.where("r-1@evil.example"), "nothing moved")
 			_, err = e.DryRun(ctx, tc.req.Selection)
 			if tc.req.Action.Valid() && tc.req.Actor != "" && tc.req.Source == "" {
 				require.ErrorIs(t, err, tc.want)

@@ -82,7 +82,7 @@ func (r *Rule) Validate() error {
 	if r.Mode != ModePropose && r.Mode != ModeExecute {
 		return fmt.Errorf("%w: rule %q: mode must be %q or %q, got %q", ErrInvalidRule, r.Name, ModePropose, ModeExecute, r.Mode)
 	}
-	if err := r.Criteria.Validate(); err != nil {
+	if err := r.Criteria.ValidateSelection(); err != nil {
 		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
 	}
 	return nil

@@ -193,6 +193,9 @@ func TestRuleValidate(t *testing.T) {
 		{"time range only matches everything", func(r *remediation.Rule) {
 			r.Criteria = mailbox.Criteria{Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 		}, []error{remediation.ErrInvalidRule, mailbox.ErrMatchesEverything}},
+		{"recipient only matches the recipient's whole mailbox", func(r *remediation.Rule) {
+			r.Criteria = mailbox.Criteria{Recipients: []string{"ceo@corp.example"}}
+		}, []error{remediation.ErrInvalidRule, mailbox.ErrMatchesEverything}},
 		{"top-level domain matches everything", func(r *remediation.Rule) {
 			r.Criteria = mailbox.Criteria{SenderDomains: []string{"com"}}
 		}, []error{remediation.ErrInvalidRule, mailbox.ErrMatchesEverything}},
