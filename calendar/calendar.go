@@ -21,6 +21,10 @@ var (
 	// UID (CalDAV's no-uid-conflict precondition, RFC 4791 section
 	// 5.3.2.1).
 	ErrConflict = errors.New("calendar: UID used by another entry of the calendar")
+	// ErrChanged means a conditional [Store.Delete] found the entry
+	// changed since it was read (another ETag); the entry is left as it
+	// is.
+	ErrChanged = errors.New("calendar: entry changed since it was read")
 )
 
 // ProvenanceKind says how an entry came to be in a calendar.
@@ -123,6 +127,10 @@ type Entry struct {
 	// store keeps Raw and Provenance, and the fields above are what
 	// DecodeEntry reads from Raw (see Normalize).
 	Raw []byte `json:"-"`
+	// ETag is the store's version of the entry as it was read (a CalDAV
+	// ETag); "" when the store gave none or the entry was not read from a
+	// store. [Store.Delete] with it removes that version only.
+	ETag string `json:"etag,omitempty"`
 }
 
 // Info is one calendar of an owner.
@@ -160,20 +168,24 @@ type Store interface {
 
 	// Find returns the owner's entries matching q over all their
 	// calendars, exactly (a server-side filter may narrow, the store
-	// verifies). No match is an empty slice and a nil error. An empty q is
-	// ErrEmptyQuery; an unknown owner ErrNoOwner.
+	// verifies), each with its ETag. No match is an empty slice and a nil
+	// error. An empty q is ErrEmptyQuery; an unknown owner ErrNoOwner.
 	Find(ctx context.Context, owner string, q Query) ([]Entry, error)
 
 	// Put stores e in the calendar e.Calendar, replacing the entry with the
 	// same ID, or with the same UID when e.ID is "". The store keeps
 	// e.Provenance with the entry and returns the entry as stored, with its
-	// ID set. A missing calendar is ErrNotFound. e.Raw is authoritative:
+	// ID set, and its new ETag when the store gives one at once (else "").
+	// A missing calendar is ErrNotFound. e.Raw is authoritative:
 	// the store keeps it and the returned fields are those read from it;
 	// an empty Raw is first set by Encode (see Normalize). A UID held by
 	// another entry of the calendar is ErrConflict.
 	Put(ctx context.Context, owner string, e Entry) (Entry, error)
 
 	// Delete removes the entry id from the calendar cal. It is idempotent:
-	// an entry that is already gone is not an error.
-	Delete(ctx context.Context, owner, cal, id string) error
+	// an entry that is already gone is not an error. A non-empty etag
+	// makes it conditional: an entry whose ETag is no longer etag is left
+	// as it is and the error wraps ErrChanged, so that a decision made on
+	// what was read never removes what replaced it.
+	Delete(ctx context.Context, owner, cal, id, etag string) error
 }

@@ -110,7 +110,10 @@ type Report struct {
 // [NormalizeAddress]), so every REQUEST, update and CANCEL of the series is
 // covered. Imported, user-created and unknown entries are kept, as are
 // invite entries of another organizer that reuse the UID. Each decision is
-// in the Report with its [Reason].
+// in the Report with its [Reason]. A delete is conditional on the ETag of
+// the version decided on: an entry that changed in between (the user
+// imported the .ics over it, or a newer invite updated it) is read and
+// decided again, so an entry that became the user's is kept.
 //
 // It is idempotent: an entry already gone is neither an error nor
 // reported. A Series with neither UID nor MessageID is ErrEmptyQuery. The
@@ -158,25 +161,63 @@ func inviteEntries(ctx context.Context, s Store, owner string, series Series, re
 	}
 	var errs []error
 	for _, e := range cands {
-		reason, invite := decide(e, series)
-		d := Decision{Entry: e, Reason: reason}
-		if !invite {
-			rep.Kept = append(rep.Kept, d)
-			continue
-		}
-		if !remove {
+		for attempt := 1; ; attempt++ {
+			reason, invite := decide(e, series)
+			d := Decision{Entry: e, Reason: reason}
+			if !invite {
+				rep.Kept = append(rep.Kept, d)
+				break
+			}
+			if !remove {
+				rep.Removed = append(rep.Removed, d)
+				break
+			}
+			// The delete is conditional on the version decided on: an
+			// entry changed since (a newer invite, or the user importing
+			// the .ics over it) is read and decided again.
+			err := s.Delete(ctx, owner, e.Calendar, e.ID, e.ETag)
+			if errors.Is(err, ErrChanged) && attempt < maxRereads {
+				cur, found, ferr := reread(ctx, s, owner, e)
+				if ferr == nil && !found {
+					break // gone, or no longer this UID: not this series' entry
+				}
+				if ferr == nil {
+					e = cur
+					continue
+				}
+				err = errors.Join(err, ferr)
+			}
+			if err != nil {
+				d.Err = err
+				rep.Failed = append(rep.Failed, d)
+				errs = append(errs, fmt.Errorf("calendar: remove %s/%s of %s: %w", e.Calendar, e.ID, owner, err))
+				break
+			}
 			rep.Removed = append(rep.Removed, d)
-			continue
+			break
 		}
-		if err := s.Delete(ctx, owner, e.Calendar, e.ID); err != nil {
-			d.Err = err
-			rep.Failed = append(rep.Failed, d)
-			errs = append(errs, fmt.Errorf("calendar: remove %s/%s of %s: %w", e.Calendar, e.ID, owner, err))
-			continue
-		}
-		rep.Removed = append(rep.Removed, d)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// maxRereads bounds how often one entry that keeps changing under a
+// conditional delete is read and decided again before the delete is
+// reported failed (with ErrChanged).
+const maxRereads = 4
+
+// reread returns the entry at e's calendar and id as it is now, found by
+// its UID; found is false when it is gone or holds another UID.
+func reread(ctx context.Context, s Store, owner string, e Entry) (Entry, bool, error) {
+	found, err := s.Find(ctx, owner, Query{UID: e.UID})
+	if err != nil {
+		return Entry{}, false, err
+	}
+	for _, f := range found {
+		if f.Calendar == e.Calendar && f.ID == e.ID {
+			return f, true, nil
+		}
+	}
+	return Entry{}, false, nil
 }
 
 // decide applies the rule to one candidate.

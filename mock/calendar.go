@@ -29,8 +29,9 @@ const maxInviteEvents = 10_000
 // Tenant.mu. The calendar owners are the mailbox users: a user's calendars
 // are made on first use, starting with the default calendar.
 type calState struct {
-	owners map[string]*calOwner // by normalized owner address
-	nextID uint64
+	owners  map[string]*calOwner // by normalized owner address
+	nextID  uint64
+	nextRev uint64 // the last ETag given, "r<n>"
 	// events is a ring of the last maxInviteEvents records; next is
 	// where the next one goes once the ring is full.
 	events []InviteEvent
@@ -272,6 +273,8 @@ func (t *Tenant) put(owner string, e calendar.Entry) (calendar.Entry, error) {
 	if old := c.entries[n.ID]; old != nil && old.UID != n.UID {
 		delete(c.byUID, old.UID)
 	}
+	t.cal.nextRev++
+	n.ETag = `"r` + strconv.FormatUint(t.cal.nextRev, 10) + `"`
 	stored := cloneEntry(&n)
 	c.entries[n.ID] = &stored
 	c.byUID[n.UID] = n.ID
@@ -280,13 +283,15 @@ func (t *Tenant) put(owner string, e calendar.Entry) (calendar.Entry, error) {
 
 // Delete removes the entry id from the calendar cal of owner. It
 // implements calendar.Store: an entry already gone is not an error; a
-// missing calendar is calendar.ErrNotFound.
-func (t *Tenant) Delete(ctx context.Context, owner, cal, id string) error {
+// missing calendar is calendar.ErrNotFound; with a non-empty etag, an
+// entry stored again since (every Put gives a new ETag) is kept and the
+// error wraps calendar.ErrChanged.
+func (t *Tenant) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	fault, err := t.enter(ctx, OpDelete)
 	if err != nil {
 		return err
 	}
-	if err := t.deleteEntry(owner, cal, id); err != nil {
+	if err := t.deleteEntry(owner, cal, id, etag); err != nil {
 		return err
 	}
 	if fault != nil {
@@ -295,7 +300,7 @@ func (t *Tenant) Delete(ctx context.Context, owner, cal, id string) error {
 	return nil
 }
 
-func (t *Tenant) deleteEntry(owner, cal, id string) error {
+func (t *Tenant) deleteEntry(owner, cal, id, etag string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	o, err := t.calOwnerLocked(owner)
@@ -307,6 +312,9 @@ func (t *Tenant) deleteEntry(owner, cal, id string) error {
 		return fmt.Errorf("mock: delete: calendar %q of %s: %w", cal, owner, calendar.ErrNotFound)
 	}
 	if e := c.entries[id]; e != nil {
+		if etag != "" && e.ETag != etag {
+			return fmt.Errorf("mock: delete: entry %s of calendar %q of %s is now %s, not %s: %w", id, cal, owner, e.ETag, etag, calendar.ErrChanged)
+		}
 		delete(c.byUID, e.UID)
 		delete(c.entries, id)
 	}
@@ -362,11 +370,11 @@ func (d direct) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 	return d.t.put(owner, e)
 }
 
-func (d direct) Delete(ctx context.Context, owner, cal, id string) error {
+func (d direct) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.t.deleteEntry(owner, cal, id)
+	return d.t.deleteEntry(owner, cal, id, etag)
 }
 
 func (d direct) DefaultCalendar(ctx context.Context, owner string) (string, error) {

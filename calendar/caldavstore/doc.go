@@ -94,8 +94,10 @@
 // made of safe characters, else a SHA-256 of it); an object of the same
 // UID in the calendar is replaced where it is. The PUT is unconditional:
 // Put's contract is to replace, and an ETag precondition would only turn
-// concurrent Puts of one UID into failures. Delete is
-// DELETE; 404 and 410 count as done.
+// concurrent Puts of one UID into failures. Delete is DELETE, with
+// If-Match when given an ETag (Find gives each entry the ETag the server
+// reported); 404 and 410 count as done, and a 412 on an object that is
+// still there is calendar.ErrChanged.
 //
 // # Errors
 //

@@ -53,12 +53,13 @@ func Example() {
 	}
 	for _, e := range found {
 		fmt.Println("found", e.UID, e.Provenance.Kind, e.Provenance.Method)
-		if err := store.Delete(ctx, "alice@example.com", e.Calendar, e.ID); err != nil {
+		// With the ETag Find gave, the delete removes this version only.
+		if err := store.Delete(ctx, "alice@example.com", e.Calendar, e.ID, e.ETag); err != nil {
 			log.Fatal(err)
 		}
 	}
 	// Deleting again is not an error.
-	fmt.Println("delete again:", store.Delete(ctx, "alice@example.com", put.Calendar, put.ID))
+	fmt.Println("delete again:", store.Delete(ctx, "alice@example.com", put.Calendar, put.ID, ""))
 	// Output:
 	// stored as calendar/payroll-1@evil.example.ics
 	// found payroll-1@evil.example invite REQUEST

@@ -322,6 +322,7 @@ func supportsEvents(set []string) bool {
 type object struct {
 	name string // last path segment
 	cal  *ical.Calendar
+	etag string // as HTTP writes it, quoted; "" when the server gave none
 }
 
 // query runs a calendar-query REPORT (RFC 4791 section 7.8) on one
@@ -347,7 +348,11 @@ func (s *Store) query(ctx context.Context, ss *session, calPath, prop, text stri
 		if o.Data == nil {
 			continue
 		}
-		out = append(out, object{name: path.Base(o.Path), cal: o.Data})
+		etag := ""
+		if o.ETag != "" {
+			etag = `"` + o.ETag + `"` // go-webdav unquotes it
+		}
+		out = append(out, object{name: path.Base(o.Path), cal: o.Data, etag: etag})
 	}
 	return out, nil
 }
@@ -402,7 +407,7 @@ func (s *Store) Find(ctx context.Context, owner string, q calendar.Query) ([]cal
 			if mid != "" && !calendar.EqualMessageID(e.Provenance.MessageID, mid) {
 				continue
 			}
-			e.Calendar, e.ID = info.ID, o.name
+			e.Calendar, e.ID, e.ETag = info.ID, o.name, o.etag
 			out = append(out, e)
 		}
 	}
@@ -479,7 +484,7 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 		return calendar.Entry{}, err
 	}
 	calPath := ss.home + e.Calendar + "/"
-	name := e.ID
+	name, etag := e.ID, ""
 	nameTaken := false
 	for attempt := 1; ; attempt++ {
 		create := false
@@ -501,7 +506,7 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 		}
 		// A new object never replaces what holds its name (another
 		// client's object of another UID): If-None-Match: *.
-		err = s.putObject(ctx, ss, calPath+name, body, create)
+		etag, err = s.putObject(ctx, ss, calPath+name, body, create)
 		if err == nil {
 			break
 		}
@@ -526,7 +531,7 @@ func (s *Store) Put(ctx context.Context, owner string, e calendar.Entry) (calend
 	if err != nil {
 		return calendar.Entry{}, err
 	}
-	out.Calendar, out.ID = e.Calendar, name
+	out.Calendar, out.ID, out.ETag = e.Calendar, name, etag
 	return out, nil
 }
 
@@ -539,11 +544,13 @@ func (s *Store) calErr(owner, cal, what string, err error) error {
 }
 
 // putObject PUTs body at p, replacing what is there, or, with create,
-// only when nothing is there (If-None-Match: *; 412 otherwise).
-func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byte, create bool) error {
+// only when nothing is there (If-None-Match: *; 412 otherwise). It returns
+// the new ETag when the server sent one (a server may not, when it changed
+// the body as it stored it: RFC 4791 section 5.3.4).
+func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byte, create bool) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.urlOf(p), bytes.NewReader(body))
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
 	if create {
@@ -551,16 +558,17 @@ func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byt
 	}
 	resp, err := ss.d.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	resp.Body.Close()
-	return nil
+	return resp.Header.Get("ETag"), nil
 }
 
 // Delete removes the object id from the owner's calendar cal. It is
 // idempotent: a 404 or 410 answer (the object or the calendar is already
-// gone) is success.
-func (s *Store) Delete(ctx context.Context, owner, cal, id string) error {
+// gone) is success. A non-empty etag is sent as If-Match, and a 412 answer
+// (the object changed, or went) is calendar.ErrChanged.
+func (s *Store) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	if err := checkName("calendar", cal); err != nil {
 		return err
 	}
@@ -575,6 +583,9 @@ func (s *Store) Delete(ctx context.Context, owner, cal, id string) error {
 	if err != nil {
 		return err
 	}
+	if etag != "" {
+		req.Header.Set("If-Match", etag)
+	}
 	resp, err := ss.d.Do(req)
 	switch st := statusOf(err); {
 	case err == nil:
@@ -582,6 +593,15 @@ func (s *Store) Delete(ctx context.Context, owner, cal, id string) error {
 		return nil
 	case st == http.StatusNotFound || st == http.StatusGone:
 		return nil
+	case st == http.StatusPreconditionFailed && etag != "":
+		// Servers answer 412 to If-Match on a missing object too (RFC
+		// 9110 section 13.1.1): gone is done.
+		if _, gerr := ss.c.GetCalendarObject(ctx, ss.home+cal+"/"+id); gerr != nil {
+			if gst := statusOf(gerr); gst == http.StatusNotFound || gst == http.StatusGone {
+				return nil
+			}
+		}
+		return fmt.Errorf("caldavstore: delete %q from calendar %q of %q: %w: %w", id, cal, owner, calendar.ErrChanged, err)
 	default:
 		return fmt.Errorf("caldavstore: delete %q from calendar %q of %q: %w", id, cal, owner, err)
 	}

@@ -259,13 +259,13 @@ func TestDeleteIsIdempotent(t *testing.T) {
 		ctx := t.Context()
 		put, err := e.store.Put(ctx, "alice@example.com", event("gone@evil.example", "gone", 0))
 		require.NoError(t, err)
-		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "calendar", put.ID))
-		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "calendar", put.ID), "deleting a gone object")
-		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "no-such-calendar", put.ID), "deleting in a gone calendar")
+		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "calendar", put.ID, ""))
+		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "calendar", put.ID, ""), "deleting a gone object")
+		require.NoError(t, e.store.Delete(ctx, "alice@example.com", "no-such-calendar", put.ID, ""), "deleting in a gone calendar")
 		got, err := e.store.Find(ctx, "alice@example.com", calendar.Query{UID: "gone@evil.example"})
 		require.NoError(t, err)
 		assert.Empty(t, got)
-		assert.Error(t, e.store.Delete(ctx, "alice@example.com", "calendar", "../bob@example.com"))
+		assert.Error(t, e.store.Delete(ctx, "alice@example.com", "calendar", "../bob@example.com", ""))
 	})
 }
 

@@ -32,6 +32,7 @@ func cases() []testCase {
 		{"PutMissingCalendar", casePutMissingCalendar},
 		{"DeleteIdempotent", caseDeleteIdempotent},
 		{"DeleteThenFind", caseDeleteThenFind},
+		{"DeleteConditional", caseDeleteConditional},
 		{"EmptyQuery", caseEmptyQuery},
 		{"QueryBothFields", caseQueryBothFields},
 		{"CancelledContext", caseCancelledContext},
@@ -44,6 +45,7 @@ func cases() []testCase {
 		{"HardDeleteRule", caseHardDeleteRule},
 		{"HardDeleteAcrossCalendars", caseHardDeleteAcrossCalendars},
 		{"HardDeleteByMessageIDOnly", caseHardDeleteByMessageIDOnly},
+		{"HardDeleteEntryChangedMeanwhile", caseHardDeleteChangedMeanwhile},
 	}
 }
 
@@ -224,9 +226,9 @@ func caseDeleteIdempotent(t *testing.T, e *env) {
 	owner := e.Owners[0]
 	cal := e.defaultCal(t, owner)
 	s := e.put(t, owner, event(cal, e.uid("del"), "x", calendar.Provenance{Kind: calendar.ProvenanceUser}))
-	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, s.ID))
-	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, s.ID), "deleting a gone entry is not an error")
-	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, "never-existed-"+e.prefix+".ics"))
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, s.ID, ""))
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, s.ID, ""), "deleting a gone entry is not an error")
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, "never-existed-"+e.prefix+".ics", ""))
 }
 
 func caseDeleteThenFind(t *testing.T, e *env) {
@@ -234,11 +236,38 @@ func caseDeleteThenFind(t *testing.T, e *env) {
 	cal := e.defaultCal(t, owner)
 	keep := e.put(t, owner, event(cal, e.uid("keep"), "keep", calendar.Provenance{Kind: calendar.ProvenanceImported, MessageID: e.msgID("m")}))
 	gone := e.put(t, owner, event(cal, e.uid("gone"), "gone", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("m")}))
-	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, gone.ID))
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, gone.ID, ""))
 	assert.Empty(t, e.find(t, owner, calendar.Query{UID: e.uid("gone")}))
 	got := e.find(t, owner, calendar.Query{MessageID: e.msgID("m")})
 	require.Len(t, got, 1, "the neighbour must survive")
 	assert.Equal(t, keep.ID, got[0].ID)
+}
+
+// caseDeleteConditional: Find gives each entry its ETag, and a Delete with
+// an ETag removes that version only: a newer one stays, with ErrChanged.
+func caseDeleteConditional(t *testing.T, e *env) {
+	owner := e.Owners[0]
+	cal := e.defaultCal(t, owner)
+	uid := e.uid("cond")
+	e.put(t, owner, event(cal, uid, "first", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("cond")}))
+	first := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, first, 1)
+	require.NotEmpty(t, first[0].ETag, "Find gives the entry's ETag")
+
+	e.put(t, owner, event(cal, uid, "second", calendar.Provenance{Kind: calendar.ProvenanceImported, MessageID: e.msgID("cond")}))
+	second := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, second, 1)
+	require.NotEqual(t, first[0].ETag, second[0].ETag, "a changed entry has another ETag")
+
+	err := e.Store.Delete(e.ctx, owner, cal, first[0].ID, first[0].ETag)
+	require.ErrorIs(t, err, calendar.ErrChanged)
+	kept := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, kept, 1, "the newer version stays")
+	assert.Equal(t, calendar.ProvenanceImported, kept[0].Provenance.Kind)
+
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, second[0].ID, second[0].ETag))
+	assert.Empty(t, e.find(t, owner, calendar.Query{UID: uid}))
+	require.NoError(t, e.Store.Delete(e.ctx, owner, cal, second[0].ID, second[0].ETag), "a gone entry is not an error, with an ETag too")
 }
 
 // caseQueryBothFields: a query with both UID and MessageID matches only
@@ -279,7 +308,7 @@ func caseCancelledContext(t *testing.T, e *env) {
 	ne.Raw = raw
 	_, err = e.Store.Put(ctx, owner, ne)
 	assert.ErrorIs(t, err, context.Canceled, "Put")
-	err = e.Store.Delete(ctx, owner, cal, s.ID)
+	err = e.Store.Delete(ctx, owner, cal, s.ID, "")
 	assert.ErrorIs(t, err, context.Canceled, "Delete")
 	assert.Empty(t, e.find(t, owner, calendar.Query{UID: ne.UID}), "a cancelled Put must store nothing")
 	assert.Len(t, e.find(t, owner, calendar.Query{UID: s.UID}), 1, "a cancelled Delete must remove nothing")
@@ -316,7 +345,7 @@ func caseConcurrent(t *testing.T, e *env) {
 					continue
 				}
 				if r%2 == 0 {
-					if err := e.Store.Delete(e.ctx, owner, cal, got[0].ID); err != nil {
+					if err := e.Store.Delete(e.ctx, owner, cal, got[0].ID, ""); err != nil {
 						errs <- fmt.Errorf("delete: %w", err)
 					}
 				}
@@ -373,7 +402,7 @@ func caseSpecialUIDs(t *testing.T, e *env) {
 		assert.Equal(t, stored[u].ID, got[0].ID)
 	}
 	for _, u := range uids {
-		require.NoError(t, e.Store.Delete(e.ctx, owner, cal, stored[u].ID), "UID %q", u)
+		require.NoError(t, e.Store.Delete(e.ctx, owner, cal, stored[u].ID, ""), "UID %q", u)
 		assert.Empty(t, e.find(t, owner, calendar.Query{UID: u}), "UID %q", u)
 	}
 }
@@ -492,6 +521,65 @@ func caseHardDeleteRule(t *testing.T, e *env) {
 	again, err := calendar.RemoveInviteEntries(e.ctx, e.Store, a, s)
 	require.NoError(t, err, "the rule is idempotent")
 	assert.Empty(t, again.Removed)
+}
+
+// changingStore runs before once, just before the first Delete it is
+// asked for, as if another client wrote to the calendar between the
+// rule's read and its delete.
+type changingStore struct {
+	calendar.Store
+	before func()
+}
+
+func (s *changingStore) Delete(ctx context.Context, owner, cal, id, etag string) error {
+	if f := s.before; f != nil {
+		s.before = nil
+		f()
+	}
+	return s.Store.Delete(ctx, owner, cal, id, etag)
+}
+
+// caseHardDeleteChangedMeanwhile: the user imports the invite's .ics over
+// the invite-created entry after the rule read it and before it deleted
+// it. The entry is now the user's: it is kept, and reported kept.
+func caseHardDeleteChangedMeanwhile(t *testing.T, e *env) {
+	owner := e.Owners[0]
+	uid := e.uid("race")
+	req := invite("REQUEST", uid, organizer, 0, "Quarterly bonus", []string{owner}, "")
+	res, err := calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, req), e.msgID("race"))
+	require.NoError(t, err)
+	require.Equal(t, calendar.ActionCreated, res.Action)
+
+	cs := &changingStore{Store: e.Store, before: func() {
+		imp, err := calendar.Import(e.ctx, e.Store, owner, req, e.msgID("race"), "invite.ics")
+		require.NoError(t, err)
+		require.Len(t, imp, 1)
+	}}
+	rep, err := calendar.RemoveInviteEntries(e.ctx, cs, owner, mustInvite(t, req).Series(e.msgID("race")))
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed, "the imported entry is not removed")
+	require.Len(t, rep.Kept, 1)
+	assert.Equal(t, calendar.ReasonImported, rep.Kept[0].Reason)
+	got := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, got, 1)
+	assert.Equal(t, calendar.ProvenanceImported, got[0].Provenance.Kind)
+
+	// An invite update meanwhile is still the invite's: it is removed.
+	uid2 := e.uid("race-update")
+	req2 := invite("REQUEST", uid2, organizer, 0, "Quarterly bonus", []string{owner}, "")
+	_, err = calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, req2), e.msgID("race-update"))
+	require.NoError(t, err)
+	upd := invite("REQUEST", uid2, organizer, 1, "Quarterly bonus (moved)", []string{owner}, "")
+	cs = &changingStore{Store: e.Store, before: func() {
+		res, err := calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, upd), e.msgID("race-update-2"))
+		require.NoError(t, err)
+		require.Equal(t, calendar.ActionUpdated, res.Action)
+	}}
+	rep, err = calendar.RemoveInviteEntries(e.ctx, cs, owner, mustInvite(t, req2).Series(e.msgID("race-update")))
+	require.NoError(t, err)
+	require.Len(t, rep.Removed, 1)
+	assert.Equal(t, "Quarterly bonus (moved)", rep.Removed[0].Entry.Master.Summary, "the version removed is the one decided on last")
+	assert.Empty(t, e.find(t, owner, calendar.Query{UID: uid2}))
 }
 
 func caseHardDeleteAcrossCalendars(t *testing.T, e *env) {

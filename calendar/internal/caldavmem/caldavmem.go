@@ -94,6 +94,9 @@ func (s *Server) Objects(user, id string) map[string][]byte {
 
 type userKey struct{}
 
+// ifMatchKey carries a DELETE's If-Match header to the backend.
+type ifMatchKey struct{}
+
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
@@ -107,7 +110,13 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+		ctx := context.WithValue(r.Context(), userKey{}, u)
+		if r.Method == http.MethodDelete {
+			// go-webdav's handler does not pass DELETE's preconditions to
+			// the backend.
+			ctx = context.WithValue(ctx, ifMatchKey{}, r.Header.Get("If-Match"))
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -312,8 +321,14 @@ func (b *backend) DeleteCalendarObject(ctx context.Context, p string) error {
 	if !ok {
 		return notFound("calendar")
 	}
-	if _, ok := c.objs[p]; !ok {
+	o, ok := c.objs[p]
+	if !ok {
 		return notFound("object")
+	}
+	if im, _ := ctx.Value(ifMatchKey{}).(string); im != "" && im != "*" {
+		if ok, err := webdav.ConditionalMatch(im).MatchETag(o.etag); err != nil || !ok {
+			return webdav.NewHTTPError(http.StatusPreconditionFailed, errors.New("caldavmem: etag differs"))
+		}
 	}
 	delete(c.objs, p)
 	return nil
