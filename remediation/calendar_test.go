@@ -173,36 +173,58 @@ func TestReleaseProcessesAttachedInvite(t *testing.T) {
 	}
 }
 
-// A release interrupted after the copy reached the inbox but before its
-// invite was applied applies the invite when it resumes, once.
+// A release, or a move to the inbox, out of quarantine that was
+// interrupted after the copy reached the inbox but before its invite was
+// applied applies the invite when it resumes, once. A move to the inbox
+// out of junk does not: that invite was processed on delivery, and the
+// user may have removed its entry since.
 func TestReleaseResumeAppliesInvite(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, alice)
-	f.deliver(invite("q-res@partner.example", "pm@partner.example", "uid-resume", alice), mailbox.RoleQuarantine, alice)
-	j := remediation.NewMemoryJournal()
-	e := f.engine(j, nil)
-	f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultAfter})
-	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc", Selection: byID("q-res@partner.example")})
-	require.Error(t, err)
-	require.NotNil(t, rec)
-	f.tenant.ClearFaults()
-	require.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("q-res@partner.example"), "the move happened")
-	require.Empty(t, entries(t, f, alice, "uid-resume"), "the interruption came before the invite")
+	for _, tc := range []struct {
+		name    string
+		action  remediation.Action
+		from    mailbox.Role
+		applied int
+	}{
+		{"release", remediation.Release, mailbox.RoleQuarantine, 1},
+		{"move to inbox from quarantine", remediation.MoveToInbox, mailbox.RoleQuarantine, 1},
+		{"move to inbox from junk", remediation.MoveToInbox, mailbox.RoleJunk, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, alice)
+			f.deliver(invite("q-res@partner.example", "pm@partner.example", "uid-resume", alice), tc.from, alice)
+			for _, es := range entries(t, f, alice, "uid-resume") {
+				// Delivered to junk: processed, then removed by the user.
+				require.NoError(t, f.tenant.Delete(ctx, alice, es.Calendar, es.ID, ""))
+			}
+			j := remediation.NewMemoryJournal()
+			e := f.engine(j, nil)
+			f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultAfter})
+			rec, err := e.Execute(ctx, remediation.Request{Action: tc.action, Actor: "soc", Selection: byID("q-res@partner.example")})
+			require.Error(t, err)
+			require.NotNil(t, rec)
+			f.tenant.ClearFaults()
+			require.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("q-res@partner.example"), "the move happened")
+			require.Empty(t, entries(t, f, alice, "uid-resume"), "the interruption came before the invite")
 
-	recs, err := f.engine(j, nil).Resume(ctx)
-	require.NoError(t, err)
-	require.Len(t, recs, 1)
-	assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
-	es := entries(t, f, alice, "uid-resume")
-	require.Len(t, es, 1, "applied on resume")
-	assert.Equal(t, calendar.ProvenanceInvite, es[0].Provenance.Kind)
-	applied := 0
-	for _, d := range recs[0].Calendar {
-		if d.Verdict == remediation.VerdictApplied {
-			applied++
-		}
+			recs, err := f.engine(j, nil).Resume(ctx)
+			require.NoError(t, err)
+			require.Len(t, recs, 1)
+			assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
+			es := entries(t, f, alice, "uid-resume")
+			require.Len(t, es, tc.applied)
+			if tc.applied > 0 {
+				assert.Equal(t, calendar.ProvenanceInvite, es[0].Provenance.Kind)
+			}
+			applied := 0
+			for _, d := range recs[0].Calendar {
+				if d.Verdict == remediation.VerdictApplied {
+					applied++
+				}
+			}
+			assert.Equal(t, tc.applied, applied)
+		})
 	}
-	assert.Equal(t, 1, applied)
 }
 
 // ReleaseHistory gives one event per released message even when relays

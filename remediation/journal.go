@@ -96,6 +96,10 @@ type IntentCopy struct {
 	// unknown. Reconciliation after a crash looks the copy up by it, at
 	// its source and at the destination.
 	MessageID string
+	// Role is the role of Folder when the action selected the copy; ""
+	// when unknown. Resume applies the invites of a copy that a
+	// MoveToInbox took out of quarantine by it.
+	Role mailbox.Role
 }
 
 // OutcomeBatch holds the outcomes of one intent (or of copies guards
@@ -344,13 +348,24 @@ func appendIntent(b []byte, d *dict, in *Intent) []byte {
 	b = d.putStr(b, in.To.Folder)
 	b = binary.AppendUvarint(b, uint64(len(in.Copies)))
 	var folder string
+	var role mailbox.Role
 	var uv, uid uint32
 	for i, c := range in.Copies {
-		if i == 0 || c.Folder != folder || c.UIDValidity != uv {
-			b = append(b, 1)
+		// The flag: icNewFolder, then folder and UIDVALIDITY follow;
+		// icRole, then the role follows (a copy of another role in the
+		// same folder sets it alone).
+		if i == 0 || c.Folder != folder || c.UIDValidity != uv || c.Role != role {
+			var flag byte = icNewFolder
+			if c.Role != "" {
+				flag |= icRole
+			}
+			b = append(b, flag)
 			b = d.putStr(b, c.Folder)
 			b = binary.AppendUvarint(b, uint64(c.UIDValidity))
-			folder, uv = c.Folder, c.UIDValidity
+			if c.Role != "" {
+				b = d.putStr(b, string(c.Role))
+			}
+			folder, uv, role = c.Folder, c.UIDValidity, c.Role
 		} else {
 			b = append(b, 0)
 		}
@@ -375,20 +390,36 @@ func readIntent(r *reader, d *dict) *Intent {
 	}
 	in.Copies = make([]IntentCopy, 0, n)
 	var folder string
+	var role mailbox.Role
 	var uv, uid uint32
 	for range n {
-		if r.byte() == 1 {
+		switch flag := r.byte(); {
+		case flag == 0:
+		case flag&^(icNewFolder|icRole) != 0 || flag&icNewFolder == 0:
+			r.err = fmt.Errorf("%w: intent copy flag %#x", ErrCorrupt, flag)
+			return nil
+		default:
 			folder = r.str(d)
 			uv = uint32(r.uvarint())
+			role = ""
+			if flag&icRole != 0 {
+				role = mailbox.Role(r.str(d))
+			}
 		}
 		uid = uint32(int64(uid) + r.varint())
-		in.Copies = append(in.Copies, IntentCopy{Folder: folder, UIDValidity: uv, UID: uid, MessageID: r.str(d)})
+		in.Copies = append(in.Copies, IntentCopy{Folder: folder, UIDValidity: uv, UID: uid, MessageID: r.str(d), Role: role})
 		if r.err != nil {
 			return nil
 		}
 	}
 	return in
 }
+
+// The flag before each copy of an intent.
+const (
+	icNewFolder = 1 << 0
+	icRole      = 1 << 1
+)
 
 const (
 	ofNewFrom   = 1 << 0

@@ -28,7 +28,9 @@ func sampleEntries() []remediation.Entry {
 		Copies: []remediation.IntentCopy{
 			{Folder: "INBOX", UIDValidity: 11, UID: 900, MessageID: "a@x"},
 			{Folder: "INBOX", UIDValidity: 11, UID: 3, MessageID: "b@x"},
-			{Folder: "Junk", UIDValidity: 12, UID: 4000000000, MessageID: "a@x"},
+			{Folder: "Junk", UIDValidity: 12, UID: 4000000000, MessageID: "a@x", Role: mailbox.RoleJunk},
+			{Folder: "Junk", UIDValidity: 12, UID: 4000000001, MessageID: "c@x", Role: mailbox.RoleJunk},
+			{Folder: "Junk", UIDValidity: 12, UID: 4000000002, MessageID: "d@x"},
 		}}
 	ob := &remediation.OutcomeBatch{Action: "r1", Seq: 7, Mailbox: "alice@corp.example", Done: true,
 		Items: []remediation.Outcome{

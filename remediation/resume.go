@@ -210,6 +210,8 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 	claimed := map[mailbox.Address]bool{}
 	var redo []item
 	var outs []Outcome
+	var rel []item // copies found in the inbox whose invites a release applies
+	var relOuts []Outcome
 	for _, c := range in.Copies {
 		src := mailbox.Address{Mailbox: in.Mailbox, Folder: c.Folder, UIDValidity: c.UIDValidity, UID: c.UID}
 		retry := m.isRetry(src)
@@ -248,10 +250,15 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		}
 		switch {
 		case atSource:
-			redo = append(redo, item{addr: src, msgID: c.MessageID, retry: retry})
+			redo = append(redo, item{addr: src, msgID: c.MessageID, role: c.Role, retry: retry})
 		case atDest != nil:
 			claimed[atDest.Address] = true
-			outs = append(outs, Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry})
+			o := Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry}
+			outs = append(outs, o)
+			if ru.r.Action == Release || (ru.r.Action == MoveToInbox && c.Role == mailbox.RoleQuarantine) {
+				rel = append(rel, item{addr: src, msgID: c.MessageID, role: mailbox.RoleQuarantine})
+				relOuts = append(relOuts, o)
+			}
 		case c.MessageID == "":
 			outs = append(outs, Outcome{Copy: src, Kind: NotFound, Retry: retry,
 				Detail: "gone from its address after an interruption; without a Message-ID where it went cannot be told"})
@@ -263,22 +270,13 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 	}
 	// The outcomes close the old intent (even when empty).
 	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: in.Seq, Mailbox: in.Mailbox, Items: outs})
-	if ru.r.Action == Release && ru.e.cal != nil {
-		// A released copy found in the inbox may have arrived just before
-		// the interruption, its invite not yet applied: apply it now.
-		// Applying it twice changes nothing (an equal SEQUENCE updates the
-		// entry with the same content).
-		var rel []item
-		var relOuts []Outcome
-		for _, o := range outs {
-			if o.Kind == Succeeded && !o.To.IsZero() {
-				rel = append(rel, item{addr: o.Copy, msgID: o.MessageID, role: mailbox.RoleQuarantine})
-				relOuts = append(relOuts, o)
-			}
-		}
-		if len(rel) > 0 {
-			w.applyReleased(ctx, in.Seq, in.Mailbox, rel, relOuts)
-		}
+	if len(rel) > 0 && ru.e.cal != nil {
+		// A copy released (or moved to the inbox) out of quarantine and
+		// found in the inbox may have arrived just before the
+		// interruption, its invite not yet applied: apply it now. Applying
+		// it twice changes nothing (an equal SEQUENCE updates the entry
+		// with the same content).
+		w.applyReleased(ctx, in.Seq, in.Mailbox, rel, relOuts)
 	}
 	for _, o := range outs {
 		if m.res != nil {

@@ -914,7 +914,7 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 	m.batches++
 	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
 	for i, it := range items {
-		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID}
+		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID, Role: it.role}
 	}
 	pb := &pendingBatch{m: m, to: to, items: items, seq: seq}
 	if (ru.r.Action == HardDelete || ru.r.RemoveInvites) && ru.e.cal != nil {
