@@ -91,20 +91,67 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		return nil
 	}
 	if w.ru.r.RemoveInvites {
-		// The undo puts the entries back: journal them, durably, before
-		// removing them, so that a crash in between loses none.
+		return w.removeInvitesJournaled(ctx, plan)
+	}
+	var decs []CalendarDecision
+	for i, ref := range plan.Plan {
+		decs = appendUnreadable(decs, ref)
+		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
+		for _, d := range rep.Removed {
+			decs = append(decs, decision(ref, d, VerdictRemoved))
+		}
+		for _, d := range rep.Kept {
+			decs = append(decs, decision(ref, d, VerdictKept))
+		}
+		if noCalendar(err) {
+			decs = append(decs, noCalendarDecision(ref, err))
+			err = nil
+		}
+		if err != nil {
+			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
+			return fmt.Errorf("remediation: remove invite entries of %s: %w", ref.Owner, err)
+		}
+	}
+	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+	return nil
+}
+
+// maxJournaledRounds bounds how often removeInvitesJournaled reads,
+// journals and deletes again the entries of series that changed under
+// its conditional deletes.
+const maxJournaledRounds = 4
+
+// removeInvitesJournaled is removeInvites for an action with
+// RemoveInvites, which its undo reverses: the entries the rule would
+// remove are journaled, durably, before they are removed (a crash in
+// between loses none), and each delete is conditional on the ETag of the
+// version journaled. An entry that changed in between (a newer invite; or
+// an .ics the user imported over it, which the rule keeps) is read,
+// decided, journaled and deleted again, so the journal holds exactly what
+// was removed.
+func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep) error {
+	e := w.ru.e
+	var decs []CalendarDecision
+	for _, ref := range plan.Plan {
+		decs = appendUnreadable(decs, ref)
+	}
+	pending := plan.Plan
+	for round := 1; len(pending) > 0; round++ {
+		reps := make([]calendar.Report, len(pending))
 		var removed []RemovedEntry
-		for _, ref := range plan.Plan {
-			if ref.UID == "" && ref.MessageID == "" {
-				continue
-			}
+		var live []SeriesRef
+		for _, ref := range pending {
 			rep, err := calendar.InviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
-			if errors.Is(err, calendar.ErrNoOwner) || errors.Is(err, calendar.ErrEmptyQuery) {
+			if noCalendar(err) {
+				decs = append(decs, noCalendarDecision(ref, err))
 				continue
 			}
 			if err != nil {
+				w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Decisions: decs})
 				return fmt.Errorf("remediation: find invite entries of %s: %w", ref.Owner, err)
 			}
+			reps[len(live)] = rep
+			live = append(live, ref)
 			for _, d := range rep.Removed {
 				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
 					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: slices.Clone(d.Entry.Raw)})
@@ -116,32 +163,58 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 				return err
 			}
 		}
-	}
-	var decs []CalendarDecision
-	for i, ref := range plan.Plan {
-		if ref.Err != "" {
-			decs = append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, Verdict: VerdictError,
-				Reason: "unreadable-invite", Detail: "the invite could not be read (" + ref.Err + "); entries were looked up by Message-ID only"})
+		var again []SeriesRef
+		var errs []error
+		for i, ref := range live {
+			changed := false
+			for _, d := range reps[i].Removed {
+				err := e.cal.Delete(ctx, ref.Owner, d.Entry.Calendar, d.Entry.ID, d.Entry.ETag)
+				switch {
+				case errors.Is(err, calendar.ErrChanged) && round < maxJournaledRounds:
+					changed = true
+				case err != nil:
+					d.Err = err
+					errs = append(errs, fmt.Errorf("remediation: remove %s/%s of %s: %w", d.Entry.Calendar, d.Entry.ID, ref.Owner, err))
+				default:
+					decs = append(decs, decision(ref, d, VerdictRemoved))
+				}
+			}
+			if changed {
+				again = append(again, ref) // its kept entries are reported in the round that ends it
+				continue
+			}
+			for _, d := range reps[i].Kept {
+				decs = append(decs, decision(ref, d, VerdictKept))
+			}
 		}
-		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
-		for _, d := range rep.Removed {
-			decs = append(decs, decision(ref, d, VerdictRemoved))
+		if err := errors.Join(errs...); err != nil {
+			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Decisions: decs})
+			return fmt.Errorf("remediation: remove invite entries: %w", err)
 		}
-		for _, d := range rep.Kept {
-			decs = append(decs, decision(ref, d, VerdictKept))
-		}
-		if err != nil && (errors.Is(err, calendar.ErrNoOwner) || errors.Is(err, calendar.ErrEmptyQuery)) {
-			decs = append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, UID: ref.UID, Organizer: ref.Organizer,
-				Verdict: VerdictError, Reason: "no-calendar", Detail: err.Error()})
-			err = nil
-		}
-		if err != nil {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
-			return fmt.Errorf("remediation: remove invite entries of %s: %w", ref.Owner, err)
-		}
+		pending = again
 	}
 	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
 	return nil
+}
+
+// appendUnreadable records that ref's invite could not be read.
+func appendUnreadable(decs []CalendarDecision, ref SeriesRef) []CalendarDecision {
+	if ref.Err == "" {
+		return decs
+	}
+	return append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, Verdict: VerdictError,
+		Reason: "unreadable-invite", Detail: "the invite could not be read (" + ref.Err + "); entries were looked up by Message-ID only"})
+}
+
+// noCalendar reports whether err means ref's owner has no calendar to
+// look in (or the ref names no series), which is recorded, not retried.
+func noCalendar(err error) bool {
+	return errors.Is(err, calendar.ErrNoOwner) || errors.Is(err, calendar.ErrEmptyQuery)
+}
+
+func noCalendarDecision(ref SeriesRef, err error) CalendarDecision {
+	return CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, UID: ref.UID, Organizer: ref.Organizer,
+		Verdict: VerdictError, Reason: "no-calendar", Detail: err.Error()}
 }
 
 func decision(ref SeriesRef, d calendar.Decision, verdict string) CalendarDecision {
@@ -273,7 +346,9 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 	ru.mu.Unlock()
 	var decs []CalendarDecision
 	var errs []error
-	for _, rm := range removed {
+	// Newest first: an entry journaled again after it changed under the
+	// action's delete was removed in its later version.
+	for _, rm := range slices.Backward(removed) {
 		k := key(rm.Owner, rm.UID, rm.Organizer)
 		if done[k] {
 			continue

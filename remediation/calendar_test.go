@@ -396,3 +396,87 @@ func TestUndoReleaseRemovesAppliedInvite(t *testing.T) {
 	require.Len(t, u.Calendar, 1)
 	assert.Equal(t, remediation.VerdictRemoved, u.Calendar[0].Verdict)
 }
+
+// changingCal runs before once, just before the first Delete, as another
+// client writing between the engine's read (and journal) and its delete.
+type changingCal struct {
+	calendar.Store
+	before func()
+}
+
+func (c *changingCal) Delete(ctx context.Context, owner, cal, id, etag string) error {
+	if f := c.before; f != nil {
+		c.before = nil
+		f()
+	}
+	return c.Store.Delete(ctx, owner, cal, id, etag)
+}
+
+// TestRemoveInvitesEntryChangedMeanwhile: with RemoveInvites, each entry is
+// journaled before it is removed, and removed only in the version
+// journaled. An invite update that lands in between is journaled and
+// removed in its turn, and the undo puts the updated version back; an .ics
+// the user imports over the entry in between is theirs, and stays.
+func TestRemoveInvitesEntryChangedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	t.Run("an invite update", func(t *testing.T) {
+		f := newFixture(t, alice)
+		f.deliver(invite("ch-1@evil.example", "ceo@evil.example", "uid-ch", alice), "", alice)
+		update := strings.NewReplacer("SEQUENCE:0", "SEQUENCE:1", "SUMMARY:Payroll update", "SUMMARY:Payroll update (moved)").
+			Replace(string(invite("ch-2@evil.example", "ceo@evil.example", "uid-ch", alice)))
+		cal := &changingCal{Store: f.tenant, before: func() { f.deliver([]byte(update), "", alice) }}
+		j := remediation.NewMemoryJournal()
+		e, err := remediation.New(f.tenant, cal, j, &remediation.Options{Logger: testLogger(t)})
+		require.NoError(t, err)
+		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("ch-1@evil.example")})
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, rec.Status, rec.Error)
+		assert.Empty(t, entries(t, f, alice, "uid-ch"), "the updated entry is removed too")
+		var verdicts []string
+		for _, d := range rec.Calendar {
+			verdicts = append(verdicts, d.Verdict+" "+d.Summary)
+		}
+		assert.Equal(t, []string{remediation.VerdictRemoved + " Payroll update (moved)"}, verdicts)
+
+		u, err := e.Undo(ctx, rec.ID, "soc")
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+		es := entries(t, f, alice, "uid-ch")
+		require.Len(t, es, 1)
+		assert.Equal(t, "Payroll update (moved)", es[0].Master.Summary, "the version removed is the version restored")
+	})
+	t.Run("an import by the user", func(t *testing.T) {
+		f := newFixture(t, alice)
+		f.deliver(inviteWithICS("ch-3@evil.example", "ceo@evil.example", "uid-imp", alice), "", alice)
+		p, err := mailbox.Parse(inviteWithICS("ch-3@evil.example", "ceo@evil.example", "uid-imp", alice))
+		require.NoError(t, err)
+		var ics []byte
+		for _, c := range p.Calendars {
+			if c.Filename != "" {
+				ics = c.Raw
+			}
+		}
+		require.NotEmpty(t, ics)
+		cal := &changingCal{Store: f.tenant, before: func() {
+			_, err := calendar.Import(ctx, f.tenant, alice, ics, "ch-3@evil.example", "invite.ics")
+			require.NoError(t, err)
+		}}
+		e, err := remediation.New(f.tenant, cal, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+		require.NoError(t, err)
+		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ch-3@evil.example")})
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, rec.Status, rec.Error)
+		es := entries(t, f, alice, "uid-imp")
+		require.Len(t, es, 1, "the imported entry stays")
+		assert.Equal(t, calendar.ProvenanceImported, es[0].Provenance.Kind)
+		require.Len(t, rec.Calendar, 1)
+		assert.Equal(t, remediation.VerdictKept, rec.Calendar[0].Verdict)
+
+		u, err := e.Undo(ctx, rec.ID, "soc")
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+		es = entries(t, f, alice, "uid-imp")
+		require.Len(t, es, 1)
+		assert.Equal(t, calendar.ProvenanceImported, es[0].Provenance.Kind, "the undo does not put the invite's version over the user's")
+	})
+}
