@@ -220,7 +220,7 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	// Frames that Appends encoded and are waiting to write belong to the
 	// old file (they use its string table): write them first.
 	if len(j.buf) > 0 {
-		n, werr := j.writeSync(j.f, j.buf)
+		n, werr := j.writeSync(j.f, j.buf, j.size)
 		if werr != nil {
 			j.err = fmt.Errorf("remediation: write journal: %w", werr)
 			j.cond.Broadcast()
@@ -245,16 +245,21 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	}
 	enc, dec := newDict(), newDict()
 	bw := bufio.NewWriterSize(nf, 1<<16)
-	// Kept frames go out in writes of about rewriteChunk bytes, each with
-	// its header, as the reader expects.
+	// The header goes first as a placeholder; the final one, with the
+	// rewritten length sealed, replaces it before the file is synced.
+	layout := fileLayout{salt: newSalt(), sealed: fileHeader}
+	bw.Write(fileHeaderBytes(layout))
+	// Kept frames go out in rewrite chunks of about rewriteChunk bytes,
+	// each with its header, as the reader expects.
 	var chunk []byte
-	var after, valid int64
+	after := int64(fileHeader)
+	var valid int64
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
 		var h [writeHeader]byte
-		putWriteHeader(h[:], len(chunk))
+		putWriteHeader(h[:], len(chunk), layout.salt, after)
 		bw.Write(h[:])
 		_, err := bw.Write(chunk)
 		after += writeHeader + int64(len(chunk))
@@ -262,7 +267,7 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 		return err
 	}
 	n := 0
-	_, err = readWrites(j.f, before, func(p []byte) error {
+	_, err = readWrites(j.f, j.layout, before, func(p []byte) error {
 		if n++; n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -292,6 +297,10 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	if err == nil {
 		err = bw.Flush()
 	}
+	if err == nil {
+		layout.sealed = after
+		_, err = nf.WriteAt(fileHeaderBytes(layout), 0)
+	}
 	if err == nil && !j.opts.NoSync {
 		err = nf.Sync()
 	}
@@ -303,7 +312,7 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 	}
 	// From here the new file is the journal.
 	old := j.f
-	j.f, j.enc, j.size = nf, enc, after
+	j.f, j.enc, j.size, j.layout = nf, enc, after, layout
 	old.Close()
 	if !j.opts.NoSync {
 		if err := syncDir(filepath.Dir(j.path)); err != nil {

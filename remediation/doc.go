@@ -104,12 +104,13 @@
 // and each returns once its entries are durable. The engine adds to that:
 // a batch's outcomes ride with the next intent's write, and a worker that
 // has several small mailboxes waiting writes their intents together. Each
-// write has a header with its length and a checksum of its own, and each
-// entry a CRC-32C. Nothing is written after a write until it is synced, so
-// only the last write can be torn (a crash while it was written, with any
-// of its sectors missing): it is cut off when the file is opened
-// ([FileJournal.TornBytes]), and damage anywhere else is reported as
-// [ErrCorrupt], the file left as it is.
+// write has a header with its length and a check of its own (bound to the
+// file and to the write's offset), and each entry a CRC-32C. Nothing is
+// written after a write until it is synced, so only the last write can be
+// torn (a crash while it was written, with any of its sectors missing or
+// stale): it is cut off when the file is opened ([FileJournal.TornBytes]),
+// and damage anywhere else, or anywhere in what a compaction rewrote, is
+// reported as [ErrCorrupt], the file left as it is.
 //
 // # Retention
 //

@@ -1,15 +1,13 @@
 package remediation
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"iter"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -48,6 +46,7 @@ type FileJournal struct {
 	err      error // sticky write error
 	closed   bool
 	cut      int64 // bytes of a torn last write cut off at open
+	layout   fileLayout
 }
 
 var _ Journal = (*FileJournal)(nil)
@@ -71,255 +70,89 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remediation: open journal: %w", err)
 	}
-	valid, err := j.load(f)
-	if err != nil {
+	if err := j.open(f); err != nil {
 		f.Close()
 		return nil, err
 	}
+	return j, nil
+}
+
+// open reads the journal file f (or starts it when it is new) and leaves
+// it positioned for appends.
+func (j *FileJournal) open(f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("remediation: open journal: %w", err)
+		return fmt.Errorf("remediation: open journal: %w", err)
 	}
-	if st.Size() != valid {
-		j.cut = st.Size() - valid
+	size := st.Size()
+	var h [fileHeader]byte
+	n, err := f.ReadAt(h[:], 0)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("remediation: open journal: %w", err)
+	}
+	layout, ok := parseFileHeader(h[:n])
+	switch {
+	case ok:
+	case size <= fileHeader:
+		// New, or its header was being written when the process or the
+		// machine stopped: no entry can be in it yet.
+		j.cut = size
+		return j.start(f)
+	case oldFormat(f, size):
+		return fmt.Errorf("%w: the file is in the journal format of an earlier version (frames without file and write headers); it cannot be read by this one", ErrCorrupt)
+	default:
+		return fmt.Errorf("%w: the file does not start with a journal header", ErrCorrupt)
+	}
+	j.layout = layout
+	var valid int64
+	if _, err := readWrites(f, layout, size, func(p []byte) error {
+		_, err := decodePayload(p, j.enc)
+		return err
+	}, &valid); err != nil {
+		return err
+	}
+	if size != valid {
+		j.cut = size - valid
 		if err := f.Truncate(valid); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("remediation: truncate torn journal tail: %w", err)
+			return fmt.Errorf("remediation: truncate torn journal tail: %w", err)
 		}
 		if !j.opts.NoSync {
 			if err := f.Sync(); err != nil {
-				f.Close()
-				return nil, fmt.Errorf("remediation: sync journal: %w", err)
+				return fmt.Errorf("remediation: sync journal: %w", err)
 			}
 		}
 	}
 	if _, err := f.Seek(valid, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("remediation: open journal: %w", err)
+		return fmt.Errorf("remediation: open journal: %w", err)
 	}
-	j.f = f
-	j.size = valid
-	return j, nil
+	j.f, j.size = f, valid
+	return nil
 }
 
-// load reads every write to rebuild the string table and returns the
-// length of the valid prefix. Only whole, checked writes reach the string
-// table, so a torn last write leaves nothing of itself behind.
-func (j *FileJournal) load(f *os.File) (int64, error) {
-	var valid int64
-	_, err := readWrites(f, -1, func(p []byte) error {
-		if _, err := decodePayload(p, j.enc); err != nil {
-			return err
-		}
-		return nil
-	}, &valid)
-	return valid, err
-}
-
-// The file format. Each write of the file journal (one group commit, or
-// one chunk of a rewrite) is
-//
-//	"EJW1" | u32 length of the frames | u32 CRC-32C of the first 8 bytes | frames
-//
-// and the frames are those of the in-memory encoding (see appendFrame).
-// The write header's own checksum means a damaged length is seen as
-// damage, never trusted; the writes' extents let a torn last write (a
-// crash while a group commit was being written, when any of its sectors
-// may be missing) be told from damage to data that was already durable:
-// the journal writes nothing after a write until that write is synced, so
-// only the last write of the file can be torn.
-const (
-	writeMagic  = "EJW1"
-	writeHeader = 12
-	// rewriteChunk bounds the frames of one write of a rewrite, so that
-	// reading holds at most this much (or one larger frame) at a time.
-	rewriteChunk = 1 << 20
-)
-
-// putWriteHeader fills the header of a write of n bytes of frames.
-func putWriteHeader(h []byte, n int) {
-	copy(h, writeMagic)
-	binary.LittleEndian.PutUint32(h[4:], uint32(n))
-	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(h[:8], castagnoli))
-}
-
-// writeHeaderOK reports whether h is a write header with a good checksum,
-// and the length of its frames.
-func writeHeaderOK(h []byte) (int64, bool) {
-	if len(h) < writeHeader || string(h[:4]) != writeMagic ||
-		crc32.Checksum(h[:8], castagnoli) != binary.LittleEndian.Uint32(h[8:]) {
-		return 0, false
+// start makes f a new, empty journal: a file header with a new salt,
+// synced with the directory entry.
+func (j *FileJournal) start(f *os.File) error {
+	l := fileLayout{salt: newSalt(), sealed: fileHeader}
+	h := fileHeaderBytes(l)
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("remediation: start journal: %w", err)
 	}
-	return int64(binary.LittleEndian.Uint32(h[4:])), true
-}
-
-// readWrites streams the writes of f from its start, up to limit bytes
-// (-1: to the end of the file). A write's frames are all checked before fn
-// sees any of them. It sets *valid to the end of the last good write and
-// reports whether a torn last write follows it (torn). Damage anywhere else
-// is an error wrapping ErrCorrupt.
-func readWrites(f *os.File, limit int64, fn func(payload []byte) error, valid *int64) (torn bool, err error) {
-	if limit < 0 {
-		st, err := f.Stat()
-		if err != nil {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
-		}
-		limit = st.Size()
+	if _, err := f.WriteAt(h, 0); err != nil {
+		return fmt.Errorf("remediation: start journal: %w", err)
 	}
-	sr := io.NewSectionReader(f, 0, limit)
-	var hdr [writeHeader]byte
-	var body []byte
-	var frames [][]byte
-	off := int64(0)
-	*valid = 0
-	for off < limit {
-		if limit-off < writeHeader {
-			return true, nil // the header itself was cut
+	if !j.opts.NoSync {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("remediation: start journal: %w", err)
 		}
-		if _, err := sr.ReadAt(hdr[:], off); err != nil {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
-		}
-		n, ok := writeHeaderOK(hdr[:])
-		if !ok {
-			return badHeader(sr, off, limit)
-		}
-		end := off + writeHeader + n
-		if end > limit {
-			return true, nil // the write's frames were cut
-		}
-		if int64(cap(body)) < n {
-			body = make([]byte, n)
-		}
-		body = body[:n]
-		if _, err := sr.ReadAt(body, off+writeHeader); err != nil {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
-		}
-		frames = frames[:0]
-		if bad := splitFrames(body, &frames); bad >= 0 {
-			if last, err := onlyZeros(sr, end, limit); err != nil || last {
-				return last, err
-			}
-			return false, fmt.Errorf("%w: bad frame at offset %d, in the write at %d, which is not the last", ErrCorrupt, off+writeHeader+int64(bad), off)
-		}
-		for _, p := range frames {
-			if err := fn(p); err != nil {
-				return false, err
-			}
-		}
-		off = end
-		*valid = off
-	}
-	return false, nil
-}
-
-// splitFrames appends the payloads of the frames in b to *out. It returns
-// the offset of the first bad frame, or -1 when every frame is good and
-// they fill b exactly.
-func splitFrames(b []byte, out *[][]byte) int {
-	for off := 0; off < len(b); {
-		p, n, ok := nextFrame(b[off:])
-		if !ok {
-			return off
-		}
-		*out = append(*out, p)
-		off += n
-	}
-	return -1
-}
-
-// badHeader decides what a damaged write header at off is. It is a torn
-// last write when no good write follows it; otherwise, and when it is the
-// first frame of a file in the format before write headers, it is damage.
-func badHeader(sr *io.SectionReader, off, limit int64) (bool, error) {
-	if off == 0 && oldFormat(sr, limit) {
-		return false, fmt.Errorf("%w: the file is in the journal format of an earlier version (frames without write headers); it cannot be read by this one", ErrCorrupt)
-	}
-	next, err := findWrite(sr, off+1, limit)
-	if err != nil {
-		return false, err
-	}
-	if next >= 0 {
-		return false, fmt.Errorf("%w: bad write header at offset %d, with a good write at %d after it", ErrCorrupt, off, next)
-	}
-	return true, nil
-}
-
-// oldFormat reports whether the file starts with a good frame of the
-// format before write headers.
-func oldFormat(sr *io.SectionReader, limit int64) bool {
-	var h [frameHeader]byte
-	if limit < frameHeader {
-		return false
-	}
-	if _, err := sr.ReadAt(h[:], 0); err != nil {
-		return false
-	}
-	n := int64(binary.LittleEndian.Uint32(h[:]))
-	if n == 0 || n > maxFrame || frameHeader+n > limit {
-		return false
-	}
-	p := make([]byte, n)
-	if _, err := sr.ReadAt(p, frameHeader); err != nil {
-		return false
-	}
-	return crc32.Checksum(p, castagnoli) == binary.LittleEndian.Uint32(h[4:])
-}
-
-// findWrite returns the offset of the first write at or after from, before
-// limit, whose header and frames are good, or -1.
-func findWrite(sr *io.SectionReader, from, limit int64) (int64, error) {
-	const block = 1 << 16
-	buf := make([]byte, block+writeHeader)
-	var frames [][]byte
-	for pos := from; pos < limit; pos += block {
-		n, err := sr.ReadAt(buf, pos)
-		if err != nil && err != io.EOF {
-			return -1, fmt.Errorf("remediation: read journal: %w", err)
-		}
-		b := buf[:n]
-		for i := 0; i < len(b) && i < block; {
-			k := bytes.Index(b[i:], []byte(writeMagic))
-			if k < 0 || i+k >= block {
-				break
-			}
-			at := pos + int64(i+k)
-			var h [writeHeader]byte
-			if _, err := sr.ReadAt(h[:], at); err == nil {
-				if m, ok := writeHeaderOK(h[:]); ok && at+writeHeader+m <= limit {
-					body := make([]byte, m)
-					if _, err := sr.ReadAt(body, at+writeHeader); err == nil {
-						frames = frames[:0]
-						if splitFrames(body, &frames) < 0 {
-							return at, nil
-						}
-					}
-				}
-			}
-			i += k + 1
+		if err := syncDir(filepath.Dir(j.path)); err != nil {
+			return fmt.Errorf("remediation: start journal: %w", err)
 		}
 	}
-	return -1, nil
-}
-
-// onlyZeros reports whether the bytes from off to limit are all zero: a
-// file extended by a write whose data never reached the disk.
-func onlyZeros(sr *io.SectionReader, off, limit int64) (bool, error) {
-	buf := make([]byte, 1<<16)
-	for off < limit {
-		n, err := sr.ReadAt(buf[:min(int64(len(buf)), limit-off)], off)
-		if !allZero(buf[:n]) {
-			return false, nil
-		}
-		if err != nil && err != io.EOF {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
-		}
-		if n == 0 {
-			break
-		}
-		off += int64(n)
+	if _, err := f.Seek(fileHeader, io.SeekStart); err != nil {
+		return fmt.Errorf("remediation: start journal: %w", err)
 	}
-	return true, nil
+	j.f, j.size, j.layout = f, fileHeader, l
+	return nil
 }
 
 // Append implements [Journal] with group commit.
@@ -355,10 +188,10 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 			continue
 		}
 		j.flushing = true
-		data, upto := j.buf, j.pending
+		data, upto, off := j.buf, j.pending, j.size
 		j.buf = j.spare[:0]
 		j.mu.Unlock()
-		n, werr := j.writeSync(j.f, data)
+		n, werr := j.writeSync(j.f, data, off)
 		j.mu.Lock()
 		j.spare = data[:0]
 		j.flushing = false
@@ -376,14 +209,15 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 	return nil
 }
 
-// writeSync writes data, a run of frames, to f as one write (header and
-// frames) and, unless NoSync, fsyncs it. It returns the bytes written.
-func (j *FileJournal) writeSync(f *os.File, data []byte) (int64, error) {
+// writeSync writes data, a run of frames, to f at its end off as one
+// group commit (header and frames) and, unless NoSync, fsyncs it. It
+// returns the bytes written.
+func (j *FileJournal) writeSync(f *os.File, data []byte, off int64) (int64, error) {
 	if len(data) == 0 {
 		return 0, nil
 	}
 	var h [writeHeader]byte
-	putWriteHeader(h[:], len(data))
+	putWriteHeader(h[:], len(data), j.layout.salt, off)
 	if _, err := f.Write(h[:]); err != nil {
 		return 0, err
 	}
@@ -403,7 +237,7 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 		// The file is opened with the size read, under the lock: a
 		// Rewrite may replace the file at the path.
 		j.mu.Lock()
-		limit, closed := j.size, j.closed
+		limit, closed, layout := j.size, j.closed, j.layout
 		var f *os.File
 		var err error
 		if !closed {
@@ -420,7 +254,7 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 		}
 		defer f.Close()
 		var valid int64
-		_, err = readWrites(f, limit, decodeEach(ctx, yield), &valid)
+		_, err = readWrites(f, layout, limit, decodeEach(ctx, yield), &valid)
 		if err == nil && valid != limit {
 			err = fmt.Errorf("%w: read %d of %d durable bytes", ErrCorrupt, valid, limit)
 		}

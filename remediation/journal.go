@@ -594,15 +594,6 @@ func scanFrames(b []byte, fn func(payload []byte) error) error {
 	return nil
 }
 
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // MemoryJournal is a [Journal] held in memory, in the same compact encoding
 // as the file journal. It is safe for concurrent use.
 type MemoryJournal struct {

@@ -284,28 +284,45 @@ func openBytes(t *testing.T, data []byte) (*remediation.FileJournal, error, []by
 	return j, err, after
 }
 
+// The layout of a journal file: a file header, then writes, each with a
+// header (see remediation/fileformat.go).
+const (
+	fileHdr  = 24
+	writeHdr = 12
+)
+
 // TestFileJournalDamageIsNotTorn: damage to durable entries is refused,
 // however it looks, and the file is left as it is; only the last write
 // can be torn.
 func TestFileJournalDamageIsNotTorn(t *testing.T) {
 	raw, ends := journalFile(t)
-	const hdr = 12 // a write's header: magic, length, checksum
 
-	damaged := map[string]func(b []byte){
+	damaged := map[string]func(b []byte) []byte{
 		// The first frame's length now runs past the end of the file.
-		"a frame length in the first write": func(b []byte) { b[hdr+2] = 0x7f },
+		"a frame length in the first write": func(b []byte) []byte { b[fileHdr+writeHdr+2] = 0x7f; return b },
 		// The second write's header claims more than the file holds.
-		"a write length in the middle": func(b []byte) { b[ends[0]+5] ^= 0x40 },
-		"a write magic in the middle":  func(b []byte) { b[ends[0]] = 'X' },
-		"a whole write header zeroed": func(b []byte) {
-			clear(b[ends[0] : ends[0]+hdr])
+		"a write length in the middle": func(b []byte) []byte { b[ends[0]+5] ^= 0x40; return b },
+		"a write magic in the middle":  func(b []byte) []byte { b[ends[0]] = 'X'; return b },
+		"a whole write header zeroed": func(b []byte) []byte {
+			clear(b[ends[0] : ends[0]+writeHdr])
+			return b
 		},
-		"a payload byte of the second write": func(b []byte) { b[ends[1]-1] ^= 1 },
+		"a payload byte of the second write": func(b []byte) []byte { b[ends[1]-1] ^= 1; return b },
+		// The last write was synced before the torn one began.
+		"a payload byte of a write before a torn one of zeros": func(b []byte) []byte {
+			b[ends[1]-1] ^= 1
+			clear(b[ends[1]:])
+			return b
+		},
+		"a write header before a cut write": func(b []byte) []byte {
+			b[ends[0]+5] ^= 0x40
+			return b[:len(b)-3]
+		},
+		"the file header": func(b []byte) []byte { b[6] ^= 1; return b },
 	}
 	for name, damage := range damaged {
 		t.Run(name, func(t *testing.T) {
-			bad := append([]byte{}, raw...)
-			damage(bad)
+			bad := damage(append([]byte{}, raw...))
 			_, err, after := openBytes(t, bad)
 			require.ErrorIs(t, err, remediation.ErrCorrupt)
 			assert.Equal(t, bad, after, "a damaged journal is left as it is")
@@ -313,35 +330,83 @@ func TestFileJournalDamageIsNotTorn(t *testing.T) {
 	}
 }
 
+// TestFileJournalCompactedDamage: a rewrite's chunks were synced before
+// the file became the journal, so damage in one, the last included, is
+// refused and never cut off as a torn write.
+func TestFileJournalCompactedDamage(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "j")
+	j, err := remediation.OpenFileJournal(p, nil)
+	require.NoError(t, err)
+	for _, batch := range [][]remediation.Entry{sampleEntries()[:3], sampleEntries()[3:]} {
+		require.NoError(t, j.Append(ctx, batch...))
+	}
+	_, after, err := j.Rewrite(ctx, func(*remediation.Entry) bool { return true })
+	require.NoError(t, err)
+	assert.Equal(t, sampleEntries(), replayAll(t, j))
+	require.NoError(t, j.Close())
+	raw, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, after, int64(len(raw)))
+	for _, at := range []int{fileHdr + 5, fileHdr + writeHdr + 20, len(raw) - 1} {
+		bad := append([]byte{}, raw...)
+		bad[at] ^= 1
+		_, err, left := openBytes(t, bad)
+		require.ErrorIs(t, err, remediation.ErrCorrupt, "damage at %d", at)
+		assert.Equal(t, bad, left)
+	}
+	_, err, _ = openBytes(t, raw[:len(raw)-2])
+	require.ErrorIs(t, err, remediation.ErrCorrupt, "a cut rewrite chunk")
+
+	// A group commit after the rewrite can be torn as any other.
+	j, err = remediation.OpenFileJournal(p, nil)
+	require.NoError(t, err)
+	require.NoError(t, j.Append(ctx, sampleEntries()[0]))
+	require.NoError(t, j.Close())
+	grown, err := os.ReadFile(p)
+	require.NoError(t, err)
+	j, err, left := openBytes(t, grown[:len(grown)-3])
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(grown)-3-len(raw)), j.TornBytes())
+	assert.Equal(t, raw, left)
+	assert.Equal(t, sampleEntries(), replayAll(t, j))
+}
+
 // TestFileJournalTornGroupCommit: a crash while the last group commit was
-// written can leave any of its sectors missing (zeros) or stale; the write
-// was never acknowledged, so it is cut off whole, and the file is usable.
+// written can leave any of its sectors missing (zeros) or stale (another
+// file's data, or this file's from elsewhere); the write was never
+// acknowledged, so it is cut off whole, and the file is usable.
 func TestFileJournalTornGroupCommit(t *testing.T) {
 	raw, ends := journalFile(t)
+	other, _ := journalFile(t) // another journal file: another salt
 	want := sampleEntries()
 	last := raw[ends[1]:]
 	torn := map[string][]byte{
 		// The first frame of the last write lost, the second one there.
 		"a hole in the middle": func() []byte {
 			b := append([]byte{}, raw...)
-			clear(b[ends[1]+12 : ends[1]+20])
+			clear(b[ends[1]+writeHdr : ends[1]+writeHdr+8])
 			return b
 		}(),
 		// The header lost, the frames there.
 		"the header missing": func() []byte {
 			b := append([]byte{}, raw...)
-			clear(b[ends[1] : ends[1]+12])
+			clear(b[ends[1] : ends[1]+writeHdr])
 			return b
 		}(),
 		// Garbage where the header should be, nothing good after it.
 		"the header garbled": func() []byte {
 			b := append([]byte{}, raw...)
-			for i := ends[1]; i < ends[1]+12; i++ {
+			for i := ends[1]; i < ends[1]+writeHdr; i++ {
 				b[i] ^= 0xa5
 			}
 			return b
 		}(),
-		"zeros where the frames should be": append(append([]byte{}, raw[:ends[1]+12]...), make([]byte, len(last)-12)...),
+		"zeros where the frames should be": append(append([]byte{}, raw[:ends[1]+writeHdr]...), make([]byte, len(last)-writeHdr)...),
+		// Stale blocks: another journal's writes, and this journal's first
+		// write, where the torn write's header should be.
+		"another file's writes": append(append(append([]byte{}, raw[:ends[1]]...), make([]byte, writeHdr)...), other[fileHdr:]...),
+		"this file's write from elsewhere": append(append(append([]byte{}, raw[:ends[1]]...), make([]byte, writeHdr)...), raw[fileHdr:ends[0]]...),
 	}
 	for name, data := range torn {
 		t.Run(name, func(t *testing.T) {
@@ -356,14 +421,35 @@ func TestFileJournalTornGroupCommit(t *testing.T) {
 	}
 }
 
-// TestFileJournalOldFormat: a file of the format before write headers is
-// refused with a clear error, never read as a torn write and emptied.
+// TestFileJournalTornStart: a crash while a new journal's header was
+// written leaves at most a header's worth of bytes, and no entry: the
+// journal starts again.
+func TestFileJournalTornStart(t *testing.T) {
+	for _, data := range [][]byte{{}, []byte("EJF1\x00\x01"), make([]byte, fileHdr)} {
+		j, err, after := openBytes(t, data)
+		require.NoError(t, err)
+		assert.Empty(t, replayAll(t, j))
+		assert.Equal(t, int64(len(data)), j.TornBytes())
+		assert.Len(t, after, fileHdr)
+		require.NoError(t, j.Append(context.Background(), sampleEntries()[0]))
+		assert.Equal(t, sampleEntries()[:1], replayAll(t, j))
+	}
+}
+
+// TestFileJournalOldFormat: a file of the format before file and write
+// headers is refused with a clear error, never read as a torn write and
+// emptied; so is a file that is not a journal.
 func TestFileJournalOldFormat(t *testing.T) {
 	raw, ends := journalFile(t)
 	// The old format was the frames alone.
-	old := append([]byte{}, raw[12:ends[0]]...)
+	old := append([]byte{}, raw[fileHdr+writeHdr:ends[0]]...)
 	_, err, after := openBytes(t, old)
 	require.ErrorIs(t, err, remediation.ErrCorrupt)
 	assert.ErrorContains(t, err, "earlier version")
 	assert.Equal(t, old, after)
+
+	notJournal := []byte("this is some other file, not a journal at all\n")
+	_, err, after = openBytes(t, notJournal)
+	require.ErrorIs(t, err, remediation.ErrCorrupt)
+	assert.Equal(t, notJournal, after)
 }
