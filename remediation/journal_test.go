@@ -405,7 +405,7 @@ func TestFileJournalTornGroupCommit(t *testing.T) {
 		"zeros where the frames should be": append(append([]byte{}, raw[:ends[1]+writeHdr]...), make([]byte, len(last)-writeHdr)...),
 		// Stale blocks: another journal's writes, and this journal's first
 		// write, where the torn write's header should be.
-		"another file's writes": append(append(append([]byte{}, raw[:ends[1]]...), make([]byte, writeHdr)...), other[fileHdr:]...),
+		"another file's writes":            append(append(append([]byte{}, raw[:ends[1]]...), make([]byte, writeHdr)...), other[fileHdr:]...),
 		"this file's write from elsewhere": append(append(append([]byte{}, raw[:ends[1]]...), make([]byte, writeHdr)...), raw[fileHdr:ends[0]]...),
 	}
 	for name, data := range torn {
