@@ -127,73 +127,110 @@ const maxJournaledRounds = 4
 // between loses none), and each delete is conditional on the ETag of the
 // version journaled. An entry that changed in between (a newer invite; or
 // an .ics the user imported over it, which the rule keeps) is read,
-// decided, journaled and deleted again, so the journal holds exactly what
-// was removed.
+// decided, journaled and deleted again, so the journal holds what was
+// removed. Each entry is decided once, whichever refs of the plan find it;
+// each step journals the decisions made since the previous one and, until
+// the last, the refs not finished yet.
 func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep) error {
 	e := w.ru.e
 	var decs []CalendarDecision
-	for _, ref := range plan.Plan {
-		decs = appendUnreadable(decs, ref)
+	step := func(unfinished []SeriesRef, removed []RemovedEntry) {
+		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: unfinished, Removed: removed, Decisions: decs})
+		decs = nil
 	}
-	pending := plan.Plan
+	decided := map[[2]string]bool{} // calendar, entry id
+	decide := func(ref SeriesRef, d calendar.Decision, verdict string) {
+		k := [2]string{d.Entry.Calendar, d.Entry.ID}
+		if !decided[k] {
+			decided[k] = true
+			decs = append(decs, decision(ref, d, verdict))
+		}
+	}
+	type lookup struct {
+		ref SeriesRef
+		rep calendar.Report
+	}
+	pending := slices.Clone(plan.Plan)
 	for round := 1; len(pending) > 0; round++ {
-		reps := make([]calendar.Report, len(pending))
+		var found []lookup
 		var removed []RemovedEntry
-		var live []SeriesRef
-		for _, ref := range pending {
+		journaled := map[[2]string]bool{}
+		var unfinished []SeriesRef // refs of this round not done yet
+		for i, ref := range pending {
 			rep, err := calendar.InviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
 			if noCalendar(err) {
+				decs = appendUnreadable(decs, ref)
 				decs = append(decs, noCalendarDecision(ref, err))
 				continue
 			}
 			if err != nil {
-				w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Decisions: decs})
+				for _, f := range found {
+					unfinished = append(unfinished, f.ref)
+				}
+				step(append(unfinished, pending[i:]...), nil)
 				return fmt.Errorf("remediation: find invite entries of %s: %w", ref.Owner, err)
 			}
-			reps[len(live)] = rep
-			live = append(live, ref)
+			found = append(found, lookup{ref, rep})
 			for _, d := range rep.Removed {
+				k := [2]string{d.Entry.Calendar, d.Entry.ID}
+				if journaled[k] {
+					continue
+				}
+				journaled[k] = true
 				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
 					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: slices.Clone(d.Entry.Raw)})
 			}
 		}
 		if len(removed) > 0 {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Removed: removed})
+			for _, f := range found {
+				unfinished = append(unfinished, f.ref)
+			}
+			step(unfinished, removed)
 			if err := w.flush(ctx); err != nil {
 				return err
 			}
 		}
-		var again []SeriesRef
+		var again, failed []SeriesRef
 		var errs []error
-		for i, ref := range live {
-			changed := false
-			for _, d := range reps[i].Removed {
-				err := e.cal.Delete(ctx, ref.Owner, d.Entry.Calendar, d.Entry.ID, d.Entry.ETag)
+		handled := map[[2]string]bool{} // deleted, or left to another ref, this round
+		for _, f := range found {
+			changed, bad := false, false
+			for _, d := range f.rep.Removed {
+				k := [2]string{d.Entry.Calendar, d.Entry.ID}
+				if handled[k] {
+					continue
+				}
+				handled[k] = true
+				err := e.cal.Delete(ctx, f.ref.Owner, d.Entry.Calendar, d.Entry.ID, d.Entry.ETag)
 				switch {
 				case errors.Is(err, calendar.ErrChanged) && round < maxJournaledRounds:
 					changed = true
 				case err != nil:
-					d.Err = err
-					errs = append(errs, fmt.Errorf("remediation: remove %s/%s of %s: %w", d.Entry.Calendar, d.Entry.ID, ref.Owner, err))
+					bad = true
+					errs = append(errs, fmt.Errorf("remediation: remove %s/%s of %s: %w", d.Entry.Calendar, d.Entry.ID, f.ref.Owner, err))
 				default:
-					decs = append(decs, decision(ref, d, VerdictRemoved))
+					decide(f.ref, d, VerdictRemoved)
 				}
 			}
-			if changed {
-				again = append(again, ref) // its kept entries are reported in the round that ends it
-				continue
-			}
-			for _, d := range reps[i].Kept {
-				decs = append(decs, decision(ref, d, VerdictKept))
+			switch {
+			case bad:
+				failed = append(failed, f.ref)
+			case changed:
+				again = append(again, f.ref) // decided again next round, kept entries too
+			default:
+				for _, d := range f.rep.Kept {
+					decide(f.ref, d, VerdictKept)
+				}
+				decs = appendUnreadable(decs, f.ref)
 			}
 		}
 		if err := errors.Join(errs...); err != nil {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan, Decisions: decs})
+			step(append(failed, again...), nil)
 			return fmt.Errorf("remediation: remove invite entries: %w", err)
 		}
 		pending = again
 	}
-	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+	step(nil, nil)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package remediation_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -478,5 +479,77 @@ func TestRemoveInvitesEntryChangedMeanwhile(t *testing.T) {
 		es = entries(t, f, alice, "uid-imp")
 		require.Len(t, es, 1)
 		assert.Equal(t, calendar.ProvenanceImported, es[0].Provenance.Kind, "the undo does not put the invite's version over the user's")
+	})
+}
+
+// failingCal fails the first Delete it is asked for.
+type failingCal struct {
+	calendar.Store
+	failed bool
+}
+
+func (c *failingCal) Delete(ctx context.Context, owner, cal, id, etag string) error {
+	if !c.failed {
+		c.failed = true
+		return errors.New("calendar server unavailable")
+	}
+	return c.Store.Delete(ctx, owner, cal, id, etag)
+}
+
+// TestRemoveInvitesDecidesEachEntryOnce: an entry found through several
+// refs of one plan (an invite and its update, selected together) is
+// decided once; a resume after a failed delete repeats no decision.
+func TestRemoveInvitesDecidesEachEntryOnce(t *testing.T) {
+	ctx := context.Background()
+	count := func(rec *remediation.Record) map[string]int {
+		n := map[string]int{}
+		for _, d := range rec.Calendar {
+			n[d.Owner+" "+d.Verdict+" "+d.UID]++
+		}
+		return n
+	}
+	t.Run("an invite and its update", func(t *testing.T) {
+		f := newFixture(t, alice)
+		f.deliver(invite("dup-1@evil.example", "ceo@evil.example", "uid-dup", alice), "", alice)
+		upd := strings.Replace(string(invite("dup-2@evil.example", "ceo@evil.example", "uid-dup", alice)), "SEQUENCE:0", "SEQUENCE:1", 1)
+		f.deliver([]byte(upd), "", alice)
+		rec, err := f.engine(nil, nil).Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true,
+			Selection: remediation.Selection{Criteria: &mailbox.Criteria{Senders: []string{"ceo@evil.example"}}}})
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), rec.Counts.Succeeded)
+		assert.Equal(t, map[string]int{alice + " removed uid-dup": 1}, count(rec))
+		assert.Empty(t, entries(t, f, alice, "uid-dup"))
+	})
+	t.Run("resume after a failed delete", func(t *testing.T) {
+		f := newFixture(t, alice)
+		addrs := f.deliver(inviteWithICS("keep@evil.example", "ceo@evil.example", "uid-keep", alice), "", alice)
+		_, err := f.tenant.ImportICS(ctx, alice, addrs[0], "invite.ics")
+		require.NoError(t, err)
+		f.deliver(invite("gone@evil.example", "ceo@evil.example", "uid-gone", alice), "", alice)
+		j := remediation.NewMemoryJournal()
+		e, err := remediation.New(f.tenant, &failingCal{Store: f.tenant}, j, &remediation.Options{Logger: testLogger(t)})
+		require.NoError(t, err)
+		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true,
+			Selection: remediation.Selection{Criteria: &mailbox.Criteria{Senders: []string{"ceo@evil.example"}}}})
+		require.Error(t, err)
+		require.NotNil(t, rec)
+		assert.Len(t, entries(t, f, alice, "uid-gone"), 1, "its delete failed")
+
+		e2, err := remediation.New(f.tenant, f.tenant, j, &remediation.Options{Logger: testLogger(t)})
+		require.NoError(t, err)
+		recs, err := e2.Resume(ctx)
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		assert.Equal(t, remediation.StatusCompleted, recs[0].Status, recs[0].Error)
+		assert.Equal(t, map[string]int{alice + " kept uid-keep": 1, alice + " removed uid-gone": 1}, count(recs[0]))
+		assert.Empty(t, entries(t, f, alice, "uid-gone"))
+		assert.Len(t, entries(t, f, alice, "uid-keep"), 1)
+
+		// The undo puts back the one entry removed.
+		u, err := e2.Undo(ctx, rec.ID, "soc")
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+		assert.Len(t, entries(t, f, alice, "uid-gone"), 1)
+		assert.Len(t, entries(t, f, alice, "uid-keep"), 1)
 	})
 }
