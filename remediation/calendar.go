@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -329,23 +328,35 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 // of an undone release created, and puts back the calendar entries the
 // undone action removed (Request.RemoveInvites), each in the calendar
 // it was in (the owner's default calendar when that one is gone) with its
-// provenance. An entry of the same series found in the owner's calendars
-// by then (a new invite arrived, or an interrupted run of this undo
-// restored it already) is left as it is and reported kept, so a resumed
-// undo may run this again.
+// provenance, the newest version journaled of each. A calendar that holds
+// an entry of the UID by then (a new invite arrived, the user made or
+// imported one, or an interrupted run of this undo restored it already)
+// is left as it is and the entry reported kept, so a resumed undo may run
+// this again. An entry the action journaled but then kept (it changed
+// under the delete into the user's) is not put back.
 func (ru *runner) restoreInvites(ctx context.Context) error {
 	e := ru.e
 	if e.cal == nil || ru.r.UndoOf == "" {
 		return nil
 	}
+	key := func(owner, cal, uid string) string {
+		return owner + "\x00" + cal + "\x00" + uid
+	}
 	e.mu.Lock()
 	orig := e.records[ru.r.UndoOf]
 	wanted := orig != nil && orig.r.RemoveInvites
 	var applied []CalendarDecision
+	removedBy := map[string]bool{} // entries the undone action removed
+	keptBy := map[string]bool{}    // and kept
 	if orig != nil {
 		for _, d := range orig.r.Calendar {
-			if d.Verdict == VerdictApplied && d.UID != "" {
+			switch {
+			case d.Verdict == VerdictApplied && d.UID != "":
 				applied = append(applied, d)
+			case d.Verdict == VerdictRemoved:
+				removedBy[key(d.Owner, d.Calendar, d.UID)] = true
+			case d.Verdict == VerdictKept:
+				keptBy[key(d.Owner, d.Calendar, d.UID)] = true
 			}
 		}
 	}
@@ -370,14 +381,11 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 			removed = append(removed, ent.Calendar.Removed...)
 		}
 	}
-	key := func(owner, uid, organizer string) string {
-		return owner + "\x00" + uid + "\x00" + strings.ToLower(organizer)
-	}
 	done := map[string]bool{}
 	ru.mu.Lock()
 	for _, d := range ru.r.Calendar {
 		if d.Verdict == VerdictRestored || d.Verdict == VerdictKept {
-			done[key(d.Owner, d.UID, d.Organizer)] = true
+			done[key(d.Owner, d.Calendar, d.UID)] = true
 		}
 	}
 	ru.mu.Unlock()
@@ -386,11 +394,16 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 	// Newest first: an entry journaled again after it changed under the
 	// action's delete was removed in its later version.
 	for _, rm := range slices.Backward(removed) {
-		k := key(rm.Owner, rm.UID, rm.Organizer)
+		k := key(rm.Owner, rm.Calendar, rm.UID)
 		if done[k] {
 			continue
 		}
 		done[k] = true
+		if keptBy[k] && !removedBy[k] {
+			// Journaled, then changed under the delete into an entry the
+			// rule keeps (the user's import): the action removed nothing.
+			continue
+		}
 		d, err := restoreEntry(ctx, e.cal, rm)
 		decs = append(decs, d)
 		if err != nil {
@@ -439,8 +452,10 @@ func (ru *runner) removeApplied(ctx context.Context, applied []CalendarDecision)
 	return ru.journalDecisions(ctx, decs, errs)
 }
 
-// restoreEntry puts one removed entry back, unless its series is in the
-// owner's calendars again.
+// restoreEntry puts one removed entry back in its calendar (the owner's
+// default calendar when that one is gone), unless that calendar holds an
+// entry of its UID again: whatever that entry is (a newer invite, the
+// user's own import, an earlier run of this undo), it is left as it is.
 func restoreEntry(ctx context.Context, s calendar.Store, rm RemovedEntry) (CalendarDecision, error) {
 	d := CalendarDecision{Owner: rm.Owner, MessageID: rm.Provenance.MessageID, UID: rm.UID, Organizer: rm.Organizer, Calendar: rm.Calendar}
 	fail := func(reason string, err error) (CalendarDecision, error) {
@@ -451,13 +466,19 @@ func restoreEntry(ctx context.Context, s calendar.Store, rm RemovedEntry) (Calen
 	if err != nil {
 		return fail("restore-failed", err)
 	}
-	for _, x := range existing {
-		if strings.EqualFold(x.Organizer, rm.Organizer) {
-			d.Verdict, d.Reason = VerdictKept, "exists"
-			d.Detail = "an entry of this series is in the calendar again (a later invite, or an earlier run of this undo); left as it is"
-			d.Calendar, d.EntryID = x.Calendar, x.ID
-			return d, nil
+	holds := func(cal string) bool {
+		for _, x := range existing {
+			if x.Calendar == cal {
+				d.Verdict, d.Reason = VerdictKept, "exists"
+				d.Detail = "the calendar holds an entry of this UID again (a later invite, the user's own, or an earlier run of this undo); left as it is"
+				d.Calendar, d.EntryID = x.Calendar, x.ID
+				return true
+			}
 		}
+		return false
+	}
+	if holds(rm.Calendar) {
+		return d, nil
 	}
 	ent, err := calendar.DecodeEntry(rm.Raw)
 	if err != nil {
@@ -470,6 +491,9 @@ func restoreEntry(ctx context.Context, s calendar.Store, rm RemovedEntry) (Calen
 		def, derr := calendar.DefaultCalendar(ctx, s, rm.Owner)
 		if derr != nil {
 			return fail("restore-failed", errors.Join(err, derr))
+		}
+		if holds(def) {
+			return d, nil
 		}
 		ent.Calendar = def
 		stored, err = s.Put(ctx, rm.Owner, ent)

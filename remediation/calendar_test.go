@@ -3,6 +3,7 @@ package remediation_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -552,4 +553,92 @@ func TestRemoveInvitesDecidesEachEntryOnce(t *testing.T) {
 		assert.Len(t, entries(t, f, alice, "uid-gone"), 1)
 		assert.Len(t, entries(t, f, alice, "uid-keep"), 1)
 	})
+}
+
+// TestUndoNeverOverwritesAnEntry: an undo puts an entry back only into a
+// calendar that holds no entry of its UID, whatever that entry is (here
+// one the user imported without an organizer); and an entry the action
+// journaled but then kept, because the user imported over it in between,
+// is not put back.
+func TestUndoNeverOverwritesAnEntry(t *testing.T) {
+	ctx := context.Background()
+	own := func(uid string) []byte {
+		return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+			"\r\nDTSTAMP:20261123T090000Z\r\nDTSTART:20261201T100000Z\r\nDTEND:20261201T110000Z\r\nSUMMARY:My own notes\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	}
+	t.Run("the user's entry after the action", func(t *testing.T) {
+		f := newFixture(t, alice)
+		f.deliver(invite("ow-1@evil.example", "ceo@evil.example", "uid-ow", alice), "", alice)
+		e := f.engine(nil, nil)
+		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("ow-1@evil.example")})
+		require.NoError(t, err)
+		require.Empty(t, entries(t, f, alice, "uid-ow"))
+		_, err = calendar.Import(ctx, f.tenant, alice, own("uid-ow"), "", "notes.ics")
+		require.NoError(t, err)
+
+		u, err := e.Undo(ctx, rec.ID, "soc")
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+		es := entries(t, f, alice, "uid-ow")
+		require.Len(t, es, 1)
+		assert.Equal(t, "My own notes", es[0].Master.Summary)
+		require.Len(t, u.Calendar, 1)
+		assert.Equal(t, remediation.VerdictKept+"/exists", u.Calendar[0].Verdict+"/"+u.Calendar[0].Reason)
+	})
+	t.Run("the user's import during the action", func(t *testing.T) {
+		f := newFixture(t, alice)
+		f.deliver(invite("ow-2@evil.example", "ceo@evil.example", "uid-ow2", alice), "", alice)
+		cal := &changingCal{Store: f.tenant, before: func() {
+			_, err := calendar.Import(ctx, f.tenant, alice, own("uid-ow2"), "", "notes.ics")
+			require.NoError(t, err)
+		}}
+		e, err := remediation.New(f.tenant, cal, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+		require.NoError(t, err)
+		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ow-2@evil.example")})
+		require.NoError(t, err)
+		require.Len(t, rec.Calendar, 1)
+		assert.Equal(t, remediation.VerdictKept, rec.Calendar[0].Verdict)
+		// The user removes their entry; the undo has nothing to put back.
+		es := entries(t, f, alice, "uid-ow2")
+		require.Len(t, es, 1)
+		require.NoError(t, f.tenant.Delete(ctx, alice, es[0].Calendar, es[0].ID, ""))
+
+		u, err := e.Undo(ctx, rec.ID, "soc")
+		require.NoError(t, err)
+		assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+		assert.Empty(t, entries(t, f, alice, "uid-ow2"), "the invite's version was never removed by the action")
+		assert.Empty(t, u.Calendar)
+	})
+}
+
+// TestUndoRestoresEveryCalendar: entries of one series in two calendars
+// are both removed and both put back.
+func TestUndoRestoresEveryCalendar(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(invite("two@evil.example", "ceo@evil.example", "uid-two", alice), "", alice)
+	es := entries(t, f, alice, "uid-two")
+	require.Len(t, es, 1)
+	require.NoError(t, f.tenant.CreateCalendar(alice, "work", "Work"))
+	copyEnt := es[0]
+	copyEnt.Calendar, copyEnt.ID = "work", ""
+	_, err := f.tenant.Put(ctx, alice, copyEnt)
+	require.NoError(t, err)
+	require.Len(t, entries(t, f, alice, "uid-two"), 2)
+
+	e := f.engine(nil, nil)
+	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("two@evil.example")})
+	require.NoError(t, err)
+	require.Empty(t, entries(t, f, alice, "uid-two"))
+	assert.Len(t, rec.Calendar, 2)
+
+	u, err := e.Undo(ctx, rec.ID, "soc")
+	require.NoError(t, err)
+	assert.Equal(t, remediation.StatusCompleted, u.Status, u.Error)
+	var cals []string
+	for _, x := range entries(t, f, alice, "uid-two") {
+		cals = append(cals, x.Calendar)
+	}
+	slices.Sort(cals)
+	assert.Equal(t, []string{es[0].Calendar, "work"}, cals)
 }
