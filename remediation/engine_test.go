@@ -861,3 +861,36 @@ func TestGuardsBeforeAlreadyInDestination(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, remediation.Counts{Succeeded: 1}, r.Counts)
 }
+
+// Records written under looser selection rules (an earlier version, or
+// another Journal) are checked again before they run: a pending action
+// whose criteria select a recipient's whole mailbox fails on approval,
+// and a queued one on resume; nothing moves.
+func TestOldRecordsAreCheckedAgain(t *testing.T) {
+	ctx := context.Background()
+	for _, status := range []remediation.Status{remediation.StatusPending, remediation.StatusQueued} {
+		t.Run(string(status), func(t *testing.T) {
+			f := newFixture(t, alice)
+			f.deliver(msg("own-1@corp.example", "colleague@corp.example", "Lunch", alice), "", alice)
+			j := remediation.NewMemoryJournal()
+			now := time.Now()
+			require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
+				ID: "old-1", Name: "everything alice got", Source: remediation.SourceManual, Action: remediation.MoveToJunk,
+				Actor: "analyst", Status: status, Created: now, Expires: now.Add(time.Hour), Confirm: true,
+				Selection: remediation.Selection{Criteria: &mailbox.Criteria{Recipients: []string{alice}}},
+			}}))
+			e := f.engine(j, nil)
+			var err error
+			if status == remediation.StatusPending {
+				_, err = e.Approve(ctx, "old-1", "lead")
+			} else {
+				_, err = e.Resume(ctx)
+			}
+			require.ErrorIs(t, err, mailbox.ErrMatchesEverything)
+			g, gerr := e.Get(ctx, "old-1")
+			require.NoError(t, gerr)
+			assert.Equal(t, remediation.StatusFailed, g.Status)
+			assert.Equal(t, []string{alice + ":" + mock.FolderInbox}, f.where("own-1@corp.example"), "nothing moved")
+		})
+	}
+}

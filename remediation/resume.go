@@ -250,7 +250,11 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		}
 		switch {
 		case atSource:
-			redo = append(redo, item{addr: src, msgID: c.MessageID, role: c.Role, retry: retry})
+			role := c.Role
+			if role == "" && ru.r.Action == Release {
+				role = mailbox.RoleQuarantine // a release selects quarantined copies only
+			}
+			redo = append(redo, item{addr: src, msgID: c.MessageID, role: role, retry: retry})
 		case atDest != nil:
 			claimed[atDest.Address] = true
 			o := Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry}

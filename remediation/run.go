@@ -156,6 +156,13 @@ func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already boo
 // precheck checks a release's recipients and the blast radius. It returns
 // the number of selected copies when it counted them, else -1.
 func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
+	// Checked again: a record proposed, or queued, by an earlier version
+	// with looser rules (or kept by another Journal) must not run.
+	if c := r.Selection.Criteria; c != nil {
+		if err := c.ValidateSelection(); err != nil {
+			return -1, fmt.Errorf("%w: selection refused: %w", ErrInvalidRequest, err)
+		}
+	}
 	if r.Action == Release && len(r.Recipients) > 0 {
 		if r.Selection.Criteria == nil {
 			return -1, fmt.Errorf("%w: a release to chosen recipients needs criteria", ErrInvalidRequest)
