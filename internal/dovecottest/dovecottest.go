@@ -88,6 +88,13 @@ type Options struct {
 	MaxConnections int
 	// Verbose logs every login and IMAP command summary to the log.
 	Verbose bool
+	// VeryDirtySyncs turns on maildir_very_dirty_syncs and
+	// mailbox_list_index_very_dirty_syncs, Dovecot's documented
+	// optimisations for servers where only Dovecot changes the Maildirs.
+	// STATUS then misses mail that another program put in a folder's
+	// new/ (as [Server.WriteMaildir] does), while SELECT and EXAMINE
+	// find it.
+	VeryDirtySyncs bool
 }
 
 // Server is a running Dovecot. Its fields must not be modified.
@@ -328,6 +335,10 @@ func (s *Server) config(port int, mailUser *user.User, opts *Options) string {
 	p("mail_plugins =")
 	p("mail_max_userip_connections = %d", maxConns)
 	p("mail_fsync = never")
+	if opts.VeryDirtySyncs {
+		p("maildir_very_dirty_syncs = yes")
+		p("mailbox_list_index_very_dirty_syncs = yes")
+	}
 	p("default_process_limit = 1024")
 	p("default_client_limit = 4096")
 	p("imap_max_line_length = 64k")

@@ -61,7 +61,11 @@ func TestBatchedMessageIDSearchDovecot(t *testing.T) {
 	assert.Len(t, found, len(want))
 
 	searches := commands(traffic.String(), `UID SEARCH`)
-	perFolder := len(searches) / 2 // INBOX and Junk hold messages
+	examined := map[string]bool{} // a folder with hits may be examined again
+	for _, c := range commands(traffic.String(), `EXAMINE`) {
+		examined[strings.SplitN(c, " ", 2)[1]] = true
+	}
+	perFolder := len(searches) / len(examined)
 	assert.GreaterOrEqual(t, perFolder, 4, "1,000 ids need at least 4 commands of at most 300")
 	for _, c := range searches {
 		assert.Less(t, len(c), 64<<10, "a SEARCH within Dovecot's line limit")

@@ -47,13 +47,18 @@ import (
 // (service_count = 100); with Dovecot's default of one process per login,
 // (a) took about 3x longer on the same machine.
 //
-// Measured on a quiet 2-core VM (Go 1.26, Dovecot 2.3.19, -benchtime 2x
-// and 3x): a 0.89–0.94 s, b 1.05–1.09 s, c 7.24–7.26 s: ratio_vs_doveadm
-// 0.82–0.90, speedup_vs_naive 7.7–8.1. (a) is bound by Dovecot's CPU (both cores busy; the Go side uses
-// about 0.15 s): per mailbox one login, LIST-STATUS, an EXAMINE and a
-// search per folder, one header fetch, and SELECT, STORE and UID EXPUNGE
-// of the INBOX. Since c/b is about 6.9, a speedup of 10 would need (a) to
-// beat doveadm, which reads the storage directly, by a third.
+// Measured on a 2-core VM shared with other work (Go 1.26, Dovecot
+// 2.3.19, -benchtime 2x, five runs): a 0.90–1.06 s, b 1.03–1.27 s, c
+// 7.1–9.4 s: ratio_vs_doveadm 0.77–0.91, speedup_vs_naive 7.9–8.9. (a) is
+// bound by Dovecot's CPU (both cores busy; the Go side uses about
+// 0.15 s): per mailbox one login, LIST, an EXAMINE and a search per
+// folder (the empty ones too), one header fetch, and SELECT, STORE and
+// UID EXPUNGE of the INBOX. About 40% of Dovecot's time goes to the
+// HEADER searches of the 2,000 messages, which doveadm does as well; most
+// of the rest to Maildir syncs as folders are opened and after the
+// expunge (the campaign arrived a moment before, so Dovecot rescans the
+// INBOX's cur/). Since c/b is 6.5–7.4, a speedup of 10 would need (a) to
+// beat doveadm, which reads the storage directly, by about a third.
 //
 // Run: go test -run '^$' -bench BenchmarkDovecotCampaign -benchtime 1x ./mailbox/imapstore
 // Smaller data for a quick look: ERADICATE_BENCH_MAILBOXES=20

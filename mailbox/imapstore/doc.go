@@ -140,8 +140,11 @@
 // Subject is not searched on the server at all (encoded words split inside
 // a character, 8-bit text and unknown charsets defeat server decoding);
 // the conformance case Search/LenientHeaders holds every backend to it.
-// Round trips are few: LIST-STATUS (RFC 5819) skips empty folders without
-// selecting them, and with ESEARCH (RFC 4731), whose results carry their
+// Every folder is examined, empty ones too: a message count from
+// LIST-STATUS (RFC 5819) can be stale (with maildir_very_dirty_syncs or
+// mailbox_list_index_very_dirty_syncs, Dovecot counts 0 in a folder whose
+// mail another program delivered), and a search must not skip a copy.
+// Round trips are few: with ESEARCH (RFC 4731), whose results carry their
 // command's tag, the EXAMINE and UID SEARCH commands of every folder are
 // pipelined (RFC 9051 section 5.5) and read back together. A mailbox's
 // matches are collected on one connection, which is released before the

@@ -15,9 +15,6 @@ import (
 type folder struct {
 	Name string
 	Role mailbox.Role
-	// Messages is the message count LIST-STATUS reported, -1 when the
-	// server did not.
-	Messages int64
 }
 
 // folders is the folder list of one mailbox with roles resolved.
@@ -37,11 +34,13 @@ func (s *Store) listFolders(cn *conn) (*folders, error) {
 	if caps.Has(imap.CapSpecialUse) && caps.Has(imap.CapListExtended) {
 		opts.ReturnSpecialUse = true
 	}
-	if caps.Has(imap.CapListStatus) {
-		// RFC 5819: message counts, so that searches skip empty folders
-		// without selecting them.
-		opts.ReturnStatus = &imap.StatusOptions{NumMessages: true}
-	}
+	// No message counts (LIST-STATUS, RFC 5819): a search examines every
+	// folder rather than skip one on a count that can be stale. With
+	// Dovecot's maildir_very_dirty_syncs or
+	// mailbox_list_index_very_dirty_syncs, STATUS counts 0 in a folder
+	// whose mail another program put in its new/; EXAMINE finds it. On
+	// Dovecot, examining the empty folders costs no more than STATUS on
+	// every folder did.
 	data, err := cn.c.List("", "*", opts).Collect()
 	if err != nil {
 		return nil, fmt.Errorf("imapstore: list folders of %q: %w", cn.owner, err)
@@ -55,11 +54,7 @@ func (s *Store) listFolders(cn *conn) (*folders, error) {
 		if hasAttr(d.Attrs, imap.MailboxAttrNoSelect) || hasAttr(d.Attrs, imap.MailboxAttrNonExistent) {
 			continue
 		}
-		f := folder{Name: d.Mailbox, Messages: -1}
-		if d.Status != nil && d.Status.NumMessages != nil {
-			f.Messages = int64(*d.Status.NumMessages)
-		}
-		fs.list = append(fs.list, f)
+		fs.list = append(fs.list, folder{Name: d.Mailbox})
 		for attr, role := range map[imap.MailboxAttr]mailbox.Role{
 			imap.MailboxAttrJunk:  mailbox.RoleJunk,
 			imap.MailboxAttrTrash: mailbox.RoleDeleted,
@@ -206,7 +201,7 @@ func (s *Store) resolve(cn *conn, fs *folders, loc mailbox.Location) (string, er
 		return "", fmt.Errorf("imapstore: create folder %q for role %q in mailbox %q: %w", name, loc.Role, cn.owner, err)
 	}
 	s.log.Info("imapstore: created admin-only folder", "mailbox", cn.owner, "folder", name, "role", string(loc.Role))
-	fs.list = append(fs.list, folder{Name: name, Role: loc.Role, Messages: -1})
+	fs.list = append(fs.list, folder{Name: name, Role: loc.Role})
 	fs.roles[loc.Role] = name
 	return name, nil
 }

@@ -65,7 +65,7 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 			}
 			var scope []folder
 			for _, f := range fs.list {
-				if c.MatchFolder(f.Name, f.Role) && f.Messages != 0 {
+				if c.MatchFolder(f.Name, f.Role) {
 					scope = append(scope, f)
 				}
 			}
