@@ -243,7 +243,7 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 		os.Remove(tmp)
 		return 0, 0, fmt.Errorf("remediation: rewrite journal: %w", err)
 	}
-	enc, dec := newDict(), newDict()
+	enc := newDict()
 	bw := bufio.NewWriterSize(nf, 1<<16)
 	// The header goes first as a placeholder; the final one, with the
 	// rewritten length sealed, replaces it before the file is synced.
@@ -266,21 +266,9 @@ func (j *FileJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (int6
 		chunk = chunk[:0]
 		return err
 	}
-	n := 0
+	each := rewriteEach(ctx, keep, enc, &chunk)
 	_, err = readWrites(j.f, j.layout, before, func(p []byte) error {
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		ent, err := decodePayload(p, dec)
-		if err != nil {
-			return err
-		}
-		if !keep(&ent) {
-			return nil
-		}
-		if chunk, err = appendFrame(chunk, enc, ent); err != nil {
+		if err := each(p); err != nil {
 			return err
 		}
 		if len(chunk) >= rewriteChunk {
@@ -344,19 +332,9 @@ func (j *MemoryJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (in
 	if j.closed {
 		return 0, 0, ErrClosed
 	}
-	enc, dec := newDict(), newDict()
+	enc := newDict()
 	var out []byte
-	err := scanFrames(j.buf, func(p []byte) error {
-		ent, err := decodePayload(p, dec)
-		if err != nil {
-			return err
-		}
-		if !keep(&ent) {
-			return nil
-		}
-		out, err = appendFrame(out, enc, ent)
-		return err
-	})
+	err := scanFrames(j.buf, rewriteEach(ctx, keep, enc, &out))
 	if err != nil {
 		return 0, 0, fmt.Errorf("remediation: rewrite journal: %w", err)
 	}
@@ -364,4 +342,27 @@ func (j *MemoryJournal) Rewrite(ctx context.Context, keep func(*Entry) bool) (in
 	// Replays under way hold the old slice, which is never written again.
 	j.buf, j.enc = out, enc
 	return before, int64(len(out)), nil
+}
+
+// rewriteEach returns the frame callback both rewrites share: it decodes
+// each payload as a replay does ([decodeEach]: one dictionary, ctx checked
+// every 1024 entries) and appends each entry keep returns true for to
+// *out, encoded with enc, the rewritten journal's new dictionary.
+func rewriteEach(ctx context.Context, keep func(*Entry) bool, enc *dict, out *[]byte) func([]byte) error {
+	var aerr error
+	each := decodeEach(ctx, func(ent Entry, _ error) bool {
+		if keep(&ent) {
+			*out, aerr = appendFrame(*out, enc, ent)
+		}
+		return aerr == nil
+	})
+	return func(p []byte) error {
+		if err := each(p); err != nil {
+			if errors.Is(err, errStop) {
+				return aerr
+			}
+			return err
+		}
+		return nil
+	}
 }
