@@ -86,7 +86,18 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 	e := w.ru.e
 	if e.cal == nil {
-		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq})
+		// Nothing can be checked: say so, one decision per series.
+		var decs []CalendarDecision
+		for _, ref := range plan.Plan {
+			decs = append(decs, CalendarDecision{Owner: ref.Owner, MessageID: ref.MessageID, UID: ref.UID, Organizer: ref.Organizer,
+				Verdict: VerdictNotChecked, Reason: "no-calendar-store",
+				Detail: "no calendar store is configured: the calendar entries this invite may have created were not checked"})
+		}
+		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+		if len(decs) > 0 {
+			e.log.Warn("remediation: invite calendar entries not checked: no calendar store", "id", w.ru.r.ID,
+				"mailbox", plan.Plan[0].Owner, "series", len(decs))
+		}
 		return nil
 	}
 	if w.ru.r.RemoveInvites {

@@ -48,7 +48,32 @@ type Options struct {
 	// mailbox's admin-only evidence folder (RoleEvidence) instead of
 	// expunging it.
 	EvidenceOnHardDelete bool
+	// FourEyes says which proposals need an approver other than their
+	// actor; the zero value is [FourEyesDefault].
+	FourEyes FourEyes
 }
+
+// FourEyes is the four-eyes rule of [Engine.Approve]: which proposals
+// need an approver other than their actor (compared without case and
+// surrounding space). [Engine.Approve] refuses such a proposal approved by
+// its own actor with [ErrFourEyes] and leaves it pending. Actions executed
+// directly ([Engine.Execute], and automation's own decisions) are not
+// proposals: the rule does not apply to them.
+type FourEyes uint8
+
+// Four-eyes rules.
+const (
+	// FourEyesDefault: a proposed [HardDelete], and any proposal whose
+	// selection is above the blast-radius limit (a Confirm proposal
+	// selecting more than [Options.BlastRadius] or its MaxCopies),
+	// needs another approver.
+	FourEyesDefault FourEyes = iota
+	// FourEyesOff turns the rule off: an actor may approve its own
+	// proposals.
+	FourEyesOff
+	// FourEyesAll widens the rule to every proposal.
+	FourEyesAll
+)
 
 // Engine carries out remediation actions against a mail store (and a
 // calendar store for invite handling) and keeps the action center in a
@@ -159,7 +184,10 @@ func newID(now time.Time) string {
 	return now.Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
-// Get returns a copy of the record id, or ErrNotFound.
+// Get returns a copy of the record id, or ErrNotFound. id may be
+// abbreviated: a prefix of one action's id, or of the random tail after
+// its "-" (as an action table prints it), names that action; one that
+// names several gives ErrAmbiguous.
 func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -167,11 +195,38 @@ func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 	e.expire(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := e.records[id]
-	if s == nil {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	s, err := e.find(id)
+	if err != nil {
+		return nil, err
 	}
 	return s.r.clone(), nil
+}
+
+// find returns the state of the action id, which may be abbreviated as
+// [Engine.Get] says. Callers hold e.mu.
+func (e *Engine) find(id string) (*state, error) {
+	if s := e.records[id]; s != nil {
+		return s, nil
+	}
+	if strings.TrimSpace(id) == "" {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	var found *state
+	var n int
+	for full, s := range e.records {
+		_, tail, _ := strings.Cut(full, "-")
+		if strings.HasPrefix(full, id) || (tail != "" && strings.HasPrefix(tail, id)) {
+			found = s
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	case 1:
+		return found, nil
+	}
+	return nil, fmt.Errorf("%w: %q matches %d actions; give more of the id", ErrAmbiguous, id, n)
 }
 
 // Query streams copies of the records f selects, oldest first.
@@ -208,10 +263,13 @@ func (e *Engine) Query(ctx context.Context, f Filter) iter.Seq2[*Record, error] 
 func (e *Engine) Outcomes(ctx context.Context, id string) iter.Seq2[Outcome, error] {
 	return func(yield func(Outcome, error) bool) {
 		e.mu.Lock()
-		_, ok := e.records[id]
+		s, err := e.find(id)
+		if err == nil {
+			id = s.r.ID
+		}
 		e.mu.Unlock()
-		if !ok {
-			yield(Outcome{}, fmt.Errorf("%w: %q", ErrNotFound, id))
+		if err != nil {
+			yield(Outcome{}, err)
 			return
 		}
 		for ent, err := range e.j.Replay(ctx) {
@@ -438,11 +496,12 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 	e.expire(ctx)
 	now := e.now()
 	e.mu.Lock()
-	s := e.records[id]
-	if s == nil {
+	s, err := e.find(id)
+	if err != nil {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+		return nil, err
 	}
+	id = s.r.ID
 	if s.r.Status == StatusExpired {
 		e.mu.Unlock()
 		return nil, fmt.Errorf("%w: %s expired at %s", ErrExpired, id, s.r.Expires.Format(time.RFC3339))
@@ -479,12 +538,18 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 
 // Approve approves the pending action id in the name of approver and runs
 // it, as [Engine.Execute] does. An expired action gives ErrExpired, one
-// not pending ErrNotPending.
+// not pending ErrNotPending, and one the four-eyes rule
+// ([Options.FourEyes]) keeps from its own actor ErrFourEyes (it stays
+// pending).
 func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, error) {
+	if err := e.fourEyes(ctx, id, approver); err != nil {
+		return nil, err
+	}
 	r, err := e.decide(ctx, id, approver, true, "")
 	if err != nil {
 		return nil, err
 	}
+	id = r.ID
 	e.log.Info("remediation: action approved", "id", id, "approver", approver)
 	total, err := e.precheck(ctx, r)
 	if err != nil {
@@ -502,11 +567,55 @@ func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, err
 	return e.start(ctx, r, total)
 }
 
+// fourEyes refuses approver's approval of the pending action id when the
+// four-eyes rule needs another approver for it.
+func (e *Engine) fourEyes(ctx context.Context, id, approver string) error {
+	if e.opts.FourEyes == FourEyesOff {
+		return nil
+	}
+	e.mu.Lock()
+	s, _ := e.find(id)
+	var r *Record
+	if s != nil && s.r.Status == StatusPending {
+		r = s.r.clone()
+	}
+	e.mu.Unlock()
+	if r == nil || !strings.EqualFold(strings.TrimSpace(r.Actor), strings.TrimSpace(approver)) {
+		return nil // decide reports a missing or decided action
+	}
+	switch {
+	case e.opts.FourEyes == FourEyesAll:
+		return fmt.Errorf("%w: %s was proposed by %s", ErrFourEyes, r.ID, r.Actor)
+	case r.Action == HardDelete:
+		return fmt.Errorf("%w: %s is a hard delete proposed by %s", ErrFourEyes, r.ID, r.Actor)
+	case !r.Confirm:
+		return nil // within the limit, or Approve's own check refuses it
+	}
+	// A confirmed proposal: is its selection above the limit it waived?
+	r.Confirm = false
+	limit := e.limit(r)
+	if limit < 0 {
+		return nil
+	}
+	over := int64(len(r.Selection.Copies)) > limit
+	if len(r.Selection.Copies) == 0 && r.Selection.Criteria != nil && r.Selection.Criteria.ValidateSelection() == nil {
+		var n int64
+		if err := e.selectAll(ctx, r, func(*mailbox.Message) bool { n++; return n <= limit }); err != nil {
+			return err
+		}
+		over = n > limit
+	}
+	if over {
+		return fmt.Errorf("%w: %s selects more than %d copies and was proposed by %s", ErrFourEyes, r.ID, limit, r.Actor)
+	}
+	return nil
+}
+
 // Decline declines the pending action id in the name of approver.
 func (e *Engine) Decline(ctx context.Context, id, approver, reason string) (*Record, error) {
 	r, err := e.decide(ctx, id, approver, false, reason)
 	if err == nil {
-		e.log.Info("remediation: action declined", "id", id, "approver", approver)
+		e.log.Info("remediation: action declined", "id", r.ID, "approver", approver)
 	}
 	return r, err
 }
@@ -523,11 +632,12 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	}
 	now := e.now()
 	e.mu.Lock()
-	s := e.records[id]
-	var err error
+	s, err := e.find(id)
+	if s != nil {
+		id = s.r.ID
+	}
 	switch {
-	case s == nil:
-		err = fmt.Errorf("%w: %q", ErrNotFound, id)
+	case err != nil:
 	case s.r.Action == Undo:
 		err = fmt.Errorf("%w (%s undoes %s)", ErrUndoUndo, id, s.r.UndoOf)
 	case s.r.Action == HardDelete:

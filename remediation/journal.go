@@ -102,14 +102,16 @@ type IntentCopy struct {
 	Role mailbox.Role
 }
 
-// OutcomeBatch holds the outcomes of one intent (or of copies guards
-// skipped, with Seq 0).
+// OutcomeBatch holds the outcomes of one intent (or, with Seq 0, of
+// copies guards skipped, of copies found again after their folder was
+// renumbered, or the failures of a batch whose backend call failed as a
+// whole and which stays in flight for [Engine.Resume]).
 type OutcomeBatch struct {
 	// Action is the ID of the action's record.
 	Action string
 	// Seq is the Seq of the intent these outcomes close; 0 when they close
-	// none (skips left over at the end of a mailbox, or only the Done
-	// mark). A batch that closes an intent may also carry the skips
+	// none (skips left over at the end of a mailbox, the failures of a
+	// batch left in flight, or only the Done mark). A batch that closes an intent may also carry the skips
 	// decided before it.
 	Seq uint64
 	// Mailbox is the owner of the mailbox of every outcome's Copy and To:

@@ -41,6 +41,17 @@ var (
 	// ErrNotFinished means an undo was asked for an action that has not
 	// run to its end (pending, running, declined, expired).
 	ErrNotFinished = errors.New("remediation: action has not finished")
+	// ErrFourEyes means an approval was refused by the four-eyes rule
+	// ([Options.FourEyes]): the proposal needs an approver other than its
+	// actor. It stays pending.
+	ErrFourEyes = errors.New("remediation: four-eyes rule: the proposal needs an approver other than its actor")
+	// ErrAmbiguous means an abbreviated action id matches more than one
+	// action.
+	ErrAmbiguous = errors.New("remediation: abbreviated action id matches several actions")
+	// ErrAlreadyReleased means a release names a recipient to whom the
+	// selected messages were released already: they are out of
+	// quarantine, and nothing was released again.
+	ErrAlreadyReleased = errors.New("remediation: already released to this recipient")
 	// ErrClosed means the engine's journal was closed.
 	ErrClosed = errors.New("remediation: journal closed")
 	// ErrCorrupt means a journal is damaged somewhere other than a torn
@@ -309,12 +320,14 @@ type CalendarDecision struct {
 	Summary string `json:"summary,omitempty"`
 	// Verdict is "removed", "kept", "applied" (a released invite was
 	// processed as on delivery), "restored" (an undo put a removed entry
-	// back) or "error".
+	// back), "not_checked" (no calendar store is configured: one decision
+	// per invite series whose entries were not looked at) or "error".
 	Verdict string `json:"verdict"`
 	// Reason is a stable code: the calendar.Reason of a removed or kept
 	// entry, the calendar.Action of an applied invite (kept when applying
 	// it failed), "undo" for a restored entry and "exists" for one an undo
-	// found back already, or "unreadable-invite", "no-calendar",
+	// found back already, "no-calendar-store" for a series not checked,
+	// or "unreadable-invite", "no-calendar",
 	// "fetch-failed" or "restore-failed" for an error.
 	Reason string `json:"reason,omitempty"`
 	// Detail explains Reason to a person: the reason's text, the error,
@@ -324,11 +337,12 @@ type CalendarDecision struct {
 
 // Calendar decision verdicts.
 const (
-	VerdictRemoved  = "removed"
-	VerdictKept     = "kept"
-	VerdictApplied  = "applied"
-	VerdictRestored = "restored"
-	VerdictError    = "error"
+	VerdictRemoved    = "removed"
+	VerdictKept       = "kept"
+	VerdictApplied    = "applied"
+	VerdictRestored   = "restored"
+	VerdictError      = "error"
+	VerdictNotChecked = "not_checked" // no calendar store: the series' entries were not looked at
 )
 
 // Record is one action in the action center. Per-copy outcomes are not
@@ -408,7 +422,8 @@ type Record struct {
 	Counts Counts `json:"counts"`
 	// Calendar lists the calendar entries a hard delete (or an action
 	// with RemoveInvites) removed or kept, those an undo restored, and
-	// invites a release applied.
+	// invites a release applied. Without a calendar store it lists the
+	// invite series whose entries were not checked ([VerdictNotChecked]).
 	Calendar []CalendarDecision `json:"calendar,omitempty"`
 	// UndoOf is, for an undo, the ID of the action it reverses; ""
 	// otherwise.

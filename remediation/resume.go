@@ -60,30 +60,41 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 		st := e.records[id]
 		r := st.r.clone()
 		e.mu.Unlock()
-		total := int64(-1)
+		// Every record is checked before it runs again, as a fresh one
+		// is: one written by an earlier version with looser rules, or
+		// by another Journal, must not act beyond them.
+		var total int64
+		var err error
 		if r.Status == StatusQueued && r.Started.IsZero() {
 			// Queued but never started (an approval interrupted before
 			// its checks ran): check the blast radius and the release
 			// recipients now, as Approve would have.
-			n, err := e.precheck(ctx, r)
-			if err != nil {
-				if retryable(err) && !errors.Is(err, ErrNeedsConfirmation) && !errors.Is(err, ErrNotRecipient) && !errors.Is(err, ErrInvalidRequest) {
-					release(i)
-					return out, errors.Join(append(errs, err)...)
-				}
-				r.Status, r.Finished, r.Error = StatusFailed, e.now(), err.Error()
-				serr := e.save(context.WithoutCancel(ctx), r)
-				e.mu.Lock()
-				if serr == nil {
-					st.r = *r.clone()
-				}
-				st.running = false
-				e.mu.Unlock()
-				out = append(out, r)
-				errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, errors.Join(err, serr)))
-				continue
+			total, err = e.precheck(ctx, r)
+		} else if _, err = e.recheck(ctx, r, infos[id]); err == nil {
+			total = -1 // what is left is not known
+		}
+		if err != nil {
+			if retryable(err) && !errors.Is(err, ErrNeedsConfirmation) && !errors.Is(err, ErrNotRecipient) &&
+				!errors.Is(err, ErrAlreadyReleased) && !errors.Is(err, ErrInvalidRequest) {
+				release(i)
+				return out, errors.Join(append(errs, err)...)
 			}
-			total = n
+			// Refused: the action ends here, with what it did so far.
+			r.Status, r.Finished, r.Error, r.Incomplete = StatusFailed, e.now(), err.Error(), false
+			if c := r.Counts; c.Succeeded+c.AlreadyInDestination > 0 {
+				r.Status = StatusPartial
+			}
+			serr := e.save(context.WithoutCancel(ctx), r)
+			e.mu.Lock()
+			if serr == nil {
+				st.r = *r.clone()
+			}
+			st.running = false
+			e.mu.Unlock()
+			out = append(out, r)
+			e.log.Warn("remediation: resumed action refused", "id", id, "err", err)
+			errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, errors.Join(err, serr)))
+			continue
 		}
 		r.Status = StatusRunning
 		r.Incomplete = false
@@ -104,6 +115,74 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// recheck checks a started action before [Engine.Resume] runs it again:
+// its criteria, and its blast-radius limit counting the copies it acted on
+// already (see [doneCount]) with those still selected in the mailboxes it
+// did not finish. It returns the copies counted, or -1 when it did not
+// count.
+func (e *Engine) recheck(ctx context.Context, r *Record, ri *resumeInfo) (int64, error) {
+	if r.Action == Undo {
+		return -1, nil // it reverses only what its action was allowed to do
+	}
+	if c := r.Selection.Criteria; c != nil {
+		if err := c.ValidateSelection(); err != nil {
+			return -1, fmt.Errorf("%w: selection refused: %w", ErrInvalidRequest, err)
+		}
+	}
+	limit := e.limit(r)
+	if limit < 0 {
+		return -1, nil
+	}
+	if len(r.Selection.Copies) > 0 {
+		n := int64(len(r.Selection.Copies))
+		if n > limit {
+			return -1, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, limit)
+		}
+		return n, nil
+	}
+	if r.Selection.Criteria == nil {
+		return -1, fmt.Errorf("%w: the record selects nothing", ErrInvalidRequest)
+	}
+	n := doneCount(r)
+	if n > limit {
+		return -1, fmt.Errorf("%w: %d copies acted on already, limit %d", ErrNeedsConfirmation, n, limit)
+	}
+	mbs, err := e.mailboxes(ctx, r)
+	if err != nil {
+		return -1, err
+	}
+	c := effective(r.Action, r.Selection.Criteria)
+	for _, mb := range mbs {
+		if ri != nil && ri.done[mb] {
+			continue
+		}
+		res := ri.mb(mb)
+		for m, err := range e.mail.Search(ctx, mb, c) {
+			if err != nil {
+				if errors.Is(err, mailbox.ErrNoMailbox) {
+					break
+				}
+				return -1, fmt.Errorf("remediation: search %s: %w", mb, err)
+			}
+			if res != nil && res.handled[m.Address] {
+				continue
+			}
+			if n++; n > limit {
+				return -1, fmt.Errorf("%w: more than %d copies selected, counting those acted on already", ErrNeedsConfirmation, limit)
+			}
+		}
+	}
+	return n, nil
+}
+
+// doneCount is the number of copies an action sent to the backend so far
+// by its outcomes: those it moved or purged, those already at the
+// destination and those gone. The blast-radius limit of a resumed action
+// counts them.
+func doneCount(r *Record) int64 {
+	return r.Counts.Succeeded + r.Counts.AlreadyInDestination + r.Counts.NotFound
 }
 
 // resumeInfo replays the journal for the actions ids.
@@ -293,23 +372,7 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 	if len(redo) == 0 {
 		return nil
 	}
-	if err := w.batch(ctx, m, in.To, redo, false); err != nil {
-		return err
-	}
-	if m.res != nil {
-		// The new batch's outcomes are final for these copies.
-		for _, ent := range w.pend {
-			if ob := ent.Outcomes; ob != nil && ob.Mailbox == in.Mailbox {
-				for _, o := range ob.Items {
-					if o.Kind != Failed {
-						m.res.handled[o.Copy] = true
-						if !o.To.IsZero() {
-							m.res.handled[o.To] = true
-						}
-					}
-				}
-			}
-		}
-	}
-	return nil
+	// The new batch marks its copies handled as it records their
+	// outcomes (execute), before a calendar step may flush them.
+	return w.batch(ctx, m, in.To, redo, false)
 }

@@ -18,7 +18,11 @@ type item struct {
 	addr  mailbox.Address
 	msgID string
 	role  mailbox.Role
+	size  int64 // of the raw message when known, else 0
 	retry bool
+	// refound marks a copy found again after its folder was renumbered
+	// (UIDVALIDITY changed); it is not looked for a second time.
+	refound bool
 }
 
 // resumeInfo is what the journal says about an unfinished action.
@@ -181,7 +185,7 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 				break
 			}
 			if !found {
-				return -1, fmt.Errorf("%w: %s holds no quarantined copy of the selected messages; nothing was released", ErrNotRecipient, rc)
+				return -1, e.notHeld(ctx, rc, r.Selection.Criteria)
 			}
 		}
 	}
@@ -208,6 +212,40 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 		return -1, fmt.Errorf("%w: more than %d copies selected", ErrNeedsConfirmation, limit)
 	}
 	return n, nil
+}
+
+// notHeld explains why rc holds no quarantined copy of the messages c
+// selects: they were released to rc already (ErrAlreadyReleased), rc
+// holds them outside quarantine otherwise (ErrInvalidRequest), or rc is not
+// a recipient (ErrNotRecipient).
+func (e *Engine) notHeld(ctx context.Context, rc string, c *mailbox.Criteria) error {
+	held := map[string]bool{} // normalized Message-IDs rc holds outside quarantine
+	n := 0
+	for m, err := range e.mail.Search(ctx, rc, *c) {
+		if err != nil {
+			if errors.Is(err, mailbox.ErrNoMailbox) {
+				break
+			}
+			return fmt.Errorf("remediation: check recipient %s: %w", rc, err)
+		}
+		n++
+		held[mailbox.NormalizeMessageID(m.MessageID)] = true
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s holds no quarantined copy of the selected messages; nothing was released", ErrNotRecipient, rc)
+	}
+	hist, err := e.ReleaseHistory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ev := range slices.Backward(hist) {
+		if held[mailbox.NormalizeMessageID(ev.MessageID)] && slices.Contains(ev.Recipients, rc) {
+			return fmt.Errorf("%w: %s was released to %s by %s (%s); nothing was released again",
+				ErrAlreadyReleased, ev.MessageID, rc, ev.DecidedBy, ev.Action)
+		}
+	}
+	return fmt.Errorf("%w: %s holds the selected messages outside quarantine only (delivered, or moved out of it); nothing was released",
+		ErrInvalidRequest, rc)
 }
 
 // limit returns the blast-radius limit of r, or -1 when there is none:
@@ -298,11 +336,14 @@ type job struct {
 // run carries out r (status running, journaled) and finishes its record.
 func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64) (*Record, error) {
 	ru := &runner{e: e, st: st, r: r, ri: ri, total: total, limit: -1}
-	if ri == nil && r.Action != Undo {
-		// A fresh start: the selection may have grown since it was
-		// counted. (A resumed action was checked when it started; an
-		// undo reverses only what its action was allowed to do.)
+	if r.Action != Undo {
+		// The selection may have grown since it was counted. A resumed
+		// action counts what it did already. (An undo reverses only
+		// what its action was allowed to do.)
 		ru.limit = e.limit(r)
+		if ri != nil {
+			ru.selected.Store(doneCount(r))
+		}
 	}
 	ru.execute(ctx)
 
@@ -725,7 +766,7 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error
 		if !w.classify(m, &msg) {
 			continue
 		}
-		w.arena = append(w.arena, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(msg.Address)})
+		w.arena = append(w.arena, item{addr: msg.Address, msgID: msg.MessageID, role: msg.Role, size: msg.Size, retry: m.isRetry(msg.Address)})
 		if len(w.arena)-start >= bs {
 			if err := w.batch(ctx, m, dest, tail(), true); err != nil {
 				return nil, err
@@ -768,7 +809,17 @@ func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address
 		}
 		raw, err := e.mail.Fetch(ctx, a)
 		if err != nil {
-			if errors.Is(err, mailbox.ErrNotFound) || errors.Is(err, mailbox.ErrUIDValidity) {
+			if errors.Is(err, mailbox.ErrUIDValidity) {
+				// The folder was renumbered since the copy was picked: it
+				// may still be there under another UID, and which one
+				// cannot be told without its Message-ID. Not reported
+				// not found, which would let the action complete.
+				m.skipped = append(m.skipped, Outcome{Copy: a, Kind: Failed, Retry: m.isRetry(a),
+					Detail: "its folder was renumbered (UIDVALIDITY changed) since the copy was picked, so it cannot be told from the others; pick it again"})
+				w.ru.fail(fmt.Errorf("remediation: %s: %w", a, err), false)
+				continue
+			}
+			if errors.Is(err, mailbox.ErrNotFound) {
 				m.skipped = append(m.skipped, Outcome{Copy: a, Kind: NotFound, Detail: "moved or deleted since selection", Retry: m.isRetry(a)})
 				continue
 			}
@@ -834,7 +885,7 @@ func (w *worker) doCopies(ctx context.Context, m *mbRun, addrs []mailbox.Address
 		if !w.classify(m, &msg) {
 			continue
 		}
-		batch = append(batch, item{addr: a, msgID: msg.MessageID, role: msg.Role, retry: m.isRetry(a)})
+		batch = append(batch, item{addr: a, msgID: msg.MessageID, role: msg.Role, size: msg.Size, retry: m.isRetry(a)})
 		if len(batch) >= e.opts.BatchSize {
 			if err := w.batch(ctx, m, dest, batch, false); err != nil {
 				return err
@@ -924,7 +975,9 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID, Role: it.role}
 	}
 	pb := &pendingBatch{m: m, to: to, items: items, seq: seq}
-	if (ru.r.Action == HardDelete || ru.r.RemoveInvites) && ru.e.cal != nil {
+	if ru.r.Action == HardDelete || ru.r.RemoveInvites {
+		// Planned without a calendar store too, so that the record says
+		// which invites' entries were not checked.
 		refs, err := w.planInvites(ctx, m.mailbox, items)
 		if err != nil {
 			return nil, err
@@ -982,32 +1035,149 @@ func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) 
 			}
 		}
 	}
-	if e.cal != nil && (a == Release || a == MoveToInbox) {
-		defer w.applyReleased(ctx, seq, m.mailbox, items, outs)
+	// Copies whose folder was renumbered since selection are found again
+	// below; they get their outcomes there, under their new address.
+	var stale []item
+	final := outs
+	for i, it := range items {
+		if outs[i].Kind == 0 {
+			stale = append(stale, it)
+			if len(stale) == 1 {
+				final = make([]Outcome, 0, len(outs)-1)
+				final = append(final, outs[:i]...)
+			}
+		} else if len(stale) > 0 {
+			final = append(final, outs[i])
+		}
 	}
 	if len(m.skipped) > 0 {
-		outs = append(m.skipped, outs...)
+		final = append(m.skipped, final...)
 		m.skipped = nil
 	}
-	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
+	if m.res != nil {
+		// A resumed mailbox: these copies (and where they went) are
+		// handled, even when a later step flushes the outcomes before
+		// the caller could look at them.
+		for _, o := range final {
+			if o.Kind != Failed {
+				m.res.handled[o.Copy] = true
+				if !o.To.IsZero() {
+					m.res.handled[o.To] = true
+				}
+			}
+		}
+	}
+	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: final})
+	if e.cal != nil && (a == Release || a == MoveToInbox) {
+		w.applyReleased(ctx, seq, m.mailbox, items, outs)
+	}
 	if pb.plan != nil {
 		if err := w.removeInvites(ctx, pb.plan); err != nil {
 			return err
 		}
 	}
+	if len(stale) > 0 {
+		return w.refind(ctx, m, to, stale, searching)
+	}
 	return nil
 }
 
-// batchError handles a backend call that failed as a whole. A retryable
-// error leaves the intent without outcomes (in flight, as after a crash):
-// [Engine.Resume] reconciles it. Otherwise every copy failed for good.
-func (w *worker) batchError(m *mbRun, seq uint64, items []item, err error) error {
-	if retryable(err) {
-		return err
+// refind looks again, by Message-ID and size, for copies whose folder was
+// renumbered (its UIDVALIDITY changed) between their selection and the
+// backend call, and acts on those still in that folder in a new batch:
+// the message is still there under a new UID, and an action that called
+// it not found would complete with the message left in place. A copy not
+// in its folder any more is not found; one without a Message-ID, or
+// renumbered away a second time, failed.
+func (w *worker) refind(ctx context.Context, m *mbRun, to mailbox.Location, stale []item, searching bool) error {
+	ru := w.ru
+	var outs []Outcome
+	var redo []item
+	claimed := map[mailbox.Address]bool{}
+	byFolder := map[string][]string{}
+	for _, it := range stale {
+		if it.msgID != "" && !it.refound && !slices.Contains(byFolder[it.addr.Folder], it.msgID) {
+			byFolder[it.addr.Folder] = append(byFolder[it.addr.Folder], it.msgID)
+		}
 	}
+	hits := map[string][]mailbox.Message{} // by folder
+	for f, ids := range byFolder {
+		for msg, err := range ru.e.mail.Search(ctx, m.mailbox, mailbox.Criteria{MessageIDs: ids, Folders: []string{f}}) {
+			if err != nil {
+				if errors.Is(err, mailbox.ErrNoFolder) || errors.Is(err, mailbox.ErrNoMailbox) {
+					break
+				}
+				return fmt.Errorf("remediation: find again in %s of %s: %w", f, m.mailbox, err)
+			}
+			if msg.Address.Folder == f {
+				hits[f] = append(hits[f], msg)
+			}
+		}
+	}
+	for _, it := range stale {
+		o := Outcome{Copy: it.addr, MessageID: it.msgID, Retry: it.retry}
+		switch {
+		case it.msgID == "":
+			o.Kind, o.Detail = Failed, "its folder was renumbered (UIDVALIDITY changed) since selection, and without a Message-ID the copy cannot be found again; select it again"
+		case it.refound:
+			o.Kind, o.Detail = Failed, "its folder was renumbered (UIDVALIDITY changed) again while the copy was being found again; select it again"
+		default:
+			var hit *mailbox.Message
+			for i := range hits[it.addr.Folder] {
+				h := &hits[it.addr.Folder][i]
+				if claimed[h.Address] || m.seen(h.Address) || h.Address.UIDValidity == it.addr.UIDValidity ||
+					mailbox.NormalizeMessageID(h.MessageID) != mailbox.NormalizeMessageID(it.msgID) ||
+					(it.size > 0 && h.Size > 0 && h.Size != it.size) {
+					continue
+				}
+				hit = h
+				break
+			}
+			if hit == nil {
+				o.Kind, o.Detail = NotFound, "its folder was renumbered (UIDVALIDITY changed) since selection, and the message is no longer in it"
+				break
+			}
+			claimed[hit.Address] = true
+			if searching {
+				// A search still under way may report it again.
+				if m.produced == nil {
+					m.produced = map[mailbox.Address]bool{}
+				}
+				m.produced[hit.Address] = true
+			}
+			redo = append(redo, item{addr: hit.Address, msgID: hit.MessageID, role: hit.Role, size: hit.Size, retry: it.retry, refound: true})
+			continue
+		}
+		if o.Kind == Failed {
+			ru.fail(fmt.Errorf("remediation: %s: %s", it.addr, o.Detail), false)
+		}
+		outs = append(outs, o)
+	}
+	if len(outs) > 0 {
+		w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Mailbox: m.mailbox, Items: outs})
+	}
+	if len(redo) == 0 {
+		return nil
+	}
+	// Counted once against the limit: they were counted when selected.
+	ru.selected.Add(-int64(len(redo)))
+	return w.batch(ctx, m, to, redo, searching)
+}
+
+// batchError handles a backend call that failed as a whole: every copy of
+// the batch failed, and is counted so. A retryable error leaves the intent
+// in flight, as after a crash (the failures are journaled without its
+// sequence number; the call may have taken effect in part): [Engine.Resume]
+// reconciles it, and the copies' outcomes then replace the failures.
+// Otherwise every copy failed for good.
+func (w *worker) batchError(m *mbRun, seq uint64, items []item, err error) error {
 	outs := make([]Outcome, len(items))
 	for i, it := range items {
 		outs[i] = Outcome{Copy: it.addr, MessageID: it.msgID, Kind: Failed, Detail: err.Error(), Retry: it.retry}
+	}
+	if retryable(err) {
+		w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Items: outs})
+		return err
 	}
 	w.ru.fail(err, false)
 	w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
@@ -1027,8 +1197,10 @@ func (w *worker) outcome(m *mbRun, it item, to mailbox.Address, err error) Outco
 		if w.ru.r.Action == Undo {
 			o.Detail = "moved since the action; left where it is"
 		}
+	case errors.Is(err, mailbox.ErrUIDValidity) && w.ru.r.Action != Undo:
+		// Left without a kind: execute finds the copy again.
 	case errors.Is(err, mailbox.ErrUIDValidity):
-		o.Kind, o.Detail = NotFound, "folder UIDVALIDITY changed since selection"
+		o.Kind, o.Detail = NotFound, "folder UIDVALIDITY changed since the action; left where it is"
 	default:
 		o.Kind, o.Detail = Failed, err.Error()
 		if retryable(err) {
