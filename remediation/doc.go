@@ -76,7 +76,10 @@
 // a first pass that stops at the limit) a request must set Confirm or it is
 // refused with [ErrNeedsConfirmation]; the limit holds while the action
 // runs too, should the selection grow meanwhile. [Engine.DryRun] counts copies per mailbox and
-// folder without acting.
+// folder without acting. A copy whose folder was renumbered (its
+// UIDVALIDITY changed) between selection and action is found again in
+// that folder by its Message-ID and size and acted on; a hand-picked copy
+// there, which cannot be told from the others, fails.
 //
 // # The action center
 //
@@ -84,7 +87,9 @@
 // (manual, explorer, hunting, detection rule, automation, API), action,
 // actor, decider, status, timestamps, selection, counts, calendar
 // decisions, and the links between an action and its undo. [Engine.Get]
-// and [Engine.Query] (by time, status, actor, source, action) read them;
+// and [Engine.Query] (by time, status, actor, source, action) read them
+// (Get, Outcomes, Approve, Decline and Undo also take a unique prefix of
+// an id, or of its random tail);
 // the engine rebuilds them from the journal when it starts. Options.Progress
 // reports copies done out of the total while an action runs.
 //
@@ -127,7 +132,10 @@
 //
 // [Engine.Resume] finishes every action that a crash or restart
 // interrupted, and every action that ended incomplete because a backend
-// call failed. Mailboxes the journal marks done are skipped. An intent
+// call failed. Each is checked first as a new one is: its criteria
+// (ValidateSelection), and its blast-radius limit counting the copies it
+// acted on already with those still selected; one that fails a check ends
+// failed (or partially completed) and acts on nothing more. Mailboxes the journal marks done are skipped. An intent
 // without outcomes (the batch was in flight) is reconciled by searching
 // its mailbox for the intent's Message-IDs (a copy without one is looked
 // for at its address): a copy still at its source is acted on, one found
@@ -146,6 +154,14 @@
 // after [Options.ApprovalTTL] (one week by default), checked whenever the
 // action center is read. [Engine.Execute] runs directly, with the actor as
 // decider, or "automation" for [SourceAutomation].
+//
+// Four eyes: by default a proposed hard delete, and a proposal whose
+// selection is above the blast-radius limit (proposed with Confirm), need
+// an approver other than their actor; Approve refuses the actor with
+// [ErrFourEyes] and the proposal stays pending. [Options.FourEyes] turns
+// the rule off or widens it to every proposal. Actions executed directly,
+// automation's own among them, are not proposals; rules in propose mode
+// and automation's proposals over its cap follow the rule.
 //
 // # Undo
 //

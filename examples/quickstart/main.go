@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -102,8 +103,8 @@ func run() error {
 		}
 	}
 
-	// Hard delete, with approval.
-	fmt.Println("\n== Hard delete of the campaign (proposed, then approved)")
+	// Hard delete, with approval by a second person (four eyes).
+	fmt.Println("\n== Hard delete of the campaign (proposed, then approved by a second person)")
 	prop, err := engine.Propose(ctx, remediation.Request{
 		Action: remediation.HardDelete, Name: "Payroll invite phish", Severity: remediation.SeverityHigh,
 		Source: remediation.SourceHunting, Actor: "analyst@corp.example", Selection: campaign,
@@ -111,6 +112,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if _, err := engine.Approve(ctx, prop.ID, "analyst@corp.example"); !errors.Is(err, remediation.ErrFourEyes) {
+		return fmt.Errorf("the proposer's own approval was not refused: %v", err)
+	}
+	fmt.Println("  approval by the proposer refused: four eyes; the proposal stays pending")
 	hard, err := engine.Approve(ctx, prop.ID, "soc-lead@corp.example")
 	if err != nil {
 		return err
@@ -140,6 +145,12 @@ func run() error {
 		Recipients: []string{bob},
 	})
 	fmt.Println("  release to bob refused:", err)
+	_, err = engine.Execute(ctx, remediation.Request{
+		Action: remediation.Release, Actor: "soc-lead@corp.example",
+		Selection:  remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"inv-7731@supplier.example"}}},
+		Recipients: []string{dave},
+	})
+	fmt.Println("  second release to dave refused:", err)
 	hist, err := engine.ReleaseHistory(ctx)
 	if err != nil {
 		return err
@@ -208,10 +219,20 @@ func run() error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", short(r.ID), r.Action, r.Name, r.Source,
 			r.Actor, r.DecidedBy, r.Status, c.Succeeded, c.AlreadyInDestination, c.NotFound, c.Failed, c.Skipped, link)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// The short ids of the table name their actions.
+	got, err := engine.Get(ctx, short(hard.ID))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  engine.Get(%q): %s %s, decided by %s\n", short(hard.ID), got.Action, got.Status, got.DecidedBy)
+	return nil
 }
 
-// short returns the random tail of an action id.
+// short returns the random tail of an action id; the engine accepts it as
+// the id.
 func short(id string) string {
 	if i := strings.LastIndexByte(id, '-'); i >= 0 {
 		return id[i+1:]
