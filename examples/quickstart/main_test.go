@@ -28,10 +28,12 @@ func TestQuickstart(t *testing.T) {
 	require.NoError(t, runErr)
 	for _, want := range []string{
 		"dry run: 3 copies in 3 mailboxes",
+		"approval by the proposer refused: four eyes",
 		"completed: 3 purged",
 		`removed  alice@corp.example   "Payroll update - action required"`,
 		`kept     carol@corp.example   "Payroll update - action required": imported by the user`,
 		"release to bob refused:",
+		"second release to dave refused: remediation: already released to this recipient",
 		"released inv-7731@supplier.example to dave@corp.example by soc-lead@corp.example",
 		"soft delete: completed, 4 copies to recoverable items",
 		"undo: completed, 4 copies back where they were",
@@ -39,10 +41,12 @@ func TestQuickstart(t *testing.T) {
 		`removed  carol@corp.example   "Q1 kick-off"`,
 		`restored dave@corp.example    "Q1 kick-off"`,
 		"== Action center",
+		"engine.Get(", // by the short id of the table
+		"hard_delete completed, decided by soc-lead@corp.example",
 	} {
 		assert.Contains(t, text, want)
 	}
 	// The action-center table: a header and one line per action.
-	table := text[strings.Index(text, "== Action center"):]
+	table := text[strings.Index(text, "== Action center"):strings.Index(text, "  engine.Get(")]
 	assert.Equal(t, 7, strings.Count(table, "\n")-1, table)
 }
