@@ -133,8 +133,9 @@
 // [Engine.Resume] finishes every action that a crash or restart
 // interrupted, and every action that ended incomplete because a backend
 // call failed. Each is checked first as a new one is: its criteria
-// (ValidateSelection), and its blast-radius limit counting the copies it
-// acted on already with those still selected; one that fails a check ends
+// (ValidateSelection), its blast-radius limit counting the copies it
+// acted on already with those still selected, and, for an approved
+// proposal, the four-eyes rule; one that fails a check ends
 // failed (or partially completed) and acts on nothing more. Mailboxes the journal marks done are skipped. An intent
 // without outcomes (the batch was in flight) is reconciled by searching
 // its mailbox for the intent's Message-IDs (a copy without one is looked

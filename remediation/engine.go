@@ -580,8 +580,17 @@ func (e *Engine) fourEyes(ctx context.Context, id, approver string) error {
 		r = s.r.clone()
 	}
 	e.mu.Unlock()
-	if r == nil || !strings.EqualFold(strings.TrimSpace(r.Actor), strings.TrimSpace(approver)) {
+	if r == nil {
 		return nil // decide reports a missing or decided action
+	}
+	return e.fourEyesCheck(ctx, r, approver)
+}
+
+// fourEyesCheck refuses approver's approval of the proposal r (a copy)
+// when the four-eyes rule needs another approver for it.
+func (e *Engine) fourEyesCheck(ctx context.Context, r *Record, approver string) error {
+	if e.opts.FourEyes == FourEyesOff || !strings.EqualFold(strings.TrimSpace(r.Actor), strings.TrimSpace(approver)) {
+		return nil
 	}
 	switch {
 	case e.opts.FourEyes == FourEyesAll:

@@ -3,6 +3,7 @@ package remediation_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,24 @@ func TestFourEyesOption(t *testing.T) {
 	r, err = def.Approve(ctx, p.ID, "secops")
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), r.Counts.Succeeded)
+}
+
+// A queued proposal in the journal that its own actor approved (written
+// by a version without the rule) is refused by Resume: nothing purged.
+func TestResumeRefusesSelfApprovedProposal(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice)
+	f.deliver(msg("sa-1@evil.example", "evil@bad.example", "Invoice", alice), "", alice)
+	j := remediation.NewMemoryJournal()
+	now := time.Now()
+	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
+		ID: "self-1", Source: remediation.SourceManual, Action: remediation.HardDelete, Actor: "analyst", DecidedBy: "Analyst",
+		Status: remediation.StatusQueued, Created: now, Decided: now, Expires: now.Add(time.Hour),
+		Selection: byID("sa-1@evil.example"),
+	}}))
+	recs, err := f.engine(j, nil).Resume(ctx)
+	require.ErrorIs(t, err, remediation.ErrFourEyes)
+	require.Len(t, recs, 1)
+	assert.Equal(t, remediation.StatusFailed, recs[0].Status)
+	assert.Equal(t, []string{alice + ":INBOX"}, f.where("sa-1@evil.example"), "nothing purged")
 }

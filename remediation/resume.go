@@ -65,17 +65,26 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 		// by another Journal, must not act beyond them.
 		var total int64
 		var err error
-		if r.Status == StatusQueued && r.Started.IsZero() {
+		if !r.Expires.IsZero() {
+			// Approved from a proposal: by someone the four-eyes rule
+			// allows (a record of an earlier version may say otherwise).
+			err = e.fourEyesCheck(ctx, r, r.DecidedBy)
+		}
+		switch {
+		case err != nil:
+		case r.Status == StatusQueued && r.Started.IsZero():
 			// Queued but never started (an approval interrupted before
 			// its checks ran): check the blast radius and the release
 			// recipients now, as Approve would have.
 			total, err = e.precheck(ctx, r)
-		} else if _, err = e.recheck(ctx, r, infos[id]); err == nil {
-			total = -1 // what is left is not known
+		default:
+			if _, err = e.recheck(ctx, r, infos[id]); err == nil {
+				total = -1 // what is left is not known
+			}
 		}
 		if err != nil {
 			if retryable(err) && !errors.Is(err, ErrNeedsConfirmation) && !errors.Is(err, ErrNotRecipient) &&
-				!errors.Is(err, ErrAlreadyReleased) && !errors.Is(err, ErrInvalidRequest) {
+				!errors.Is(err, ErrAlreadyReleased) && !errors.Is(err, ErrInvalidRequest) && !errors.Is(err, ErrFourEyes) {
 				release(i)
 				return out, errors.Join(append(errs, err)...)
 			}
