@@ -259,7 +259,7 @@ func (e *Engine) Query(ctx context.Context, f Filter) iter.Seq2[*Record, error] 
 // Outcomes streams the per-copy outcomes of the action id from the
 // journal, in the order they were recorded. A copy that failed and was
 // retried by [Engine.Resume] appears twice: the failure, then the retry
-// (Outcome.Retry set).
+// (Outcome.Retry set). id may be abbreviated as for [Engine.Get].
 func (e *Engine) Outcomes(ctx context.Context, id string) iter.Seq2[Outcome, error] {
 	return func(yield func(Outcome, error) bool) {
 		e.mu.Lock()
@@ -540,7 +540,7 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 // it, as [Engine.Execute] does. An expired action gives ErrExpired, one
 // not pending ErrNotPending, and one the four-eyes rule
 // ([Options.FourEyes]) keeps from its own actor ErrFourEyes (it stays
-// pending).
+// pending). id may be abbreviated as for [Engine.Get].
 func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, error) {
 	if err := e.fourEyes(ctx, id, approver); err != nil {
 		return nil, err
@@ -620,7 +620,8 @@ func (e *Engine) fourEyesCheck(ctx context.Context, r *Record, approver string) 
 	return nil
 }
 
-// Decline declines the pending action id in the name of approver.
+// Decline declines the pending action id in the name of approver. id may
+// be abbreviated as for [Engine.Get].
 func (e *Engine) Decline(ctx context.Context, id, approver, reason string) (*Record, error) {
 	r, err := e.decide(ctx, id, approver, false, reason)
 	if err == nil {
@@ -634,7 +635,7 @@ func (e *Engine) Decline(ctx context.Context, id, approver, reason string) (*Rec
 // since"), not forced back. An undo of an undo gives ErrUndoUndo, of a hard
 // delete ErrIrreversible, of an action already undone ErrAlreadyUndone, of
 // an unfinished one ErrNotFinished. The undo is a new record; the two are
-// linked by UndoOf and UndoneBy.
+// linked by UndoOf and UndoneBy. id may be abbreviated as for [Engine.Get].
 func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	if strings.TrimSpace(actor) == "" {
 		return nil, fmt.Errorf("%w: an actor is required", ErrInvalidRequest)
