@@ -275,7 +275,7 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		res = &mbResume{handled: map[mailbox.Address]bool{}, failed: map[mailbox.Address]bool{}}
 		ru.ri.mbs[in.Mailbox] = res
 	}
-	m := &mbRun{mailbox: in.Mailbox, res: res}
+	m := &mbRun{mailbox: in.Mailbox, res: res, markHandled: true}
 	var ids []string
 	for _, c := range in.Copies {
 		if c.MessageID != "" && !slices.Contains(ids, c.MessageID) {

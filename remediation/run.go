@@ -594,6 +594,10 @@ type mbRun struct {
 	failed   bool // a retryable failure: the mailbox is not finished
 	aborted  bool
 	batches  int
+	// markHandled makes execute record the copies its outcomes settle
+	// (and where they went) in res: set by reconcile, which runs in one
+	// goroutine before the jobs, whose workers share res.
+	markHandled bool
 }
 
 // groupMax is the most mailboxes whose last batches share one journal
@@ -1054,10 +1058,10 @@ func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) 
 		final = append(m.skipped, final...)
 		m.skipped = nil
 	}
-	if m.res != nil {
-		// A resumed mailbox: these copies (and where they went) are
-		// handled, even when a later step flushes the outcomes before
-		// the caller could look at them.
+	if m.markHandled && m.res != nil {
+		// These copies (and where they went) are handled, even when a
+		// later step (a calendar step) flushes the outcomes before the
+		// caller could look at them.
 		for _, o := range final {
 			if o.Kind != Failed {
 				m.res.handled[o.Copy] = true
