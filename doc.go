@@ -58,7 +58,9 @@
 //
 // Selections that are empty or would match every message are refused, never
 // widened; a configurable blast-radius limit asks for confirmation, and
-// holds while an action runs; every action is written to the journal before
+// holds while an action runs and when it resumes; a proposed hard delete,
+// or a proposal above that limit, needs an approver other than its actor
+// (four eyes); every action is written to the journal before
 // anything moves, so an interrupted action resumes without acting on any
 // copy twice; the IMAP backend refuses servers whose only way to move would
 // expunge more than the target, checks every address's UIDVALIDITY, and
