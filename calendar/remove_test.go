@@ -41,11 +41,12 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 	}
 
 	tests := []struct {
-		name    string
-		setup   func(t *testing.T, tn *mock.Tenant)
-		series  calendar.Series
-		removed []calendar.Reason
-		kept    []calendar.Reason
+		name     string
+		setup    func(t *testing.T, tn *mock.Tenant)
+		series   calendar.Series
+		removed  []calendar.Reason
+		reverted []calendar.Reason
+		kept     []calendar.Reason
 		// left are the provenance kinds of the entries with uid after.
 		left []calendar.ProvenanceKind
 	}{
@@ -70,7 +71,7 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			name: "invite entry in one calendar removed, the imported copy in another kept",
 			setup: func(t *testing.T, tn *mock.Tenant) {
 				require.NoError(t, tn.CreateCalendar(alice, "work", "Work"))
-				put(t, tn, "work", uid, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "r1@outside.example", Organizer: org, Method: "REQUEST", SeriesUID: uid})
+				put(t, tn, "work", uid, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "r1@outside.example", Organizer: org, Method: "REQUEST", SeriesUID: uid, CreatedBy: "r1@outside.example"})
 				_, err := calendar.Import(ctx, tn, alice, req, "r1@outside.example", "invite.ics")
 				require.NoError(t, err)
 			},
@@ -98,22 +99,31 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			left:   []calendar.ProvenanceKind{calendar.ProvenanceUnknown},
 		},
 		{
-			name:    "a series with overrides is removed whole: hard delete of the first REQUEST",
+			name:    "a series with overrides is removed whole: hard delete of the first REQUEST, which created it",
 			setup:   series,
 			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "r1@outside.example"},
-			removed: []calendar.Reason{calendar.ReasonInviteSeries},
-		},
-		{
-			name:    "a series with overrides is removed whole: hard delete of a middle CANCEL",
-			setup:   series,
-			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example"},
-			removed: []calendar.Reason{calendar.ReasonInviteSeries},
-		},
-		{
-			name:    "a series with overrides is removed whole: hard delete of the last REQUEST",
-			setup:   series,
-			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "r4@outside.example"},
 			removed: []calendar.Reason{calendar.ReasonInviteMessage},
+		},
+		{
+			name:  "a series with overrides is removed whole: hard delete of a middle CANCEL, the creator purged too",
+			setup: series,
+			series: calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example",
+				Purged: purgedSet("r1@outside.example", "r2@outside.example", "r4@outside.example")},
+			removed: []calendar.Reason{calendar.ReasonInviteSeries},
+		},
+		{
+			name:   "hard delete of a middle CANCEL alone keeps the series another message created",
+			setup:  series,
+			series: calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example"},
+			kept:   []calendar.Reason{calendar.ReasonOtherCreator},
+			left:   []calendar.ProvenanceKind{calendar.ProvenanceInvite},
+		},
+		{
+			name:     "hard delete of the last REQUEST alone reverts its update",
+			setup:    series,
+			series:   calendar.Series{UID: uid, Organizer: org, MessageID: "r4@outside.example"},
+			reverted: []calendar.Reason{calendar.ReasonReverted},
+			left:     []calendar.ProvenanceKind{calendar.ProvenanceInvite},
 		},
 		{
 			name: "a different organizer reusing the UID is not touched",
@@ -145,9 +155,10 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			removed: []calendar.Reason{calendar.ReasonInviteMessage},
 		},
 		{
-			name:    "organizer compared without mailto and case",
-			setup:   func(t *testing.T, tn *mock.Tenant) { apply(t, tn, alice, req, "r1@outside.example") },
-			series:  calendar.Series{UID: uid, Organizer: "MAILTO:Organizer@OUTSIDE.example", MessageID: "unrelated@x"},
+			name:  "organizer compared without mailto and case",
+			setup: func(t *testing.T, tn *mock.Tenant) { apply(t, tn, alice, req, "r1@outside.example") },
+			series: calendar.Series{UID: uid, Organizer: "MAILTO:Organizer@OUTSIDE.example", MessageID: "unrelated@x",
+				Purged: purgedSet("r1@outside.example")},
 			removed: []calendar.Reason{calendar.ReasonInviteSeries},
 		},
 		{
@@ -172,6 +183,7 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			rep, err := calendar.RemoveInviteEntries(ctx, tn, alice, tc.series)
 			require.NoError(t, err)
 			assert.Equal(t, tc.removed, reasons(rep.Removed), "removed")
+			assert.Equal(t, tc.reverted, reasons(rep.Reverted), "reverted")
 			assert.Equal(t, tc.kept, reasons(rep.Kept), "kept")
 			assert.Empty(t, rep.Failed)
 			for _, d := range rep.Removed {
@@ -187,7 +199,20 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			again, err := calendar.RemoveInviteEntries(ctx, tn, alice, tc.series)
 			require.NoError(t, err, "idempotent")
 			assert.Empty(t, again.Removed)
+			assert.Empty(t, again.Reverted)
 		})
+	}
+}
+
+// purgedSet returns a [calendar.Series.Purged] of the message ids.
+func purgedSet(ids ...string) func(string) bool {
+	return func(id string) bool {
+		for _, x := range ids {
+			if calendar.EqualMessageID(x, id) {
+				return true
+			}
+		}
+		return false
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 const maxInviteCache = 1024
 
 // planInvites learns, before a purge, the invite series each copy
-// carries: it fetches and parses the copy and reads every text/calendar
-// part. Copies with the same Message-ID and size are read once per worker.
+// carries: it fetches and parses the copy and reads the invites delivery
+// applies (inviteSeries). Copies with the same Message-ID and size are read once per worker.
 // A copy already gone is left out; an unreadable invite gives a SeriesRef
 // with Err set (removal then goes by Message-ID alone). A fetch failure
 // stops the batch before anything is purged.
@@ -50,7 +50,12 @@ func (w *worker) planInvites(ctx context.Context, owner string, items []item) ([
 	return refs, nil
 }
 
-// inviteSeries reads the invite series of a raw message.
+// inviteSeries reads the invite series of a raw message: those of the
+// invites delivery applies ([calendar.MessageInvites], the same rule as
+// delivery), as only those can have created or changed an entry. A plain
+// .ics attachment, or a part whose method is not applied (PUBLISH, none),
+// yields nothing; a part delivery could not read yields a ref by
+// Message-ID alone.
 func inviteSeries(raw []byte, msgID string) []SeriesRef {
 	p, _ := mailbox.Parse(raw) // a malformed message still yields what was read
 	if p == nil || len(p.Calendars) == 0 {
@@ -60,13 +65,15 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 		msgID = p.MessageID
 	}
 	var refs []SeriesRef
-	for _, part := range p.Calendars {
-		inv, err := calendar.ParseInvite(part.Raw, part.Method)
-		if err != nil {
-			refs = append(refs, SeriesRef{MessageID: msgID, Err: err.Error()})
+	for _, mi := range calendar.MessageInvites(p) {
+		if mi.Err != nil {
+			refs = append(refs, SeriesRef{MessageID: msgID, Err: mi.Err.Error()})
 			continue
 		}
-		s := inv.Series(msgID)
+		if !mi.Applied() {
+			continue
+		}
+		s := mi.Invite.Series(msgID)
 		dup := false
 		for _, r := range refs {
 			if r.UID == s.UID && r.Organizer == s.Organizer && r.Err == "" {
@@ -295,18 +302,12 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
-		seen := map[string]bool{}
-		for _, pi := range p.InviteParts() {
-			part := p.Calendars[pi]
-			inv, err := calendar.ParseInvite(part.Raw, part.Method)
-			if err != nil {
-				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: err.Error()})
+		for _, mi := range calendar.MessageInvites(p) {
+			if mi.Err != nil {
+				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: mi.Err.Error()})
 				continue
 			}
-			if seen[inv.UID] {
-				continue
-			}
-			seen[inv.UID] = true
+			inv := mi.Invite
 			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, p.MessageID)
 			d := CalendarDecision{Owner: owner, MessageID: p.MessageID, UID: inv.UID, Organizer: inv.Organizer,
 				Summary: inv.Summary, Verdict: VerdictApplied, Reason: string(res.Action), Detail: res.Reason}

@@ -53,7 +53,7 @@ func BenchmarkRadicaleHardDelete(b *testing.B) {
 	)
 	srv := radicaletest.Start(b, nil)
 	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
-		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/")})
+		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	if err != nil {
 		b.Fatal(err)
 	}

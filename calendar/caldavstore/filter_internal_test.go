@@ -27,13 +27,13 @@ func TestServerFilterNarrows(t *testing.T) {
 	}{
 		{"inprocess", func(t *testing.T) *Store {
 			srv := caldavmem.Start(t, users)
-			s, err := New(srv.URL, PerUser(map[string]Credential{"dave@example.com": {"dave@example.com", "dave-pw"}}), &Options{AllowInsecure: true})
+			s, err := New(srv.URL, PerUser(map[string]Credential{"dave@example.com": {"dave@example.com", "dave-pw"}}), &Options{AllowInsecure: true, ProvenanceKey: []byte("filter test key")})
 			require.NoError(t, err)
 			return s
 		}},
 		{"radicale", func(t *testing.T) *Store {
 			srv := radicaletest.Start(t, users)
-			s, err := New(srv.URL, Admin(radicaletest.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/")})
+			s, err := New(srv.URL, Admin(radicaletest.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/"), ProvenanceKey: []byte("filter test key")})
 			require.NoError(t, err)
 			return s
 		}},

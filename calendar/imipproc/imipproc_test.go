@@ -72,7 +72,7 @@ func newFixture(t *testing.T, users ...string) *fixture {
 		creds[u] = caldavstore.Credential{Username: u, Password: pw[u]}
 	}
 	f.srv = caldavmem.Start(t, pw)
-	s, err := caldavstore.New(f.srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true})
+	s, err := caldavstore.New(f.srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: []byte("imipproc test key")})
 	require.NoError(t, err)
 	for _, u := range users {
 		_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
@@ -257,7 +257,7 @@ func TestBackfill(t *testing.T) {
 	got, err := f.cal.Find(ctx, "ann@example.com", calendar.Query{UID: "client-made@evil.example"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "client@evil.example", Organizer: organizer, Method: "REQUEST", SeriesUID: "client-made@evil.example"}, got[0].Provenance)
+	assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "client@evil.example", Organizer: organizer, Method: "REQUEST", SeriesUID: "client-made@evil.example", CreatedBy: "client@evil.example"}, got[0].Provenance)
 	assert.Contains(t, string(got[0].Raw), "DESCRIPTION:Sign in", "backfill keeps the client's object")
 
 	rep, err = calendar.RemoveInviteEntries(ctx, f.cal, "ann@example.com", calendar.Series{UID: "client-made@evil.example", Organizer: organizer, MessageID: "client@evil.example"})
