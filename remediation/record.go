@@ -328,6 +328,7 @@ const (
 	VerdictKept     = "kept"
 	VerdictApplied  = "applied"
 	VerdictRestored = "restored"
+	VerdictReverted = "reverted" // put back as it was before a purged invite updated it
 	VerdictError    = "error"
 )
 
