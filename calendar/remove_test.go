@@ -3,6 +3,7 @@ package calendar_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -281,4 +282,36 @@ func kinds(es []calendar.Entry) []calendar.ProvenanceKind {
 		out = append(out, e.Provenance.Kind)
 	}
 	return out
+}
+
+// An update keeps the entry's creator and the version it replaced; the
+// same message applied again keeps the version before it; a previous
+// version over MaxPreviousSize is not kept, and purging that update then
+// keeps the entry.
+func TestApplyInviteKeepsCreatorAndPreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, alice)
+	const uid = "prev-uid@outside.example"
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, itip("REQUEST", uid, org, 0, "real"), "real@outside.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", uid, org, 4, "spoofed"), "spoof@evil.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", uid, org, 4, "spoofed"), "spoof@evil.example").Action)
+	e := findOne(t, tn, alice, uid)
+	assert.Equal(t, "real@outside.example", e.Provenance.CreatedBy)
+	assert.Equal(t, "spoof@evil.example", e.Provenance.MessageID)
+	require.NotNil(t, e.Provenance.Previous)
+	assert.Equal(t, "real@outside.example", e.Provenance.Previous.MessageID, "applied again, the version before the first application is kept")
+	prev, err := calendar.DecodeEntry(e.Provenance.Previous.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, "real", prev.Master.Summary)
+
+	const big = "big-uid@outside.example"
+	huge := "DESCRIPTION:" + strings.Repeat("x", calendar.MaxPreviousSize)
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, itip("REQUEST", big, org, 0, "real", huge), "real-big@outside.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", big, org, 4, "spoofed"), "spoof-big@evil.example").Action)
+	e = findOne(t, tn, alice, big)
+	assert.Nil(t, e.Provenance.Previous, "too large to keep")
+	rep, err := calendar.RemoveInviteEntries(ctx, tn, alice, calendar.Series{UID: big, Organizer: org, MessageID: "spoof-big@evil.example"})
+	require.NoError(t, err)
+	assert.Equal(t, []calendar.Reason{calendar.ReasonPreviousUnknown}, reasons(rep.Kept))
+	assert.Equal(t, "spoofed", findOne(t, tn, alice, big).Master.Summary, "kept as it is")
 }
