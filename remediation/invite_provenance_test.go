@@ -135,3 +135,31 @@ func TestPurgeSpoofedUpdateRevertsMeeting(t *testing.T) {
 		})
 	}
 }
+
+// A message purged by an earlier action counts as purged: an entry it
+// created, which a later purged message only updated, is removed rather
+// than put back to the earlier purged message's version.
+func TestPurgeCountsMessagesEarlierActionsPurged(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	f.deliver(invite("x-create@evil.example", "boss@corp.example", "uid-evil", alice, bob), "", alice, bob)
+	upd := strings.Replace(string(invite("y-update@evil.example", "boss@corp.example", "uid-evil", alice)), "SEQUENCE:0", "SEQUENCE:2", 1)
+	f.deliver([]byte(strings.Replace(upd, "SUMMARY:Payroll update", "SUMMARY:Payroll update (moved)", 1)), "", alice)
+	require.Equal(t, "y-update@evil.example", entries(t, f, alice, "uid-evil")[0].Provenance.MessageID)
+
+	j := remediation.NewMemoryJournal()
+	first := byID("x-create@evil.example")
+	first.Mailboxes = []string{bob}
+	rec, err := f.engine(j, nil).Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: first})
+	require.NoError(t, err)
+	assert.Equal(t, []string{remediation.VerdictRemoved + "/" + string(calendar.ReasonInviteMessage)}, verdicts(rec))
+	require.Len(t, entries(t, f, alice, "uid-evil"), 1, "alice's copy was not purged")
+
+	// A new engine on the same journal: the earlier action comes from it.
+	second := byID("y-update@evil.example")
+	second.Mailboxes = []string{alice}
+	rec, err = f.engine(j, nil).Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: second})
+	require.NoError(t, err)
+	assert.Equal(t, []string{remediation.VerdictRemoved + "/" + string(calendar.ReasonInviteSeries)}, verdicts(rec))
+	assert.Empty(t, entries(t, f, alice, "uid-evil"), "created by a message an earlier action purged")
+}
