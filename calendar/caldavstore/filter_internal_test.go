@@ -113,13 +113,18 @@ func FuzzProvenance(f *testing.F) {
 		default:
 			return
 		}
-		for _, key := range [][]byte{nil, []byte("key")} {
-			v := encodeProvenance(p, "uid", key)
-			if strings.ContainsAny(v, ";,\\\r\n") {
-				t.Fatalf("value needs iCalendar escaping: %q", v)
-			}
-			if got := decodeProvenance(v, "uid", key); got != p {
-				t.Fatalf("round trip: got %+v, want %+v", got, p)
+		withPrev := p
+		withPrev.CreatedBy = mid + org
+		withPrev.Previous = &calendar.Revision{MessageID: method, Method: series, Raw: []byte(raw)}
+		for _, p := range []calendar.Provenance{p, withPrev} {
+			for _, key := range [][]byte{nil, []byte("key")} {
+				v := encodeProvenance(p, "uid", key)
+				if strings.ContainsAny(v, ";,\\\r\n") {
+					t.Fatalf("value needs iCalendar escaping: %q", v)
+				}
+				if got := decodeProvenance(v, "uid", key); !got.Equal(p) {
+					t.Fatalf("round trip: got %+v, want %+v", got, p)
+				}
 			}
 		}
 	})
