@@ -150,7 +150,7 @@ type Report struct {
 // updated; and keeps every other entry it finds.
 //
 // Candidates are the entries with UID s.UID (exact) and those whose
-// provenance MessageID or CreatedBy is s.MessageID. UID and ORGANIZER are
+// provenance MessageID is s.MessageID. UID and ORGANIZER are
 // written freely by any sender, so they only find candidates; what decides
 // is the provenance the store kept when delivery applied an invite
 // ([ApplyInvite]). An entry is removed whole (master and every override)
