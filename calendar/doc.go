@@ -93,7 +93,7 @@
 // [RemoveInviteEntries] for its recipient with the [Series] of each
 // invite in the message that delivery applies ([Invite.Series]; MessageID
 // alone when the invite could not be parsed; none for a plain .ics
-// attachment, see [DeliveredInvites]), and the messages it purged too
+// attachment, see [MessageInvites]), and the messages it purged too
 // ([Series.Purged]). A purged message removes only what it, or another
 // purged message, created: in every calendar of the owner the rule
 // removes, whole (master and every override), each entry with invite
