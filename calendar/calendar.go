@@ -50,6 +50,13 @@ type Provenance struct {
 	// whose invite created or last updated the entry, or whose .ics
 	// attachment was imported.
 	MessageID string `json:"message_id,omitempty"`
+	// CreatedBy is the Message-ID (without angle brackets) of the message
+	// whose invite created the entry; updates keep it. "" when unknown:
+	// the entry was stored before creators were recorded, or the creating
+	// message had no Message-ID. [RemoveInviteEntries] removes an invite
+	// entry only when its creator was purged, so an entry without one is
+	// never removed.
+	CreatedBy string `json:"created_by,omitempty"`
 	// Organizer is the lower-cased organizer address of the invite.
 	Organizer string `json:"organizer,omitempty"`
 	// Method is the iTIP method that created the entry, e.g. "REQUEST".
@@ -58,6 +65,51 @@ type Provenance struct {
 	SeriesUID string `json:"series_uid,omitempty"`
 	// Attachment is the file name of an imported .ics attachment.
 	Attachment string `json:"attachment,omitempty"`
+	// Previous is the entry as it was before the invite of MessageID
+	// updated it, when that message did not create it; nil for an entry
+	// never updated, or whose previous text exceeded [MaxPreviousSize].
+	// [RemoveInviteEntries] puts it back when only that update is purged.
+	// It holds one version: its own provenance has no Previous.
+	Previous *Revision `json:"previous,omitempty"`
+}
+
+// MaxPreviousSize bounds the iCalendar text kept in [Provenance.Previous]:
+// a previous version larger than this is not kept (nil), so an entry's
+// provenance stays small.
+const MaxPreviousSize = 32 << 10
+
+// Revision is an earlier version of an invite entry, kept in
+// [Provenance.Previous].
+type Revision struct {
+	// MessageID is the Message-ID (without angle brackets) of the message
+	// whose invite wrote this version.
+	MessageID string `json:"message_id,omitempty"`
+	// Method is the iTIP method that wrote this version.
+	Method string `json:"method,omitempty"`
+	// Raw is the iCalendar text of this version, at most
+	// [MaxPreviousSize] bytes.
+	Raw []byte `json:"raw"`
+}
+
+// Clone returns a copy of p that shares no memory with it.
+func (p Provenance) Clone() Provenance {
+	if p.Previous != nil {
+		prev := *p.Previous
+		prev.Raw = append([]byte(nil), prev.Raw...)
+		p.Previous = &prev
+	}
+	return p
+}
+
+// Equal reports whether p and q are the same provenance, Previous
+// compared by content.
+func (p Provenance) Equal(q Provenance) bool {
+	pp, qp := p.Previous, q.Previous
+	p.Previous, q.Previous = nil, nil
+	if p != q || (pp == nil) != (qp == nil) {
+		return false
+	}
+	return pp == nil || pp.MessageID == qp.MessageID && pp.Method == qp.Method && string(pp.Raw) == string(qp.Raw)
 }
 
 // Attendee is one ATTENDEE of an event.

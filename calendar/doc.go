@@ -40,14 +40,15 @@
 //
 // Every entry says where it came from ([ProvenanceKind]): created by an
 // invite on delivery ([ProvenanceInvite], with the Message-ID of the
-// message that created or last updated it, the organizer, the method and
-// the series UID), imported by the user from an .ics file
-// ([ProvenanceImported], with the message and the attachment's name),
-// created by the user ([ProvenanceUser]), or unknown
-// ([ProvenanceUnknown]): a backend that cannot tell says so, and unknown
-// entries are never removed. The mock keeps provenance beside the entry;
-// the CalDAV backend stores it on the object as an X- property (see
-// package caldavstore).
+// message that created it (CreatedBy) and of the one that last updated
+// it, the organizer, the method, the series UID, and the version before
+// the last update when another message created the entry), imported by
+// the user from an .ics file ([ProvenanceImported], with the message and
+// the attachment's name), created by the user ([ProvenanceUser]), or
+// unknown ([ProvenanceUnknown]): a backend that cannot tell says so, and
+// unknown entries are never removed. The mock keeps provenance beside the
+// entry; the CalDAV backend stores it on the object as an X- property,
+// signed (see package caldavstore).
 //
 // # Processing invites
 //
@@ -90,15 +91,20 @@
 //
 // When a copy of a message is hard-deleted, the engine calls
 // [RemoveInviteEntries] for its recipient with the [Series] of each
-// invite in the message ([Invite.Series]; MessageID alone when the invite
-// could not be parsed). In every calendar of the owner it removes, whole
-// (master and every override), each entry with invite provenance that was
-// created or last updated by that message, or whose series UID and
-// organizer (case-insensitive, "mailto:" stripped) are the series' —
-// whichever REQUEST, update or CANCEL of the series touched it last. It
-// keeps imported, user-created and unknown entries and invite entries of
-// another organizer reusing the UID, and reports each decision with a
-// stable [Reason] code and text. It is idempotent.
+// invite in the message that delivery applies ([Invite.Series]; MessageID
+// alone when the invite could not be parsed; none for a plain .ics
+// attachment, see [MessageInvites]), and the messages it purged too
+// ([Series.Purged]). A purged message removes only what it, or another
+// purged message, created: in every calendar of the owner the rule
+// removes, whole (master and every override), each entry with invite
+// provenance whose creator was purged. UID and ORGANIZER only find
+// candidates, since any sender writes them: an entry another message
+// created is kept, and one that a purged message only updated is put back
+// as it was before that update when that version is known (else kept). It
+// keeps imported, user-created and unknown entries, invite entries whose
+// creator is not recorded, and invite entries of another organizer reusing
+// the UID, and reports each decision with a stable [Reason] code and text.
+// It is idempotent.
 //
 // # Hostile input
 //

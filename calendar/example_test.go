@@ -88,6 +88,6 @@ func ExampleRemoveInviteEntries() {
 	// Output:
 	// ann@corp.example created
 	// ben@corp.example created
-	// ann@corp.example: removed "Payment confirmation - open the link": invite-message (created or last updated by the meeting invite of this message)
+	// ann@corp.example: removed "Payment confirmation - open the link": invite-message (created by the meeting invite of this message)
 	// ben@corp.example: kept "Payment confirmation - open the link": imported (imported by the user from an .ics file)
 }

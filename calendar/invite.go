@@ -237,8 +237,11 @@ func DefaultCalendar(ctx context.Context, s Store, owner string) (string, error)
 //
 // An entry with the UID that is not invite provenance (imported,
 // user-created, unknown), or that came from another organizer, is never
-// converted or overwritten by a REQUEST or CANCEL: [ActionSkipped]. Updates
-// set the provenance's MessageID and Method to this message's. The Result
+// converted or overwritten by a REQUEST or CANCEL: [ActionSkipped]. A
+// created entry records messageID as its creator (Provenance.CreatedBy).
+// Updates set the provenance's MessageID and Method to this message's,
+// keep its creator, and keep the version they replace in
+// Provenance.Previous (see [MaxPreviousSize]). The Result
 // is always set, also with an error. Find-then-Put is not atomic:
 // concurrent calls for one owner and UID converge, because Put replaces by
 // UID.
@@ -248,9 +251,9 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 	}
 	owner = NormalizeAddress(owner)
 	messageID = NormalizeMessageID(messageID)
-	switch inv.Method {
-	case MethodRequest, MethodCancel, MethodReply:
-	case "":
+	switch {
+	case AppliedMethod(inv.Method):
+	case inv.Method == "":
 		return Result{Action: ActionNotApplied, Reason: "no METHOD: a plain iCalendar object, not an iTIP message; only the user can import it"}, nil
 	default:
 		return Result{Action: ActionNotApplied, Reason: inv.Method + " is not applied automatically (RFC 5546); the user decides"}, nil
@@ -280,7 +283,7 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 	if len(mine) == 0 && len(other) > 0 {
 		return Result{Action: ActionSkipped, Reason: "left untouched: " + strings.Join(other, "; ")}, nil
 	}
-	prov := Provenance{Kind: ProvenanceInvite, MessageID: messageID, Organizer: inv.Organizer, Method: inv.Method, SeriesUID: inv.UID}
+	prov := Provenance{Kind: ProvenanceInvite, MessageID: messageID, Organizer: inv.Organizer, Method: inv.Method, SeriesUID: inv.UID, CreatedBy: messageID}
 
 	if len(mine) == 0 {
 		if inv.Method == MethodCancel {
@@ -339,7 +342,7 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 			errs = append(errs, err)
 			continue
 		}
-		ne.Calendar, ne.ID, ne.Provenance = e.Calendar, e.ID, prov
+		ne.Calendar, ne.ID, ne.Provenance = e.Calendar, e.ID, updatedProvenance(prov, e)
 		stored, err := s.Put(ctx, owner, ne)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("calendar: apply %s %q for %s: %w", inv.Method, inv.UID, owner, err))
@@ -357,6 +360,21 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 		res.Action, res.Reason = ActionNotApplied, "updating the entry failed"
 	}
 	return res, errors.Join(errs...)
+}
+
+// updatedProvenance is the provenance of the entry e after the invite of
+// prov updated it: the creator stays e's (unknown stays unknown), and the
+// version replaced becomes Previous unless the same message wrote it (an
+// invite applied again keeps the version before it) or it is too large.
+func updatedProvenance(prov Provenance, e Entry) Provenance {
+	prov.CreatedBy = e.Provenance.CreatedBy
+	switch {
+	case prov.MessageID != "" && EqualMessageID(e.Provenance.MessageID, prov.MessageID):
+		prov.Previous = e.Provenance.Clone().Previous
+	case len(e.Raw) <= MaxPreviousSize:
+		prov.Previous = &Revision{MessageID: e.Provenance.MessageID, Method: e.Provenance.Method, Raw: slices.Clone(e.Raw)}
+	}
+	return prov
 }
 
 // applyRequest merges a REQUEST into the stored components.

@@ -128,7 +128,7 @@ func TestApplyInvite(t *testing.T) {
 			check: func(t *testing.T, tn *mock.Tenant) {
 				e := findOne(t, tn, alice, "u1")
 				assert.Equal(t, mock.DefaultCalendarID, e.Calendar)
-				assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "m@x", Organizer: org, Method: "REQUEST", SeriesUID: "u1"}, e.Provenance)
+				assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "m@x", Organizer: org, Method: "REQUEST", SeriesUID: "u1", CreatedBy: "m@x"}, e.Provenance)
 				assert.Equal(t, "TENTATIVE", e.Master.Status)
 				assert.Equal(t, "NEEDS-ACTION", e.Master.Attendees[0].PartStat, "the owner has not answered")
 				assert.Equal(t, "ACCEPTED", e.Master.Attendees[1].PartStat, "others are left as sent")

@@ -3,6 +3,7 @@ package calendar_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,11 +42,12 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 	}
 
 	tests := []struct {
-		name    string
-		setup   func(t *testing.T, tn *mock.Tenant)
-		series  calendar.Series
-		removed []calendar.Reason
-		kept    []calendar.Reason
+		name     string
+		setup    func(t *testing.T, tn *mock.Tenant)
+		series   calendar.Series
+		removed  []calendar.Reason
+		reverted []calendar.Reason
+		kept     []calendar.Reason
 		// left are the provenance kinds of the entries with uid after.
 		left []calendar.ProvenanceKind
 	}{
@@ -70,7 +72,7 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			name: "invite entry in one calendar removed, the imported copy in another kept",
 			setup: func(t *testing.T, tn *mock.Tenant) {
 				require.NoError(t, tn.CreateCalendar(alice, "work", "Work"))
-				put(t, tn, "work", uid, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "r1@outside.example", Organizer: org, Method: "REQUEST", SeriesUID: uid})
+				put(t, tn, "work", uid, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "r1@outside.example", Organizer: org, Method: "REQUEST", SeriesUID: uid, CreatedBy: "r1@outside.example"})
 				_, err := calendar.Import(ctx, tn, alice, req, "r1@outside.example", "invite.ics")
 				require.NoError(t, err)
 			},
@@ -98,22 +100,31 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			left:   []calendar.ProvenanceKind{calendar.ProvenanceUnknown},
 		},
 		{
-			name:    "a series with overrides is removed whole: hard delete of the first REQUEST",
+			name:    "a series with overrides is removed whole: hard delete of the first REQUEST, which created it",
 			setup:   series,
 			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "r1@outside.example"},
-			removed: []calendar.Reason{calendar.ReasonInviteSeries},
-		},
-		{
-			name:    "a series with overrides is removed whole: hard delete of a middle CANCEL",
-			setup:   series,
-			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example"},
-			removed: []calendar.Reason{calendar.ReasonInviteSeries},
-		},
-		{
-			name:    "a series with overrides is removed whole: hard delete of the last REQUEST",
-			setup:   series,
-			series:  calendar.Series{UID: uid, Organizer: org, MessageID: "r4@outside.example"},
 			removed: []calendar.Reason{calendar.ReasonInviteMessage},
+		},
+		{
+			name:  "a series with overrides is removed whole: hard delete of a middle CANCEL, the creator purged too",
+			setup: series,
+			series: calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example",
+				Purged: purgedSet("r1@outside.example", "r2@outside.example", "r4@outside.example")},
+			removed: []calendar.Reason{calendar.ReasonInviteSeries},
+		},
+		{
+			name:   "hard delete of a middle CANCEL alone keeps the series another message created",
+			setup:  series,
+			series: calendar.Series{UID: uid, Organizer: org, MessageID: "c3@outside.example"},
+			kept:   []calendar.Reason{calendar.ReasonOtherCreator},
+			left:   []calendar.ProvenanceKind{calendar.ProvenanceInvite},
+		},
+		{
+			name:     "hard delete of the last REQUEST alone reverts its update",
+			setup:    series,
+			series:   calendar.Series{UID: uid, Organizer: org, MessageID: "r4@outside.example"},
+			reverted: []calendar.Reason{calendar.ReasonReverted},
+			left:     []calendar.ProvenanceKind{calendar.ProvenanceInvite},
 		},
 		{
 			name: "a different organizer reusing the UID is not touched",
@@ -145,9 +156,10 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			removed: []calendar.Reason{calendar.ReasonInviteMessage},
 		},
 		{
-			name:    "organizer compared without mailto and case",
-			setup:   func(t *testing.T, tn *mock.Tenant) { apply(t, tn, alice, req, "r1@outside.example") },
-			series:  calendar.Series{UID: uid, Organizer: "MAILTO:Organizer@OUTSIDE.example", MessageID: "unrelated@x"},
+			name:  "organizer compared without mailto and case",
+			setup: func(t *testing.T, tn *mock.Tenant) { apply(t, tn, alice, req, "r1@outside.example") },
+			series: calendar.Series{UID: uid, Organizer: "MAILTO:Organizer@OUTSIDE.example", MessageID: "unrelated@x",
+				Purged: purgedSet("r1@outside.example")},
 			removed: []calendar.Reason{calendar.ReasonInviteSeries},
 		},
 		{
@@ -172,6 +184,7 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			rep, err := calendar.RemoveInviteEntries(ctx, tn, alice, tc.series)
 			require.NoError(t, err)
 			assert.Equal(t, tc.removed, reasons(rep.Removed), "removed")
+			assert.Equal(t, tc.reverted, reasons(rep.Reverted), "reverted")
 			assert.Equal(t, tc.kept, reasons(rep.Kept), "kept")
 			assert.Empty(t, rep.Failed)
 			for _, d := range rep.Removed {
@@ -187,7 +200,20 @@ func TestRemoveInviteEntriesRule(t *testing.T) {
 			again, err := calendar.RemoveInviteEntries(ctx, tn, alice, tc.series)
 			require.NoError(t, err, "idempotent")
 			assert.Empty(t, again.Removed)
+			assert.Empty(t, again.Reverted)
 		})
+	}
+}
+
+// purgedSet returns a [calendar.Series.Purged] of the message ids.
+func purgedSet(ids ...string) func(string) bool {
+	return func(id string) bool {
+		for _, x := range ids {
+			if calendar.EqualMessageID(x, id) {
+				return true
+			}
+		}
+		return false
 	}
 }
 
@@ -256,4 +282,36 @@ func kinds(es []calendar.Entry) []calendar.ProvenanceKind {
 		out = append(out, e.Provenance.Kind)
 	}
 	return out
+}
+
+// An update keeps the entry's creator and the version it replaced; the
+// same message applied again keeps the version before it; a previous
+// version over MaxPreviousSize is not kept, and purging that update then
+// keeps the entry.
+func TestApplyInviteKeepsCreatorAndPreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	tn := newTenant(t, alice)
+	const uid = "prev-uid@outside.example"
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, itip("REQUEST", uid, org, 0, "real"), "real@outside.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", uid, org, 4, "spoofed"), "spoof@evil.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", uid, org, 4, "spoofed"), "spoof@evil.example").Action)
+	e := findOne(t, tn, alice, uid)
+	assert.Equal(t, "real@outside.example", e.Provenance.CreatedBy)
+	assert.Equal(t, "spoof@evil.example", e.Provenance.MessageID)
+	require.NotNil(t, e.Provenance.Previous)
+	assert.Equal(t, "real@outside.example", e.Provenance.Previous.MessageID, "applied again, the version before the first application is kept")
+	prev, err := calendar.DecodeEntry(e.Provenance.Previous.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, "real", prev.Master.Summary)
+
+	const big = "big-uid@outside.example"
+	huge := "DESCRIPTION:" + strings.Repeat("x", calendar.MaxPreviousSize)
+	require.Equal(t, calendar.ActionCreated, apply(t, tn, alice, itip("REQUEST", big, org, 0, "real", huge), "real-big@outside.example").Action)
+	require.Equal(t, calendar.ActionUpdated, apply(t, tn, alice, itip("REQUEST", big, org, 4, "spoofed"), "spoof-big@evil.example").Action)
+	e = findOne(t, tn, alice, big)
+	assert.Nil(t, e.Provenance.Previous, "too large to keep")
+	rep, err := calendar.RemoveInviteEntries(ctx, tn, alice, calendar.Series{UID: big, Organizer: org, MessageID: "spoof-big@evil.example"})
+	require.NoError(t, err)
+	assert.Equal(t, []calendar.Reason{calendar.ReasonPreviousUnknown}, reasons(rep.Kept))
+	assert.Equal(t, "spoofed", findOne(t, tn, alice, big).Master.Summary, "kept as it is")
 }

@@ -324,6 +324,7 @@ func (t *Tenant) deleteEntry(owner, cal, id, etag string) error {
 func cloneEntry(e *calendar.Entry) calendar.Entry {
 	c := *e
 	c.Raw = slices.Clone(e.Raw)
+	c.Provenance = e.Provenance.Clone()
 	if e.Master != nil {
 		m := cloneOccurrence(*e.Master)
 		c.Master = &m
@@ -399,21 +400,15 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 	if role, err := t.FolderRole(addr.Mailbox, addr.Folder); err != nil || role.AdminOnly() {
 		return
 	}
-	seen := map[string]bool{}
-	for _, i := range p.InviteParts() {
-		part := p.Calendars[i]
-		ev := InviteEvent{Address: addr, MessageID: p.MessageID, Part: i, Method: part.Method}
-		inv, err := calendar.ParseInvite(part.Raw, part.Method)
-		if err != nil {
-			ev.Err = err
+	for _, mi := range calendar.MessageInvites(p) {
+		ev := InviteEvent{Address: addr, MessageID: p.MessageID, Part: mi.Part, Method: p.Calendars[mi.Part].Method}
+		if mi.Err != nil {
+			ev.Err = mi.Err
 			t.recordInvite(ctx, ev)
 			continue
 		}
+		inv := mi.Invite
 		ev.Method, ev.UID = inv.Method, inv.UID
-		if seen[inv.UID] {
-			continue
-		}
-		seen[inv.UID] = true
 		res, err := calendar.ApplyInvite(ctx, direct{t}, addr.Mailbox, inv, p.MessageID)
 		ev.Action, ev.Reason, ev.Err = res.Action, res.Reason, err
 		t.recordInvite(ctx, ev)

@@ -67,7 +67,7 @@ func TestDeliveryProcessesInvites(t *testing.T) {
 				require.Len(t, got, tc.want, u)
 				if tc.want == 1 {
 					assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "d1@outside.example",
-						Organizer: "boss@outside.example", Method: "REQUEST", SeriesUID: "uid-d1"}, got[0].Provenance)
+						Organizer: "boss@outside.example", Method: "REQUEST", SeriesUID: "uid-d1", CreatedBy: "d1@outside.example"}, got[0].Provenance)
 				}
 			}
 			assert.Empty(t, tn.InviteErrors())

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -15,8 +17,8 @@ import (
 const maxInviteCache = 1024
 
 // planInvites learns, before a purge, the invite series each copy
-// carries: it fetches and parses the copy and reads every text/calendar
-// part. Copies with the same Message-ID and size are read once per worker.
+// carries: it fetches and parses the copy and reads the invites delivery
+// applies (inviteSeries). Copies with the same Message-ID and size are read once per worker.
 // A copy already gone is left out; an unreadable invite gives a SeriesRef
 // with Err set (removal then goes by Message-ID alone). A fetch failure
 // stops the batch before anything is purged.
@@ -47,10 +49,98 @@ func (w *worker) planInvites(ctx context.Context, owner string, items []item) ([
 			refs = append(refs, r)
 		}
 	}
+	w.ru.purged.add(refs)
 	return refs, nil
 }
 
-// inviteSeries reads the invite series of a raw message.
+// purgedSet holds the Message-IDs (normalized, lower-cased) that count as
+// purged for one action's invite removal ([calendar.Series.Purged]): the
+// messages with invites this action purges (its plans, added as they are
+// made, so a batch may find a creator that a later batch of the same
+// action purges only after it; see removeInvites), and those of earlier
+// actions, read once.
+type purgedSet struct {
+	mu      sync.Mutex
+	ids     map[string]bool
+	earlier map[string]bool // nil until read
+}
+
+func purgedKey(id string) string {
+	return strings.ToLower(calendar.NormalizeMessageID(id))
+}
+
+func (p *purgedSet) add(refs []SeriesRef) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range refs {
+		if k := purgedKey(r.MessageID); k != "" {
+			if p.ids == nil {
+				p.ids = map[string]bool{}
+			}
+			p.ids[k] = true
+		}
+	}
+}
+
+// purgedFunc returns the [calendar.Series.Purged] of the action: a message
+// counts as purged when this action planned its invites for removal, or
+// an earlier action did (earlierPurged).
+func (ru *runner) purgedFunc() func(string) bool {
+	return func(id string) bool {
+		k := purgedKey(id)
+		if k == "" {
+			return false
+		}
+		p := &ru.purged
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.ids[k] {
+			return true
+		}
+		if p.earlier == nil {
+			p.earlier = ru.earlierPurged()
+		}
+		return p.earlier[k]
+	}
+}
+
+// earlierPurged returns the messages that actions known to the engine
+// when it is first asked purged: the Message-IDs of the calendar
+// decisions of every hard delete, and every action with RemoveInvites,
+// that ran (this one too, before a resume) and is not undone. A message
+// appears there once its invite removal ran for one owner; an earlier
+// action's purge of a message whose removal found no entry at all leaves
+// no decision, and is not counted (such a message created no entry then).
+func (ru *runner) earlierPurged() map[string]bool {
+	e := ru.e
+	out := map[string]bool{}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, st := range e.records {
+		r := &st.r
+		if r.UndoOf != "" || r.UndoneBy != "" || r.Action != HardDelete && !r.RemoveInvites {
+			continue
+		}
+		switch r.Status {
+		case StatusRunning, StatusCompleted, StatusPartial, StatusFailed:
+		default:
+			continue
+		}
+		for _, d := range r.Calendar {
+			if k := purgedKey(d.MessageID); k != "" && d.Verdict != VerdictRestored && d.Verdict != VerdictApplied {
+				out[k] = true
+			}
+		}
+	}
+	return out
+}
+
+// inviteSeries reads the invite series of a raw message: those of the
+// invites delivery applies ([calendar.MessageInvites], the same rule as
+// delivery), as only those can have created or changed an entry. A plain
+// .ics attachment, or a part whose method is not applied (PUBLISH, none),
+// yields nothing; a part delivery could not read yields a ref by
+// Message-ID alone.
 func inviteSeries(raw []byte, msgID string) []SeriesRef {
 	p, _ := mailbox.Parse(raw) // a malformed message still yields what was read
 	if p == nil || len(p.Calendars) == 0 {
@@ -60,13 +150,15 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 		msgID = p.MessageID
 	}
 	var refs []SeriesRef
-	for _, part := range p.Calendars {
-		inv, err := calendar.ParseInvite(part.Raw, part.Method)
-		if err != nil {
-			refs = append(refs, SeriesRef{MessageID: msgID, Err: err.Error()})
+	for _, mi := range calendar.MessageInvites(p) {
+		if mi.Err != nil {
+			refs = append(refs, SeriesRef{MessageID: msgID, Err: mi.Err.Error()})
 			continue
 		}
-		s := inv.Series(msgID)
+		if !mi.Applied() {
+			continue
+		}
+		s := mi.Invite.Series(msgID)
 		dup := false
 		for _, r := range refs {
 			if r.UID == s.UID && r.Organizer == s.Organizer && r.Err == "" {
@@ -100,15 +192,19 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 		}
 		return nil
 	}
+	w.ru.purged.add(plan.Plan) // a resumed action's plans
 	if w.ru.r.RemoveInvites {
 		return w.removeInvitesJournaled(ctx, plan)
 	}
 	var decs []CalendarDecision
 	for i, ref := range plan.Plan {
 		decs = appendUnreadable(decs, ref)
-		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
+		rep, err := calendar.RemoveInviteEntries(ctx, e.cal, ref.Owner, w.ru.series(ref))
 		for _, d := range rep.Removed {
 			decs = append(decs, decision(ref, d, VerdictRemoved))
+		}
+		for _, d := range rep.Reverted {
+			decs = append(decs, decision(ref, d, VerdictReverted))
 		}
 		for _, d := range rep.Kept {
 			decs = append(decs, decision(ref, d, VerdictKept))
@@ -126,6 +222,12 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 	return nil
 }
 
+// series is the calendar.Series of ref, with the action's purged
+// messages.
+func (ru *runner) series(ref SeriesRef) calendar.Series {
+	return calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID, Purged: ru.purgedFunc()}
+}
+
 // maxJournaledRounds bounds how often removeInvitesJournaled reads,
 // journals and deletes again the entries of series that changed under
 // its conditional deletes.
@@ -133,9 +235,9 @@ const maxJournaledRounds = 4
 
 // removeInvitesJournaled is removeInvites for an action with
 // RemoveInvites, which its undo reverses: the entries the rule would
-// remove are journaled, durably, before they are removed (a crash in
-// between loses none), and each delete is conditional on the ETag of the
-// version journaled. An entry that changed in between (a newer invite; or
+// remove or revert are journaled, durably, before they are changed (a
+// crash in between loses none), and each delete is conditional on the ETag
+// of the version journaled (a revert checks it just before). An entry that changed in between (a newer invite; or
 // an .ics the user imported over it, which the rule keeps) is read,
 // decided, journaled and deleted again, so the journal holds what was
 // removed. Each entry is decided once, whichever refs of the plan find it;
@@ -167,7 +269,7 @@ func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep)
 		journaled := map[[2]string]bool{}
 		var unfinished []SeriesRef // refs of this round not done yet
 		for i, ref := range pending {
-			rep, err := calendar.InviteEntries(ctx, e.cal, ref.Owner, calendar.Series{UID: ref.UID, Organizer: ref.Organizer, MessageID: ref.MessageID})
+			rep, err := calendar.InviteEntries(ctx, e.cal, ref.Owner, w.ru.series(ref))
 			if noCalendar(err) {
 				decs = appendUnreadable(decs, ref)
 				decs = append(decs, noCalendarDecision(ref, err))
@@ -181,14 +283,15 @@ func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep)
 				return fmt.Errorf("remediation: find invite entries of %s: %w", ref.Owner, err)
 			}
 			found = append(found, lookup{ref, rep})
-			for _, d := range rep.Removed {
+			for i, d := range slices.Concat(rep.Removed, rep.Reverted) {
 				k := [2]string{d.Entry.Calendar, d.Entry.ID}
 				if journaled[k] {
 					continue
 				}
 				journaled[k] = true
 				removed = append(removed, RemovedEntry{Owner: ref.Owner, Calendar: d.Entry.Calendar, UID: d.Entry.UID,
-					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance, Raw: slices.Clone(d.Entry.Raw)})
+					Organizer: d.Entry.Organizer, Provenance: d.Entry.Provenance.Clone(), Raw: slices.Clone(d.Entry.Raw),
+					Reverted: i >= len(rep.Removed)})
 			}
 		}
 		if len(removed) > 0 {
@@ -205,19 +308,32 @@ func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep)
 		handled := map[[2]string]bool{} // deleted, or left to another ref, this round
 		for _, f := range found {
 			changed, bad := false, false
-			for _, d := range f.rep.Removed {
+			for i, d := range slices.Concat(f.rep.Removed, f.rep.Reverted) {
 				k := [2]string{d.Entry.Calendar, d.Entry.ID}
 				if handled[k] {
 					continue
 				}
 				handled[k] = true
-				err := e.cal.Delete(ctx, f.ref.Owner, d.Entry.Calendar, d.Entry.ID, d.Entry.ETag)
+				revert := i >= len(f.rep.Removed)
+				var err error
+				if revert {
+					// Put back as it was before the purged update, if
+					// it is still the version journaled.
+					_, err = calendar.RevertInviteEntry(ctx, e.cal, f.ref.Owner, d.Entry)
+					if errors.Is(err, calendar.ErrNotFound) {
+						continue // gone meanwhile: nothing to put back
+					}
+				} else {
+					err = e.cal.Delete(ctx, f.ref.Owner, d.Entry.Calendar, d.Entry.ID, d.Entry.ETag)
+				}
 				switch {
 				case errors.Is(err, calendar.ErrChanged) && round < maxJournaledRounds:
 					changed = true
 				case err != nil:
 					bad = true
 					errs = append(errs, fmt.Errorf("remediation: remove %s/%s of %s: %w", d.Entry.Calendar, d.Entry.ID, f.ref.Owner, err))
+				case revert:
+					decide(f.ref, d, VerdictReverted)
 				default:
 					decide(f.ref, d, VerdictRemoved)
 				}
@@ -306,18 +422,12 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
-		seen := map[string]bool{}
-		for _, pi := range p.InviteParts() {
-			part := p.Calendars[pi]
-			inv, err := calendar.ParseInvite(part.Raw, part.Method)
-			if err != nil {
-				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: err.Error()})
+		for _, mi := range calendar.MessageInvites(p) {
+			if mi.Err != nil {
+				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: mi.Err.Error()})
 				continue
 			}
-			if seen[inv.UID] {
-				continue
-			}
-			seen[inv.UID] = true
+			inv := mi.Invite
 			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, p.MessageID)
 			d := CalendarDecision{Owner: owner, MessageID: p.MessageID, UID: inv.UID, Organizer: inv.Organizer,
 				Summary: inv.Summary, Verdict: VerdictApplied, Reason: string(res.Action), Detail: res.Reason}
@@ -344,7 +454,9 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 // imported one, or an interrupted run of this undo restored it already)
 // is left as it is and the entry reported kept, so a resumed undo may run
 // this again. An entry the action journaled but then kept (it changed
-// under the delete into the user's) is not put back.
+// under the delete into the user's) is not put back. An entry the action
+// reverted gets the version it replaced back, when it is still the version
+// the action reverted to (restoreReverted).
 func (ru *runner) restoreInvites(ctx context.Context) error {
 	e := ru.e
 	if e.cal == nil || ru.r.UndoOf == "" {
@@ -357,8 +469,9 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 	orig := e.records[ru.r.UndoOf]
 	wanted := orig != nil && orig.r.RemoveInvites
 	var applied []CalendarDecision
-	removedBy := map[string]bool{} // entries the undone action removed
-	keptBy := map[string]bool{}    // and kept
+	removedBy := map[string]bool{}  // entries the undone action removed
+	revertedBy := map[string]bool{} // reverted
+	keptBy := map[string]bool{}     // and kept
 	if orig != nil {
 		for _, d := range orig.r.Calendar {
 			switch {
@@ -366,6 +479,8 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 				applied = append(applied, d)
 			case d.Verdict == VerdictRemoved:
 				removedBy[key(d.Owner, d.Calendar, d.UID)] = true
+			case d.Verdict == VerdictReverted:
+				revertedBy[key(d.Owner, d.Calendar, d.UID)] = true
 			case d.Verdict == VerdictKept:
 				keptBy[key(d.Owner, d.Calendar, d.UID)] = true
 			}
@@ -410,6 +525,17 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 			continue
 		}
 		done[k] = true
+		if rm.Reverted {
+			if !revertedBy[k] {
+				continue // journaled, then changed under the revert: not reverted
+			}
+			d, err := restoreReverted(ctx, e.cal, rm)
+			decs = append(decs, d)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("remediation: restore calendar entry %q of %s: %w", rm.UID, rm.Owner, err))
+			}
+			continue
+		}
 		if keptBy[k] && !removedBy[k] {
 			// Journaled, then changed under the delete into an entry the
 			// rule keeps (the user's import): the action removed nothing.
@@ -456,11 +582,68 @@ func (ru *runner) removeApplied(ctx context.Context, applied []CalendarDecision)
 		for _, d := range rep.Removed {
 			decs = append(decs, decision(ref, d, VerdictRemoved))
 		}
+		for _, d := range rep.Reverted {
+			decs = append(decs, decision(ref, d, VerdictReverted))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remediation: remove entries of the invite %s released to %s: %w", a.MessageID, a.Owner, err))
 		}
 	}
 	return ru.journalDecisions(ctx, decs, errs)
+}
+
+// restoreReverted undoes a revert: it puts the entry rm back over the
+// version the action reverted it to, in its place, when the calendar still
+// holds that version (the invite entry of rm's UID written by the previous
+// version's message, not updated since). An entry gone or changed since
+// (a later invite, the user's edit or removal) is left as it is and
+// reported kept.
+func restoreReverted(ctx context.Context, s calendar.Store, rm RemovedEntry) (CalendarDecision, error) {
+	d := CalendarDecision{Owner: rm.Owner, MessageID: rm.Provenance.MessageID, UID: rm.UID, Organizer: rm.Organizer, Calendar: rm.Calendar}
+	fail := func(err error) (CalendarDecision, error) {
+		d.Verdict, d.Reason, d.Detail = VerdictError, "restore-failed", err.Error()
+		return d, err
+	}
+	prev := rm.Provenance.Previous
+	if prev == nil {
+		return fail(fmt.Errorf("remediation: reverted entry %q journaled without its previous version", rm.UID))
+	}
+	existing, err := s.Find(ctx, rm.Owner, calendar.Query{UID: rm.UID})
+	if err != nil {
+		return fail(err)
+	}
+	var cur *calendar.Entry
+	for i, x := range existing {
+		if x.Calendar == rm.Calendar {
+			cur = &existing[i]
+		}
+	}
+	if cur == nil || cur.Provenance.Kind != calendar.ProvenanceInvite || cur.Provenance.Previous != nil ||
+		!calendar.EqualMessageID(cur.Provenance.MessageID, prev.MessageID) ||
+		!calendar.EqualMessageID(cur.Provenance.CreatedBy, rm.Provenance.CreatedBy) {
+		d.Verdict, d.Reason = VerdictKept, "changed"
+		d.Detail = "the entry is gone or changed since the undone action reverted it; left as it is"
+		if cur != nil {
+			d.EntryID = cur.ID
+		}
+		return d, nil
+	}
+	ent, err := calendar.DecodeEntry(rm.Raw)
+	if err != nil {
+		return fail(err)
+	}
+	ent.Calendar, ent.ID, ent.Provenance = cur.Calendar, cur.ID, rm.Provenance.Clone()
+	stored, err := s.Put(ctx, rm.Owner, ent)
+	if err != nil {
+		return fail(err)
+	}
+	d.Verdict, d.Reason = VerdictRestored, "undo"
+	d.Detail = "put back as it was when the undone action reverted it"
+	d.EntryID = stored.ID
+	if stored.Master != nil {
+		d.Summary = stored.Master.Summary
+	}
+	return d, nil
 }
 
 // restoreEntry puts one removed entry back in its calendar (the owner's

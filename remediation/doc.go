@@ -27,10 +27,16 @@
 //   - [HardDelete]: purged (Store.Expunge), or moved to the admin-only
 //     evidence folder when [Options.EvidenceOnHardDelete] is set. Before a
 //     copy is purged it is fetched and parsed, and the UID and ORGANIZER of
-//     each text/calendar part are journaled; after the purge,
+//     each invite delivery applies (calendar.MessageInvites: not a plain
+//     .ics attachment, not a PUBLISH) are journaled; after the purge,
 //     calendar.RemoveInviteEntries removes, in the owner's calendars, the
-//     entries that invite created, and keeps entries the user imported from
-//     an .ics file, created, or whose provenance is unknown. Each removed or
+//     entries that a purged message created: this one, or another message
+//     this action purges, or one an earlier hard delete or action with
+//     RemoveInvites (not undone) recorded a calendar decision for. It
+//     reverts the entries a purged message only updated to their version
+//     before that update ([VerdictReverted]), and keeps entries another
+//     message created, the user imported from an .ics file or created, or
+//     whose provenance or creator is unknown. Each removed, reverted or
 //     kept entry is a [CalendarDecision] with its reason in
 //     [Record.Calendar]. An invite that cannot be read never blocks the
 //     purge: the decision records the error and entries are looked up by

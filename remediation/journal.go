@@ -148,8 +148,8 @@ type CalendarStep struct {
 	Removed []RemovedEntry `json:"removed,omitempty"`
 }
 
-// RemovedEntry is a calendar entry an action with RemoveInvites removed,
-// as it was stored.
+// RemovedEntry is a calendar entry an action with RemoveInvites removed
+// or reverted, as it was stored.
 type RemovedEntry struct {
 	// Owner is the calendar owner.
 	Owner string `json:"owner"`
@@ -164,6 +164,10 @@ type RemovedEntry struct {
 	// Raw is the entry's iCalendar text, byte for byte (JSON would
 	// replace invalid UTF-8 in a string).
 	Raw []byte `json:"raw"`
+	// Reverted reports an entry put back as it was before a purged
+	// update (its Provenance.Previous) rather than removed; the undo puts
+	// this version back over the reverted one.
+	Reverted bool `json:"reverted,omitempty"`
 }
 
 // SeriesRef names an invite series carried by one copy of one owner.
@@ -173,7 +177,8 @@ type SeriesRef struct {
 	Owner string `json:"owner"`
 	// MessageID is the message's Message-ID without angle brackets (the
 	// header's, else the one selected); the invite entries that message
-	// created or last updated are removed whatever their UID.
+	// created are removed whatever their UID (see
+	// calendar.RemoveInviteEntries).
 	MessageID string `json:"message_id,omitempty"`
 	// UID is the invite's iCalendar UID; "" when Err is set.
 	UID string `json:"uid,omitempty"`

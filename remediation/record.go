@@ -341,6 +341,7 @@ const (
 	VerdictKept       = "kept"
 	VerdictApplied    = "applied"
 	VerdictRestored   = "restored"
+	VerdictReverted   = "reverted" // put back as it was before a purged invite updated it
 	VerdictError      = "error"
 	VerdictNotChecked = "not_checked" // no calendar store: the series' entries were not looked at
 )

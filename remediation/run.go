@@ -62,6 +62,9 @@ type runner struct {
 	// selected counts the copies prepared so far.
 	limit    int64
 	selected atomic.Int64
+	// purged are the messages this action purges, for the invite-removal
+	// rule (calendar.go).
+	purged purgedSet
 }
 
 func (ru *runner) fail(err error, retryable bool) {

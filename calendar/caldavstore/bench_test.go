@@ -53,7 +53,7 @@ func BenchmarkRadicaleHardDelete(b *testing.B) {
 	)
 	srv := radicaletest.Start(b, nil)
 	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
-		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/")})
+		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func BenchmarkRadicaleHardDelete(b *testing.B) {
 				Calendar: "calendar", UID: series.UID, Organizer: series.Organizer,
 				Master: &calendar.Occurrence{Summary: "Payroll update", Start: start, End: start.Add(time.Hour), Status: "TENTATIVE", Organizer: series.Organizer},
 				Provenance: calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: series.MessageID,
-					Organizer: series.Organizer, Method: "REQUEST", SeriesUID: series.UID},
+					Organizer: series.Organizer, Method: "REQUEST", SeriesUID: series.UID, CreatedBy: series.MessageID},
 			})
 			return err
 		}); err != nil {

@@ -24,7 +24,7 @@ func TestConformanceInProcess(t *testing.T) {
 		for u, p := range users {
 			creds[u] = caldavstore.Credential{Username: u, Password: p}
 		}
-		s, err := caldavstore.New(srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true})
+		s, err := caldavstore.New(srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: testKey})
 		require.NoError(t, err)
 		for u := range users {
 			_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
@@ -47,7 +47,7 @@ func TestConformanceInProcess(t *testing.T) {
 func TestConformanceRadicale(t *testing.T) {
 	srv := radicaletest.Start(t, nil)
 	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
-		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/")})
+		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	require.NoError(t, err)
 	var n atomic.Int64
 	calendartest.Run(t, func(t *testing.T) calendartest.Harness {

@@ -53,6 +53,11 @@
 //	&method=REQUEST           calendar.Provenance.Method
 //	&series-uid=<uid>         calendar.Provenance.SeriesUID
 //	&attachment=<file name>   calendar.Provenance.Attachment
+//	&created-by=<id>          calendar.Provenance.CreatedBy
+//	&prev=1                   a previous version follows (Provenance.Previous):
+//	&prev-message-id=<id>       its MessageID
+//	&prev-method=REQUEST        its Method
+//	&prev-raw=<base64url>       its text, unpadded, without provenance properties
 //	&match=<id>               the message id, lower-cased, for server filters
 //	&sig=<hex>                HMAC-SHA256 (first 16 bytes) or empty
 //
@@ -60,9 +65,11 @@
 //
 //	X-ERADICATE-PROVENANCE:v=1&kind=invite&message-id=abc%40evil.example
 //	 &organizer=hr%40evil.example&method=REQUEST&series-uid=payroll-1%40evil
-//	 .example&match=abc%40evil.example&sig=
+//	 .example&created-by=abc%40evil.example&match=abc%40evil.example&sig=9f…
 //
-// (folded as iCalendar folds long lines). The provenance of an object is
+// (folded as iCalendar folds long lines). The previous version is written
+// on the VEVENT the provenance is read from (below) only; the other VEVENTs
+// carry the same fields without it. The provenance of an object is
 // that of its master VEVENT, or, without a master, that of the first
 // override carrying one. A missing, malformed or unknown-version property
 // reads as calendar.ProvenanceUnknown, and unknown is never removed by a
@@ -70,12 +77,15 @@
 // attacker's .ics cannot choose its own provenance through the store).
 //
 // A calendar program that imports an .ics file carrying a forged property
-// writes it unchanged. With [Options.ProvenanceKey] set, the "sig" field
-// is an HMAC over the calendar owner, the UID and every field (a signed
-// property copied into another owner's calendar does not verify there),
-// and a property without a valid
-// signature reads as unknown; set a key whenever users can import files
-// from mail.
+// writes it unchanged, and any client that can write to the calendar (the
+// owner's, a delegate's) can write one. So [New] requires
+// [Options.ProvenanceKey]: the "sig" field is an HMAC over the calendar
+// owner, the UID and every field (the creator and the previous version,
+// by its SHA-256, when present; a signed property copied into another
+// owner's calendar does not verify there), and a property without a valid
+// signature reads as unknown. [Options.UnsignedProvenance] runs without a
+// key, writing an empty "sig" and trusting any property; it is dangerous
+// and New logs a warning.
 //
 // # Queries and matching
 //

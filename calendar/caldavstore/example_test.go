@@ -24,7 +24,10 @@ func Example() {
 
 	store, err := caldavstore.New(srv.URL, caldavstore.PerUser(map[string]caldavstore.Credential{
 		"alice@example.com": {Username: "alice@example.com", Password: "secret"},
-	}), &caldavstore.Options{AllowInsecure: true}) // loopback test server; use https otherwise
+	}), &caldavstore.Options{
+		AllowInsecure: true,                                     // loopback test server; use https otherwise
+		ProvenanceKey: []byte("load-me-from-your-secret-store"), // signs provenance; keep it secret and stable
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

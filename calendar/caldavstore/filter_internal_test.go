@@ -27,13 +27,13 @@ func TestServerFilterNarrows(t *testing.T) {
 	}{
 		{"inprocess", func(t *testing.T) *Store {
 			srv := caldavmem.Start(t, users)
-			s, err := New(srv.URL, PerUser(map[string]Credential{"dave@example.com": {"dave@example.com", "dave-pw"}}), &Options{AllowInsecure: true})
+			s, err := New(srv.URL, PerUser(map[string]Credential{"dave@example.com": {"dave@example.com", "dave-pw"}}), &Options{AllowInsecure: true, ProvenanceKey: []byte("filter test key")})
 			require.NoError(t, err)
 			return s
 		}},
 		{"radicale", func(t *testing.T) *Store {
 			srv := radicaletest.Start(t, users)
-			s, err := New(srv.URL, Admin(radicaletest.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/")})
+			s, err := New(srv.URL, Admin(radicaletest.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/"), ProvenanceKey: []byte("filter test key")})
 			require.NoError(t, err)
 			return s
 		}},
@@ -113,13 +113,18 @@ func FuzzProvenance(f *testing.F) {
 		default:
 			return
 		}
-		for _, key := range [][]byte{nil, []byte("key")} {
-			v := encodeProvenance(p, "uid", key)
-			if strings.ContainsAny(v, ";,\\\r\n") {
-				t.Fatalf("value needs iCalendar escaping: %q", v)
-			}
-			if got := decodeProvenance(v, "uid", key); got != p {
-				t.Fatalf("round trip: got %+v, want %+v", got, p)
+		withPrev := p
+		withPrev.CreatedBy = mid + org
+		withPrev.Previous = &calendar.Revision{MessageID: method, Method: series, Raw: []byte(raw)}
+		for _, p := range []calendar.Provenance{p, withPrev} {
+			for _, key := range [][]byte{nil, []byte("key")} {
+				v := encodeProvenance(p, "uid", key)
+				if strings.ContainsAny(v, ";,\\\r\n") {
+					t.Fatalf("value needs iCalendar escaping: %q", v)
+				}
+				if got := decodeProvenance(v, "uid", key); !got.Equal(p) {
+					t.Fatalf("round trip: got %+v, want %+v", got, p)
+				}
 			}
 		}
 	})

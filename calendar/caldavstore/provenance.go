@@ -1,8 +1,10 @@
 package caldavstore
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"net/url"
 	"strings"
@@ -36,6 +38,13 @@ func encodeProvenance(p calendar.Provenance, uid string, key []byte) string {
 	field("method", p.Method)
 	field("series-uid", p.SeriesUID)
 	field("attachment", p.Attachment)
+	field("created-by", p.CreatedBy)
+	if p.Previous != nil {
+		b.WriteString("&prev=1")
+		field("prev-message-id", p.Previous.MessageID)
+		field("prev-method", p.Previous.Method)
+		field("prev-raw", base64.RawURLEncoding.EncodeToString(p.Previous.Raw))
+	}
 	if p.MessageID != "" {
 		b.WriteString("&match=" + messageIDKey(p.MessageID))
 	}
@@ -61,6 +70,14 @@ func decodeProvenance(value, uid string, key []byte) calendar.Provenance {
 		Method:     vals.Get("method"),
 		SeriesUID:  vals.Get("series-uid"),
 		Attachment: vals.Get("attachment"),
+		CreatedBy:  vals.Get("created-by"),
+	}
+	if vals.Get("prev") == "1" {
+		raw, err := base64.RawURLEncoding.DecodeString(vals.Get("prev-raw"))
+		if err != nil || len(raw) > calendar.MaxPreviousSize {
+			return calendar.Provenance{}
+		}
+		p.Previous = &calendar.Revision{MessageID: vals.Get("prev-message-id"), Method: vals.Get("prev-method"), Raw: raw}
 	}
 	switch p.Kind {
 	case calendar.ProvenanceInvite, calendar.ProvenanceImported, calendar.ProvenanceUser:
@@ -85,10 +102,20 @@ func signScope(owner, uid string) string {
 }
 
 // signProvenance returns the hex HMAC-SHA256 (first 128 bits) of p and
-// scope (signScope).
+// scope (signScope). The creator and the previous version (its text by
+// its SHA-256) are signed only when set, so that a signature made before
+// they were recorded still verifies.
 func signProvenance(p calendar.Provenance, scope string, key []byte) string {
 	m := hmac.New(sha256.New, key)
-	for _, s := range []string{"eradicate-provenance-v2", scope, string(p.Kind), p.MessageID, p.Organizer, p.Method, p.SeriesUID, p.Attachment} {
+	fields := []string{"eradicate-provenance-v2", scope, string(p.Kind), p.MessageID, p.Organizer, p.Method, p.SeriesUID, p.Attachment}
+	if p.CreatedBy != "" {
+		fields = append(fields, "created-by", p.CreatedBy)
+	}
+	if p.Previous != nil {
+		sum := sha256.Sum256(p.Previous.Raw)
+		fields = append(fields, "previous", p.Previous.MessageID, p.Previous.Method, hex.EncodeToString(sum[:]))
+	}
+	for _, s := range fields {
 		m.Write([]byte(s))
 		m.Write([]byte{0})
 	}
@@ -108,21 +135,61 @@ func messageIDFilterText(id string) string {
 }
 
 // setProvenance removes every PropProvenance from the events of cal and,
-// unless p is unknown, writes p on every VEVENT.
+// unless p is unknown, writes p on every VEVENT: whole on the one
+// readProvenance reads (the master, else the first VEVENT), without
+// Previous on the others, so the previous version is stored once. The
+// previous version is stored without its own provenance properties, so
+// versions do not nest.
 func setProvenance(cal *ical.Calendar, p calendar.Provenance, uid string, key []byte) {
 	stripProvenance(cal.Component)
 	if p.Kind == calendar.ProvenanceUnknown {
 		return
 	}
-	value := encodeProvenance(p, uid, key)
+	p = p.Clone()
+	if p.Previous != nil {
+		p.Previous.Raw = stripProvenanceText(p.Previous.Raw)
+		if len(p.Previous.Raw) > calendar.MaxPreviousSize {
+			p.Previous = nil
+		}
+	}
+	short := p
+	short.Previous = nil
+	full, rest := encodeProvenance(p, uid, key), encodeProvenance(short, uid, key)
+	var main *ical.Component
+	for _, c := range cal.Children {
+		if c.Name == ical.CompEvent && (main == nil || c.Props.Get(ical.PropRecurrenceID) == nil && main.Props.Get(ical.PropRecurrenceID) != nil) {
+			main = c
+		}
+	}
 	for _, c := range cal.Children {
 		if c.Name != ical.CompEvent {
 			continue
 		}
 		prop := ical.NewProp(PropProvenance)
-		prop.Value = value
+		prop.Value = rest
+		if c == main {
+			prop.Value = full
+		}
 		c.Props.Set(prop)
 	}
+}
+
+// stripProvenanceText returns raw without its provenance properties; raw
+// as given when it cannot be read.
+func stripProvenanceText(raw []byte) []byte {
+	if !bytes.Contains(bytes.ToUpper(raw), []byte(PropProvenance)) {
+		return raw
+	}
+	cal, err := parseICal(raw)
+	if err != nil {
+		return raw
+	}
+	stripProvenance(cal.Component)
+	out, err := encodeICal(cal)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 func stripProvenance(c *ical.Component) {

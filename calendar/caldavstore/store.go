@@ -32,6 +32,10 @@ var (
 	// ErrNeedHome means an admin credential was given without
 	// [Options.Home]: discovery would find the admin's own calendars.
 	ErrNeedHome = errors.New("caldavstore: an admin credential needs Options.Home")
+	// ErrNoProvenanceKey means [Options.ProvenanceKey] is empty and
+	// [Options.UnsignedProvenance] is not set: unsigned provenance could
+	// be written by any client that can write to a calendar.
+	ErrNoProvenanceKey = errors.New("caldavstore: no Options.ProvenanceKey to sign provenance (UnsignedProvenance not set)")
 )
 
 // Options configure a [Store]. A nil *Options is the same as a zero value.
@@ -52,11 +56,20 @@ type Options struct {
 	// current-user-principal (RFC 5397) and its calendar-home-set (RFC 4791
 	// section 6.2.1), cached per owner. Required with [Admin].
 	Home func(owner string) string
-	// ProvenanceKey, when not empty, signs the provenance property with
-	// HMAC-SHA256 and makes the store treat a property without a valid
-	// signature as unknown provenance. Without it any client that can write
-	// to a calendar can also write provenance.
+	// ProvenanceKey signs the provenance property with HMAC-SHA256; the
+	// store treats a property without a valid signature as unknown
+	// provenance, which is never removed. Required unless
+	// UnsignedProvenance is set. Keep it secret, the same for every store
+	// of a deployment, and stable: entries signed with another key read as
+	// unknown.
 	ProvenanceKey []byte
+	// UnsignedProvenance, DANGEROUS, lets [New] run without a
+	// ProvenanceKey: provenance is then written and read unsigned, so any
+	// client that can write to a calendar (the owner's, a delegate's) can
+	// mark an entry as created by an invite and have a hard delete remove
+	// it. New logs a warning when it is used. Ignored when ProvenanceKey
+	// is set.
+	UnsignedProvenance bool
 	// DefaultCalendar is the id of the calendar where new entries go
 	// ([calendar.ApplyInvite], [calendar.Import]) for every owner. ""
 	// means the first calendar [Store.Calendars] lists (ids in byte
@@ -97,7 +110,10 @@ var (
 
 // New returns a Store for the CalDAV server at endpoint (its base URL,
 // e.g. "https://cal.example.com/"), authenticating with creds. opts may be
-// nil. It sends no request.
+// nil. It sends no request. Without [Options.ProvenanceKey] it fails with
+// [ErrNoProvenanceKey] unless [Options.UnsignedProvenance] is set; then it
+// logs a warning to [Options.Logger] (slog's default logger when that is
+// nil).
 func New(endpoint string, creds CredentialProvider, opts *Options) (*Store, error) {
 	s := &Store{creds: creds, homes: make(map[string]string)}
 	if opts != nil {
@@ -138,6 +154,17 @@ func New(endpoint string, creds CredentialProvider, opts *Options) (*Store, erro
 	s.log = s.opts.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if len(s.opts.ProvenanceKey) == 0 {
+		if !s.opts.UnsignedProvenance {
+			return nil, ErrNoProvenanceKey
+		}
+		warn := s.opts.Logger
+		if warn == nil {
+			warn = slog.Default()
+		}
+		warn.Warn("caldavstore: UNSIGNED PROVENANCE: no ProvenanceKey; any client that can write to a calendar can forge invite provenance and have a hard delete remove the entry",
+			"endpoint", s.endpoint.Redacted())
 	}
 	return s, nil
 }

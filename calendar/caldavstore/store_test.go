@@ -22,6 +22,9 @@ import (
 
 // owners of every test server; each has the calendars "calendar" and
 // "work".
+// testKey is the provenance key of the stores the tests make.
+var testKey = []byte("caldavstore test provenance key")
+
 var owners = map[string]string{
 	"alice@example.com": "alice-secret-1",
 	"bob@example.com":   "bob-secret-2",
@@ -79,6 +82,9 @@ func memEnv(t *testing.T, opts *caldavstore.Options) env {
 			oo = *o
 		}
 		oo.AllowInsecure = true
+		if len(oo.ProvenanceKey) == 0 && !oo.UnsignedProvenance {
+			oo.ProvenanceKey = testKey
+		}
 		s, err := caldavstore.New(srv.URL, creds, &oo)
 		require.NoError(t, err)
 		return s
@@ -104,6 +110,9 @@ func radicaleEnv(t *testing.T, opts *caldavstore.Options) env {
 		oo.AllowInsecure = true
 		if oo.Home == nil {
 			oo.Home = caldavstore.HomeUnder("/")
+		}
+		if len(oo.ProvenanceKey) == 0 && !oo.UnsignedProvenance {
+			oo.ProvenanceKey = testKey
 		}
 		s, err := caldavstore.New(srv.URL, creds, &oo)
 		require.NoError(t, err)
@@ -377,7 +386,7 @@ func TestNew(t *testing.T) {
 		want     error
 	}{
 		{"http refused", "http://cal.example.com/", perUserCreds(), nil, caldavstore.ErrInsecure},
-		{"admin needs home", "https://cal.example.com/", caldavstore.Admin("admin", "pw"), nil, caldavstore.ErrNeedHome},
+		{"admin needs home", "https://cal.example.com/", caldavstore.Admin("admin", "pw"), &caldavstore.Options{ProvenanceKey: testKey}, caldavstore.ErrNeedHome},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -388,7 +397,7 @@ func TestNew(t *testing.T) {
 	_, err := caldavstore.New("https://admin:pw@cal.example.com/", perUserCreds(), nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pw@")
-	s, err := caldavstore.New("https://cal.example.com/", caldavstore.Admin("admin", "pw"), &caldavstore.Options{Home: caldavstore.HomeUnder("/")})
+	s, err := caldavstore.New("https://cal.example.com/", caldavstore.Admin("admin", "pw"), &caldavstore.Options{Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	require.NoError(t, err)
 	assert.NotNil(t, s)
 }
@@ -415,7 +424,7 @@ func TestDiscovery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := caldavstore.New(tc.url(t), perUserCreds(), &caldavstore.Options{AllowInsecure: true})
+			s, err := caldavstore.New(tc.url(t), perUserCreds(), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: testKey})
 			require.NoError(t, err)
 			for u := range owners {
 				cals, err := s.Calendars(t.Context(), u)

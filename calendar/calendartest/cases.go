@@ -46,6 +46,9 @@ func cases() []testCase {
 		{"HardDeleteAcrossCalendars", caseHardDeleteAcrossCalendars},
 		{"HardDeleteByMessageIDOnly", caseHardDeleteByMessageIDOnly},
 		{"HardDeleteEntryChangedMeanwhile", caseHardDeleteChangedMeanwhile},
+		{"HardDeleteKeepsEntryAnotherMessageCreated", caseHardDeleteKeepsOtherCreator},
+		{"HardDeleteRevertsPurgedUpdate", caseHardDeleteRevertsUpdate},
+		{"HardDeleteKeepsCreatorUnknown", caseHardDeleteKeepsCreatorUnknown},
 	}
 }
 
@@ -78,7 +81,13 @@ func caseRoundTripKinds(t *testing.T, e *env) {
 	cal := e.defaultCal(t, owner)
 	provs := map[string]calendar.Provenance{
 		"invite": {Kind: calendar.ProvenanceInvite, MessageID: e.msgID("inv"), Organizer: organizer,
-			Method: calendar.MethodRequest, SeriesUID: e.uid("invite")},
+			Method: calendar.MethodRequest, SeriesUID: e.uid("invite"), CreatedBy: e.msgID("inv")},
+		"invite-updated": {Kind: calendar.ProvenanceInvite, MessageID: e.msgID("inv-2"), Organizer: organizer,
+			Method: calendar.MethodRequest, SeriesUID: e.uid("invite-updated"), CreatedBy: e.msgID("inv-1"),
+			Previous: &calendar.Revision{MessageID: e.msgID("inv-1"), Method: calendar.MethodRequest,
+				Raw: invite("REQUEST", e.uid("invite-updated"), organizer, 0, "before the update", []string{owner}, "")}},
+		"legacy-invite": {Kind: calendar.ProvenanceInvite, MessageID: e.msgID("legacy"), Organizer: organizer,
+			Method: calendar.MethodRequest, SeriesUID: e.uid("legacy-invite")},
 		"imported": {Kind: calendar.ProvenanceImported, MessageID: e.msgID("imp"), Attachment: "Meeting invite (1).ics"},
 		"user":     {Kind: calendar.ProvenanceUser},
 		"unknown":  {},
@@ -591,14 +600,16 @@ func caseHardDeleteAcrossCalendars(t *testing.T, e *env) {
 	e.CreateCalendar(t, owner, second, "Work")
 	def := e.defaultCal(t, owner)
 	uid := e.uid("multi")
-	inv := calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("old-request"), Organizer: organizer, Method: "REQUEST", SeriesUID: uid}
+	inv := calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("old-request"), Organizer: organizer, Method: "REQUEST", SeriesUID: uid,
+		CreatedBy: e.msgID("old-request")}
 	e.put(t, owner, event(def, uid, "in default", inv))
 	e.put(t, owner, event(second, uid, "moved by the user to work", inv))
 	other := e.uid("reuse")
 	e.put(t, owner, event(def, other, "other organizer", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: e.msgID("x"), Organizer: intruder, Method: "REQUEST", SeriesUID: other}))
-	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, calendar.Series{UID: uid, Organizer: "MAILTO:" + upper(organizer), MessageID: e.msgID("new-cancel")})
+	purged := func(id string) bool { return calendar.EqualMessageID(id, e.msgID("old-request")) }
+	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, calendar.Series{UID: uid, Organizer: "MAILTO:" + upper(organizer), MessageID: e.msgID("new-cancel"), Purged: purged})
 	require.NoError(t, err)
-	assert.Len(t, rep.Removed, 2, "the series' entries are removed from every calendar")
+	assert.Len(t, rep.Removed, 2, "the series' entries its purged creator made are removed from every calendar")
 	for _, d := range rep.Removed {
 		assert.Equal(t, calendar.ReasonInviteSeries, d.Reason)
 	}
@@ -610,7 +621,7 @@ func caseHardDeleteByMessageIDOnly(t *testing.T, e *env) {
 	owner := e.Owners[1]
 	cal := e.defaultCal(t, owner)
 	mid := e.msgID("unparsed")
-	e.put(t, owner, event(cal, e.uid("by-mid"), "x", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: mid, Organizer: organizer, SeriesUID: e.uid("by-mid")}))
+	e.put(t, owner, event(cal, e.uid("by-mid"), "x", calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: mid, Organizer: organizer, SeriesUID: e.uid("by-mid"), CreatedBy: mid}))
 	e.put(t, owner, event(cal, e.uid("by-mid-imported"), "y", calendar.Provenance{Kind: calendar.ProvenanceImported, MessageID: mid, Attachment: "a.ics"}))
 	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, calendar.Series{MessageID: "<" + mid + ">"})
 	require.NoError(t, err)
@@ -672,4 +683,97 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// caseHardDeleteKeepsOtherCreator: a spoofed REQUEST reusing a real
+// meeting's UID and ORGANIZER with an older SEQUENCE changes nothing on
+// delivery, and its hard delete removes nothing.
+func caseHardDeleteKeepsOtherCreator(t *testing.T, e *env) {
+	owner := e.Owners[0]
+	uid := e.uid("real-meeting")
+	real := invite("REQUEST", uid, organizer, 3, "Board meeting", []string{owner}, "")
+	res, err := calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, real), e.msgID("real"))
+	require.NoError(t, err)
+	require.Equal(t, calendar.ActionCreated, res.Action)
+	spoof := invite("REQUEST", uid, organizer, 1, "Board meeting: open the agenda link", []string{owner}, "")
+	res, err = calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, spoof), e.msgID("spoof"))
+	require.NoError(t, err)
+	require.Equal(t, calendar.ActionStale, res.Action, "delivery never applies an older SEQUENCE")
+
+	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, mustInvite(t, spoof).Series(e.msgID("spoof")))
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	assert.Empty(t, rep.Reverted)
+	require.Len(t, rep.Kept, 1)
+	assert.Equal(t, calendar.ReasonOtherCreator, rep.Kept[0].Reason)
+	got := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, got, 1)
+	assert.Equal(t, "Board meeting", got[0].Master.Summary)
+}
+
+// caseHardDeleteRevertsUpdate: a spoofed update (higher SEQUENCE) of a
+// real meeting, hard-deleted, puts the meeting back as it was; without a
+// known previous version the entry is kept and reported.
+func caseHardDeleteRevertsUpdate(t *testing.T, e *env) {
+	owner := e.Owners[1]
+	uid := e.uid("real-updated")
+	real := invite("REQUEST", uid, organizer, 0, "Quarterly review", []string{owner}, "")
+	res, err := calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, real), e.msgID("real-2"))
+	require.NoError(t, err)
+	require.Equal(t, calendar.ActionCreated, res.Action)
+	spoof := invite("REQUEST", uid, organizer, 5, "Quarterly review: new link", []string{owner}, "")
+	res, err = calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, spoof), e.msgID("spoof-2"))
+	require.NoError(t, err)
+	require.Equal(t, calendar.ActionUpdated, res.Action)
+	got := e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, got, 1)
+	require.NotNil(t, got[0].Provenance.Previous, "the store keeps the version before the update")
+	assert.Equal(t, e.msgID("real-2"), got[0].Provenance.CreatedBy)
+
+	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, mustInvite(t, spoof).Series(e.msgID("spoof-2")))
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	require.Len(t, rep.Reverted, 1)
+	assert.Equal(t, calendar.ReasonReverted, rep.Reverted[0].Reason)
+	assert.Equal(t, "Quarterly review: new link", rep.Reverted[0].Entry.Master.Summary, "the report holds the version replaced")
+	got = e.find(t, owner, calendar.Query{UID: uid})
+	require.Len(t, got, 1)
+	assert.Equal(t, "Quarterly review", got[0].Master.Summary, "back as the real invite made it")
+	assert.Equal(t, 0, got[0].Master.Sequence)
+	assert.Equal(t, calendar.ProvenanceInvite, got[0].Provenance.Kind)
+	assert.Equal(t, e.msgID("real-2"), got[0].Provenance.MessageID)
+	assert.Equal(t, e.msgID("real-2"), got[0].Provenance.CreatedBy)
+	assert.Nil(t, got[0].Provenance.Previous)
+
+	again, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, mustInvite(t, spoof).Series(e.msgID("spoof-2")))
+	require.NoError(t, err, "idempotent")
+	assert.Empty(t, again.Reverted)
+	assert.Empty(t, again.Removed)
+
+	// The previous version unknown: kept and reported.
+	uid2 := e.uid("real-no-previous")
+	e.put(t, owner, event(e.defaultCal(t, owner), uid2, "updated, previous unknown", calendar.Provenance{Kind: calendar.ProvenanceInvite,
+		MessageID: e.msgID("spoof-3"), CreatedBy: e.msgID("real-3"), Organizer: organizer, Method: "REQUEST", SeriesUID: uid2}))
+	rep, err = calendar.RemoveInviteEntries(e.ctx, e.Store, owner, calendar.Series{UID: uid2, Organizer: organizer, MessageID: e.msgID("spoof-3")})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	assert.Empty(t, rep.Reverted)
+	require.Len(t, rep.Kept, 1)
+	assert.Equal(t, calendar.ReasonPreviousUnknown, rep.Kept[0].Reason)
+	assert.Len(t, e.find(t, owner, calendar.Query{UID: uid2}), 1)
+}
+
+// caseHardDeleteKeepsCreatorUnknown: an invite entry stored before
+// creators were recorded is kept, even when it names the message.
+func caseHardDeleteKeepsCreatorUnknown(t *testing.T, e *env) {
+	owner := e.Owners[0]
+	uid := e.uid("legacy")
+	e.put(t, owner, event(e.defaultCal(t, owner), uid, "legacy", calendar.Provenance{Kind: calendar.ProvenanceInvite,
+		MessageID: e.msgID("legacy"), Organizer: organizer, Method: "REQUEST", SeriesUID: uid}))
+	rep, err := calendar.RemoveInviteEntries(e.ctx, e.Store, owner, calendar.Series{UID: uid, Organizer: organizer, MessageID: e.msgID("legacy")})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	require.Len(t, rep.Kept, 1)
+	assert.Equal(t, calendar.ReasonCreatorUnknown, rep.Kept[0].Reason)
+	assert.Len(t, e.find(t, owner, calendar.Query{UID: uid}), 1)
 }

@@ -51,8 +51,11 @@
 // With [Options.Backfill] the processor marks such an entry as created by
 // the invite when all of these hold: its UID is the invite's, its
 // ORGANIZER is the invite's and is not the owner, the owner is an attendee
-// of both the invite and the entry, it has no provenance, and the invite
-// message is still in the mailbox (the processor is reading it). It cannot tell an
+// of both the invite and the entry, it has no provenance, the invite's
+// SEQUENCE is not lower than the entry's (an older revision, such as a
+// spoof reusing a real meeting's UID and ORGANIZER, did not make it), and
+// the invite message is still in the mailbox (the processor is reading
+// it); the message is recorded as the entry's creator. It cannot tell an
 // entry the user's client made from the invite from one the user imported
 // from the same .ics through that client, or made by hand with a copied
 // UID; those would then be removed by a hard delete of the invite. That

@@ -60,7 +60,7 @@ func TestEndToEndDovecotRadicale(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = mail.Close() })
 	cal, err := caldavstore.New(rad.URL, caldavstore.Admin(radicaletest.AdminUser, rad.AdminPassword),
-		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), Logger: log})
+		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), Logger: log, ProvenanceKey: []byte("imipproc e2e test key")})
 	require.NoError(t, err)
 
 	const (

@@ -29,7 +29,7 @@ func Example() {
 	defer srv.Close()
 	cal, err := caldavstore.New(srv.URL, caldavstore.PerUser(map[string]caldavstore.Credential{
 		"ann@example.com": {Username: "ann@example.com", Password: "pw"},
-	}), &caldavstore.Options{AllowInsecure: true})
+	}), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: []byte("load-me-from-your-secret-store")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -175,24 +175,18 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 		return nil, nil
 	}
 	owner := addr.Mailbox
-	seen := map[string]bool{}
 	var out []Outcome
 	var errs []error
-	for _, i := range msg.InviteParts() {
-		part := msg.Calendars[i]
-		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: i, Method: part.Method}
-		inv, err := calendar.ParseInvite(part.Raw, part.Method)
-		if err != nil {
-			o.Action, o.Err = ActionUnreadable, err
+	for _, mi := range calendar.MessageInvites(msg) {
+		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: mi.Part, Method: msg.Calendars[mi.Part].Method}
+		if mi.Err != nil {
+			o.Action, o.Err = ActionUnreadable, mi.Err
 			out = append(out, o)
-			errs = append(errs, fmt.Errorf("imipproc: %s part %d: %w", addr, i, err))
+			errs = append(errs, fmt.Errorf("imipproc: %s part %d: %w", addr, mi.Part, mi.Err))
 			continue
 		}
+		inv := mi.Invite
 		o.Method, o.UID = inv.Method, inv.UID
-		if seen[inv.UID] {
-			continue
-		}
-		seen[inv.UID] = true
 		p.apply(ctx, owner, inv, msg.MessageID, &o)
 		if o.Err != nil {
 			errs = append(errs, fmt.Errorf("imipproc: %s UID %q: %w", addr, inv.UID, o.Err))
@@ -262,9 +256,16 @@ func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.In
 		if occ := cmp.Or(e.Master, firstOverride(e)); occ == nil || !hasAttendee(occ.Attendees, me) {
 			continue
 		}
+		// An older revision did not make the entry (a spoof reusing a
+		// real meeting's UID and organizer with a lower SEQUENCE must not
+		// claim it, or its hard delete would remove the meeting).
+		if occ := cmp.Or(e.Master, firstOverride(e)); inv.Sequence < occ.Sequence {
+			continue
+		}
 		e.Provenance = calendar.Provenance{
 			Kind:      calendar.ProvenanceInvite,
 			MessageID: calendar.NormalizeMessageID(messageID),
+			CreatedBy: calendar.NormalizeMessageID(messageID),
 			Organizer: inv.Organizer,
 			Method:    inv.Method,
 			SeriesUID: inv.UID,

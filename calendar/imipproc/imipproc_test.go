@@ -72,7 +72,7 @@ func newFixture(t *testing.T, users ...string) *fixture {
 		creds[u] = caldavstore.Credential{Username: u, Password: pw[u]}
 	}
 	f.srv = caldavmem.Start(t, pw)
-	s, err := caldavstore.New(f.srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true})
+	s, err := caldavstore.New(f.srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: []byte("imipproc test key")})
 	require.NoError(t, err)
 	for _, u := range users {
 		_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
@@ -257,7 +257,7 @@ func TestBackfill(t *testing.T) {
 	got, err := f.cal.Find(ctx, "ann@example.com", calendar.Query{UID: "client-made@evil.example"})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "client@evil.example", Organizer: organizer, Method: "REQUEST", SeriesUID: "client-made@evil.example"}, got[0].Provenance)
+	assert.Equal(t, calendar.Provenance{Kind: calendar.ProvenanceInvite, MessageID: "client@evil.example", Organizer: organizer, Method: "REQUEST", SeriesUID: "client-made@evil.example", CreatedBy: "client@evil.example"}, got[0].Provenance)
 	assert.Contains(t, string(got[0].Raw), "DESCRIPTION:Sign in", "backfill keeps the client's object")
 
 	rep, err = calendar.RemoveInviteEntries(ctx, f.cal, "ann@example.com", calendar.Series{UID: "client-made@evil.example", Organizer: organizer, MessageID: "client@evil.example"})
@@ -335,4 +335,30 @@ func TestRescanKeepsCancel(t *testing.T) {
 	_, err = p.Scan(ctx, []string{ann}, time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, "CANCELLED", status())
+}
+
+// A spoofed invite reusing the UID and ORGANIZER of a meeting the owner's
+// client made, with an older SEQUENCE, is never backfilled as its creator:
+// its hard delete must not remove the meeting.
+func TestBackfillNeverClaimsForOlderSequence(t *testing.T) {
+	ctx := t.Context()
+	users := []string{"ann@example.com"}
+	f := newFixture(t, users...)
+	real := strings.Replace(inviteICS("REQUEST", "board@corp.example", organizer, 4, users), "METHOD:REQUEST\r\n", "", 1)
+	_, err := f.cal.Put(ctx, "ann@example.com", calendar.Entry{Calendar: "calendar", Raw: []byte(real)})
+	require.NoError(t, err)
+	spoof := inviteICS("REQUEST", "board@corp.example", organizer, 1, users)
+	a, err := f.mail.Append(ctx, "ann@example.com", mailbox.In(mailbox.RoleInbox), inviteMail("old@evil.example", organizer, users, spoof, "REQUEST"), nil)
+	require.NoError(t, err)
+	out, err := imipproc.New(f.mail, f.cal, &imipproc.Options{Backfill: true}).Deliver(ctx, a)
+	require.NoError(t, err)
+	for _, o := range out {
+		assert.NotEqual(t, imipproc.ActionBackfilled, o.Action)
+	}
+	rep, err := calendar.RemoveInviteEntries(ctx, f.cal, "ann@example.com", calendar.Series{UID: "board@corp.example", Organizer: organizer, MessageID: "old@evil.example"})
+	require.NoError(t, err)
+	assert.Empty(t, rep.Removed)
+	got, err := f.cal.Find(ctx, "ann@example.com", calendar.Query{UID: "board@corp.example"})
+	require.NoError(t, err)
+	require.Len(t, got, 1, "the meeting stays")
 }

@@ -1,0 +1,64 @@
+package calendar
+
+import "github.com/eradicate-dev/eradicate/mailbox"
+
+// AppliedMethod reports whether [ApplyInvite] applies an invite of the
+// iTIP method (upper-case): REQUEST, CANCEL and REPLY. Other methods, and
+// none (a plain iCalendar file), change no calendar on delivery.
+func AppliedMethod(method string) bool {
+	switch method {
+	case MethodRequest, MethodCancel, MethodReply:
+		return true
+	}
+	return false
+}
+
+// MessageInvite is one invite of a message as delivery reads it
+// ([MessageInvites]).
+type MessageInvite struct {
+	// Part is the index of the part in [mailbox.Parsed.Calendars].
+	Part int
+	// Invite is the part read by [ParseInvite]; nil when Err is set.
+	Invite *Invite
+	// Err is why the part could not be read (it wraps [ErrInvalid]).
+	Err error
+}
+
+// Applied reports whether delivery applies the invite: it was read and
+// its method is one [ApplyInvite] applies ([AppliedMethod]). Only an
+// applied invite can have created or changed a calendar entry.
+func (m MessageInvite) Applied() bool {
+	return m.Err == nil && m.Invite != nil && AppliedMethod(m.Invite.Method)
+}
+
+// MessageInvites returns the invites of a parsed message in the order
+// delivery processes them: the parts [mailbox.Parsed.InviteParts] names
+// (inline text/calendar parts; .ics attachments only when there is none
+// and their Content-Type names a method), each read by [ParseInvite], a
+// UID once (its first part). A part that cannot be read is returned with
+// Err. This is the one rule for what a message's invites are: delivery
+// (the mock tenant, package imipproc, a release) applies those that are
+// [MessageInvite.Applied] with [ApplyInvite], and a hard delete looks only
+// for what those could have created, so a plain .ics attachment, which
+// only the user can import, never drives removal.
+func MessageInvites(p *mailbox.Parsed) []MessageInvite {
+	if p == nil {
+		return nil
+	}
+	var out []MessageInvite
+	seen := map[string]bool{}
+	for _, i := range p.InviteParts() {
+		part := p.Calendars[i]
+		inv, err := ParseInvite(part.Raw, part.Method)
+		if err != nil {
+			out = append(out, MessageInvite{Part: i, Err: err})
+			continue
+		}
+		if seen[inv.UID] {
+			continue
+		}
+		seen[inv.UID] = true
+		out = append(out, MessageInvite{Part: i, Invite: inv})
+	}
+	return out
+}
