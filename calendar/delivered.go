@@ -1,6 +1,12 @@
 package calendar
 
-import "github.com/eradicate-dev/eradicate/mailbox"
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
 
 // AppliedMethod reports whether [ApplyInvite] applies an invite of the
 // iTIP method (upper-case): REQUEST, CANCEL and REPLY. Other methods, and
@@ -61,4 +67,38 @@ func MessageInvites(p *mailbox.Parsed) []MessageInvite {
 		out = append(out, MessageInvite{Part: i, Invite: inv})
 	}
 	return out
+}
+
+// InviteMessageID returns the message identity that delivery records in
+// the provenance of the entries a message's invites create or update
+// ([ApplyInvite]'s messageID), and that a hard delete of the message looks
+// for: its Message-ID, or, for a message without one, an identity derived
+// from its invite parts,
+//
+//	sha256-<first 16 bytes of SHA-256 of the invite parts, in hex>@no-message-id.invalid
+//
+// The invite parts are the same bytes in every recipient's copy and are not
+// changed by delivery (headers are), so every copy of a message without a
+// Message-ID still names the entries it created, and a sender cannot make
+// an entry impossible to remove by leaving the header out. A message
+// without invite parts and without Message-ID gives "".
+func InviteMessageID(p *mailbox.Parsed) string {
+	if p == nil {
+		return ""
+	}
+	if p.MessageID != "" {
+		return p.MessageID
+	}
+	parts := p.InviteParts()
+	if len(parts) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, i := range parts {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p.Calendars[i].Raw)))
+		h.Write(n[:])
+		h.Write(p.Calendars[i].Raw)
+	}
+	return "sha256-" + hex.EncodeToString(h.Sum(nil)[:16]) + "@no-message-id.invalid"
 }

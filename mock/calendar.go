@@ -409,7 +409,7 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 		}
 		inv := mi.Invite
 		ev.Method, ev.UID = inv.Method, inv.UID
-		res, err := calendar.ApplyInvite(ctx, direct{t}, addr.Mailbox, inv, p.MessageID)
+		res, err := calendar.ApplyInvite(ctx, direct{t}, addr.Mailbox, inv, calendar.InviteMessageID(p))
 		ev.Action, ev.Reason, ev.Err = res.Action, res.Reason, err
 		t.recordInvite(ctx, ev)
 	}

@@ -156,7 +156,7 @@ func TestInviteCorpusDeliverRequests(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, got, 1, "%s: one entry per recipient", u)
 				assert.Equal(t, calendar.ProvenanceInvite, got[0].Provenance.Kind)
-				assert.Equal(t, calendar.NormalizeMessageID(p.MessageID), got[0].Provenance.MessageID)
+				assert.Equal(t, calendar.NormalizeMessageID(calendar.InviteMessageID(p)), got[0].Provenance.MessageID)
 				assert.Equal(t, inv.Organizer, got[0].Provenance.Organizer)
 				assert.Equal(t, inv.UID, got[0].Provenance.SeriesUID)
 				assert.Equal(t, mock.DefaultCalendarID, got[0].Calendar)
@@ -169,7 +169,7 @@ func TestInviteCorpusDeliverRequests(t *testing.T) {
 					}
 				}
 				// The hard-delete rule removes exactly that entry.
-				rep, err := calendar.RemoveInviteEntries(ctx, tn, u, inv.Series(p.MessageID))
+				rep, err := calendar.RemoveInviteEntries(ctx, tn, u, inv.Series(calendar.InviteMessageID(p)))
 				require.NoError(t, err)
 				assert.Len(t, rep.Removed, 1)
 				assert.Empty(t, rep.Kept)
@@ -303,8 +303,7 @@ func TestInviteCorpusChains(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			tn := newCorpusTenant(t, user)
-			var uid, organizer string
-			var mids []string
+			var uid, organizer, creator string
 			for i, st := range tc.steps {
 				raw, err := os.ReadFile(filepath.Join(dir, "invites", st.file))
 				require.NoError(t, err)
@@ -317,7 +316,10 @@ func TestInviteCorpusChains(t *testing.T) {
 				assert.Equal(t, st.action, ev.Action, "step %d (%s): %s", i, st.file, ev.Reason)
 				p, inv := firstInvite(t, filepath.Join(dir, "invites", st.file))
 				uid, organizer = inv.UID, inv.Organizer
-				mids = append(mids, p.MessageID)
+				if st.action == created {
+					// Delivery names a message without a Message-ID by its invite.
+					creator = calendar.InviteMessageID(p)
+				}
 			}
 			got, err := tn.Find(ctx, user, calendar.Query{UID: uid})
 			require.NoError(t, err)
@@ -337,9 +339,10 @@ func TestInviteCorpusChains(t *testing.T) {
 			assert.Equal(t, tc.overrides, statuses, "override statuses in time order")
 			assert.Equal(t, calendar.ProvenanceInvite, e.Provenance.Kind)
 
-			// Hard-deleting the first message of the chain removes the
-			// entry, whichever message last updated it.
-			rep, err := calendar.RemoveInviteEntries(ctx, tn, user, calendar.Series{UID: uid, Organizer: organizer, MessageID: mids[0]})
+			// Hard-deleting the message that created the entry removes
+			// it, whichever message last updated it.
+			require.NotEmpty(t, creator)
+			rep, err := calendar.RemoveInviteEntries(ctx, tn, user, calendar.Series{UID: uid, Organizer: organizer, MessageID: creator})
 			require.NoError(t, err)
 			require.Len(t, rep.Removed, 1)
 			got, err = tn.Find(ctx, user, calendar.Query{UID: uid})

@@ -146,8 +146,8 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 	if p == nil || len(p.Calendars) == 0 {
 		return nil
 	}
-	if p.MessageID != "" {
-		msgID = p.MessageID
+	if id := calendar.InviteMessageID(p); id != "" {
+		msgID = id // what delivery recorded as the entries' creator
 	}
 	var refs []SeriesRef
 	for _, mi := range calendar.MessageInvites(p) {
@@ -428,8 +428,9 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 				continue
 			}
 			inv := mi.Invite
-			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, p.MessageID)
-			d := CalendarDecision{Owner: owner, MessageID: p.MessageID, UID: inv.UID, Organizer: inv.Organizer,
+			mid := calendar.InviteMessageID(p)
+			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, mid)
+			d := CalendarDecision{Owner: owner, MessageID: mid, UID: inv.UID, Organizer: inv.Organizer,
 				Summary: inv.Summary, Verdict: VerdictApplied, Reason: string(res.Action), Detail: res.Reason}
 			if len(res.Entries) > 0 {
 				d.Calendar, d.EntryID = res.Entries[0].Calendar, res.Entries[0].ID

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
@@ -162,4 +163,30 @@ func TestPurgeCountsMessagesEarlierActionsPurged(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{remediation.VerdictRemoved + "/" + string(calendar.ReasonInviteSeries)}, verdicts(rec))
 	assert.Empty(t, entries(t, f, alice, "uid-evil"), "created by a message an earlier action purged")
+}
+
+// An invite without a Message-ID: delivery records the message by its
+// invite (calendar.InviteMessageID), so its hard delete still removes the
+// entries it created in every recipient's calendar; a sender cannot make
+// its entries impossible to remove by leaving the header out.
+func TestHardDeleteInviteWithoutMessageIDRemovesEntries(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, alice, bob)
+	raw := string(invite("unused@evil.example", "ceo@evil.example", "uid-no-mid", alice, bob))
+	raw = strings.Replace(raw, "Message-ID: <unused@evil.example>\r\n", "", 1)
+	f.deliver([]byte(raw), "", alice, bob)
+	for _, u := range []string{alice, bob} {
+		es := entries(t, f, u, "uid-no-mid")
+		require.Len(t, es, 1, u)
+		require.NotEmpty(t, es[0].Provenance.CreatedBy, "%s: delivery names the creating message", u)
+	}
+	rec, err := f.engine(nil, nil).Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{Senders: []string{"ceo@evil.example"}}}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), rec.Counts.Succeeded)
+	for _, u := range []string{alice, bob} {
+		assert.Empty(t, entries(t, f, u, "uid-no-mid"), "%s: the invite's entry is removed", u)
+	}
+	assert.Equal(t, []string{remediation.VerdictRemoved + "/" + string(calendar.ReasonInviteMessage),
+		remediation.VerdictRemoved + "/" + string(calendar.ReasonInviteMessage)}, verdicts(rec))
 }

@@ -187,7 +187,7 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 		}
 		inv := mi.Invite
 		o.Method, o.UID = inv.Method, inv.UID
-		p.apply(ctx, owner, inv, msg.MessageID, &o)
+		p.apply(ctx, owner, inv, calendar.InviteMessageID(msg), &o)
 		if o.Err != nil {
 			errs = append(errs, fmt.Errorf("imipproc: %s UID %q: %w", addr, inv.UID, o.Err))
 		}
