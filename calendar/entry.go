@@ -94,7 +94,7 @@ func Encode(e Entry) ([]byte, error) {
 
 func encodeOccurrence(e Entry, o Occurrence) *ical.Component {
 	c := ical.NewComponent(ical.CompEvent)
-	c.Props.SetText(ical.PropUID, e.UID)
+	c.Props.Set(&ical.Prop{Name: ical.PropUID, Params: ical.Params{}, Value: escapeTextBytes(e.UID)})
 	stamp := time.Unix(0, 0).UTC()
 	if !o.Start.IsZero() {
 		stamp = o.Start.UTC()
@@ -411,6 +411,27 @@ func parseSequence(v string) int {
 // textValue reads a TEXT value (RFC 5545 section 3.3.11) as one string:
 // unescaped commas are kept (go-ical's Text would cut the value there), an
 // invalid escape keeps its character.
+// escapeTextBytes escapes s as an iCalendar TEXT value (RFC 5545 section
+// 3.3.11) byte by byte: unlike go-ical's SetText it keeps bytes that are
+// not UTF-8 as they are, so that a UID read from hostile text is written
+// back unchanged and names the same object.
+func escapeTextBytes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func textValue(p *ical.Prop) string {
 	if p == nil {
 		return ""

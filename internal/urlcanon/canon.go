@@ -222,6 +222,12 @@ func canonHost(authority string) (string, error) {
 			if host == "" {
 				return "", ErrNoHost
 			}
+			// Mapping can leave a numeric host ("\u00ad2130706433"
+			// loses its soft hyphen): read it as IPv4 now, or a second
+			// pass would.
+			if ip, ok := parseIPv4(host); ok {
+				return ip, nil
+			}
 		}
 	}
 	return escape(host, escHost), nil
