@@ -20,8 +20,9 @@ var (
 	ErrNoHost = errors.New("urlcanon: URL has no host")
 )
 
-// MaxLen is the longest input [Canonicalize] accepts; longer links are
-// refused with ErrTooLong, so that attacker-made monsters cost nothing.
+// MaxLen is the longest input [Canonicalize] accepts, and the longest
+// canonical form it returns; longer links are refused with ErrTooLong, so
+// that attacker-made monsters cost nothing.
 const MaxLen = 16 << 10
 
 // ErrTooLong means the URL is longer than [MaxLen].
@@ -134,6 +135,12 @@ func Parse(raw string) (URL, error) {
 	u := URL{Scheme: scheme, Host: host, Path: canonPath(path), HasQuery: hasQuery}
 	if hasQuery {
 		u.Query = escape(unescapeAll(query), escQuery)
+	}
+	// Escaping can make the canonical form longer than the input; one
+	// longer than MaxLen is refused, so that every canonical URL
+	// canonicalises again (to itself).
+	if len(u.Scheme)+len("://")+len(u.Host)+len(u.Path)+1+len(u.Query) > MaxLen {
+		return URL{}, ErrTooLong
 	}
 	return u, nil
 }
