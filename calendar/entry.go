@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Decode reads iCalendar text into entries, one per UID, in the order the
@@ -199,21 +200,18 @@ func NormalizeAddress(s string) string {
 	return strings.ToLower(strings.Trim(s, "<>"))
 }
 
-// NormalizeMessageID returns a Message-ID as provenance keeps it: without
-// surrounding space and angle brackets. Comparisons are case-insensitive
-// ([EqualMessageID]).
-func NormalizeMessageID(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "<")
-	s = strings.TrimSuffix(s, ">")
-	return strings.TrimSpace(s)
-}
+// trimMessageID returns a Message-ID as provenance keeps it: as the
+// message wrote it, without surrounding space and angle brackets. It is
+// not a comparison form: [EqualMessageID] is.
+func trimMessageID(s string) string { return msgid.Trim(s) }
 
-// EqualMessageID reports whether a and b name the same message: equal
-// after [NormalizeMessageID], ignoring case. Empty ids are never equal.
+// EqualMessageID reports whether a and b name the same message by the
+// rule of mailbox.NormalizeMessageID (the one Message-ID rule of
+// eradicate): equal without surrounding space and angle brackets,
+// lower-cased. Empty ids are never equal.
 func EqualMessageID(a, b string) bool {
-	a, b = NormalizeMessageID(a), NormalizeMessageID(b)
-	return a != "" && strings.EqualFold(a, b)
+	a, b = msgid.Normalize(a), msgid.Normalize(b)
+	return a != "" && a == b
 }
 
 // object is the components of one UID across the calendars of a text.

@@ -135,7 +135,7 @@ func InviteEntries(ctx context.Context, s Store, owner string, series Series) (R
 
 func inviteEntries(ctx context.Context, s Store, owner string, series Series, remove bool) (Report, error) {
 	series.UID = trimUID(series.UID)
-	series.MessageID = NormalizeMessageID(series.MessageID)
+	series.MessageID = trimMessageID(series.MessageID)
 	series.Organizer = NormalizeAddress(series.Organizer)
 	rep := Report{Owner: owner, Series: series}
 	if series.UID == "" && series.MessageID == "" {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Criteria selects copies of messages. Within a list field any element may
@@ -362,14 +364,15 @@ func (c *Criteria) match(m *Message, get func() (*Parsed, error)) (bool, error) 
 	return true, nil
 }
 
-// NormalizeMessageID returns id without surrounding space and angle
-// brackets, lower-cased for comparison.
-func NormalizeMessageID(id string) string {
-	id = strings.TrimSpace(id)
-	id = strings.TrimPrefix(id, "<")
-	id = strings.TrimSuffix(id, ">")
-	return strings.ToLower(strings.TrimSpace(id))
-}
+// NormalizeMessageID returns the form in which eradicate compares
+// Message-IDs everywhere (criteria, clusters, journals, calendar
+// provenance): id without surrounding white space and angle brackets,
+// lower-cased. RFC 5322 makes the local part case-sensitive, but mail
+// systems rewrite its case and a Message-ID is matched to find every copy
+// of one message, so the comparison ignores case. Two ids name the same
+// message when their normalized forms are equal and not empty. This is
+// the only exported Message-ID rule; calendar.EqualMessageID applies it.
+func NormalizeMessageID(id string) string { return msgid.Normalize(id) }
 
 func normAddr(a string) string {
 	return strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>"))
