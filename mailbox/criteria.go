@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
@@ -28,7 +30,9 @@ type Criteria struct {
 	// address exactly.
 	Senders []string `json:"senders,omitempty"`
 	// SenderDomains match the domain of the envelope sender or header From,
-	// or any subdomain of it.
+	// or any subdomain of it. A top-level domain or another public suffix
+	// of the public suffix list ("co.uk", "com.au", "github.io") is
+	// refused: it would match every sender registered under it.
 	SenderDomains []string `json:"sender_domains,omitempty"`
 	// Recipients match an address in To, Cc or Bcc, or the mailbox owner.
 	Recipients []string `json:"recipients,omitempty"`
@@ -168,6 +172,8 @@ func (c *Criteria) checkValues() error {
 			errs = append(errs, fmt.Errorf("mailbox: sender domain %q has a wildcard, an @ or a space inside", d))
 		case !strings.Contains(n, "."):
 			errs = append(errs, fmt.Errorf("mailbox: sender domain %q is a top-level domain: %w", d, ErrMatchesEverything))
+		case isPublicSuffix(strings.ToLower(n)):
+			errs = append(errs, fmt.Errorf("mailbox: sender domain %q is a public suffix, under which anyone registers domains: %w", d, ErrMatchesEverything))
 		}
 	}
 	for _, h := range c.AttachmentSHA256 {
@@ -400,6 +406,15 @@ func AddressDomain(addr string) string {
 		return ""
 	}
 	return strings.TrimSuffix(addr[i+1:], ".")
+}
+
+// isPublicSuffix reports whether the lower-case domain d is a public
+// suffix of the public suffix list, ICANN or private section ("co.uk",
+// "com.au", "github.io"): a sender domain that matches every domain
+// registered under it.
+func isPublicSuffix(d string) bool {
+	ps, _ := publicsuffix.PublicSuffix(d)
+	return ps == d
 }
 
 // emptySHA256 is the SHA-256 of zero bytes.

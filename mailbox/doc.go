@@ -59,7 +59,8 @@
 // sender domain also matches its subdomains; URLs are compared after
 // [NormalizeURL]. A criteria that selects nothing, or that would match
 // every message (only a folder, a role or a time range, a wildcard, a
-// top-level domain), is refused by [Criteria.Validate] and never widened.
+// top-level domain or another public suffix such as co.uk or github.io),
+// is refused by [Criteria.Validate] and never widened.
 // [Criteria.NeedsContent] tells whether evaluating it needs the parsed
 // message (URLs and attachment hashes) or only the [Message] summary.
 //
