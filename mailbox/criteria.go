@@ -38,8 +38,10 @@ type Criteria struct {
 	Recipients []string `json:"recipients,omitempty"`
 	// Subject is a case-insensitive substring of the decoded subject.
 	Subject string `json:"subject,omitempty"`
-	// URLs match a URL in the body exactly, after the normalisation of
-	// [NormalizeURL]. Evaluating them needs the message content.
+	// URLs match a URL of the message ([Parsed.URLs]) that has the same
+	// identity: equal after [NormalizeURL], which unwraps Safe Links and
+	// other rewriters on both sides and canonicalises, as clusters name
+	// URLs. Evaluating them needs the message content.
 	URLs []string `json:"urls,omitempty"`
 	// AttachmentSHA256 match the hex SHA-256 of an attachment. Evaluating
 	// them needs the message content.
@@ -434,13 +436,16 @@ func domainIn(domains []string, addr string) bool {
 	return false
 }
 
+// urlIn reports whether a URL of got has the identity ([NormalizeURL]) of
+// one of want: rewritten links of either side are unwrapped.
 func urlIn(want, got []string) bool {
+	ws := make([]string, len(want))
+	for i, w := range want {
+		ws[i] = NormalizeURL(w)
+	}
 	for _, g := range got {
-		ng := NormalizeURL(g)
-		for _, w := range want {
-			if NormalizeURL(w) == ng {
-				return true
-			}
+		if slices.Contains(ws, NormalizeURL(g)) {
+			return true
 		}
 	}
 	return false
