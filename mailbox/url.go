@@ -21,6 +21,9 @@ type urlSet struct {
 	list []string
 	seen map[string]struct{}
 	full bool
+	// work is what reading attached files has spent of the message's
+	// budget.
+	work budget
 }
 
 // linearSeen is how many URLs a urlSet compares one by one before it
