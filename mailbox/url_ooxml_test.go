@@ -64,3 +64,50 @@ func TestAddXMLTextReadsLikeEncodingXML(t *testing.T) {
 	s.addXMLText([]byte(docs[0] + strings.Repeat("<w:p/>", 10)))
 	assert.Equal(t, 2, len(s.list))
 }
+
+// FuzzAddXMLText checks that the scanner never panics, stays within the
+// token budget, and finds the URLs encoding/xml finds in parts that parse
+// strictly.
+func FuzzAddXMLText(f *testing.F) {
+	f.Add(`<w:p><w:r><w:t>https://a.example/x</w:t></w:r></w:p>`)
+	f.Add(`<w:p><w:fldSimple w:instr='HYPERLINK "https://b.example/"'/></w:p>`)
+	f.Add(`<x:si><x:t><![CDATA[https://c.example/&]]></x:t></x:si>`)
+	f.Add(`<a b=">">&amp;https://d.example/&#x41;</a>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var got urlSet
+		got.addXMLText([]byte(doc))
+		if got.work.tokens > MaxTokensPerMessage {
+			t.Fatalf("%d tokens read", got.work.tokens)
+		}
+		if strings.ContainsAny(doc, "\r") || strings.Contains(doc, "<!") {
+			return // line ends and declarations differ without changing URLs
+		}
+		d := xml.NewDecoder(strings.NewReader(doc))
+		for {
+			_, err := d.Token()
+			if err != nil {
+				if err.Error() != "EOF" {
+					return
+				}
+				break
+			}
+		}
+		var want urlSet
+		want.addXMLTextDecoder([]byte(doc))
+		if !slicesEqual(got.list, want.list) {
+			t.Fatalf("scanner %q, encoding/xml %q", got.list, want.list)
+		}
+	})
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
