@@ -16,14 +16,17 @@ const (
 	MaxInflatePerMessage = 16 << 20
 	// MaxTokensPerMessage caps the markup read from the attached files
 	// of one message: each tag, comment or processing instruction of an
-	// Office document's XML parts counts one, each password tried on an
-	// encrypted PDF file counts [pdfPasswordTokens] (an AES-256 key
-	// derivation costs about as much as reading that many tags).
+	// Office document's XML parts counts one token, and each password
+	// tried on an encrypted PDF file counts as many tokens as its key
+	// derivation costs in reading tags: 1/64 of the budget for AES-256
+	// (revisions 5 and 6), so at most 64 tries per message, 1/4096 for
+	// RC4 and AES-128.
 	MaxTokensPerMessage = 1 << 20
 )
 
-// pdfPasswordTokens is what one password tried on an encrypted PDF costs
-// in tokens: up to 64 tries per message.
+// pdfPasswordTokens is what one password tried on an AES-256 encrypted
+// PDF costs in tokens: up to 64 tries per message. Older revisions cost
+// 1/64 of it.
 const pdfPasswordTokens = MaxTokensPerMessage / 64
 
 // budget is the work left for reading the attached files of one message.
