@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Decode reads iCalendar text into entries, one per UID, in the order the
@@ -94,7 +95,7 @@ func Encode(e Entry) ([]byte, error) {
 
 func encodeOccurrence(e Entry, o Occurrence) *ical.Component {
 	c := ical.NewComponent(ical.CompEvent)
-	c.Props.SetText(ical.PropUID, e.UID)
+	c.Props.Set(&ical.Prop{Name: ical.PropUID, Params: ical.Params{}, Value: escapeTextBytes(e.UID)})
 	stamp := time.Unix(0, 0).UTC()
 	if !o.Start.IsZero() {
 		stamp = o.Start.UTC()
@@ -199,21 +200,18 @@ func NormalizeAddress(s string) string {
 	return strings.ToLower(strings.Trim(s, "<>"))
 }
 
-// NormalizeMessageID returns a Message-ID as provenance keeps it: without
-// surrounding space and angle brackets. Comparisons are case-insensitive
-// ([EqualMessageID]).
-func NormalizeMessageID(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "<")
-	s = strings.TrimSuffix(s, ">")
-	return strings.TrimSpace(s)
-}
+// trimMessageID returns a Message-ID as provenance keeps it: as the
+// message wrote it, without surrounding space and angle brackets. It is
+// not a comparison form: [EqualMessageID] is.
+func trimMessageID(s string) string { return msgid.Trim(s) }
 
-// EqualMessageID reports whether a and b name the same message: equal
-// after [NormalizeMessageID], ignoring case. Empty ids are never equal.
+// EqualMessageID reports whether a and b name the same message by the
+// rule of mailbox.NormalizeMessageID (the one Message-ID rule of
+// eradicate): equal without surrounding space and angle brackets,
+// lower-cased. Empty ids are never equal.
 func EqualMessageID(a, b string) bool {
-	a, b = NormalizeMessageID(a), NormalizeMessageID(b)
-	return a != "" && strings.EqualFold(a, b)
+	a, b = msgid.Normalize(a), msgid.Normalize(b)
+	return a != "" && a == b
 }
 
 // object is the components of one UID across the calendars of a text.
@@ -411,6 +409,27 @@ func parseSequence(v string) int {
 // textValue reads a TEXT value (RFC 5545 section 3.3.11) as one string:
 // unescaped commas are kept (go-ical's Text would cut the value there), an
 // invalid escape keeps its character.
+// escapeTextBytes escapes s as an iCalendar TEXT value (RFC 5545 section
+// 3.3.11) byte by byte: unlike go-ical's SetText it keeps bytes that are
+// not UTF-8 as they are, so that a UID read from hostile text is written
+// back unchanged and names the same object.
+func escapeTextBytes(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func textValue(p *ical.Prop) string {
 	if p == nil {
 		return ""

@@ -29,7 +29,7 @@ func Import(ctx context.Context, s Store, owner string, raw []byte, messageID, a
 	if err != nil {
 		return nil, fmt.Errorf("calendar: import %q for %s: %w", attachment, owner, err)
 	}
-	prov := Provenance{Kind: ProvenanceImported, MessageID: NormalizeMessageID(messageID), Attachment: attachment}
+	prov := Provenance{Kind: ProvenanceImported, MessageID: trimMessageID(messageID), Attachment: attachment}
 	var out []Entry
 	var errs []error
 	for _, e := range entries {

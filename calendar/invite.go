@@ -66,7 +66,7 @@ type Invite struct {
 // Series returns the Series to give [RemoveInviteEntries] when the message
 // with this invite and the Message-ID messageID is hard-deleted.
 func (inv *Invite) Series(messageID string) Series {
-	return Series{UID: inv.UID, Organizer: inv.Organizer, MessageID: NormalizeMessageID(messageID)}
+	return Series{UID: inv.UID, Organizer: inv.Organizer, MessageID: trimMessageID(messageID)}
 }
 
 // ParseInvite reads the iCalendar text of a mail part. contentMethod is the
@@ -250,7 +250,7 @@ func ApplyInvite(ctx context.Context, s Store, owner string, inv *Invite, messag
 		return Result{Action: ActionNotApplied, Reason: "no invite"}, fmt.Errorf("%w: nil invite", ErrInvalid)
 	}
 	owner = NormalizeAddress(owner)
-	messageID = NormalizeMessageID(messageID)
+	messageID = trimMessageID(messageID)
 	switch {
 	case AppliedMethod(inv.Method):
 	case inv.Method == "":

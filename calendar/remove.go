@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Series identifies the invite series of a hard-deleted message: the UID
@@ -31,7 +33,7 @@ type Series struct {
 // purged reports whether the message id was purged: it is s.MessageID or
 // s.Purged says so. "" (unknown) never is.
 func (s Series) purged(id string) bool {
-	id = NormalizeMessageID(id)
+	id = msgid.Normalize(id)
 	if id == "" {
 		return false
 	}
@@ -192,7 +194,7 @@ func InviteEntries(ctx context.Context, s Store, owner string, series Series) (R
 
 func inviteEntries(ctx context.Context, s Store, owner string, series Series, change bool) (Report, error) {
 	series.UID = trimUID(series.UID)
-	series.MessageID = NormalizeMessageID(series.MessageID)
+	series.MessageID = trimMessageID(series.MessageID)
 	series.Organizer = NormalizeAddress(series.Organizer)
 	rep := Report{Owner: owner, Series: series}
 	if series.UID == "" && series.MessageID == "" {
@@ -366,7 +368,7 @@ func decide(e Entry, s Series) (Reason, verdict) {
 		}
 	}
 	switch {
-	case NormalizeMessageID(p.CreatedBy) == "":
+	case msgid.Normalize(p.CreatedBy) == "":
 		return ReasonCreatorUnknown, verdictKeep
 	case s.MessageID != "" && EqualMessageID(p.CreatedBy, s.MessageID):
 		return ReasonInviteMessage, verdictRemove

@@ -49,7 +49,10 @@ func (ind *Indicators) SenderDomain() string {
 
 // URL is one link of a message after unwrapping and canonicalisation.
 type URL struct {
-	// Canonical is the canonical form (Safe Browsing rules).
+	// Canonical is the canonical form (Safe Browsing rules) of the link
+	// after unwrapping: the URL's identity, equal to
+	// mailbox.NormalizeURL of the raw link, so that Criteria.URLs with
+	// it match every copy of the link, wrapped or not.
 	Canonical string
 	// Host is the canonical host.
 	Host string

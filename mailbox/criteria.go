@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Criteria selects copies of messages. Within a list field any element may
@@ -26,14 +30,18 @@ type Criteria struct {
 	// address exactly.
 	Senders []string `json:"senders,omitempty"`
 	// SenderDomains match the domain of the envelope sender or header From,
-	// or any subdomain of it.
+	// or any subdomain of it. A top-level domain or another public suffix
+	// of the public suffix list ("co.uk", "com.au", "github.io") is
+	// refused: it would match every sender registered under it.
 	SenderDomains []string `json:"sender_domains,omitempty"`
 	// Recipients match an address in To, Cc or Bcc, or the mailbox owner.
 	Recipients []string `json:"recipients,omitempty"`
 	// Subject is a case-insensitive substring of the decoded subject.
 	Subject string `json:"subject,omitempty"`
-	// URLs match a URL in the body exactly, after the normalisation of
-	// [NormalizeURL]. Evaluating them needs the message content.
+	// URLs match a URL of the message ([Parsed.URLs]) that has the same
+	// identity: equal after [NormalizeURL], which unwraps Safe Links and
+	// other rewriters on both sides and canonicalises, as clusters name
+	// URLs. Evaluating them needs the message content.
 	URLs []string `json:"urls,omitempty"`
 	// AttachmentSHA256 match the hex SHA-256 of an attachment. Evaluating
 	// them needs the message content.
@@ -166,6 +174,8 @@ func (c *Criteria) checkValues() error {
 			errs = append(errs, fmt.Errorf("mailbox: sender domain %q has a wildcard, an @ or a space inside", d))
 		case !strings.Contains(n, "."):
 			errs = append(errs, fmt.Errorf("mailbox: sender domain %q is a top-level domain: %w", d, ErrMatchesEverything))
+		case isPublicSuffix(strings.ToLower(n)):
+			errs = append(errs, fmt.Errorf("mailbox: sender domain %q is a public suffix, under which anyone registers domains: %w", d, ErrMatchesEverything))
 		}
 	}
 	for _, h := range c.AttachmentSHA256 {
@@ -362,14 +372,15 @@ func (c *Criteria) match(m *Message, get func() (*Parsed, error)) (bool, error) 
 	return true, nil
 }
 
-// NormalizeMessageID returns id without surrounding space and angle
-// brackets, lower-cased for comparison.
-func NormalizeMessageID(id string) string {
-	id = strings.TrimSpace(id)
-	id = strings.TrimPrefix(id, "<")
-	id = strings.TrimSuffix(id, ">")
-	return strings.ToLower(strings.TrimSpace(id))
-}
+// NormalizeMessageID returns the form in which eradicate compares
+// Message-IDs everywhere (criteria, clusters, journals, calendar
+// provenance): id without surrounding white space and angle brackets,
+// lower-cased. RFC 5322 makes the local part case-sensitive, but mail
+// systems rewrite its case and a Message-ID is matched to find every copy
+// of one message, so the comparison ignores case. Two ids name the same
+// message when their normalized forms are equal and not empty. This is
+// the only exported Message-ID rule; calendar.EqualMessageID applies it.
+func NormalizeMessageID(id string) string { return msgid.Normalize(id) }
 
 func normAddr(a string) string {
 	return strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>"))
@@ -399,6 +410,15 @@ func AddressDomain(addr string) string {
 	return strings.TrimSuffix(addr[i+1:], ".")
 }
 
+// isPublicSuffix reports whether the lower-case domain d is a public
+// suffix of the public suffix list, ICANN or private section ("co.uk",
+// "com.au", "github.io"): a sender domain that matches every domain
+// registered under it.
+func isPublicSuffix(d string) bool {
+	ps, _ := publicsuffix.PublicSuffix(d)
+	return ps == d
+}
+
 // emptySHA256 is the SHA-256 of zero bytes.
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -416,13 +436,16 @@ func domainIn(domains []string, addr string) bool {
 	return false
 }
 
+// urlIn reports whether a URL of got has the identity ([NormalizeURL]) of
+// one of want: rewritten links of either side are unwrapped.
 func urlIn(want, got []string) bool {
+	ws := make([]string, len(want))
+	for i, w := range want {
+		ws[i] = NormalizeURL(w)
+	}
 	for _, g := range got {
-		ng := NormalizeURL(g)
-		for _, w := range want {
-			if NormalizeURL(w) == ng {
-				return true
-			}
+		if slices.Contains(ws, NormalizeURL(g)) {
+			return true
 		}
 	}
 	return false

@@ -56,10 +56,13 @@
 // a list may match), a subject substring, a time range, folders and
 // roles; every field set must match, and And and Or nest criteria.
 // Matching of ids, addresses and domains is exact and case-insensitive; a
-// sender domain also matches its subdomains; URLs are compared after
-// [NormalizeURL]. A criteria that selects nothing, or that would match
+// sender domain also matches its subdomains; URLs are compared by their
+// identity, [NormalizeURL] (rewriters such as Safe Links unwrapped, then
+// canonicalised), which is also the name clusters give them; Message-IDs
+// by [NormalizeMessageID]. A criteria that selects nothing, or that would match
 // every message (only a folder, a role or a time range, a wildcard, a
-// top-level domain), is refused by [Criteria.Validate] and never widened.
+// top-level domain or another public suffix such as co.uk or github.io),
+// is refused by [Criteria.Validate] and never widened.
 // [Criteria.NeedsContent] tells whether evaluating it needs the parsed
 // message (URLs and attachment hashes) or only the [Message] summary.
 //
@@ -78,9 +81,12 @@
 // parts, header lines without a name — yields an error wrapping
 // [ErrMalformed] that lists the problems, together with everything that
 // could be read. Hostile input is bounded: at most [MaxDepth] levels of
-// nesting, [MaxParts] parts and [MaxURLs] URLs per message, a capped
-// amount of decompression inside attached files, and no step whose cost
-// grows faster than the size of the part it reads.
+// nesting, [MaxParts] parts and [MaxURLs] URLs per message, one budget
+// per message for reading attached files ([MaxInflatePerMessage] bytes
+// decompressed, [MaxTokensPerMessage] tokens of markup and password
+// tries), and no step whose cost grows faster than the size of the part
+// it reads. A message a limit cut short is kept, with
+// [Parsed.Truncated] set.
 //
 // # Concurrency
 //

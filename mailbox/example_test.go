@@ -61,14 +61,14 @@ func ExampleNormalizeURL() {
 	for _, u := range []string{
 		"HTTPS://Login.Example.COM:443/Reset?id=7#top",
 		"www.example.com",
-		"http://example.com:8080",
+		"https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fpay.evil.example%2F%2E%2Fnow&data=05",
 	} {
 		fmt.Println(mailbox.NormalizeURL(u))
 	}
 	// Output:
 	// https://login.example.com/Reset?id=7
 	// http://www.example.com/
-	// http://example.com:8080/
+	// https://pay.evil.example/now
 }
 
 func ExampleCriteria_Match() {

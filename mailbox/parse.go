@@ -68,7 +68,11 @@ const maxProblems = 20
 //     written, at most [MaxURLs], in order of first appearance in the MIME
 //     tree, except that links inside non-text files (PDF, Office, HTML
 //     sent as octet-stream) come after all others.
-//     [NormalizeURL] gives the form to compare them in.
+//     [NormalizeURL] gives the form to compare them in. The work of
+//     reading attached files has one budget per message
+//     ([MaxInflatePerMessage] bytes decompressed, [MaxTokensPerMessage]
+//     tokens of markup and password tries); files beyond it are not
+//     read, and Truncated says so.
 //
 // When the message is malformed — bad boundaries, bad base64, an unknown
 // charset or encoding, a truncated message, a header line without a name,
@@ -99,6 +103,7 @@ func Parse(raw []byte) (*Parsed, error) {
 	if pr.urls.full {
 		pr.problem("", fmt.Sprintf("more than %d URLs; the rest are ignored", MaxURLs))
 	}
+	pr.p.Truncated = pr.truncated || pr.tooMany || pr.urls.full || pr.urls.work.truncated
 	if pr.text.Len() > 0 {
 		pr.p.Text = pr.text.String()
 	}
@@ -137,6 +142,7 @@ type parser struct {
 	problems   []problem
 	more       int
 	tooMany    bool
+	truncated  bool // a part was not read for MaxDepth
 }
 
 // file is an attachment waiting for its links to be read.
@@ -247,6 +253,7 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 		pr.addAttachment(filename, mt, disp, content)
 		if depth+1 > MaxDepth {
 			pr.problem(path, fmt.Sprintf("nested deeper than %d levels; not read", MaxDepth))
+			pr.truncated = true
 			return
 		}
 		ih, ibody := readHeader(content, func(s string) { pr.problem(path, "attached message: "+s) })
@@ -304,6 +311,7 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 func (pr *parser) walkMultipart(mt string, params map[string]string, body []byte, path string, depth int, nested bool) {
 	if depth+1 > MaxDepth {
 		pr.problem(path, fmt.Sprintf("nested deeper than %d levels; not read", MaxDepth))
+		pr.truncated = true
 		return
 	}
 	boundary := params["boundary"]

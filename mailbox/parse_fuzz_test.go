@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -151,12 +152,30 @@ func FuzzNormalizeURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	f.Add("https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2FEvil.example%2Fa&data=1")
+	f.Add("http://\u00ad2130706433/")
 	f.Fuzz(func(t *testing.T, s string) {
 		n := mailbox.NormalizeURL(s)
 		if n2 := mailbox.NormalizeURL(n); n2 != n {
 			t.Fatalf("NormalizeURL is not idempotent: %q -> %q -> %q", s, n, n2)
 		}
+		// A link as Parse extracts it has the name clusters give it.
+		if s == strings.TrimSpace(s) && hasWebPrefix(s) {
+			if u, err := cluster.NewURL(s); err == nil && u.Canonical != n {
+				t.Fatalf("NormalizeURL(%q) = %q, cluster names it %q", s, n, u.Canonical)
+			}
+		}
 	})
+}
+
+// hasWebPrefix reports whether s starts as the links Parse extracts do.
+func hasWebPrefix(s string) bool {
+	for _, p := range []string{"http:", "https:", "ftp:", "www."} {
+		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestHostileMessages runs the invariants on the hand-made hostile inputs

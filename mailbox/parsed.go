@@ -35,6 +35,15 @@ type Parsed struct {
 	Calendars []CalendarPart
 	// Size is the size of the raw message in bytes.
 	Size int
+	// Truncated reports that Parse read the message only in part, to stay
+	// within its limits: the links of attached files beyond the
+	// per-message budget ([MaxInflatePerMessage], [MaxTokensPerMessage]),
+	// URLs beyond [MaxURLs], parts beyond [MaxParts] or nested deeper
+	// than [MaxDepth] were not read. URLs (and, for the part limits,
+	// Attachments) may then miss what the message carries: a hunt that
+	// does not match it on those fields has not seen it whole. Hostile
+	// mail (decompression bombs) sets it; the message is kept.
+	Truncated bool
 }
 
 // HeaderField is one header field with its decoded value.

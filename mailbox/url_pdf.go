@@ -11,7 +11,6 @@ import (
 	"crypto/sha512"
 	"encoding/binary"
 	"hash"
-	"io"
 	"sort"
 	"strconv"
 )
@@ -29,7 +28,7 @@ import (
 // it; the password is verified against the file's /U entry, so a wrong
 // guess decrypts nothing. Other encrypted files yield no links.
 func (s *urlSet) addPDF(b []byte, passwords func() []string) {
-	crypt, encrypted := pdfSecurity(b, passwords)
+	crypt, encrypted := pdfSecurity(b, passwords, &s.work)
 	if encrypted && crypt == nil {
 		return
 	}
@@ -39,8 +38,7 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 		objects = indexPDFObjects(b)
 	}
 	s.addPDFURIs(b, crypt, objects)
-	budget := maxInflate
-	for i := 0; i < len(b) && budget > 0 && !s.full; {
+	for i := 0; i < len(b) && !s.work.exhausted() && !s.full; {
 		k := bytes.Index(b[i:], []byte("stream"))
 		if k < 0 {
 			return
@@ -99,8 +97,7 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 		if err != nil {
 			continue
 		}
-		out, _ := io.ReadAll(io.LimitReader(zr, int64(budget)))
-		budget -= len(out)
+		out := s.work.inflate(zr, 0)
 		// Strings inside an object stream are not encrypted on their own.
 		s.addPDFURIs(out, nil, nil)
 	}
@@ -321,7 +318,7 @@ var pdfPadding = []byte("\x28\xBF\x4E\x5E\x4E\x75\x8A\x41\x64\x00\x4E\x56\xFF\xF
 // reports whether the file has an encryption dictionary; crypt is nil when
 // it has none, when the handler is not the standard one, or when neither
 // the empty password nor any of passwords() is the user password.
-func pdfSecurity(b []byte, passwords func() []string) (crypt *pdfCrypt, encrypted bool) {
+func pdfSecurity(b []byte, passwords func() []string, work *budget) (crypt *pdfCrypt, encrypted bool) {
 	at := lastIndex(b, []byte("/Encrypt"))
 	if at < 0 {
 		return nil, false
@@ -381,6 +378,15 @@ func pdfSecurity(b []byte, passwords func() []string) (crypt *pdfCrypt, encrypte
 	}
 	sec.noMeta = bytes.HasPrefix(pdfDictValue(dict, "/EncryptMetadata"), []byte("false"))
 	sec.aes = bytes.Contains(dict, []byte("/AESV2"))
+	// Each password tried costs a key derivation, taken from the
+	// message's budget: AES-256 (revisions 5 and 6) costs the most.
+	cost := pdfPasswordTokens / 64
+	if sec.r >= 5 {
+		cost = pdfPasswordTokens
+	}
+	if !work.take(cost) {
+		return nil, true
+	}
 	if c := sec.open(""); c != nil {
 		return c, true
 	}
@@ -388,6 +394,9 @@ func pdfSecurity(b []byte, passwords func() []string) (crypt *pdfCrypt, encrypte
 		return nil, true
 	}
 	for _, pw := range passwords() {
+		if !work.take(cost) {
+			return nil, true
+		}
 		if c := sec.open(pw); c != nil {
 			return c, true
 		}
@@ -516,14 +525,22 @@ func pdfHashR6(password, salt, udata []byte) []byte {
 	h.Write(salt)
 	h.Write(udata)
 	k := h.Sum(nil)
+	// k1 and e are reused by every round: K is 32, 48 or 64 bytes.
+	maxUnit := len(password) + 64 + len(udata)
+	k1 := make([]byte, 0, 64*maxUnit)
+	e := make([]byte, 64*maxUnit)
 	for round := 0; ; round++ {
-		unit := append(append(append([]byte{}, password...), k...), udata...)
-		k1 := bytes.Repeat(unit, 64)
+		k1 = k1[:0]
+		for range 64 {
+			k1 = append(k1, password...)
+			k1 = append(k1, k...)
+			k1 = append(k1, udata...)
+		}
 		block, err := aes.NewCipher(k[:16])
 		if err != nil {
 			return k[:32]
 		}
-		e := make([]byte, len(k1))
+		e := e[:len(k1)]
 		cipher.NewCBCEncrypter(block, k[16:32]).CryptBlocks(e, k1)
 		sum := 0
 		for _, c := range e[:16] {

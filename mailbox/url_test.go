@@ -146,13 +146,15 @@ func TestNormalizeURL(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"HTTP://Example.COM", "http://example.com/"},
 		{"https://example.com:443/a?b=C#frag", "https://example.com/a?b=C"},
-		{"http://example.com:8080/", "http://example.com:8080/"},
+		{"http://example.com:8080/", "http://example.com/"}, // the port is not part of the identity, as in clusters
 		{"http://example.com:80", "http://example.com/"},
 		{"ftp://Files.Example.com:21/x", "ftp://files.example.com/x"},
 		{"  https://example.com/Path  ", "https://example.com/Path"},
 		{"www.Example.com/a", "http://www.example.com/a"},
 		{"http://[2001:DB8::1]:80/", "http://[2001:db8::1]/"},
-		{"https://example.com/a%2Fb?q=%41", "https://example.com/a%2Fb?q=%41"},
+		{"https://example.com/a%2Fb?q=%41", "https://example.com/a/b?q=A"},
+		{"https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2FEvil.example%2Fa&data=x", "https://evil.example/a"},
+		{"http://u:p@0x7f.1/./a/../b#x", "http://127.0.0.1/b"},
 		{"mailto:A@Example.com", "mailto:A@Example.com"},
 		{"not a url", "not a url"},
 		{"", ""},

@@ -185,7 +185,7 @@ func (t *Tenant) Find(ctx context.Context, owner string, q calendar.Query) ([]ca
 }
 
 func (t *Tenant) find(owner string, q calendar.Query) ([]calendar.Entry, error) {
-	if q.UID == "" && calendar.NormalizeMessageID(q.MessageID) == "" {
+	if q.UID == "" && mailbox.NormalizeMessageID(q.MessageID) == "" {
 		return nil, fmt.Errorf("mock: find: %w", calendar.ErrEmptyQuery)
 	}
 	t.mu.Lock()

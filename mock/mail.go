@@ -399,7 +399,7 @@ func (t *Tenant) newMessage(raw []byte, envFrom string, date time.Time) (*messag
 	if len(p.URLs)+len(p.Attachments) > 0 {
 		// Clone the strings: they may point into the decoded bodies,
 		// which the message must not keep alive.
-		c := &mailbox.Parsed{URLs: make([]string, len(p.URLs)), Attachments: make([]mailbox.Attachment, len(p.Attachments))}
+		c := &mailbox.Parsed{URLs: make([]string, len(p.URLs)), Attachments: make([]mailbox.Attachment, len(p.Attachments)), Truncated: p.Truncated}
 		for i, u := range p.URLs {
 			c.URLs[i] = strings.Clone(u)
 		}
@@ -414,7 +414,7 @@ func (t *Tenant) newMessage(raw []byte, envFrom string, date time.Time) (*messag
 		}
 		m.content = c
 	} else {
-		m.content = &mailbox.Parsed{}
+		m.content = &mailbox.Parsed{Truncated: p.Truncated}
 	}
 	return m, p
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/eradicate-dev/eradicate/calendar"
@@ -66,7 +65,7 @@ type purgedSet struct {
 }
 
 func purgedKey(id string) string {
-	return strings.ToLower(calendar.NormalizeMessageID(id))
+	return mailbox.NormalizeMessageID(id)
 }
 
 func (p *purgedSet) add(refs []SeriesRef) {

@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // PropProvenance is the iCalendar property that carries an entry's
@@ -125,7 +126,7 @@ func signProvenance(p calendar.Provenance, scope string, key []byte) string {
 // messageIDKey is the lower-case form of a message id written to the
 // "match" field, which server-side filters search for.
 func messageIDKey(id string) string {
-	return strings.ToLower(url.QueryEscape(strings.ToLower(calendar.NormalizeMessageID(id))))
+	return strings.ToLower(url.QueryEscape(msgid.Normalize(id)))
 }
 
 // messageIDFilterText is the text a calendar-query text-match looks for to

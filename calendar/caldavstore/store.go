@@ -22,6 +22,7 @@ import (
 	"github.com/emersion/go-webdav/caldav"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 )
 
 // Errors of [New].
@@ -391,7 +392,7 @@ func (s *Store) query(ctx context.Context, ss *session, calPath, prop, text stri
 // fields of q are set an entry must match both.
 func (s *Store) Find(ctx context.Context, owner string, q calendar.Query) ([]calendar.Entry, error) {
 	uid := q.UID
-	mid := calendar.NormalizeMessageID(q.MessageID)
+	mid := msgid.Normalize(q.MessageID)
 	if uid == "" && mid == "" {
 		return nil, calendar.ErrEmptyQuery
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/internal/msgid"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -264,8 +265,8 @@ func (p *Processor) backfill(ctx context.Context, owner string, inv *calendar.In
 		}
 		e.Provenance = calendar.Provenance{
 			Kind:      calendar.ProvenanceInvite,
-			MessageID: calendar.NormalizeMessageID(messageID),
-			CreatedBy: calendar.NormalizeMessageID(messageID),
+			MessageID: msgid.Trim(messageID),
+			CreatedBy: msgid.Trim(messageID),
 			Organizer: inv.Organizer,
 			Method:    inv.Method,
 			SeriesUID: inv.UID,

@@ -20,8 +20,9 @@ var (
 	ErrNoHost = errors.New("urlcanon: URL has no host")
 )
 
-// MaxLen is the longest input [Canonicalize] accepts; longer links are
-// refused with ErrTooLong, so that attacker-made monsters cost nothing.
+// MaxLen is the longest input [Canonicalize] accepts, and the longest
+// canonical form it returns; longer links are refused with ErrTooLong, so
+// that attacker-made monsters cost nothing.
 const MaxLen = 16 << 10
 
 // ErrTooLong means the URL is longer than [MaxLen].
@@ -135,6 +136,12 @@ func Parse(raw string) (URL, error) {
 	if hasQuery {
 		u.Query = escape(unescapeAll(query), escQuery)
 	}
+	// Escaping can make the canonical form longer than the input; one
+	// longer than MaxLen is refused, so that every canonical URL
+	// canonicalises again (to itself).
+	if len(u.Scheme)+len("://")+len(u.Host)+len(u.Path)+1+len(u.Query) > MaxLen {
+		return URL{}, ErrTooLong
+	}
 	return u, nil
 }
 
@@ -221,6 +228,12 @@ func canonHost(authority string) (string, error) {
 			host = cleanDots(lowerASCII(a))
 			if host == "" {
 				return "", ErrNoHost
+			}
+			// Mapping can leave a numeric host ("\u00ad2130706433"
+			// loses its soft hyphen): read it as IPv4 now, or a second
+			// pass would.
+			if ip, ok := parseIPv4(host); ok {
+				return ip, nil
 			}
 		}
 	}

@@ -251,10 +251,13 @@ type Config struct {
 	// imap_max_line_length.
 	MaxSearchBytes int
 	// ServerURLSearch lets the server narrow URL criteria by searching
-	// the body text (BODY) for the URL's host. It is faster, but misses
-	// URLs that are obfuscated in the raw text (HTML character
-	// references, for example); by default URL criteria are evaluated on
-	// every candidate's parsed content.
+	// the body text (BODY) for the URL's host (the host of the link a
+	// rewritten criterion wraps). It is faster, but misses URLs whose
+	// host is not written as it is in the raw text: HTML character
+	// references, percent-escaped or numeric hosts, IDN hosts given in
+	// Punycode, links inside attached files, and links wrapped by
+	// rewriters that encode their target (Sophos, Cisco). By default URL
+	// criteria are evaluated on every candidate's parsed content.
 	ServerURLSearch bool
 
 	// Logger receives the store's logs (operations, counts, connection

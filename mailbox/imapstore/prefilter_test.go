@@ -67,6 +67,9 @@ func TestPlan(t *testing.T) {
 		{name: "URL alone cannot narrow by default", c: mailbox.Criteria{URLs: []string{"https://evil.example/x"}}, all: true},
 		{name: "URL host with ServerURLSearch", c: mailbox.Criteria{URLs: []string{"https://Evil.example/x"}},
 			mod: func(c *Config) { c.ServerURLSearch = true }, plans: 1, values: []string{"BODY=evil.example"}},
+		{name: "Safe Links criterion searches the host of the link it wraps", c: mailbox.Criteria{URLs: []string{
+			"https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2FEvil.example%2Fx&data=1"}},
+			mod: func(c *Config) { c.ServerURLSearch = true }, plans: 1, values: []string{"BODY=evil.example"}},
 		{name: "or with an unnarrowable branch", c: mailbox.Criteria{Or: []mailbox.Criteria{
 			{Senders: []string{"a@b.example"}}, {AttachmentSHA256: []string{strings.Repeat("a", 64)}}}}, all: true},
 		{name: "and with an unnarrowable member still narrows", c: mailbox.Criteria{And: []mailbox.Criteria{

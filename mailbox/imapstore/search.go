@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/eradicate-dev/eradicate/internal/urlcanon"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -557,9 +558,14 @@ func bodyKeys(sc imap.SearchCriteria) imap.SearchCriteria {
 }
 
 // urlHost returns the host of a URL for a BODY search, or "" when it has
-// none worth searching for.
+// none worth searching for. A criterion wrapped by a link rewriter (Safe
+// Links...) gives the host of the link it wraps, which criteria match by
+// ([mailbox.NormalizeURL]); that host is written as it is inside the
+// wrapped links of Safe Links, Proofpoint, Google, Barracuda and Trend
+// Micro, so a message carrying the link wrapped stays a candidate.
 func urlHost(u string) string {
-	parsed, err := url.Parse(strings.TrimSpace(u))
+	inner, _ := urlcanon.Unwrap(strings.TrimSpace(u))
+	parsed, err := url.Parse(inner)
 	if err != nil || len(parsed.Hostname()) < 4 {
 		return ""
 	}
