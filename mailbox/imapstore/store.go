@@ -190,7 +190,10 @@ func (s *Store) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if addr.UID == 0 || addr.UIDValidity == 0 {
+	if addr.UIDValidity == 0 {
+		return nil, errValidityZero(addr)
+	}
+	if addr.UID == 0 {
 		return nil, fmt.Errorf("imapstore: %s: %w", addr, mailbox.ErrNotFound)
 	}
 	var raw []byte
@@ -213,6 +216,14 @@ func (s *Store) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error)
 		return nil, err
 	}
 	return raw, nil
+}
+
+// errValidityZero is the error for an address with UIDVALIDITY 0, which no
+// folder has (RFC 9051 section 2.3.1.1): a UID without its folder's
+// generation names no message for sure, so every operation refuses it
+// rather than skip the check.
+func errValidityZero(addr mailbox.Address) error {
+	return fmt.Errorf("imapstore: %s: the address has no UIDVALIDITY: %w", addr, mailbox.ErrUIDValidity)
 }
 
 // fetchBody returns the whole message with a UID in the selected folder,
@@ -442,6 +453,14 @@ func (s *Store) moveFolder(cn *conn, fs *folders, ts []target, dest string, out 
 		for _, t := range ts {
 			out[t.i].Err = err
 		}
+	}
+	if ts[0].addr.UIDValidity == 0 {
+		// selectFolder would skip the check: refused, as Fetch and
+		// Expunge refuse it.
+		for _, t := range ts {
+			out[t.i].Err = errValidityZero(t.addr)
+		}
+		return nil
 	}
 	src := fs.byName(ts[0].addr.Folder)
 	if src == "" {
