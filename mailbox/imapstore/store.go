@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/eradicate-dev/eradicate/internal/secretfmt"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -31,6 +32,27 @@ type Store struct {
 }
 
 var _ mailbox.Store = (*Store)(nil)
+
+// String describes the store by its server address; it never shows its
+// configuration, whose credentials the store holds.
+func (s *Store) String() string {
+	if s == nil {
+		return "imapstore.Store(nil)"
+	}
+	return "imapstore.Store(" + s.cfg.Addr + ")"
+}
+
+// Format writes [Store.String] for every verb: the fields, credentials
+// included, are never printed.
+func (s *Store) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, s.String()) }
+
+// LogValue logs the server address only.
+func (s *Store) LogValue() slog.Value {
+	if s == nil {
+		return slog.StringValue(s.String())
+	}
+	return slog.GroupValue(slog.String("addr", s.cfg.Addr))
+}
 
 // New returns a store for cfg. It does not connect: the first operation
 // on a mailbox does. cfg is copied; its TLSConfig is cloned.
