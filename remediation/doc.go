@@ -121,7 +121,9 @@
 // torn (a crash while it was written, with any of its sectors missing or
 // stale): it is cut off when the file is opened ([FileJournal.TornBytes]),
 // and damage anywhere else, or anywhere in what a compaction rewrote, is
-// reported as [ErrCorrupt], the file left as it is.
+// reported as [ErrCorrupt], the file left as it is. One FileJournal at a
+// time has a file: it holds a lock on path + ".lock" until Close, and a
+// second open, of this process or another, fails with [ErrJournalLocked].
 //
 // # Retention
 //

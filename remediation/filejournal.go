@@ -26,12 +26,13 @@ type FileOptions struct {
 // CRC-32C, so a torn last write (a crash in the middle of a group commit,
 // whatever part of it reached the disk) is told from damage to durable
 // entries: the torn write is cut off when the file is opened, and damage
-// is refused with ErrCorrupt. It is safe for
-// concurrent use by the goroutines of one process; two processes must not
-// open the same file.
+// is refused with ErrCorrupt. It is safe for concurrent use by the
+// goroutines of one process. One FileJournal at a time has the file: see
+// [OpenFileJournal] and [ErrJournalLocked].
 type FileJournal struct {
 	path string
 	opts FileOptions
+	lock *os.File // the lock file, held until Close
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -51,16 +52,58 @@ type FileJournal struct {
 
 var _ Journal = (*FileJournal)(nil)
 
+// ErrJournalLocked means the journal file is already open in another
+// FileJournal, of this process or another one. Two would each append with
+// their own idea of the file's end and dictionary, overwriting each
+// other's entries: records would vanish without an error, or the file
+// would read as ErrCorrupt. The error names the file.
+var ErrJournalLocked = errors.New("remediation: journal file is open in another FileJournal")
+
+// errLocked is what lockFile returns when another open holds the lock.
+var errLocked = errors.New("locked")
+
+// lockSuffix names the lock file beside a journal.
+const lockSuffix = ".lock"
+
 // OpenFileJournal opens (creating if needed) the journal file at path. A
 // torn last write is truncated ([FileJournal.TornBytes] says how much);
 // damage anywhere else gives an error wrapping ErrCorrupt and the file is
 // left as it is. opts may be nil.
+//
+// The journal is locked until [FileJournal.Close]: a second open of the
+// same path, in this process or another, fails with an error wrapping
+// [ErrJournalLocked] that names the file. The lock is taken on a file
+// beside the journal, path + ".lock", not on the journal itself, because
+// a rewrite ([FileJournal.Rewrite]) replaces the journal by renaming a new
+// file over it: a lock on the journal's own inode would stay with the old
+// file and leave the new one unlocked. The lock file is created when
+// missing and stays after Close (removing it would let a later opener
+// lock a new file while an earlier one still holds the old). On Linux, the
+// BSDs and macOS it is an flock(2), on Windows a handle opened without
+// sharing; either is released by the system when the process ends, so a
+// crash never leaves the journal locked. On other platforms there is no
+// lock: the caller must ensure a single opener.
 func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 	j := &FileJournal{path: path, enc: newDict()}
 	if opts != nil {
 		j.opts = *opts
 	}
 	j.cond = sync.NewCond(&j.mu)
+	lock, err := lockFile(path + lockSuffix)
+	if errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("%w: %s", ErrJournalLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("remediation: lock journal %s: %w", path, err)
+	}
+	// Everything from here, the removal of a rewrite's file included,
+	// happens under the lock: an opener that is refused touches nothing.
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	// A rewrite that crashed before its rename left its new file: the
 	// journal itself is whole.
 	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -74,6 +117,7 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 		f.Close()
 		return nil, err
 	}
+	j.lock, ok = lock, true
 	return j, nil
 }
 
@@ -281,7 +325,8 @@ func (j *FileJournal) Size() int64 {
 	return j.size
 }
 
-// Close waits for a write under way, then closes the file.
+// Close waits for a write under way, then closes the file and releases
+// its lock.
 func (j *FileJournal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -293,5 +338,11 @@ func (j *FileJournal) Close() error {
 	}
 	j.closed = true
 	j.cond.Broadcast()
-	return j.f.Close()
+	err := j.f.Close()
+	// The lock goes last: another opener must not start before the file
+	// is closed.
+	if lerr := j.lock.Close(); err == nil {
+		err = lerr
+	}
+	return err
 }

@@ -36,8 +36,12 @@
 //	permissions: RrWw
 //
 // next to the usual owner rules. An admin credential needs
-// [Options.Home]. Credentials never appear in errors or logs
-// ([Credential] redacts itself in String, GoString and LogValue).
+// [Options.Home]. Credentials never appear in errors or logs:
+// [Credential], the providers of [Admin] and [PerUser], [Options] (its
+// ProvenanceKey is a [SecretKey]) and [Store] print with every verb, log
+// and encode to JSON without passwords or keys. The credential goes only
+// to the endpoint's scheme and host, and redirects are never followed
+// ([ErrRedirect]).
 //
 // # Provenance
 //

@@ -23,6 +23,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/internal/msgid"
+	"github.com/eradicate-dev/eradicate/internal/secretfmt"
 )
 
 // Errors of [New].
@@ -43,7 +44,9 @@ var (
 type Options struct {
 	// HTTPClient sends the requests. Nil means a client of its own with
 	// the default transport settings, TLSConfig, and no overall timeout
-	// (ctx bounds each call).
+	// (ctx bounds each call). The store uses a copy whose CheckRedirect
+	// refuses every redirect (see [ErrRedirect]); the caller's client is
+	// not changed.
 	HTTPClient *http.Client
 	// TLSConfig is used when HTTPClient is nil; it is cloned. Nil means
 	// the system roots and TLS 1.2 or newer.
@@ -62,8 +65,9 @@ type Options struct {
 	// provenance, which is never removed. Required unless
 	// UnsignedProvenance is set. Keep it secret, the same for every store
 	// of a deployment, and stable: entries signed with another key read as
-	// unknown.
-	ProvenanceKey []byte
+	// unknown. It never prints or logs: a []byte is assigned to it as it
+	// is.
+	ProvenanceKey SecretKey
 	// UnsignedProvenance, DANGEROUS, lets [New] run without a
 	// ProvenanceKey: provenance is then written and read unsigned, so any
 	// client that can write to a calendar (the owner's, a delegate's) can
@@ -79,6 +83,14 @@ type Options struct {
 	// Logger receives debug logs (method, path, status; never bodies or
 	// credentials). Nil discards them.
 	Logger *slog.Logger
+}
+
+// Format prints the options as %+v would, with the key redacted, for
+// every verb: a *Options in a slice printed with %s, for one, would
+// otherwise print the key's bytes.
+func (o Options) Format(f fmt.State, verb rune) {
+	type fields Options // without methods
+	secretfmt.Format(f, verb, fmt.Sprintf("%+v", fields(o)))
 }
 
 // HomeUnder returns an [Options.Home] that places each owner's home
@@ -108,6 +120,22 @@ var (
 	_ calendar.Store                = (*Store)(nil)
 	_ calendar.DefaultCalendarStore = (*Store)(nil)
 )
+
+// String describes the store by its endpoint; it never shows its
+// credentials or provenance key.
+func (s *Store) String() string {
+	if s == nil {
+		return "caldavstore.Store(nil)"
+	}
+	return "caldavstore.Store(" + s.endpoint.String() + ")"
+}
+
+// Format writes [Store.String] for every verb: the fields, credentials
+// and key included, are never printed.
+func (s *Store) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, s.String()) }
+
+// LogValue logs the endpoint only.
+func (s *Store) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // New returns a Store for the CalDAV server at endpoint (its base URL,
 // e.g. "https://cal.example.com/"), authenticating with creds. opts may be
@@ -141,8 +169,11 @@ func New(endpoint string, creds CredentialProvider, opts *Options) (*Store, erro
 	if _, ok := creds.(adminCred); ok && s.opts.Home == nil {
 		return nil, ErrNeedHome
 	}
-	s.hc = s.opts.HTTPClient
-	if s.hc == nil {
+	if s.opts.HTTPClient != nil {
+		// A copy, so that the caller's client is left as it is.
+		c := *s.opts.HTTPClient
+		s.hc = &c
+	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		if s.opts.TLSConfig != nil {
 			tr.TLSClientConfig = s.opts.TLSConfig.Clone()
@@ -152,6 +183,7 @@ func New(endpoint string, creds CredentialProvider, opts *Options) (*Store, erro
 		tr.MaxIdleConnsPerHost = 32
 		s.hc = &http.Client{Transport: tr}
 	}
+	s.hc.CheckRedirect = refuseRedirect
 	s.log = s.opts.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -197,7 +229,7 @@ func (s *Store) session(ctx context.Context, owner string) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caldavstore: credential for %q: %w", owner, err)
 	}
-	d := &doer{hc: s.hc, cred: cred, log: s.log}
+	d := &doer{hc: s.hc, cred: cred, log: s.log, endpoint: s.endpoint}
 	c, err := caldav.NewClient(d, s.endpoint.String())
 	if err != nil {
 		return nil, fmt.Errorf("caldavstore: %w", err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eradicate-dev/eradicate/internal/secretfmt"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -45,8 +46,8 @@ func (s Security) String() string {
 	return fmt.Sprintf("Security(%d)", int(s))
 }
 
-// Password is a secret. It prints, logs and formats as "[REDACTED]";
-// convert it with string(p) to use it.
+// Password is a secret. It prints, logs, formats (with every verb) and
+// encodes as "[REDACTED]"; convert it with string(p) to use it.
 type Password string
 
 const redacted = "[REDACTED]"
@@ -56,6 +57,10 @@ func (Password) String() string { return redacted }
 
 // GoString returns "[REDACTED]", so %#v does not reveal the password.
 func (Password) GoString() string { return redacted }
+
+// Format writes "[REDACTED]" for every verb, %d and %x included (they
+// would otherwise print the string without calling String).
+func (Password) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, redacted) }
 
 // LogValue returns "[REDACTED]" for log/slog.
 func (Password) LogValue() slog.Value { return slog.StringValue(redacted) }
@@ -82,6 +87,16 @@ type MasterUser struct {
 	SASL bool
 }
 
+// String shows the master user without the password.
+func (m MasterUser) String() string {
+	return fmt.Sprintf("{User:%s Password:%s Separator:%s SASL:%t}", m.User, redacted, m.Separator, m.SASL)
+}
+
+// Format writes String for every verb: a verb that does not fit a
+// struct, %d for one, would otherwise print a *MasterUser's fields as
+// they are.
+func (m MasterUser) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, m.String()) }
+
 // Credential is the login of one mailbox.
 type Credential struct {
 	// Username is the IMAP LOGIN name of the mailbox, which need not be
@@ -90,6 +105,14 @@ type Credential struct {
 	// Password is the mailbox's password.
 	Password Password
 }
+
+// String shows the user name without the password.
+func (c Credential) String() string {
+	return fmt.Sprintf("{Username:%s Password:%s}", c.Username, redacted)
+}
+
+// Format writes String for every verb, as [MasterUser.Format] does.
+func (c Credential) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, c.String()) }
 
 // CredentialProvider gives the credential of each mailbox, for servers
 // without a master user. It is called once for every new connection; an
@@ -266,6 +289,14 @@ type Config struct {
 	// DebugWriter, when set, receives the raw IMAP traffic of every
 	// connection. It contains secrets: passwords and message contents.
 	DebugWriter io.Writer
+}
+
+// Format prints the configuration as %+v would, passwords redacted, for
+// every verb: a *Config in a slice printed with %s, for one, would
+// otherwise print its credentials as they are.
+func (cfg Config) Format(f fmt.State, verb rune) {
+	type fields Config // without methods
+	secretfmt.Format(f, verb, fmt.Sprintf("%+v", fields(cfg)))
 }
 
 // Errors of the configuration.

@@ -18,8 +18,10 @@
 // Connections use implicit TLS unless [Config.Security] says
 // [SecurityStartTLS]; plaintext ([SecurityInsecure]) is used only when set
 // explicitly, for a server on the loopback interface. [Config.TLSConfig]
-// is cloned. Passwords have the type [Password], which prints and logs as
-// "[REDACTED]"; no error the store returns contains one. Logs go to
+// is cloned. Passwords have the type [Password], which prints (with every
+// verb), logs and encodes as "[REDACTED]"; [MasterUser], [Credential],
+// [Config] and [Store] print without them, and no error the store returns
+// contains one. Logs go to
 // [Config.Logger] (nil discards them) and never contain message contents
 // or credentials. [Config.DebugWriter] receives the raw IMAP traffic,
 // which contains passwords and messages: use it only for debugging.

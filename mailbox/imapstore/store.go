@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/eradicate-dev/eradicate/internal/secretfmt"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -31,6 +32,27 @@ type Store struct {
 }
 
 var _ mailbox.Store = (*Store)(nil)
+
+// String describes the store by its server address; it never shows its
+// configuration, whose credentials the store holds.
+func (s *Store) String() string {
+	if s == nil {
+		return "imapstore.Store(nil)"
+	}
+	return "imapstore.Store(" + s.cfg.Addr + ")"
+}
+
+// Format writes [Store.String] for every verb: the fields, credentials
+// included, are never printed.
+func (s *Store) Format(f fmt.State, verb rune) { secretfmt.Format(f, verb, s.String()) }
+
+// LogValue logs the server address only.
+func (s *Store) LogValue() slog.Value {
+	if s == nil {
+		return slog.StringValue(s.String())
+	}
+	return slog.GroupValue(slog.String("addr", s.cfg.Addr))
+}
 
 // New returns a store for cfg. It does not connect: the first operation
 // on a mailbox does. cfg is copied; its TLSConfig is cloned.
@@ -190,7 +212,10 @@ func (s *Store) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	if addr.UID == 0 || addr.UIDValidity == 0 {
+	if addr.UIDValidity == 0 {
+		return nil, errValidityZero(addr)
+	}
+	if addr.UID == 0 {
 		return nil, fmt.Errorf("imapstore: %s: %w", addr, mailbox.ErrNotFound)
 	}
 	var raw []byte
@@ -213,6 +238,14 @@ func (s *Store) Fetch(ctx context.Context, addr mailbox.Address) ([]byte, error)
 		return nil, err
 	}
 	return raw, nil
+}
+
+// errValidityZero is the error for an address with UIDVALIDITY 0, which no
+// folder has (RFC 9051 section 2.3.1.1): a UID without its folder's
+// generation names no message for sure, so every operation refuses it
+// rather than skip the check.
+func errValidityZero(addr mailbox.Address) error {
+	return fmt.Errorf("imapstore: %s: the address has no UIDVALIDITY: %w", addr, mailbox.ErrUIDValidity)
 }
 
 // fetchBody returns the whole message with a UID in the selected folder,
@@ -442,6 +475,14 @@ func (s *Store) moveFolder(cn *conn, fs *folders, ts []target, dest string, out 
 		for _, t := range ts {
 			out[t.i].Err = err
 		}
+	}
+	if ts[0].addr.UIDValidity == 0 {
+		// selectFolder would skip the check: refused, as Fetch and
+		// Expunge refuse it.
+		for _, t := range ts {
+			out[t.i].Err = errValidityZero(t.addr)
+		}
+		return nil
 	}
 	src := fs.byName(ts[0].addr.Folder)
 	if src == "" {

@@ -498,6 +498,32 @@ func searchCases() []testCase {
 
 func moveCases() []testCase {
 	return []testCase{
+		{"UIDValidityZero", func(t *testing.T, e *env) {
+			// An address with UIDVALIDITY 0 names no folder generation:
+			// Move refuses it as Fetch and Expunge do, to another folder
+			// and to its own, and the message stays where it is.
+			owner := e.Users[0]
+			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "validity-zero"})
+			zero := a
+			zero.UIDValidity = 0
+			for _, loc := range []mailbox.Location{mailbox.In(mailbox.RoleJunk), mailbox.InFolder(a.Folder)} {
+				moved, err := e.Store.Move(e.ctx, []mailbox.Address{zero}, loc)
+				require.NoError(t, err, "to %s", loc)
+				require.Len(t, moved, 1)
+				require.ErrorIs(t, moved[0].Err, mailbox.ErrUIDValidity, "to %s", loc)
+				assert.True(t, moved[0].To.IsZero(), "to %s", loc)
+			}
+			_, err := e.Store.Fetch(e.ctx, zero)
+			require.ErrorIs(t, err, mailbox.ErrUIDValidity)
+			errs, err := e.Store.Expunge(e.ctx, []mailbox.Address{zero})
+			require.NoError(t, err)
+			require.Len(t, errs, 1)
+			require.ErrorIs(t, errs[0], mailbox.ErrUIDValidity)
+			got := e.search(t, owner, mailbox.Criteria{MessageIDs: []string{e.id("validity-zero")}})
+			require.Len(t, got, 1, "the message must survive")
+			assert.Equal(t, a, got[0].Address, "not moved")
+			e.requireFetch(t, a, raw)
+		}},
 		{"BetweenRoles", func(t *testing.T, e *env) {
 			owner := e.Users[0]
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "roam"})
