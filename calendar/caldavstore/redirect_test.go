@@ -44,12 +44,12 @@ func redirectStores(t *testing.T, srv *httptest.Server) map[string]*caldavstore.
 	roots := srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	creds := caldavstore.Admin("admin", "admin-secret-pw")
 	own, err := caldavstore.New(srv.URL+"/", creds, &caldavstore.Options{
-		Home: caldavstore.HomeUnder("/"), TLSConfig: &tls.Config{RootCAs: roots},
+		Home: caldavstore.HomeUnder("/"), TLSConfig: &tls.Config{RootCAs: roots}, ProvenanceKey: testKey,
 	})
 	require.NoError(t, err)
 	callers := srv.Client()
 	supplied, err := caldavstore.New(srv.URL+"/", creds, &caldavstore.Options{
-		Home: caldavstore.HomeUnder("/"), HTTPClient: callers,
+		Home: caldavstore.HomeUnder("/"), HTTPClient: callers, ProvenanceKey: testKey,
 	})
 	require.NoError(t, err)
 	require.Nil(t, callers.CheckRedirect, "the caller's client is left as it is")
