@@ -205,6 +205,17 @@ func NormalizeAddress(s string) string {
 // not a comparison form: [EqualMessageID] is.
 func trimMessageID(s string) string { return msgid.Trim(s) }
 
+// NormalizeMessageID returns the comparison form of a Message-ID by the
+// one Message-ID rule of eradicate, the same as mailbox.NormalizeMessageID:
+// without surrounding space and one pair of angle brackets, lower-cased.
+// Two ids name the same message when their forms are equal and not empty
+// ([EqualMessageID]). Provenance keeps the id as the message wrote it
+// (trimmed); this is the form to compare it in.
+//
+// Deprecated: use mailbox.NormalizeMessageID, which gives the same
+// result; this name stays for existing callers.
+func NormalizeMessageID(id string) string { return msgid.Normalize(id) }
+
 // EqualMessageID reports whether a and b name the same message by the
 // rule of mailbox.NormalizeMessageID (the one Message-ID rule of
 // eradicate): equal without surrounding space and angle brackets,

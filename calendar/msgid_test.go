@@ -19,6 +19,9 @@ func TestMessageIDRuleAgreesAcrossPackages(t *testing.T) {
 		for _, b := range ids {
 			na, nb := mailbox.NormalizeMessageID(a), mailbox.NormalizeMessageID(b)
 			want := na != "" && na == nb
+			if got := calendar.NormalizeMessageID(a); got != na {
+				t.Errorf("calendar.NormalizeMessageID(%q) = %q; mailbox's is %q", a, got, na)
+			}
 			if got := calendar.EqualMessageID(a, b); got != want {
 				t.Errorf("EqualMessageID(%q, %q) = %v; mailbox normalizes them to %q and %q", a, b, got, na, nb)
 			}
