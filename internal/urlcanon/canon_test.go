@@ -162,6 +162,14 @@ func TestUnwrap(t *testing.T) {
 			"https://protect-eu.mimecast.com/s/AbCdEfGh?domain=example.com", 0},
 		{"plain link kept", "https://example.com/a?url=https://other.example", "https://example.com/a?url=https://other.example", 0},
 		{"google search kept", "https://www.google.com/search?q=cats", "https://www.google.com/search?q=cats", 0},
+		// A wrapper carries a link: a parameter that is not one leaves the
+		// wrapper as it is, and a stray "%" in the link does not keep it
+		// wrapped (fuzz finding: the canonical form, escaping the "%",
+		// unwrapped where the link did not).
+		{"safe links around a non-link kept", "http://0.safelinks.protection.outlook.com/?url=%25", "http://0.safelinks.protection.outlook.com/?url=%25", 0},
+		{"safe links around a stray percent kept", "http://0.safelinks.protection.outlook.com/?url=%", "http://0.safelinks.protection.outlook.com/?url=%", 0},
+		{"safe links with a stray percent in the link", "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fevil.example.com%2F100%&data=1",
+			"https://evil.example.com/100%", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

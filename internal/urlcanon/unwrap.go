@@ -20,7 +20,9 @@ func Unwrap(raw string) (string, int) {
 	n := 0
 	for n < MaxUnwrap {
 		inner, ok := unwrapOnce(s)
-		if !ok || inner == "" || inner == s {
+		if !ok || inner == "" || inner == s || !isLink(inner) {
+			// What a rewriter carries is a link; anything else (a
+			// stray "%" in a url= parameter) leaves the wrapper as it is.
 			break
 		}
 		s = strings.TrimSpace(inner)
@@ -133,6 +135,12 @@ func isGoogleHost(h string) bool {
 	return err == nil && d == h
 }
 
+// isLink reports whether an unwrapped value is a link: it has a web
+// scheme or starts with "www.".
+func isLink(s string) bool {
+	return hasWebScheme(s) || len(s) >= 4 && strings.EqualFold(s[:4], "www.")
+}
+
 func hasWebScheme(s string) bool {
 	l := strings.ToLower(s)
 	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "ftp://")
@@ -184,8 +192,11 @@ func queryParam(q, name string) (string, bool) {
 }
 
 // queryUnescape decodes a query component as url.QueryUnescape does ('+'
-// is a space, "%XX" a byte) in one pass; ok is false for a malformed
-// escape. s itself is returned when there is nothing to decode.
+// is a space, "%XX" a byte) in one pass, except that a "%" not followed by
+// two hex digits is kept as it is, as browsers do, so that a stray "%"
+// cannot keep a link wrapped (and the canonical form, which escapes that
+// "%", unwraps as the link did). s itself is returned when there is
+// nothing to decode; ok is always true.
 func queryUnescape(s string) (string, bool) {
 	i := 0
 	for i < len(s) && s[i] != '%' && s[i] != '+' {
@@ -201,7 +212,8 @@ func queryUnescape(s string) (string, bool) {
 		switch c := s[i]; c {
 		case '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", false
+				b.WriteByte('%')
+				continue
 			}
 			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 			i += 2
