@@ -282,6 +282,12 @@ var atMostOnce = map[string][]string{
 func sanitize(c *ical.Component) *ical.Component {
 	out := ical.NewComponent(c.Name)
 	for name, props := range c.Props {
+		if c.Name != ical.CompCalendar && strings.EqualFold(name, ical.PropMethod) {
+			// METHOD belongs to the VCALENDAR alone (RFC 5545 section
+			// 3.7.2), and a stored object has none (RFC 4791 section
+			// 4.1): one inside a component is dropped.
+			continue
+		}
 		for _, p := range props {
 			q := ical.Prop{Name: p.Name, Value: cleanValue(p.Value), Params: make(ical.Params, len(p.Params))}
 			for k, vs := range p.Params {

@@ -361,9 +361,11 @@ func xmlTagEnd(data []byte, i int) int {
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
-// xmlLocal returns the local part of a qualified name ("w:p" gives "p").
+// xmlLocal returns the local part of a qualified name ("w:p" gives "p")
+// as encoding/xml splits it: after the first colon, unless that colon
+// starts or ends the name, which is then local as a whole.
 func xmlLocal(name []byte) []byte {
-	if k := bytes.LastIndexByte(name, ':'); k >= 0 {
+	if k := bytes.IndexByte(name, ':'); k >= 1 && k <= len(name)-2 {
 		return name[k+1:]
 	}
 	return name
