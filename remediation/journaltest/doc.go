@@ -1,0 +1,74 @@
+// Package journaltest is the conformance suite of [remediation.Journal]:
+// the in-memory journal ([remediation.MemoryJournal]) and the file journal
+// ([remediation.FileJournal]) run it, and so can any other journal, to
+// show that the engine may trust it.
+//
+// # Adopting the suite
+//
+// A journal's test calls [Run] with a factory that returns a fresh
+// [Harness] for each case, holding a new, empty, open journal:
+//
+//	func TestConformance(t *testing.T) {
+//		journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
+//			path := filepath.Join(t.TempDir(), "journal")
+//			open := func(t *testing.T) (remediation.Journal, error) {
+//				return myjournal.Open(path)
+//			}
+//			j, err := open(t)
+//			require.NoError(t, err)
+//			return &journaltest.Harness{
+//				Journal: j,
+//				Reopen:  open,
+//				TearLastWrite: func(t *testing.T) {
+//					// Cut the last write short, as a crash would.
+//					st, err := os.Stat(path)
+//					require.NoError(t, err)
+//					require.NoError(t, os.Truncate(path, st.Size()-3))
+//				},
+//				Exclusive: true,
+//			}
+//		})
+//	}
+//
+// The factory receives the case's *testing.T, so it can register cleanups
+// with t.Cleanup and skip with t.Skip. The suite closes every journal it
+// opens. The cases run as subtests named "Group/Case" (for example
+// "Rewrite/Atomic"); a journal that cannot pass one lists it in
+// [Harness.Skip] with the reason, so the gap shows in every test log.
+// Run the suite with -race.
+//
+// # Optional capabilities
+//
+// As [testing/fstest.TestFS] tests ReadFileFS only of a file system that
+// has it, the suite tests what a journal may lack only when it has it,
+// and otherwise skips the case with a message saying why:
+//
+//   - [remediation.Rewriter], found by type assertion: the Rewrite cases.
+//   - Durability, through [Harness.Reopen]: the journal opened again after
+//     Close holds everything appended before.
+//   - Torn writes, through [Harness.TearLastWrite] (and Reopen): a crash
+//     in the middle of the last write loses that write alone.
+//   - The lock, through [Harness.Exclusive] (and Reopen): a second open
+//     fails with [remediation.ErrJournalLocked] while the journal is open.
+//
+// # What is covered
+//
+// Every case checks the contract in the doc comments of
+// [remediation.Journal] and [remediation.Rewriter]. Append then Replay
+// gives back every kind of entry by value ([Entries]), in order, and only
+// what was appended; the entries of one call stay together; Append keeps
+// no memory of its caller's; a cancelled or expired ctx gives an error
+// wrapping its cause and writes nothing; a failed Append writes none of
+// its entries and the journal refuses further appends; a Replay can stop
+// early, and one running while Appends land yields the earlier entries
+// in order; concurrent Appends and Replays each land or read every entry
+// exactly once; after Close, Append, Replay and Rewrite fail with
+// [remediation.ErrClosed]. Rewrite keeps exactly the entries it is told
+// to, in order; a rewrite cancelled part-way leaves all the old entries
+// or exactly the kept ones, never a mix; a replay under way goes on
+// reading the old entries; Appends during rewrites are neither lost nor
+// doubled; appends after a rewrite, a reopen or a torn write reuse the
+// strings of entries written before. Entries are compared by value:
+// an empty slice is equal to a nil one, and times are compared as
+// instants.
+package journaltest
