@@ -12,7 +12,11 @@
 //		journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
 //			path := filepath.Join(t.TempDir(), "journal")
 //			open := func(t *testing.T) (remediation.Journal, error) {
-//				return myjournal.Open(path)
+//				j, err := myjournal.Open(path)
+//				if err != nil {
+//					return nil, err // not a nil *myjournal.Journal in a Journal
+//				}
+//				return j, nil
 //			}
 //			j, err := open(t)
 //			require.NoError(t, err)
