@@ -57,22 +57,32 @@
 //
 // # What is covered
 //
-// Every case checks the contract in the doc comments of
-// [remediation.Journal] and [remediation.Rewriter]. Append then Replay
-// gives back every kind of entry by value ([Entries]), in order, and only
-// what was appended; the entries of one call stay together; Append keeps
-// no memory of its caller's; a cancelled or expired ctx gives an error
-// wrapping its cause and writes nothing; a failed Append writes none of
-// its entries and the journal refuses further appends; a Replay can stop
-// early, and one running while Appends land yields the earlier entries
-// in order; concurrent Appends and Replays each land or read every entry
-// exactly once; after Close, Append, Replay and Rewrite fail with
-// [remediation.ErrClosed]. Rewrite keeps exactly the entries it is told
-// to, in order; a rewrite cancelled part-way leaves all the old entries
-// or exactly the kept ones, never a mix; a replay under way goes on
-// reading the old entries; Appends during rewrites are neither lost nor
-// doubled; appends after a rewrite, a reopen or a torn write reuse the
-// strings of entries written before. Entries are compared by value:
-// an empty slice is equal to a nil one, and times are compared as
-// instants.
+// The cases check the contract in the doc comments of
+// [remediation.Journal] and [remediation.Rewriter], and two conventions
+// the engine relies on that those leave unsaid: an Append of no entries
+// succeeds and adds nothing, and a Rewrite with a done ctx fails with the
+// ctx's error.
+//
+// Append then Replay gives back every kind of entry by value ([Entries]),
+// in order, and only what was appended; Append keeps no memory of its
+// caller's; a cancelled or expired ctx gives an error wrapping its cause
+// and writes nothing; a failed Append (of an entry of no kind; a journal
+// that accepts one skips the case) writes none of its entries and the
+// journal refuses further appends; a Replay can stop early, and one
+// running while Appends land yields the earlier entries in order;
+// concurrent Appends each land exactly once, each call's entries
+// together, while concurrent Replays read without error; after Close,
+// Append, Replay and Rewrite fail with [remediation.ErrClosed].
+//
+// Rewrite keeps exactly the entries it is told to, in order; a rewrite
+// cancelled part-way leaves all the old entries or exactly the kept ones,
+// never a mix; a replay under way goes on reading the old entries;
+// Appends during rewrites are neither lost nor doubled. Appends after a
+// rewrite, a reopen or a torn write reuse the strings of entries written
+// before. The reopened journal holds every entry appended before Close,
+// every acknowledged one of Appends racing Close included; a torn last
+// write is cut off whole.
+//
+// Entries are compared by value: an empty slice is equal to a nil one,
+// and times are compared as instants.
 package journaltest
