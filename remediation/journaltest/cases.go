@@ -526,7 +526,9 @@ func reopenCases() []testCase {
 				go func() {
 					defer wg.Done()
 					name := fmt.Sprintf("w%d", w)
-					appendCalls(e.ctx, e.Journal, name, calls, func(seqs ...int) {
+					// It stops at the first error: ErrClosed, or whatever
+					// an Append racing Close gives.
+					_ = appendCalls(e.ctx, e.Journal, name, calls, func(seqs ...int) {
 						mu.Lock()
 						acked[name] = seqs[len(seqs)-1]
 						mu.Unlock()

@@ -21,7 +21,8 @@ type Harness struct {
 	// Reopen opens the journal again from where Journal keeps it, as a
 	// restarted process would. The suite calls it after closing the
 	// journal, and, when Exclusive is set, also while it is open, to see
-	// the second open refused. nil means the journal does not outlive
+	// the second open refused. On an error it returns a nil Journal (not
+	// a nil pointer in a Journal). nil means the journal does not outlive
 	// Close: the cases that reopen it are skipped.
 	Reopen func(t *testing.T) (remediation.Journal, error)
 	// TearLastWrite damages the stored journal as a crash in the middle
