@@ -124,6 +124,9 @@
 // reported as [ErrCorrupt], the file left as it is. One FileJournal at a
 // time has a file: it holds a lock on path + ".lock" until Close, and a
 // second open, of this process or another, fails with [ErrJournalLocked].
+// Both journals pass the conformance suite of package
+// remediation/journaltest, which a journal of another kind runs to show
+// that the engine may trust it.
 //
 // # Retention
 //
