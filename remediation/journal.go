@@ -24,9 +24,10 @@ import (
 // interleave only between calls.
 type Journal interface {
 	// Append writes entries. It returns only when they are durable (for a
-	// file: written and fsync'd), or with an error, after which the
-	// journal refuses further appends. ctx is checked before writing; a
-	// write already under way is not abandoned. Implementations must not
+	// file: written and fsync'd), or with an error. ctx is checked before
+	// writing: a done ctx gives an error wrapping ctx.Err() and writes
+	// nothing; a write already under way is not abandoned. After any other
+	// error the journal refuses further appends. Implementations must not
 	// keep entries, or slices they hold, after Append returns: callers
 	// reuse them.
 	Append(ctx context.Context, entries ...Entry) error
