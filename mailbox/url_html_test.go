@@ -16,10 +16,10 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox/internal/linkscan/linkscantest"
 )
 
-// TestParseMetaRefreshLowerCaseLonger is the case where the tokenizer-based
-// AddHTML panicked: a meta refresh whose content grows when lower-cased
-// (each invalid UTF-8 byte becomes U+FFFD) before "url=". The URL is found
-// whatever comes before "url=".
+// TestParseMetaRefreshLowerCaseLonger is the case where the
+// tokenizer-based reading of HTML links panicked: a meta refresh whose
+// content grows when lower-cased (each invalid UTF-8 byte becomes U+FFFD)
+// before "url=". The URL is found whatever comes before "url=".
 func TestParseMetaRefreshLowerCaseLonger(t *testing.T) {
 	for _, tc := range []struct{ content, want string }{
 		{"000\xfeURL=", ""},
@@ -38,8 +38,8 @@ func TestParseMetaRefreshLowerCaseLonger(t *testing.T) {
 	}
 }
 
-// htmlParts returns the documents Parse hands to AddHTML for raw: the
-// text/html parts, in their charset converted to UTF-8, and the
+// htmlParts returns the documents Parse hands to linkscan's AddHTML for
+// raw: the text/html parts, in their charset converted to UTF-8, and the
 // attachments read as HTML, at any depth.
 func htmlParts(raw []byte) [][]byte {
 	var out [][]byte
@@ -85,8 +85,8 @@ func htmlParts(raw []byte) [][]byte {
 	return out
 }
 
-// TestAddHTMLCorpus compares AddHTML with the oracle on every HTML part
-// of the shared corpus, and on every message read whole as HTML.
+// TestAddHTMLCorpus compares linkscan's AddHTML with the oracle on every
+// HTML part of the shared corpus, and on every message read whole as HTML.
 func TestAddHTMLCorpus(t *testing.T) {
 	dir := corpus.Dir(t)
 	var messages, parts, partBytes, wholeBytes, urls int
@@ -116,6 +116,7 @@ func TestAddHTMLCorpus(t *testing.T) {
 	require.NotZero(t, parts)
 }
 
+// hasAnySuffix reports whether s ends with one of suffixes.
 func hasAnySuffix(s string, suffixes ...string) bool {
 	for _, x := range suffixes {
 		if strings.HasSuffix(s, x) {
