@@ -12,6 +12,8 @@ import (
 	// Registers every charset go-message knows for message.CharsetReader;
 	// this package calls charset.Reader directly as well.
 	_ "github.com/emersion/go-message/charset"
+
+	"github.com/eradicate-dev/eradicate/mailbox/internal/linkscan"
 )
 
 // ErrMalformed is wrapped by the error [Parse] and [ParseHeader] return
@@ -91,19 +93,19 @@ func Parse(raw []byte) (*Parsed, error) {
 	var passwords []string
 	passwordsRead := false
 	for _, f := range pr.files {
-		pr.urls.addAttachmentURLs(f.name, f.mediaType, f.content, func() []string {
+		pr.urls.AddAttachment(f.name, f.mediaType, f.content, func() []string {
 			if !passwordsRead {
 				passwordsRead = true
-				passwords = passwordCandidates(pr.text.String(), pr.html.String())
+				passwords = linkscan.PasswordCandidates(pr.text.String(), pr.html.String())
 			}
 			return passwords
 		})
 	}
-	pr.p.URLs = pr.urls.list
-	if pr.urls.full {
+	pr.p.URLs = pr.urls.URLs()
+	if pr.urls.Full() {
 		pr.problem("", fmt.Sprintf("more than %d URLs; the rest are ignored", MaxURLs))
 	}
-	pr.p.Truncated = pr.truncated || pr.tooMany || pr.urls.full || pr.urls.work.truncated
+	pr.p.Truncated = pr.truncated || pr.tooMany || pr.urls.Full() || pr.urls.Truncated()
 	if pr.text.Len() > 0 {
 		pr.p.Text = pr.text.String()
 	}
@@ -136,7 +138,7 @@ func ParseHeader(raw []byte) (*Parsed, error) {
 type parser struct {
 	p          *Parsed
 	text, html strings.Builder
-	urls       urlSet
+	urls       linkscan.Set
 	parts      int
 	files      []file // attachments whose links are read after the walk
 	problems   []problem
@@ -278,7 +280,7 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 			Attachment: disp == "attachment",
 			Raw:        raw,
 		})
-		pr.urls.addText(unfoldICal(raw))
+		pr.urls.AddText(unfoldICal(raw))
 		return
 	}
 	if attachment && mt != "text/plain" && mt != "text/html" {
@@ -290,20 +292,20 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 	switch mt {
 	case "text/plain":
 		t := pr.toUTF8(path, params["charset"], content)
-		pr.urls.addText(t)
+		pr.urls.AddText(t)
 		if disp != "attachment" && !nested {
 			appendText(&pr.text, t)
 		}
 	case "text/html":
 		t := pr.toUTF8(path, params["charset"], content)
-		pr.urls.addHTML(t)
+		pr.urls.AddHTML(t)
 		if disp != "attachment" && !nested {
 			appendText(&pr.html, t)
 		}
 	default:
 		// Other text (text/enriched, text/x-amp-html...) is not body
 		// text, but its URLs count.
-		pr.urls.addText(pr.toUTF8(path, params["charset"], content))
+		pr.urls.AddText(pr.toUTF8(path, params["charset"], content))
 	}
 }
 
@@ -317,7 +319,7 @@ func (pr *parser) walkMultipart(mt string, params map[string]string, body []byte
 	boundary := params["boundary"]
 	if boundary == "" {
 		pr.problem(path, mt+" without a boundary; read as text")
-		pr.urls.addText(body)
+		pr.urls.AddText(body)
 		return
 	}
 	parts, problem := splitMultipart(body, boundary)
@@ -339,7 +341,7 @@ func (pr *parser) walkMultipart(mt string, params map[string]string, body []byte
 	}
 	if parts == nil {
 		// No boundary at all: the body is read for URLs only.
-		pr.urls.addText(body)
+		pr.urls.AddText(body)
 		return
 	}
 	for i, part := range parts {

@@ -1,4 +1,4 @@
-package mailbox
+package linkscan
 
 import (
 	"archive/zip"
@@ -8,169 +8,17 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // maxZipEntries caps the archive members looked at in one attachment.
 const maxZipEntries = 500
-
-// addAttachmentURLs records the links inside an attached file whose type
-// carries them in a form that can be read without rendering:
-//
-//   - PDF: the URI of every link action (see [urlSet.addPDF]);
-//   - Office Open XML (docx, xlsx, pptx): the external hyperlink targets of
-//     the package relationships (ECMA-376 part 2), and the URLs written in
-//     the text and field instructions (HYPERLINK) of the document parts;
-//   - HTML files, whatever their declared type (name ending .htm, .html,
-//     .xhtml, .shtml or content starting like HTML): as HTML;
-//   - RTF, XML, SVG and other text: as plain text.
-//
-// Other types (images, archives that are not Office documents, unknown
-// binaries) are not read.
-//
-// passwords returns the passwords to try on an encrypted file; it is
-// called only when one needs them.
-func (s *urlSet) addAttachmentURLs(filename, mt string, content []byte, passwords func() []string) {
-	head := content
-	if len(head) > 1024 {
-		head = head[:1024]
-	}
-	name := strings.ToLower(filename)
-	switch {
-	case bytes.Contains(head, []byte("%PDF-")):
-		s.addPDF(content, passwords)
-	case bytes.HasPrefix(content, []byte("PK\x03\x04")):
-		s.addOOXML(content)
-	case mt == "text/html" || mt == "application/xhtml+xml" ||
-		hasAnySuffix(name, ".htm", ".html", ".xhtml", ".shtml") || looksLikeHTML(head):
-		s.addHTML(content)
-	case strings.HasPrefix(mt, "text/") || bytes.HasPrefix(content, []byte(`{\rtf`)) ||
-		mt == "application/xml" || mt == "image/svg+xml" || mt == "application/json" ||
-		hasAnySuffix(name, ".svg", ".xml", ".txt", ".rtf", ".url"):
-		s.addText(content)
-	}
-}
-
-func hasAnySuffix(s string, suffixes ...string) bool {
-	for _, x := range suffixes {
-		if strings.HasSuffix(s, x) {
-			return true
-		}
-	}
-	return false
-}
-
-// looksLikeHTML reports whether head, after leading white space, starts
-// with an HTML doctype or one of the html, head, body, script, meta, div
-// or table tags.
-func looksLikeHTML(head []byte) bool {
-	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if len(head) < 2 || head[0] != '<' {
-		return false
-	}
-	lower := bytes.ToLower(head[:min(len(head), 16)])
-	for _, p := range [...]string{"<!doctype html", "<html", "<head", "<body", "<script", "<meta", "<div", "<table", "<!--"} {
-		if bytes.HasPrefix(lower, []byte(p)) {
-			return true
-		}
-	}
-	return false
-}
-
-// pdfLiteral reads a PDF literal string (PDF 32000-1 section 7.3.4.2)
-// starting after its "(" at i; it returns the string and the index after
-// the closing ")".
-func pdfLiteral(b []byte, i int) ([]byte, int) {
-	var out []byte
-	depth := 1
-	for i < len(b) && len(out) < maxURLLen {
-		c := b[i]
-		i++
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return out, i
-			}
-		case '\\':
-			if i >= len(b) {
-				return out, i
-			}
-			e := b[i]
-			i++
-			switch e {
-			case 'n':
-				c = '\n'
-			case 'r':
-				c = '\r'
-			case 't':
-				c = '\t'
-			case 'b':
-				c = '\b'
-			case 'f':
-				c = '\f'
-			case '\r', '\n':
-				if e == '\r' && i < len(b) && b[i] == '\n' {
-					i++
-				}
-				continue
-			default:
-				if '0' <= e && e <= '7' {
-					v := int(e - '0')
-					for n := 0; n < 2 && i < len(b) && '0' <= b[i] && b[i] <= '7'; n++ {
-						v = v*8 + int(b[i]-'0')
-						i++
-					}
-					c = byte(v)
-				} else {
-					c = e
-				}
-			}
-		}
-		out = append(out, c)
-	}
-	return out, i
-}
-
-// pdfHex reads a PDF hexadecimal string starting after its "<" at i.
-func pdfHex(b []byte, i int) ([]byte, int) {
-	var out []byte
-	var hi byte
-	odd := false
-	for i < len(b) && len(out) < maxURLLen {
-		c := b[i]
-		i++
-		if c == '>' {
-			break
-		}
-		v, ok := unhex(c)
-		if !ok {
-			continue
-		}
-		if odd {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		odd = !odd
-	}
-	if odd {
-		out = append(out, hi<<4)
-	}
-	return out, i
-}
 
 // addOOXML records the external hyperlink targets of an Office Open XML
 // package: the Target of each Relationship with TargetMode="External" in
 // the package's .rels parts, and the URLs written in the document parts.
 // What it inflates and the tags it reads are taken from the message's
 // budget.
-func (s *urlSet) addOOXML(b []byte) {
+func (s *Set) addOOXML(b []byte) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return
@@ -225,7 +73,7 @@ var xmlEndsLine = map[string]bool{"p": true, "si": true, "tc": true, "instrText"
 // XML part: the document text, where runs of one paragraph are joined, and
 // field instructions such as HYPERLINK "https://example.com/" (also in the
 // instr attribute of fldSimple and hyperlink elements).
-func (s *urlSet) addXMLText(data []byte) {
+func (s *Set) addXMLText(data []byte) {
 	var text []byte
 	scanXML(data, &s.work, func(t []byte) {
 		text = appendXMLText(text, t)
@@ -241,11 +89,11 @@ func (s *urlSet) addXMLText(data []byte) {
 			text = append(text, '\n')
 		}
 	})
-	s.addText(text)
+	s.AddText(text)
 }
 
 // addRels records the external targets of one relationships part.
-func (s *urlSet) addRels(data []byte) {
+func (s *Set) addRels(data []byte) {
 	scanXML(data, &s.work, nil, func(name, attrs []byte, start, _ bool) {
 		if !start || s.full || string(xmlLocal(name)) != "Relationship" {
 			return
@@ -254,7 +102,7 @@ func (s *urlSet) addRels(data []byte) {
 			return
 		}
 		if target, ok := xmlAttr(attrs, "Target"); ok {
-			s.addHref(string(appendXMLText(nil, target)))
+			s.AddHref(string(appendXMLText(nil, target)))
 		}
 	})
 }
@@ -474,86 +322,5 @@ func appendXMLText(dst, t []byte) []byte {
 			dst = append(dst, t[:semi+1]...)
 		}
 		t = t[semi+1:]
-	}
-}
-
-// passwordWords introduce a password in the text of a message, in the
-// languages phishing lures are written in most.
-var passwordWords = []string{
-	"password", "passwort", "passwd", "passcode", "pass code", "senha", "contraseña", "contrasena",
-	"clave", "mot de passe", "wachtwoord", "parola", "heslo", "hasło", "haslo", "lösenord",
-	"salasana", "adgangskode", "passord", "jelszó", "пароль", "密码", "密碼", "パスワード", "비밀번호",
-	"pwd", "pw",
-}
-
-// maxPasswords caps the passwords tried on one file.
-const maxPasswords = 16
-
-// passwordCandidates returns the words that follow a password keyword
-// (see passwordWords) on the same line of the text or of the HTML's text,
-// trimmed of punctuation, distinct, at most maxPasswords: "Senha de
-// acesso: 123" yields "de", "acesso" and "123". Each is tried and checked
-// against the file, so a wrong one costs a hash.
-func passwordCandidates(text, htmlDoc string) []string {
-	src := text
-	if htmlDoc != "" {
-		src += "\n" + htmlText(htmlDoc)
-	}
-	lower := strings.ToLower(src)
-	var out []string
-	seen := make(map[string]bool)
-	for _, w := range passwordWords {
-		for off, hits := 0, 0; len(out) < maxPasswords && hits < 100; hits++ {
-			k := strings.Index(lower[off:], w)
-			if k < 0 {
-				break
-			}
-			k += off + len(w)
-			off = k
-			line := lower[k:]
-			if len(src) == len(lower) {
-				// Lower-casing kept the offsets: take the words as
-				// written.
-				line = src[k:]
-			}
-			line = line[:min(len(line), 120)]
-			if nl := strings.IndexByte(line, '\n'); nl >= 0 {
-				line = line[:nl]
-			}
-			for i, f := range strings.FieldsFunc(line, func(r rune) bool {
-				return r == ' ' || r == '\t' || r == '\r' || r == ':' || r == '=' || r == '\u00a0'
-			}) {
-				if i >= 4 {
-					break
-				}
-				f = strings.Trim(f, `.,;!?()[]{}"'*<>«»“”`)
-				if f != "" && len(f) <= 32 && !seen[f] && len(out) < maxPasswords {
-					seen[f] = true
-					out = append(out, f)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// htmlText returns the text of an HTML document, tags removed, block
-// boundaries as line breaks.
-func htmlText(doc string) string {
-	z := html.NewTokenizer(strings.NewReader(doc))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.Pre, atom.Hr, atom.Td, atom.Table:
-				b.WriteByte('\n')
-			}
-		}
 	}
 }

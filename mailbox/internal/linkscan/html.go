@@ -1,4 +1,4 @@
-package mailbox
+package linkscan
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// addHTML records the links of an HTML document: the href of a and area
+// AddHTML records the links of an HTML document: the href of a and area
 // elements, the action of form elements and the formaction of
 // buttons and inputs, the src of frame and iframe elements, the URL of a
 // meta refresh, and the URLs written in its text (scripts included,
@@ -49,11 +49,11 @@ import (
 // by golang.org/x/net/html itself (html.UnescapeString, or a tokenizer
 // over the one attribute), so the result is that package's in every case.
 //
-// The tests hold addHTML to the tokenizer-based implementation it
-// replaced (addHTMLTokenizer): the same URLs in the same order for tricky
-// documents, for the HTML of the shared corpus and under fuzzing
-// (FuzzAddHTMLDifferential).
-func (s *urlSet) addHTML(doc []byte) {
+// The tests hold AddHTML to the tokenizer-based implementation it
+// replaced (linkscantest.AddHTMLTokenizer): the same URLs in the same
+// order for tricky documents, for the HTML of the shared corpus and under
+// fuzzing (FuzzAddHTMLDifferential).
+func (s *Set) AddHTML(doc []byte) {
 	h := htmlScanner{doc: doc}
 	text := 0 // start of the text not read yet
 	for i := 0; !s.full; {
@@ -87,7 +87,7 @@ func (s *urlSet) addHTML(doc []byte) {
 	}
 }
 
-// htmlScanner holds the state of addHTML. The urlSet is passed to its
+// htmlScanner holds the state of AddHTML. The Set is passed to its
 // methods rather than held: escape analysis does not tell one field of a
 // struct from another, and the scratch slices stored here would make the
 // set, and the parser holding it, escape to the heap.
@@ -113,7 +113,7 @@ const (
 	htmlRCDATA         // textarea, title: NUL replaced, references decoded
 )
 
-// htmlTag describes a tag addHTML looks at: link is the attribute that
+// htmlTag describes a tag AddHTML looks at: link is the attribute that
 // holds a link ("content" for meta), raw the kind of the text that
 // follows the start tag when it is raw text, and name the lower-case
 // name of the tag.
@@ -122,7 +122,7 @@ type htmlTag struct {
 	raw        int
 }
 
-// The tags addHTML looks at, by the index lookupTag returns.
+// The tags AddHTML looks at, by the index lookupTag returns.
 var htmlTags = [...]htmlTag{
 	{},
 	tagA:         {name: "a", link: "href"},
@@ -165,7 +165,7 @@ const (
 )
 
 // lookupTag returns the index in htmlTags of the tag named name (any
-// case), 0 for the tags addHTML skips: most tags of a message (td, tr,
+// case), 0 for the tags AddHTML skips: most tags of a message (td, tr,
 // div, span, img, br...) are told apart by their length and a byte or two.
 func lookupTag(name []byte) int {
 	var cand []int
@@ -315,7 +315,7 @@ func skipTag(doc []byte, i int) int {
 // startTag reads the start tag whose name starts at i and, for the tags
 // of raw text, the text after it. It returns the index after what it
 // read, -1 when the document ends in the tag.
-func (h *htmlScanner) startTag(s *urlSet, i int) int {
+func (h *htmlScanner) startTag(s *Set, i int) int {
 	doc := h.doc
 	tag := lookupTag(doc[i:tagNameEnd(doc, i)])
 	if tag == 0 {
@@ -723,14 +723,14 @@ scriptDataDoubleEscapeEnd:
 }
 
 // text records the URLs of a text of the given kind.
-func (h *htmlScanner) text(s *urlSet, t []byte, kind int) {
+func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 	if len(t) == 0 {
 		return
 	}
 	decode := kind != htmlRawText && bytes.IndexByte(t, '&') >= 0
 	nul := kind != htmlData && bytes.IndexByte(t, 0) >= 0
 	if !decode && !nul {
-		s.addText(t)
+		s.AddText(t)
 		return
 	}
 	if nul {
@@ -753,13 +753,13 @@ func (h *htmlScanner) text(s *urlSet, t []byte, kind int) {
 		}
 		h.buf, t = out, out
 	}
-	s.addText(t)
+	s.AddText(t)
 }
 
 // links records the links in the attributes of the current tag, h.attrs:
 // the values of the attributes named want or, for want "content" (a meta
 // element), the URL of a refresh.
-func (h *htmlScanner) links(s *urlSet, want string) {
+func (h *htmlScanner) links(s *Set, want string) {
 	meta := want == "content"
 	refresh := false
 	var content string
@@ -773,23 +773,23 @@ func (h *htmlScanner) links(s *urlSet, want string) {
 			if meta {
 				content = string(h.attrValue(a))
 			} else {
-				s.addHrefBytes(h.attrValue(a))
+				s.AddHrefBytes(h.attrValue(a))
 			}
 		}
 	}
 	if refresh {
 		// content="5; url=http://example.com/"
-		if i := indexRefreshURL(content); i >= 0 {
-			s.addHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
+		if i := IndexRefreshURL(content); i >= 0 {
+			s.AddHref(strings.Trim(strings.TrimSpace(content[i+4:]), `'"`))
 		}
 	}
 }
 
-// indexRefreshURL returns the index of "url=" in the content of a meta
+// IndexRefreshURL returns the index of "url=" in the content of a meta
 // refresh, in any ASCII case, or -1. It searches content itself: an offset
 // found in a lower-cased copy would be wrong wherever lower-casing changes
 // the length (an invalid UTF-8 byte becomes the three bytes of U+FFFD).
-func indexRefreshURL(content string) int {
+func IndexRefreshURL(content string) int {
 	for i := 0; i+4 <= len(content); i++ {
 		if content[i]|0x20 == 'u' && content[i+1]|0x20 == 'r' && content[i+2]|0x20 == 'l' && content[i+3] == '=' {
 			return i

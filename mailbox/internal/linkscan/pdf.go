@@ -1,4 +1,4 @@
-package mailbox
+package linkscan
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 // 7.6.4) is decrypted when the empty password or one of passwords() opens
 // it; the password is verified against the file's /U entry, so a wrong
 // guess decrypts nothing. Other encrypted files yield no links.
-func (s *urlSet) addPDF(b []byte, passwords func() []string) {
+func (s *Set) addPDF(b []byte, passwords func() []string) {
 	crypt, encrypted := pdfSecurity(b, passwords, &s.work)
 	if encrypted && crypt == nil {
 		return
@@ -106,7 +106,7 @@ func (s *urlSet) addPDF(b []byte, passwords func() []string) {
 // addPDFURIs records the strings that follow /URI keys in b, decrypting
 // them with crypt, when it is not nil, as strings of the objects that hold
 // them.
-func (s *urlSet) addPDFURIs(b []byte, crypt *pdfCrypt, objects pdfObjects) {
+func (s *Set) addPDFURIs(b []byte, crypt *pdfCrypt, objects pdfObjects) {
 	for i := 0; i < len(b) && !s.full; {
 		k := bytes.Index(b[i:], []byte("/URI"))
 		if k < 0 {
@@ -135,7 +135,7 @@ func (s *urlSet) addPDFURIs(b []byte, crypt *pdfCrypt, objects pdfObjects) {
 				str = crypt.decrypt(obj, gen, str)
 			}
 		}
-		s.addHref(string(str))
+		s.AddHref(string(str))
 	}
 }
 
@@ -604,4 +604,102 @@ func (c *pdfCrypt) decrypt(obj, gen int, data []byte) []byte {
 		}
 	}
 	return out
+}
+
+// pdfLiteral reads a PDF literal string (PDF 32000-1 section 7.3.4.2)
+// starting after its "(" at i; it returns the string and the index after
+// the closing ")".
+func pdfLiteral(b []byte, i int) ([]byte, int) {
+	var out []byte
+	depth := 1
+	for i < len(b) && len(out) < maxURLLen {
+		c := b[i]
+		i++
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return out, i
+			}
+		case '\\':
+			if i >= len(b) {
+				return out, i
+			}
+			e := b[i]
+			i++
+			switch e {
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case '\r', '\n':
+				if e == '\r' && i < len(b) && b[i] == '\n' {
+					i++
+				}
+				continue
+			default:
+				if '0' <= e && e <= '7' {
+					v := int(e - '0')
+					for n := 0; n < 2 && i < len(b) && '0' <= b[i] && b[i] <= '7'; n++ {
+						v = v*8 + int(b[i]-'0')
+						i++
+					}
+					c = byte(v)
+				} else {
+					c = e
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out, i
+}
+
+// pdfHex reads a PDF hexadecimal string starting after its "<" at i.
+func pdfHex(b []byte, i int) ([]byte, int) {
+	var out []byte
+	var hi byte
+	odd := false
+	for i < len(b) && len(out) < maxURLLen {
+		c := b[i]
+		i++
+		if c == '>' {
+			break
+		}
+		v, ok := unhex(c)
+		if !ok {
+			continue
+		}
+		if odd {
+			out = append(out, hi<<4|v)
+		} else {
+			hi = v
+		}
+		odd = !odd
+	}
+	if odd {
+		out = append(out, hi<<4)
+	}
+	return out, i
+}
+
+// unhex returns the value of the hexadecimal digit c.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }

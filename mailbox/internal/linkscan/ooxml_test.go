@@ -1,4 +1,4 @@
-package mailbox
+package linkscan
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 // addXMLTextDecoder is the encoding/xml implementation addXMLText
 // replaced; the scanner must find the same URLs in well-formed parts.
-func (s *urlSet) addXMLTextDecoder(data []byte) {
+func (s *Set) addXMLTextDecoder(data []byte) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = false
 	var text []byte
@@ -39,7 +39,7 @@ func (s *urlSet) addXMLTextDecoder(data []byte) {
 			}
 		}
 	}
-	s.addText(text)
+	s.AddText(text)
 }
 
 func TestAddXMLTextReadsLikeEncodingXML(t *testing.T) {
@@ -55,12 +55,12 @@ func TestAddXMLTextReadsLikeEncodingXML(t *testing.T) {
 		`<a:p><a:r><a:t>www.pptx.example/slide</a:t></a:r></a:p><a:p/><a:p><a:t>https://x.example/</a:t></a:p>`,
 	}
 	for _, d := range docs {
-		var got, want urlSet
+		var got, want Set
 		got.addXMLText([]byte(d))
 		want.addXMLTextDecoder([]byte(d))
 		assert.Equal(t, want.list, got.list, "%s", d)
 	}
-	var s urlSet
+	var s Set
 	s.addXMLText([]byte(docs[0] + strings.Repeat("<w:p/>", 10)))
 	assert.Equal(t, 2, len(s.list))
 }
@@ -74,7 +74,7 @@ func FuzzAddXMLText(f *testing.F) {
 	f.Add(`<x:si><x:t><![CDATA[https://c.example/&]]></x:t></x:si>`)
 	f.Add(`<a b=">">&amp;https://d.example/&#x41;</a>`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		var got urlSet
+		var got Set
 		got.addXMLText([]byte(doc))
 		if got.work.tokens > MaxTokensPerMessage {
 			t.Fatalf("%d tokens read", got.work.tokens)
@@ -92,7 +92,7 @@ func FuzzAddXMLText(f *testing.F) {
 				break
 			}
 		}
-		var want urlSet
+		var want Set
 		want.addXMLTextDecoder([]byte(doc))
 		if !slicesEqual(got.list, want.list) {
 			t.Fatalf("scanner %q, encoding/xml %q", got.list, want.list)
