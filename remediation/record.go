@@ -77,17 +77,11 @@ const (
 
 // Valid reports whether a is a known action other than [Undo] (which only
 // [Engine.Undo] creates).
-func (a Action) Valid() bool {
-	switch a {
-	case MoveToJunk, MoveToDeleted, SoftDelete, HardDelete, MoveToInbox, Release, DeleteSenderCopy:
-		return true
-	}
-	return false
-}
+func (a Action) Valid() bool { return a.spec().valid }
 
 // Reversible reports whether [Engine.Undo] can undo an action of this
 // kind.
-func (a Action) Reversible() bool { return a.Valid() && a != HardDelete }
+func (a Action) Reversible() bool { s := a.spec(); return s.valid && !s.irreversible }
 
 // Severity is how severe the threat an action answers is.
 type Severity string
