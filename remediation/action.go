@@ -7,20 +7,47 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
+// Action is what an action does to each selected copy. The semantics are
+// those of the design's action table; see the package documentation.
+type Action string
+
+// Actions.
+const (
+	MoveToJunk       Action = "move_to_junk"       // to the Junk folder
+	MoveToDeleted    Action = "move_to_deleted"    // to Deleted Items (Trash)
+	SoftDelete       Action = "soft_delete"        // to recoverable items
+	HardDelete       Action = "hard_delete"        // purged; invite-created calendar entries removed
+	MoveToInbox      Action = "move_to_inbox"      // from junk, deleted, recoverable or quarantine to Inbox
+	Release          Action = "release"            // from quarantine to Inbox of (a subset of) the recipients
+	DeleteSenderCopy Action = "delete_sender_copy" // soft delete of the copy in an internal sender's Sent folder
+	Undo             Action = "undo"               // moves every copy of another action back; see [Engine.Undo]
+)
+
+// Valid reports whether a is a known action other than [Undo] (which only
+// [Engine.Undo] creates).
+func (a Action) Valid() bool { return a.spec().valid }
+
+// Reversible reports whether [Engine.Undo] can undo an action of this
+// kind.
+func (a Action) Reversible() bool { s := a.spec(); return s.valid && s.irreversible == "" }
+
 // actionSpec is everything the engine decides by the kind of an action:
 // each Action has one, in actionSpecs, and no other code in the package
-// looks at which action it is. The zero spec is that of an unknown action
-// (a record of another version).
+// looks at which action it is (but to tell an undo, [Undo], from the
+// actions it undoes). An action not in the table (a record of another
+// version) has unknownAction's.
 type actionSpec struct {
 	// valid: a Request or a Rule may ask for it ([Action.Valid]).
 	valid bool
-	// irreversible: [Engine.Undo] refuses it (ErrIrreversible).
-	irreversible bool
+	// irreversible, when set, makes [Engine.Undo] refuse the action
+	// (ErrIrreversible); it says why ("purged its copies").
+	irreversible string
 	// automatable: an [Automation] may take it ([NewAutomation]).
 	automatable bool
-	// fourEyes: under FourEyesDefault a proposal of it always needs an
-	// approver other than its proposer.
-	fourEyes bool
+	// fourEyes, when set, makes a proposal of the action need an approver
+	// other than its proposer under FourEyesDefault, whatever its size; it
+	// names the action in the refusal ("a hard delete").
+	fourEyes string
 
 	// dest is the role of the folder copies are moved to; RoleNone
 	// purges them.
@@ -66,6 +93,12 @@ type actionSpec struct {
 	heldOnly bool
 }
 
+// The refusals of requests that set what their action does not take.
+const (
+	refuseRecipients    = "recipients apply to a release only"
+	refuseRemoveInvites = "remove invites applies to soft delete, move to deleted items and move to junk (a hard delete always removes them)"
+)
+
 // refusal is a role an action does not act on, with the skip reason.
 type refusal struct {
 	role   mailbox.Role
@@ -93,7 +126,7 @@ var actionSpecs = map[Action]*actionSpec{
 		valid: true, automatable: true, dest: mailbox.RoleRecoverable, refuse: refuseDefault, removeInvites: true,
 	},
 	HardDelete: {
-		valid: true, irreversible: true, fourEyes: true, evidence: true,
+		valid: true, irreversible: "purged its copies", fourEyes: "a hard delete", evidence: true,
 		refuse: []refusal{refuseEvidence, refuseSent}, purgesInvites: true,
 	},
 	MoveToInbox: {

@@ -340,7 +340,7 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		case atSource:
 			role := c.Role
 			if role == "" && ru.r.Action.spec().heldOnly {
-				role = mailbox.RoleQuarantine // a release selects quarantined copies only
+				role = mailbox.RoleQuarantine // a release selects quarantined copies only (heldOnly)
 			}
 			redo = append(redo, item{addr: src, msgID: c.MessageID, role: role, retry: retry})
 		case atDest != nil:
