@@ -179,19 +179,20 @@ func effective(a Action, c *mailbox.Criteria) mailbox.Criteria {
 }
 
 // destination returns where the action puts copies; zero for a purge.
-func (e *Engine) destination(a Action) mailbox.Location {
-	s := a.spec()
+func (e *Engine) destination(a Action) mailbox.Location { return e.dest(a.spec()) }
+
+// dest returns where an action of spec s puts copies; zero for a purge.
+func (e *Engine) dest(s *actionSpec) mailbox.Location {
 	if s.evidence && e.opts.EvidenceOnHardDelete {
 		return mailbox.In(mailbox.RoleEvidence)
 	}
-	if s.dest == mailbox.RoleNone {
-		return mailbox.Location{}
-	}
-	return mailbox.In(s.dest)
+	return mailbox.In(s.dest) // RoleNone: the zero Location
 }
 
 // guard decides what happens to a selected copy: "" with ok means act;
-// a reason means skip; already means it is at the destination.
+// a reason means skip; already means it is at the destination. The rules
+// of a's spec apply in order: ownCopy, the destination (unless noAlready),
+// then from or refuse.
 func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already bool) {
 	s := a.spec()
 	if s.ownCopy {
@@ -201,7 +202,7 @@ func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already boo
 		}
 	}
 	if !s.noAlready {
-		if dest := e.destination(a); dest.Role != mailbox.RoleNone && m.Role == dest.Role {
+		if dest := e.dest(s); dest.Role != mailbox.RoleNone && m.Role == dest.Role {
 			return "", true
 		}
 	}
