@@ -119,7 +119,7 @@ func NewAutomation(e *Engine, s AutomationSettings) (*Automation, error) {
 	if s.Action == "" {
 		s.Action = SoftDelete
 	}
-	if s.Action != SoftDelete {
+	if !s.Action.spec().automatable {
 		return nil, fmt.Errorf("%w: %q", ErrNotAutomatable, s.Action)
 	}
 	if s.Kinds&^cluster.KindCampaign != 0 {

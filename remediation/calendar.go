@@ -117,7 +117,7 @@ func (ru *runner) earlierPurged() map[string]bool {
 	defer e.mu.Unlock()
 	for _, st := range e.records {
 		r := &st.r
-		if r.UndoOf != "" || r.UndoneBy != "" || r.Action != HardDelete && !r.RemoveInvites {
+		if r.UndoOf != "" || r.UndoneBy != "" || !r.Action.spec().purgesInvites && !r.RemoveInvites {
 			continue
 		}
 		switch r.Status {

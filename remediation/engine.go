@@ -349,11 +349,11 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 	default:
 		return nil, ErrEmptySelection
 	}
-	if len(req.Recipients) > 0 && req.Action != Release {
-		return nil, fmt.Errorf("%w: recipients apply to a release only", ErrInvalidRequest)
+	if len(req.Recipients) > 0 && !req.Action.spec().recipients {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidRequest, refuseRecipients)
 	}
-	if req.RemoveInvites && req.Action != SoftDelete && req.Action != MoveToDeleted && req.Action != MoveToJunk {
-		return nil, fmt.Errorf("%w: remove invites applies to soft delete, move to deleted items and move to junk (a hard delete always removes them)", ErrInvalidRequest)
+	if req.RemoveInvites && !req.Action.spec().removeInvites {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidRequest, refuseRemoveInvites)
 	}
 	src := req.Source
 	if src == "" {
@@ -595,8 +595,8 @@ func (e *Engine) fourEyesCheck(ctx context.Context, r *Record, approver string) 
 	switch {
 	case e.opts.FourEyes == FourEyesAll:
 		return fmt.Errorf("%w: %s was proposed by %s", ErrFourEyes, r.ID, r.Actor)
-	case r.Action == HardDelete:
-		return fmt.Errorf("%w: %s is a hard delete proposed by %s", ErrFourEyes, r.ID, r.Actor)
+	case r.Action.spec().fourEyes != "":
+		return fmt.Errorf("%w: %s is %s proposed by %s", ErrFourEyes, r.ID, r.Action.spec().fourEyes, r.Actor)
 	case !r.Confirm:
 		return nil // within the limit, or Approve's own check refuses it
 	}
@@ -650,8 +650,8 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	case err != nil:
 	case s.r.Action == Undo:
 		err = fmt.Errorf("%w (%s undoes %s)", ErrUndoUndo, id, s.r.UndoOf)
-	case s.r.Action == HardDelete:
-		err = fmt.Errorf("%w: %s purged its copies", ErrIrreversible, id)
+	case s.r.Action.spec().irreversible != "":
+		err = fmt.Errorf("%w: %s %s", ErrIrreversible, id, s.r.Action.spec().irreversible)
 	case s.r.UndoneBy != "":
 		err = fmt.Errorf("%w: %s by %s", ErrAlreadyUndone, id, s.r.UndoneBy)
 	case !s.r.Status.Final() || s.r.Incomplete || s.running ||

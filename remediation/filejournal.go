@@ -209,20 +209,9 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 	if j.closed {
 		return ErrClosed
 	}
-	if j.err != nil {
-		return j.err
-	}
-	start := len(j.buf)
-	for _, e := range entries {
-		var err error
-		if j.buf, err = appendFrame(j.buf, j.enc, e); err != nil {
-			// Frames of this call already encoded are dropped; their
-			// interned strings stay numbered, so the journal can no longer
-			// be written consistently.
-			j.buf = j.buf[:start]
-			j.err = fmt.Errorf("remediation: journal unusable after encoding error: %w", err)
-			return err
-		}
+	var err error
+	if j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries); err != nil {
+		return err
 	}
 	j.pending++
 	mine := j.pending

@@ -628,22 +628,32 @@ func (j *MemoryJournal) Append(ctx context.Context, entries ...Entry) error {
 	if j.closed {
 		return ErrClosed
 	}
-	if j.err != nil {
-		return j.err
+	var err error
+	j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries)
+	return err
+}
+
+// appendEntries is the Append encoder of both journals: it appends the
+// frames of entries to buf, interning strings in d, and returns the grown
+// buffer. *sticky is the journal's sticky error: when it is set nothing
+// is encoded and it is returned. When an entry cannot be encoded, nothing
+// of the call stays (buf comes back at its length on entry), the error is
+// returned and *sticky set: the call's interned strings stay numbered in
+// d, so the journal refuses further appends rather than write references
+// to strings it never wrote.
+func appendEntries(buf []byte, d *dict, sticky *error, entries []Entry) ([]byte, error) {
+	if *sticky != nil {
+		return buf, *sticky
 	}
-	start := len(j.buf)
+	start := len(buf)
 	for _, e := range entries {
 		var err error
-		if j.buf, err = appendFrame(j.buf, j.enc, e); err != nil {
-			// Nothing of the call stays; its interned strings stay
-			// numbered, so, as a FileJournal, the journal refuses
-			// further appends rather than write references to them.
-			j.buf = j.buf[:start]
-			j.err = fmt.Errorf("remediation: journal unusable after encoding error: %w", err)
-			return err
+		if buf, err = appendFrame(buf, d, e); err != nil {
+			*sticky = fmt.Errorf("remediation: journal unusable after encoding error: %w", err)
+			return buf[:start], err
 		}
 	}
-	return nil
+	return buf, nil
 }
 
 // Replay implements [Journal].

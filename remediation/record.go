@@ -59,36 +59,6 @@ var (
 	ErrCorrupt = errors.New("remediation: journal corrupt")
 )
 
-// Action is what an action does to each selected copy. The semantics are
-// those of the design's action table; see the package documentation.
-type Action string
-
-// Actions.
-const (
-	MoveToJunk       Action = "move_to_junk"       // to the Junk folder
-	MoveToDeleted    Action = "move_to_deleted"    // to Deleted Items (Trash)
-	SoftDelete       Action = "soft_delete"        // to recoverable items
-	HardDelete       Action = "hard_delete"        // purged; invite-created calendar entries removed
-	MoveToInbox      Action = "move_to_inbox"      // from junk, deleted, recoverable or quarantine to Inbox
-	Release          Action = "release"            // from quarantine to Inbox of (a subset of) the recipients
-	DeleteSenderCopy Action = "delete_sender_copy" // soft delete of the copy in an internal sender's Sent folder
-	Undo             Action = "undo"               // moves every copy of another action back; see [Engine.Undo]
-)
-
-// Valid reports whether a is a known action other than [Undo] (which only
-// [Engine.Undo] creates).
-func (a Action) Valid() bool {
-	switch a {
-	case MoveToJunk, MoveToDeleted, SoftDelete, HardDelete, MoveToInbox, Release, DeleteSenderCopy:
-		return true
-	}
-	return false
-}
-
-// Reversible reports whether [Engine.Undo] can undo an action of this
-// kind.
-func (a Action) Reversible() bool { return a.Valid() && a != HardDelete }
-
 // Severity is how severe the threat an action answers is.
 type Severity string
 

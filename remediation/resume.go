@@ -339,15 +339,15 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		switch {
 		case atSource:
 			role := c.Role
-			if role == "" && ru.r.Action == Release {
-				role = mailbox.RoleQuarantine // a release selects quarantined copies only
+			if role == "" && ru.r.Action.spec().heldOnly {
+				role = mailbox.RoleQuarantine // a release selects quarantined copies only (heldOnly)
 			}
 			redo = append(redo, item{addr: src, msgID: c.MessageID, role: role, retry: retry})
 		case atDest != nil:
 			claimed[atDest.Address] = true
 			o := Outcome{Copy: src, To: atDest.Address, MessageID: c.MessageID, Kind: Succeeded, Detail: "found at the destination after an interruption", Retry: retry}
 			outs = append(outs, o)
-			if ru.r.Action == Release || (ru.r.Action == MoveToInbox && c.Role == mailbox.RoleQuarantine) {
+			if sp := ru.r.Action.spec(); sp.releases && (sp.heldOnly || c.Role == mailbox.RoleQuarantine) {
 				rel = append(rel, item{addr: src, msgID: c.MessageID, role: mailbox.RoleQuarantine})
 				relOuts = append(relOuts, o)
 			}

@@ -78,88 +78,6 @@ func (ru *runner) fail(err error, retryable bool) {
 	}
 }
 
-// effective returns the criteria a search uses for the action.
-func effective(a Action, c *mailbox.Criteria) mailbox.Criteria {
-	switch a {
-	case Release:
-		return mailbox.Criteria{And: []mailbox.Criteria{*c, {Roles: []mailbox.Role{mailbox.RoleQuarantine}}}}
-	case DeleteSenderCopy:
-		return mailbox.Criteria{And: []mailbox.Criteria{*c, {Roles: []mailbox.Role{mailbox.RoleSent}}}}
-	}
-	return *c
-}
-
-// destination returns where the action puts copies; zero for a purge.
-func (e *Engine) destination(a Action) mailbox.Location {
-	switch a {
-	case MoveToJunk:
-		return mailbox.In(mailbox.RoleJunk)
-	case MoveToDeleted:
-		return mailbox.In(mailbox.RoleDeleted)
-	case SoftDelete, DeleteSenderCopy:
-		return mailbox.In(mailbox.RoleRecoverable)
-	case HardDelete:
-		if e.opts.EvidenceOnHardDelete {
-			return mailbox.In(mailbox.RoleEvidence)
-		}
-		return mailbox.Location{}
-	case MoveToInbox, Release:
-		return mailbox.In(mailbox.RoleInbox)
-	}
-	return mailbox.Location{}
-}
-
-// guard decides what happens to a selected copy: "" with ok means act;
-// a reason means skip; already means it is at the destination.
-func (e *Engine) guard(a Action, m *mailbox.Message) (reason string, already bool) {
-	dest := e.destination(a)
-	switch a {
-	case DeleteSenderCopy:
-		// Who the copy belongs to comes first: a recipient's copy is
-		// never the sender's, wherever it is.
-		owner := strings.ToLower(m.Address.Mailbox)
-		if !strings.EqualFold(m.From, owner) && !strings.EqualFold(m.EnvelopeFrom, owner) {
-			return "not the sender's own copy: the mailbox owner is not the sender", false
-		}
-		if m.Role == dest.Role {
-			return "", true
-		}
-		if m.Role != mailbox.RoleSent {
-			return "not in a Sent folder", false
-		}
-		return "", false
-	case Release:
-		// A copy outside quarantine was not released by this action,
-		// even in the inbox.
-		if m.Role != mailbox.RoleQuarantine {
-			return "not held in quarantine", false
-		}
-		return "", false
-	}
-	if dest.Role != mailbox.RoleNone && m.Role == dest.Role {
-		return "", true
-	}
-	switch a {
-	case MoveToInbox:
-		switch m.Role {
-		case mailbox.RoleJunk, mailbox.RoleDeleted, mailbox.RoleRecoverable, mailbox.RoleQuarantine:
-			return "", false
-		}
-		return "not in junk, deleted items, recoverable items or quarantine", false
-	}
-	switch m.Role {
-	case mailbox.RoleQuarantine:
-		if a != HardDelete {
-			return "held in quarantine: release it or hard-delete it", false
-		}
-	case mailbox.RoleEvidence:
-		return "evidence copy: kept in the admin-only evidence store", false
-	case mailbox.RoleSent:
-		return "the sender's copy in a Sent folder: use delete_sender_copy", false
-	}
-	return "", false
-}
-
 // precheck checks a release's recipients and the blast radius. It returns
 // the number of selected copies when it counted them, else -1.
 func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
@@ -170,11 +88,11 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 			return -1, fmt.Errorf("%w: selection refused: %w", ErrInvalidRequest, err)
 		}
 	}
-	if r.Action == Release && len(r.Recipients) > 0 {
+	if r.Action.spec().recipients && len(r.Recipients) > 0 {
 		if r.Selection.Criteria == nil {
 			return -1, fmt.Errorf("%w: a release to chosen recipients needs criteria", ErrInvalidRequest)
 		}
-		c := effective(Release, r.Selection.Criteria)
+		c := effective(r.Action, r.Selection.Criteria)
 		for _, rc := range r.Recipients {
 			found := false
 			for _, err := range e.mail.Search(ctx, rc, c) {
@@ -267,7 +185,7 @@ func (e *Engine) limit(r *Record) int64 {
 
 // mailboxes returns the mailboxes a criteria selection searches.
 func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
-	if r.Action == Release && len(r.Recipients) > 0 {
+	if r.Action.spec().recipients && len(r.Recipients) > 0 {
 		return r.Recipients, nil
 	}
 	if len(r.Selection.Mailboxes) > 0 {
@@ -982,7 +900,7 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID, Role: it.role}
 	}
 	pb := &pendingBatch{m: m, to: to, items: items, seq: seq}
-	if ru.r.Action == HardDelete || ru.r.RemoveInvites {
+	if ru.r.Action.spec().purgesInvites || ru.r.RemoveInvites {
 		// Planned without a calendar store too, so that the record says
 		// which invites' entries were not checked.
 		refs, err := w.planInvites(ctx, m.mailbox, items)
@@ -1075,7 +993,7 @@ func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) 
 		}
 	}
 	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: final})
-	if e.cal != nil && (a == Release || a == MoveToInbox) {
+	if e.cal != nil && a.spec().releases {
 		w.applyReleased(ctx, seq, m.mailbox, items, outs)
 	}
 	if pb.plan != nil {
