@@ -281,6 +281,7 @@ func searchCases() []testCase {
 	}
 	return []testCase{
 		{"LenientHeaders", caseLenientHeaders},
+		{"URLIdentity", caseURLIdentity},
 		{"MessageID", searchTable([]searchRow{
 			{"angle brackets", func(e *env, _ *searchSet) mailbox.Criteria {
 				return mailbox.Criteria{MessageIDs: []string{"<" + e.id("a") + ">"}}
@@ -888,5 +889,50 @@ func caseLenientHeaders(t *testing.T, e *env) {
 		e.seedRaw(t, owner, mailbox.In(mailbox.RoleInbox), []byte(raw))
 		got := e.search(t, owner, mailbox.Criteria{MessageIDs: []string{id}, Since: since})
 		require.Len(t, got, 1)
+	})
+}
+
+// caseURLIdentity: a URL criterion matches a link by its identity
+// (mailbox.NormalizeURL, the name clusters give it): a link a rewriter
+// wrapped (Safe Links, Proofpoint) is found by the URL it wraps, and a
+// criterion given as a wrapped link finds the bare link, whatever the
+// case of scheme and host.
+func caseURLIdentity(t *testing.T, e *env) {
+	owner := e.Users[0]
+	const target = "https://pay.evil.example/inv/7?id=1"
+	safeLinks := "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fpay.evil.example%2Finv%2F7%3Fid%3D1&data=05%7C01&reserved=0"
+	proofpoint := "https://urldefense.proofpoint.com/v2/url?u=https-3A__pay.evil.example_inv_7-3Fid-3D1&d=DwMF&c=x&r=y&m=z&s=w&e="
+	bodies := map[string]string{
+		"safelinks":  "Content-Type: text/html; charset=utf-8\r\n\r\n<p><a href=\"" + safeLinks + "\">Pay now</a></p>\r\n",
+		"proofpoint": "Content-Type: text/plain; charset=utf-8\r\n\r\nPay at " + proofpoint + " today.\r\n",
+		"bare":       "Content-Type: text/plain; charset=utf-8\r\n\r\nPay at " + target + " today.\r\n",
+	}
+	addrs := map[string]mailbox.Address{}
+	for _, k := range []string{"safelinks", "proofpoint", "bare"} {
+		id := e.id("url-identity-" + k)
+		raw := "Message-ID: <" + id + ">\r\nDate: Fri, 01 Mar 2024 09:00:00 +0000\r\nFrom: billing@pay.evil.example\r\n" +
+			"To: " + owner + "\r\nSubject: Invoice " + id + "\r\nMIME-Version: 1.0\r\n" + bodies[k]
+		addrs[k] = e.seedRaw(t, owner, mailbox.In(mailbox.RoleInbox), []byte(raw))
+	}
+	ids := []string{e.id("url-identity-safelinks"), e.id("url-identity-proofpoint"), e.id("url-identity-bare")}
+	for _, tc := range []struct {
+		name, url string
+	}{
+		{"the wrapped URL", target},
+		{"scheme and host in capitals", "HTTPS://PAY.EVIL.EXAMPLE/inv/7?id=1"},
+		{"a wrapped criterion", safeLinks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := e.search(t, owner, mailbox.Criteria{URLs: []string{tc.url}, And: []mailbox.Criteria{{MessageIDs: ids}}})
+			var found []mailbox.Address
+			for _, m := range got {
+				found = append(found, m.Address)
+			}
+			assert.ElementsMatch(t, []mailbox.Address{addrs["safelinks"], addrs["proofpoint"], addrs["bare"]}, found)
+		})
+	}
+	t.Run("another path is another URL", func(t *testing.T) {
+		got := e.search(t, owner, mailbox.Criteria{URLs: []string{"https://pay.evil.example/inv/8?id=1"}, And: []mailbox.Criteria{{MessageIDs: ids}}})
+		assert.Empty(t, got)
 	})
 }
