@@ -81,7 +81,8 @@ const (
 	ReasonPreviousUnknown Reason = "previous-version-unknown"
 	// ReasonCreatorUnknown: kept; the provenance does not record which
 	// message created the entry (it was stored before creators were
-	// recorded, or that message had no Message-ID).
+	// recorded; a message without a Message-ID is named by its invite,
+	// see [InviteMessageID]).
 	ReasonCreatorUnknown Reason = "creator-unknown"
 )
 
@@ -228,11 +229,7 @@ func inviteEntries(ctx context.Context, s Store, owner string, series Series, ch
 				break
 			}
 			if !change {
-				if verdict == verdictRevert {
-					rep.Reverted = append(rep.Reverted, d)
-				} else {
-					rep.Removed = append(rep.Removed, d)
-				}
+				rep.add(verdict, d)
 				break
 			}
 			// The change is conditional on the version decided on: an
@@ -264,15 +261,20 @@ func inviteEntries(ctx context.Context, s Store, owner string, series Series, ch
 				errs = append(errs, fmt.Errorf("calendar: remove %s/%s of %s: %w", e.Calendar, e.ID, owner, err))
 				break
 			}
-			if verdict == verdictRevert {
-				rep.Reverted = append(rep.Reverted, d)
-			} else {
-				rep.Removed = append(rep.Removed, d)
-			}
+			rep.add(verdict, d)
 			break
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// add records d as removed or reverted, by v.
+func (rep *Report) add(v verdict, d Decision) {
+	if v == verdictRevert {
+		rep.Reverted = append(rep.Reverted, d)
+	} else {
+		rep.Removed = append(rep.Removed, d)
+	}
 }
 
 // RevertInviteEntry puts the invite entry e, as read from s, back as it

@@ -400,6 +400,7 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 	if role, err := t.FolderRole(addr.Mailbox, addr.Folder); err != nil || role.AdminOnly() {
 		return
 	}
+	mid := calendar.InviteMessageID(p)
 	for _, mi := range calendar.MessageInvites(p) {
 		ev := InviteEvent{Address: addr, MessageID: p.MessageID, Part: mi.Part, Method: p.Calendars[mi.Part].Method}
 		if mi.Err != nil {
@@ -409,7 +410,7 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 		}
 		inv := mi.Invite
 		ev.Method, ev.UID = inv.Method, inv.UID
-		res, err := calendar.ApplyInvite(ctx, direct{t}, addr.Mailbox, inv, calendar.InviteMessageID(p))
+		res, err := calendar.ApplyInvite(ctx, direct{t}, addr.Mailbox, inv, mid)
 		ev.Action, ev.Reason, ev.Err = res.Action, res.Reason, err
 		t.recordInvite(ctx, ev)
 	}

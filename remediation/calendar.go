@@ -64,15 +64,11 @@ type purgedSet struct {
 	earlier map[string]bool // nil until read
 }
 
-func purgedKey(id string) string {
-	return mailbox.NormalizeMessageID(id)
-}
-
 func (p *purgedSet) add(refs []SeriesRef) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range refs {
-		if k := purgedKey(r.MessageID); k != "" {
+		if k := mailbox.NormalizeMessageID(r.MessageID); k != "" {
 			if p.ids == nil {
 				p.ids = map[string]bool{}
 			}
@@ -86,7 +82,7 @@ func (p *purgedSet) add(refs []SeriesRef) {
 // an earlier action did (earlierPurged).
 func (ru *runner) purgedFunc() func(string) bool {
 	return func(id string) bool {
-		k := purgedKey(id)
+		k := mailbox.NormalizeMessageID(id)
 		if k == "" {
 			return false
 		}
@@ -126,7 +122,7 @@ func (ru *runner) earlierPurged() map[string]bool {
 			continue
 		}
 		for _, d := range r.Calendar {
-			if k := purgedKey(d.MessageID); k != "" && d.Verdict != VerdictRestored && d.Verdict != VerdictApplied {
+			if k := mailbox.NormalizeMessageID(d.MessageID); k != "" && d.Verdict != VerdictRestored && d.Verdict != VerdictApplied {
 				out[k] = true
 			}
 		}
@@ -421,13 +417,13 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
+		mid := calendar.InviteMessageID(p)
 		for _, mi := range calendar.MessageInvites(p) {
 			if mi.Err != nil {
 				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: mi.Err.Error()})
 				continue
 			}
 			inv := mi.Invite
-			mid := calendar.InviteMessageID(p)
 			res, err := calendar.ApplyInvite(ctx, e.cal, owner, inv, mid)
 			d := CalendarDecision{Owner: owner, MessageID: mid, UID: inv.UID, Organizer: inv.Organizer,
 				Summary: inv.Summary, Verdict: VerdictApplied, Reason: string(res.Action), Detail: res.Reason}

@@ -178,6 +178,7 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 	owner := addr.Mailbox
 	var out []Outcome
 	var errs []error
+	mid := calendar.InviteMessageID(msg)
 	for _, mi := range calendar.MessageInvites(msg) {
 		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: mi.Part, Method: msg.Calendars[mi.Part].Method}
 		if mi.Err != nil {
@@ -188,7 +189,7 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 		}
 		inv := mi.Invite
 		o.Method, o.UID = inv.Method, inv.UID
-		p.apply(ctx, owner, inv, calendar.InviteMessageID(msg), &o)
+		p.apply(ctx, owner, inv, mid, &o)
 		if o.Err != nil {
 			errs = append(errs, fmt.Errorf("imipproc: %s UID %q: %w", addr, inv.UID, o.Err))
 		}
