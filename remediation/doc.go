@@ -6,7 +6,7 @@
 // An [Engine] works on a [mailbox.Store] (and a calendar.Store for meeting
 // invites) and writes to a [Journal]:
 //
-//	j, _ := remediation.OpenFileJournal("/var/lib/eradicate/journal", nil)
+//	j, _ := journal.OpenFile("/var/lib/eradicate/journal", nil)
 //	e, _ := remediation.New(mailStore, calStore, j, nil)
 //	_, _ = e.Resume(ctx) // finish what a crash interrupted
 //	rec, err := e.Execute(ctx, remediation.Request{

@@ -15,6 +15,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 const (
@@ -79,7 +80,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	journal, err := remediation.OpenFileJournal(filepath.Join(dir, "journal"), nil)
+	journal, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package remediation
+package journal
 
 import (
 	"context"
@@ -8,11 +8,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/remediation"
 )
 
-func memEntries(t *testing.T, j *MemoryJournal) []Entry {
+func memEntries(t *testing.T, j *Memory) []remediation.Entry {
 	t.Helper()
-	var out []Entry
+	var out []remediation.Entry
 	for e, err := range j.Replay(context.Background()) {
 		require.NoError(t, err)
 		out = append(out, e)
@@ -25,17 +27,17 @@ func memEntries(t *testing.T, j *MemoryJournal) []Entry {
 // write references to strings it never wrote.
 func TestMemoryJournalFailedAppend(t *testing.T) {
 	ctx := context.Background()
-	j := NewMemoryJournal()
-	good := Entry{Kind: EntryIntent, Intent: &Intent{Action: "a", Seq: 1, Mailbox: "bob"}}
-	bad := Entry{Kind: EntryRecord, Record: &Record{ID: "a", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	j := NewMemory()
+	good := remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "a", Seq: 1, Mailbox: "bob"}}
+	bad := remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{ID: "a", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	require.Error(t, j.Append(ctx, good, bad))
 	assert.Empty(t, memEntries(t, j), "nothing of the failed call")
 	assert.Error(t, j.Append(ctx, good), "refused after a failed append")
 
-	j = NewMemoryJournal()
+	j = NewMemory()
 	huge := strings.Repeat("m", maxFrame+1)
-	require.Error(t, j.Append(ctx, Entry{Kind: EntryIntent, Intent: &Intent{Action: "act-1", Seq: 1, Mailbox: huge}}))
-	assert.Error(t, j.Append(ctx, Entry{Kind: EntryIntent, Intent: &Intent{Action: "act-1", Seq: 2, Mailbox: "bob"}}))
+	require.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 1, Mailbox: huge}}))
+	assert.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 2, Mailbox: "bob"}}))
 	assert.Empty(t, memEntries(t, j))
 }
 
@@ -43,10 +45,10 @@ func TestMemoryJournalFailedAppend(t *testing.T) {
 // included: the undo restores them as they were.
 func TestRemovedEntryRawIsByteExact(t *testing.T) {
 	ctx := context.Background()
-	j := NewMemoryJournal()
+	j := NewMemory()
 	raw := []byte("BEGIN:VCALENDAR\r\nSUMMARY:caf\xe9\r\nEND:VCALENDAR\r\n")
-	step := &CalendarStep{Action: "a", Seq: 1, Removed: []RemovedEntry{{Owner: "o", Calendar: "c", UID: "u", Raw: raw}}}
-	require.NoError(t, j.Append(ctx, Entry{Kind: EntryCalendar, Calendar: step}))
+	step := &remediation.CalendarStep{RecordID: "a", Seq: 1, Removed: []remediation.RemovedEntry{{Owner: "o", Calendar: "c", UID: "u", Raw: raw}}}
+	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryCalendar, Calendar: step}))
 	got := memEntries(t, j)
 	require.Len(t, got, 1)
 	assert.Equal(t, raw, got[0].Calendar.Removed[0].Raw)

@@ -1,5 +1,5 @@
-package remediation
+package journal
 
 // JournalLocking says whether two opens of one journal exclude each other
 // on this platform.
-const JournalLocking = journalLocking
+const Locking = journalLocking
