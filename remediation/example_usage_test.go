@@ -44,12 +44,12 @@ func Example_usage() {
 // usage is the code of the README's "Using it" section.
 func usage(store mailbox.Store, journalPath string) error {
 	ctx := context.Background()
-	journal, err := journal.OpenFile(journalPath, nil)
+	j, err := journal.OpenFile(journalPath, nil)
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
-	engine, err := remediation.New(store, nil, journal, nil)
+	defer j.Close()
+	engine, err := remediation.New(store, nil, j, nil)
 	if err != nil {
 		return err
 	}

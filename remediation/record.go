@@ -338,7 +338,8 @@ type Record struct {
 	// Action is what the action does; [Undo] for an undo.
 	Action Action `json:"action"`
 	// Actor is who asked for the action, a person or a system
-	// ([DecidedByAutomation] for an [Automation]).
+	// ([DecidedByAutomation] for automation: package
+	// [github.com/eradicate-dev/eradicate/remediation/automation]).
 	Actor string `json:"actor"`
 	// DecidedBy is the approver: the actor for a direct execution, the
 	// approver of a proposal, or "automation". It is "" while the action

@@ -80,12 +80,12 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	journal, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
-	engine, err := remediation.New(tenant, tenant, journal, nil)
+	defer j.Close()
+	engine, err := remediation.New(tenant, tenant, j, nil)
 	if err != nil {
 		return err
 	}

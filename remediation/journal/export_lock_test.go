@@ -1,5 +1,5 @@
 package journal
 
-// JournalLocking says whether two opens of one journal exclude each other
+// Locking says whether two opens of one journal exclude each other
 // on this platform.
 const Locking = journalLocking

@@ -24,7 +24,7 @@ func TestFileJournalConformance(t *testing.T) {
 		open := func(t *testing.T) (remediation.Journal, error) {
 			j, err := journal.OpenFile(path, nil)
 			if err != nil {
-				return nil, err // not a nil *FileJournal in a non-nil Journal
+				return nil, err // not a nil *journal.File in a non-nil Journal
 			}
 			return j, nil
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // Entries are what the round-trip cases append; a journal's own tests can
-// use them too. Here they go through a MemoryJournal and come back.
+// use them too. Here they go through a journal.Memory and come back.
 // (Run itself needs the *testing.T of a test: see the package
 // documentation for a harness.)
 func ExampleEntries() {
