@@ -9,8 +9,8 @@ import (
 )
 
 // Rewriter is a [Journal] that can rewrite itself keeping only some of its
-// entries. Both journals of package [github.com/eradicate-dev/eradicate/remediation/journal] are Rewriters; [Engine.Compact]
-// needs one.
+// entries. [Engine.Compact] needs one. Both journals of package
+// [github.com/eradicate-dev/eradicate/remediation/journal] are Rewriters.
 type Rewriter interface {
 	// Rewrite replaces the journal's entries with those keep returns true
 	// for, in their order, and returns the journal's size in bytes before

@@ -93,10 +93,14 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Env is a tenant with the test users and an engine over it.
 type Env struct {
-	T      *testing.T
+	// T is the test the Env belongs to.
+	T *testing.T
+	// Tenant holds the users' mailboxes and calendars.
 	Tenant *mock.Tenant
+	// Engine acts on Tenant, with Clock as its clock.
 	Engine *remediation.Engine
-	Clock  *Clock
+	// Clock is the engine's clock.
+	Clock *Clock
 }
 
 // New returns an Env with the users of [Users], an engine over a memory
