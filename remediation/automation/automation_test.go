@@ -23,16 +23,6 @@ import (
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
-// The shared environment of the detection-rule and automation tests.
-var (
-	rtUsers         = rtenv.Users()
-	rtPhish         = rtenv.Phish
-	rtBenign        = rtenv.Benign
-	rtAttachmentSHA = rtenv.AttachmentSHA
-	in              = rtenv.In
-	testLogger      = rtenv.Logger
-)
-
 // rtEnv is a tenant with the test users and an engine over it.
 type rtEnv struct{ *rtenv.Env }
 
@@ -48,15 +38,15 @@ var campaignIDs = []string{"p1@evil.example", "p2@evil.example", "p3@evil.exampl
 func (v *rtEnv) deliverCampaign() {
 	v.T.Helper()
 	for _, id := range campaignIDs {
-		v.Deliver(rtPhish(id, rtUsers...), nil)
+		v.Deliver(rtenv.Phish(id, rtenv.Users()...), nil)
 	}
-	v.Deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+	v.Deliver(rtenv.Benign("b1@corp.example", rtenv.Users()...), nil)
 }
 
 // index builds a cluster index over every mailbox.
 func (v *rtEnv) index() *cluster.Index {
 	v.T.Helper()
-	x := cluster.New(&cluster.Options{Logger: testLogger(v.T)})
+	x := cluster.New(&cluster.Options{Logger: rtenv.Logger(v.T)})
 	_, err := x.AddStore(context.Background(), v.Tenant, nil)
 	require.NoError(v.T, err)
 	return x
@@ -65,14 +55,14 @@ func (v *rtEnv) index() *cluster.Index {
 // fileCluster returns the "similar files" cluster of the invoice.
 func (v *rtEnv) fileCluster() *cluster.Cluster {
 	v.T.Helper()
-	c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(v.T)), cluster.KindFile)
+	c, err := v.index().ClusterOf(cluster.SeedFile(rtenv.AttachmentSHA(v.T)), cluster.KindFile)
 	require.NoError(v.T, err)
 	return c
 }
 
 func (v *rtEnv) automation(s automation.Options) *automation.Responder {
 	v.T.Helper()
-	s.Logger = testLogger(v.T)
+	s.Logger = rtenv.Logger(v.T)
 	a, err := automation.New(v.Engine, s)
 	require.NoError(v.T, err)
 	return a
@@ -90,7 +80,7 @@ func (v *rtEnv) campaignWhere() map[string][]string {
 func everyCopyIn(folder string) map[string][]string {
 	out := map[string][]string{}
 	for _, id := range campaignIDs {
-		out[id] = in(folder, rtUsers...)
+		out[id] = rtenv.In(folder, rtenv.Users()...)
 	}
 	return out
 }
@@ -101,7 +91,7 @@ func TestAutomationSoftDeletesCluster(t *testing.T) {
 	v.deliverCampaign()
 	c := v.fileCluster()
 	require.Equal(t, len(campaignIDs), c.Len())
-	require.Equal(t, len(campaignIDs)*len(rtUsers), c.CopyCount())
+	require.Equal(t, len(campaignIDs)*len(rtenv.Users()), c.CopyCount())
 
 	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	rec, d, err := a.Remediate(ctx, c)
@@ -119,7 +109,7 @@ func TestAutomationSoftDeletesCluster(t *testing.T) {
 	require.NotNil(t, rec.Selection.Criteria)
 	assert.ElementsMatch(t, campaignIDs, rec.Selection.Criteria.MessageIDs)
 	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
-	assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.Folders("b1@corp.example"), "benign mail untouched")
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("b1@corp.example"), "benign mail untouched")
 
 	// Within the hour the same cluster is not acted on again, even when
 	// it is built anew.
@@ -166,7 +156,7 @@ func TestAutomationActsOnNewMembersOnly(t *testing.T) {
 
 	// A new message of the campaign arrives; the cluster grows.
 	v.Clock.Advance(10 * time.Minute)
-	v.Deliver(rtPhish("p4@evil.example", rtUsers[:2]...), nil)
+	v.Deliver(rtenv.Phish("p4@evil.example", rtenv.Users()[:2]...), nil)
 	c := v.fileCluster()
 	require.Equal(t, 4, c.Len())
 	rec, d, err := a.Remediate(ctx, c)
@@ -175,7 +165,7 @@ func TestAutomationActsOnNewMembersOnly(t *testing.T) {
 	require.NotNil(t, rec.Selection.Criteria)
 	assert.Equal(t, []string{"p4@evil.example"}, rec.Selection.Criteria.MessageIDs)
 	assert.Equal(t, int64(2), rec.Counts.Succeeded)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[:2]...), v.Folders("p4@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[:2]...), v.Folders("p4@evil.example"))
 
 	// A cluster of the same campaign from another seed is the same
 	// members: nothing to do.
@@ -333,22 +323,22 @@ func TestAutomationEmpty(t *testing.T) {
 	}
 	// A member with no copy left is not remembered: when its copies turn
 	// up, it is acted on.
-	v.Deliver(rtPhish("gone@evil.example", rtUsers[0]), nil)
+	v.Deliver(rtenv.Phish("gone@evil.example", rtenv.Users()[0]), nil)
 	_, d, err := a.Remediate(ctx, gone)
 	require.NoError(t, err)
 	assert.Equal(t, automation.DecisionExecuted, d)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[0]), v.Folders("gone@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[0]), v.Folders("gone@evil.example"))
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
 }
 
 func TestAutomationMembersWithoutMessageID(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
-	raw := rtPhish("x@evil.example", rtUsers[:2]...)
+	raw := rtenv.Phish("x@evil.example", rtenv.Users()[:2]...)
 	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
 	addrs := v.Deliver(raw, nil)
 	require.Len(t, addrs, 2)
-	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtenv.AttachmentSHA(t)),
 		Members: []cluster.Member{{Copies: addrs}, {Copies: addrs[:1]}}}
 
 	a := v.automation(automation.Options{Kinds: cluster.KindFile})
@@ -475,7 +465,7 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 	open := func() (*remediation.Engine, *journal.File) {
 		j, err := journal.OpenFile(path, nil)
 		require.NoError(t, err)
-		e, err := remediation.New(v.Tenant, v.Tenant, j, &remediation.Options{Logger: testLogger(t), Now: v.Clock.Now})
+		e, err := remediation.New(v.Tenant, v.Tenant, j, &remediation.Options{Logger: rtenv.Logger(t), Now: v.Clock.Now})
 		require.NoError(t, err)
 		return e, j
 	}
@@ -515,11 +505,11 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 func TestAutomationRecallMixedCluster(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
-	withID := v.Deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
-	raw := rtPhish("x@evil.example", rtUsers[2:]...)
+	withID := v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:2]...), nil)
+	raw := rtenv.Phish("x@evil.example", rtenv.Users()[2:]...)
 	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
 	noID := v.Deliver(raw, nil)
-	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtenv.AttachmentSHA(t)),
 		Members: []cluster.Member{{MessageID: "p1@evil.example", Copies: withID}, {Copies: noID}}}
 	rec, d, err := v.automation(automation.Options{Kinds: cluster.KindFile}).Remediate(ctx, c)
 	require.NoError(t, err)
@@ -532,7 +522,7 @@ func TestAutomationRecallMixedCluster(t *testing.T) {
 	_, d, err = v.automation(automation.Options{Kinds: cluster.KindFile}).Remediate(ctx, c)
 	require.NoError(t, err)
 	assert.Equal(t, automation.DecisionSkippedRecent, d)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers[:2]...), v.Folders("p1@evil.example"), "the analyst's undo stands")
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[:2]...), v.Folders("p1@evil.example"), "the analyst's undo stands")
 }
 
 // growStore delivers more of the campaign right after the dry run's
@@ -560,17 +550,19 @@ func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
 		name  string
 		after int32 // searches before the campaign grows
 	}{
-		{"after the dry run", int32(len(rtUsers))},
-		{"while the action runs", int32(2 * len(rtUsers))},
+		{"after the dry run", int32(len(rtenv.Users()))},
+		{"while the action runs", int32(2 * len(rtenv.Users()))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newRTEnv(t, nil)
-			v.Deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
-			c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(t)), cluster.KindFile)
+			v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:2]...), nil)
+			c, err := v.index().ClusterOf(cluster.SeedFile(rtenv.AttachmentSHA(t)), cluster.KindFile)
 			require.NoError(t, err)
 			st := &growStore{Tenant: v.Tenant, after: tc.after}
-			st.grow = func() { _, _ = v.Tenant.Deliver(context.Background(), rtPhish("p1@evil.example", rtUsers[2:]...), nil) }
-			e, err := remediation.New(st, v.Tenant, journal.NewMemory(), &remediation.Options{Logger: testLogger(t), Now: v.Clock.Now, Workers: 1})
+			st.grow = func() {
+				_, _ = v.Tenant.Deliver(context.Background(), rtenv.Phish("p1@evil.example", rtenv.Users()[2:]...), nil)
+			}
+			e, err := remediation.New(st, v.Tenant, journal.NewMemory(), &remediation.Options{Logger: rtenv.Logger(t), Now: v.Clock.Now, Workers: 1})
 			require.NoError(t, err)
 			a, err := automation.New(e, automation.Options{Kinds: cluster.KindFile, SizeCap: 3})
 			require.NoError(t, err)
@@ -584,7 +576,7 @@ func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
 				}
 			}
 			assert.LessOrEqual(t, acted, 3, "never more than the cap without approval")
-			if tc.after == int32(len(rtUsers)) {
+			if tc.after == int32(len(rtenv.Users())) {
 				require.NoError(t, err)
 				assert.Equal(t, automation.DecisionProposedOverCap, d)
 				assert.Zero(t, acted)

@@ -19,16 +19,6 @@ import (
 	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
 
-// The shared environment of the detection-rule and automation tests.
-var (
-	rtUsers         = rtenv.Users()
-	rtPhish         = rtenv.Phish
-	rtBenign        = rtenv.Benign
-	rtAttachmentSHA = rtenv.AttachmentSHA
-	in              = rtenv.In
-	testLogger      = rtenv.Logger
-)
-
 // rtEnv is a tenant with the test users and an engine over it.
 type rtEnv struct{ *rtenv.Env }
 
@@ -41,7 +31,7 @@ func (v *rtEnv) rules(opts *rules.Options) *rules.Set {
 	if opts == nil {
 		opts = &rules.Options{}
 	}
-	opts.Logger = testLogger(v.T)
+	opts.Logger = rtenv.Logger(v.T)
 	if opts.FolderRole == nil {
 		opts.FolderRole = v.Tenant.FolderRole
 	}
@@ -148,7 +138,7 @@ func TestRulesManage(t *testing.T) {
 
 func TestRulesOnDeliver(t *testing.T) {
 	ctx := context.Background()
-	phishTo := rtUsers[:3]
+	phishTo := rtenv.Users()[:3]
 	tests := []struct {
 		name string
 		rule rules.Rule
@@ -164,14 +154,14 @@ func TestRulesOnDeliver(t *testing.T) {
 		{
 			name:     "execute soft delete",
 			rule:     evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete),
-			want:     in(mock.FolderRecoverable, phishTo...),
+			want:     rtenv.In(mock.FolderRecoverable, phishTo...),
 			status:   remediation.StatusCompleted,
 			recorded: 3,
 		},
 		{
 			name:     "propose move to junk",
 			rule:     evilRule("evil sender", rules.ModePropose, remediation.MoveToJunk),
-			want:     in(mock.FolderInbox, phishTo...),
+			want:     rtenv.In(mock.FolderInbox, phishTo...),
 			status:   remediation.StatusPending,
 			recorded: 3,
 		},
@@ -181,7 +171,7 @@ func TestRulesOnDeliver(t *testing.T) {
 				Name: "pay link", Action: remediation.MoveToJunk, Mode: rules.ModeExecute,
 				Criteria: mailbox.Criteria{URLs: []string{"HTTP://PAY.evil.example/login"}},
 			},
-			want:     in(mock.FolderJunk, phishTo...),
+			want:     rtenv.In(mock.FolderJunk, phishTo...),
 			status:   remediation.StatusCompleted,
 			recorded: 3,
 		},
@@ -189,7 +179,7 @@ func TestRulesOnDeliver(t *testing.T) {
 			name: "attachment hash",
 			rule: rules.Rule{
 				Name: "invoice file", Action: remediation.HardDelete, Mode: rules.ModeExecute,
-				Criteria: mailbox.Criteria{AttachmentSHA256: []string{rtAttachmentSHA(t)}},
+				Criteria: mailbox.Criteria{AttachmentSHA256: []string{rtenv.AttachmentSHA(t)}},
 			},
 			want:     nil,
 			status:   remediation.StatusCompleted,
@@ -205,7 +195,7 @@ func TestRulesOnDeliver(t *testing.T) {
 				}},
 			},
 			// Sent to ann, Bcc to ben and cat: only ben's copy is his.
-			phishTo:  rtUsers[:1],
+			phishTo:  rtenv.Users()[:1],
 			opts:     &mock.DeliverOptions{Recipients: phishTo},
 			want:     []string{"ann@corp.example:INBOX", "ben@corp.example:" + mock.FolderDeleted, "cat@corp.example:INBOX"},
 			status:   remediation.StatusCompleted,
@@ -218,7 +208,7 @@ func TestRulesOnDeliver(t *testing.T) {
 				Criteria: mailbox.Criteria{SenderDomains: []string{"evil.example"}, Roles: []mailbox.Role{mailbox.RoleJunk}},
 			},
 			opts:     &mock.DeliverOptions{Role: mailbox.RoleJunk},
-			want:     in(mock.FolderDeleted, phishTo...),
+			want:     rtenv.In(mock.FolderDeleted, phishTo...),
 			status:   remediation.StatusCompleted,
 			recorded: 3,
 		},
@@ -228,7 +218,7 @@ func TestRulesOnDeliver(t *testing.T) {
 				Name: "junked evil", Action: remediation.MoveToDeleted, Mode: rules.ModeExecute,
 				Criteria: mailbox.Criteria{SenderDomains: []string{"evil.example"}, Roles: []mailbox.Role{mailbox.RoleJunk}},
 			},
-			want:     in(mock.FolderInbox, phishTo...),
+			want:     rtenv.In(mock.FolderInbox, phishTo...),
 			recorded: 0,
 		},
 		{
@@ -238,7 +228,7 @@ func TestRulesOnDeliver(t *testing.T) {
 				r.Disabled = true
 				return r
 			}(),
-			want:     in(mock.FolderInbox, phishTo...),
+			want:     rtenv.In(mock.FolderInbox, phishTo...),
 			recorded: 0,
 		},
 	}
@@ -252,11 +242,11 @@ func TestRulesOnDeliver(t *testing.T) {
 			if tt.phishTo != nil {
 				to = tt.phishTo
 			}
-			v.Deliver(rtPhish("p1@evil.example", to...), tt.opts)
-			v.Deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+			v.Deliver(rtenv.Phish("p1@evil.example", to...), tt.opts)
+			v.Deliver(rtenv.Benign("b1@corp.example", rtenv.Users()...), nil)
 
 			assert.Equal(t, tt.want, v.Folders("p1@evil.example"))
-			assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.Folders("b1@corp.example"), "benign mail untouched")
+			assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("b1@corp.example"), "benign mail untouched")
 			errs, dropped := rs.Errors()
 			assert.Empty(t, errs)
 			assert.Zero(t, dropped)
@@ -292,14 +282,14 @@ func TestRulesOnDeliver(t *testing.T) {
 func TestRulesDefaultRoleWithoutFolderRole(t *testing.T) {
 	// Without FolderRole a copy in INBOX still has the inbox role.
 	v := newRTEnv(t, nil)
-	rs := rules.New(v.Engine, &rules.Options{Logger: testLogger(t)})
+	rs := rules.New(v.Engine, &rules.Options{Logger: rtenv.Logger(t)})
 	v.Tenant.OnDeliver(rs.OnDeliver)
 	require.NoError(t, rs.Add(rules.Rule{
 		Name: "inbox evil", Action: remediation.SoftDelete, Mode: rules.ModeExecute,
 		Criteria: mailbox.Criteria{SenderDomains: []string{"evil.example"}, Roles: []mailbox.Role{mailbox.RoleInbox}},
 	}))
-	v.Deliver(rtPhish("p1@evil.example", rtUsers[0]), nil)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[0]), v.Folders("p1@evil.example"))
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[0]), nil)
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[0]), v.Folders("p1@evil.example"))
 }
 
 func TestRulesEveryMatchingRuleActs(t *testing.T) {
@@ -307,7 +297,7 @@ func TestRulesEveryMatchingRuleActs(t *testing.T) {
 	rs := v.rules(nil)
 	require.NoError(t, rs.Add(evilRule("first", rules.ModeExecute, remediation.MoveToJunk)))
 	require.NoError(t, rs.Add(evilRule("second", rules.ModeExecute, remediation.SoftDelete)))
-	v.Deliver(rtPhish("p1@evil.example", rtUsers[0]), nil)
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[0]), nil)
 
 	// Rules act in order on the delivered address: the second finds the
 	// copy gone, moved away by the first.
@@ -319,7 +309,7 @@ func TestRulesEveryMatchingRuleActs(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), byRule["first"].Counts.Succeeded)
 	assert.Equal(t, int64(1), byRule["second"].Counts.NotFound)
-	assert.Equal(t, in(mock.FolderJunk, rtUsers[0]), v.Folders("p1@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderJunk, rtenv.Users()[0]), v.Folders("p1@evil.example"))
 }
 
 func TestRulesCoalesce(t *testing.T) {
@@ -339,9 +329,9 @@ func TestRulesCoalesce(t *testing.T) {
 			rs := v.rules(&rules.Options{Coalesce: time.Hour, MaxBatch: tt.maxBatch})
 			require.NoError(t, rs.Add(evilRule("evil sender", rules.ModePropose, remediation.SoftDelete)))
 
-			v.Deliver(rtPhish("p1@evil.example", rtUsers...), nil)
-			v.Deliver(rtPhish("p2@evil.example", rtUsers[1]), nil)
-			v.Deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+			v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()...), nil)
+			v.Deliver(rtenv.Phish("p2@evil.example", rtenv.Users()[1]), nil)
+			v.Deliver(rtenv.Benign("b1@corp.example", rtenv.Users()...), nil)
 
 			sizes := func() []int {
 				var out []int
@@ -365,16 +355,16 @@ func TestRulesCoalesceTimer(t *testing.T) {
 	v := newRTEnv(t, nil)
 	rs := v.rules(&rules.Options{Coalesce: 20 * time.Millisecond})
 	require.NoError(t, rs.Add(evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)))
-	v.Deliver(rtPhish("p1@evil.example", rtUsers...), nil)
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()...), nil)
 
 	require.Eventually(t, func() bool {
 		recs := v.Records(remediation.SourceDetectionRule)
 		return len(recs) == 1 && recs[0].Status.Final()
 	}, 5*time.Second, 5*time.Millisecond)
 	r := v.Records(remediation.SourceDetectionRule)[0]
-	assert.Len(t, r.Selection.Copies, len(rtUsers))
-	assert.Equal(t, int64(len(rtUsers)), r.Counts.Succeeded)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers...), v.Folders("p1@evil.example"))
+	assert.Len(t, r.Selection.Copies, len(rtenv.Users()))
+	assert.Equal(t, int64(len(rtenv.Users())), r.Counts.Succeeded)
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()...), v.Folders("p1@evil.example"))
 }
 
 func TestRulesCoalescedBatchOfDisabledRule(t *testing.T) {
@@ -382,11 +372,11 @@ func TestRulesCoalescedBatchOfDisabledRule(t *testing.T) {
 	v := newRTEnv(t, nil)
 	rs := v.rules(&rules.Options{Coalesce: time.Hour})
 	require.NoError(t, rs.Add(evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)))
-	v.Deliver(rtPhish("p1@evil.example", rtUsers...), nil)
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()...), nil)
 	require.NoError(t, rs.Enable("evil sender", false))
 	require.NoError(t, rs.Flush(ctx))
 	assert.Empty(t, v.Records(remediation.SourceDetectionRule))
-	assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.Folders("p1@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("p1@evil.example"))
 }
 
 func TestRulesErrorsAreKept(t *testing.T) {
@@ -396,9 +386,9 @@ func TestRulesErrorsAreKept(t *testing.T) {
 	v.Tenant.FailOp(mock.OpMove, nil)
 
 	// The delivery itself succeeds; every failed action is kept.
-	addrs := v.Deliver(rtPhish("p1@evil.example", rtUsers[:3]...), nil)
+	addrs := v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:3]...), nil)
 	require.Len(t, addrs, 3)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers[:3]...), v.Folders("p1@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[:3]...), v.Folders("p1@evil.example"))
 
 	errs, dropped := rs.Errors()
 	require.Len(t, errs, 2, "MaxErrors keeps the most recent")
@@ -421,13 +411,13 @@ func TestRulesClosed(t *testing.T) {
 	v := newRTEnv(t, nil)
 	rs := v.rules(&rules.Options{Coalesce: time.Hour})
 	require.NoError(t, rs.Add(evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)))
-	v.Deliver(rtPhish("p1@evil.example", rtUsers[0]), nil)
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[0]), nil)
 	require.NoError(t, rs.Close(ctx))
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[0]), v.Folders("p1@evil.example"), "Close flushes")
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[0]), v.Folders("p1@evil.example"), "Close flushes")
 	require.NoError(t, rs.Close(ctx), "idempotent")
 
-	v.Deliver(rtPhish("p2@evil.example", rtUsers[1]), nil)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers[1]), v.Folders("p2@evil.example"))
+	v.Deliver(rtenv.Phish("p2@evil.example", rtenv.Users()[1]), nil)
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[1]), v.Folders("p2@evil.example"))
 	errs, _ := rs.Errors()
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, &errs[0], rules.ErrClosed)
@@ -442,7 +432,7 @@ func TestRulesNilParsed(t *testing.T) {
 	v := newRTEnv(t, nil)
 	rs := v.rules(nil)
 	require.NoError(t, rs.Add(evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)))
-	addr := mailbox.Address{Mailbox: rtUsers[0], Folder: "INBOX", UIDValidity: 1, UID: 1}
+	addr := mailbox.Address{Mailbox: rtenv.Users()[0], Folder: "INBOX", UIDValidity: 1, UID: 1}
 	require.NotPanics(t, func() { rs.OnDeliver(context.Background(), addr, nil) })
 	errs, _ := rs.Errors()
 	require.Len(t, errs, 1)
@@ -464,9 +454,9 @@ func TestRulesRunOnDemand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := newRTEnv(t, nil)
 			// Mail delivered before the rule existed.
-			v.Deliver(rtPhish("p1@evil.example", rtUsers[:3]...), nil)
-			v.Deliver(rtPhish("p2@evil.example", rtUsers[3]), nil)
-			v.Deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+			v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:3]...), nil)
+			v.Deliver(rtenv.Phish("p2@evil.example", rtenv.Users()[3]), nil)
+			v.Deliver(rtenv.Benign("b1@corp.example", rtenv.Users()...), nil)
 
 			rs := v.rules(nil)
 			r := evilRule("evil sender", tt.mode, remediation.SoftDelete)
@@ -482,9 +472,9 @@ func TestRulesRunOnDemand(t *testing.T) {
 			if tt.status == remediation.StatusCompleted {
 				assert.Equal(t, int64(4), rec.Counts.Succeeded)
 			}
-			assert.Equal(t, in(tt.where, rtUsers[:3]...), v.Folders("p1@evil.example"))
-			assert.Equal(t, in(tt.where, rtUsers[3]), v.Folders("p2@evil.example"))
-			assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.Folders("b1@corp.example"))
+			assert.Equal(t, rtenv.In(tt.where, rtenv.Users()[:3]...), v.Folders("p1@evil.example"))
+			assert.Equal(t, rtenv.In(tt.where, rtenv.Users()[3]), v.Folders("p2@evil.example"))
+			assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("b1@corp.example"))
 			require.Len(t, v.Records(remediation.SourceDetectionRule), 1, "one action over all mailboxes")
 
 			_, err = rs.Run(ctx, "nope")
@@ -498,17 +488,17 @@ func TestRulesRunOnDemand(t *testing.T) {
 func TestRulesRunOnDemandBlastRadius(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, &remediation.Options{BlastRadius: 2})
-	v.Deliver(rtPhish("p1@evil.example", rtUsers...), nil)
+	v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()...), nil)
 	rs := v.rules(nil)
 	r := evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)
 	_, err := rs.RunRule(ctx, r)
 	require.ErrorIs(t, err, remediation.ErrNeedsConfirmation)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.Folders("p1@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("p1@evil.example"))
 
 	r.Confirm = true
 	rec, err := rs.RunRule(ctx, r)
 	require.NoError(t, err)
-	assert.Equal(t, int64(len(rtUsers)), rec.Counts.Succeeded)
+	assert.Equal(t, int64(len(rtenv.Users())), rec.Counts.Succeeded)
 }
 
 func TestRulesConcurrentDeliveries(t *testing.T) {
@@ -524,16 +514,16 @@ func TestRulesConcurrentDeliveries(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := v.Tenant.Deliver(ctx, rtPhish(fmt.Sprintf("c%d@evil.example", i), rtUsers...), nil)
+					_, err := v.Tenant.Deliver(ctx, rtenv.Phish(fmt.Sprintf("c%d@evil.example", i), rtenv.Users()...), nil)
 					assert.NoError(t, err)
 				}()
 			}
 			wg.Wait()
 			require.NoError(t, rs.Flush(ctx))
 			for i := range n {
-				assert.Equal(t, in(mock.FolderRecoverable, rtUsers...), v.Folders(fmt.Sprintf("c%d@evil.example", i)))
+				assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()...), v.Folders(fmt.Sprintf("c%d@evil.example", i)))
 			}
-			want := n * len(rtUsers)
+			want := n * len(rtenv.Users())
 			if coalesce > 0 {
 				want = n
 			}
@@ -550,7 +540,7 @@ func TestRulesConcurrentDeliveries(t *testing.T) {
 // parsed content.
 func BenchmarkRulesOnDeliver(b *testing.B) {
 	tn := mock.New(nil)
-	require.NoError(b, tn.AddUser(rtUsers[0]))
+	require.NoError(b, tn.AddUser(rtenv.Users()[0]))
 	e, err := remediation.New(tn, tn, journal.NewMemory(), nil)
 	require.NoError(b, err)
 	rs := rules.New(e, &rules.Options{FolderRole: tn.FolderRole})
@@ -564,9 +554,9 @@ func BenchmarkRulesOnDeliver(b *testing.B) {
 		}
 		require.NoError(b, rs.Add(rules.Rule{Name: fmt.Sprint("rule ", i), Criteria: c, Action: remediation.SoftDelete, Mode: rules.ModeExecute}))
 	}
-	p, err := mailbox.Parse(rtPhish("p1@evil.example", rtUsers[0]))
+	p, err := mailbox.Parse(rtenv.Phish("p1@evil.example", rtenv.Users()[0]))
 	require.NoError(b, err)
-	addr := mailbox.Address{Mailbox: rtUsers[0], Folder: "INBOX", UIDValidity: 1, UID: 1}
+	addr := mailbox.Address{Mailbox: rtenv.Users()[0], Folder: "INBOX", UIDValidity: 1, UID: 1}
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -584,7 +574,7 @@ func TestRulesDeliveryRacingClose(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	entered, proceed := make(chan struct{}), make(chan struct{})
-	rs := rules.New(v.Engine, &rules.Options{Logger: testLogger(t), Coalesce: 20 * time.Millisecond,
+	rs := rules.New(v.Engine, &rules.Options{Logger: rtenv.Logger(t), Coalesce: 20 * time.Millisecond,
 		FolderRole: func(owner, folder string) (mailbox.Role, error) {
 			close(entered)
 			<-proceed
@@ -593,7 +583,7 @@ func TestRulesDeliveryRacingClose(t *testing.T) {
 	v.Tenant.OnDeliver(rs.OnDeliver)
 	require.NoError(t, rs.Add(evilRule("evil sender", rules.ModeExecute, remediation.SoftDelete)))
 	done := make(chan struct{})
-	go func() { defer close(done); v.Deliver(rtPhish("p1@evil.example", rtUsers[0]), nil) }()
+	go func() { defer close(done); v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[0]), nil) }()
 	<-entered
 	require.NoError(t, rs.Close(ctx))
 	close(proceed)
@@ -602,6 +592,6 @@ func TestRulesDeliveryRacingClose(t *testing.T) {
 	errs, _ := rs.Errors()
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, &errs[0], rules.ErrClosed)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers[0]), v.Folders("p1@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[0]), v.Folders("p1@evil.example"))
 	assert.Empty(t, v.Records(remediation.SourceDetectionRule))
 }
