@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -429,4 +430,36 @@ func TestFileJournalOldFormat(t *testing.T) {
 	_, err, after = openBytes(t, notJournal)
 	require.ErrorIs(t, err, journal.ErrCorrupt)
 	assert.Equal(t, notJournal, after)
+}
+
+// A memory journal's failed Append leaves nothing of the call, and the
+// journal refuses further appends (as a file journal does) rather than
+// write references to strings it never wrote.
+func TestMemoryJournalFailedAppend(t *testing.T) {
+	ctx := context.Background()
+	j := journal.NewMemory()
+	good := remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "a", Seq: 1, Mailbox: "bob"}}
+	bad := remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{ID: "a", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	require.Error(t, j.Append(ctx, good, bad))
+	assert.Empty(t, replayAll(t, j), "nothing of the failed call")
+	assert.Error(t, j.Append(ctx, good), "refused after a failed append")
+
+	j = journal.NewMemory()
+	huge := strings.Repeat("m", journal.MaxFrame+1)
+	require.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 1, Mailbox: huge}}))
+	assert.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 2, Mailbox: "bob"}}))
+	assert.Empty(t, replayAll(t, j))
+}
+
+// Removed calendar entries come back byte for byte, invalid UTF-8
+// included: the undo restores them as they were.
+func TestRemovedEntryRawIsByteExact(t *testing.T) {
+	ctx := context.Background()
+	j := journal.NewMemory()
+	raw := []byte("BEGIN:VCALENDAR\r\nSUMMARY:caf\xe9\r\nEND:VCALENDAR\r\n")
+	step := &remediation.CalendarStep{RecordID: "a", Seq: 1, Removed: []remediation.RemovedEntry{{Owner: "o", Calendar: "c", UID: "u", Raw: raw}}}
+	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryCalendar, Calendar: step}))
+	got := replayAll(t, j)
+	require.Len(t, got, 1)
+	assert.Equal(t, raw, got[0].Calendar.Removed[0].Raw)
 }

@@ -1,5 +1,0 @@
-package journal
-
-// Locking says whether two opens of one journal exclude each other
-// on this platform.
-const Locking = journalLocking
