@@ -29,7 +29,7 @@ const (
 	DefaultCooldown = time.Hour
 )
 
-// Options say what an [Responder] may remediate on its own, after
+// Options say what a [Responder] may remediate on its own, after
 // the automated investigation and response (AIR) settings of Defender.
 // The zero value enables no cluster kind, so nothing runs until Kinds is
 // set.
@@ -111,8 +111,8 @@ type Responder struct {
 }
 
 // New returns a Responder acting through e (required) with
-// settings s. It refuses an action other than soft delete
-// (ErrNotAutomatable) and unknown cluster kinds (ErrInvalidRequest).
+// options s. It refuses an action other than soft delete
+// (ErrNotAutomatable) and unknown cluster kinds ([remediation.ErrInvalidRequest]).
 func New(e *remediation.Engine, s Options) (*Responder, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: automation needs an engine", remediation.ErrInvalidRequest)
