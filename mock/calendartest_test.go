@@ -12,13 +12,13 @@ import (
 )
 
 func TestCalendarConformance(t *testing.T) {
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		tn := mock.New(&mock.Options{Logger: calLogger(t)})
 		owners := []string{"alice@example.com", "bob@example.com", "carol@example.com"}
 		for _, o := range owners {
 			require.NoError(t, tn.AddUser(o))
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  tn,
 			Owners: owners,
 			CreateCalendar: func(t *testing.T, owner, id, name string) {

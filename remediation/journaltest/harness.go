@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
@@ -50,45 +51,33 @@ type Harness struct {
 // Run runs the conformance suite against the journal newHarness returns.
 // It calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	for _, group := range groups() {
-		t.Run(group.name, func(t *testing.T) {
-			for _, c := range group.cases {
-				t.Run(c.name, func(t *testing.T) {
-					h := newHarness(t)
-					require.NotNil(t, h, "the factory returned a nil harness")
-					require.NotNil(t, h.Journal, "the harness has no journal")
-					e := &env{Harness: h, ctx: t.Context()}
-					e.track(t, h.Journal)
-					if reason, ok := h.Skip[group.name+"/"+c.name]; ok {
-						t.Skip("skipped by the harness: " + reason)
-					}
-					c.fn(t, e)
-				})
-			}
-		})
-	}
+	conformance.Run(t, conformance.Suite[Harness, *env]{
+		Groups: groups(),
+		Env: func(t *testing.T, h *Harness) *env {
+			require.NotNil(t, h.Journal, "the harness has no journal")
+			e := &env{Harness: h, ctx: t.Context()}
+			e.track(t, h.Journal)
+			return e
+		},
+		Skip: func(h *Harness) map[string]string { return h.Skip },
+	}, newHarness)
 }
 
-type testCase struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}
-
-type group struct {
-	name  string
-	cases []testCase
-}
+type (
+	testCase = conformance.Case[*env]
+	group    = conformance.Group[*env]
+)
 
 func groups() []group {
 	return []group{
-		{"Append", appendCases()},
-		{"Replay", replayCases()},
-		{"Concurrent", concurrentCases()},
-		{"Close", closeCases()},
-		{"Rewrite", rewriteCases()},
-		{"Reopen", reopenCases()},
-		{"TornTail", tornTailCases()},
-		{"Lock", lockCases()},
+		{Name: "Append", Cases: appendCases()},
+		{Name: "Replay", Cases: replayCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+		{Name: "Close", Cases: closeCases()},
+		{Name: "Rewrite", Cases: rewriteCases()},
+		{Name: "Reopen", Cases: reopenCases()},
+		{Name: "TornTail", Cases: tornTailCases()},
+		{Name: "Lock", Cases: lockCases()},
 	}
 }
 
@@ -121,11 +110,7 @@ func (e *env) needReopen(t *testing.T) {
 // needRewriter returns j as a Rewriter, or skips the case.
 func needRewriter(t *testing.T, j remediation.Journal) remediation.Rewriter {
 	t.Helper()
-	rw, ok := j.(remediation.Rewriter)
-	if !ok {
-		t.Skipf("%T does not implement remediation.Rewriter", j)
-	}
-	return rw
+	return conformance.Implements[remediation.Rewriter](t, j)
 }
 
 // reopen closes j and opens the journal again.

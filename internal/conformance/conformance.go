@@ -1,0 +1,68 @@
+package conformance
+
+import (
+	"reflect"
+	"testing"
+)
+
+// Case is one case of a suite: its name, unique in its group, and its
+// body, which gets the case's environment E.
+type Case[E any] struct {
+	Name string
+	Run  func(t *testing.T, e E)
+}
+
+// Group is a named list of cases.
+type Group[E any] struct {
+	Name  string
+	Cases []Case[E]
+}
+
+// Suite is what a conformance suite tells [Run]: its cases and how to
+// turn a harness H into a case's environment E.
+type Suite[H, E any] struct {
+	// Groups are the suite's cases, run in order.
+	Groups []Group[E]
+	// Env checks h, failing t with t.Fatal (or require) when h cannot
+	// serve the suite, and returns the case's environment. It may
+	// register cleanups on t: they run even when the case is skipped.
+	Env func(t *testing.T, h *H) E
+	// Skip returns the cases h asks to skip, by "Group/Case", with the
+	// reason.
+	Skip func(h *H) map[string]string
+}
+
+// Run runs every case of s as the subtest "Group/Case" of t. For each case
+// it calls newHarness with the case's *testing.T, fails the case when that
+// returns nil, builds the environment with s.Env, skips the case with the
+// harness's reason when s.Skip names it, and runs it otherwise.
+func Run[H, E any](t *testing.T, s Suite[H, E], newHarness func(t *testing.T) *H) {
+	for _, g := range s.Groups {
+		t.Run(g.Name, func(t *testing.T) {
+			for _, c := range g.Cases {
+				t.Run(c.Name, func(t *testing.T) {
+					h := newHarness(t)
+					if h == nil {
+						t.Fatal("the factory returned a nil harness")
+					}
+					e := s.Env(t, h)
+					if reason, ok := s.Skip(h)[g.Name+"/"+c.Name]; ok {
+						t.Skip("skipped by the harness: " + reason)
+					}
+					c.Run(t, e)
+				})
+			}
+		})
+	}
+}
+
+// Implements returns v as an I, the optional interface a group of cases
+// is about, or skips t saying that v does not implement it.
+func Implements[I any](t *testing.T, v any) I {
+	t.Helper()
+	i, ok := v.(I)
+	if !ok {
+		t.Skipf("%T does not implement %s: the cases of this optional interface do not apply", v, reflect.TypeFor[I]())
+	}
+	return i
+}
