@@ -8,13 +8,17 @@ import (
 // Case is one case of a suite: its name, unique in its group, and its
 // body, which gets the case's environment E.
 type Case[E any] struct {
+	// Name is the case's name in its group.
 	Name string
-	Run  func(t *testing.T, e E)
+	// Run runs the case, with its environment.
+	Run func(t *testing.T, e E)
 }
 
 // Group is a named list of cases.
 type Group[E any] struct {
-	Name  string
+	// Name is the group's name, the first part of its cases' names.
+	Name string
+	// Cases are the group's cases, run in order.
 	Cases []Case[E]
 }
 
