@@ -19,8 +19,10 @@ const (
 	intruder  = "intruder@calendartest.example"
 )
 
-func groups() []group {
-	return []group{
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
 		{Name: "Calendars", Cases: []testCase{
 			{Name: "Lists", Run: caseCalendarsLists},
 		}},

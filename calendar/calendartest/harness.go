@@ -38,24 +38,8 @@ type Harness struct {
 // Run runs the conformance suite against the store newHarness returns. It
 // calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	conformance.Run(t, conformance.Suite[Harness, *env]{
-		Groups: groups(),
-		Env: func(t *testing.T, h *Harness) *env {
-			require.NotNil(t, h.Store, "the harness has no store")
-			require.GreaterOrEqual(t, len(h.Owners), 2, "the harness needs at least two owners")
-			if h.Unknown == "" {
-				h.Unknown = "nobody-calendartest@nowhere.invalid"
-			}
-			return &env{Harness: h, ctx: t.Context(), prefix: uniquePrefix(t)}
-		},
-		Skip: func(h *Harness) map[string]string { return h.Skip },
-	}, newHarness)
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
-
-type (
-	testCase = conformance.Case[*env]
-	group    = conformance.Group[*env]
-)
 
 // env is one case's view of the harness, with helpers.
 type env struct {
@@ -63,6 +47,16 @@ type env struct {
 	ctx    context.Context
 	prefix string
 	n      int
+}
+
+// newEnv checks h and returns the case's view of it.
+func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Store, "the harness has no store")
+	require.GreaterOrEqual(t, len(h.Owners), 2, "the harness needs at least two owners")
+	if h.Unknown == "" {
+		h.Unknown = "nobody-calendartest@nowhere.invalid"
+	}
+	return &env{Harness: h, ctx: t.Context(), prefix: uniquePrefix(t)}
 }
 
 var runCounter atomic.Int64

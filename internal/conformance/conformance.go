@@ -22,26 +22,15 @@ type Group[E any] struct {
 	Cases []Case[E]
 }
 
-// Suite is what a conformance suite tells [Run]: its cases and how to
-// turn a harness H into a case's environment E.
-type Suite[H, E any] struct {
-	// Groups are the suite's cases, run in order.
-	Groups []Group[E]
-	// Env checks h, failing t with t.Fatal (or require) when h cannot
-	// serve the suite, and returns the case's environment. It may
-	// register cleanups on t: they run even when the case is skipped.
-	Env func(t *testing.T, h *H) E
-	// Skip returns the cases h asks to skip, by "Group/Case", with the
-	// reason.
-	Skip func(h *H) map[string]string
-}
-
-// Run runs every case of s as the subtest "Group/Case" of t. For each case
-// it calls newHarness with the case's *testing.T, fails the case when that
-// returns nil, builds the environment with s.Env, skips the case with the
-// harness's reason when s.Skip names it, and runs it otherwise.
-func Run[H, E any](t *testing.T, s Suite[H, E], newHarness func(t *testing.T) *H) {
-	for _, g := range s.Groups {
+// Run runs every case of groups as the subtest "Group/Case" of t. For
+// each case it calls newHarness with the case's *testing.T and fails the
+// case when that returns nil; then newEnv, which checks the harness
+// (failing t when it cannot serve the suite) and returns the case's
+// environment, and may register cleanups on t that run even when the case
+// is skipped. It skips the case with the harness's reason when skips(h),
+// keyed "Group/Case", names it, and runs it otherwise.
+func Run[H, E any](t *testing.T, groups []Group[E], newHarness func(t *testing.T) *H, newEnv func(t *testing.T, h *H) E, skips func(h *H) map[string]string) {
+	for _, g := range groups {
 		t.Run(g.Name, func(t *testing.T) {
 			for _, c := range g.Cases {
 				t.Run(c.Name, func(t *testing.T) {
@@ -49,8 +38,8 @@ func Run[H, E any](t *testing.T, s Suite[H, E], newHarness func(t *testing.T) *H
 					if h == nil {
 						t.Fatal("the factory returned a nil harness")
 					}
-					e := s.Env(t, h)
-					if reason, ok := s.Skip(h)[g.Name+"/"+c.Name]; ok {
+					e := newEnv(t, h)
+					if reason, ok := skips(h)[g.Name+"/"+c.Name]; ok {
 						t.Skip("skipped by the harness: " + reason)
 					}
 					c.Run(t, e)

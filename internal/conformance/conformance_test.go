@@ -20,23 +20,21 @@ type harness struct {
 func TestRun(t *testing.T) {
 	var ran, built []string
 	record := func(t *testing.T, e string) { ran = append(ran, t.Name()+" "+e) }
-	suite := conformance.Suite[harness, string]{
-		Groups: []conformance.Group[string]{
-			{Name: "A", Cases: []conformance.Case[string]{{Name: "One", Run: record}, {Name: "Two", Run: record}}},
-			{Name: "B", Cases: []conformance.Case[string]{{Name: "One", Run: record}}},
-		},
-		Env: func(t *testing.T, h *harness) string {
-			built = append(built, t.Name())
-			return h.label
-		},
-		Skip: func(h *harness) map[string]string { return h.skip },
+	groups := []conformance.Group[string]{
+		{Name: "A", Cases: []conformance.Case[string]{{Name: "One", Run: record}, {Name: "Two", Run: record}}},
+		{Name: "B", Cases: []conformance.Case[string]{{Name: "One", Run: record}}},
 	}
+	newEnv := func(t *testing.T, h *harness) string {
+		built = append(built, t.Name())
+		return h.label
+	}
+	skips := func(h *harness) map[string]string { return h.skip }
 	n := 0
 	t.Run("suite", func(t *testing.T) {
-		conformance.Run(t, suite, func(t *testing.T) *harness {
+		conformance.Run(t, groups, func(t *testing.T) *harness {
 			n++
 			return &harness{label: fmt.Sprint("h", n), skip: map[string]string{"A/Two": "not supported"}}
-		})
+		}, newEnv, skips)
 	})
 	assert.Equal(t, []string{"TestRun/suite/A/One h1", "TestRun/suite/B/One h3"}, ran,
 		"each case gets a fresh harness, and a skipped case does not run")

@@ -11,8 +11,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
+
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Mailboxes", Cases: mailboxesCases()},
+		{Name: "Append", Cases: appendCases()},
+		{Name: "Fetch", Cases: fetchCases()},
+		{Name: "Search", Cases: searchCases()},
+		{Name: "Move", Cases: moveCases()},
+		{Name: "Expunge", Cases: expungeCases()},
+		{Name: "Cancelled", Cases: cancelledCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+	}
+}
 
 const noSuchUser = "nobody-mailboxtest@nowhere.invalid"
 

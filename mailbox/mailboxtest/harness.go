@@ -53,33 +53,7 @@ type Harness struct {
 // Run runs the conformance suite against the store newHarness returns. It
 // calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	conformance.Run(t, conformance.Suite[Harness, *env]{
-		Groups: groups(),
-		Env: func(t *testing.T, h *Harness) *env {
-			require.NotNil(t, h.Store, "the harness has no store")
-			require.GreaterOrEqual(t, len(h.Owners), 3, "the harness needs at least three owners")
-			return newEnv(t, h)
-		},
-		Skip: func(h *Harness) map[string]string { return h.Skip },
-	}, newHarness)
-}
-
-type (
-	testCase = conformance.Case[*env]
-	group    = conformance.Group[*env]
-)
-
-func groups() []group {
-	return []group{
-		{Name: "Mailboxes", Cases: mailboxesCases()},
-		{Name: "Append", Cases: appendCases()},
-		{Name: "Fetch", Cases: fetchCases()},
-		{Name: "Search", Cases: searchCases()},
-		{Name: "Move", Cases: moveCases()},
-		{Name: "Expunge", Cases: expungeCases()},
-		{Name: "Cancelled", Cases: cancelledCases()},
-		{Name: "Concurrent", Cases: concurrentCases()},
-	}
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
 
 // env is one case's view of the harness, with helpers.
@@ -91,7 +65,10 @@ type env struct {
 	n   int
 }
 
+// newEnv checks h and returns the case's view of it.
 func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Store, "the harness has no store")
+	require.GreaterOrEqual(t, len(h.Owners), 3, "the harness needs at least three owners")
 	return &env{Harness: h, ctx: t.Context(), tag: fmt.Sprintf("mbt%08x", rand.Uint32())}
 }
 

@@ -12,8 +12,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
+
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Append", Cases: appendCases()},
+		{Name: "Replay", Cases: replayCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+		{Name: "Close", Cases: closeCases()},
+		{Name: "Rewrite", Cases: rewriteCases()},
+		{Name: "Reopen", Cases: reopenCases()},
+		{Name: "TornTail", Cases: tornTailCases()},
+		{Name: "Lock", Cases: lockCases()},
+	}
+}
 
 func appendCases() []testCase {
 	return []testCase{

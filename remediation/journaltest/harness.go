@@ -51,40 +51,22 @@ type Harness struct {
 // Run runs the conformance suite against the journal newHarness returns.
 // It calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	conformance.Run(t, conformance.Suite[Harness, *env]{
-		Groups: groups(),
-		Env: func(t *testing.T, h *Harness) *env {
-			require.NotNil(t, h.Journal, "the harness has no journal")
-			e := &env{Harness: h, ctx: t.Context()}
-			e.track(t, h.Journal)
-			return e
-		},
-		Skip: func(h *Harness) map[string]string { return h.Skip },
-	}, newHarness)
-}
-
-type (
-	testCase = conformance.Case[*env]
-	group    = conformance.Group[*env]
-)
-
-func groups() []group {
-	return []group{
-		{Name: "Append", Cases: appendCases()},
-		{Name: "Replay", Cases: replayCases()},
-		{Name: "Concurrent", Cases: concurrentCases()},
-		{Name: "Close", Cases: closeCases()},
-		{Name: "Rewrite", Cases: rewriteCases()},
-		{Name: "Reopen", Cases: reopenCases()},
-		{Name: "TornTail", Cases: tornTailCases()},
-		{Name: "Lock", Cases: lockCases()},
-	}
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
 
 // env is one case's view of the harness, with helpers.
 type env struct {
 	*Harness
 	ctx context.Context
+}
+
+// newEnv checks h and returns the case's view of it, which closes the
+// journal when the case ends.
+func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Journal, "the harness has no journal")
+	e := &env{Harness: h, ctx: t.Context()}
+	e.track(t, h.Journal)
+	return e
 }
 
 // track closes j when the case ends.
