@@ -40,6 +40,7 @@ var importRules = []struct {
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"api", []string{"remediation", "mailbox", "calendar", "internal/"}},
+	{"cmd/...", []string{"api", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
 
