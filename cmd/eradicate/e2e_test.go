@@ -29,7 +29,7 @@ func inviteEML(msgID string, to ...string) string {
 		"--b\r\nContent-Type: text/calendar; method=REQUEST; charset=utf-8\r\n\r\n" +
 		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//evil//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:" + msgID + "-event\r\n" +
 		"DTSTAMP:20261207T080000Z\r\nDTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z\r\nSUMMARY:Quarterly review\r\n" +
-		"ORGANIZER:mailto:ceo@evil.example\r\nATTENDEE:mailto:" + to[0] + "\r\nSEQUENCE:0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n"
+		"ORGANIZER:mailto:ceo@evil.example\r\nATTENDEE:mailto:" + strings.Join(to, "\r\nATTENDEE:mailto:") + "\r\nSEQUENCE:0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n"
 }
 
 func plainEML(msgID, subject string, to ...string) string {
