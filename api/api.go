@@ -58,16 +58,24 @@ type Options struct {
 	// or the start of an action until its record exists (the action then
 	// goes on in the background); default [DefaultRequestTimeout].
 	RequestTimeout time.Duration
+	// RateLimit is the calls per second each identity may make, sustained
+	// ([DefaultRateLimit] when 0; negative turns the limit off). A call
+	// over it is answered 429 with Retry-After.
+	RateLimit float64
+	// RateBurst is the calls an identity may make at once, above the
+	// rate; default [DefaultRateBurst].
+	RateBurst int
 }
 
 // Handler is the HTTP API: an [http.Handler] over a remediation engine.
 // Build it with [New]; call [Handler.Shutdown] before closing the engine,
 // so that actions started by calls finish.
 type Handler struct {
-	engine *remediation.Engine
-	opts   Options
-	log    *slog.Logger
-	mux    *http.ServeMux
+	engine  *remediation.Engine
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *limiter
 
 	bg       context.Context // actions run in the background under it
 	cancelBg context.CancelFunc
@@ -99,7 +107,8 @@ func New(e *remediation.Engine, opts Options) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(), actors: map[string]*sync.Mutex{}}
+	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(), actors: map[string]*sync.Mutex{},
+		limiter: newLimiter(opts.RateLimit, opts.RateBurst)}
 	h.bg, h.cancelBg = context.WithCancel(context.Background())
 	h.routes()
 	return h, nil
@@ -325,6 +334,9 @@ func (h *Handler) authorize(c *call, role Role) error {
 		return err
 	}
 	c.id = id
+	if err := h.rateLimit(c); err != nil {
+		return err
+	}
 	if !id.Has(role) {
 		return errorf(http.StatusForbidden, "Forbidden", fmt.Sprintf("%s lacks the role %s", id.Name, role))
 	}

@@ -333,3 +333,15 @@ func TestEngineRefusalsAreClientErrors(t *testing.T) {
 	graphError(t, e.do("reader", "GET", "/eradicate/v1/actions/20260101T000000-deadbeef", nil), 404)
 	assert.Zero(t, e.records())
 }
+
+func TestRateLimitPerIdentity(t *testing.T) {
+	e := newEnv(t, &api.Options{RateLimit: 1, RateBurst: 3})
+	for range 3 {
+		decodeResp(t, e.do("reader", "GET", "/eradicate/v1/me", nil), 200, nil)
+	}
+	resp := e.do("reader", "GET", "/eradicate/v1/me", nil)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Equal(t, "TooManyRequests", graphError(t, resp, http.StatusTooManyRequests).Code)
+	// Another identity has its own budget.
+	decodeResp(t, e.do("analyst", "GET", "/eradicate/v1/me", nil), 200, nil)
+}

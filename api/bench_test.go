@@ -134,7 +134,7 @@ func benchServer(b *testing.B, e *remediation.Engine) (*httptest.Server, string)
 	require.NoError(b, err)
 	auth, err := api.NewTokens([]api.Token{{Name: "bench", SHA256: api.HashToken(tok), Roles: []api.Role{api.RoleAdmin}}})
 	require.NoError(b, err)
-	h, err := api.New(e, api.Options{Auth: auth})
+	h, err := api.New(e, api.Options{Auth: auth, RateLimit: -1})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = h.Shutdown(context.Background()) })
 	return httptest.NewServer(h), tok

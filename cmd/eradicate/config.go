@@ -33,6 +33,11 @@ type Config struct {
 	Journal string `toml:"journal"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `toml:"log_level"`
+	// RateLimit and RateBurst bound the calls of each identity (per
+	// second, sustained, and at once); 0 takes the API's defaults and a
+	// negative RateLimit turns the limit off.
+	RateLimit float64 `toml:"rate_limit"`
+	RateBurst int     `toml:"rate_burst"`
 
 	Engine EngineConfig  `toml:"engine"`
 	IMAP   *IMAPConfig   `toml:"imap"`
@@ -210,6 +215,9 @@ listen = "127.0.0.1:8750"
 # The action center's journal (crash-safe; actions resume at start).
 journal = "/var/lib/eradicate/journal"
 log_level = "info"
+# Calls per second each API identity may make (sustained, and at once).
+rate_limit = 50
+rate_burst = 1000
 
 [engine]
 # Selections above this many copies need "confirm"; -1 turns the check off.

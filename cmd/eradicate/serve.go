@@ -86,7 +86,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := api.New(engine, api.Options{Auth: auth, Logger: log})
+	h, err := api.New(engine, api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst})
 	if err != nil {
 		return err
 	}
