@@ -26,7 +26,7 @@ import (
 // env is an API over an engine over the in-memory tenant, served by an
 // httptest server, with one token per identity.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	tenant *mock.Tenant
 	engine *remediation.Engine
 	h      *api.Handler
@@ -63,7 +63,7 @@ var identities = map[string][]api.Role{
 
 var users = []string{"alice@corp.example", "bob@corp.example", "carol@corp.example"}
 
-func newEnv(t *testing.T, opts *api.Options) *env {
+func newEnv(t testing.TB, opts *api.Options) *env {
 	t.Helper()
 	e := &env{t: t, tenant: mock.New(nil), tokens: map[string]string{}, logs: &syncBuffer{}}
 	for _, u := range users {
@@ -149,7 +149,7 @@ func (e *env) do(who, method, path string, body any) *http.Response {
 }
 
 // decodeResp reads resp's JSON body into v and closes it, requiring status.
-func decodeResp(t *testing.T, resp *http.Response, status int, v any) {
+func decodeResp(t testing.TB, resp *http.Response, status int, v any) {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -161,7 +161,7 @@ func decodeResp(t *testing.T, resp *http.Response, status int, v any) {
 }
 
 // graphError reads a Graph error answer and returns its code.
-func graphError(t *testing.T, resp *http.Response, status int) api.ErrorDetail {
+func graphError(t testing.TB, resp *http.Response, status int) api.ErrorDetail {
 	t.Helper()
 	var eb api.ErrorBody
 	decodeResp(t, resp, status, &eb)
