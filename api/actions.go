@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -382,7 +383,15 @@ func (h *Handler) undo(c *call) error {
 		return h.engine.Undo(ctx, orig.ID, actor)
 	}, func(ctx context.Context) (string, error) {
 		r, err := h.engine.Get(ctx, orig.ID)
-		if err != nil {
+		if err != nil || r.UndoneBy == "" {
+			return "", err
+		}
+		// The original names its undo a moment before the undo's own
+		// record can be read.
+		if _, err := h.engine.Get(ctx, r.UndoneBy); err != nil {
+			if errors.Is(err, remediation.ErrNotFound) {
+				return "", nil
+			}
 			return "", err
 		}
 		return r.UndoneBy, nil

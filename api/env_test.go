@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -32,24 +32,7 @@ type env struct {
 	h      *api.Handler
 	srv    *httptest.Server
 	tokens map[string]string // identity -> token
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *servertest.Buffer
 }
 
 var identities = map[string][]api.Role{
@@ -65,7 +48,7 @@ var users = []string{"alice@corp.example", "bob@corp.example", "carol@corp.examp
 
 func newEnv(t testing.TB, opts *api.Options) *env {
 	t.Helper()
-	e := &env{t: t, tenant: mock.New(nil), tokens: map[string]string{}, logs: &syncBuffer{}}
+	e := &env{t: t, tenant: mock.New(nil), tokens: map[string]string{}, logs: &servertest.Buffer{}}
 	for _, u := range users {
 		require.NoError(t, e.tenant.AddUser(u))
 	}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
 // TestMain runs the command itself when the test binary is started as
@@ -66,13 +65,13 @@ func freeAddr(t *testing.T) string {
 // server is `eradicate serve` running as a child process.
 type server struct {
 	url  string
-	logs *lockedBuffer
+	logs *servertest.Buffer
 	stop func() error
 }
 
 func startServe(t *testing.T, config string, env ...string) *server {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &servertest.Buffer{}
 	cmd := exec.Command(os.Args[0], "serve", "-config", config)
 	cmd.Env = append(append(os.Environ(), "ERADICATE_TEST_MAIN=1"), env...)
 	cmd.Stderr = logs
@@ -123,21 +122,4 @@ func grepLine(s, sub string) string {
 		}
 	}
 	return ""
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
