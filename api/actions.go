@@ -117,6 +117,11 @@ func (h *Handler) request(c *call) error {
 	if err := c.decode(&ar); err != nil {
 		return err
 	}
+	return h.submit(c, ar)
+}
+
+// submit runs or proposes ar in the caller's name.
+func (h *Handler) submit(c *call, ar ActionRequest) error {
 	if !ar.Action.Valid() {
 		return badRequest(fmt.Sprintf("unknown action %q", ar.Action))
 	}

@@ -167,6 +167,8 @@ func (h *Handler) table() []route {
 		{"POST", ownPrefix + "/actions/{id}/approve", RoleApprover, h.approve},
 		{"POST", ownPrefix + "/actions/{id}/decline", RoleApprover, h.decline},
 		{"POST", ownPrefix + "/actions/{id}/undo", RoleAnalyst, h.undo},
+		{"GET", ownPrefix + "/quarantine", RoleReader, h.held},
+		{"POST", ownPrefix + "/quarantine/release", RoleAnalyst, h.release},
 	}
 }
 

@@ -345,3 +345,57 @@ func TestRateLimitPerIdentity(t *testing.T) {
 	// Another identity has its own budget.
 	decodeResp(t, e.do("analyst", "GET", "/eradicate/v1/me", nil), 200, nil)
 }
+
+// TestGraphRemediateSendersCopy: remediateSendersCopy also soft-deletes the
+// copy in an internal sender's Sent folder, as a second action.
+func TestGraphRemediateSendersCopy(t *testing.T) {
+	e := newEnv(t, nil)
+	raw := "From: " + users[2] + "\r\nTo: " + users[0] + "\r\nSubject: oops\r\nMessage-ID: <internal@corp.example>\r\n\r\nmalware link\r\n"
+	_, err := e.tenant.Deliver(t.Context(), []byte(raw), &mock.DeliverOptions{SenderCopy: true})
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{mock.FolderSent: 1}, e.folders(users[2]))
+	body := strings.Replace(graphBody("moveToDeletedItems", "internal@corp.example", users[0]), `"false"`, `true`, 1)
+	resp := e.do("analyst", "POST", "/security/collaboration/analyzedEmails/remediate", body)
+	var acc api.AcceptedBody
+	decodeResp(t, resp, http.StatusAccepted, &acc)
+	require.Len(t, acc.Related, 1)
+	main := e.wait("analyst", resp.Header.Get("Location"))
+	sender := e.wait("analyst", "/eradicate/v1/actions/"+acc.Related[0])
+	assert.Equal(t, remediation.MoveToDeleted, main.Action)
+	assert.Equal(t, remediation.DeleteSenderCopy, sender.Action)
+	assert.EqualValues(t, 1, main.Counts.Succeeded)
+	assert.EqualValues(t, 1, sender.Counts.Succeeded)
+	assert.Equal(t, map[string]int{mock.FolderDeleted: 1}, e.folders(users[0]))
+	assert.Equal(t, map[string]int{mock.FolderRecoverable: 1}, e.folders(users[2]))
+}
+
+func TestQuarantineHeldAndRelease(t *testing.T) {
+	e := newEnv(t, nil)
+	raw := "From: news@partner.example\r\nTo: " + users[0] + ", " + users[1] + "\r\nSubject: Newsletter\r\nMessage-ID: <news-1@partner.example>\r\n\r\nhello\r\n"
+	_, err := e.tenant.Deliver(t.Context(), []byte(raw), &mock.DeliverOptions{Role: mailbox.RoleQuarantine})
+	require.NoError(t, err)
+
+	var held api.HeldList
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/quarantine", nil), 200, &held)
+	require.Len(t, held.Value, 1)
+	assert.Equal(t, "news-1@partner.example", held.Value[0].MessageID)
+	assert.Equal(t, "Newsletter", held.Value[0].Subject)
+	assert.Equal(t, []string{users[0], users[1]}, held.Value[0].Recipients)
+	assert.Len(t, held.Value[0].Copies, 2)
+
+	rel := api.ReleaseRequest{MessageIDs: []string{"news-1@partner.example"}, Recipients: []string{users[0]}}
+	assert.Equal(t, "Forbidden", graphError(t, e.do("reader", "POST", "/eradicate/v1/quarantine/release", rel), 403).Code)
+	graphError(t, e.do("analyst", "POST", "/eradicate/v1/quarantine/release",
+		api.ReleaseRequest{MessageIDs: []string{"news-1@partner.example"}, Recipients: []string{users[2]}}), 400)
+	graphError(t, e.do("analyst", "POST", "/eradicate/v1/quarantine/release", api.ReleaseRequest{}), 400)
+
+	resp := e.do("analyst", "POST", "/eradicate/v1/quarantine/release", rel)
+	decodeResp(t, resp, http.StatusAccepted, nil)
+	rec := e.wait("analyst", resp.Header.Get("Location"))
+	assert.Equal(t, remediation.Release, rec.Action)
+	assert.EqualValues(t, 1, rec.Counts.Succeeded)
+	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
+	assert.Equal(t, map[string]int{mock.FolderQuarantine: 1}, e.folders(users[1]))
+	// A second release to the same recipient says it was released already.
+	assert.Equal(t, "Conflict", graphError(t, e.do("analyst", "POST", "/eradicate/v1/quarantine/release", rel), 409).Code)
+}

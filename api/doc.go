@@ -24,7 +24,8 @@
 //
 // Under /eradicate/v1: POST actions (execute or propose), POST dryrun, GET
 // actions (query), GET actions/{id}, GET actions/{id}/outcomes (NDJSON),
-// POST actions/{id}/approve, decline and undo, GET me, and GET openapi.yaml,
+// POST actions/{id}/approve, decline and undo, GET quarantine (what it
+// holds), POST quarantine/release, GET me, and GET openapi.yaml,
 // the OpenAPI 3 document of every route ([OpenAPI]).
 //
 // # Who may do what

@@ -169,6 +169,12 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		fs.BoolVar(&removeInvites, "remove-invites", false, "also remove the calendar entries the messages' invites created")
 		fs.Var(&recipients, "recipients", "release to these original recipients only")
 		fs.BoolVar(&noWait, "no-wait", false, "return once the action is recorded")
+	case "release":
+		fs.Var(&crit.messageIDs, "message-id", "the held messages' Message-IDs")
+		fs.Var(&recipients, "recipients", "release to these original recipients only")
+		fs.StringVar(&name, "name", "", "a title for the action center")
+		fs.BoolVar(&propose, "propose", false, "propose for approval instead of releasing")
+		fs.BoolVar(&noWait, "no-wait", false, "return once the release is recorded")
 	case "actions":
 		fs.Var(&statuses, "status", "only these statuses")
 		fs.IntVar(&top, "top", top, "the latest N actions")
@@ -232,6 +238,28 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 			return err
 		}
 		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, progress)
+	case "release":
+		var rec remediation.Record
+		resp, err := c.call(ctx, "POST", "/eradicate/v1/quarantine/release",
+			api.ReleaseRequest{MessageIDs: crit.messageIDs, Recipients: recipients, Name: name, Propose: propose}, &rec)
+		if err != nil {
+			return err
+		}
+		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, progress)
+	case "held":
+		var list api.HeldList
+		if _, err := c.call(ctx, "GET", "/eradicate/v1/quarantine", nil, &list); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(stdout, list)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DATE\tFROM\tSUBJECT\tRECIPIENTS\tMESSAGE-ID")
+		for _, m := range list.Value {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Date.Format(time.DateTime), m.From, m.Subject, strings.Join(m.Recipients, ","), m.MessageID)
+		}
+		return tw.Flush()
 	case "approve", "undo":
 		var acc api.AcceptedBody
 		resp, err := c.call(ctx, "POST", idPath+"/"+cmd, nil, &acc)

@@ -81,7 +81,8 @@ type CalDAVConfig struct {
 type MockConfig struct {
 	Users []string `toml:"users"`
 	// Seed is a folder of .eml files delivered at start to their header
-	// recipients that are users.
+	// recipients that are users; those in its subfolder quarantine are
+	// delivered to quarantine.
 	Seed string `toml:"seed"`
 }
 
@@ -251,7 +252,7 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # Instead of [imap]: the in-memory tenant, to try eradicate out.
 # [mock]
 # users = ["alice@example.com", "bob@example.com"]
-# seed = "./mail"           # .eml files delivered at start
+# seed = "./mail"           # .eml files delivered at start (./mail/quarantine/*.eml: held)
 
 # API identities. Tokens are stored as their SHA-256; "eradicate token"
 # makes new ones. Roles: reader, analyst (dry runs, proposals, reversible

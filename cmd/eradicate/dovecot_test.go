@@ -65,6 +65,8 @@ func TestServeDovecotRadicale(t *testing.T) {
 		require.Equal(t, calendar.ActionCreated, out[0].Action, u)
 		_, err = mail.Append(ctx, u, mailbox.In(mailbox.RoleInbox), []byte(plainEML("payroll@evil.example", "Payroll", users...)), nil)
 		require.NoError(t, err)
+		_, err = mail.Append(ctx, u, mailbox.In(mailbox.RoleQuarantine), []byte(plainEML("statement@bank.example", "Your statement", users...)), nil)
+		require.NoError(t, err)
 	}
 	for _, u := range users[:2] {
 		_, err = mail.Append(ctx, u, mailbox.In(mailbox.RoleInbox), []byte(plainEML("invoice@evil.example", "Invoice", users[0], users[1])), nil)

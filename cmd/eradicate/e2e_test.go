@@ -202,6 +202,26 @@ func e2e(t *testing.T, s *server, ids map[string]identity, users []string) (soft
 	require.NoError(t, err)
 	assert.Contains(t, out, "Payroll phish")
 
+	// Quarantine: the CLI lists what it holds and releases a false
+	// positive to one recipient; a second release says it was released.
+	out, err = cli(t, s.url, ids["reader"].token, "held", "-json")
+	require.NoError(t, err)
+	var held api.HeldList
+	require.NoError(t, json.Unmarshal([]byte(out), &held))
+	require.Len(t, held.Value, 1, out)
+	assert.Equal(t, "statement@bank.example", held.Value[0].MessageID)
+	assert.Len(t, held.Value[0].Recipients, len(users))
+	rel := cliRecord(t, s.url, ids["analyst"].token, "release", "-message-id", "statement@bank.example", "-recipients", users[0], "-json")
+	assert.Equal(t, remediation.Release, rel.Action)
+	assert.Equal(t, remediation.StatusCompleted, rel.Status)
+	assert.EqualValues(t, 1, rel.Counts.Succeeded)
+	_, err = cli(t, s.url, ids["analyst"].token, "release", "-message-id", "statement@bank.example", "-recipients", users[0], "-json")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "already released")
+	out, err = cli(t, s.url, ids["reader"].token, "held")
+	require.NoError(t, err)
+	assert.Contains(t, out, "statement@bank.example", "still held for the others")
+
 	// Every call was logged with its identity.
 	assert.Contains(t, s.logs.String(), "identity=approver")
 	assert.Contains(t, s.logs.String(), "identity=lead")
@@ -211,7 +231,9 @@ func e2e(t *testing.T, s *server, ids map[string]identity, users []string) (soft
 func TestServeMock(t *testing.T) {
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "mail")
-	require.NoError(t, os.Mkdir(seed, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(seed, "quarantine"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(seed, "quarantine", "statement.eml"),
+		[]byte(plainEML("statement@bank.example", "Your statement", e2eUsers...)), 0o644))
 	for name, eml := range map[string]string{
 		"campaign.eml": inviteEML("campaign@evil.example", e2eUsers...),
 		"invoice.eml":  plainEML("invoice@evil.example", "Invoice", e2eUsers[0], e2eUsers[1]),

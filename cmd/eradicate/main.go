@@ -15,6 +15,8 @@
 //	eradicate approve   ID                             approve a proposal (not your own) and wait
 //	eradicate decline   ID [-reason R]                 decline a proposal
 //	eradicate undo      ID                             undo an action and wait
+//	eradicate held                                     what quarantine holds
+//	eradicate release   -message-id M [-recipients R]  release held messages and wait
 //
 // Criteria: -message-id, -sender, -sender-domain, -subject, -mailbox
 // (lists are comma-separated or the flag repeated).
@@ -48,6 +50,7 @@ const usage = `usage: eradicate <command> [flags]
   actions    the action center                 show       one action (-outcomes)
   approve    approve a proposal                decline    decline a proposal
   undo       undo an action
+  held       what quarantine holds             release    release held messages
 
 "eradicate <command> -h" describes a command's flags.
 `
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return initConfig(rest, stdout, stderr)
 	case "token":
 		return newTokenCmd(rest, stdout, stderr)
-	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo":
+	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release":
 		return client(ctx, cmd, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)

@@ -161,20 +161,30 @@ func openStores(ctx context.Context, cfg *Config, log *slog.Logger) (mailbox.Sto
 			}
 		}
 		if cfg.Mock.Seed != "" {
-			files, err := filepath.Glob(filepath.Join(cfg.Mock.Seed, "*.eml"))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			for _, f := range files {
-				raw, err := os.ReadFile(f)
+			n := 0
+			// Messages in the seed folder go to the inboxes, those in its
+			// quarantine folder to quarantine (as a filter holds them on
+			// delivery).
+			for _, where := range []struct {
+				dir  string
+				role mailbox.Role
+			}{{cfg.Mock.Seed, mailbox.RoleInbox}, {filepath.Join(cfg.Mock.Seed, "quarantine"), mailbox.RoleQuarantine}} {
+				files, err := filepath.Glob(filepath.Join(where.dir, "*.eml"))
 				if err != nil {
 					return nil, nil, nil, err
 				}
-				if _, err := t.Deliver(ctx, raw, nil); err != nil {
-					return nil, nil, nil, fmt.Errorf("mock: seeding %s: %w", f, err)
+				for _, f := range files {
+					raw, err := os.ReadFile(f)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					if _, err := t.Deliver(ctx, raw, &mock.DeliverOptions{Role: where.role}); err != nil {
+						return nil, nil, nil, fmt.Errorf("mock: seeding %s: %w", f, err)
+					}
+					n++
 				}
 			}
-			log.Info("mock tenant seeded", "messages", len(files))
+			log.Info("mock tenant seeded", "messages", n)
 		}
 		return t, t, func() {}, nil
 	}

@@ -103,6 +103,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		_, err := tenant.Deliver(context.Background(), []byte(raw), nil)
 		require.NoError(t, err)
 	}
+	for _, id := range []string{"newsletter-12@partner.example", "statement@bank.example"} {
+		raw := fmt.Sprintf("From: news@partner.example\r\nTo: hannah.jarvis@contoso.com, preston.morales@contoso.com\r\nSubject: held\r\nMessage-ID: <%s>\r\n\r\nbody\r\n", id)
+		_, err := tenant.Deliver(context.Background(), []byte(raw), &mock.DeliverOptions{Role: mailbox.RoleQuarantine})
+		require.NoError(t, err)
+	}
 	engine, err := remediation.New(tenant, tenant, journal.NewMemory(), nil)
 	require.NoError(t, err)
 	c := &checker{t: t, engine: engine, tokens: map[string]string{}}
@@ -182,6 +187,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}{
 		{"", "GET", "/eradicate/v1/openapi.yaml", 200},
 		{"admin", "GET", "/eradicate/v1/me", 200},
+		{"admin", "GET", "/eradicate/v1/quarantine", 200},
 		{"admin", "GET", "/eradicate/v1/actions?status=completed,pending_approval&top=10", 200},
 		{"admin", "GET", "/eradicate/v1/actions/" + id, 200},
 		{"approver", "POST", "/eradicate/v1/actions/" + id + "/approve", 202},

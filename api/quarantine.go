@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
+)
+
+// HeldMessage is one message held in quarantine: every quarantined copy
+// with its Message-ID ([remediation.Held]).
+type HeldMessage struct {
+	MessageID  string            `json:"message_id"`
+	Subject    string            `json:"subject"`
+	From       string            `json:"from"`
+	Date       time.Time         `json:"date"`
+	Recipients []string          `json:"recipients"`
+	Copies     []mailbox.Address `json:"copies"`
+}
+
+// HeldList is the answer of GET /eradicate/v1/quarantine.
+type HeldList struct {
+	Value []HeldMessage `json:"value"`
+}
+
+// ReleaseRequest is the body of POST /eradicate/v1/quarantine/release.
+type ReleaseRequest struct {
+	// MessageIDs are the held messages to release.
+	MessageIDs []string `json:"message_ids"`
+	// Recipients restricts the release to these original recipients; empty
+	// releases to every recipient.
+	Recipients []string `json:"recipients,omitempty"`
+	// Name is a title for the action center.
+	Name string `json:"name,omitempty"`
+	// Propose records the release as pending approval instead.
+	Propose bool `json:"propose,omitempty"`
+}
+
+func (h *Handler) held(c *call) error {
+	if len(c.r.URL.Query()) > 0 {
+		return badRequest("this call takes no parameters")
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	list, err := h.engine.Held(ctx, nil)
+	if err != nil {
+		return err
+	}
+	out := HeldList{Value: make([]HeldMessage, 0, len(list))}
+	for _, m := range list {
+		out.Value = append(out.Value, HeldMessage{MessageID: m.MessageID, Subject: m.Subject, From: m.From,
+			Date: m.Date, Recipients: m.Recipients, Copies: m.Copies})
+	}
+	return c.json(http.StatusOK, out)
+}
+
+// release releases held messages: a [remediation.Release] action, answered
+// as POST /eradicate/v1/actions answers one.
+func (h *Handler) release(c *call) error {
+	var rr ReleaseRequest
+	if err := c.decode(&rr); err != nil {
+		return err
+	}
+	if len(rr.MessageIDs) == 0 {
+		return badRequest("message_ids names no message")
+	}
+	return h.submit(c, ActionRequest{Action: remediation.Release, Name: rr.Name, Recipients: rr.Recipients, Propose: rr.Propose,
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: rr.MessageIDs}}})
+}
