@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,6 +46,17 @@ type Config struct {
 	CalDAV *CalDAVConfig `toml:"caldav"`
 	Mock   *MockConfig   `toml:"mock"`
 	Tokens []TokenConfig `toml:"token"`
+	// ClientCA is a PEM file of the CAs whose client certificates
+	// authenticate ClientCerts (needs TLS).
+	ClientCA    string             `toml:"client_ca"`
+	ClientCerts []ClientCertConfig `toml:"client_cert"`
+}
+
+// ClientCertConfig is one API identity authenticated by a TLS client
+// certificate whose subject common name is Name.
+type ClientCertConfig struct {
+	Name  string   `toml:"name"`
+	Roles []string `toml:"roles"`
 }
 
 // EngineConfig configures the remediation engine.
@@ -151,8 +164,14 @@ func (c *Config) validate() error {
 			return errors.New("config: [caldav] needs provenance_key (or ERADICATE_PROVENANCE_KEY): 64 or more hex digits")
 		}
 	}
-	if len(c.Tokens) == 0 {
+	if len(c.Tokens) == 0 && len(c.ClientCerts) == 0 {
 		return errors.New("config: no [[token]]: nobody could call the API (eradicate token makes one)")
+	}
+	if (c.ClientCA == "") != (len(c.ClientCerts) == 0) {
+		return errors.New("config: client_ca and [[client_cert]] go together")
+	}
+	if c.ClientCA != "" && c.TLSCert == "" {
+		return errors.New("config: client certificates need TLS (tls_cert and tls_key)")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key go together")
@@ -184,7 +203,44 @@ func loopback(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
-func (c *Config) authenticator() (*api.Tokens, error) {
+func (c *Config) authenticator() (api.Authenticator, error) {
+	tokens, err := c.tokens()
+	if err != nil || len(c.ClientCerts) == 0 {
+		return tokens, err
+	}
+	var ids []api.Identity
+	for _, cc := range c.ClientCerts {
+		id := api.Identity{Name: cc.Name}
+		for _, r := range cc.Roles {
+			id.Roles = append(id.Roles, api.Role(r))
+		}
+		ids = append(ids, id)
+	}
+	certs, err := api.NewClientCerts(ids)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return api.AnyOf{tokens, certs}, nil
+}
+
+// clientTLS is the server's TLS config for client certificates; nil when
+// none are configured.
+func (c *Config) clientTLS() (*tls.Config, error) {
+	if c.ClientCA == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(c.ClientCA)
+	if err != nil {
+		return nil, fmt.Errorf("config: client_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("config: client_ca %s holds no PEM certificate", c.ClientCA)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}, nil
+}
+
+func (c *Config) tokens() (*api.Tokens, error) {
 	toks := make([]api.Token, 0, len(c.Tokens))
 	for _, t := range c.Tokens {
 		tok := api.Token{Name: t.Name, SHA256: t.SHA256}
@@ -253,6 +309,13 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # [mock]
 # users = ["alice@example.com", "bob@example.com"]
 # seed = "./mail"           # .eml files delivered at start (./mail/quarantine/*.eml: held)
+
+# Identities may also be TLS client certificates (needs tls_cert): the
+# certificate's subject common name is the name.
+# client_ca = "/etc/eradicate/tls/clients-ca.pem"
+# [[client_cert]]
+# name = "soar-playbook"
+# roles = ["analyst"]
 
 # API identities. Tokens are stored as their SHA-256; "eradicate token"
 # makes new ones. Roles: reader, analyst (dry runs, proposals, reversible

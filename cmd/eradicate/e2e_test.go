@@ -297,6 +297,8 @@ func TestInitAndConfig(t *testing.T) {
 		"no token":                 {"[mock]\nusers=[\"a@b.c\"]\n", "no [[token]]"},
 		"no store":                 {tokens, "exactly one of [imap] and [mock]"},
 		"bad role":                 {"[mock]\nusers=[\"a@b.c\"]\n[[token]]\nname=\"x\"\nsha256=\"" + api.HashToken("t") + "\"\nroles=[\"root\"]\n", "unknown role"},
+		"client certs without TLS": {"client_ca = \"/x.pem\"\n[mock]\nusers=[\"a@b.c\"]\n[[client_cert]]\nname=\"soar\"\nroles=[\"analyst\"]\n", "need TLS"},
+		"client certs without CA":  {"tls_cert=\"c\"\ntls_key=\"k\"\n[mock]\nusers=[\"a@b.c\"]\n[[client_cert]]\nname=\"soar\"\nroles=[\"analyst\"]\n", "go together"},
 		"short provenance key": {"journal=\"/tmp/j\"\n[imap]\naddr=\"127.0.0.1:143\"\nmaster_user=\"m\"\nmaster_password=\"p\"\n[caldav]\nurl=\"http://127.0.0.1:1/\"\nadmin_user=\"a\"\nadmin_password=\"p\"\nprovenance_key=\"abcd\"\n" + tokens,
 			"provenance_key"},
 	} {
