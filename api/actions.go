@@ -53,9 +53,9 @@ type DryRunRequest struct {
 // DryRunResult is the answer of a dry run: what the selection selects, per
 // mailbox and folder.
 type DryRunResult struct {
-	Total     int64                       `json:"total"`
-	Mailboxes int                         `json:"mailboxes"`
-	Folders   map[string]map[string]int64 `json:"folders"`
+	Total     int64                       `json:"total"`     // copies selected
+	Mailboxes int                         `json:"mailboxes"` // mailboxes holding a selected copy
+	Folders   map[string]map[string]int64 `json:"folders"`   // copies by mailbox, then folder
 }
 
 // DeclineRequest is the body of POST /eradicate/v1/actions/{id}/decline.
@@ -66,13 +66,13 @@ type DeclineRequest struct {
 
 // ActionList is the answer of GET /eradicate/v1/actions.
 type ActionList struct {
-	Value []*remediation.Record `json:"value"`
+	Value []*remediation.Record `json:"value"` // the actions, oldest first
 }
 
 // Me is the answer of GET /eradicate/v1/me: who the caller is.
 type Me struct {
-	Name  string `json:"name"`
-	Roles []Role `json:"roles"`
+	Name  string `json:"name"`  // the identity, as recorded in the action center
+	Roles []Role `json:"roles"` // its roles
 }
 
 var validID = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)

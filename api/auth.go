@@ -69,6 +69,7 @@ var ErrUnauthenticated = errors.New("api: not authenticated")
 // [ErrUnauthenticated] when the call carries no valid credential. Other
 // errors answer 500.
 type Authenticator interface {
+	// Authenticate returns the identity that made r.
 	Authenticate(r *http.Request) (Identity, error)
 }
 

@@ -14,7 +14,7 @@ import (
 //
 //	{"error": {"code": "BadRequest", "message": "…", "innerError": {"date": "…", "request-id": "…"}}}
 type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
+	Error ErrorDetail `json:"error"` // the error
 }
 
 // ErrorDetail is the error of an [ErrorBody].
@@ -32,8 +32,8 @@ type ErrorDetail struct {
 
 // InnerError is the innerError of an [ErrorDetail].
 type InnerError struct {
-	Date      string `json:"date"`
-	RequestID string `json:"request-id"`
+	Date      string `json:"date"`       // when, RFC 3339 in UTC
+	RequestID string `json:"request-id"` // the call's id, as in the server log
 }
 
 // apiError is an error with its HTTP status and code.

@@ -38,19 +38,19 @@ type IndexQuery struct {
 // AnalyzedEmail is one entry of the hunting index, in Graph's
 // analyzedEmail shape (the properties eradicate knows).
 type AnalyzedEmail struct {
-	ID                    string    `json:"id"`
-	NetworkMessageID      string    `json:"networkMessageId"`
-	InternetMessageID     string    `json:"internetMessageId,omitempty"`
-	RecipientEmailAddress string    `json:"recipientEmailAddress"`
-	Subject               string    `json:"subject,omitempty"`
-	LoggedDateTime        time.Time `json:"loggedDateTime,omitzero"`
+	ID                    string    `json:"id"`                          // the index's id of the copy
+	NetworkMessageID      string    `json:"networkMessageId"`            // the message (its Message-ID)
+	InternetMessageID     string    `json:"internetMessageId,omitempty"` // the Message-ID header
+	RecipientEmailAddress string    `json:"recipientEmailAddress"`       // the mailbox owner
+	Subject               string    `json:"subject,omitempty"`           // the decoded subject
+	LoggedDateTime        time.Time `json:"loggedDateTime,omitzero"`     // when the copy was delivered
 }
 
 // GraphRemediate is the body of Graph's POST
 // /security/collaboration/analyzedEmails/remediate.
 type GraphRemediate struct {
-	DisplayName string `json:"displayName"`
-	Description string `json:"description"`
+	DisplayName string `json:"displayName"` // the action's name in the action center
+	Description string `json:"description"` // free text kept with the action
 	// Severity is low, medium or high (unknownFutureValue is refused).
 	Severity string `json:"severity"`
 	// Action is moveToJunk, moveToInbox, hardDelete, softDelete or

@@ -11,17 +11,17 @@ import (
 // HeldMessage is one message held in quarantine: every quarantined copy
 // with its Message-ID ([remediation.Held]).
 type HeldMessage struct {
-	MessageID  string            `json:"message_id"`
-	Subject    string            `json:"subject"`
-	From       string            `json:"from"`
-	Date       time.Time         `json:"date"`
-	Recipients []string          `json:"recipients"`
-	Copies     []mailbox.Address `json:"copies"`
+	MessageID  string            `json:"message_id"` // without angle brackets; "" when it has none
+	Subject    string            `json:"subject"`    // of the first copy found
+	From       string            `json:"from"`       // the header From of the first copy found
+	Date       time.Time         `json:"date"`       // the message date of the first copy found
+	Recipients []string          `json:"recipients"` // owners of the mailboxes holding a copy
+	Copies     []mailbox.Address `json:"copies"`     // every quarantined copy
 }
 
 // HeldList is the answer of GET /eradicate/v1/quarantine.
 type HeldList struct {
-	Value []HeldMessage `json:"value"`
+	Value []HeldMessage `json:"value"` // sorted by date
 }
 
 // ReleaseRequest is the body of POST /eradicate/v1/quarantine/release.

@@ -15,11 +15,11 @@ import (
 	"github.com/eradicate-dev/eradicate/api"
 )
 
-// Config is the one configuration file of `eradicate serve` (TOML). Secrets
+// serveConfig is the one configuration file of `eradicate serve` (TOML). Secrets
 // may be left out of the file and given in the environment instead:
 // ERADICATE_IMAP_PASSWORD, ERADICATE_CALDAV_PASSWORD and
 // ERADICATE_PROVENANCE_KEY override the file's.
-type Config struct {
+type serveConfig struct {
 	// Listen is the address the API listens on; default 127.0.0.1:8750.
 	Listen string `toml:"listen"`
 	// TLSCert and TLSKey are PEM files; with both set the API is served
@@ -41,34 +41,34 @@ type Config struct {
 	RateLimit float64 `toml:"rate_limit"`
 	RateBurst int     `toml:"rate_burst"`
 
-	Engine EngineConfig  `toml:"engine"`
-	IMAP   *IMAPConfig   `toml:"imap"`
-	CalDAV *CalDAVConfig `toml:"caldav"`
-	Mock   *MockConfig   `toml:"mock"`
-	Tokens []TokenConfig `toml:"token"`
+	Engine engineConfig  `toml:"engine"`
+	IMAP   *imapConfig   `toml:"imap"`
+	CalDAV *caldavConfig `toml:"caldav"`
+	Mock   *mockConfig   `toml:"mock"`
+	Tokens []tokenConfig `toml:"token"`
 	// ClientCA is a PEM file of the CAs whose client certificates
 	// authenticate ClientCerts (needs TLS).
 	ClientCA    string             `toml:"client_ca"`
-	ClientCerts []ClientCertConfig `toml:"client_cert"`
+	ClientCerts []clientCertConfig `toml:"client_cert"`
 }
 
-// ClientCertConfig is one API identity authenticated by a TLS client
+// clientCertConfig is one API identity authenticated by a TLS client
 // certificate whose subject common name is Name.
-type ClientCertConfig struct {
+type clientCertConfig struct {
 	Name  string   `toml:"name"`
 	Roles []string `toml:"roles"`
 }
 
-// EngineConfig configures the remediation engine.
-type EngineConfig struct {
+// engineConfig configures the remediation engine.
+type engineConfig struct {
 	BlastRadius          int    `toml:"blast_radius"`
 	EvidenceOnHardDelete bool   `toml:"evidence_on_hard_delete"`
 	FourEyes             string `toml:"four_eyes"`
 	Workers              int    `toml:"workers"`
 }
 
-// IMAPConfig is the mail server.
-type IMAPConfig struct {
+// imapConfig is the mail server.
+type imapConfig struct {
 	Addr               string   `toml:"addr"`
 	Security           string   `toml:"security"`
 	MasterUser         string   `toml:"master_user"`
@@ -80,8 +80,8 @@ type IMAPConfig struct {
 	EvidenceFolder     string   `toml:"evidence_folder"`
 }
 
-// CalDAVConfig is the calendar server.
-type CalDAVConfig struct {
+// caldavConfig is the calendar server.
+type caldavConfig struct {
 	URL           string `toml:"url"`
 	AdminUser     string `toml:"admin_user"`
 	AdminPassword string `toml:"admin_password"`
@@ -90,8 +90,8 @@ type CalDAVConfig struct {
 	AllowInsecure bool   `toml:"allow_insecure"`
 }
 
-// MockConfig is the in-memory tenant, for trying eradicate out.
-type MockConfig struct {
+// mockConfig is the in-memory tenant, for trying eradicate out.
+type mockConfig struct {
 	Users []string `toml:"users"`
 	// Seed is a folder of .eml files delivered at start to their header
 	// recipients that are users; those in its subfolder quarantine are
@@ -99,15 +99,15 @@ type MockConfig struct {
 	Seed string `toml:"seed"`
 }
 
-// TokenConfig is one API identity.
-type TokenConfig struct {
+// tokenConfig is one API identity.
+type tokenConfig struct {
 	Name   string   `toml:"name"`
 	SHA256 string   `toml:"sha256"`
 	Roles  []string `toml:"roles"`
 }
 
-func loadConfig(path string) (*Config, error) {
-	var c Config
+func loadConfig(path string) (*serveConfig, error) {
+	var c serveConfig
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
@@ -138,7 +138,7 @@ func loadConfig(path string) (*Config, error) {
 	return &c, c.validate()
 }
 
-func (c *Config) validate() error {
+func (c *serveConfig) validate() error {
 	if (c.IMAP == nil) == (c.Mock == nil) {
 		return errors.New("config: exactly one of [imap] and [mock] is needed")
 	}
@@ -203,7 +203,7 @@ func loopback(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
-func (c *Config) authenticator() (api.Authenticator, error) {
+func (c *serveConfig) authenticator() (api.Authenticator, error) {
 	tokens, err := c.tokens()
 	if err != nil || len(c.ClientCerts) == 0 {
 		return tokens, err
@@ -225,7 +225,7 @@ func (c *Config) authenticator() (api.Authenticator, error) {
 
 // clientTLS is the server's TLS config for client certificates; nil when
 // none are configured.
-func (c *Config) clientTLS() (*tls.Config, error) {
+func (c *serveConfig) clientTLS() (*tls.Config, error) {
 	if c.ClientCA == "" {
 		return nil, nil
 	}
@@ -240,7 +240,7 @@ func (c *Config) clientTLS() (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}, nil
 }
 
-func (c *Config) tokens() (*api.Tokens, error) {
+func (c *serveConfig) tokens() (*api.Tokens, error) {
 	toks := make([]api.Token, 0, len(c.Tokens))
 	for _, t := range c.Tokens {
 		tok := api.Token{Name: t.Name, SHA256: t.SHA256}

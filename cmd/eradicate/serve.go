@@ -155,7 +155,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // openStores opens the mail and calendar stores the config names.
-func openStores(ctx context.Context, cfg *Config, log *slog.Logger) (mailbox.Store, calendar.Store, func(), error) {
+func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbox.Store, calendar.Store, func(), error) {
 	if cfg.Mock != nil {
 		t := mock.New(nil)
 		for _, u := range cfg.Mock.Users {
