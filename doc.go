@@ -37,6 +37,12 @@
 //     [github.com/eradicate-dev/eradicate/remediation/rules] and automated
 //     remediation of clusters
 //     [github.com/eradicate-dev/eradicate/remediation/automation].
+//   - [github.com/eradicate-dev/eradicate/api]: the HTTP API, an
+//     http.Handler a program mounts: Microsoft Graph's analyzedEmails
+//     remediate, eradicate's own actions, approvals and quarantine, bearer
+//     tokens or client certificates with roles, four eyes, and its OpenAPI
+//     document. The eradicate command (cmd/eradicate) serves it from one
+//     TOML file and calls it.
 //   - [github.com/eradicate-dev/eradicate/mock]: an in-memory tenant with
 //     mailboxes, calendars, quarantine, invite processing on delivery and
 //     fault injection, for tests and examples.
