@@ -1,0 +1,291 @@
+package tap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// LMTPOptions configure an [LMTP] downstream. Zero fields take the
+// defaults their comments give.
+type LMTPOptions struct {
+	// LocalName is the name sent with LHLO; default "localhost".
+	LocalName string
+	// MaxIdle is how many idle connections are kept for reuse; default 16.
+	MaxIdle int
+	// DialTimeout bounds connecting and the greeting; default 30s.
+	DialTimeout time.Duration
+	// Delimiter separates a recipient's local part from a folder name
+	// ("alice+Quarantine@example.com"): the detail that Dovecot's
+	// lmtp_save_to_detail_mailbox and Cyrus's plus-addressing deliver to
+	// that folder. Default "+".
+	Delimiter string
+	// QuarantineFolder and JunkFolder are the folders the [Quarantine]
+	// and [Junk] verdicts deliver to; defaults "Quarantine" and "Junk".
+	// They must exist in every mailbox (Dovecot: "auto = create"), or the
+	// server delivers to the inbox instead.
+	QuarantineFolder, JunkFolder string
+}
+
+// LMTP is a [Downstream] that delivers to a mail server's LMTP service
+// (RFC 2033), keeping idle connections for reuse. A [Quarantine] or [Junk]
+// verdict delivers to the folder through the address's detail
+// ([LMTPOptions.Delimiter]); a [Deliver] verdict delivers to the address
+// as received, except that a detail naming the quarantine folder is
+// dropped, so that no sender can write into a quarantine. It is safe for
+// concurrent use.
+type LMTP struct {
+	network, addr string
+	opts          LMTPOptions
+
+	mu     sync.Mutex
+	idle   []*smtp.Client
+	closed bool
+}
+
+// NewLMTP returns a downstream delivering to the LMTP service at network
+// ("tcp" or "unix") and addr. opts may be nil.
+func NewLMTP(network, addr string, opts *LMTPOptions) *LMTP {
+	l := &LMTP{network: network, addr: addr}
+	if opts != nil {
+		l.opts = *opts
+	}
+	if l.opts.LocalName == "" {
+		l.opts.LocalName = "localhost"
+	}
+	l.opts.MaxIdle = orDefault(l.opts.MaxIdle, 16)
+	l.opts.DialTimeout = orDefault(l.opts.DialTimeout, 30*time.Second)
+	if l.opts.Delimiter == "" {
+		l.opts.Delimiter = "+"
+	}
+	if l.opts.QuarantineFolder == "" {
+		l.opts.QuarantineFolder = "Quarantine"
+	}
+	if l.opts.JunkFolder == "" {
+		l.opts.JunkFolder = "Junk"
+	}
+	return l
+}
+
+// Route returns the address the message is delivered to for t.
+func (l *LMTP) Route(t Target) string {
+	local, domain, hasDomain := strings.Cut(t.Address, "@")
+	base, detail, hasDetail := strings.Cut(local, l.opts.Delimiter)
+	var folder string
+	switch t.Verdict {
+	case Quarantine:
+		folder = l.opts.QuarantineFolder
+	case Junk:
+		folder = l.opts.JunkFolder
+	default:
+		if !hasDetail || !strings.EqualFold(detail, l.opts.QuarantineFolder) {
+			return t.Address
+		}
+	}
+	out := base
+	if folder != "" {
+		out += l.opts.Delimiter + folder
+	}
+	if hasDomain {
+		out += "@" + domain
+	}
+	return out
+}
+
+// errUnavailable is the status of every recipient when the server cannot
+// be reached or the session breaks.
+func errUnavailable(err error) error {
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 1}, Message: "Mail server unavailable, try again later: " + oneLine(err.Error())}
+}
+
+func oneLine(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// Deliver delivers msg to the server for every target; see [Downstream].
+// A broken connection is retried once on a fresh one when it was an idle
+// connection that the server may have closed meanwhile, before any
+// recipient was accepted.
+func (l *LMTP) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
+	for attempt := 0; ; attempt++ {
+		c, reused, err := l.get(ctx)
+		if err != nil {
+			return fill(len(env.To), errUnavailable(err))
+		}
+		out, started, err := l.send(ctx, c, env, msg)
+		if err == nil {
+			l.put(c)
+			return out
+		}
+		_ = c.Close()
+		if reused && !started && attempt == 0 && ctx.Err() == nil {
+			continue
+		}
+		return fill(len(env.To), errUnavailable(err))
+	}
+}
+
+func fill(n int, err error) []error {
+	out := make([]error, n)
+	for i := range out {
+		out[i] = err
+	}
+	return out
+}
+
+// send runs one transaction on c. err is a failure of the session (the
+// connection must not be reused); started reports that the server
+// accepted a recipient before it.
+func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []byte) (out []error, started bool, err error) {
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer func() {
+		if !stop() && err == nil {
+			err = ctx.Err()
+		}
+	}()
+	if dl, ok := ctx.Deadline(); ok {
+		c.CommandTimeout = time.Until(dl)
+		c.SubmissionTimeout = time.Until(dl)
+	}
+	mo := &smtp.MailOptions{UTF8: env.UTF8}
+	if env.EightBit {
+		mo.Body = smtp.Body8BitMIME
+	}
+	if err := c.Mail(env.From, mo); err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			// The server refused the sender: the same answer for all.
+			_ = c.Reset()
+			return fill(len(env.To), se), false, nil
+		}
+		return nil, false, err
+	}
+	out = make([]error, len(env.To))
+	// Recipients that route to one address share one RCPT.
+	idx := map[string][]int{}
+	var order []string
+	for i, t := range env.To {
+		a := l.Route(t)
+		if _, ok := idx[a]; !ok {
+			order = append(order, a)
+		}
+		idx[a] = append(idx[a], i)
+	}
+	var accepted []string
+	for _, a := range order {
+		if err := c.Rcpt(a, nil); err != nil {
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				return nil, len(accepted) > 0, err
+			}
+			for _, i := range idx[a] {
+				out[i] = se
+			}
+			continue
+		}
+		accepted = append(accepted, a)
+	}
+	if len(accepted) == 0 {
+		_ = c.Reset()
+		return out, false, nil
+	}
+	w, err := c.Data()
+	if err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			for _, a := range accepted {
+				for _, i := range idx[a] {
+					out[i] = se
+				}
+			}
+			_ = c.Reset()
+			return out, true, nil
+		}
+		return nil, true, err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return nil, true, err
+	}
+	_, err = w.CloseWithLMTPResponse()
+	var lerr smtp.LMTPDataError
+	if err != nil && !errors.As(err, &lerr) {
+		return nil, true, err
+	}
+	for _, a := range accepted {
+		var st error
+		if se, ok := lerr[a]; ok {
+			st = se
+		}
+		for _, i := range idx[a] {
+			out[i] = st
+		}
+	}
+	return out, true, nil
+}
+
+// get returns an idle connection or a new one; reused reports an idle
+// one.
+func (l *LMTP) get(ctx context.Context) (c *smtp.Client, reused bool, err error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, false, errors.New("tap: LMTP downstream closed")
+	}
+	if n := len(l.idle); n > 0 {
+		c = l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		l.mu.Unlock()
+		return c, true, nil
+	}
+	l.mu.Unlock()
+	dctx, cancel := context.WithTimeout(ctx, l.opts.DialTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dctx, l.network, l.addr)
+	if err != nil {
+		return nil, false, err
+	}
+	deadline, _ := dctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	c = smtp.NewClientLMTP(conn)
+	if err := c.Hello(l.opts.LocalName); err != nil {
+		_ = c.Close()
+		return nil, false, fmt.Errorf("LHLO: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return c, false, nil
+}
+
+func (l *LMTP) put(c *smtp.Client) {
+	l.mu.Lock()
+	keep := !l.closed && len(l.idle) < l.opts.MaxIdle
+	if keep {
+		l.idle = append(l.idle, c)
+	}
+	l.mu.Unlock()
+	if !keep {
+		_ = c.Quit()
+	}
+}
+
+// Close closes the idle connections; later deliveries fail.
+func (l *LMTP) Close() error {
+	l.mu.Lock()
+	idle := l.idle
+	l.idle, l.closed = nil, true
+	l.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Quit()
+	}
+	return nil
+}
