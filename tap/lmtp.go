@@ -135,6 +135,31 @@ func (l *LMTP) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
 	}
 }
 
+// errNeedsUTF8 refuses a message whose envelope has addresses that are
+// not ASCII when the server does not take them (RFC 6531 section 3.2).
+var errNeedsUTF8 = &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "The mail server does not support internationalized addresses (SMTPUTF8)"}
+
+func asciiEnvelope(env *Envelope) bool {
+	if !isASCII(env.From) {
+		return false
+	}
+	for _, t := range env.To {
+		if !isASCII(t.Address) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 func fill(n int, err error) []error {
 	out := make([]error, n)
 	for i := range out {
@@ -157,9 +182,21 @@ func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []by
 		c.CommandTimeout = time.Until(dl)
 		c.SubmissionTimeout = time.Until(dl)
 	}
-	mo := &smtp.MailOptions{UTF8: env.UTF8}
+	mo := &smtp.MailOptions{}
 	if env.EightBit {
-		mo.Body = smtp.Body8BitMIME
+		if ok, _ := c.Extension("8BITMIME"); ok {
+			mo.Body = smtp.Body8BitMIME
+		}
+	}
+	if env.UTF8 {
+		// A server without SMTPUTF8 (Dovecot 2.3) stores 8-bit headers
+		// all the same; only addresses that are not ASCII need it.
+		if ok, _ := c.Extension("SMTPUTF8"); ok {
+			mo.UTF8 = true
+		} else if !asciiEnvelope(env) {
+			_ = c.Reset()
+			return fill(len(env.To), errNeedsUTF8), false, nil
+		}
 	}
 	if err := c.Mail(env.From, mo); err != nil {
 		var se *smtp.SMTPError

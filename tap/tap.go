@@ -222,7 +222,7 @@ type Options struct {
 	// Quarantine records what the tap quarantined; nil records nothing.
 	Quarantine QuarantineRecorder
 	// Owner maps an envelope recipient to its mailbox owner; an error
-	// refuses the recipient (550 5.1.1). Nil: [LocalPart].
+	// refuses the recipient (550 5.1.1). Nil: [BareAddress].
 	Owner func(rcpt string) (string, error)
 	// OnFailure is the policy for eradicate's own failures; the default
 	// is [DeliverUnchanged].
@@ -267,9 +267,26 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// LocalPart is the default [Options.Owner]: the recipient address's local
-// part, lower-cased, without a "+detail" (so "Alice+news@example.com" is
-// owner "alice"), as Dovecot's userdb sees it with username_format=%n.
+// BareAddress is the default [Options.Owner]: the recipient address
+// lower-cased, without a "+detail" ("Alice+news@Example.com" is owner
+// "alice@example.com"), for mail servers whose users are their
+// addresses.
+func BareAddress(rcpt string) (string, error) {
+	local, domain, ok := strings.Cut(rcpt, "@")
+	if !ok || domain == "" {
+		return "", fmt.Errorf("tap: %q is not an address", rcpt)
+	}
+	owner, err := LocalPart(local)
+	if err != nil {
+		return "", err
+	}
+	return owner + "@" + strings.ToLower(domain), nil
+}
+
+// LocalPart is an [Options.Owner] for mail servers whose users have no
+// domain: the local part, lower-cased, without a "+detail"
+// ("Alice+news@example.com" is owner "alice"), as Dovecot sees it with
+// auth_username_format = %Ln.
 func LocalPart(rcpt string) (string, error) {
 	local, _, ok := strings.Cut(rcpt, "@")
 	if !ok {
@@ -336,7 +353,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("tap: unknown failure policy %d", int(opts.OnFailure))
 	}
 	if opts.Owner == nil {
-		opts.Owner = LocalPart
+		opts.Owner = BareAddress
 	}
 	if opts.Hostname == "" {
 		opts.Hostname = hostname()

@@ -84,7 +84,7 @@ func TestVerdictsRouteToFolders(t *testing.T) {
 		rcpts = append(rcpts, g.Rcpt)
 	}
 	assert.ElementsMatch(t, []string{"alice+Quarantine@corp.test", "bob+Quarantine@corp.test", "alice+Junk@corp.test", "carol@corp.test"}, rcpts)
-	assert.Equal(t, []string{"p1@evil.test [alice bob] payroll-phish"}, recorded)
+	assert.Equal(t, []string{"p1@evil.test [alice@corp.test bob@corp.test] payroll-phish"}, recorded)
 	st := srv.Stats()
 	assert.Equal(t, int64(2), st.Quarantined)
 	assert.Equal(t, int64(1), st.Junked)
@@ -115,7 +115,7 @@ func TestInvitesOnlyForDeliveredRecipients(t *testing.T) {
 		return nil
 	})
 	dec := tap.DeciderFunc(func(_ context.Context, _ *tap.Delivery, rc tap.Recipient) (tap.Decision, error) {
-		if rc.Owner == "bob" {
+		if rc.Owner == "bob@corp.test" {
 			return tap.Decision{Verdict: tap.Quarantine, Rule: "r"}, nil
 		}
 		return tap.Decision{}, nil
@@ -125,12 +125,12 @@ func TestInvitesOnlyForDeliveredRecipients(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, res["dave@corp.test"])
 	assert.Equal(t, 452, res["dave@corp.test"].Code)
-	assert.Equal(t, []string{"alice"}, owners, "the quarantined and the refused recipient get no invite")
+	assert.Equal(t, []string{"alice@corp.test"}, owners, "the quarantined and the refused recipient get no invite")
 
 	// A message without calendar parts is not handed over.
 	_, err = send(t, addr, "x@ext.test", []string{"alice@corp.test"}, message("m@ext.test", "Hi", "hello"))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"alice"}, owners)
+	assert.Equal(t, []string{"alice@corp.test"}, owners)
 }
 
 func TestDownstreamDown(t *testing.T) {
@@ -439,6 +439,11 @@ func TestLocalPart(t *testing.T) {
 	}
 	_, err := tap.LocalPart("@corp.test")
 	assert.Error(t, err)
+	got, err := tap.BareAddress("Bob+News@Corp.Test")
+	require.NoError(t, err)
+	assert.Equal(t, "bob@corp.test", got)
+	_, err = tap.BareAddress("bob")
+	assert.Error(t, err)
 }
 
 func TestRoute(t *testing.T) {
@@ -457,4 +462,37 @@ func TestRoute(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, l.Route(tap.Target{Recipient: tap.Recipient{Address: c.addr}, Verdict: c.v}), "%s %s", c.addr, c.v)
 	}
+}
+
+// A client's SMTPUTF8 is passed on to a server that supports it and
+// dropped for one that does not (Dovecot 2.3) while the addresses are
+// ASCII; an address that is not ASCII is refused permanently then.
+func TestSMTPUTF8ToServerWithout(t *testing.T) {
+	down := startFakeLMTP(t) // does not announce SMTPUTF8
+	_, addr := startTap(t, tap.Options{Downstream: tap.NewLMTP("tcp", down.Addr, nil)})
+	for _, c := range []struct {
+		rcpt string
+		ok   bool
+	}{{"alice@corp.test", true}, {"jürgen@corp.test", false}} {
+		conn, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		cl := smtp.NewClientLMTP(conn)
+		require.NoError(t, cl.Hello("client.test"))
+		require.NoError(t, cl.Mail("x@ext.test", &smtp.MailOptions{UTF8: true}))
+		require.NoError(t, cl.Rcpt(c.rcpt, nil))
+		w, err := cl.Data()
+		require.NoError(t, err)
+		_, err = w.Write(message("u8@ext.test", "Grüße", "ö"))
+		require.NoError(t, err)
+		_, err = w.CloseWithLMTPResponse()
+		if c.ok {
+			assert.NoError(t, err, c.rcpt)
+		} else {
+			var lerr smtp.LMTPDataError
+			require.ErrorAs(t, err, &lerr, c.rcpt)
+			assert.Equal(t, 553, lerr[c.rcpt].Code)
+		}
+		_ = cl.Close()
+	}
+	assert.Len(t, down.stored(), 1)
 }
