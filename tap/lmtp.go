@@ -3,7 +3,6 @@ package tap
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -45,7 +44,7 @@ type LMTP struct {
 	opts          LMTPOptions
 
 	mu     sync.Mutex
-	idle   []*smtp.Client
+	idle   []*lmtpConn
 	closed bool
 }
 
@@ -127,7 +126,7 @@ func (l *LMTP) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
 			l.put(c)
 			return out
 		}
-		_ = c.Close()
+		_ = c.close()
 		if reused && !started && attempt == 0 && ctx.Err() == nil {
 			continue
 		}
@@ -171,39 +170,35 @@ func fill(n int, err error) []error {
 // send runs one transaction on c. err is a failure of the session (the
 // connection must not be reused); started reports that the server
 // accepted a recipient before it.
-func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []byte) (out []error, started bool, err error) {
-	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+func (l *LMTP) send(ctx context.Context, c *lmtpConn, env *Envelope, msg []byte) (out []error, started bool, err error) {
+	stop := context.AfterFunc(ctx, func() { _ = c.close() })
 	defer func() {
 		if !stop() && err == nil {
 			err = ctx.Err()
 		}
 	}()
 	if dl, ok := ctx.Deadline(); ok {
-		c.CommandTimeout = time.Until(dl)
-		c.SubmissionTimeout = time.Until(dl)
+		_ = c.conn.SetDeadline(dl)
+		defer c.conn.SetDeadline(time.Time{})
 	}
-	mo := &smtp.MailOptions{}
-	if env.EightBit {
-		if ok, _ := c.Extension("8BITMIME"); ok {
-			mo.Body = smtp.Body8BitMIME
-		}
+	var params string
+	if env.EightBit && c.has("8BITMIME") {
+		params += " BODY=8BITMIME"
 	}
 	if env.UTF8 {
 		// A server without SMTPUTF8 (Dovecot 2.3) stores 8-bit headers
 		// all the same; only addresses that are not ASCII need it.
-		if ok, _ := c.Extension("SMTPUTF8"); ok {
-			mo.UTF8 = true
+		if c.has("SMTPUTF8") {
+			params += " SMTPUTF8"
 		} else if !asciiEnvelope(env) {
-			_ = c.Reset()
-			return fill(len(env.To), errNeedsUTF8), false, nil
+			return fill(len(env.To), errNeedsUTF8), false, c.reset()
 		}
 	}
-	if err := c.Mail(env.From, mo); err != nil {
+	if err := c.mail(env.From, params); err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
 			// The server refused the sender: the same answer for all.
-			_ = c.Reset()
-			return fill(len(env.To), se), false, nil
+			return fill(len(env.To), se), false, c.reset()
 		}
 		return nil, false, err
 	}
@@ -220,7 +215,7 @@ func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []by
 	}
 	var accepted []string
 	for _, a := range order {
-		if err := c.Rcpt(a, nil); err != nil {
+		if err := c.rcpt(a); err != nil {
 			var se *smtp.SMTPError
 			if !errors.As(err, &se) {
 				return nil, len(accepted) > 0, err
@@ -233,38 +228,15 @@ func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []by
 		accepted = append(accepted, a)
 	}
 	if len(accepted) == 0 {
-		_ = c.Reset()
-		return out, false, nil
+		return out, false, c.reset()
 	}
-	w, err := c.Data()
+	statuses, err := c.data(msg, len(accepted))
 	if err != nil {
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			for _, a := range accepted {
-				for _, i := range idx[a] {
-					out[i] = se
-				}
-			}
-			_ = c.Reset()
-			return out, true, nil
-		}
 		return nil, true, err
 	}
-	if _, err := w.Write(msg); err != nil {
-		return nil, true, err
-	}
-	_, err = w.CloseWithLMTPResponse()
-	var lerr smtp.LMTPDataError
-	if err != nil && !errors.As(err, &lerr) {
-		return nil, true, err
-	}
-	for _, a := range accepted {
-		var st error
-		if se, ok := lerr[a]; ok {
-			st = se
-		}
+	for k, a := range accepted {
 		for _, i := range idx[a] {
-			out[i] = st
+			out[i] = statuses[k]
 		}
 	}
 	return out, true, nil
@@ -272,7 +244,7 @@ func (l *LMTP) send(ctx context.Context, c *smtp.Client, env *Envelope, msg []by
 
 // get returns an idle connection or a new one; reused reports an idle
 // one.
-func (l *LMTP) get(ctx context.Context) (c *smtp.Client, reused bool, err error) {
+func (l *LMTP) get(ctx context.Context) (c *lmtpConn, reused bool, err error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -294,16 +266,16 @@ func (l *LMTP) get(ctx context.Context) (c *smtp.Client, reused bool, err error)
 	}
 	deadline, _ := dctx.Deadline()
 	_ = conn.SetDeadline(deadline)
-	c = smtp.NewClientLMTP(conn)
-	if err := c.Hello(l.opts.LocalName); err != nil {
-		_ = c.Close()
-		return nil, false, fmt.Errorf("LHLO: %w", err)
+	c, err = newLMTPConn(conn, l.opts.LocalName)
+	if err != nil {
+		_ = conn.Close()
+		return nil, false, err
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return c, false, nil
 }
 
-func (l *LMTP) put(c *smtp.Client) {
+func (l *LMTP) put(c *lmtpConn) {
 	l.mu.Lock()
 	keep := !l.closed && len(l.idle) < l.opts.MaxIdle
 	if keep {
@@ -311,7 +283,7 @@ func (l *LMTP) put(c *smtp.Client) {
 	}
 	l.mu.Unlock()
 	if !keep {
-		_ = c.Quit()
+		c.quit()
 	}
 }
 
@@ -322,7 +294,7 @@ func (l *LMTP) Close() error {
 	l.idle, l.closed = nil, true
 	l.mu.Unlock()
 	for _, c := range idle {
-		_ = c.Quit()
+		c.quit()
 	}
 	return nil
 }

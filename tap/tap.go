@@ -199,7 +199,6 @@ const (
 	DefaultMaxMessageBytes   = 64 << 20
 	DefaultMaxRecipients     = 1000
 	DefaultMaxConnections    = 256
-	DefaultMaxLineLength     = 64 << 10
 	DefaultReadTimeout       = 5 * time.Minute
 	DefaultWriteTimeout      = 5 * time.Minute
 	DefaultCheckTimeout      = 30 * time.Second
@@ -243,9 +242,9 @@ type Options struct {
 	MaxRecipients int
 	// MaxLineLength is the longest line accepted, in bytes, commands
 	// and message alike (a longer one ends the session with 554 and
-	// nothing is delivered); default [DefaultMaxLineLength]. RFC 5322
-	// lines are at most 1000 bytes, but mail in the wild has longer ones
-	// and the tap passes them on.
+	// nothing is delivered). The default is MaxMessageBytes: mail in the
+	// wild has lines far beyond RFC 5322's 1000 bytes (unwrapped base64),
+	// mail servers store them, and the tap passes them on.
 	MaxLineLength int
 	// MaxConnections is the most connections served at once; more are
 	// refused with 421 4.3.2 and the MTA retries. Default
@@ -336,12 +335,13 @@ type Server struct {
 	srv  *smtp.Server
 	st   counters
 
-	mu       sync.Mutex
-	closing  bool
-	inflight sync.WaitGroup
-	conns    chan struct{} // a token per connection served
-	seq      atomic.Uint64
-	idPrefix string
+	mu        sync.Mutex
+	closing   bool
+	listeners []net.Listener
+	inflight  sync.WaitGroup
+	conns     chan struct{} // a token per connection served
+	seq       atomic.Uint64
+	idPrefix  string
 }
 
 // New returns a tap with opts; it serves nothing until [Server.Serve].
@@ -360,7 +360,7 @@ func New(opts Options) (*Server, error) {
 	}
 	opts.MaxMessageBytes = orDefault(opts.MaxMessageBytes, DefaultMaxMessageBytes)
 	opts.MaxRecipients = orDefault(opts.MaxRecipients, DefaultMaxRecipients)
-	opts.MaxLineLength = orDefault(opts.MaxLineLength, DefaultMaxLineLength)
+	opts.MaxLineLength = orDefault(opts.MaxLineLength, int(min(opts.MaxMessageBytes, 1<<30)))
 	opts.MaxConnections = orDefault(opts.MaxConnections, DefaultMaxConnections)
 	opts.ReadTimeout = orDefault(opts.ReadTimeout, DefaultReadTimeout)
 	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
@@ -396,11 +396,26 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // then returns nil. Connections beyond [Options.MaxConnections] are
 // refused with 421.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.srv.Serve(&limitListener{Listener: l, s: s})
-	if errors.Is(err, smtp.ErrServerClosed) {
+	ll := &limitListener{Listener: l, s: s}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = l.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, ll)
+	s.mu.Unlock()
+	err := s.srv.Serve(ll)
+	if errors.Is(err, smtp.ErrServerClosed) || s.isClosing() && errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // ListenAndServe listens on network ("tcp" or "unix") and addr and serves.
@@ -420,8 +435,11 @@ func (s *Server) ListenAndServe(network, addr string) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	ls := s.listeners
 	s.mu.Unlock()
-	go func() { _ = s.srv.Shutdown(context.Background()) }() // closes the listeners
+	for _, l := range ls {
+		_ = l.Close()
+	}
 	done := make(chan struct{})
 	go func() {
 		s.inflight.Wait()
@@ -433,7 +451,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	if cerr := s.srv.Close(); err == nil && cerr != nil && !errors.Is(cerr, smtp.ErrServerClosed) {
+	if cerr := s.srv.Close(); err == nil && cerr != nil && !errors.Is(cerr, smtp.ErrServerClosed) && !errors.Is(cerr, net.ErrClosed) {
 		err = cerr
 	}
 	return err
@@ -446,7 +464,7 @@ func (s *Server) Close() error {
 	s.closing = true
 	s.mu.Unlock()
 	err := s.srv.Close()
-	if errors.Is(err, smtp.ErrServerClosed) {
+	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 		return nil
 	}
 	return err
