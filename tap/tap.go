@@ -166,6 +166,15 @@ type Downstream interface {
 	Deliver(ctx context.Context, env *Envelope, msg []byte) []error
 }
 
+// DownstreamFunc adapts a function to a [Downstream]: a mail store in
+// the same process (the in-memory tenant of tests and examples).
+type DownstreamFunc func(ctx context.Context, env *Envelope, msg []byte) []error
+
+// Deliver calls f.
+func (f DownstreamFunc) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
+	return f(ctx, env, msg)
+}
+
 // Policy says what the tap does with a message when eradicate itself
 // fails on it: the parser gives up, a decider or an indexer errors, panics
 // or runs out of time.
