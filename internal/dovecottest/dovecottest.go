@@ -155,8 +155,11 @@ func Start(t testing.TB, opts *Options) *Server {
 	bin := lookBin("dovecot", "/usr/sbin/dovecot")
 	doveadm := lookBin("doveadm", "/usr/bin/doveadm")
 	if bin == "" || doveadm == "" {
-		msg := "dovecot is not installed (apt-get install dovecot-imapd); skipping the tests against a real IMAP server"
+		msg := "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd); skipping the tests against a real IMAP server"
 		servertest.Missing(t, msg)
+	}
+	if opts.LMTP && !hasLMTP() {
+		servertest.Missing(t, "dovecot's LMTP server is not installed (apt-get install dovecot-lmtpd); skipping the tests that deliver over LMTP")
 	}
 
 	users := opts.Users
@@ -620,6 +623,16 @@ func (s *Server) chown(path string) error {
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(s.logPath)
 	return string(b)
+}
+
+// hasLMTP reports whether Dovecot's lmtp service binary is installed.
+func hasLMTP() bool {
+	for _, p := range []string{"/usr/lib/dovecot/lmtp", "/usr/libexec/dovecot/lmtp", "/usr/local/libexec/dovecot/lmtp"} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func lookBin(name, fallback string) string {
