@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -135,7 +136,16 @@ func uniqueRecipients(rs []Recipient) []Recipient {
 // lower-cased address.
 func (s *Server) process(d *Delivery, mopts *smtp.MailOptions) map[string]error {
 	out := make(map[string]error, len(d.Recipients))
-	decisions, failed := s.check(d)
+	failed := !s.parseDelivery(d)
+	// The indexers run beside the decisions (and, when their failure
+	// cannot change the outcome, beside the delivery too).
+	indexed := s.index(d)
+	decisions, decFailed := s.decide(d)
+	failed = failed || decFailed
+	if s.opts.OnFailure == TempFail {
+		failed = indexed() || failed
+	}
+	defer indexed()
 	if failed && s.opts.OnFailure == TempFail {
 		for _, rc := range d.Recipients {
 			out[strings.ToLower(rc.Address)] = errCheck
@@ -190,43 +200,69 @@ func (s *Server) process(d *Delivery, mopts *smtp.MailOptions) map[string]error 
 	return out
 }
 
-// check parses d and runs the indexers and the decider. It returns one
-// decision per recipient, and whether any check failed.
-func (s *Server) check(d *Delivery) ([]Decision, bool) {
-	decisions := make([]Decision, len(d.Recipients))
-	for i := range decisions {
-		decisions[i].Verdict = Deliver
-	}
-	failed := false
-	fail := func(what string, err error, args ...any) {
-		failed = true
-		s.st.failures.Add(1)
-		s.log.Error("tap: "+what+" failed", append([]any{"id", d.ID, "policy", s.opts.OnFailure.String(), "err", err}, args...)...)
-	}
+// failure counts and logs a failure of eradicate's own.
+func (s *Server) failure(d *Delivery, what string, err error, args ...any) {
+	s.st.failures.Add(1)
+	s.log.Error("tap: "+what+" failed", append([]any{"id", d.ID, "policy", s.opts.OnFailure.String(), "err", err}, args...)...)
+}
 
+// parseDelivery parses d.Raw into d; false when the parser gave up.
+func (s *Server) parseDelivery(d *Delivery) bool {
 	parsed, perr := parse(d.Raw)
 	d.Parsed, d.ParseErr = parsed, perr
 	if parsed == nil {
 		if perr == nil {
 			perr = errors.New("parser gave no result")
 		}
-		fail("parse", perr)
-		return decisions, failed
+		s.failure(d, "parse", perr)
+		return false
 	}
 	if perr != nil {
 		s.log.Info("tap: message parsed in part", "id", d.ID, "message_id", parsed.MessageID, "err", perr)
 	}
+	return true
+}
 
+// index starts the indexers on d in the background and returns a
+// function that waits for them and reports whether one failed.
+func (s *Server) index(d *Delivery) (wait func() bool) {
+	if len(s.opts.Indexers) == 0 || d.Parsed == nil {
+		return func() bool { return false }
+	}
+	done := make(chan bool, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.CheckTimeout)
+		defer cancel()
+		failed := false
+		for _, ix := range s.opts.Indexers {
+			if err := safely(func() error { return ix.Index(ctx, d) }); err != nil {
+				s.failure(d, "indexer", err, "indexer", fmt.Sprintf("%T", ix))
+				failed = true
+			}
+		}
+		done <- failed
+	}()
+	var once sync.Once
+	var failed bool
+	return func() bool {
+		once.Do(func() { failed = <-done })
+		return failed
+	}
+}
+
+// decide returns one decision per recipient of d, and whether a decision
+// failed ([Deliver] stands for it).
+func (s *Server) decide(d *Delivery) ([]Decision, bool) {
+	decisions := make([]Decision, len(d.Recipients))
+	for i := range decisions {
+		decisions[i].Verdict = Deliver
+	}
+	if s.opts.Decider == nil || d.Parsed == nil {
+		return decisions, false
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CheckTimeout)
 	defer cancel()
-	for _, ix := range s.opts.Indexers {
-		if err := safely(func() error { return ix.Index(ctx, d) }); err != nil {
-			fail("indexer", err, "indexer", fmt.Sprintf("%T", ix))
-		}
-	}
-	if s.opts.Decider == nil {
-		return decisions, failed
-	}
+	failed := false
 	for i, rc := range d.Recipients {
 		var dec Decision
 		err := safely(func() (err error) {
@@ -240,7 +276,8 @@ func (s *Server) check(d *Delivery) ([]Decision, bool) {
 			err = fmt.Errorf("unknown verdict %q", dec.Verdict)
 		}
 		if err != nil {
-			fail("decision", err, "rcpt", rc.Address)
+			s.failure(d, "decision", err, "rcpt", rc.Address)
+			failed = true
 			continue
 		}
 		decisions[i] = dec
