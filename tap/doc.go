@@ -21,10 +21,10 @@
 //  5. after the server accepted it: hands its invites to the
 //     [InviteProcessor] for the recipients it was delivered to (not the
 //     quarantined ones), where the mail server does not process invites
-//     itself ([IMIP] wraps calendar/imipproc), and records the quarantined
-//     ones in the action center through the [QuarantineRecorder] (the
-//     detection rules' adapter does), so that the quarantine shows why
-//     each message is held and a release takes it out.
+//     itself ([IMIP] wraps calendar/imipproc), and records the rules'
+//     decisions in the action center through the [Recorder] ([Rules]
+//     does), so that the quarantine shows why each message is held and a
+//     release takes it out.
 //
 // # Nothing lost, nothing altered
 //
@@ -38,7 +38,7 @@
 // ([DeliverUnchanged]) the message is delivered unchanged, with the
 // verdicts decided so far; with [TempFail] every recipient gets 451 4.3.0
 // and the MTA retries until the failure is fixed. Failures after delivery
-// (invite processing, quarantine records) are logged and counted in
+// (invite processing, records) are logged and counted in
 // [Stats]; they never turn a delivered message into a failure, which would
 // make the MTA deliver it twice.
 //

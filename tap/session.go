@@ -307,9 +307,9 @@ func safely(f func() error) (err error) {
 
 // after runs the work that follows delivery: invites of the recipients
 // the message landed for with Deliver or Junk, and records of the
-// quarantined ones.
+// decisions that name a rule.
 func (s *Server) after(d *Delivery, env *Envelope, decisions []Decision, landed []int) {
-	if len(landed) == 0 || (s.opts.Invites == nil && s.opts.Quarantine == nil) {
+	if len(landed) == 0 || (s.opts.Invites == nil && s.opts.Recorder == nil) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CheckTimeout)
@@ -329,7 +329,7 @@ func (s *Server) after(d *Delivery, env *Envelope, decisions []Decision, landed 
 			}
 		}
 	}
-	if s.opts.Quarantine == nil {
+	if s.opts.Recorder == nil {
 		return
 	}
 	// One record per distinct decision.
@@ -339,10 +339,10 @@ func (s *Server) after(d *Delivery, env *Envelope, decisions []Decision, landed 
 	}
 	var groups []*group
 	for _, i := range landed {
-		if env.To[i].Verdict != Quarantine {
+		dec := decisions[i]
+		if dec.Rule == "" {
 			continue
 		}
-		dec := decisions[i]
 		j := slices.IndexFunc(groups, func(g *group) bool { return g.why == dec })
 		if j < 0 {
 			groups = append(groups, &group{why: dec})
@@ -353,8 +353,8 @@ func (s *Server) after(d *Delivery, env *Envelope, decisions []Decision, landed 
 		}
 	}
 	for _, g := range groups {
-		if err := safely(func() error { return s.opts.Quarantine.RecordQuarantine(ctx, d, g.owners, g.why) }); err != nil {
-			afterFail("quarantine record", err, "rule", g.why.Rule, "owners", g.owners)
+		if err := safely(func() error { return s.opts.Recorder.Record(ctx, d, g.owners, g.why) }); err != nil {
+			afterFail("record", err, "rule", g.why.Rule, "owners", g.owners)
 		}
 	}
 }

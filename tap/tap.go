@@ -127,14 +127,15 @@ type InviteProcessor interface {
 	ProcessInvites(ctx context.Context, d *Delivery, owner string) error
 }
 
-// QuarantineRecorder records in the action center the messages the tap
-// quarantined at delivery, so that the quarantine shows why each is held
-// and a release can take it out. It is called after the mail server
-// accepted the message into the quarantine folders of owners, once per
-// distinct decision. An error is logged and counted; the message stays
-// quarantined.
-type QuarantineRecorder interface {
-	RecordQuarantine(ctx context.Context, d *Delivery, owners []string, why Decision) error
+// Recorder records in the action center what the rules decided at
+// delivery: that a message was quarantined (so that the quarantine shows
+// why it is held and a release takes it out), junked, or is to be acted
+// on by a rule whose action the tap does not take itself. It is called
+// after the mail server accepted the message for owners, once per
+// distinct [Decision] that names a rule. An error is logged and counted;
+// the message stays where it landed.
+type Recorder interface {
+	Record(ctx context.Context, d *Delivery, owners []string, why Decision) error
 }
 
 // Target is one recipient as the tap hands it to the [Downstream]: where
@@ -227,8 +228,9 @@ type Options struct {
 	// Invites applies invites for mail servers that do not; nil leaves
 	// invites to the mail server.
 	Invites InviteProcessor
-	// Quarantine records what the tap quarantined; nil records nothing.
-	Quarantine QuarantineRecorder
+	// Recorder records the rules' decisions after delivery; nil records
+	// nothing.
+	Recorder Recorder
 	// Owner maps an envelope recipient to its mailbox owner; an error
 	// refuses the recipient (550 5.1.1). Nil: [BareAddress].
 	Owner func(rcpt string) (string, error)
@@ -322,7 +324,7 @@ type Stats struct {
 	// indexers): each is handled by [Options.OnFailure].
 	Failures int64
 	// AfterFailures counts failures after delivery (invite processing,
-	// quarantine records): logged, never affecting delivery.
+	// records): logged, never affecting delivery.
 	AfterFailures int64
 	// Aborted counts messages not received whole (the client went away
 	// or the message was too large).

@@ -69,7 +69,7 @@ func TestVerdictsRouteToFolders(t *testing.T) {
 		recorded = append(recorded, fmt.Sprintf("%s %v %s", d.Parsed.MessageID, owners, why.Rule))
 		return nil
 	})
-	srv, addr := startTap(t, tap.Options{Downstream: tap.NewLMTP("tcp", down.Addr, nil), Decider: ruleOnSubject("Payroll"), Quarantine: rec})
+	srv, addr := startTap(t, tap.Options{Downstream: tap.NewLMTP("tcp", down.Addr, nil), Decider: ruleOnSubject("Payroll"), Recorder: rec})
 
 	_, err := send(t, addr, "x@evil.test", []string{"alice@corp.test", "bob+work@corp.test"}, message("p1@evil.test", "Payroll update", "click"))
 	require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestVerdictsRouteToFolders(t *testing.T) {
 		rcpts = append(rcpts, g.Rcpt)
 	}
 	assert.ElementsMatch(t, []string{"alice+Quarantine@corp.test", "bob+Quarantine@corp.test", "alice+Junk@corp.test", "carol@corp.test"}, rcpts)
-	assert.Equal(t, []string{"p1@evil.test [alice@corp.test bob@corp.test] payroll-phish"}, recorded)
+	assert.Equal(t, []string{"p1@evil.test [alice@corp.test bob@corp.test] payroll-phish", "n1@shop.test [alice@corp.test] newsletters"}, recorded)
 	st := srv.Stats()
 	assert.Equal(t, int64(2), st.Quarantined)
 	assert.Equal(t, int64(1), st.Junked)
@@ -93,7 +93,7 @@ func TestVerdictsRouteToFolders(t *testing.T) {
 
 type recorderFunc func(ctx context.Context, d *tap.Delivery, owners []string, why tap.Decision) error
 
-func (f recorderFunc) RecordQuarantine(ctx context.Context, d *tap.Delivery, owners []string, why tap.Decision) error {
+func (f recorderFunc) Record(ctx context.Context, d *tap.Delivery, owners []string, why tap.Decision) error {
 	return f(ctx, d, owners, why)
 }
 
