@@ -110,23 +110,6 @@ func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv,
 	return env
 }
 
-func serveTap(t *testing.T, opts tap.Options) (*tap.Server, net.Listener) {
-	t.Helper()
-	s, err := tap.New(opts)
-	require.NoError(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, s.Shutdown(ctx))
-		assert.NoError(t, <-done)
-	})
-	return s, l
-}
-
 // sent is one message sent in the end-to-end test.
 type sent struct {
 	id      string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/tap"
@@ -122,6 +123,15 @@ func (nopLogger) Println(...any)        {}
 // address. It is shut down when the test ends.
 func startTap(t testing.TB, opts tap.Options) (*tap.Server, string) {
 	t.Helper()
+	s, l := serveTap(t, opts)
+	return s, l.Addr().String()
+}
+
+// serveTap starts a tap with opts on a loopback listener, which it
+// returns; the tap is shut down when the test ends, and must shut down
+// cleanly.
+func serveTap(t testing.TB, opts tap.Options) (*tap.Server, net.Listener) {
+	t.Helper()
 	s, err := tap.New(opts)
 	require.NoError(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -131,10 +141,10 @@ func startTap(t testing.TB, opts tap.Options) (*tap.Server, string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = s.Shutdown(ctx)
-		<-done
+		assert.NoError(t, s.Shutdown(ctx))
+		assert.NoError(t, <-done)
 	})
-	return s, l.Addr().String()
+	return s, l
 }
 
 // result is the tap's answer for one recipient: nil, or its SMTP error.

@@ -129,18 +129,8 @@ func Start(t testing.TB, opts *Options) *Server {
 		close(s.done)
 	}()
 	t.Cleanup(s.Stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for !greets(s.Addr) {
-		select {
-		case <-s.done:
-			t.Fatalf("postfixtest: postfix exited before listening on %s: %s\n%s", s.Addr, s.out.String(), s.Log())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("postfixtest: postfix did not greet on %s within 30s: %s", s.Addr, s.Log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servertest.WaitReady(t, "postfixtest: postfix on "+s.Addr, s.done, func() bool { return greets(s.Addr) },
+		func() string { return s.out.String() + "\n" + s.Log() })
 	return s
 }
 
