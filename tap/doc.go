@@ -11,7 +11,8 @@
 //     away mid-DATA gets nothing delivered) and parses it once
 //     ([mailbox.Parse]) into a [Delivery];
 //  2. passes the delivery to the [Indexer]s (the cluster index through
-//     [ClusterIndexer]; an events index later);
+//     [ClusterIndexer]; an events index later), which run beside the
+//     rest: under [DeliverUnchanged] the answer does not wait for them;
 //  3. asks the [Decider] (the detection rules) for each recipient's
 //     [Verdict]: [Deliver], [Junk] or [Quarantine], decided before the
 //     message lands;

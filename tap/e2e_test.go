@@ -238,7 +238,7 @@ func TestEndToEndPostfixTapDovecot(t *testing.T) {
 	assert.Equal(t, int64(45), st.Delivered)
 	assert.Zero(t, st.Failures)
 	assert.Zero(t, st.AfterFailures)
-	assert.Equal(t, len(all), idx.Len(), "every message indexed once")
+	assert.Eventually(t, func() bool { return idx.Len() == len(all) }, 10*time.Second, 10*time.Millisecond, "every message indexed once")
 }
 
 // checkLanded checks that every message is in each recipient's mailbox

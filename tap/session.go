@@ -137,15 +137,15 @@ func uniqueRecipients(rs []Recipient) []Recipient {
 func (s *Server) process(d *Delivery, mopts *smtp.MailOptions) map[string]error {
 	out := make(map[string]error, len(d.Recipients))
 	failed := !s.parseDelivery(d)
-	// The indexers run beside the decisions (and, when their failure
-	// cannot change the outcome, beside the delivery too).
+	// The indexers run beside the decisions; when their failure cannot
+	// change the outcome (deliver-unchanged), beside the delivery and the
+	// answer too.
 	indexed := s.index(d)
 	decisions, decFailed := s.decide(d)
 	failed = failed || decFailed
 	if s.opts.OnFailure == TempFail {
 		failed = indexed() || failed
 	}
-	defer indexed()
 	if failed && s.opts.OnFailure == TempFail {
 		for _, rc := range d.Recipients {
 			out[strings.ToLower(rc.Address)] = errCheck
@@ -224,13 +224,20 @@ func (s *Server) parseDelivery(d *Delivery) bool {
 }
 
 // index starts the indexers on d in the background and returns a
-// function that waits for them and reports whether one failed.
+// function that waits for them and reports whether one failed. At most
+// [Options.MaxConnections] messages are indexed at once: a message waits
+// here for a slot, which holds back clients while indexers lag. Shutdown
+// waits for the indexing under way.
 func (s *Server) index(d *Delivery) (wait func() bool) {
 	if len(s.opts.Indexers) == 0 || d.Parsed == nil {
 		return func() bool { return false }
 	}
+	s.indexSlots <- struct{}{}
+	s.indexing.Add(1)
 	done := make(chan bool, 1)
 	go func() {
+		defer s.indexing.Done()
+		defer func() { <-s.indexSlots }()
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.CheckTimeout)
 		defer cancel()
 		failed := false

@@ -100,8 +100,11 @@ func (f DeciderFunc) Decide(ctx context.Context, d *Delivery, rcpt Recipient) (D
 	return f(ctx, d, rcpt)
 }
 
-// Indexer receives every parsed message before it is delivered: the
-// cluster index, an events index. It is called once per delivery attempt
+// Indexer receives every parsed message as it is delivered: the cluster
+// index, an events index. It runs beside the decisions and, under
+// [DeliverUnchanged], beside the delivery and the answer to the client;
+// under [TempFail] the message is delivered only after it succeeded. It
+// is called once per delivery attempt
 // (a message the MTA retries is indexed again, so an indexer must accept a
 // message it has seen), with a context bounded by [Options.CheckTimeout],
 // and must be safe for concurrent use. An error (or a panic) is a failure
@@ -350,9 +353,13 @@ type Server struct {
 	closing   bool
 	listeners []net.Listener
 	inflight  sync.WaitGroup
-	conns     chan struct{} // a token per connection served
-	seq       atomic.Uint64
-	idPrefix  string
+	// indexing counts messages being indexed, which may go on after
+	// their answer; indexSlots bounds them.
+	indexing   sync.WaitGroup
+	indexSlots chan struct{}
+	conns      chan struct{} // a token per connection served
+	seq        atomic.Uint64
+	idPrefix   string
 }
 
 // New returns a tap with opts; it serves nothing until [Server.Serve].
@@ -377,7 +384,7 @@ func New(opts Options) (*Server, error) {
 	opts.WriteTimeout = orDefault(opts.WriteTimeout, DefaultWriteTimeout)
 	opts.CheckTimeout = orDefault(opts.CheckTimeout, DefaultCheckTimeout)
 	opts.DownstreamTimeout = orDefault(opts.DownstreamTimeout, DefaultDownstreamTimeout)
-	s := &Server{opts: opts, log: opts.Logger, conns: make(chan struct{}, opts.MaxConnections)}
+	s := &Server{opts: opts, log: opts.Logger, conns: make(chan struct{}, opts.MaxConnections), indexSlots: make(chan struct{}, opts.MaxConnections)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -440,7 +447,8 @@ func (s *Server) ListenAndServe(network, addr string) error {
 
 // Shutdown stops accepting connections and new messages (a client that
 // starts one gets 421 4.3.2 and retries later), waits until the messages
-// in flight are delivered and answered, then closes every connection. If
+// in flight are delivered and answered and the indexers are done with
+// them, then closes every connection. If
 // ctx ends first, it closes everything at once and returns ctx's error:
 // the messages cut off get no answer, so the MTA keeps and retries them.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -454,6 +462,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.inflight.Wait()
+		s.indexing.Wait()
 		close(done)
 	}()
 	var err error
