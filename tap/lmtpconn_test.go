@@ -1,8 +1,16 @@
 package tap
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
 	"testing"
+
+	"github.com/emersion/go-smtp"
 )
 
 // unstuff reads DATA content as a server does: up to the first line that
@@ -79,4 +87,77 @@ func FuzzToSMTPError(f *testing.F) {
 			t.Fatal("empty error text")
 		}
 	})
+}
+
+// A server without CHUNKING gets the message with DATA: dot-stuffed, and
+// read back (unstuffed) byte for byte; each recipient's reply is its
+// status.
+func TestLMTPDataWithoutChunking(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		fmt.Fprintf(c, "220 fake LMTP\r\n")
+		var rcpts int
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch cmd := strings.ToUpper(strings.Fields(line)[0]); cmd {
+			case "LHLO":
+				fmt.Fprintf(c, "250-fake\r\n250 PIPELINING\r\n")
+			case "MAIL":
+				fmt.Fprintf(c, "250 2.1.0 ok\r\n")
+			case "RCPT":
+				rcpts++
+				fmt.Fprintf(c, "250 2.1.5 ok\r\n")
+			case "DATA":
+				fmt.Fprintf(c, "354 go ahead\r\n")
+				var wire []byte
+				for !bytes.HasSuffix(wire, []byte("\r\n.\r\n")) {
+					b, err := r.ReadByte()
+					if err != nil {
+						return
+					}
+					wire = append(wire, b)
+				}
+				msg, _ := unstuff(wire)
+				got <- msg
+				fmt.Fprintf(c, "250 2.0.0 first ok\r\n452 4.2.2 second over quota\r\n")
+			case "QUIT":
+				fmt.Fprintf(c, "221 bye\r\n")
+				return
+			default:
+				fmt.Fprintf(c, "250 ok\r\n")
+			}
+		}
+	}()
+	down := NewLMTP("tcp", l.Addr().String(), nil)
+	defer down.Close()
+	msg := []byte("Subject: dots\r\n\r\n.starts with a dot\r\n..two\r\n.\r\nend\r\n")
+	env := &Envelope{From: "x@ext.test", To: []Target{
+		{Recipient: Recipient{Address: "a@corp.test", Owner: "a"}, Verdict: Deliver},
+		{Recipient: Recipient{Address: "b@corp.test", Owner: "b"}, Verdict: Deliver},
+	}}
+	sts := down.Deliver(context.Background(), env, msg)
+	if len(sts) != 2 || sts[0] != nil {
+		t.Fatalf("statuses %v", sts)
+	}
+	var se *smtp.SMTPError
+	if !errors.As(sts[1], &se) || se.Code != 452 || se.EnhancedCode != (smtp.EnhancedCode{4, 2, 2}) || se.Message != "second over quota" {
+		t.Fatalf("second status %#v", sts[1])
+	}
+	if w := <-got; !bytes.Equal(w, msg) {
+		t.Fatalf("server read %q, want %q", w, msg)
+	}
 }

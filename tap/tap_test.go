@@ -1,6 +1,7 @@
 package tap_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -495,4 +496,57 @@ func TestSMTPUTF8ToServerWithout(t *testing.T) {
 		_ = cl.Close()
 	}
 	assert.Len(t, down.stored(), 1)
+}
+
+// A client that sends the message in BDAT chunks (RFC 3030) gets it
+// delivered byte for byte, binary content and lone line feeds included.
+func TestBDATDeliveredByteForByte(t *testing.T) {
+	down := startFakeLMTP(t)
+	var mu sync.Mutex
+	var got []byte
+	store := tap.DownstreamFunc(func(ctx context.Context, env *tap.Envelope, msg []byte) []error {
+		mu.Lock()
+		got = bytes.Clone(msg)
+		mu.Unlock()
+		return tap.NewLMTP("tcp", down.Addr, nil).Deliver(ctx, env, msg)
+	})
+	_, addr := startTap(t, tap.Options{Downstream: store})
+	raw := []byte("Subject: binary\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\r.\n.\r\n\xff bare\nlf\r\n")
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	reply := func() string {
+		for {
+			line, err := r.ReadString('\n')
+			require.NoError(t, err)
+			if len(line) < 4 || line[3] != '-' {
+				return line
+			}
+		}
+	}
+	require.True(t, strings.HasPrefix(reply(), "220"))
+	for _, cmd := range []string{"LHLO client.test", "MAIL FROM:<x@ext.test> BODY=BINARYMIME", "RCPT TO:<alice@corp.test>"} {
+		fmt.Fprintf(conn, "%s\r\n", cmd)
+		line := reply()
+		if strings.HasPrefix(cmd, "MAIL") && !strings.HasPrefix(line, "250") {
+			// Without BINARYMIME the body is sent plain.
+			fmt.Fprintf(conn, "MAIL FROM:<x@ext.test>\r\n")
+			line = reply()
+		}
+		require.True(t, strings.HasPrefix(line, "250"), "%s: %s", cmd, line)
+	}
+	half := len(raw) / 2
+	fmt.Fprintf(conn, "BDAT %d\r\n%s", half, raw[:half])
+	require.True(t, strings.HasPrefix(reply(), "250"))
+	fmt.Fprintf(conn, "BDAT %d LAST\r\n%s", len(raw)-half, raw[half:])
+	line := reply()
+	require.True(t, strings.HasPrefix(line, "250"), line)
+	mu.Lock()
+	defer mu.Unlock()
+	requireBytesEqual(t, raw, got)
+	stored := down.stored()
+	require.Len(t, stored, 1)
+	requireBytesEqual(t, raw, stored[0].Raw)
 }
