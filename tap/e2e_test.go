@@ -24,6 +24,9 @@ import (
 	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
 	"github.com/eradicate-dev/eradicate/tap"
 )
 
@@ -57,10 +60,13 @@ type e2eEnv struct {
 	mail  *imapstore.Store
 	cal   *caldavstore.Store
 	tap   *tap.Server
+	eng   *remediation.Engine
 }
 
 const e2eDomain = "corp.test"
 
+// startE2E starts the servers and the tap with opts, after configure
+// (which may be nil) had its say.
 func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv, opts *tap.Options)) *e2eEnv {
 	t.Helper()
 	log := testlog.Logger(t, slog.LevelWarn)
@@ -99,6 +105,8 @@ func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv,
 	opts.Downstream = down
 	opts.Invites = tap.IMIP(imipproc.New(env.mail, env.cal, &imipproc.Options{Logger: log}))
 	opts.Logger = log
+	env.eng, err = remediation.New(env.mail, env.cal, journal.NewMemory(), &remediation.Options{Logger: log})
+	require.NoError(t, err)
 	if configure != nil {
 		configure(env, &opts)
 	}
@@ -138,30 +146,29 @@ func inviteTo(id, uid, organizer, subject string, rcpts []string) []byte {
 	return []byte(strings.ReplaceAll(s, "\n", "\r\n"))
 }
 
-// campaignDecider stands for the detection rule of the test: it
-// quarantines mail from the campaign's sender domain.
-func campaignDecider(domain string) tap.Decider {
-	return tap.DeciderFunc(func(_ context.Context, d *tap.Delivery, _ tap.Recipient) (tap.Decision, error) {
-		if strings.HasSuffix(d.Parsed.From, "@"+domain) {
-			return tap.Decision{Verdict: tap.Quarantine, Rule: "payroll-campaign", Reason: "sender domain " + domain}, nil
-		}
-		return tap.Decision{}, nil
-	})
-}
-
 // TestEndToEndPostfixTapDovecot: mail for 20 users goes from a real
 // Postfix through the tap into a real Dovecot's LMTP, with the invite
 // processor writing to a real Radicale. An invite campaign is quarantined
-// at delivery by a rule; Dovecot is stopped in the middle of the run and
-// started again. Every message arrives exactly once, the campaign's in
-// quarantine with none of its invites on a calendar, the legitimate
-// invite on its attendees' calendars, and the rest in the inbox.
+// at delivery by a detection rule; Dovecot is stopped in the middle of the
+// run and started again. Every message arrives exactly once, the
+// campaign's in quarantine with none of its invites on a calendar, the
+// legitimate invite on its attendees' calendars, and the rest in the
+// inbox, with the bytes relayed; the action center says which rule holds
+// each campaign message, and a release delivers one with its invite.
 func TestEndToEndPostfixTapDovecot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	const evil = "payroll-evil.example"
 	idx := cluster.New(nil)
-	env := startE2E(t, 20, tap.Options{Decider: campaignDecider(evil), Indexers: []tap.Indexer{tap.ClusterIndexer(idx)}}, nil)
+	env := startE2E(t, 20, tap.Options{Indexers: []tap.Indexer{tap.ClusterIndexer(idx)}}, func(env *e2eEnv, opts *tap.Options) {
+		set := rules.New(env.eng, nil)
+		require.NoError(t, set.Add(rules.Rule{
+			Name: "payroll-invite-campaign", Description: "meeting invites from the payroll look-alike domain",
+			Criteria: mailbox.Criteria{SenderDomains: []string{evil}}, Action: remediation.Quarantine, Mode: rules.ModeExecute,
+		}))
+		adapter := tap.NewRules(env.eng, set, nil)
+		opts.Decider, opts.Recorder = adapter, adapter
+	})
 	users := env.users
 
 	var msgs []sent
@@ -233,6 +240,29 @@ func TestEndToEndPostfixTapDovecot(t *testing.T) {
 			assert.Empty(t, got, "%s on the calendar of %s", c.inviteU, u)
 		}
 	}
+	// The action center says why each campaign message is held.
+	held, err := env.eng.Held(ctx, &mailbox.Criteria{SenderDomains: []string{evil}})
+	require.NoError(t, err)
+	require.Len(t, held, len(campaign))
+	for _, h := range held {
+		require.Len(t, h.Reasons, 1, h.MessageID)
+		assert.Equal(t, "payroll-invite-campaign", h.Reasons[0].RuleName)
+		assert.Equal(t, remediation.SourceDetectionRule, h.Reasons[0].Source)
+		assert.Len(t, h.Recipients, 2)
+	}
+	// A release delivers one to its first recipient, invite and all.
+	c0 := campaign[0]
+	rel, err := env.eng.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc@" + e2eDomain, Recipients: c0.rcpts[:1],
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{c0.id}}}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rel.Counts.Succeeded)
+	got, err := env.cal.Find(ctx, c0.rcpts[0], calendar.Query{UID: c0.inviteU})
+	require.NoError(t, err)
+	assert.Len(t, got, 1, "the released invite is on the calendar")
+	got, err = env.cal.Find(ctx, c0.rcpts[1], calendar.Query{UID: c0.inviteU})
+	require.NoError(t, err)
+	assert.Empty(t, got, "the other recipient's copy is still held")
+
 	st := env.tap.Stats()
 	assert.Equal(t, int64(20), st.Quarantined)
 	assert.Equal(t, int64(45), st.Delivered)
@@ -281,4 +311,73 @@ func checkLanded(t *testing.T, ctx context.Context, env *e2eEnv, all []sent) {
 			assert.Equal(t, 1, seen[id], "copies of %s for %s", id, u)
 		}
 	}
+}
+
+// TestEndToEndQuarantineAfterDelivery: a verdict that changes after
+// delivery (zero-hour auto purge). An invite delivered through Postfix
+// and the tap reaches a real Dovecot and its entries a real Radicale; a
+// Quarantine with RemoveInvites holds the copies and takes the entries
+// off the calendars, the action center says why; its undo puts both
+// back; a second quarantine and a release deliver it again, invite and
+// all.
+func TestEndToEndQuarantineAfterDelivery(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	env := startE2E(t, 3, tap.Options{}, nil)
+	users := env.users
+	const id, uid = "offsite-7@partner.example", "offsite-7@partner.example"
+	require.NoError(t, env.pf.Send("pm@partner.example", users, inviteTo(id, uid, "pm@partner.example", "Offsite planning", users)))
+	require.Eventually(t, func() bool {
+		n, err := env.pf.QueueLen(ctx)
+		return err == nil && n == 0
+	}, time.Minute, 100*time.Millisecond, "postfix log:\n%s", env.pf.Log())
+	entries := func() int {
+		n := 0
+		for _, u := range users {
+			got, err := env.cal.Find(ctx, u, calendar.Query{UID: uid})
+			require.NoError(t, err)
+			n += len(got)
+		}
+		return n
+	}
+	roles := func() map[mailbox.Role]int {
+		out := map[mailbox.Role]int{}
+		for _, u := range users {
+			for m, err := range env.mail.Search(ctx, u, mailbox.Criteria{MessageIDs: []string{id}}) {
+				require.NoError(t, err)
+				out[m.Role]++
+			}
+		}
+		return out
+	}
+	require.Equal(t, 3, entries(), "delivered: the invite is on every calendar")
+	require.Equal(t, map[mailbox.Role]int{mailbox.RoleInbox: 3}, roles())
+
+	sel := remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{id}}}
+	q, err := env.eng.Execute(ctx, remediation.Request{Action: remediation.Quarantine, Name: "Look-alike partner", RemoveInvites: true,
+		Description: "the partner's domain was registered yesterday", Actor: "soc@" + e2eDomain, Selection: sel})
+	require.NoError(t, err)
+	require.Equal(t, remediation.StatusCompleted, q.Status, q.Error)
+	assert.Equal(t, map[mailbox.Role]int{mailbox.RoleQuarantine: 3}, roles())
+	assert.Zero(t, entries(), "held: the entries are off the calendars")
+	held, err := env.eng.Held(ctx, sel.Criteria)
+	require.NoError(t, err)
+	require.Len(t, held, 1)
+	require.Len(t, held[0].Reasons, 1)
+	assert.Equal(t, "the partner's domain was registered yesterday", held[0].Reasons[0].Description)
+
+	_, err = env.eng.Undo(ctx, q.ID, "soc@"+e2eDomain)
+	require.NoError(t, err)
+	assert.Equal(t, map[mailbox.Role]int{mailbox.RoleInbox: 3}, roles())
+	assert.Equal(t, 3, entries(), "the undo puts the entries back")
+
+	q2, err := env.eng.Execute(ctx, remediation.Request{Action: remediation.Quarantine, RemoveInvites: true, Actor: "soc@" + e2eDomain, Selection: sel})
+	require.NoError(t, err)
+	require.Equal(t, remediation.StatusCompleted, q2.Status, q2.Error)
+	assert.Zero(t, entries())
+	rel, err := env.eng.Execute(ctx, remediation.Request{Action: remediation.Release, Actor: "soc@" + e2eDomain, Selection: sel})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), rel.Counts.Succeeded)
+	assert.Equal(t, map[mailbox.Role]int{mailbox.RoleInbox: 3}, roles())
+	assert.Equal(t, 3, entries(), "the release applies the invite again")
 }

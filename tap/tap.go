@@ -89,6 +89,7 @@ type Decision struct {
 // concurrent use. An error (or a panic) is a failure of eradicate's own
 // and [Options.OnFailure] decides what happens to the message.
 type Decider interface {
+	// Decide returns the verdict for the message d for rcpt.
 	Decide(ctx context.Context, d *Delivery, rcpt Recipient) (Decision, error)
 }
 
@@ -110,6 +111,7 @@ func (f DeciderFunc) Decide(ctx context.Context, d *Delivery, rcpt Recipient) (D
 // and must be safe for concurrent use. An error (or a panic) is a failure
 // of eradicate's own: [Options.OnFailure] decides.
 type Indexer interface {
+	// Index takes in the message d.
 	Index(ctx context.Context, d *Delivery) error
 }
 
@@ -127,6 +129,7 @@ func (f IndexerFunc) Index(ctx context.Context, d *Delivery) error { return f(ct
 // the calendar). The message has landed by then: an error is logged and
 // counted, never turned into a delivery failure.
 type InviteProcessor interface {
+	// ProcessInvites applies the invites of d to owner's calendar.
 	ProcessInvites(ctx context.Context, d *Delivery, owner string) error
 }
 
@@ -138,6 +141,8 @@ type InviteProcessor interface {
 // distinct [Decision] that names a rule. An error is logged and counted;
 // the message stays where it landed.
 type Recorder interface {
+	// Record records why's rule action on d's copies in owners'
+	// mailboxes.
 	Record(ctx context.Context, d *Delivery, owners []string, why Decision) error
 }
 
@@ -167,6 +172,7 @@ type Envelope struct {
 // any other error becomes a temporary failure, so that the MTA retries).
 // It must be safe for concurrent use and honour ctx.
 type Downstream interface {
+	// Deliver delivers msg with env and returns one status per env.To.
 	Deliver(ctx context.Context, env *Envelope, msg []byte) []error
 }
 
