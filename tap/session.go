@@ -71,10 +71,19 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data is the single-status form of LMTPData (the server speaks LMTP,
+// so it is not called in practice): the message's status is the first
+// recipient's failure, nil when it was delivered for every recipient.
 func (ss *session) Data(r io.Reader) error {
-	// LMTP clients always use LMTPData; a plain Data call has one status
-	// for every recipient.
-	return ss.LMTPData(r, statusFunc(func(string, error) {}))
+	var first error
+	if err := ss.LMTPData(r, statusFunc(func(_ string, err error) {
+		if first == nil {
+			first = err
+		}
+	})); err != nil {
+		return err
+	}
+	return first
 }
 
 type statusFunc func(string, error)
