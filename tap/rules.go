@@ -25,7 +25,8 @@ type RulesOptions struct {
 // Deciding: for each recipient the enabled rules are evaluated in order
 // ([rules.Set.First]: exactly, as [rules.Set.OnDeliver] does) against
 // the message as it would land in the recipient's inbox; the first rule
-// that matches decides (where OnDeliver lets every matching rule act). An executing rule whose action is
+// that matches decides (where OnDeliver lets every matching rule act).
+// An executing rule whose action is
 // [remediation.Quarantine] gives the [Quarantine] verdict, one whose
 // action is [remediation.MoveToJunk] gives [Junk]; any other match is
 // delivered and acted on after delivery. A rule whose criteria cannot be
@@ -36,8 +37,9 @@ type RulesOptions struct {
 // (selected by Message-ID and, for a quarantine or junk verdict, by the
 // folder it landed in), source detection rule, the rule's name and the
 // decision's reason: a quarantined message then shows in
-// [remediation.Engine.Held] with why, and a release or an undo works as
-// for any quarantine. A proposing rule's action is proposed, the message
+// [remediation.Engine.Held] with why, and a release takes it out (the
+// record finds the copies already held, so its undo moves nothing: they
+// were never elsewhere). A proposing rule's action is proposed, the message
 // delivered to the inbox until it is approved. A message without a
 // Message-ID cannot be selected after delivery: the record fails (and is
 // counted), the message stays where the verdict put it.
