@@ -66,21 +66,14 @@ func dialLMTP(b *testing.B, addr string) *lmtpClient {
 }
 
 func (l *lmtpClient) send(from, rcpt string, raw []byte) error {
-	if err := l.c.Mail(from, nil); err != nil {
-		return err
-	}
-	if err := l.c.Rcpt(rcpt, nil); err != nil {
-		return err
-	}
-	w, err := l.c.Data()
+	res, err := sendOn(l.c, from, []string{rcpt}, raw)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(raw); err != nil {
-		return err
+	if e := res[rcpt]; e != nil {
+		return e
 	}
-	_, err = w.CloseWithLMTPResponse()
-	return err
+	return nil
 }
 
 // BenchmarkTap delivers the same real messages into a real Dovecot's
