@@ -17,8 +17,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/eradicate-dev/eradicate/cluster"
-	"github.com/eradicate-dev/eradicate/internal/corpus"
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/tap"
 )
 
@@ -93,7 +93,7 @@ func BenchmarkTap(b *testing.B) {
 		users[u] = "pw"
 		rcpts = append(rcpts, u)
 	}
-	dove := dovecottest.Start(b, &dovecottest.Options{Users: users, LMTP: true, LMTPConfig: func(port int) string {
+	dove := dovecot.Start(b, &dovecot.Options{Users: users, LMTP: true, LMTPConfig: func(port int) string {
 		return sampleConfig(b, sampleDovecot, "port = 24", fmt.Sprintf("port = %d", port))
 	}})
 	down := tap.NewLMTP("tcp", dove.LMTPAddr, nil)

@@ -18,10 +18,10 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/cluster"
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
-	"github.com/eradicate-dev/eradicate/internal/postfixtest"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postfix"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -55,8 +55,8 @@ func sampleConfig(t testing.TB, path string, oldNew ...string) string {
 // Radicale for the invites.
 type e2eEnv struct {
 	users []string
-	dove  *dovecottest.Server
-	pf    *postfixtest.Server
+	dove  *dovecot.Server
+	pf    *postfix.Server
 	mail  *imapstore.Store
 	cal   *caldavstore.Store
 	tap   *tap.Server
@@ -77,10 +77,10 @@ func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv,
 		env.users = append(env.users, u)
 		pw[u] = "pw-" + u
 	}
-	env.dove = dovecottest.Start(t, &dovecottest.Options{Users: pw, LMTP: true, LMTPConfig: func(port int) string {
+	env.dove = dovecot.Start(t, &dovecot.Options{Users: pw, LMTP: true, LMTPConfig: func(port int) string {
 		return sampleConfig(t, sampleDovecot, "port = 24", fmt.Sprintf("port = %d", port))
 	}})
-	rad := radicaletest.Start(t, nil)
+	rad := radicale.Start(t, nil)
 	var err error
 	env.mail, err = imapstore.New(imapstore.Config{
 		Addr:      env.dove.Addr,
@@ -91,7 +91,7 @@ func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = env.mail.Close() })
-	env.cal, err = caldavstore.New(rad.URL, caldavstore.Admin(radicaletest.AdminUser, rad.AdminPassword),
+	env.cal, err = caldavstore.New(rad.URL, caldavstore.Admin(radicale.AdminUser, rad.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), Logger: log, ProvenanceKey: []byte("tap e2e test key")})
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -112,7 +112,7 @@ func startE2E(t *testing.T, n int, opts tap.Options, configure func(env *e2eEnv,
 	}
 	var l net.Listener
 	env.tap, l = serveTap(t, opts)
-	env.pf = postfixtest.Start(t, &postfixtest.Options{MainCF: sampleConfig(t, samplePostfix,
+	env.pf = postfix.Start(t, &postfix.Options{MainCF: sampleConfig(t, samplePostfix,
 		"virtual_mailbox_domains = example.com", "virtual_mailbox_domains = "+e2eDomain,
 		"lmtp:inet:127.0.0.1:10024", "lmtp:inet:"+l.Addr().String())})
 	return env

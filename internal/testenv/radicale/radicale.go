@@ -1,4 +1,4 @@
-package radicaletest
+package radicale
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -63,7 +63,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}
 	for u, p := range users {
 		if u == "" || strings.ContainsAny(u, ":\r\n") || strings.ContainsAny(p, "\r\n") {
-			t.Fatalf("radicaletest: unusable user name %q", u)
+			t.Fatalf("radicale: unusable user name %q", u)
 		}
 		s.Users[u] = p
 	}
@@ -81,7 +81,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	servertest.WriteFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String(), 0o600)
 	servertest.WriteFile(t, filepath.Join(dir, "rights"), rights, 0o600)
 
-	port := servertest.FreePort(t, "radicaletest")
+	port := servertest.FreePort(t, "radicale")
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	s.URL = "http://" + s.Addr + "/"
 	conf := fmt.Sprintf(config, s.Addr, filepath.Join(dir, "htpasswd"), filepath.Join(dir, "rights"), filepath.Join(dir, "collections"))
@@ -92,7 +92,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	cmd.Stdout = s.stderr
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("radicaletest: start radicale: %v", err)
+		t.Fatalf("radicale: start radicale: %v", err)
 	}
 	s.cmd = cmd
 	go func() {
@@ -101,7 +101,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}()
 	t.Cleanup(s.Stop)
 
-	servertest.WaitReady(t, "radicaletest: radicale on "+s.Addr, s.done, func() bool { return servertest.Listening(s.Addr) }, s.stderr.String)
+	servertest.WaitReady(t, "radicale: radicale on "+s.Addr, s.done, func() bool { return servertest.Listening(s.Addr) }, s.stderr.String)
 	return s
 }
 

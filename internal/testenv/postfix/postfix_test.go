@@ -1,4 +1,4 @@
-package postfixtest_test
+package postfix_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/postfixtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postfix"
 )
 
 // sink is an LMTP server that refuses with 451 while down is set and
@@ -64,7 +64,7 @@ func TestRelayToLMTPWithRetry(t *testing.T) {
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	pf := postfixtest.Start(t, &postfixtest.Options{MainCF: "virtual_mailbox_domains = corp.test\nvirtual_transport = lmtp:inet:" + l.Addr().String() + "\n"})
+	pf := postfix.Start(t, &postfix.Options{MainCF: "virtual_mailbox_domains = corp.test\nvirtual_transport = lmtp:inet:" + l.Addr().String() + "\n"})
 	raw := []byte("From: a@ext.test\r\nTo: alice@corp.test\r\nSubject: hi\r\nMessage-ID: <pf-1@ext.test>\r\n\r\nhello\r\n")
 	require.NoError(t, pf.Send("a@ext.test", []string{"alice@corp.test"}, raw))
 
