@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -380,4 +381,44 @@ func TestEndToEndQuarantineAfterDelivery(t *testing.T) {
 	assert.Equal(t, int64(3), rel.Counts.Succeeded)
 	assert.Equal(t, map[mailbox.Role]int{mailbox.RoleInbox: 3}, roles())
 	assert.Equal(t, 3, entries(), "the release applies the invite again")
+}
+
+// TestLMTPDownstreamDovecot: the LMTP downstream against a real Dovecot,
+// one pooled connection: per-recipient refusals (an unknown user) beside
+// deliveries, a transaction in which no recipient is accepted, and the
+// connection still in step after it.
+func TestLMTPDownstreamDovecot(t *testing.T) {
+	ctx := t.Context()
+	known := "u01@" + e2eDomain
+	dove := dovecot.Start(t, &dovecot.Options{Users: map[string]string{known: "pw"}, LMTP: true, LMTPConfig: func(port int) string {
+		return sampleConfig(t, sampleDovecot, "port = 24", fmt.Sprintf("port = %d", port))
+	}})
+	lm := tap.NewLMTP("tcp", dove.LMTPAddr, &tap.LMTPOptions{MaxIdle: 1})
+	t.Cleanup(func() { _ = lm.Close() })
+	target := func(addr string, v tap.Verdict) tap.Target {
+		return tap.Target{Recipient: tap.Recipient{Address: addr, Owner: addr}, Verdict: v}
+	}
+	unknown := "nobody@" + e2eDomain
+	sts := lm.Deliver(ctx, &tap.Envelope{From: "x@ext.test", To: []tap.Target{target(known, tap.Deliver), target(unknown, tap.Deliver), target(known, tap.Quarantine)}},
+		message("d1@ext.test", "one", "x"))
+	require.Len(t, sts, 3)
+	assert.NoError(t, sts[0])
+	var se *smtp.SMTPError
+	require.ErrorAs(t, sts[1], &se)
+	assert.Equal(t, 550, se.Code, se.Message)
+	assert.NoError(t, sts[2])
+
+	sts = lm.Deliver(ctx, &tap.Envelope{From: "x@ext.test", To: []tap.Target{target(unknown, tap.Deliver)}}, message("d2@ext.test", "two", "x"))
+	require.Len(t, sts, 1)
+	require.ErrorAs(t, sts[0], &se)
+	assert.Equal(t, 550, se.Code)
+
+	sts = lm.Deliver(ctx, &tap.Envelope{From: "x@ext.test", To: []tap.Target{target(known, tap.Junk)}}, message("d3@ext.test", "three", "x"))
+	require.Len(t, sts, 1)
+	require.NoError(t, sts[0])
+	for folder, want := range map[string]string{"INBOX": "messages=1", dovecot.QuarantineFolder: "messages=1", "Junk": "messages=1"} {
+		out, err := dove.Doveadm(ctx, "mailbox", "status", "-u", known, "messages", folder)
+		require.NoError(t, err)
+		assert.Equal(t, want, strings.TrimPrefix(strings.TrimSpace(string(out)), folder+" "), folder)
+	}
 }

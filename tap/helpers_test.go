@@ -33,17 +33,24 @@ type fakeLMTP struct {
 	mu     sync.Mutex
 	got    []stored
 	reject map[string]*smtp.SMTPError
-	delay  time.Duration
-	srv    *smtp.Server
+	// rejectFrom refuses MAIL from these senders.
+	rejectFrom map[string]*smtp.SMTPError
+	delay      time.Duration
+	srv        *smtp.Server
 }
 
-func startFakeLMTP(t testing.TB) *fakeLMTP {
+// startFakeLMTP starts a fake LMTP server; configure, if given, sets up
+// its go-smtp server before it serves.
+func startFakeLMTP(t testing.TB, configure ...func(*smtp.Server)) *fakeLMTP {
 	t.Helper()
-	f := &fakeLMTP{reject: map[string]*smtp.SMTPError{}}
+	f := &fakeLMTP{reject: map[string]*smtp.SMTPError{}, rejectFrom: map[string]*smtp.SMTPError{}}
 	f.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &fakeSession{f: f}, nil }))
 	f.srv.LMTP = true
 	f.srv.Domain = "fake.test"
 	f.srv.ErrorLog = nopLogger{}
+	for _, c := range configure {
+		c(f.srv)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	f.Addr = l.Addr().String()
@@ -73,6 +80,12 @@ type fakeSession struct {
 func (s *fakeSession) Reset()        { s.from, s.rcpts = "", nil }
 func (s *fakeSession) Logout() error { return nil }
 func (s *fakeSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.f.mu.Lock()
+	rej := s.f.rejectFrom[from]
+	s.f.mu.Unlock()
+	if rej != nil {
+		return rej
+	}
 	s.from = from
 	return nil
 }

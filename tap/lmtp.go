@@ -113,8 +113,8 @@ func oneLine(s string) string {
 
 // Deliver delivers msg to the server for every target; see [Downstream].
 // A broken connection is retried once on a fresh one when it was an idle
-// connection that the server may have closed meanwhile, before any
-// recipient was accepted.
+// connection that the server may have closed meanwhile, before it
+// answered (or, without pipelining, accepted a recipient).
 func (l *LMTP) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := l.get(ctx)
@@ -194,14 +194,6 @@ func (l *LMTP) send(ctx context.Context, c *lmtpConn, env *Envelope, msg []byte)
 			return fill(len(env.To), errNeedsUTF8), false, c.reset()
 		}
 	}
-	if err := c.mail(env.From, params); err != nil {
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			// The server refused the sender: the same answer for all.
-			return fill(len(env.To), se), false, c.reset()
-		}
-		return nil, false, err
-	}
 	out = make([]error, len(env.To))
 	// Recipients that route to one address share one RCPT.
 	idx := map[string][]int{}
@@ -212,6 +204,18 @@ func (l *LMTP) send(ctx context.Context, c *lmtpConn, env *Envelope, msg []byte)
 			order = append(order, a)
 		}
 		idx[a] = append(idx[a], i)
+	}
+	if c.has("PIPELINING") && c.has("CHUNKING") {
+		out, started, err = l.sendPipelined(c, env, params, order, idx, msg, out)
+		return out, started, err
+	}
+	if err := c.mail(env.From, params); err != nil {
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			// The server refused the sender: the same answer for all.
+			return fill(len(env.To), se), false, c.reset()
+		}
+		return nil, false, err
 	}
 	var accepted []string
 	for _, a := range order {
@@ -237,6 +241,44 @@ func (l *LMTP) send(ctx context.Context, c *lmtpConn, env *Envelope, msg []byte)
 	for k, a := range accepted {
 		for _, i := range idx[a] {
 			out[i] = statuses[k]
+		}
+	}
+	return out, true, nil
+}
+
+// sendPipelined is send in one round trip (see lmtpConn.transaction);
+// order are the distinct addresses, idx the targets of each, out the
+// statuses to fill.
+func (l *LMTP) sendPipelined(c *lmtpConn, env *Envelope, params string, order []string, idx map[string][]int, msg []byte, out []error) ([]error, bool, error) {
+	mailErr, rcptErrs, data, replied, err := c.transaction(env.From, params, order, msg)
+	if err != nil {
+		return nil, replied, err
+	}
+	if mailErr != nil {
+		// The server refused the sender: the same answer for all. The
+		// reset is for servers that keep a transaction whose data they
+		// refused.
+		return fill(len(env.To), mailErr), false, c.reset()
+	}
+	if data == nil {
+		// No recipient accepted: each has its refusal; the sender a
+		// server may still hold is dropped.
+		for j, a := range order {
+			for _, i := range idx[a] {
+				out[i] = rcptErrs[j]
+			}
+		}
+		return out, false, c.reset()
+	}
+	k := 0
+	for j, a := range order {
+		st := rcptErrs[j]
+		if st == nil {
+			st = data[k]
+			k++
+		}
+		for _, i := range idx[a] {
+			out[i] = st
 		}
 	}
 	return out, true, nil

@@ -194,6 +194,86 @@ func writeDotStuffed(w io.Writer, msg []byte) error {
 	return err
 }
 
+// transaction runs a whole transaction in one round trip (PIPELINING
+// and CHUNKING, RFC 2920 and 3030): MAIL, every RCPT and the message in
+// one BDAT LAST are sent at once, then the replies read: the MAIL's, one
+// per RCPT, and one per accepted recipient (a single one when MAIL was
+// refused or no recipient accepted). mailErr is the refusal of MAIL,
+// rcptErrs the refusal of each RCPT (nil when accepted), data the status
+// of each accepted recipient in order. err is a failure of the
+// connection; replied reports that the server answered MAIL before it
+// (a connection that broke before any reply, or whose first reply is a
+// 421 closing it, delivered nothing).
+func (c *lmtpConn) transaction(from, params string, rcpts []string, msg []byte) (mailErr error, rcptErrs, data []error, replied bool, err error) {
+	fmt.Fprintf(c.w, "MAIL FROM:<%s>%s\r\n", from, params)
+	for _, r := range rcpts {
+		fmt.Fprintf(c.w, "RCPT TO:<%s>\r\n", r)
+	}
+	fmt.Fprintf(c.w, "BDAT %d LAST\r\n", len(msg))
+	if _, err := c.w.Write(msg); err != nil {
+		return nil, nil, nil, false, err
+	}
+	if err := c.w.Flush(); err != nil {
+		return nil, nil, nil, false, err
+	}
+	refused := func(err error) (*smtp.SMTPError, error) {
+		var se *smtp.SMTPError
+		if err != nil && !errors.As(err, &se) {
+			return nil, err
+		}
+		return se, nil
+	}
+	_, err = c.reply(25)
+	se, err := refused(err)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	if se != nil && se.Code == 421 {
+		// The server is closing the connection (an idle one it timed
+		// out): it took nothing.
+		return nil, nil, nil, false, se
+	}
+	if se != nil {
+		mailErr = se
+	}
+	rcptErrs = make([]error, len(rcpts))
+	accepted := 0
+	for i := range rcpts {
+		_, err := c.reply(25)
+		se, err := refused(err)
+		if err != nil {
+			return nil, nil, nil, true, err
+		}
+		if se != nil {
+			rcptErrs[i] = se
+		} else {
+			accepted++
+		}
+	}
+	n := accepted
+	if mailErr != nil || accepted == 0 {
+		n = 1 // the refusal of the data
+	}
+	data = make([]error, n)
+	for i := range data {
+		_, err := c.reply(2)
+		se, err := refused(err)
+		if err != nil {
+			return nil, nil, nil, true, err
+		}
+		if se != nil {
+			data[i] = se
+		}
+	}
+	if mailErr != nil || accepted == 0 {
+		if data[0] == nil {
+			return nil, nil, nil, true, errors.New("the server accepted a message without recipients")
+		}
+		data = nil
+	}
+	return mailErr, rcptErrs, data, true, nil
+}
+
 func (c *lmtpConn) reset() error {
 	_, err := c.cmd(250, "RSET")
 	return err

@@ -178,11 +178,26 @@ func TestDownstreamRecoversAfterRestart(t *testing.T) {
 	require.Len(t, down2.stored(), 1)
 }
 
+// An idle connection that the server closed after saying so (go-smtp's
+// and Dovecot's "421 idle timeout") does not fail the next message: the
+// 421 read as the answer to the pipelined sender closes the connection,
+// and the message goes through a new one.
+func TestDownstreamDropsIdleConnectionTheServerClosed(t *testing.T) {
+	down := startFakeLMTP(t, func(s *smtp.Server) { s.ReadTimeout = 100 * time.Millisecond })
+	lm := tap.NewLMTP("tcp", down.Addr, nil)
+	t.Cleanup(func() { _ = lm.Close() })
+	env := &tap.Envelope{From: "x@ext.test", To: []tap.Target{{Recipient: tap.Recipient{Address: "alice@corp.test"}, Verdict: tap.Deliver}}}
+	require.NoError(t, lm.Deliver(t.Context(), env, message("i1@ext.test", "Hi", "one"))[0])
+	time.Sleep(500 * time.Millisecond) // the server times the idle connection out
+	require.NoError(t, lm.Deliver(t.Context(), env, message("i2@ext.test", "Hi", "two"))[0])
+	require.Len(t, down.stored(), 2)
+}
+
 // startFakeLMTPOn starts a fake server on a given address, retrying while
 // the address is still in use.
 func startFakeLMTPOn(t testing.TB, addr string) *fakeLMTP {
 	t.Helper()
-	f := &fakeLMTP{Addr: addr, reject: map[string]*smtp.SMTPError{}}
+	f := &fakeLMTP{Addr: addr, reject: map[string]*smtp.SMTPError{}, rejectFrom: map[string]*smtp.SMTPError{}}
 	f.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &fakeSession{f: f}, nil }))
 	f.srv.LMTP = true
 	f.srv.ErrorLog = nopLogger{}
@@ -554,4 +569,41 @@ func TestBDATDeliveredByteForByte(t *testing.T) {
 	stored := down.stored()
 	require.Len(t, stored, 1)
 	requireBytesEqual(t, raw, stored[0].Raw)
+}
+
+// The server's refusal of the sender, or of every recipient, is each
+// recipient's answer; the connection, pipelined, stays in step and the
+// next message on it is delivered.
+func TestDownstreamRefusesSenderOrEveryRecipient(t *testing.T) {
+	down := startFakeLMTP(t)
+	down.rejectFrom["spammer@ext.test"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender refused"}
+	down.reject["gone1@corp.test"] = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	down.reject["gone2@corp.test"] = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "over quota"}
+	lm := tap.NewLMTP("tcp", down.Addr, &tap.LMTPOptions{MaxIdle: 1})
+	_, addr := startTap(t, tap.Options{Downstream: lm})
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	require.NoError(t, c.Hello("client.test"))
+
+	res, err := sendOn(c, "spammer@ext.test", []string{"alice@corp.test", "bob@corp.test"}, message("s@ext.test", "Hi", "x"))
+	require.NoError(t, err)
+	for _, r := range []string{"alice@corp.test", "bob@corp.test"} {
+		require.NotNil(t, res[r], r)
+		assert.Equal(t, 550, res[r].Code, r)
+		assert.Equal(t, smtp.EnhancedCode{5, 7, 1}, res[r].EnhancedCode, r)
+	}
+	res, err = sendOn(c, "x@ext.test", []string{"gone1@corp.test", "gone2@corp.test"}, message("g@ext.test", "Hi", "x"))
+	require.NoError(t, err)
+	require.NotNil(t, res["gone1@corp.test"])
+	assert.Equal(t, 550, res["gone1@corp.test"].Code)
+	require.NotNil(t, res["gone2@corp.test"])
+	assert.Equal(t, 452, res["gone2@corp.test"].Code)
+	assert.Empty(t, down.stored())
+
+	res, err = sendOn(c, "x@ext.test", []string{"alice@corp.test"}, message("ok@ext.test", "Hi", "x"))
+	require.NoError(t, err)
+	assert.Nil(t, res["alice@corp.test"])
+	require.Len(t, down.stored(), 1)
 }
