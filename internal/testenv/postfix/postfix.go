@@ -118,8 +118,7 @@ func Start(t testing.TB, opts *Options) *Server {
 	cmd := exec.Command(filepath.Join(s.daemonDir, "master"), "-c", s.ConfigDir, "-d")
 	cmd.Dir = s.Dir
 	cmd.Stdout, cmd.Stderr = s.out, s.out
-	// Its own process group: master signals its group when it stops.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("postfix: start master: %v", err)
 	}
@@ -254,7 +253,7 @@ func (s *Server) Stop() {
 		select {
 		case <-s.done:
 		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			killGroup(s.cmd)
 			<-s.done
 		}
 	})
