@@ -43,7 +43,14 @@ type fakeLMTP struct {
 // its go-smtp server before it serves.
 func startFakeLMTP(t testing.TB, configure ...func(*smtp.Server)) *fakeLMTP {
 	t.Helper()
-	f := &fakeLMTP{reject: map[string]*smtp.SMTPError{}, rejectFrom: map[string]*smtp.SMTPError{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	return serveFakeLMTP(t, l, configure...)
+}
+
+// serveFakeLMTP serves a fake LMTP server on l.
+func serveFakeLMTP(t testing.TB, l net.Listener, configure ...func(*smtp.Server)) *fakeLMTP {
+	f := &fakeLMTP{Addr: l.Addr().String(), reject: map[string]*smtp.SMTPError{}, rejectFrom: map[string]*smtp.SMTPError{}}
 	f.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &fakeSession{f: f}, nil }))
 	f.srv.LMTP = true
 	f.srv.Domain = "fake.test"
@@ -51,9 +58,6 @@ func startFakeLMTP(t testing.TB, configure ...func(*smtp.Server)) *fakeLMTP {
 	for _, c := range configure {
 		c(f.srv)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	f.Addr = l.Addr().String()
 	go func() { _ = f.srv.Serve(l) }()
 	t.Cleanup(func() { _ = f.srv.Close() })
 	return f

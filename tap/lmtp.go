@@ -37,8 +37,10 @@ type LMTPOptions struct {
 // verdict delivers to the folder through the address's detail
 // ([LMTPOptions.Delimiter]); a [Deliver] verdict delivers to the address
 // as received, except that a detail naming the quarantine folder is
-// dropped, so that no sender can write into a quarantine. It is safe for
-// concurrent use.
+// dropped, so that no sender can write into a quarantine. A transaction
+// takes one round trip when the server offers PIPELINING and CHUNKING
+// (RFC 2920, 3030; Dovecot does), the message's bytes sent as
+// given. It is safe for concurrent use.
 type LMTP struct {
 	network, addr string
 	opts          LMTPOptions

@@ -126,7 +126,7 @@ func (c *lmtpConn) data(msg []byte, n int) ([]error, error) {
 		if _, err := c.cmd(354, "DATA"); err != nil {
 			var se *smtp.SMTPError
 			if errors.As(err, &se) {
-				return fillErr(n, se), nil
+				return fill(n, se), nil
 			}
 			return nil, err
 		}
@@ -139,9 +139,8 @@ func (c *lmtpConn) data(msg []byte, n int) ([]error, error) {
 	}
 	out := make([]error, n)
 	for i := range out {
-		_, err := c.reply(2)
-		var se *smtp.SMTPError
-		if err != nil && !errors.As(err, &se) {
+		se, err := c.status(2)
+		if err != nil {
 			return nil, err
 		}
 		if se != nil {
@@ -149,14 +148,6 @@ func (c *lmtpConn) data(msg []byte, n int) ([]error, error) {
 		}
 	}
 	return out, nil
-}
-
-func fillErr(n int, err error) []error {
-	out := make([]error, n)
-	for i := range out {
-		out[i] = err
-	}
-	return out
 }
 
 // writeDotStuffed writes msg as DATA content: a '.' that starts a line
@@ -216,15 +207,7 @@ func (c *lmtpConn) transaction(from, params string, rcpts []string, msg []byte) 
 	if err := c.w.Flush(); err != nil {
 		return nil, nil, nil, false, err
 	}
-	refused := func(err error) (*smtp.SMTPError, error) {
-		var se *smtp.SMTPError
-		if err != nil && !errors.As(err, &se) {
-			return nil, err
-		}
-		return se, nil
-	}
-	_, err = c.reply(25)
-	se, err := refused(err)
+	se, err := c.status(25)
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
@@ -239,8 +222,7 @@ func (c *lmtpConn) transaction(from, params string, rcpts []string, msg []byte) 
 	rcptErrs = make([]error, len(rcpts))
 	accepted := 0
 	for i := range rcpts {
-		_, err := c.reply(25)
-		se, err := refused(err)
+		se, err := c.status(25)
 		if err != nil {
 			return nil, nil, nil, true, err
 		}
@@ -250,14 +232,14 @@ func (c *lmtpConn) transaction(from, params string, rcpts []string, msg []byte) 
 			accepted++
 		}
 	}
+	refusedAll := mailErr != nil || accepted == 0
 	n := accepted
-	if mailErr != nil || accepted == 0 {
+	if refusedAll {
 		n = 1 // the refusal of the data
 	}
 	data = make([]error, n)
 	for i := range data {
-		_, err := c.reply(2)
-		se, err := refused(err)
+		se, err := c.status(2)
 		if err != nil {
 			return nil, nil, nil, true, err
 		}
@@ -265,13 +247,23 @@ func (c *lmtpConn) transaction(from, params string, rcpts []string, msg []byte) 
 			data[i] = se
 		}
 	}
-	if mailErr != nil || accepted == 0 {
+	if refusedAll {
 		if data[0] == nil {
 			return nil, nil, nil, true, errors.New("the server accepted a message without recipients")
 		}
 		data = nil
 	}
 	return mailErr, rcptErrs, data, true, nil
+}
+
+// status reads one reply: se is the server's refusal (nil when it
+// accepted), err a failure of the connection.
+func (c *lmtpConn) status(expect int) (se *smtp.SMTPError, err error) {
+	_, err = c.reply(expect)
+	if errors.As(err, &se) {
+		return se, nil
+	}
+	return nil, err
 }
 
 func (c *lmtpConn) reset() error {

@@ -197,10 +197,6 @@ func TestDownstreamDropsIdleConnectionTheServerClosed(t *testing.T) {
 // the address is still in use.
 func startFakeLMTPOn(t testing.TB, addr string) *fakeLMTP {
 	t.Helper()
-	f := &fakeLMTP{Addr: addr, reject: map[string]*smtp.SMTPError{}, rejectFrom: map[string]*smtp.SMTPError{}}
-	f.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &fakeSession{f: f}, nil }))
-	f.srv.LMTP = true
-	f.srv.ErrorLog = nopLogger{}
 	var l net.Listener
 	var err error
 	for i := 0; i < 50; i++ {
@@ -210,9 +206,7 @@ func startFakeLMTPOn(t testing.TB, addr string) *fakeLMTP {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.NoError(t, err)
-	go func() { _ = f.srv.Serve(l) }()
-	t.Cleanup(func() { _ = f.srv.Close() })
-	return f
+	return serveFakeLMTP(t, l)
 }
 
 // Own failures: a rule that errors or panics, an indexer that is down, a
