@@ -84,7 +84,7 @@ func TestGraphRemediateRefusals(t *testing.T) {
 		name, body string
 		status     int
 	}{
-		{"unknown action", graphBody("moveToQuarantine", "m1@evil.example", users[0]), 400},
+		{"unknown action", graphBody("moveToSpam", "m1@evil.example", users[0]), 400},
 		{"unknown severity", strings.Replace(graphBody("softDelete", "m1@evil.example", users[0]), `"medium"`, `"critical"`, 1), 400},
 		{"no copies", `{"action": "softDelete", "analyzedEmails": []}`, 400},
 		{"no recipient", `{"action": "softDelete", "analyzedEmails": [{"networkMessageId": "m1@evil.example"}]}`, 400},
@@ -398,4 +398,24 @@ func TestQuarantineHeldAndRelease(t *testing.T) {
 	assert.Equal(t, map[string]int{mock.FolderQuarantine: 1}, e.folders(users[1]))
 	// A second release to the same recipient says it was released already.
 	assert.Equal(t, "Conflict", graphError(t, e.do("analyst", "POST", "/eradicate/v1/quarantine/release", rel), 409).Code)
+}
+
+// TestGraphMoveToQuarantine: Graph's moveToQuarantine quarantines the
+// copies, and what quarantine holds names the action that holds them.
+func TestGraphMoveToQuarantine(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("q@evil.example", "x", users[0], users[1])
+	resp := e.do("analyst", "POST", "/security/collaboration/analyzedEmails/remediate", graphBody("moveToQuarantine", "q@evil.example", users[0], users[1]))
+	var acc api.AcceptedBody
+	decodeResp(t, resp, http.StatusAccepted, &acc)
+	rec := e.wait("analyst", resp.Header.Get("Location"))
+	assert.Equal(t, remediation.Quarantine, rec.Action)
+	assert.EqualValues(t, 2, rec.Counts.Succeeded)
+	var held api.HeldList
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/quarantine", nil), 200, &held)
+	require.Len(t, held.Value, 1)
+	require.Len(t, held.Value[0].Reasons, 1)
+	assert.Equal(t, acc.ID, held.Value[0].Reasons[0].RecordID)
+	assert.Equal(t, "analyst", held.Value[0].Reasons[0].Actor)
+	assert.Len(t, held.Value[0].Reasons[0].Copies, 2)
 }

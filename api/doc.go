@@ -10,7 +10,8 @@
 //
 //   - POST /security/collaboration/analyzedEmails/remediate: displayName,
 //     description, severity, action (moveToJunk, moveToInbox, hardDelete,
-//     softDelete, moveToDeletedItems), remediateSendersCopy and
+//     softDelete, moveToDeletedItems, and moveToQuarantine, which Graph
+//     lists but Defender does not run yet), remediateSendersCopy and
 //     analyzedEmails (networkMessageId, recipientEmailAddress). It answers
 //     202 Accepted with a Location to poll. eradicate has no network
 //     message id: networkMessageId is the message's Message-ID. An

@@ -53,8 +53,9 @@ type GraphRemediate struct {
 	Description string `json:"description"` // free text kept with the action
 	// Severity is low, medium or high (unknownFutureValue is refused).
 	Severity string `json:"severity"`
-	// Action is moveToJunk, moveToInbox, hardDelete, softDelete or
-	// moveToDeletedItems.
+	// Action is moveToJunk, moveToInbox, hardDelete, softDelete,
+	// moveToDeletedItems or moveToQuarantine (a member of Graph's
+	// evolvable enum that Defender does not support yet).
 	Action string `json:"action"`
 	// ApproverUpn (beta) is refused when set: an approval is an
 	// approver's own call.
@@ -106,6 +107,7 @@ var graphActions = map[string]remediation.Action{
 	"hardDelete":         remediation.HardDelete,
 	"softDelete":         remediation.SoftDelete,
 	"moveToDeletedItems": remediation.MoveToDeleted,
+	"moveToQuarantine":   remediation.Quarantine,
 }
 
 var graphSeverities = map[string]remediation.Severity{
@@ -129,7 +131,7 @@ func (h *Handler) graphRemediate(c *call) error {
 	}
 	action, ok := graphActions[g.Action]
 	if !ok {
-		return badRequest(fmt.Sprintf("unknown action %q: moveToJunk, moveToInbox, hardDelete, softDelete or moveToDeletedItems", g.Action))
+		return badRequest(fmt.Sprintf("unknown action %q: moveToJunk, moveToInbox, hardDelete, softDelete, moveToDeletedItems or moveToQuarantine", g.Action))
 	}
 	sev, ok := graphSeverities[g.Severity]
 	if !ok {

@@ -17,6 +17,23 @@ type HeldMessage struct {
 	Date       time.Time         `json:"date"`       // the message date of the first copy found
 	Recipients []string          `json:"recipients"` // owners of the mailboxes holding a copy
 	Copies     []mailbox.Address `json:"copies"`     // every quarantined copy
+	// Reasons are the quarantine actions that hold the copies (none for
+	// copies that reached quarantine otherwise).
+	Reasons []HeldReason `json:"reasons,omitempty"`
+}
+
+// HeldReason is one quarantine action behind a held message
+// ([remediation.HeldReason]); undoing it puts the copies back.
+type HeldReason struct {
+	RecordID    string             `json:"record_id"`             // the action
+	Name        string             `json:"name,omitempty"`        // the action's name
+	Description string             `json:"description,omitempty"` // the action's description
+	Source      remediation.Source `json:"source"`                // e.g. detection_rule
+	RuleName    string             `json:"rule_name,omitempty"`   // the detection rule, for a rule's action
+	Actor       string             `json:"actor"`                 // who asked
+	DecidedBy   string             `json:"decided_by,omitempty"`  // who decided
+	When        time.Time          `json:"when"`                  // when the action started
+	Copies      []mailbox.Address  `json:"copies"`                // the held copies it accounts for
 }
 
 // HeldList is the answer of GET /eradicate/v1/quarantine.
@@ -49,8 +66,13 @@ func (h *Handler) held(c *call) error {
 	}
 	out := HeldList{Value: make([]HeldMessage, 0, len(list))}
 	for _, m := range list {
-		out.Value = append(out.Value, HeldMessage{MessageID: m.MessageID, Subject: m.Subject, From: m.From,
-			Date: m.Date, Recipients: m.Recipients, Copies: m.Copies})
+		hm := HeldMessage{MessageID: m.MessageID, Subject: m.Subject, From: m.From,
+			Date: m.Date, Recipients: m.Recipients, Copies: m.Copies}
+		for _, r := range m.Reasons {
+			hm.Reasons = append(hm.Reasons, HeldReason{RecordID: r.RecordID, Name: r.Name, Description: r.Description,
+				Source: r.Source, RuleName: r.RuleName, Actor: r.Actor, DecidedBy: r.DecidedBy, When: r.When, Copies: r.Copies})
+		}
+		out.Value = append(out.Value, hm)
 	}
 	return c.json(http.StatusOK, out)
 }
