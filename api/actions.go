@@ -228,7 +228,7 @@ func (h *Handler) background(ctx context.Context, fn func(context.Context) (*rem
 		}
 		done <- result{rec, err}
 	}()
-	wait := time.Millisecond
+	wait := 100 * time.Microsecond
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -246,7 +246,7 @@ func (h *Handler) background(ctx context.Context, fn func(context.Context) (*rem
 			if id != "" {
 				return id, nil
 			}
-			wait = min(wait*2, 20*time.Millisecond)
+			wait = min(wait*2, 5*time.Millisecond)
 			timer.Reset(wait)
 		case <-ctx.Done():
 			return "", errorf(http.StatusServiceUnavailable, "Timeout",
