@@ -211,15 +211,18 @@ func (h *Handler) startExecute(c *call, req remediation.Request) (string, error)
 // on after the call returns; its errors are logged (and kept in its
 // record).
 func (h *Handler) background(ctx context.Context, fn func(context.Context) (*remediation.Record, error), find func(context.Context) (string, error)) (string, error) {
-	if h.bg.Err() != nil {
+	h.bgMu.Lock()
+	if h.closed {
+		h.bgMu.Unlock()
 		return "", errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down")
 	}
+	h.running.Add(1)
+	h.bgMu.Unlock()
 	type result struct {
 		rec *remediation.Record
 		err error
 	}
 	done := make(chan result, 1)
-	h.running.Add(1)
 	go func() {
 		defer h.running.Done()
 		rec, err := fn(h.bg)

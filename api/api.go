@@ -79,6 +79,8 @@ type Handler struct {
 
 	bg       context.Context // actions run in the background under it
 	cancelBg context.CancelFunc
+	bgMu     sync.Mutex // guards closed and the additions to running
+	closed   bool       // Shutdown was called: no new background work
 	running  sync.WaitGroup
 
 	actorMu sync.Mutex
@@ -118,6 +120,9 @@ func New(e *remediation.Engine, opts Options) (*Handler, error) {
 // to be done; then it cancels those still running (the engine's Resume
 // finishes them after a restart) and returns ctx's error.
 func (h *Handler) Shutdown(ctx context.Context) error {
+	h.bgMu.Lock()
+	h.closed = true
+	h.bgMu.Unlock()
 	done := make(chan struct{})
 	go func() { h.running.Wait(); close(done) }()
 	select {

@@ -419,3 +419,14 @@ func TestGraphMoveToQuarantine(t *testing.T) {
 	assert.Equal(t, "analyst", held.Value[0].Reasons[0].Actor)
 	assert.Len(t, held.Value[0].Reasons[0].Copies, 2)
 }
+
+// TestShutdown: after Shutdown no action starts, and nothing is acted on.
+func TestShutdown(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("late@evil.example", "x", users[0])
+	require.NoError(t, e.h.Shutdown(t.Context()))
+	resp := e.do("analyst", "POST", "/eradicate/v1/actions", api.ActionRequest{Action: remediation.SoftDelete, Selection: criteria("late@evil.example")})
+	assert.Equal(t, "ServiceUnavailable", graphError(t, resp, http.StatusServiceUnavailable).Code)
+	assert.Zero(t, e.records())
+	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
+}
