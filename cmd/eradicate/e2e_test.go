@@ -311,3 +311,30 @@ func TestInitAndConfig(t *testing.T) {
 	_, err = loadConfig(write("listen = \"0.0.0.0:8750\"\ninsecure_listen = true\n[mock]\nusers=[\"a@b.c\"]\n" + tokens))
 	require.NoError(t, err)
 }
+
+// TestServiceUnit: the systemd unit of docs/service starts eradicate with a
+// command line it accepts: its ExecStart, with the config path replaced,
+// runs `eradicate serve` up to reading that config.
+func TestServiceUnit(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "service", "eradicate.service"))
+	require.NoError(t, err)
+	var exec string
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			exec = v
+		}
+	}
+	args := strings.Fields(exec)
+	require.GreaterOrEqual(t, len(args), 4, "ExecStart=%s", exec)
+	assert.Equal(t, "eradicate", filepath.Base(args[0]))
+	missing := filepath.Join(t.TempDir(), "eradicate.toml")
+	for i, a := range args {
+		if a == "/etc/eradicate/eradicate.toml" {
+			args[i] = missing
+		}
+	}
+	var out, errb bytes.Buffer
+	err = run(context.Background(), args[1:], &out, &errb)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), missing, "the command line is accepted and the config is read: %s", errb.String())
+}
