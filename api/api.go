@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
 
 // Defaults of [Options].
@@ -58,6 +59,14 @@ type Options struct {
 	// or the start of an action until its record exists (the action then
 	// goes on in the background); default [DefaultRequestTimeout].
 	RequestTimeout time.Duration
+	// Rules are the detection rules GET, POST and DELETE
+	// /eradicate/v1/rules manage (role admin to change them); nil answers
+	// those calls 501.
+	Rules *rules.Set
+	// SaveRules, when set, is called with every rule after each change,
+	// to persist them; when it fails the change is reverted and the call
+	// answered 500.
+	SaveRules func([]rules.Rule) error
 	// RateLimit is the calls per second each identity may make, sustained
 	// ([DefaultRateLimit] when 0; negative turns the limit off). A call
 	// over it is answered 429 with Retry-After.
@@ -82,6 +91,8 @@ type Handler struct {
 	bgMu     sync.Mutex // guards closed and the additions to running
 	closed   bool       // Shutdown was called: no new background work
 	running  sync.WaitGroup
+
+	rulesMu sync.Mutex // one change of the rules (and its save) at a time
 
 	actorMu sync.Mutex
 	actors  map[string]*sync.Mutex // one start at a time per actor: see startExecute
@@ -173,6 +184,12 @@ func (h *Handler) table() []route {
 		{"POST", ownPrefix + "/actions/{id}/decline", RoleApprover, h.decline},
 		{"POST", ownPrefix + "/actions/{id}/undo", RoleAnalyst, h.undo},
 		{"GET", ownPrefix + "/quarantine", RoleReader, h.held},
+		{"GET", ownPrefix + "/rules", RoleReader, h.listRules},
+		{"POST", ownPrefix + "/rules", RoleAdmin, h.addRule},
+		{"GET", ownPrefix + "/rules/{name}", RoleReader, h.getRule},
+		{"DELETE", ownPrefix + "/rules/{name}", RoleAdmin, h.deleteRule},
+		{"POST", ownPrefix + "/rules/{name}/enable", RoleAdmin, h.enableRule(true)},
+		{"POST", ownPrefix + "/rules/{name}/disable", RoleAdmin, h.enableRule(false)},
 		{"POST", ownPrefix + "/quarantine/release", RoleAnalyst, h.release},
 	}
 }

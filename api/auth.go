@@ -26,7 +26,8 @@ const (
 	RoleAnalyst Role = "analyst"
 	// RoleApprover approves and declines the proposals of others.
 	RoleApprover Role = "approver"
-	// RoleAdmin does everything, a direct hard delete among it.
+	// RoleAdmin does everything, a direct hard delete and the detection
+	// rules among it.
 	RoleAdmin Role = "admin"
 )
 

@@ -48,6 +48,12 @@ var users = []string{"alice@corp.example", "bob@corp.example", "carol@corp.examp
 
 func newEnv(t testing.TB, opts *api.Options) *env {
 	t.Helper()
+	return newEnvWith(t, func(*remediation.Engine) *api.Options { return opts })
+}
+
+// newEnvWith is newEnv with options made for the env's engine.
+func newEnvWith(t testing.TB, options func(*remediation.Engine) *api.Options) *env {
+	t.Helper()
 	e := &env{t: t, tenant: mock.New(nil), tokens: map[string]string{}, logs: &servertest.Buffer{}}
 	for _, u := range users {
 		require.NoError(t, e.tenant.AddUser(u))
@@ -65,7 +71,7 @@ func newEnv(t testing.TB, opts *api.Options) *env {
 	auth, err := api.NewTokens(toks)
 	require.NoError(t, err)
 	o := api.Options{}
-	if opts != nil {
+	if opts := options(e.engine); opts != nil {
 		o = *opts
 	}
 	o.Auth = auth

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
 
 // ErrorBody is the JSON of every error answer, in Microsoft Graph's shape:
@@ -57,7 +58,7 @@ func classify(err error) (status int, code, msg string) {
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.code, ae.msg
-	case errors.Is(err, remediation.ErrNotFound):
+	case errors.Is(err, remediation.ErrNotFound), errors.Is(err, rules.ErrNotFound):
 		return http.StatusNotFound, "ResourceNotFound", err.Error()
 	case errors.Is(err, remediation.ErrFourEyes):
 		return http.StatusForbidden, "FourEyes", err.Error()
@@ -66,12 +67,12 @@ func classify(err error) (status int, code, msg string) {
 	case errors.Is(err, remediation.ErrInvalidRequest), errors.Is(err, remediation.ErrEmptySelection),
 		errors.Is(err, mailbox.ErrEmptyCriteria), errors.Is(err, mailbox.ErrMatchesEverything),
 		errors.Is(err, remediation.ErrNotRecipient), errors.Is(err, remediation.ErrAmbiguous),
-		errors.Is(err, mailbox.ErrNoMailbox):
+		errors.Is(err, mailbox.ErrNoMailbox), errors.Is(err, rules.ErrInvalid):
 		return http.StatusBadRequest, "BadRequest", err.Error()
 	case errors.Is(err, remediation.ErrNotPending), errors.Is(err, remediation.ErrExpired),
 		errors.Is(err, remediation.ErrUndoUndo), errors.Is(err, remediation.ErrIrreversible),
 		errors.Is(err, remediation.ErrAlreadyUndone), errors.Is(err, remediation.ErrNotFinished),
-		errors.Is(err, remediation.ErrAlreadyReleased):
+		errors.Is(err, remediation.ErrAlreadyReleased), errors.Is(err, rules.ErrExists):
 		return http.StatusConflict, "Conflict", err.Error()
 	case errors.Is(err, remediation.ErrClosed):
 		return http.StatusServiceUnavailable, "ServiceUnavailable", "the action center is closed"

@@ -25,6 +25,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
 
 func stringDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
@@ -120,7 +121,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	auth, err := api.NewTokens(toks)
 	require.NoError(t, err)
-	h, err := api.New(engine, api.Options{Auth: auth})
+	h, err := api.New(engine, api.Options{Auth: auth, Rules: rules.New(engine, nil)})
 	require.NoError(t, err)
 	c.srv = httptest.NewServer(h)
 	defer func() {
@@ -188,6 +189,12 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"", "GET", "/eradicate/v1/openapi.yaml", 200},
 		{"admin", "GET", "/eradicate/v1/me", 200},
 		{"admin", "GET", "/eradicate/v1/quarantine", 200},
+		{"admin", "GET", "/eradicate/v1/rules", 200},
+		{"admin", "GET", "/eradicate/v1/rules/payroll-lure", 200},
+		{"admin", "POST", "/eradicate/v1/rules/payroll-lure/disable", 200},
+		{"admin", "POST", "/eradicate/v1/rules/payroll-lure/enable", 200},
+		{"admin", "DELETE", "/eradicate/v1/rules/known-campaign", 204},
+		{"admin", "GET", "/eradicate/v1/rules/known-campaign", 404},
 		{"admin", "GET", "/eradicate/v1/actions?status=completed,pending_approval&top=10", 200},
 		{"admin", "GET", "/eradicate/v1/actions/" + id, 200},
 		{"approver", "POST", "/eradicate/v1/actions/" + id + "/approve", 202},
