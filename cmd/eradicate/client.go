@@ -55,6 +55,28 @@ func (c *criteriaFlags) selection() remediation.Selection {
 	}
 }
 
+// clientFlags registers the flags every client command has; connect, after
+// parsing, returns the client they describe.
+func clientFlags(fs *flag.FlagSet) (connect func() (*apiClient, error), asJSON *bool) {
+	base := fs.String("url", envOr("ERADICATE_URL", "http://127.0.0.1:8750"), "the API's base URL ($ERADICATE_URL)")
+	tokenFile := fs.String("token-file", "", "a file holding the API token (default $ERADICATE_TOKEN)")
+	asJSON = fs.Bool("json", false, "print JSON for scripts")
+	return func() (*apiClient, error) {
+		token := os.Getenv("ERADICATE_TOKEN")
+		if *tokenFile != "" {
+			b, err := os.ReadFile(*tokenFile)
+			if err != nil {
+				return nil, err
+			}
+			token = strings.TrimSpace(string(b))
+		}
+		if token == "" {
+			return nil, errors.New("no token: set ERADICATE_TOKEN or -token-file")
+		}
+		return &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: &http.Client{Timeout: 5 * time.Minute}}, nil
+	}, asJSON
+}
+
 // apiClient calls the API.
 type apiClient struct {
 	base, token string
@@ -147,9 +169,7 @@ func (c *apiClient) wait(ctx context.Context, location string, progress io.Write
 func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	base := fs.String("url", envOr("ERADICATE_URL", "http://127.0.0.1:8750"), "the API's base URL ($ERADICATE_URL)")
-	tokenFile := fs.String("token-file", "", "a file holding the API token (default $ERADICATE_TOKEN)")
-	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	connect, asJSON := clientFlags(fs)
 	var crit criteriaFlags
 	var action, name, description, severity, reason string
 	var propose, confirm, removeInvites, noWait, outcomes bool
@@ -200,18 +220,10 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 	if needsID && id == "" {
 		return fmt.Errorf("%s: the action id is required", cmd)
 	}
-	token := os.Getenv("ERADICATE_TOKEN")
-	if *tokenFile != "" {
-		b, err := os.ReadFile(*tokenFile)
-		if err != nil {
-			return err
-		}
-		token = strings.TrimSpace(string(b))
+	c, err := connect()
+	if err != nil {
+		return err
 	}
-	if token == "" {
-		return errors.New("no token: set ERADICATE_TOKEN or -token-file")
-	}
-	c := &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: &http.Client{Timeout: 5 * time.Minute}}
 	var progress io.Writer = stderr
 	if *asJSON {
 		progress = nil

@@ -33,6 +33,9 @@ type serveConfig struct {
 	// Journal is the action center's file; "" keeps it in memory (only
 	// with the mock tenant).
 	Journal string `toml:"journal"`
+	// RulesFile is where the detection rules are saved (JSON); "" keeps
+	// them in memory only.
+	RulesFile string `toml:"rules_file"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `toml:"log_level"`
 	// RateLimit and RateBurst bound the calls of each identity (per
@@ -271,6 +274,8 @@ listen = "127.0.0.1:8750"
 
 # The action center's journal (crash-safe; actions resume at start).
 journal = "/var/lib/eradicate/journal"
+# The detection rules, saved after every change through the API.
+rules_file = "/var/lib/eradicate/rules.json"
 log_level = "info"
 # Calls per second each API identity may make (sustained, and at once).
 rate_limit = 50

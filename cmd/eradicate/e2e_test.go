@@ -245,19 +245,44 @@ func TestServeMock(t *testing.T) {
 	config := filepath.Join(dir, "eradicate.toml")
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen = %q
 journal = %q
+rules_file = %q
 [mock]
 users = ["%s"]
 seed = %q
-`, freeAddr(t), filepath.Join(dir, "journal"), strings.Join(e2eUsers, `", "`), seed)+tokensTOML(ids)), 0o600))
+`, freeAddr(t), filepath.Join(dir, "journal"), filepath.Join(dir, "rules.json"), strings.Join(e2eUsers, `", "`), seed)+tokensTOML(ids)), 0o600))
 
 	s := startServe(t, config)
 	id := e2e(t, s, ids, e2eUsers)
+
+	// Detection rules, managed with the CLI by an admin only.
+	ruleFile := filepath.Join(dir, "rule.json")
+	require.NoError(t, os.WriteFile(ruleFile, []byte(`{"name": "payroll lure", "action": "quarantine", "mode": "execute",
+		"criteria": {"sender_domains": ["payro11.example"]}}`), 0o600))
+	_, err := cli(t, s.url, ids["analyst"].token, "rules", "add", "-file", ruleFile)
+	require.ErrorContains(t, err, "403 Forbidden")
+	out, err := cli(t, s.url, ids["admin"].token, "rules", "add", "-file", ruleFile, "-json")
+	require.NoError(t, err)
+	assert.Contains(t, out, `"payroll lure"`)
+	_, err = cli(t, s.url, ids["admin"].token, "rules", "disable", "payroll lure")
+	require.NoError(t, err)
 	require.NoError(t, s.stop(), "SIGTERM stops the server cleanly:\n%s", s.logs.String())
 
-	// The action center survives a restart (the journal file).
+	// The action center and the rules survive a restart.
 	s = startServe(t, config)
 	rec := cliRecord(t, s.url, ids["reader"].token, "show", id, "-json")
 	assert.NotEmpty(t, rec.UndoneBy)
+	out, err = cli(t, s.url, ids["reader"].token, "rules", "-json")
+	require.NoError(t, err)
+	var list api.RuleList
+	require.NoError(t, json.Unmarshal([]byte(out), &list))
+	require.Len(t, list.Value, 1, out)
+	assert.Equal(t, "payroll lure", list.Value[0].Name)
+	assert.True(t, list.Value[0].Disabled, "disabled before the restart")
+	_, err = cli(t, s.url, ids["admin"].token, "rules", "delete", "payroll lure")
+	require.NoError(t, err)
+	out, err = cli(t, s.url, ids["reader"].token, "rules")
+	require.NoError(t, err)
+	assert.NotContains(t, out, "payroll lure")
 	require.NoError(t, s.stop())
 }
 

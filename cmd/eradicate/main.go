@@ -17,6 +17,7 @@
 //	eradicate undo      ID                             undo an action and wait
 //	eradicate held                                     what quarantine holds
 //	eradicate release   -message-id M [-recipients R]  release held messages and wait
+//	eradicate rules     [list|add -file F|enable N|disable N|delete N]  the detection rules
 //
 // Criteria: -message-id, -sender, -sender-domain, -subject, -mailbox
 // (lists are comma-separated or the flag repeated).
@@ -51,6 +52,7 @@ const usage = `usage: eradicate <command> [flags]
   approve    approve a proposal                decline    decline a proposal
   undo       undo an action
   held       what quarantine holds             release    release held messages
+  rules      detection rules: list, add -file, enable, disable, delete
 
 "eradicate <command> -h" describes a command's flags.
 `
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return initConfig(rest, stdout, stderr)
 	case "token":
 		return newTokenCmd(rest, stdout, stderr)
+	case "rules":
+		return rulesCmd(ctx, rest, stdout, stderr)
 	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release":
 		return client(ctx, cmd, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -25,6 +25,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -86,7 +87,26 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := api.New(engine, api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst})
+	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
+	defer ao.Rules.Close(context.Background())
+	if cfg.RulesFile != "" {
+		saved, err := loadRules(cfg.RulesFile)
+		if err != nil {
+			return err
+		}
+		for _, r := range saved {
+			if err := ao.Rules.Add(r); err != nil {
+				return fmt.Errorf("rules file %s: %w", cfg.RulesFile, err)
+			}
+		}
+		path := cfg.RulesFile
+		ao.SaveRules = func(list []rules.Rule) error { return saveRules(path, list) }
+		log.Info("detection rules loaded", "rules", len(saved), "file", path)
+	} else {
+		log.Warn("rules_file is not set: detection rules are kept in memory only")
+	}
+	h, err := api.New(engine, ao)
 	if err != nil {
 		return err
 	}
