@@ -40,7 +40,7 @@ var importRules = []struct {
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"api", []string{"remediation", "remediation/rules", "mailbox", "calendar", "internal/"}},
-	{"cmd/...", []string{"api", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
+	{"cmd/...", []string{"api", "tap", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }

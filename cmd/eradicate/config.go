@@ -46,6 +46,7 @@ type serveConfig struct {
 
 	Engine engineConfig  `toml:"engine"`
 	IMAP   *imapConfig   `toml:"imap"`
+	Tap    *tapConfig    `toml:"tap"`
 	CalDAV *caldavConfig `toml:"caldav"`
 	Mock   *mockConfig   `toml:"mock"`
 	Tokens []tokenConfig `toml:"token"`
@@ -68,6 +69,18 @@ type engineConfig struct {
 	EvidenceOnHardDelete bool   `toml:"evidence_on_hard_delete"`
 	FourEyes             string `toml:"four_eyes"`
 	Workers              int    `toml:"workers"`
+}
+
+// tapConfig is the delivery tap: an LMTP server between the MTA and the
+// mail server that runs the detection rules before mail lands.
+type tapConfig struct {
+	Listen string `toml:"listen"` // where the MTA delivers (LMTP); loopback or a trusted network
+	// Downstream is the mail server's LMTP address (host:port), or
+	// "append" to store messages through the mail store (IMAP APPEND, or
+	// the mock tenant).
+	Downstream     string `toml:"downstream"`
+	ProcessInvites bool   `toml:"process_invites"` // apply invites to the calendars (needs [caldav], or the mock)
+	TempFail       bool   `toml:"temp_fail"`       // on eradicate's own failure answer 451 instead of delivering unchanged
 }
 
 // imapConfig is the mail server.
@@ -158,6 +171,9 @@ func (c *serveConfig) validate() error {
 		if c.IMAP.MasterPassword == "" {
 			return errors.New("config: [imap] needs master_password (or ERADICATE_IMAP_PASSWORD)")
 		}
+	}
+	if c.Tap != nil && (c.Tap.Listen == "" || c.Tap.Downstream == "") {
+		return errors.New("config: [tap] needs listen and downstream (the mail server's LMTP host:port, or \"append\")")
 	}
 	if c.CalDAV != nil {
 		if c.CalDAV.URL == "" || c.CalDAV.AdminUser == "" || c.CalDAV.AdminPassword == "" {
@@ -309,6 +325,15 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # admin_password = ""       # or ERADICATE_CALDAV_PASSWORD
 # home_prefix = "/"         # Radicale: /<owner>/
 # provenance_key = ""       # 64+ hex digits, or ERADICATE_PROVENANCE_KEY
+
+# The delivery tap (optional): Postfix delivers to it over LMTP, it runs the
+# detection rules (quarantine, junk) before mail lands and passes every
+# message on to the mail server's LMTP. See docs/tap.
+# [tap]
+# listen = "127.0.0.1:2424"
+# downstream = "127.0.0.1:24"  # Dovecot's LMTP; or "append" (IMAP APPEND)
+# process_invites = false      # true: apply invites to [caldav] calendars
+# temp_fail = false            # true: 451 on eradicate's own failures
 
 # Instead of [imap]: the in-memory tenant, to try eradicate out.
 # [mock]

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -243,13 +245,17 @@ func TestServeMock(t *testing.T) {
 	}
 	ids := newIdentities(t)
 	config := filepath.Join(dir, "eradicate.toml")
+	tapAddr := freeAddr(t)
 	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen = %q
 journal = %q
 rules_file = %q
+[tap]
+listen = %q
+downstream = "append"
 [mock]
 users = ["%s"]
 seed = %q
-`, freeAddr(t), filepath.Join(dir, "journal"), filepath.Join(dir, "rules.json"), strings.Join(e2eUsers, `", "`), seed)+tokensTOML(ids)), 0o600))
+`, freeAddr(t), filepath.Join(dir, "journal"), filepath.Join(dir, "rules.json"), tapAddr, strings.Join(e2eUsers, `", "`), seed)+tokensTOML(ids)), 0o600))
 
 	s := startServe(t, config)
 	id := e2e(t, s, ids, e2eUsers)
@@ -263,6 +269,25 @@ seed = %q
 	out, err := cli(t, s.url, ids["admin"].token, "rules", "add", "-file", ruleFile, "-json")
 	require.NoError(t, err)
 	assert.Contains(t, out, `"payroll lure"`)
+
+	// The delivery tap runs the rule before the message lands: it is
+	// held, and quarantine says which rule holds it.
+	lmtpSend(t, tapAddr, "hr@payro11.example", e2eUsers[0],
+		"From: hr@payro11.example\r\nTo: "+e2eUsers[0]+"\r\nSubject: Your payslip\r\nMessage-ID: <payslip@payro11.example>\r\n\r\nOpen the attachment\r\n")
+	out, err = cli(t, s.url, ids["reader"].token, "held", "-json")
+	require.NoError(t, err)
+	var held api.HeldList
+	require.NoError(t, json.Unmarshal([]byte(out), &held))
+	var payslip *api.HeldMessage
+	for i := range held.Value {
+		if held.Value[i].MessageID == "payslip@payro11.example" {
+			payslip = &held.Value[i]
+		}
+	}
+	require.NotNil(t, payslip, "the tap quarantined the message: %s", out)
+	require.Len(t, payslip.Reasons, 1)
+	assert.Equal(t, "payroll lure", payslip.Reasons[0].RuleName)
+
 	_, err = cli(t, s.url, ids["admin"].token, "rules", "disable", "payroll lure")
 	require.NoError(t, err)
 	require.NoError(t, s.stop(), "SIGTERM stops the server cleanly:\n%s", s.logs.String())
@@ -362,4 +387,23 @@ func TestServiceUnit(t *testing.T) {
 	err = run(context.Background(), args[1:], &out, &errb)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), missing, "the command line is accepted and the config is read: %s", errb.String())
+}
+
+// lmtpSend delivers one message over LMTP to addr, as an MTA does.
+func lmtpSend(t *testing.T, addr, from, rcpt, raw string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	require.NoError(t, err)
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	require.NoError(t, c.Hello("mta.test"))
+	require.NoError(t, c.Mail(from, nil))
+	require.NoError(t, c.Rcpt(rcpt, nil))
+	w, err := c.Data()
+	require.NoError(t, err)
+	_, err = w.Write([]byte(raw))
+	require.NoError(t, err)
+	_, err = w.CloseWithLMTPResponse()
+	require.NoError(t, err)
+	require.NoError(t, c.Quit())
 }

@@ -20,12 +20,14 @@ import (
 	"github.com/eradicate-dev/eradicate/api"
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/rules"
+	"github.com/eradicate-dev/eradicate/tap"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -110,6 +112,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var tp *tap.Server
+	if cfg.Tap != nil {
+		if tp, err = newTap(cfg.Tap, engine, ao.Rules, mail, cal, log); err != nil {
+			return err
+		}
+		tln, err := net.Listen("tcp", cfg.Tap.Listen)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := tp.Serve(tln); err != nil {
+				log.Error("tap", "error", err)
+			}
+		}()
+		log.Info("tap serving", "addr", tln.Addr().String(), "downstream", cfg.Tap.Downstream)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -163,6 +181,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if tp != nil {
+		if err := tp.Shutdown(sctx); err != nil {
+			log.Warn("tap shutdown", "error", err)
+		}
+	}
 	err = srv.Shutdown(sctx)
 	if herr := h.Shutdown(sctx); herr != nil {
 		log.Warn("actions still running were stopped; they resume at the next start", "error", herr)
@@ -255,4 +278,26 @@ func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbo
 		return nil, nil, nil, err
 	}
 	return store, cs, closeAll, nil
+}
+
+// newTap builds the delivery tap the config describes: the detection rules
+// decide and record, and messages go on to the mail server.
+func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+	tr := tap.NewRules(engine, rs, nil)
+	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log}
+	if tc.Downstream == "append" {
+		opts.Downstream = tap.Append(mail)
+	} else {
+		opts.Downstream = tap.NewLMTP("tcp", tc.Downstream, nil)
+	}
+	if tc.TempFail {
+		opts.OnFailure = tap.TempFail
+	}
+	if tc.ProcessInvites {
+		if cal == nil {
+			return nil, errors.New("config: [tap] process_invites needs a calendar store ([caldav])")
+		}
+		opts.Invites = tap.IMIP(imipproc.New(mail, cal, &imipproc.Options{Logger: log}))
+	}
+	return tap.New(opts)
 }
