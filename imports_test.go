@@ -39,7 +39,7 @@ var importRules = []struct {
 	{"remediation/rules", []string{"remediation", "mailbox", "calendar", "internal/"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
-	{"api", []string{"remediation", "remediation/rules", "mailbox", "calendar", "internal/"}},
+	{"api", []string{"remediation", "remediation/rules", "cluster", "mailbox", "calendar", "internal/"}},
 	{"cmd/...", []string{"api", "tap", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},

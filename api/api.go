@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/rules"
 )
@@ -59,6 +60,10 @@ type Options struct {
 	// or the start of an action until its record exists (the action then
 	// goes on in the background); default [DefaultRequestTimeout].
 	RequestTimeout time.Duration
+	// Clusters is the cluster index GET /eradicate/v1/clusters reads
+	// (fed, for example, by the delivery tap's cluster indexer); nil
+	// answers those calls 501.
+	Clusters *cluster.Index
 	// Rules are the detection rules GET, POST and DELETE
 	// /eradicate/v1/rules manage (role admin to change them); nil answers
 	// those calls 501.
@@ -184,6 +189,8 @@ func (h *Handler) table() []route {
 		{"POST", ownPrefix + "/actions/{id}/decline", RoleApprover, h.decline},
 		{"POST", ownPrefix + "/actions/{id}/undo", RoleAnalyst, h.undo},
 		{"GET", ownPrefix + "/quarantine", RoleReader, h.held},
+		{"GET", ownPrefix + "/clusters", RoleReader, h.clusters},
+		{"GET", ownPrefix + "/clusters/of", RoleReader, h.clusterOf},
 		{"GET", ownPrefix + "/rules", RoleReader, h.listRules},
 		{"POST", ownPrefix + "/rules", RoleAdmin, h.addRule},
 		{"GET", ownPrefix + "/rules/{name}", RoleReader, h.getRule},

@@ -26,7 +26,8 @@
 // Under /eradicate/v1: POST actions (execute or propose), POST dryrun, GET
 // actions (query), GET actions/{id}, GET actions/{id}/outcomes (NDJSON),
 // POST actions/{id}/approve, decline and undo, GET quarantine (what it
-// holds), POST quarantine/release, the detection rules (GET, POST rules;
+// holds), POST quarantine/release, GET clusters and clusters/of (the cluster
+// index, [Options.Clusters]), the detection rules (GET, POST rules;
 // GET, DELETE rules/{name}; POST rules/{name}/enable and disable; persisted
 // through [Options.SaveRules]), GET me, and GET openapi.yaml,
 // the OpenAPI 3 document of every route ([OpenAPI]).

@@ -195,6 +195,9 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		fs.StringVar(&name, "name", "", "a title for the action center")
 		fs.BoolVar(&propose, "propose", false, "propose for approval instead of releasing")
 		fs.BoolVar(&noWait, "no-wait", false, "return once the release is recorded")
+	case "clusters":
+		fs.StringVar(&name, "of", "", "the cluster of this Message-ID, with why each member is in it")
+		fs.StringVar(&action, "kind", "campaign", "campaign, files, urls or similarity")
 	case "actions":
 		fs.Var(&statuses, "status", "only these statuses")
 		fs.IntVar(&top, "top", top, "the latest N actions")
@@ -258,6 +261,38 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 			return err
 		}
 		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, progress)
+	case "clusters":
+		q := url.Values{"kind": {action}}
+		if name != "" {
+			q.Set("message_id", name)
+			var cl api.ClusterView
+			if _, err := c.call(ctx, "GET", "/eradicate/v1/clusters/of?"+q.Encode(), nil, &cl); err != nil {
+				return err
+			}
+			if *asJSON {
+				return printJSON(stdout, cl)
+			}
+			fmt.Fprintf(stdout, "%s cluster of %s: %d messages, %d copies\n", cl.Kind, cl.Seed, cl.Messages, cl.Copies)
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "MESSAGE-ID\tCOPIES\tWHY")
+			for _, m := range cl.Members {
+				fmt.Fprintf(tw, "%s\t%d\t%s\n", m.MessageID, len(m.Copies), m.Why)
+			}
+			return tw.Flush()
+		}
+		var list api.ClusterList
+		if _, err := c.call(ctx, "GET", "/eradicate/v1/clusters?"+q.Encode(), nil, &list); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(stdout, list)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEED\tKIND\tLINKS\tMESSAGES\tCOPIES")
+		for _, v := range list.Value {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", v.Seed, v.Kind, v.Links, v.Messages, v.Copies)
+		}
+		return tw.Flush()
 	case "held":
 		var list api.HeldList
 		if _, err := c.call(ctx, "GET", "/eradicate/v1/quarantine", nil, &list); err != nil {

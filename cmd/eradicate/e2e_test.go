@@ -288,6 +288,18 @@ seed = %q
 	require.Len(t, payslip.Reasons, 1)
 	assert.Equal(t, "payroll lure", payslip.Reasons[0].RuleName)
 
+	// The tap indexes what it delivers: a second lure with the same link
+	// joins the first in a cluster.
+	lmtpSend(t, tapAddr, "hr@payro11.example", e2eUsers[1],
+		"From: hr@payro11.example\r\nTo: "+e2eUsers[1]+"\r\nSubject: Payslip again\r\nMessage-ID: <payslip-2@payro11.example>\r\n\r\nhttp://payro11.example/slip?id=9\r\n")
+	lmtpSend(t, tapAddr, "hr@payro11.example", e2eUsers[2],
+		"From: hr@payro11.example\r\nTo: "+e2eUsers[2]+"\r\nSubject: Payslip\r\nMessage-ID: <payslip-3@payro11.example>\r\n\r\nhttp://payro11.example/slip?id=9\r\n")
+	out, err = cli(t, s.url, ids["reader"].token, "clusters", "-of", "payslip-2@payro11.example", "-json")
+	require.NoError(t, err)
+	var cl api.ClusterView
+	require.NoError(t, json.Unmarshal([]byte(out), &cl))
+	assert.Equal(t, 2, cl.Messages, out)
+
 	_, err = cli(t, s.url, ids["admin"].token, "rules", "disable", "payroll lure")
 	require.NoError(t, err)
 	require.NoError(t, s.stop(), "SIGTERM stops the server cleanly:\n%s", s.logs.String())

@@ -18,6 +18,7 @@
 //	eradicate held                                     what quarantine holds
 //	eradicate release   -message-id M [-recipients R]  release held messages and wait
 //	eradicate rules     [list|add -file F|enable N|disable N|delete N]  the detection rules
+//	eradicate clusters  [-of MESSAGE-ID] [-kind K]     clusters of related messages (from the tap)
 //
 // Criteria: -message-id, -sender, -sender-domain, -subject, -mailbox
 // (lists are comma-separated or the flag repeated).
@@ -53,6 +54,7 @@ const usage = `usage: eradicate <command> [flags]
   undo       undo an action
   held       what quarantine holds             release    release held messages
   rules      detection rules: list, add -file, enable, disable, delete
+  clusters   clusters of related messages (-of MESSAGE-ID: one, with reasons)
 
 "eradicate <command> -h" describes a command's flags.
 `
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return newTokenCmd(rest, stdout, stderr)
 	case "rules":
 		return rulesCmd(ctx, rest, stdout, stderr)
-	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release":
+	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release", "clusters":
 		return client(ctx, cmd, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)

@@ -21,6 +21,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
+	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mock"
@@ -90,6 +91,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	if cfg.Tap != nil {
+		// The tap indexes every delivered message; the API reads the
+		// clusters.
+		ao.Clusters = cluster.New(nil)
+	}
 	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
 	defer ao.Rules.Close(context.Background())
 	if cfg.RulesFile != "" {
@@ -114,7 +120,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	var tp *tap.Server
 	if cfg.Tap != nil {
-		if tp, err = newTap(cfg.Tap, engine, ao.Rules, mail, cal, log); err != nil {
+		if tp, err = newTap(cfg.Tap, engine, ao.Rules, ao.Clusters, mail, cal, log); err != nil {
 			return err
 		}
 		tln, err := net.Listen("tcp", cfg.Tap.Listen)
@@ -282,9 +288,9 @@ func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbo
 
 // newTap builds the delivery tap the config describes: the detection rules
 // decide and record, and messages go on to the mail server.
-func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
 	tr := tap.NewRules(engine, rs, nil)
-	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log}
+	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
 	if tc.Downstream == "append" {
 		opts.Downstream = tap.Append(mail)
 	} else {

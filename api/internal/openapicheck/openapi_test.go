@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -121,7 +122,13 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	auth, err := api.NewTokens(toks)
 	require.NoError(t, err)
-	h, err := api.New(engine, api.Options{Auth: auth, Rules: rules.New(engine, nil)})
+	x := cluster.New(nil)
+	for i, id := range []string{"a@evil.example", "b@evil.example"} {
+		p, err := mailbox.Parse([]byte("From: x@evil.example\r\nSubject: s\r\nMessage-ID: <" + id + ">\r\n\r\nhttp://pay.evil.example/i?id=7\r\n"))
+		require.NoError(t, err)
+		x.Add(cluster.Extract(p), mailbox.Address{Mailbox: "hannah.jarvis@contoso.com", Folder: "INBOX", UIDValidity: 1, UID: uint32(i + 1)})
+	}
+	h, err := api.New(engine, api.Options{Auth: auth, Rules: rules.New(engine, nil), Clusters: x})
 	require.NoError(t, err)
 	c.srv = httptest.NewServer(h)
 	defer func() {
@@ -189,6 +196,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"", "GET", "/eradicate/v1/openapi.yaml", 200},
 		{"admin", "GET", "/eradicate/v1/me", 200},
 		{"admin", "GET", "/eradicate/v1/quarantine", 200},
+		{"admin", "GET", "/eradicate/v1/clusters?kind=campaign&top=5", 200},
+		{"admin", "GET", "/eradicate/v1/clusters/of?message_id=a@evil.example", 200},
+		{"admin", "GET", "/eradicate/v1/clusters/of?message_id=zzz@nowhere.example", 404},
 		{"admin", "GET", "/eradicate/v1/rules", 200},
 		{"admin", "GET", "/eradicate/v1/rules/payroll-lure", 200},
 		{"admin", "POST", "/eradicate/v1/rules/payroll-lure/disable", 200},
