@@ -32,6 +32,16 @@ func (h *Handler) rulesSet() (*rules.Set, error) {
 	return h.opts.Rules, nil
 }
 
+// namedRule returns the rules and the name of the call's rule.
+func (h *Handler) namedRule(c *call) (*rules.Set, string, error) {
+	rs, err := h.rulesSet()
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := c.ruleName()
+	return rs, name, err
+}
+
 // saveRules persists the rules after a change; when that fails, undo
 // reverts the change, so that what runs is what is saved.
 func (h *Handler) saveRules(rs *rules.Set, undo func() error) error {
@@ -61,11 +71,7 @@ func (h *Handler) listRules(c *call) error {
 }
 
 func (h *Handler) getRule(c *call) error {
-	rs, err := h.rulesSet()
-	if err != nil {
-		return err
-	}
-	name, err := c.ruleName()
+	rs, name, err := h.namedRule(c)
 	if err != nil {
 		return err
 	}
@@ -107,11 +113,7 @@ func (h *Handler) addRule(c *call) error {
 // enableRule answers POST .../rules/{name}/enable and .../disable.
 func (h *Handler) enableRule(enabled bool) func(*call) error {
 	return func(c *call) error {
-		rs, err := h.rulesSet()
-		if err != nil {
-			return err
-		}
-		name, err := c.ruleName()
+		rs, name, err := h.namedRule(c)
 		if err != nil {
 			return err
 		}
@@ -139,11 +141,7 @@ func (h *Handler) enableRule(enabled bool) func(*call) error {
 }
 
 func (h *Handler) deleteRule(c *call) error {
-	rs, err := h.rulesSet()
-	if err != nil {
-		return err
-	}
-	name, err := c.ruleName()
+	rs, name, err := h.namedRule(c)
 	if err != nil {
 		return err
 	}

@@ -269,44 +269,34 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 			if _, err := c.call(ctx, "GET", "/eradicate/v1/clusters/of?"+q.Encode(), nil, &cl); err != nil {
 				return err
 			}
-			if *asJSON {
-				return printJSON(stdout, cl)
+			if !*asJSON {
+				fmt.Fprintf(stdout, "%s cluster of %s: %d messages, %d copies\n", cl.Kind, cl.Seed, cl.Messages, cl.Copies)
 			}
-			fmt.Fprintf(stdout, "%s cluster of %s: %d messages, %d copies\n", cl.Kind, cl.Seed, cl.Messages, cl.Copies)
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MESSAGE-ID\tCOPIES\tWHY")
+			var rows [][]any
 			for _, m := range cl.Members {
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", m.MessageID, len(m.Copies), m.Why)
+				rows = append(rows, []any{m.MessageID, len(m.Copies), m.Why})
 			}
-			return tw.Flush()
+			return printList(stdout, *asJSON, cl, "MESSAGE-ID\tCOPIES\tWHY", rows)
 		}
 		var list api.ClusterList
 		if _, err := c.call(ctx, "GET", "/eradicate/v1/clusters?"+q.Encode(), nil, &list); err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(stdout, list)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEED\tKIND\tLINKS\tMESSAGES\tCOPIES")
+		var rows [][]any
 		for _, v := range list.Value {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\n", v.Seed, v.Kind, v.Links, v.Messages, v.Copies)
+			rows = append(rows, []any{v.Seed, v.Kind, v.Links, v.Messages, v.Copies})
 		}
-		return tw.Flush()
+		return printList(stdout, *asJSON, list, "SEED\tKIND\tLINKS\tMESSAGES\tCOPIES", rows)
 	case "held":
 		var list api.HeldList
 		if _, err := c.call(ctx, "GET", "/eradicate/v1/quarantine", nil, &list); err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(stdout, list)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DATE\tFROM\tSUBJECT\tRECIPIENTS\tMESSAGE-ID")
+		var rows [][]any
 		for _, m := range list.Value {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Date.Format(time.DateTime), m.From, m.Subject, strings.Join(m.Recipients, ","), m.MessageID)
+			rows = append(rows, []any{m.Date.Format(time.DateTime), m.From, m.Subject, strings.Join(m.Recipients, ","), m.MessageID})
 		}
-		return tw.Flush()
+		return printList(stdout, *asJSON, list, "DATE\tFROM\tSUBJECT\tRECIPIENTS\tMESSAGE-ID", rows)
 	case "approve", "undo":
 		var acc api.AcceptedBody
 		resp, err := c.call(ctx, "POST", idPath+"/"+cmd, nil, &acc)
@@ -338,15 +328,11 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		if _, err := c.call(ctx, "GET", "/eradicate/v1/actions?"+q.Encode(), nil, &list); err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(stdout, list)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tACTION\tACTOR\tDECIDED BY\tCOPIES\tNAME")
+		var rows [][]any
 		for _, r := range list.Value {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Status, r.Action, r.Actor, r.DecidedBy, r.Counts.Total(), r.Name)
+			rows = append(rows, []any{r.ID, r.Status, r.Action, r.Actor, r.DecidedBy, r.Counts.Total(), r.Name})
 		}
-		return tw.Flush()
+		return printList(stdout, *asJSON, list, "ID\tSTATUS\tACTION\tACTOR\tDECIDED BY\tCOPIES\tNAME", rows)
 	}
 	return fmt.Errorf("unknown command %q", cmd)
 }
@@ -411,6 +397,26 @@ func (c *apiClient) outcomes(ctx context.Context, path string, asJSON bool, stdo
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	return tw.Flush()
+}
+
+// printList prints v as JSON, or, for people, as a table: the header
+// (columns separated by tabs) and one row of cells per item.
+func printList(w io.Writer, asJSON bool, v any, header string, rows [][]any) error {
+	if asJSON {
+		return printJSON(w, v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, row := range rows {
+		for i, cell := range row {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, cell)
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

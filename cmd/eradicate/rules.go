@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 
 	"github.com/eradicate-dev/eradicate/api"
 	"github.com/eradicate-dev/eradicate/remediation/rules"
@@ -48,15 +47,11 @@ func rulesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if _, err := c.call(ctx, "GET", "/eradicate/v1/rules", nil, &list); err != nil {
 			return err
 		}
-		if *asJSON {
-			return printJSON(stdout, list)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tACTION\tMODE\tENABLED\tDESCRIPTION")
+		var rows [][]any
 		for _, r := range list.Value {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", r.Name, r.Action, r.Mode, !r.Disabled, r.Description)
+			rows = append(rows, []any{r.Name, r.Action, r.Mode, !r.Disabled, r.Description})
 		}
-		return tw.Flush()
+		return printList(stdout, *asJSON, list, "NAME\tACTION\tMODE\tENABLED\tDESCRIPTION", rows)
 	case "add":
 		if *file == "" {
 			return errors.New("rules add: -file is required (the rule as JSON, - for standard input)")
