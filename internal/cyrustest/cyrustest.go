@@ -57,6 +57,11 @@ type Options struct {
 	// is "local" or "local@domain"; it must not contain '/', '*', '%',
 	// '#', white space or a second '@'.
 	Users map[string]string
+	// Munge8bit keeps Cyrus's default munge8bit: yes, which replaces
+	// 8-bit characters in the header of an appended message by "X".
+	// By default the server stores headers as they are given (munge8bit:
+	// no), as eradicate needs.
+	Munge8bit bool
 }
 
 // Server is a running Cyrus. Its fields must not be modified.
@@ -79,16 +84,17 @@ type Server struct {
 	// Config is the path of the server's imapd.conf, in Dir.
 	Config string
 
-	bin      string // the folder of master, imapd...
-	env      []string
-	saslpw   string
-	runUID   int
-	runGID   int
-	mu       sync.Mutex // guards Users
-	cmd      *exec.Cmd
-	stopOnce sync.Once
-	done     chan struct{}
-	out      *servertest.Buffer
+	bin       string // the folder of master, imapd...
+	munge8bit bool
+	env       []string
+	saslpw    string
+	runUID    int
+	runGID    int
+	mu        sync.Mutex // guards Users
+	cmd       *exec.Cmd
+	stopOnce  sync.Once
+	done      chan struct{}
+	out       *servertest.Buffer
 }
 
 // Start starts Cyrus, waits until it greets IMAP clients and accepts HTTP
@@ -134,6 +140,7 @@ func Start(t testing.TB, opts *Options) *Server {
 			t.Fatalf("cyrustest: %v", err)
 		}
 	}
+	s.munge8bit = opts.Munge8bit
 	runUser, runGroup, err := s.setPrivileges()
 	if err != nil {
 		t.Fatalf("cyrustest: %v", err)
@@ -293,6 +300,9 @@ func (s *Server) imapdConf(runUser, runGroup string) string {
 	p("sasl_sasldb_path: %s", filepath.Join(s.Dir, "sasldb2"))
 	p("sasl_mech_list: PLAIN LOGIN")
 	p("allowplaintext: yes")
+	// Keep 8-bit header text as it is: Cyrus's default turns it into "X"
+	// on APPEND, so that a released message would not be the original.
+	p("munge8bit: %s", map[bool]string{true: "yes", false: "no"}[s.munge8bit])
 	p("virtdomains: userid")
 	p("unixhierarchysep: yes")
 	p("altnamespace: yes")

@@ -7,7 +7,9 @@
 // and httpd on free loopback ports, plaintext logins allowed (the server
 // listens on 127.0.0.1 only), users in a SASL database of the temporary
 // folder (saslpasswd2, from sasl2-bin), mail and calendars under the
-// temporary folder. The server stops when the test ends.
+// temporary folder, and header text stored as it is given (munge8bit: no;
+// [Options.Munge8bit] keeps Cyrus's default). The server stops when the
+// test ends.
 //
 // Cyrus conflicts with Dovecot as a Debian package (both provide
 // imap-server), so it need not be installed: the packages may be
