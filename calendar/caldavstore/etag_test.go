@@ -44,9 +44,9 @@ func TestConformanceETagStyles(t *testing.T) {
 		style caldavmem.ETagStyle
 	}{{"Weak", caldavmem.ETagWeak}, {"Unquoted", caldavmem.ETagBare}} {
 		t.Run(tc.name, func(t *testing.T) {
-			calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+			calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 				s := etagStore(t, tc.style)
-				return calendartest.Harness{
+				return &calendartest.Harness{
 					Store:  s,
 					Owners: []string{"ann@example.com", "ben@example.com"},
 					CreateCalendar: func(t *testing.T, owner, id, name string) {

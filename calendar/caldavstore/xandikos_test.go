@@ -26,14 +26,14 @@ func TestConformanceXandikos(t *testing.T) {
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey, ClientFilter: true})
 	require.NoError(t, err)
 	var n atomic.Int64
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		i := n.Add(1)
 		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
 		for _, o := range owners {
 			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
 			require.NoError(t, err)
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  s,
 			Owners: owners,
 			CreateCalendar: func(t *testing.T, owner, id, name string) {

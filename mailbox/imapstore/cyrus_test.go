@@ -66,6 +66,16 @@ func (c *cyrusEnv) createFolder(t *testing.T, owner, name string) {
 	require.NoError(t, c.srv.Dial(t, owner, c.srv.Users[owner]).Create(name, nil).Wait())
 }
 
+// cyrusSkips are the cases the Cyrus harnesses cannot run: the test
+// cannot change the UIDVALIDITY of an INBOX on Cyrus (see
+// cyrustest.ErrInboxUIDValidity). The store's handling of a changed
+// UIDVALIDITY is the same on every server; these cases run on Dovecot and
+// on the in-process server.
+func cyrusSkips() map[string]string {
+	reason := "Cyrus 3.6.1 has no way to change an INBOX's UIDVALIDITY with its messages kept: imapd dies on RENAME INBOX, reconstruct keeps it"
+	return map[string]string{"Fetch/StaleUIDValidity": reason, "Fetch/StaleAmongFresh": reason}
+}
+
 // TestConformanceCyrus runs the suite against a real Cyrus IMAP with its
 // admin acting in the other users' namespace: one server, fresh users
 // for every case, the admin-only folders hidden from the users by ACLs.
@@ -75,9 +85,10 @@ func TestConformanceCyrus(t *testing.T) {
 		owners := c.newUsers(t, 3)
 		return &mailboxtest.Harness{
 			Store:        c.store(t, owners, nil),
-			Users:        owners,
+			Owners:       owners,
 			CreateFolder: c.createFolder,
 			BatchSize:    300,
+			Skip:         cyrusSkips(),
 		}
 	})
 }
@@ -105,9 +116,10 @@ func TestConformanceCyrusProxy(t *testing.T) {
 				cfg.Master.SASL = true
 				cfg.CreateAdminFolders = true
 			}),
-			Users:        owners,
+			Owners:       owners,
 			CreateFolder: c.createFolder,
 			BatchSize:    100,
+			Skip:         cyrusSkips(),
 		}
 	})
 }
