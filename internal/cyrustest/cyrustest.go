@@ -119,7 +119,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		Users:         make(map[string]string, len(users)),
 		AdminUser:     AdminUser,
 		AdminPassword: servertest.RandomHex(t, 16),
-		Dir:           t.TempDir(),
+		Dir:           tempDir(t),
 		bin:           bin,
 		saslpw:        saslpw,
 		done:          make(chan struct{}),
@@ -184,6 +184,20 @@ func Start(t testing.TB, opts *Options) *Server {
 		}
 	}
 	return s
+}
+
+// tempDir returns a new folder for the server, removed when the test
+// ends: in /dev/shm when it is a usable memory file system, because
+// Cyrus syncs its databases and folders to disk on every change (a
+// first login takes a quarter of a second on disk), else t.TempDir.
+func tempDir(t testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "cyrustest-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
 }
 
 func checkUser(name, password string) error {
@@ -261,7 +275,11 @@ func (s *Server) setPrivileges() (string, string, error) {
 	s.runUID, s.runGID = uid, gid
 	if os.Geteuid() == 0 {
 		// t.TempDir's folders are private to root; let the server in.
-		for _, d := range []string{filepath.Dir(s.Dir), s.Dir} {
+		dirs := []string{s.Dir}
+		if parent := filepath.Dir(s.Dir); parent != "/dev/shm" {
+			dirs = append(dirs, parent)
+		}
+		for _, d := range dirs {
 			if err := os.Chmod(d, 0o755); err != nil {
 				return "", "", err
 			}
