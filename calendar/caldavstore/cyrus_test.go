@@ -14,13 +14,13 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
-	"github.com/eradicate-dev/eradicate/internal/cyrustest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/cyrus"
 )
 
 // cyrusStore returns a store on the Cyrus's CalDAV with each owner's own
 // credential and discovery of the calendar homes: Cyrus redirects any
 // other login to a sharing view.
-func cyrusStore(t testing.TB, srv *cyrustest.Server) *caldavstore.Store {
+func cyrusStore(t testing.TB, srv *cyrus.Server) *caldavstore.Store {
 	t.Helper()
 	creds := caldavstore.CredentialFunc(func(_ context.Context, owner string) (caldavstore.Credential, error) {
 		for _, u := range srv.UserNames() {
@@ -42,7 +42,7 @@ const cyrusUniqueUID = "Cyrus keeps a UID unique across all calendars of a user 
 // (httpd, caldav) with per-user credentials. One server serves every
 // case; each case gets fresh owners, with Cyrus's Default calendar.
 func TestConformanceCyrus(t *testing.T) {
-	srv := cyrustest.Start(t, &cyrustest.Options{Users: map[string]string{}})
+	srv := cyrus.Start(t, &cyrus.Options{Users: map[string]string{}})
 	s := cyrusStore(t, srv)
 	var n atomic.Int64
 	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
@@ -70,7 +70,7 @@ func TestConformanceCyrus(t *testing.T) {
 // an entry of a UID another calendar of the owner holds is refused with
 // 403, and the first stays.
 func TestCyrusUniqueUID(t *testing.T) {
-	srv := cyrustest.Start(t, &cyrustest.Options{Users: map[string]string{"ann@example.com": "pw-ann"}})
+	srv := cyrus.Start(t, &cyrus.Options{Users: map[string]string{"ann@example.com": "pw-ann"}})
 	s := cyrusStore(t, srv)
 	ctx := t.Context()
 	const owner = "ann@example.com"

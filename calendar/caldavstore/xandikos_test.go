@@ -12,7 +12,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
-	"github.com/eradicate-dev/eradicate/internal/xandikostest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/xandikos"
 )
 
 // TestConformanceXandikos runs the suite against a real Xandikos. It has
@@ -21,7 +21,7 @@ import (
 // and MKCALENDAR, and ClientFilter: Xandikos's text-match compares whole
 // values (TestXandikosTextMatch). Each case gets fresh owners.
 func TestConformanceXandikos(t *testing.T) {
-	srv := xandikostest.Start(t)
+	srv := xandikos.Start(t)
 	s, err := caldavstore.New(srv.URL, caldavstore.Admin("eradicate-admin", "unused"),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey, ClientFilter: true})
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestConformanceXandikos(t *testing.T) {
 // property, and non-ASCII text fails with 500. With ClientFilter the
 // store matches on the client and finds both.
 func TestXandikosTextMatch(t *testing.T) {
-	srv := xandikostest.Start(t)
+	srv := xandikos.Start(t)
 	const owner = "ann@example.com"
 	start := time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
 	e := calendar.Entry{Calendar: "calendar", UID: "tm-1@example.com",

@@ -15,10 +15,11 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/cyrustest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/cyrus"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // BenchmarkCyrusCampaign is BenchmarkDovecotCampaign on Cyrus IMAP 3.6:
@@ -46,7 +47,7 @@ func BenchmarkCyrusCampaign(b *testing.B) {
 	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 2000)
 	const nIDs = 10
 
-	srv := cyrustest.Start(b, &cyrustest.Options{Users: map[string]string{}})
+	srv := cyrus.Start(b, &cyrus.Options{Users: map[string]string{}})
 	ctx := context.Background()
 	var owners []string
 	for i := range nMailboxes {
@@ -109,7 +110,7 @@ func BenchmarkCyrusCampaign(b *testing.B) {
 	})
 	require.NoError(b, err)
 	defer store.Close()
-	j, err := remediation.OpenFileJournal(filepath.Join(b.TempDir(), "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
 	require.NoError(b, err)
 	defer j.Close()
 	e, err := remediation.New(store, nil, j, &remediation.Options{Workers: 8})
@@ -182,7 +183,7 @@ func appendRaw(c *imapclient.Client, folder string, raw []byte) error {
 }
 
 // plantCyrus appends the campaign to every INBOX.
-func plantCyrus(b *testing.B, srv *cyrustest.Server, admin *imapclient.Client, owners, ids []string) {
+func plantCyrus(b *testing.B, srv *cyrus.Server, admin *imapclient.Client, owners, ids []string) {
 	b.Helper()
 	for _, o := range owners {
 		for _, id := range ids {
@@ -216,7 +217,7 @@ func idSearch(id string) *imap.SearchCriteria {
 }
 
 // requireGoneCyrus checks every folder of every owner for a campaign copy.
-func requireGoneCyrus(b *testing.B, srv *cyrustest.Server, admin *imapclient.Client, owners, ids []string) {
+func requireGoneCyrus(b *testing.B, srv *cyrus.Server, admin *imapclient.Client, owners, ids []string) {
 	b.Helper()
 	or := idSearch(ids[0])
 	for _, id := range ids[1:] {
@@ -236,7 +237,7 @@ func requireGoneCyrus(b *testing.B, srv *cyrustest.Server, admin *imapclient.Cli
 
 // naiveDeleteCyrus is naiveDelete with the Cyrus admin: one connection,
 // each mailbox in turn, each folder, one search per Message-ID.
-func naiveDeleteCyrus(b *testing.B, srv *cyrustest.Server, owners, ids []string) {
+func naiveDeleteCyrus(b *testing.B, srv *cyrus.Server, owners, ids []string) {
 	b.Helper()
 	c := srv.Dial(b, srv.AdminUser, srv.AdminPassword)
 	for _, o := range owners {

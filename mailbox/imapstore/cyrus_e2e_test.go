@@ -16,6 +16,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // cyrusIDs returns the Message-IDs in a folder of owner's mailbox, read by
@@ -80,7 +81,7 @@ func TestEndToEndCyrus(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	j, err := remediation.OpenFileJournal(filepath.Join(t.TempDir(), "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(t.TempDir(), "journal"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = j.Close() })
 	e, err := remediation.New(store, cal, j, &remediation.Options{Workers: 4})

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/cyrustest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/cyrus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mailbox/mailboxtest"
@@ -20,13 +20,13 @@ import (
 // cyrusEnv is a Cyrus shared by the cases of a test, handing out fresh
 // users.
 type cyrusEnv struct {
-	srv *cyrustest.Server
+	srv *cyrus.Server
 	n   atomic.Int64
 }
 
 func startCyrus(t testing.TB) *cyrusEnv {
 	t.Helper()
-	return &cyrusEnv{srv: cyrustest.Start(t, &cyrustest.Options{Users: map[string]string{}})}
+	return &cyrusEnv{srv: cyrus.Start(t, &cyrus.Options{Users: map[string]string{}})}
 }
 
 // newUsers returns n users with fresh, empty mailboxes.
@@ -68,7 +68,7 @@ func (c *cyrusEnv) createFolder(t *testing.T, owner, name string) {
 
 // cyrusSkips are the cases the Cyrus harnesses cannot run: the test
 // cannot change the UIDVALIDITY of an INBOX on Cyrus (see
-// cyrustest.ErrInboxUIDValidity). The store's handling of a changed
+// cyrus.ErrInboxUIDValidity). The store's handling of a changed
 // UIDVALIDITY is the same on every server; these cases run on Dovecot and
 // on the in-process server.
 func cyrusSkips() map[string]string {
@@ -106,7 +106,7 @@ func TestConformanceCyrusProxy(t *testing.T) {
 		owners := c.newUsers(t, 3)
 		a := c.srv.Dial(t, c.srv.AdminUser, c.srv.AdminPassword)
 		for _, o := range owners {
-			for _, f := range []string{cyrustest.QuarantineFolder, cyrustest.RecoverableFolder, cyrustest.EvidenceFolder} {
+			for _, f := range []string{cyrus.QuarantineFolder, cyrus.RecoverableFolder, cyrus.EvidenceFolder} {
 				require.NoError(t, a.Delete(c.srv.AdminFolder(o, f)).Wait())
 			}
 		}
@@ -140,11 +140,11 @@ func TestCyrusAdminFoldersHidden(t *testing.T) {
 	moved, err := s.Move(ctx, []mailbox.Address{a}, mailbox.In(mailbox.RoleQuarantine))
 	require.NoError(t, err)
 	require.NoError(t, moved[0].Err)
-	assert.Equal(t, cyrustest.QuarantineFolder, moved[0].To.Folder, "addresses name folders as the owner sees them")
+	assert.Equal(t, cyrus.QuarantineFolder, moved[0].To.Folder, "addresses name folders as the owner sees them")
 
 	// A folder the store creates: delete Evidence, then move there.
 	adm := c.srv.Dial(t, c.srv.AdminUser, c.srv.AdminPassword)
-	require.NoError(t, adm.Delete(c.srv.AdminFolder(owner, cyrustest.EvidenceFolder)).Wait())
+	require.NoError(t, adm.Delete(c.srv.AdminFolder(owner, cyrus.EvidenceFolder)).Wait())
 	s2 := c.store(t, owners, func(cfg *imapstore.Config) { cfg.CreateAdminFolders = true })
 	moved, err = s2.Move(ctx, []mailbox.Address{moved[0].To}, mailbox.In(mailbox.RoleEvidence))
 	require.NoError(t, err)
@@ -154,9 +154,9 @@ func TestCyrusAdminFoldersHidden(t *testing.T) {
 	list, err := user.List("", "*", nil).Collect()
 	require.NoError(t, err)
 	for _, l := range list {
-		assert.NotContains(t, []string{cyrustest.QuarantineFolder, cyrustest.RecoverableFolder, cyrustest.EvidenceFolder}, l.Mailbox, "the owner sees an admin-only folder")
+		assert.NotContains(t, []string{cyrus.QuarantineFolder, cyrus.RecoverableFolder, cyrus.EvidenceFolder}, l.Mailbox, "the owner sees an admin-only folder")
 	}
-	for _, f := range []string{cyrustest.QuarantineFolder, cyrustest.EvidenceFolder} {
+	for _, f := range []string{cyrus.QuarantineFolder, cyrus.EvidenceFolder} {
 		_, err := user.Select(f, nil).Wait()
 		require.Error(t, err, "the owner opened %s", f)
 	}
@@ -170,7 +170,7 @@ func TestCyrusAdminFoldersHidden(t *testing.T) {
 		require.NoError(t, err)
 		folders = append(folders, m.Address.Folder)
 	}
-	assert.Equal(t, []string{cyrustest.EvidenceFolder}, folders)
+	assert.Equal(t, []string{cyrus.EvidenceFolder}, folders)
 
 	// A proxy login has the owner's rights: no admin-only folder.
 	proxy := c.store(t, owners, func(cfg *imapstore.Config) { cfg.Master.Admin, cfg.Master.SASL = false, true })
@@ -183,13 +183,13 @@ func TestCyrusAdminFoldersHidden(t *testing.T) {
 // default, 8-bit characters in the header of an appended message come
 // back as "X": a message the store appends (a release, a restore) is not
 // the original, and the conformance case Search/LenientHeaders/8-bit
-// subject fails. With munge8bit: no (cyrustest's default) the message is
+// subject fails. With munge8bit: no (the default of internal/testenv/cyrus) the message is
 // kept byte for byte.
 func TestCyrusMunge8bit(t *testing.T) {
 	raw := []byte("Message-ID: <munge@example.test>\r\nFrom: a@b.example\r\nSubject: Rechnung f\xe4llig\r\n\r\nHi\r\n")
 	for _, munge := range []bool{true, false} {
 		t.Run(fmt.Sprintf("munge8bit=%t", munge), func(t *testing.T) {
-			c := &cyrusEnv{srv: cyrustest.Start(t, &cyrustest.Options{Users: map[string]string{}, Munge8bit: munge})}
+			c := &cyrusEnv{srv: cyrus.Start(t, &cyrus.Options{Users: map[string]string{}, Munge8bit: munge})}
 			owners := c.newUsers(t, 1)
 			s := c.store(t, owners, nil)
 			a, err := s.Append(context.Background(), owners[0], mailbox.In(mailbox.RoleInbox), raw, nil)
