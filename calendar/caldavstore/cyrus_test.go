@@ -23,10 +23,8 @@ import (
 func cyrusStore(t testing.TB, srv *cyrus.Server) *caldavstore.Store {
 	t.Helper()
 	creds := caldavstore.CredentialFunc(func(_ context.Context, owner string) (caldavstore.Credential, error) {
-		for _, u := range srv.UserNames() {
-			if u == owner {
-				return caldavstore.Credential{Username: u, Password: srv.Users[u]}, nil
-			}
+		if pw, ok := srv.Password(owner); ok {
+			return caldavstore.Credential{Username: owner, Password: pw}, nil
 		}
 		return caldavstore.Credential{}, fmt.Errorf("%w: no user %q", calendar.ErrNoOwner, owner)
 	})
@@ -51,18 +49,12 @@ func TestConformanceCyrus(t *testing.T) {
 		for _, o := range owners {
 			require.NoError(t, srv.AddUser(t.Context(), o, "pw-"+o))
 		}
-		return &calendartest.Harness{
-			Store:  s,
-			Owners: owners,
-			Skip: map[string]string{
-				"Find/AcrossCalendars":       cyrusUniqueUID,
-				"HardDelete/AcrossCalendars": cyrusUniqueUID,
-			},
-			CreateCalendar: func(t *testing.T, owner, id, name string) {
-				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
-				require.NoError(t, err)
-			},
+		h := storeHarness(s, owners)
+		h.Skip = map[string]string{
+			"Find/AcrossCalendars":       cyrusUniqueUID,
+			"HardDelete/AcrossCalendars": cyrusUniqueUID,
 		}
+		return h
 	})
 }
 

@@ -26,10 +26,7 @@ func etagStore(t *testing.T, style caldavmem.ETagStyle) *caldavstore.Store {
 	}
 	s, err := caldavstore.New(srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: testKey})
 	require.NoError(t, err)
-	for u := range users {
-		_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
-		require.NoError(t, err)
-	}
+	withCalendars(t, s, []string{"ann@example.com", "ben@example.com"})
 	return s
 }
 
@@ -45,15 +42,7 @@ func TestConformanceETagStyles(t *testing.T) {
 	}{{"Weak", caldavmem.ETagWeak}, {"Unquoted", caldavmem.ETagBare}} {
 		t.Run(tc.name, func(t *testing.T) {
 			calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
-				s := etagStore(t, tc.style)
-				return &calendartest.Harness{
-					Store:  s,
-					Owners: []string{"ann@example.com", "ben@example.com"},
-					CreateCalendar: func(t *testing.T, owner, id, name string) {
-						_, err := s.EnsureCalendar(t.Context(), owner, id, name)
-						require.NoError(t, err)
-					},
-				}
+				return storeHarness(etagStore(t, tc.style), []string{"ann@example.com", "ben@example.com"})
 			})
 		})
 	}

@@ -29,18 +29,7 @@ func TestConformanceXandikos(t *testing.T) {
 	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		i := n.Add(1)
 		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
-		for _, o := range owners {
-			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
-			require.NoError(t, err)
-		}
-		return &calendartest.Harness{
-			Store:  s,
-			Owners: owners,
-			CreateCalendar: func(t *testing.T, owner, id, name string) {
-				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
-				require.NoError(t, err)
-			},
-		}
+		return withCalendars(t, s, owners)
 	})
 }
 

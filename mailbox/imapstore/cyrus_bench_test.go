@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/testenv/cyrus"
-	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
@@ -117,17 +116,10 @@ func BenchmarkCyrusCampaign(b *testing.B) {
 	require.NoError(b, err)
 	admin := srv.Dial(b, srv.AdminUser, srv.AdminPassword)
 
-	newIDs := func(round string) []string {
-		ids := make([]string, nIDs)
-		for k := range ids {
-			ids[k] = fmt.Sprintf("campaign-%s-%d.%08x@evil-campaign.example", round, k, rng.Uint32())
-		}
-		return ids
-	}
+	newIDs := func(round string) []string { return campaignIDs(rng, round, nIDs) }
 	warm := newIDs("warm-up")
 	plantCyrus(b, srv, admin, owners, warm)
-	_, err = e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: warm}}})
+	_, err = hardDeleteCampaign(ctx, e, warm)
 	require.NoError(b, err)
 	requireGoneCyrus(b, srv, admin, owners, warm)
 	plantCyrus(b, srv, admin, owners, warm)
@@ -143,10 +135,7 @@ func BenchmarkCyrusCampaign(b *testing.B) {
 		b.StartTimer()
 
 		start := time.Now()
-		rec, err := e.Execute(ctx, remediation.Request{
-			Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-			Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
-		})
+		rec, err := hardDeleteCampaign(ctx, e, ids)
 		a := time.Since(start)
 		b.StopTimer()
 		require.NoError(b, err)
@@ -187,11 +176,7 @@ func plantCyrus(b *testing.B, srv *cyrus.Server, admin *imapclient.Client, owner
 	b.Helper()
 	for _, o := range owners {
 		for _, id := range ids {
-			raw := []byte("Return-Path: <bounce@evil-campaign.example>\r\nFrom: Payroll <payroll@evil-campaign.example>\r\n" +
-				"To: " + o + "\r\nSubject: Salary adjustment\r\nDate: Mon, 04 Mar 2024 08:00:00 +0000\r\n" +
-				"Message-ID: <" + id + ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-				"Review your salary at https://evil-campaign.example/hr\r\n")
-			require.NoError(b, appendRaw(admin, srv.AdminFolder(o, "INBOX"), raw))
+			require.NoError(b, appendRaw(admin, srv.AdminFolder(o, "INBOX"), campaignMessage(o, id)))
 		}
 	}
 }
@@ -242,18 +227,7 @@ func naiveDeleteCyrus(b *testing.B, srv *cyrus.Server, owners, ids []string) {
 	c := srv.Dial(b, srv.AdminUser, srv.AdminPassword)
 	for _, o := range owners {
 		for _, f := range cyrusFolders(b, c, o) {
-			if _, err := c.Select(f, nil).Wait(); err != nil {
-				continue
-			}
-			for _, id := range ids {
-				res, err := c.UIDSearch(idSearch(id), nil).Wait()
-				require.NoError(b, err)
-				for _, u := range res.AllUIDs() {
-					set := imap.UIDSetNum(u)
-					require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
-					require.NoError(b, c.UIDExpunge(set).Close())
-				}
-			}
+			naiveDeleteIn(b, c, f, ids)
 		}
 	}
 	require.NoError(b, c.Logout().Wait())

@@ -3,7 +3,6 @@ package imapstore_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/testenv/cyrus"
-	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mailbox/mailboxtest"
@@ -45,20 +43,8 @@ func (c *cyrusEnv) newUsers(t testing.TB, n int) []string {
 // users' namespace.
 func (c *cyrusEnv) store(t testing.TB, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
 	t.Helper()
-	cfg := imapstore.Config{
-		Addr:      c.srv.Addr,
-		Security:  imapstore.SecurityInsecure,
-		Master:    &imapstore.MasterUser{User: c.srv.AdminUser, Password: imapstore.Password(c.srv.AdminPassword), Admin: true},
-		Mailboxes: owners,
-		Logger:    testlog.Logger(t, slog.LevelWarn),
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	s, err := imapstore.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	admin := &imapstore.MasterUser{User: c.srv.AdminUser, Password: imapstore.Password(c.srv.AdminPassword), Admin: true}
+	return testStore(t, c.srv.Addr, admin, owners, mod)
 }
 
 // createFolder creates an ordinary folder as the owner.

@@ -1,11 +1,9 @@
 package cyrus
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -149,10 +147,9 @@ func Start(t testing.TB, opts *Options) *Server {
 		t.Fatalf("cyrus: %v", err)
 	}
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		imapPort := servertest.FreePort(t, "cyrustest")
-		httpPort := servertest.FreePort(t, "cyrustest")
+	lastErr := servertest.StartAttempts(func() error {
+		imapPort := servertest.FreePort(t, "cyrus")
+		httpPort := servertest.FreePort(t, "cyrus")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", imapPort)
 		s.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", httpPort)
 		s.URL = "http://" + s.HTTPAddr + "/"
@@ -161,13 +158,12 @@ func Start(t testing.TB, opts *Options) *Server {
 		if err := s.chownAll(); err != nil {
 			t.Fatalf("cyrus: %v", err)
 		}
-		if lastErr = s.start(); lastErr == nil {
-			break
-		}
+		return s.start()
+	}, func() {
 		s.Stop()
 		s.stopOnce = sync.Once{}
 		s.done = make(chan struct{})
-	}
+	})
 	if lastErr != nil {
 		t.Fatalf("cyrus: %v\n%s", lastErr, s.Log())
 	}
@@ -396,42 +392,9 @@ func (s *Server) start() error {
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if greets(s.Addr) && listens(s.HTTPAddr) {
-			return nil
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("cyrus exited before listening on %s and %s", s.Addr, s.HTTPAddr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("cyrus did not greet on %s within 30s", s.Addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// greets reports whether an IMAP server at addr sends its "* OK" greeting.
-func greets(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "* OK")
-}
-
-func listens(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
+	return servertest.WaitReady(s.done, "cyrus on "+s.Addr+" and "+s.HTTPAddr, func() bool {
+		return servertest.GreetsIMAP(s.Addr) && servertest.Listens(s.HTTPAddr)
+	})
 }
 
 // Stop stops the server and its services and waits for them to exit. It
@@ -457,6 +420,16 @@ func (s *Server) Stop() {
 // Log returns what the master process wrote (Cyrus logs to syslog; this
 // holds fatal errors only).
 func (s *Server) Log() string { return s.out.String() }
+
+// Password returns the password of an ordinary user, and whether there
+// is such a user. Unlike reading Users, it is safe while another
+// goroutine calls [Server.AddUser].
+func (s *Server) Password(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pw, ok := s.Users[name]
+	return pw, ok
+}
 
 // UserNames returns the ordinary users' names, sorted.
 func (s *Server) UserNames() []string {

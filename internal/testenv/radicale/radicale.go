@@ -2,8 +2,6 @@ package radicale
 
 import (
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -102,22 +100,9 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}()
 	t.Cleanup(s.Stop)
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("radicale: radicale exited before listening on %s: %s", s.Addr, s.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("radicale: radicale did not listen on %s within 30s: %s", s.Addr, s.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	ready := func() bool { return servertest.Listens(s.Addr) }
+	if err := servertest.WaitReady(s.done, "radicale on "+s.Addr, ready); err != nil {
+		t.Fatalf("radicale: %v: %s", err, s.stderr.String())
 	}
 	return s
 }
@@ -126,16 +111,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 // than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
+		servertest.Interrupt(s.cmd, s.done, 5*time.Second)
 	})
 }
 

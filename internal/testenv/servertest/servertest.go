@@ -1,8 +1,8 @@
 // Package servertest holds what the helpers that start real servers for
-// tests (Dovecot in internal/testenv/dovecot, Radicale in
-// internal/testenv/radicale) share: the rule for a missing server binary, a
-// free loopback port, random secrets, and a log buffer safe for
-// concurrent writers.
+// tests (internal/testenv/dovecot, cyrus, radicale and xandikos) share:
+// the rule for a missing server binary, a free loopback port, random
+// secrets, a log buffer safe for concurrent writers, and starting,
+// awaiting and stopping a server's process.
 package servertest
 
 import (

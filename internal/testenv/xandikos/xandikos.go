@@ -2,8 +2,6 @@ package xandikos
 
 import (
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -45,18 +43,16 @@ func Start(t testing.TB) *Server {
 		servertest.Missing(t, "xandikos is not installed (apt-get install xandikos); skipping the tests against Xandikos")
 	}
 	s := &Server{Dir: t.TempDir(), done: make(chan struct{}), out: &servertest.Buffer{Max: 1 << 20}}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := servertest.FreePort(t, "xandikostest")
+	lastErr := servertest.StartAttempts(func() error {
+		port := servertest.FreePort(t, "xandikos")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		s.URL = "http://" + s.Addr + "/"
-		if lastErr = s.start(bin, port); lastErr == nil {
-			break
-		}
+		return s.start(bin, port)
+	}, func() {
 		s.Stop()
 		s.stopOnce = sync.Once{}
 		s.done = make(chan struct{})
-	}
+	})
 	if lastErr != nil {
 		t.Fatalf("xandikos: %v\n%s", lastErr, s.Log())
 	}
@@ -78,39 +74,14 @@ func (s *Server) start(bin string, port int) error {
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("xandikos exited before listening on %s", s.Addr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("xandikos did not listen on %s within 30s", s.Addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return servertest.WaitReady(s.done, "xandikos on "+s.Addr, func() bool { return servertest.Listens(s.Addr) })
 }
 
 // Stop stops the server and waits for it to exit. It is safe to call more
 // than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
+		servertest.Interrupt(s.cmd, s.done, 5*time.Second)
 	})
 }
 
