@@ -40,6 +40,19 @@ import (
 // over IMAP (8 connections), untimed, and runs one untimed round of (a)
 // and (c) first.
 //
+// Measured on the shared 2-core VM (Go 1.26, Cyrus 3.6.1 in /dev/shm,
+// 2026-12-07): 20 mailboxes x 500 messages, -benchtime 3x: a 1.56 s, c
+// 1.84 s, speedup_vs_naive 1.18 (BenchmarkDovecotCampaign in the same
+// run: a 0.42 s, c 1.98 s, speedup 4.7); 50 x 1,000, -benchtime 2x: a
+// 3.88 s, c 6.33 s, speedup 1.63, 129 copies/s. The store sends Cyrus
+// what it sends Dovecot (per mailbox one login, NAMESPACE, LIST, and per
+// folder EXAMINE and one UID SEARCH of the ten Message-IDs ORed), but
+// Cyrus evaluates HEADER criteria message by message without a header
+// cache: on a folder of 1,410 messages the ORed search took 244 ms, ten
+// single searches 455 ms, while FETCH of every message's ENVELOPE (which
+// holds the Message-ID, from Cyrus's cache) took 48 ms. Matching
+// Message-IDs on envelopes fetched from Cyrus would be the next step.
+//
 // Run: go test -run '^$' -bench BenchmarkCyrusCampaign -benchtime 1x ./mailbox/imapstore
 func BenchmarkCyrusCampaign(b *testing.B) {
 	nMailboxes := envInt(b, "ERADICATE_BENCH_MAILBOXES", 100)
