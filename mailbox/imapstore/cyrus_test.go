@@ -52,14 +52,11 @@ func (c *cyrusEnv) createFolder(t *testing.T, owner, name string) {
 	require.NoError(t, c.srv.Dial(t, owner, c.srv.Users[owner]).Create(name, nil).Wait())
 }
 
-// cyrusSkips are the cases the Cyrus harnesses cannot run: the test
-// cannot change the UIDVALIDITY of an INBOX on Cyrus (see
-// cyrus.ErrInboxUIDValidity). The store's handling of a changed
-// UIDVALIDITY is the same on every server; these cases run on Dovecot and
-// on the in-process server.
-func cyrusSkips() map[string]string {
-	reason := "Cyrus 3.6.1 has no way to change an INBOX's UIDVALIDITY with its messages kept: imapd dies on RENAME INBOX, reconstruct keeps it"
-	return map[string]string{"Fetch/StaleUIDValidity": reason, "Fetch/StaleAmongFresh": reason}
+// changeUIDValidity gives the owner's folder a new UIDVALIDITY, its
+// messages kept with their UIDs (cyrus.Server.ChangeUIDValidity).
+func (c *cyrusEnv) changeUIDValidity(t *testing.T, owner, folder string) {
+	t.Helper()
+	require.NoError(t, c.srv.ChangeUIDValidity(t.Context(), owner, folder))
 }
 
 // TestConformanceCyrus runs the suite against a real Cyrus IMAP with its
@@ -70,11 +67,11 @@ func TestConformanceCyrus(t *testing.T) {
 	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
 		owners := c.newUsers(t, 3)
 		return &mailboxtest.Harness{
-			Store:        c.store(t, owners, nil),
-			Owners:       owners,
-			CreateFolder: c.createFolder,
-			BatchSize:    300,
-			Skip:         cyrusSkips(),
+			Store:             c.store(t, owners, nil),
+			Owners:            owners,
+			CreateFolder:      c.createFolder,
+			BatchSize:         300,
+			ChangeUIDValidity: c.changeUIDValidity,
 		}
 	})
 }
@@ -102,10 +99,10 @@ func TestConformanceCyrusProxy(t *testing.T) {
 				cfg.Master.SASL = true
 				cfg.CreateAdminFolders = true
 			}),
-			Owners:       owners,
-			CreateFolder: c.createFolder,
-			BatchSize:    100,
-			Skip:         cyrusSkips(),
+			Owners:            owners,
+			CreateFolder:      c.createFolder,
+			BatchSize:         100,
+			ChangeUIDValidity: c.changeUIDValidity,
 		}
 	})
 }

@@ -596,74 +596,75 @@ func (s *Server) touchCalendars(ctx context.Context, name, password string) erro
 	return nil
 }
 
-// ChangeUIDValidity gives a user's folder a new UIDVALIDITY while its
-// messages stay: as the user, it renames the folder away, creates it
-// again, copies the messages back and deletes the renamed folder; then it
-// gives the admin its rights on the new folder again. Cyrus has no tool
-// that changes UIDVALIDITY in place (reconstruct -x keeps it), and
-// Cyrus 3.6.1's imapd dies on RENAME INBOX, so INBOX gives
-// [ErrInboxUIDValidity]. Only ordinary folders work: a special-use
-// folder keeps its attribute through the rename, and Cyrus refuses to
-// delete it.
+// ChangeUIDValidity gives a user's folder, INBOX too, a new UIDVALIDITY
+// while its messages stay, with their UIDs: it removes the folder's
+// index, cache and header files and has reconstruct build them again
+// from the message files, as after a lost index. The messages' flags do
+// not survive. Cyrus has no command that changes UIDVALIDITY in place
+// (reconstruct keeps it while the index is there, a rename keeps it, and
+// Cyrus 3.6.1's imapd dies on RENAME INBOX). A rebuilt folder gets the
+// current time plus one second as its UIDVALIDITY, so a call can wait a
+// second for a value the folder has not had.
 func (s *Server) ChangeUIDValidity(ctx context.Context, owner, folder string) error {
-	if strings.EqualFold(folder, "INBOX") {
-		return ErrInboxUIDValidity
-	}
-	s.mu.Lock()
-	password, ok := s.Users[owner]
-	s.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("cyrus: no user %q", owner)
-	}
-	c, err := s.dial(owner, password)
+	mb := AdminFolder(owner, folder)
+	out, err := s.toolOutput(ctx, "mbpath", mb)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	tmp := folder + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := c.Rename(folder, tmp, nil).Wait(); err != nil {
-		return fmt.Errorf("rename %s of %s: %w", folder, owner, err)
+	dir := strings.TrimSpace(out)
+	if rel, err := filepath.Rel(s.Dir, dir); err != nil || !filepath.IsAbs(dir) || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("cyrus: mbpath %s gave %q, not a folder of the server", mb, out)
 	}
-	if err := c.Create(folder, nil).Wait(); err != nil {
-		var ie *imap.Error
-		if !errors.As(err, &ie) || ie.Code != imap.ResponseCodeAlreadyExists {
-			return fmt.Errorf("create %s of %s: %w", folder, owner, err)
-		}
-	}
-	sel, err := c.Select(tmp, nil).Wait()
-	if err != nil {
-		return fmt.Errorf("select %s of %s: %w", tmp, owner, err)
-	}
-	if sel.NumMessages > 0 {
-		if _, err := c.Copy(imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}}, folder).Wait(); err != nil {
-			return fmt.Errorf("copy back to %s of %s: %w", folder, owner, err)
-		}
-	}
-	if err := c.Unselect().Wait(); err != nil {
-		return err
-	}
-	if err := c.Delete(tmp).Wait(); err != nil {
-		return fmt.Errorf("delete %s of %s: %w", tmp, owner, err)
-	}
-	_ = c.Logout().Wait()
 	a, err := s.dial(AdminUser, s.AdminPassword)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	mb := AdminFolder(owner, folder)
-	if err := a.SetACL(mb, imap.RightsIdentifier(AdminUser), imap.RightModificationReplace, imap.RightSet(AdminRights)).Wait(); err != nil {
-		return fmt.Errorf("give the admin rights on %s: %w", mb, err)
+	uidValidity := func() (uint32, error) {
+		st, err := a.Status(mb, &imap.StatusOptions{UIDValidity: true}).Wait()
+		if err != nil {
+			return 0, fmt.Errorf("cyrus: STATUS %s: %w", mb, err)
+		}
+		return st.UIDValidity, nil
 	}
-	return a.Logout().Wait()
+	before, err := uidValidity()
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		for _, f := range []string{"cyrus.index", "cyrus.cache", "cyrus.header"} {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("cyrus: %w", err)
+			}
+		}
+		if err := s.Tool(ctx, "reconstruct", "-f", mb); err != nil {
+			return err
+		}
+		after, err := uidValidity()
+		if err != nil || after != before {
+			return err
+		}
+		if attempt == 3 {
+			return fmt.Errorf("cyrus: %s kept UIDVALIDITY %d after reconstruct", mb, before)
+		}
+		// The same second gives the same value: try again in the next.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(time.Now().Truncate(time.Second).Add(time.Second))):
+		}
+	}
 }
-
-// ErrInboxUIDValidity is the error of [Server.ChangeUIDValidity] for INBOX.
-var ErrInboxUIDValidity = errors.New("cyrus: cannot change the UIDVALIDITY of INBOX on Cyrus (imapd dies on RENAME INBOX)")
 
 // Tool runs one of Cyrus's programs (reconstruct, ipurge...) with the
 // server's configuration, as the server's user.
 func (s *Server) Tool(ctx context.Context, name string, args ...string) error {
+	_, err := s.toolOutput(ctx, name, args...)
+	return err
+}
+
+// toolOutput is [Server.Tool], returning what the program wrote.
+func (s *Server) toolOutput(ctx context.Context, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), append([]string{"-C", s.Config}, args...)...)
 	cmd.Dir = s.Dir
 	cmd.Env = s.env
@@ -672,7 +673,7 @@ func (s *Server) Tool(ctx context.Context, name string, args ...string) error {
 	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	return string(out), nil
 }

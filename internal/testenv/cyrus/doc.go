@@ -8,7 +8,8 @@
 // listens on 127.0.0.1 only), users in a SASL database of the temporary
 // folder (saslpasswd2, from sasl2-bin), mail and calendars under the
 // temporary folder (in /dev/shm when there is one: Cyrus syncs every
-// change to disk, which makes creating a user 20 times slower on disk), and header text stored as it is given (munge8bit: no;
+// change to disk, which makes creating a user 20 times slower on disk),
+// and header text stored as it is given (munge8bit: no;
 // [Options.Munge8bit] keeps Cyrus's default). The server stops when the
 // test ends.
 //
