@@ -392,8 +392,8 @@ func (s *Server) start() error {
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	return servertest.WaitReady(s.done, "cyrus on "+s.Addr+" and "+s.HTTPAddr, func() bool {
-		return servertest.GreetsIMAP(s.Addr) && servertest.Listens(s.HTTPAddr)
+	return servertest.PollReady(s.done, "cyrus on "+s.Addr+" and "+s.HTTPAddr, func() bool {
+		return servertest.Greets(s.Addr, "* OK") && servertest.Listening(s.HTTPAddr)
 	})
 }
 

@@ -100,10 +100,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}()
 	t.Cleanup(s.Stop)
 
-	ready := func() bool { return servertest.Listens(s.Addr) }
-	if err := servertest.WaitReady(s.done, "radicale on "+s.Addr, ready); err != nil {
-		t.Fatalf("radicale: %v: %s", err, s.stderr.String())
-	}
+	servertest.WaitReady(t, "radicale: radicale on "+s.Addr, s.done, func() bool { return servertest.Listening(s.Addr) }, s.stderr.String)
 	return s
 }
 

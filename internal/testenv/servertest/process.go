@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -25,10 +26,10 @@ func StartAttempts(start func() error, reset func()) error {
 	return err
 }
 
-// WaitReady polls ready every 50 ms until it reports true. It fails when
+// PollReady polls ready every 50 ms until it reports true. It fails when
 // exited is closed first (the server's process ended) or after 30
 // seconds; what names the server in the error.
-func WaitReady(exited <-chan struct{}, what string, ready func() bool) error {
+func PollReady(exited <-chan struct{}, what string, ready func() bool) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if ready() {
@@ -46,8 +47,18 @@ func WaitReady(exited <-chan struct{}, what string, ready func() bool) error {
 	}
 }
 
-// Listens reports whether something accepts TCP connections at addr.
-func Listens(addr string) bool {
+// WaitReady is [PollReady] for a server started once: it fails t, naming
+// what and adding log()'s text, when the server's process exits first
+// (exited is closed) or the time is up.
+func WaitReady(t testing.TB, what string, exited <-chan struct{}, ready func() bool, log func() string) {
+	t.Helper()
+	if err := PollReady(exited, what, ready); err != nil {
+		t.Fatalf("%v: %s", err, log())
+	}
+}
+
+// Listening reports whether something accepts TCP connections at addr.
+func Listening(addr string) bool {
 	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
@@ -56,9 +67,9 @@ func Listens(addr string) bool {
 	return true
 }
 
-// GreetsIMAP reports whether an IMAP server at addr sends its "* OK"
-// greeting.
-func GreetsIMAP(addr string) bool {
+// Greets reports whether a server at addr sends a greeting line that
+// starts with prefix ("* OK" for IMAP, "220 " for SMTP and LMTP).
+func Greets(addr, prefix string) bool {
 	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
@@ -66,7 +77,7 @@ func GreetsIMAP(addr string) bool {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
 	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "* OK")
+	return err == nil && strings.HasPrefix(line, prefix)
 }
 
 // Interrupt stops the process of cmd: it sends an interrupt, waits up to

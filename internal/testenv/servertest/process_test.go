@@ -32,17 +32,17 @@ func TestStartAttempts(t *testing.T) {
 	assert.Equal(t, 3, resets)
 }
 
-func TestWaitReady(t *testing.T) {
+func TestPollReady(t *testing.T) {
 	n := 0
-	require.NoError(t, WaitReady(make(chan struct{}), "server", func() bool { n++; return n == 3 }))
+	require.NoError(t, PollReady(make(chan struct{}), "server", func() bool { n++; return n == 3 }))
 	assert.Equal(t, 3, n)
 
 	exited := make(chan struct{})
 	close(exited)
-	require.EqualError(t, WaitReady(exited, "server", func() bool { return false }), "server exited before it was ready")
+	require.EqualError(t, PollReady(exited, "server", func() bool { return false }), "server exited before it was ready")
 }
 
-func TestGreetsIMAPAndListens(t *testing.T) {
+func TestGreetsAndListening(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -64,11 +64,11 @@ func TestGreetsIMAPAndListens(t *testing.T) {
 		}
 	}()
 	addr := ln.Addr().String()
-	assert.True(t, GreetsIMAP(addr))
-	assert.False(t, GreetsIMAP(addr), "not an IMAP greeting")
-	assert.True(t, Listens(addr))
+	assert.True(t, Greets(addr, "* OK"))
+	assert.False(t, Greets(addr, "* OK"), "not an IMAP greeting")
+	assert.True(t, Listening(addr))
 	ln.Close()
-	assert.False(t, Listens(addr))
+	assert.False(t, Listening(addr))
 }
 
 func TestInterrupt(t *testing.T) {

@@ -74,7 +74,7 @@ func (s *Server) start(bin string, port int) error {
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	return servertest.WaitReady(s.done, "xandikos on "+s.Addr, func() bool { return servertest.Listens(s.Addr) })
+	return servertest.PollReady(s.done, "xandikos on "+s.Addr, func() bool { return servertest.Listening(s.Addr) })
 }
 
 // Stop stops the server and waits for it to exit. It is safe to call more
