@@ -5,9 +5,11 @@ import (
 	"hash/maphash"
 	"iter"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -76,6 +78,9 @@ const (
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
 	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
+	coarseBands              = 32 // bands of the coarse TLSH projection (see coarseBand)
+	coarseBits               = 10 // bits per coarse band
+	coarseReps               = 8  // most recent files kept per coarse bucket
 	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
 	shared                   = 1 << 31
 )
@@ -108,26 +113,32 @@ type Index struct {
 	reps  [][]int32
 
 	// Per message.
-	idArena  []byte   // Message-IDs, back to back
-	idOff    []uint32 // message m's id is idArena[idOff[m]:idOff[m+1]]
-	copies   []copyRec
-	names    []string // interned mailbox and folder names of copies
-	nameIdx  map[string]uint32
-	more     map[int32][]copyRec // copies after the first
-	dom      []uint32            // interned sender domain, 0 = none
-	ip       []uint32            // interned sender IP, 0 = none
-	body     []uint64
-	keyOff   []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
-	keyList  []uint64
-	uf       [4][]int32
-	domNames []string
-	domIdx   map[string]uint32
-	ipAddrs  []netip.Addr
-	ipIdx    map[netip.Addr]uint32
-	ipDoms   [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
+	idArena []byte   // Message-IDs, back to back
+	idOff   []uint32 // message m's id is idArena[idOff[m]:idOff[m+1]]
+	// Subject and From of message m are textArena between textOff[2m],
+	// textOff[2m+1] and textOff[2m+2].
+	textArena []byte
+	textOff   []uint32
+	date      []int64 // Unix seconds of the Date, 0 = unknown
+	copies    []copyRec
+	names     []string // interned mailbox and folder names of copies
+	nameIdx   map[string]uint32
+	more      map[int32][]copyRec // copies after the first
+	dom       []uint32            // interned sender domain, 0 = none
+	ip        []uint32            // interned sender IP, 0 = none
+	body      []uint64
+	keyOff    []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
+	keyList   []uint64
+	uf        [4][]int32
+	domNames  []string
+	domIdx    map[string]uint32
+	ipAddrs   []netip.Addr
+	ipIdx     map[netip.Addr]uint32
+	ipDoms    [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
 
-	files []fileRec
-	edges []edge
+	files  []fileRec
+	coarse map[uint64]*coarseBucket // coarse TLSH bucket -> its most recent files
+	edges  []edge
 
 	scratch []int32 // see scratchLocked
 
@@ -142,6 +153,8 @@ type copyRec struct {
 
 type keyInfo struct {
 	first     int32  // first message with the key; -1 when only marked
+	strong    int32  // first message that carries the key as strong evidence; -1 when none
+	weak      bool   // some message carries the key as weak evidence
 	ip        uint32 // the interned sender IP of a subject+IP key
 	kind      KeyKind
 	malicious bool
@@ -179,6 +192,7 @@ func New(opts *Options) *Index {
 		seed:       maphash.MakeSeed(),
 		more:       map[int32][]copyRec{},
 		idOff:      []uint32{0},
+		textOff:    []uint32{0},
 		names:      []string{""},
 		nameIdx:    map[string]uint32{},
 		domNames:   []string{""},
@@ -187,6 +201,7 @@ func New(opts *Options) *Index {
 		ipIdx:      map[netip.Addr]uint32{},
 		ipDoms:     [][]uint32{nil},
 		keyOff:     []uint32{0},
+		coarse:     map[uint64]*coarseBucket{},
 	}
 	if x.benign == 0 {
 		x.benign = defaultBenignDomains
@@ -209,6 +224,8 @@ func New(opts *Options) *Index {
 	if n := o.SizeHint; n > 0 {
 		x.idOff = make([]uint32, 1, n+1)
 		x.idArena = make([]byte, 0, 32*n)
+		x.textOff = make([]uint32, 1, 2*n+1)
+		x.date = make([]int64, 0, n)
 		x.copies = make([]copyRec, 0, n)
 		x.dom = make([]uint32, 0, n)
 		x.ip = make([]uint32, 0, n)
@@ -308,6 +325,15 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	m := int32(x.lenLocked())
 	x.idArena = append(x.idArena, id...)
 	x.idOff = append(x.idOff, uint32(len(x.idArena)))
+	x.textArena = append(x.textArena, clip(ind.Subject, maxMemberText)...)
+	x.textOff = append(x.textOff, uint32(len(x.textArena)))
+	x.textArena = append(x.textArena, clip(ind.From, maxMemberText)...)
+	x.textOff = append(x.textOff, uint32(len(x.textArena)))
+	var date int64
+	if !ind.Date.IsZero() {
+		date = ind.Date.Unix()
+	}
+	x.date = append(x.date, date)
 	x.copies = append(x.copies, copyRec{})
 	x.addCopiesLocked(m, copies)
 	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
@@ -324,8 +350,12 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 		if containsHash(x.keyList[start:], h) {
 			continue
 		}
-		x.keyList = append(x.keyList, h)
-		x.addKeyLocked(m, h, k)
+		if k.weak {
+			x.keyList = append(x.keyList, h|weakBit)
+		} else {
+			x.keyList = append(x.keyList, h)
+		}
+		x.addKeyLocked(m, h, k.Key, k.weak)
 	}
 	x.keyOff = append(x.keyOff, uint32(len(x.keyList)))
 
@@ -351,9 +381,26 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	return true
 }
 
+// containsHash reports whether a message's key list holds the key hash h,
+// weak or not.
 func containsHash(list []uint64, h uint64) bool {
 	for _, v := range list {
-		if v == h {
+		if v&^weakBit == h {
+			return true
+		}
+	}
+	return false
+}
+
+// weakBit marks, in a message's key list, a key the message carries as
+// weak evidence (see weakURL). Key hashes never have it set.
+const weakBit = 1
+
+// carriesWeakLocked reports whether message m carries the key hash h as
+// weak evidence.
+func (x *Index) carriesWeakLocked(m int32, h uint64) bool {
+	for _, v := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+		if v == h|weakBit {
 			return true
 		}
 	}
@@ -377,6 +424,21 @@ func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
 	}
 }
 
+// maxMemberText is the most the index keeps of a subject or a From
+// address to describe a member.
+const maxMemberText = 1000
+
+// clip returns s cut to at most n bytes, at a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func containsCopy(list []copyRec, c copyRec) bool {
 	for _, o := range list {
 		if o == c {
@@ -388,7 +450,7 @@ func containsCopy(list []copyRec, c copyRec) bool {
 
 // hash returns the 64-bit hash of a key.
 func (x *Index) hash(kind KeyKind, value string) uint64 {
-	return mix64(maphash.String(x.seed, value) + uint64(kind)*0x9E3779B97F4A7C15)
+	return mix64(maphash.String(x.seed, value)+uint64(kind)*0x9E3779B97F4A7C15) &^ weakBit
 }
 
 func (x *Index) internDomainLocked(d string) uint32 {
@@ -442,9 +504,10 @@ func (x *Index) sharedIPLocked(ip uint32) bool {
 	return x.sharedIP > 0 && len(x.ipDoms[ip]) >= x.sharedIP
 }
 
-// addKeyLocked records that message m carries key k (hash h) and joins m
-// to the key's first message when the key is active.
-func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
+// addKeyLocked records that message m carries key k (hash h), as weak
+// evidence when weak, and joins m to the key's other carriers when the key
+// joins them (see joinTargetLocked).
+func (x *Index) addKeyLocked(m int32, h uint64, k Key, weak bool) {
 	v, ok := x.keys.get(h)
 	if !ok {
 		x.keys.put(h, uint32(m))
@@ -453,7 +516,7 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 	var info *keyInfo
 	if v&shared == 0 {
 		s := int32(v)
-		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}, ip: x.ip[s]})
+		x.infos = append(x.infos, x.newInfoLocked(s, h, k))
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 		info = &x.infos[len(x.infos)-1]
 	} else {
@@ -463,6 +526,10 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 			info.kind = k.Kind
 			info.ip = x.ip[m]
 			info.doms = append(info.doms, x.dom[m])
+			info.weak = weak
+			if !weak {
+				info.strong = m
+			}
 			return
 		}
 	}
@@ -470,14 +537,43 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 	if len(info.doms) < x.limit(info.kind) && !containsU32(info.doms, x.dom[m]) {
 		info.doms = append(info.doms, x.dom[m])
 	}
-	if x.activeLocked(info) {
+	if weak {
+		info.weak = true
+	} else if info.strong < 0 {
+		info.strong = m
+	}
+	if t := x.joinTargetLocked(info, weak); t >= 0 && t != m {
 		if !x.dirty {
-			x.unionLocked(m, info.first, k.Kind.Class())
+			x.unionLocked(m, t, k.Kind.Class())
 		}
-	} else if wasActive {
+	} else if wasActive && !x.activeLocked(info) {
 		// The key just became benign: unions made through it must go.
 		x.dirty = true
 	}
+}
+
+// newInfoLocked returns the info of key k (hash h) when a second message
+// arrives with it, s being the first.
+func (x *Index) newInfoLocked(s int32, h uint64, k Key) keyInfo {
+	info := keyInfo{first: s, strong: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}, ip: x.ip[s]}
+	if x.carriesWeakLocked(s, h) {
+		info.strong, info.weak = -1, true
+	}
+	return info
+}
+
+// joinTargetLocked returns the message a carrier of the key joins, or -1:
+// every carrier joins the first one when the key is marked malicious;
+// otherwise carriers of strong evidence join the first such carrier while
+// the key is not benign, and weak evidence joins nothing.
+func (x *Index) joinTargetLocked(info *keyInfo, weak bool) int32 {
+	switch {
+	case info.malicious:
+		return info.first
+	case weak || !x.activeLocked(info):
+		return -1
+	}
+	return info.strong
 }
 
 // limit returns the number of distinct sender domains at which a key of
@@ -556,41 +652,132 @@ func (x *Index) similarBodyLocked(m int32, kind KeyKind, attr uint64) {
 }
 
 // similarFileLocked finds earlier files of the same media type within the
-// TLSH distance threshold, by 2-byte bands of the TLSH body.
+// TLSH distance threshold. Two lookups propose candidates, and every
+// candidate is compared by its exact distance:
+//
+//   - 2-byte bands of the TLSH body (eight bucket codes each) find near
+//     copies at any index size: buckets are sparse (65,536 values a band).
+//   - Coarse bands find files further apart, which rarely keep eight codes
+//     equal: see coarseBand. Their buckets are few and fill quickly, so
+//     each keeps its most recent files: a similar file is found when its
+//     earlier relative is among the last few of its kind to land in one
+//     of the buckets.
 func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	fi := int32(len(x.files))
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
 	body := tlshBody(f.TLSH)
+	if len(body) != 32 {
+		return
+	}
 	var buf [1]int32
 	var linked [maxSimilarEdges]int32
 	nl := 0
-	for b := 0; b < tlshBands && 2*b+1 < len(body); b++ {
+	var checked [tlshBands*maxReps + coarseBands*coarseReps]int32
+	nc := 0
+	// try compares candidate r and links it when similar; it reports
+	// whether r is the same or a similar file.
+	try := func(r int32) bool {
+		o := &x.files[r]
+		if o.sha == rec.sha {
+			return true // the same file: the exact key links them
+		}
+		if o.media != rec.media {
+			return false
+		}
+		if containsI32(checked[:nc], r) {
+			return containsI32(linked[:nl], r)
+		}
+		if nc < len(checked) {
+			checked[nc] = r
+			nc++
+		}
+		dist := tlsh.Diff(d, o.digest)
+		if dist > x.fileDist {
+			return false
+		}
+		if o.msg != m && nl < len(linked) {
+			linked[nl] = r
+			nl++
+			x.addEdgeLocked(edge{a: m, b: o.msg, fa: fi, fb: r, kind: KeySimilarFile, dist: uint16(dist)})
+		}
+		return true
+	}
+	for b := 0; b < tlshBands; b++ {
 		band := uint64(body[2*b])<<8 | uint64(body[2*b+1])
 		bh := mix64(rec.media ^ uint64(b)<<48 ^ band<<16 ^ 0xf11e)
-		reps := x.repsLocked(bh, &buf)
 		matched := false
-		for _, r := range reps {
-			o := &x.files[r]
-			if o.sha == rec.sha {
-				matched = true // the same file: the exact key links them
-				continue
-			}
-			dist := tlsh.Diff(d, o.digest)
-			if dist > x.fileDist {
-				continue
-			}
-			matched = true
-			if o.msg != m && nl < len(linked) && !containsI32(linked[:nl], r) {
-				linked[nl] = r
-				nl++
-				x.addEdgeLocked(edge{a: m, b: o.msg, fa: fi, fb: r, kind: KeySimilarFile, dist: uint16(dist)})
+		for _, r := range x.repsLocked(bh, &buf) {
+			if try(r) {
+				matched = true
 			}
 		}
 		if !matched {
 			x.addRepLocked(bh, fi)
 		}
 	}
+	codes := tlshCodes(body)
+	for b := 0; b < coarseBands; b++ {
+		bh := mix64(rec.media ^ uint64(b)<<48 ^ uint64(coarseBand(&codes, b))<<16 ^ 0xc0a5)
+		cb := x.coarse[bh]
+		if cb == nil {
+			cb = &coarseBucket{}
+			x.coarse[bh] = cb
+		}
+		for _, r := range cb.files[:min(cb.n, coarseReps)] {
+			try(r)
+		}
+		cb.files[cb.n%coarseReps] = fi
+		cb.n++
+	}
+}
+
+// coarseBucket holds the most recent files of a coarse TLSH bucket in a
+// ring: files[n%coarseReps] is the next to be replaced.
+type coarseBucket struct {
+	files [coarseReps]int32
+	n     int
+}
+
+// tlshCodes returns the 128 two-bit bucket codes of a TLSH body.
+func tlshCodes(body []byte) [128]byte {
+	var c [128]byte
+	for i := range c {
+		c[i] = body[i/4] >> (2 * (i % 4)) & 3
+	}
+	return c
+}
+
+// coarseSample is, for each coarse band, the bucket codes it samples and
+// the threshold each code is compared with.
+var coarseSample = func() (s [coarseBands][coarseBits]struct{ bucket, threshold uint8 }) {
+	r := rand.New(rand.NewPCG(0x7115, 0xc0a5e))
+	for b := range s {
+		for i := range s[b] {
+			s[b][i].bucket = uint8(r.IntN(128))
+			s[b][i].threshold = uint8(1 + r.IntN(3))
+		}
+	}
+	return s
+}()
+
+// coarseBand returns band b of the coarse projection of a TLSH body: for
+// each of coarseBits sampled bucket codes (0-3, the quartile of the
+// bucket's count), one bit saying whether it reaches a threshold of 1, 2
+// or 3. Files at TLSH distance 60-100 differ in half or more of their 128
+// codes, almost always by one quartile, so hardly any band of eight exact
+// codes survives; a one-step change flips a thresholded bit only when it
+// crosses that bit's threshold, so about one bucket change in three flips
+// a bit and some band of ten bits usually survives. On the shared corpus
+// this finds every pair of files within distance 100 (bit-sampling LSH).
+func coarseBand(codes *[128]byte, b int) uint16 {
+	var v uint16
+	for i, s := range coarseSample[b] {
+		if codes[s.bucket] >= s.threshold {
+			v |= 1 << i
+		}
+	}
+	return v
 }
 
 // tlshBody returns the 32 body bytes of a TLSH digest string.
@@ -687,18 +874,19 @@ func (x *Index) MarkMalicious(k Key) {
 	v, ok := x.keys.get(h)
 	switch {
 	case !ok:
-		x.infos = append(x.infos, keyInfo{first: -1, kind: k.Kind, malicious: true, value: k.Value})
+		x.infos = append(x.infos, keyInfo{first: -1, strong: -1, kind: k.Kind, malicious: true, value: k.Value})
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 	case v&shared == 0:
-		s := int32(v)
-		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, malicious: true, value: k.Value, doms: []uint32{x.dom[s]}})
+		info := x.newInfoLocked(int32(v), h, k)
+		info.malicious = true
+		x.infos = append(x.infos, info)
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 	default:
 		info := &x.infos[v&^shared]
 		if !info.malicious {
 			wasActive := x.activeLocked(info)
 			info.malicious = true
-			if !wasActive {
+			if !wasActive || info.weak {
 				x.dirty = true
 			}
 		}
@@ -755,13 +943,13 @@ func (x *Index) unionFindLocked(kind Kind) []int32 {
 	}
 	for m := 0; m < n; m++ {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
-			v, _ := x.keys.get(h)
+			v, _ := x.keys.get(h &^ weakBit)
 			if v&shared == 0 {
 				continue
 			}
 			info := &x.infos[v&^shared]
-			if info.kind.Class()&kind != 0 && info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
-				union(int32(m), info.first)
+			if t := x.joinTargetLocked(info, h&weakBit != 0); info.kind.Class()&kind != 0 && t >= 0 && t != int32(m) {
+				union(int32(m), t)
 			}
 		}
 	}
@@ -787,13 +975,13 @@ func (x *Index) rebuildLocked() {
 	x.dirty = false
 	for m := 0; m < x.lenLocked(); m++ {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
-			v, _ := x.keys.get(h)
+			v, _ := x.keys.get(h &^ weakBit)
 			if v&shared == 0 {
 				continue
 			}
 			info := &x.infos[v&^shared]
-			if info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
-				x.unionLocked(int32(m), info.first, info.kind.Class())
+			if t := x.joinTargetLocked(info, h&weakBit != 0); t >= 0 && t != int32(m) {
+				x.unionLocked(int32(m), t, info.kind.Class())
 			}
 		}
 	}
