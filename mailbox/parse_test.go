@@ -412,6 +412,14 @@ func TestParseEncryptedPDFLinks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://evil.example/x"}, p.URLs)
 
+	// The password further than four words from its cue, or on the next
+	// line, is found too.
+	for _, cue := range []string{"SENHA DE ACESSO AO PDF: 123", "Password to open the attached file:\n\n123\n"} {
+		p, err = mailbox.Parse([]byte(strings.Replace(msg, "Senha de acesso: 123", cue, 1)))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"https://evil.example/x"}, p.URLs, cue)
+	}
+
 	// Without the password in the text the link stays hidden.
 	msg = strings.Replace(msg, "Senha de acesso: 123", "no password here", 1)
 	p, err = mailbox.Parse([]byte(msg))

@@ -118,8 +118,12 @@ func TestPasswordCandidates(t *testing.T) {
 		name, text, html string
 		want             []string
 	}{
-		{"portuguese", "Senha de acesso: 123\nCódigo: 999", "", []string{"de", "acesso", "123"}},
-		{"english in HTML", "", "<p>The password is <b>Xy7!</b></p><p>next line</p>", []string{"is", "Xy7"}},
+		{"portuguese", "Senha de acesso: 123\nCódigo: 999", "", []string{"123", "999", "de", "acesso", "Código"}},
+		{"far from the cue", "SENHA DE ACESSO AO PDF: 123", "", []string{"123", "DE", "ACESSO", "AO", "PDF"}},
+		{"sentence ends", "Your password is below. Thanks for your order", "", []string{"is", "below"}},
+		{"next line", "Password to open the file:\n\n  Qx9-2024  \nregards", "", []string{"Qx9-2024", "to", "open", "the", "file"}},
+		{"no-break space", "senha:\u00a0abc", "", []string{"abc"}},
+		{"english in HTML", "", "<p>The password is <b>Xy7!</b></p><p>next line</p>", []string{"Xy7", "is", "next", "line"}},
 		{"none", "hello world", "", nil},
 	}
 	for _, tt := range tests {
