@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/corpus"
+	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -166,6 +167,50 @@ func TestCorpusQuality(t *testing.T) {
 		assert.GreaterOrEqual(t, recall, similarPairRecallFloor)
 	})
 
+	t.Run("similar files within the threshold", func(t *testing.T) {
+		// Every pair of distinct files of one media type within the
+		// TLSH threshold, found by comparing all pairs, against the file
+		// clusters the index built with its candidate lookup.
+		type file struct {
+			msg  string
+			mt   string
+			sha  string
+			tlsh tlsh.Digest
+		}
+		var files []file
+		for _, m := range msgs {
+			for _, f := range m.ind.Files {
+				if f.TLSH == "" || f.Inline && strings.HasPrefix(f.MediaType, "image/") {
+					continue
+				}
+				d, err := tlsh.Parse(f.TLSH)
+				require.NoError(t, err)
+				files = append(files, file{m.file, f.MediaType, f.SHA256, d})
+			}
+		}
+		pairs, found := 0, 0
+		var lost []string
+		for i := range files {
+			for j := i + 1; j < len(files); j++ {
+				a, b := &files[i], &files[j]
+				if a.sha == b.sha || a.mt != b.mt || a.msg == b.msg || tlsh.Diff(a.tlsh, b.tlsh) > DefaultFileDistance {
+					continue
+				}
+				pairs++
+				ca, oka := inFile[a.msg]
+				cb, okb := inFile[b.msg]
+				if oka && okb && ca == cb {
+					found++
+				} else {
+					lost = append(lost, a.msg+" "+b.msg)
+				}
+			}
+		}
+		require.NotZero(t, pairs)
+		t.Logf("pairs of files within TLSH distance %d: %d, in one file cluster: %d (%.3f); lost: %v", DefaultFileDistance, pairs, found, float64(found)/float64(pairs), lost)
+		assert.GreaterOrEqual(t, float64(found)/float64(pairs), thresholdPairRecallFloor)
+	})
+
 	t.Run("file distance threshold sweep", func(t *testing.T) {
 		// How the TLSH threshold trades recall of the ssdeep groups
 		// against mixing ham into phishing file clusters; the default
@@ -276,6 +321,9 @@ func TestCorpusQuality(t *testing.T) {
 			if kind == KindFile {
 				assert.GreaterOrEqual(t, p, bcubedFilePrecisionFloor)
 				assert.GreaterOrEqual(t, r, bcubedFileRecallFloor)
+			} else {
+				assert.GreaterOrEqual(t, p, bcubedCampaignPrecisionFloor)
+				assert.GreaterOrEqual(t, r, bcubedCampaignRecallFloor)
 			}
 		}
 	})
@@ -331,8 +379,26 @@ func mixesHamAndPhishing(c *Cluster) bool {
 }
 
 // Floors measured on the shared corpus (see the logs of TestCorpusQuality).
+//
+// Similar files: every pair of files within the threshold is in one file
+// cluster (1.000; 0.98 leaves room for one or two pairs of new mail that
+// the coarse bands miss). Of the ssdeep pairs 405 of 414 are found
+// (0.978, was 0.940); the 9 others are 217 to 250 apart, beyond any
+// threshold that keeps ham out. Finding more similar pairs costs file
+// precision against the ssdeep truth (0.918, was 0.930): TLSH links
+// files of one campaign that ssdeep tells apart.
+//
+// Campaign clusters: precision 0.808 (was 0.790), recall 0.993 (was
+// 0.985). The truth knows only attachments: a campaign joined by its
+// link, subject or body without an attachment group counts against
+// precision however right it is (with similar files limited to distance
+// 30 precision is still 0.875), so the floor holds the measured figure
+// rather than the 0.95 wanted.
 const (
-	similarPairRecallFloor   = 0.90 // measured 0.940
-	bcubedFilePrecisionFloor = 0.90 // measured 0.930
-	bcubedFileRecallFloor    = 0.95 // measured 0.967
+	thresholdPairRecallFloor     = 0.98 // measured 1.000
+	similarPairRecallFloor       = 0.97 // measured 0.978
+	bcubedFilePrecisionFloor     = 0.90 // measured 0.918
+	bcubedFileRecallFloor        = 0.97 // measured 0.989
+	bcubedCampaignPrecisionFloor = 0.80 // measured 0.808
+	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
 )

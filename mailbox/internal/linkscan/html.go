@@ -759,6 +759,11 @@ func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 // links records the links in the attributes of the current tag, h.attrs:
 // the values of the attributes named want or, for want "content" (a meta
 // element), the URL of a refresh.
+//
+// A link's data-saferedirecturl (Gmail's copy of the destination, wrapped
+// in its redirector) is read too: HTML copied from a Gmail page keeps it,
+// and phishing made that way may carry its link only there, the href
+// left empty.
 func (h *htmlScanner) links(s *Set, want string) {
 	meta := want == "content"
 	refresh := false
@@ -769,7 +774,7 @@ func (h *htmlScanner) links(s *Set, want string) {
 			strings.EqualFold(strings.TrimSpace(string(h.attrValue(a))), "refresh") {
 			refresh = true
 		}
-		if equalFoldASCII(k, want) {
+		if equalFoldASCII(k, want) || want == "href" && equalFoldASCII(k, saferedirectAttr) {
 			if meta {
 				content = string(h.attrValue(a))
 			} else {
@@ -784,6 +789,10 @@ func (h *htmlScanner) links(s *Set, want string) {
 		}
 	}
 }
+
+// saferedirectAttr is the attribute in which Gmail keeps a link's
+// destination, wrapped in its redirector.
+const saferedirectAttr = "data-saferedirecturl"
 
 // IndexRefreshURL returns the index of "url=" in the content of a meta
 // refresh, in any ASCII case, or -1. It searches content itself: an offset

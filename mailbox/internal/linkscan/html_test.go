@@ -29,3 +29,11 @@ func TestAddHTMLEntities(t *testing.T) {
 		}
 	}
 }
+
+// TestAddHTMLSafeRedirect checks that a link kept only in Gmail's
+// data-saferedirecturl, its href empty, is found.
+func TestAddHTMLSafeRedirect(t *testing.T) {
+	var s Set
+	s.AddHTML([]byte(`<a href="" target="_blank" data-saferedirecturl="https://www.google.com/url?q=https://lure.example/login&amp;source=gmail"><img src="https://cdn.example/logo.png"></a>`))
+	assert.Equal(t, []string{"https://www.google.com/url?q=https://lure.example/login&source=gmail"}, s.list)
+}

@@ -82,7 +82,7 @@ func AddHTMLTokenizer(s *linkscan.Set, doc []byte) {
 				if a == atom.Meta && ka == atom.HttpEquiv && strings.EqualFold(strings.TrimSpace(string(v)), "refresh") {
 					refresh = true
 				}
-				if ka == want {
+				if ka == want || want == atom.Href && strings.EqualFold(string(k), "data-saferedirecturl") {
 					if a == atom.Meta {
 						content = string(v)
 					} else {
