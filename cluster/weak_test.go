@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/internal/tlsh"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+func TestWeakLinksJoinNothing(t *testing.T) {
+	t.Run("brand's real site in spoofed mail", func(t *testing.T) {
+		// Two unrelated lures spoof paypal.com and link to its real site
+		// beside their own phishing links.
+		x := New(nil)
+		x.Add(msg{id: "a", from: "paypal.com", urls: []string{"https://www.paypal.com/us/webapps/help", "http://192.0.2.1/webscr/"}}.ind(t))
+		x.Add(msg{id: "b", from: "paypal.com", urls: []string{"https://www.paypal.com/us/webapps/help", "http://login-verify.example/pp"}}.ind(t))
+		assert.Empty(t, x.Clusters(KindCampaign))
+
+		// Asking for the link's cluster, or a verdict on it, joins them.
+		seed, err := SeedURL("https://www.paypal.com/us/webapps/help")
+		require.NoError(t, err)
+		c, err := x.ClusterOf(seed, KindURL)
+		require.NoError(t, err)
+		assert.Equal(t, 2, c.Len())
+		x.MarkMalicious(seed.Key)
+		require.Len(t, x.Clusters(KindURL), 1)
+		assert.Equal(t, 2, x.Clusters(KindURL)[0].Len())
+	})
+	t.Run("bare service root", func(t *testing.T) {
+		x := New(nil)
+		x.Add(msg{id: "a", from: "one.example", urls: []string{"https://docs.google.com/"}}.ind(t))
+		x.Add(msg{id: "b", from: "two.example", urls: []string{"https://docs.google.com"}}.ind(t))
+		assert.Empty(t, x.Clusters(KindCampaign))
+	})
+	t.Run("weak beside strong", func(t *testing.T) {
+		// A message carrying the link as weak evidence stays out, while
+		// two that carry it as a lure are joined.
+		x := New(nil)
+		x.Add(msg{id: "a", from: "lure.example", urls: []string{"https://lure.example/login"}}.ind(t))
+		x.Add(msg{id: "b", from: "other.example", urls: []string{"https://lure.example/login"}}.ind(t))
+		x.Add(msg{id: "c", from: "other.example", subject: "another lure", urls: []string{"https://lure.example/login"}}.ind(t))
+		cs := x.Clusters(KindURL)
+		require.Len(t, cs, 1)
+		var ids []string
+		for _, m := range cs[0].Members {
+			ids = append(ids, m.MessageID)
+		}
+		assert.ElementsMatch(t, []string{"b", "c"}, ids)
+	})
+	t.Run("empty attachment", func(t *testing.T) {
+		x := New(nil)
+		empty := fileOf(t, "x.txt", "text/plain", nil)
+		x.Add(msg{id: "a", from: "one.example", files: []File{empty}}.ind(t))
+		x.Add(msg{id: "b", from: "two.example", files: []File{empty}}.ind(t))
+		assert.Empty(t, x.Clusters(KindCampaign))
+	})
+}
+
+// tlshCodesString writes a digest string from a header and 128 codes.
+func tlshCodesString(header string, codes *[128]byte) string {
+	var body [32]byte
+	for i, c := range codes {
+		body[i/4] |= c << (2 * (i % 4))
+	}
+	var b strings.Builder
+	b.WriteString("T1" + header)
+	for _, v := range body {
+		fmt.Fprintf(&b, "%02X", v)
+	}
+	return b.String()
+}
+
+// similarPair returns two digests whose bodies differ by one quartile in
+// n buckets, and whether they share one of the 2-byte bands.
+func similarPair(r *rand.Rand, n int) (a, b string, sharesBand bool) {
+	var ca [128]byte
+	for i := range ca {
+		ca[i] = byte(r.IntN(4))
+	}
+	cb := ca
+	for _, i := range r.Perm(128)[:n] {
+		switch {
+		case cb[i] == 0:
+			cb[i] = 1
+		case cb[i] == 3 || r.IntN(2) == 0:
+			cb[i]--
+		default:
+			cb[i]++
+		}
+	}
+	a, b = tlshCodesString("A1B2C3", &ca), tlshCodesString("A1B2C3", &cb)
+	ba, bb := tlshBody(a), tlshBody(b)
+	for i := 0; i < 32; i += 2 {
+		if ba[i] == bb[i] && ba[i+1] == bb[i+1] {
+			sharesBand = true
+		}
+	}
+	return a, b, sharesBand
+}
+
+// TestSimilarFilesWithoutSharedBand checks that two files within the
+// threshold whose digests keep none of the 2-byte bands are found.
+func TestSimilarFilesWithoutSharedBand(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for tries := 0; ; tries++ {
+		require.Less(t, tries, 1000)
+		a, b, shares := similarPair(r, 60)
+		if shares {
+			continue
+		}
+		da, _ := tlsh.Parse(a)
+		db, _ := tlsh.Parse(b)
+		require.LessOrEqual(t, tlsh.Diff(da, db), DefaultFileDistance)
+		x := New(nil)
+		x.Add(msg{id: "a", from: "one.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("a", 64), TLSH: a}}}.ind(t))
+		x.Add(msg{id: "b", from: "two.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("b", 64), TLSH: b}}}.ind(t))
+		cs := x.Clusters(KindFile)
+		require.Len(t, cs, 1, "distance %d", tlsh.Diff(da, db))
+		assert.Equal(t, KeySimilarFile, cs[0].Members[1].Link.Key.Kind)
+		return
+	}
+}
+
+// TestSimilarFileLookupRecall measures the share of file pairs the
+// candidate lookup finds, by how many bucket codes differ by one
+// quartile, among pairs within the default threshold. It is the figure
+// behind the package documentation.
+func TestSimilarFileLookupRecall(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{30, 50, 70, 90} {
+		pairs, found := 0, 0
+		for pairs < 500 {
+			a, b, _ := similarPair(r, n)
+			da, _ := tlsh.Parse(a)
+			db, _ := tlsh.Parse(b)
+			if tlsh.Diff(da, db) > DefaultFileDistance {
+				continue
+			}
+			pairs++
+			x := New(nil)
+			x.Add(msg{id: "a", from: "one.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("a", 64), TLSH: a}}}.ind(t))
+			x.Add(msg{id: "b", from: "two.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("b", 64), TLSH: b}}}.ind(t))
+			if len(x.Clusters(KindFile)) == 1 {
+				found++
+			}
+		}
+		recall := float64(found) / float64(pairs)
+		t.Logf("%d codes one quartile apart: %d of %d pairs found (%.3f)", n, found, pairs, recall)
+		switch {
+		case n <= 50:
+			assert.Equal(t, pairs, found, "%d codes apart", n)
+		case n <= 70:
+			assert.GreaterOrEqual(t, recall, 0.98, "%d codes apart", n)
+		default:
+			assert.GreaterOrEqual(t, recall, 0.9, "%d codes apart", n)
+		}
+	}
+}
+
+func TestMemberDescribesMessage(t *testing.T) {
+	x := New(nil)
+	date := time.Date(2025, 6, 3, 9, 15, 0, 0, time.UTC)
+	a := msg{id: "a", from: "lure.example", subject: "Your invoice", ip: "198.51.100.7", urls: []string{"http://evil.example/x/1"}}.ind(t)
+	a.From, a.Date = "billing@lure.example", date
+	x.Add(a, mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 1, UID: 9})
+	x.Add(msg{id: "b", from: "other.example", urls: []string{"http://evil.example/x/1"}}.ind(t))
+	c, err := x.ClusterOf(SeedMessage("a"), KindCampaign)
+	require.NoError(t, err)
+	require.Equal(t, 2, c.Len())
+	m := c.Members[0]
+	assert.Equal(t, "Your invoice", m.Subject)
+	assert.Equal(t, "billing@lure.example", m.From)
+	assert.Equal(t, "lure.example", m.SenderDomain)
+	assert.Equal(t, netip.MustParseAddr("198.51.100.7"), m.SenderIP)
+	assert.True(t, date.Equal(m.Date))
+	assert.Len(t, m.Copies, 1)
+	b := c.Members[1]
+	assert.Empty(t, b.From)
+	assert.True(t, b.Date.IsZero())
+	assert.False(t, b.SenderIP.IsValid())
+}
+
+func TestExtractFromDateAndSniffedType(t *testing.T) {
+	pdf := "%PDF-1.4\n" + strings.Repeat("1 0 obj << /Type /Page >> endobj\n", 10)
+	raw := "From: Billing <billing@lure.example>\r\nDate: Tue, 3 Jun 2025 09:15:00 +0000\r\nSubject: x\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +
+		"--b\r\nContent-Type: application/octet-stream; name=a.pdf\r\n\r\n" + pdf + "\r\n--b--\r\n"
+	p, err := mailbox.Parse([]byte(raw))
+	require.NoError(t, err)
+	ind := Extract(p)
+	assert.Equal(t, "billing@lure.example", ind.From)
+	assert.True(t, time.Date(2025, 6, 3, 9, 15, 0, 0, time.UTC).Equal(ind.Date))
+	require.Len(t, ind.Files, 1)
+	assert.Equal(t, "application/pdf", ind.Files[0].MediaType)
+}
