@@ -132,3 +132,22 @@ func TestPasswordCandidates(t *testing.T) {
 		})
 	}
 }
+
+func FuzzPasswordCandidates(f *testing.F) {
+	f.Add("SENHA DE ACESSO AO PDF: 123", "")
+	f.Add("Password:\n\n Qx9 \n", "<p>senha:&nbsp;abc</p>")
+	f.Add("pw=pw=pw pass code. next\n", "<b>Passwort</b>")
+	f.Fuzz(func(t *testing.T, text, htmlDoc string) {
+		got := PasswordCandidates(text, htmlDoc)
+		if len(got) > maxPasswords {
+			t.Fatalf("%d candidates", len(got))
+		}
+		seen := map[string]bool{}
+		for _, p := range got {
+			if p == "" || len(p) > 32 || seen[p] {
+				t.Fatalf("bad candidate %q in %q", p, got)
+			}
+			seen[p] = true
+		}
+	})
+}
