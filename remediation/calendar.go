@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -131,7 +132,7 @@ func (ru *runner) earlierPurged() map[string]bool {
 }
 
 // inviteSeries reads the invite series of a raw message: those of the
-// invites delivery applies ([calendar.MessageInvites], the same rule as
+// invites delivery applies ([imipproc.MessageInvites], the same rule as
 // delivery), as only those can have created or changed an entry. A plain
 // .ics attachment, or a part whose method is not applied (PUBLISH, none),
 // yields nothing; a part delivery could not read yields a ref by
@@ -141,11 +142,11 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 	if p == nil || len(p.Calendars) == 0 {
 		return nil
 	}
-	if id := calendar.InviteMessageID(p); id != "" {
+	if id := imipproc.InviteMessageID(p); id != "" {
 		msgID = id // what delivery recorded as the entries' creator
 	}
 	var refs []SeriesRef
-	for _, mi := range calendar.MessageInvites(p) {
+	for _, mi := range imipproc.MessageInvites(p) {
 		if mi.Err != nil {
 			refs = append(refs, SeriesRef{MessageID: msgID, Err: mi.Err.Error()})
 			continue
@@ -417,8 +418,8 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
-		mid := calendar.InviteMessageID(p)
-		for _, mi := range calendar.MessageInvites(p) {
+		mid := imipproc.InviteMessageID(p)
+		for _, mi := range imipproc.MessageInvites(p) {
 			if mi.Err != nil {
 				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: mi.Err.Error()})
 				continue

@@ -27,7 +27,7 @@
 //   - [HardDelete]: purged (Store.Expunge), or moved to the admin-only
 //     evidence folder when [Options.EvidenceOnHardDelete] is set. Before a
 //     copy is purged it is fetched and parsed, and the UID and ORGANIZER of
-//     each invite delivery applies (calendar.MessageInvites: not a plain
+//     each invite delivery applies (imipproc.MessageInvites: not a plain
 //     .ics attachment, not a PUBLISH) are journaled; after the purge,
 //     calendar.RemoveInviteEntries removes, in the owner's calendars, the
 //     entries that a purged message created: this one, or another message

@@ -166,7 +166,7 @@ func TestPurgeCountsMessagesEarlierActionsPurged(t *testing.T) {
 }
 
 // An invite without a Message-ID: delivery records the message by its
-// invite (calendar.InviteMessageID), so its hard delete still removes the
+// invite (imipproc.InviteMessageID), so its hard delete still removes the
 // entries it created in every recipient's calendar; a sender cannot make
 // its entries impossible to remove by leaving the header out.
 func TestHardDeleteInviteWithoutMessageIDRemovesEntries(t *testing.T) {

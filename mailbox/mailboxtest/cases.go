@@ -35,7 +35,7 @@ func appendCases() []testCase {
 	return []testCase{
 		{"EachRole", func(t *testing.T, e *env) {
 			owner := e.Users[0]
-			for _, r := range mailbox.Roles {
+			for _, r := range mailbox.Roles() {
 				raw := e.raw(msg{key: "role-" + string(r), subject: "role " + string(r)})
 				a := e.seedRaw(t, owner, mailbox.In(r), raw)
 				e.requireFetch(t, a, raw)
