@@ -464,7 +464,7 @@ func (x *Index) memberLocked(m int32, l Link) Member {
 		Link:         l,
 	}
 	if d := x.date[m]; d != 0 {
-		mem.Date = time.Unix(d, 0).UTC()
+		mem.Date = time.Unix(int64(d), 0).UTC()
 	}
 	if x.copies[m] != (copyRec{}) {
 		mem.Copies = append(mem.Copies, x.unpackLocked(x.copies[m]))

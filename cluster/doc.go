@@ -43,18 +43,22 @@
 // split into four 16-bit bands: any two fingerprints within Hamming
 // distance 3 share one. A TLSH digest is looked up twice: by sixteen
 // 2-byte bands of its body (near copies, at any index size; each bucket
-// keeps a few representatives), and by 32 coarse bands, each ten of the
+// keeps a few representatives), and by 20 coarse bands, each nine of the
 // 128 bucket codes reduced to one bit (code at least 1, 2 or 3). Files 60
 // to 100 apart differ in half or more of their codes, nearly always by one
 // quartile, so they rarely keep a 2-byte band but usually keep a coarse
-// one. A coarse bucket keeps its 8 most recent files: the lookup finds a
-// similar file when its earlier relative is among the last few of its
-// kind in one of 32 buckets, which holds for a campaign's files arriving
-// together but not for a file that resembles one seen long before in a
-// large index. Measured (TestSimilarFileLookupRecall, one index per
+// one. A coarse bucket keeps its 4 most recent files (with their
+// digests, so that most candidates cost no memory access beyond the
+// bucket): the lookup finds a similar file when its earlier relative is
+// among the last few of its kind in one of 20 buckets, which holds for a
+// campaign's files arriving together but not for a file that resembles
+// one seen long before in a large index. This trades recall for cost:
+// more or longer bands find more of the far pairs but cost every file
+// more lookups. Measured (TestSimilarFileLookupRecall, one index per
 // pair): pairs whose digests differ by one quartile in 50 of the 128
-// codes are all found, in 70 codes 98.6%, in 90 codes 91%; on the shared
-// corpus every pair of files within distance 100 ends up in one cluster.
+// codes (distance about 50) are all found, in 70 codes 98.4%, in 90 codes
+// 86.8%; on the shared corpus every pair of files within distance 100
+// ends up in one cluster.
 //
 // # Cluster kinds
 //

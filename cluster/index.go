@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -78,9 +79,9 @@ const (
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
 	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
-	coarseBands              = 32 // bands of the coarse TLSH projection (see coarseBand)
-	coarseBits               = 10 // bits per coarse band
-	coarseReps               = 8  // most recent files kept per coarse bucket
+	coarseBands              = 20 // bands of the coarse TLSH projection (see coarseBand)
+	coarseBits               = 9  // bits per coarse band
+	coarseReps               = 4  // most recent files kept per coarse bucket
 	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
 	shared                   = 1 << 31
 )
@@ -119,7 +120,7 @@ type Index struct {
 	// textOff[2m+1] and textOff[2m+2].
 	textArena []byte
 	textOff   []uint32
-	date      []int64 // Unix seconds of the Date, 0 = unknown
+	date      []uint32 // Unix seconds of the Date, 0 = unknown or before 1970
 	copies    []copyRec
 	names     []string // interned mailbox and folder names of copies
 	nameIdx   map[string]uint32
@@ -136,9 +137,11 @@ type Index struct {
 	ipIdx     map[netip.Addr]uint32
 	ipDoms    [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
 
-	files  []fileRec
-	coarse map[uint64]*coarseBucket // coarse TLSH bucket -> its most recent files
-	edges  []edge
+	files     []fileRec
+	fileStamp []int32 // per file, the last file whose lookup compared it, plus one
+	coarseIdx table   // coarse TLSH bucket hash -> index in coarse
+	coarse    []coarseBucket
+	edges     []edge
 
 	scratch []int32 // see scratchLocked
 
@@ -201,7 +204,6 @@ func New(opts *Options) *Index {
 		ipIdx:      map[netip.Addr]uint32{},
 		ipDoms:     [][]uint32{nil},
 		keyOff:     []uint32{0},
-		coarse:     map[uint64]*coarseBucket{},
 	}
 	if x.benign == 0 {
 		x.benign = defaultBenignDomains
@@ -224,8 +226,9 @@ func New(opts *Options) *Index {
 	if n := o.SizeHint; n > 0 {
 		x.idOff = make([]uint32, 1, n+1)
 		x.idArena = make([]byte, 0, 32*n)
+		x.textArena = make([]byte, 0, 40*n)
 		x.textOff = make([]uint32, 1, 2*n+1)
-		x.date = make([]int64, 0, n)
+		x.date = make([]uint32, 0, n)
 		x.copies = make([]copyRec, 0, n)
 		x.dom = make([]uint32, 0, n)
 		x.ip = make([]uint32, 0, n)
@@ -329,9 +332,9 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	x.textOff = append(x.textOff, uint32(len(x.textArena)))
 	x.textArena = append(x.textArena, clip(ind.From, maxMemberText)...)
 	x.textOff = append(x.textOff, uint32(len(x.textArena)))
-	var date int64
-	if !ind.Date.IsZero() {
-		date = ind.Date.Unix()
+	var date uint32
+	if u := ind.Date.Unix(); !ind.Date.IsZero() && u > 0 && u <= math.MaxUint32 {
+		date = uint32(u)
 	}
 	x.date = append(x.date, date)
 	x.copies = append(x.copies, copyRec{})
@@ -661,11 +664,12 @@ func (x *Index) similarBodyLocked(m int32, kind KeyKind, attr uint64) {
 //     equal: see coarseBand. Their buckets are few and fill quickly, so
 //     each keeps its most recent files: a similar file is found when its
 //     earlier relative is among the last few of its kind to land in one
-//     of the buckets.
+//     of the buckets (the package documentation says what this misses).
 func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	fi := int32(len(x.files))
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
+	x.fileStamp = append(x.fileStamp, 0)
 	body := tlshBody(f.TLSH)
 	if len(body) != 32 {
 		return
@@ -673,29 +677,32 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	var buf [1]int32
 	var linked [maxSimilarEdges]int32
 	nl := 0
-	var checked [tlshBands*maxReps + coarseBands*coarseReps]int32
-	nc := 0
 	// try compares candidate r and links it when similar; it reports
 	// whether r is the same or a similar file.
+	seenCopy := false // a file with the same content or digest is indexed
 	try := func(r int32) bool {
 		o := &x.files[r]
 		if o.sha == rec.sha {
+			seenCopy = true
 			return true // the same file: the exact key links them
 		}
 		if o.media != rec.media {
 			return false
 		}
-		if containsI32(checked[:nc], r) {
-			return containsI32(linked[:nl], r)
+		if o.digest == d {
+			// The same digest: its lookup found what this one would.
+			seenCopy = true
 		}
-		if nc < len(checked) {
-			checked[nc] = r
-			nc++
+		if x.fileStamp[r]>>1 == fi+1 {
+			// Compared already through another band.
+			return x.fileStamp[r]&1 == 1
 		}
 		dist := tlsh.Diff(d, o.digest)
 		if dist > x.fileDist {
+			x.fileStamp[r] = (fi + 1) << 1
 			return false
 		}
+		x.fileStamp[r] = (fi+1)<<1 | 1
 		if o.msg != m && nl < len(linked) {
 			linked[nl] = r
 			nl++
@@ -716,27 +723,41 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 			x.addRepLocked(bh, fi)
 		}
 	}
+	if seenCopy {
+		return
+	}
 	codes := tlshCodes(body)
 	for b := 0; b < coarseBands; b++ {
 		bh := mix64(rec.media ^ uint64(b)<<48 ^ uint64(coarseBand(&codes, b))<<16 ^ 0xc0a5)
-		cb := x.coarse[bh]
-		if cb == nil {
-			cb = &coarseBucket{}
-			x.coarse[bh] = cb
+		i, ok := x.coarseIdx.get(bh)
+		if !ok {
+			i = uint32(len(x.coarse))
+			x.coarse = append(x.coarse, coarseBucket{})
+			x.coarseIdx.put(bh, i)
 		}
-		for _, r := range cb.files[:min(cb.n, coarseReps)] {
-			try(r)
+		cb := &x.coarse[i]
+		for j := range cb.entries[:min(cb.n, coarseReps)] {
+			// The bucket keeps the digests: most candidates are told
+			// apart by their bodies without reading their records.
+			if e := &cb.entries[j]; tlsh.BodyDiff(&e.digest, &d) <= x.fileDist {
+				try(e.file)
+			}
 		}
-		cb.files[cb.n%coarseReps] = fi
+		cb.entries[cb.n%coarseReps] = coarseEntry{file: fi, digest: d}
 		cb.n++
 	}
 }
 
 // coarseBucket holds the most recent files of a coarse TLSH bucket in a
-// ring: files[n%coarseReps] is the next to be replaced.
+// ring: entries[n%coarseReps] is the next to be replaced.
 type coarseBucket struct {
-	files [coarseReps]int32
-	n     int
+	entries [coarseReps]coarseEntry
+	n       int32
+}
+
+type coarseEntry struct {
+	file   int32
+	digest tlsh.Digest
 }
 
 // tlshCodes returns the 128 two-bit bucket codes of a TLSH body.
@@ -768,8 +789,7 @@ var coarseSample = func() (s [coarseBands][coarseBits]struct{ bucket, threshold 
 // codes, almost always by one quartile, so hardly any band of eight exact
 // codes survives; a one-step change flips a thresholded bit only when it
 // crosses that bit's threshold, so about one bucket change in three flips
-// a bit and some band of ten bits usually survives. On the shared corpus
-// this finds every pair of files within distance 100 (bit-sampling LSH).
+// a bit and some band of nine bits usually survives (bit-sampling LSH).
 func coarseBand(codes *[128]byte, b int) uint16 {
 	var v uint16
 	for i, s := range coarseSample[b] {

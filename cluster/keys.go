@@ -239,21 +239,29 @@ func weakURL(u *URL, domains ...string) bool {
 // urlHost returns the host of a canonical URL, for URLs built without
 // their Host.
 func urlHost(canon string) string {
-	_, rest, _ := strings.Cut(canon, "://")
-	host, _, _ := strings.Cut(rest, "/")
-	host, _, _ = strings.Cut(host, "?")
-	return host
+	i := strings.Index(canon, "://")
+	if i < 0 {
+		return ""
+	}
+	h := canon[i+3:]
+	for j := 0; j < len(h); j++ {
+		if c := h[j]; c == '/' || c == '?' || c == '#' {
+			return h[:j]
+		}
+	}
+	return h
 }
 
 // siteRoot reports whether a canonical URL is a bare site root: no path
 // beyond "/" and no query.
 func siteRoot(canon string) bool {
-	_, rest, ok := strings.Cut(canon, "://")
-	if !ok {
+	i := strings.Index(canon, "://")
+	if i < 0 {
 		return false
 	}
-	_, path, found := strings.Cut(rest, "/")
-	return !found || path == ""
+	rest := canon[i+3:]
+	j := strings.IndexAny(rest, "/?#")
+	return j < 0 || rest[j:] == "/"
 }
 
 // specificSubject reports whether a normalised subject says enough to
