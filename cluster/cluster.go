@@ -408,10 +408,18 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 		queue = queue[1:]
 		from := int(order[local[m]] - 1)
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+			weak := h&weakBit != 0
 			h &^= weakBit
 			list, ok := postings[h]
 			if !ok {
 				continue
+			}
+			if weak {
+				// A link the member carries as weak evidence reaches
+				// the others only with a malicious verdict.
+				if v, _ := x.keys.get(h); !x.infos[v&^shared].malicious {
+					continue
+				}
 			}
 			delete(postings, h)
 			v, _ := x.keys.get(h)

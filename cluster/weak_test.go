@@ -55,6 +55,21 @@ func TestWeakLinksJoinNothing(t *testing.T) {
 		}
 		assert.ElementsMatch(t, []string{"b", "c"}, ids)
 	})
+	t.Run("weak carrier joined by another link", func(t *testing.T) {
+		// a carries the lure link as weak evidence and shares another
+		// link with b: the reasons never say a joined through the lure.
+		x := New(nil)
+		x.Add(msg{id: "a", from: "lure.example", urls: []string{"https://lure.example/login", "http://other.example/t/1"}}.ind(t))
+		x.Add(msg{id: "b", from: "two.example", urls: []string{"https://lure.example/login", "http://other.example/t/1"}}.ind(t))
+		x.Add(msg{id: "c", from: "two.example", subject: "c", urls: []string{"https://lure.example/login"}}.ind(t))
+		c, err := x.ClusterOf(SeedMessage("a"), KindURL)
+		require.NoError(t, err)
+		require.Equal(t, 3, c.Len())
+		assert.Equal(t, "b", c.Members[1].MessageID)
+		assert.Equal(t, "http://other.example/t/1", c.Members[1].Link.Key.Value)
+		assert.Equal(t, "c", c.Members[2].MessageID)
+		assert.Equal(t, 1, c.Members[2].Link.Parent, c.String())
+	})
 	t.Run("empty attachment", func(t *testing.T) {
 		x := New(nil)
 		empty := fileOf(t, "x.txt", "text/plain", nil)
