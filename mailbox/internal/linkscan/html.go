@@ -53,7 +53,17 @@ import (
 // replaced (linkscantest.AddHTMLTokenizer): the same URLs in the same
 // order for tricky documents, for the HTML of the shared corpus and under
 // fuzzing (FuzzAddHTMLDifferential).
+//
+// Then it reads the HTML the document's scripts write from encoded
+// strings ([Set.AddScriptWritten]).
 func (s *Set) AddHTML(doc []byte) {
+	s.scanHTML(doc)
+	s.AddScriptWritten(doc)
+}
+
+// scanHTML records the links of doc as AddHTML does, without reading
+// what its scripts write.
+func (s *Set) scanHTML(doc []byte) {
 	h := htmlScanner{doc: doc}
 	text := 0 // start of the text not read yet
 	for i := 0; !s.full; {

@@ -27,7 +27,15 @@ import (
 // when lower-casing changed the length before "url=" (an invalid UTF-8
 // byte becomes U+FFFD). Both implementations now use
 // [linkscan.IndexRefreshURL].
+//
+// Like AddHTML it then reads what the document's scripts write
+// ([linkscan.Set.AddScriptWritten]).
 func AddHTMLTokenizer(s *linkscan.Set, doc []byte) {
+	addHTMLTokenizer(s, doc)
+	s.AddScriptWritten(doc)
+}
+
+func addHTMLTokenizer(s *linkscan.Set, doc []byte) {
 	z := html.NewTokenizer(bytes.NewReader(doc))
 	inStyle := false
 	for !s.Full() {
