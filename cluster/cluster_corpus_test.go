@@ -214,9 +214,10 @@ func TestCorpusQuality(t *testing.T) {
 	t.Run("file distance threshold sweep", func(t *testing.T) {
 		// How the TLSH threshold trades recall of the ssdeep groups
 		// against mixing ham into phishing file clusters; the default
-		// sits well below the nearest ham-phishing distance.
+		// sits well below the nearest ham-phishing distance (157: a
+		// PDF of a ham message and one of a phishing message).
 		prev := -1
-		for _, d := range []int{30, 50, 70, DefaultFileDistance, 130, 160} {
+		for _, d := range []int{30, 50, 70, DefaultFileDistance, 130, 150} {
 			y := New(&Options{FileDistance: d})
 			for _, m := range msgs {
 				if len(m.ind.Files) > 0 {
@@ -388,7 +389,7 @@ func mixesHamAndPhishing(c *Cluster) bool {
 // precision against the ssdeep truth (0.918, was 0.930): TLSH links
 // files of one campaign that ssdeep tells apart.
 //
-// Campaign clusters: precision 0.808 (was 0.790), recall 0.993 (was
+// Campaign clusters: precision 0.825 (was 0.790), recall 0.993 (was
 // 0.985). The truth knows only attachments: a campaign joined by its
 // link, subject or body without an attachment group counts against
 // precision however right it is (with similar files limited to distance
@@ -399,6 +400,6 @@ const (
 	similarPairRecallFloor       = 0.97 // measured 0.978
 	bcubedFilePrecisionFloor     = 0.90 // measured 0.918
 	bcubedFileRecallFloor        = 0.97 // measured 0.989
-	bcubedCampaignPrecisionFloor = 0.80 // measured 0.808
+	bcubedCampaignPrecisionFloor = 0.81 // measured 0.825
 	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
 )

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -50,6 +51,13 @@ type Options struct {
 	// used in subject+IP and body+IP pairs. Default 20. Negative disables
 	// it.
 	SharedIPDomains int
+	// SharedDomainSenders marks mailbox providers: a sender domain seen
+	// with this many distinct From addresses (gmail.com, outlook.com) does
+	// not identify a sender, and the subject+domain and body+domain pairs
+	// do not use it (unrelated people send "Quick question" or a one-line
+	// body from one provider). Default 20. Negative disables it. Only
+	// Indicators with a From address count.
+	SharedDomainSenders int
 	// FileDistance is the largest TLSH distance at which two files of the
 	// same media type are similar. Default [DefaultFileDistance].
 	FileDistance int
@@ -76,6 +84,7 @@ const (
 	defaultBenignDomains     = 3
 	defaultBenignFileDomains = 20
 	defaultSharedIPDomains   = 20
+	defaultSharedSenders     = 20
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
 	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
@@ -103,6 +112,7 @@ type Index struct {
 	benign     int // URL and template threshold
 	benignFile int // file threshold
 	sharedIP   int // IP threshold
+	sharedDom  int // sender domain threshold, in distinct From addresses
 	fileDist   int
 	bodyDist   int
 	log        *slog.Logger
@@ -135,10 +145,11 @@ type Index struct {
 	domIdx    map[string]uint32
 	ipAddrs   []netip.Addr
 	ipIdx     map[netip.Addr]uint32
-	ipDoms    [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
+	ipDoms    [][]uint32          // per interned IP, its distinct sender domains up to the benign limit
+	domFroms  map[uint32][]uint64 // per interned sender domain, hashes of its distinct From addresses up to sharedDom
 
 	files     []fileRec
-	fileStamp []int32 // per file, the last file whose lookup compared it, plus one
+	fileStamp []int32 // per file: (the last file whose lookup compared it + 1) << 1, | 1 when similar
 	coarseIdx table   // coarse TLSH bucket hash -> index in coarse
 	coarse    []coarseBucket
 	edges     []edge
@@ -189,6 +200,7 @@ func New(opts *Options) *Index {
 		benign:     o.BenignDomains,
 		benignFile: o.BenignFileDomains,
 		sharedIP:   o.SharedIPDomains,
+		sharedDom:  o.SharedDomainSenders,
 		fileDist:   o.FileDistance,
 		bodyDist:   o.BodyDistance,
 		log:        o.Logger,
@@ -203,6 +215,7 @@ func New(opts *Options) *Index {
 		ipAddrs:    []netip.Addr{{}},
 		ipIdx:      map[netip.Addr]uint32{},
 		ipDoms:     [][]uint32{nil},
+		domFroms:   map[uint32][]uint64{},
 		keyOff:     []uint32{0},
 	}
 	if x.benign == 0 {
@@ -213,6 +226,9 @@ func New(opts *Options) *Index {
 	}
 	if x.sharedIP == 0 {
 		x.sharedIP = defaultSharedIPDomains
+	}
+	if x.sharedDom == 0 {
+		x.sharedDom = defaultSharedSenders
 	}
 	if x.fileDist <= 0 {
 		x.fileDist = DefaultFileDistance
@@ -342,6 +358,9 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
 	x.ip = append(x.ip, x.internIPLocked(ind.SenderIP))
 	x.noteIPDomainLocked(x.ip[m], x.dom[m])
+	if ind.From != "" {
+		x.noteDomainSenderLocked(x.dom[m], x.hash(keyMessage, strings.ToLower(ind.From)))
+	}
 	x.body = append(x.body, ind.Body)
 	for i := range x.uf {
 		x.uf[i] = append(x.uf[i], m)
@@ -363,7 +382,7 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	x.keyOff = append(x.keyOff, uint32(len(x.keyList)))
 
 	if ind.Body != 0 {
-		if d := x.dom[m]; d != 0 {
+		if d := x.dom[m]; d != 0 && !x.sharedDomainLocked(d) {
 			x.similarBodyLocked(m, KeyBodyDomain, uint64(d))
 		}
 		if ip := x.ip[m]; ip != 0 && !x.sharedIPLocked(ip) {
@@ -429,7 +448,7 @@ func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
 
 // maxMemberText is the most the index keeps of a subject or a From
 // address to describe a member.
-const maxMemberText = 1000
+const maxMemberText = 256
 
 // clip returns s cut to at most n bytes, at a UTF-8 boundary.
 func clip(s string, n int) string {
@@ -498,6 +517,30 @@ func (x *Index) noteIPDomainLocked(ip, d uint32) {
 	if len(x.ipDoms[ip]) == x.sharedIP {
 		x.dirty = true
 	}
+}
+
+// noteDomainSenderLocked records that sender domain d sent mail from the
+// From address whose hash is from. When the domain becomes a mailbox
+// provider the clusters must be rebuilt without its domain pairs.
+func (x *Index) noteDomainSenderLocked(d uint32, from uint64) {
+	if d == 0 || x.sharedDom < 0 {
+		return
+	}
+	froms := x.domFroms[d]
+	if len(froms) >= x.sharedDom || slices.Contains(froms, from) {
+		return
+	}
+	x.domFroms[d] = append(froms, from)
+	if len(froms)+1 == x.sharedDom {
+		x.dirty = true
+	}
+}
+
+// sharedDomainLocked reports whether a sender domain is used by so many
+// distinct From addresses that it is a mailbox provider: pairing it with
+// a subject or body says nothing about a campaign then.
+func (x *Index) sharedDomainLocked(d uint32) bool {
+	return x.sharedDom > 0 && len(x.domFroms[d]) >= x.sharedDom
 }
 
 // sharedIPLocked reports whether an IP sends mail for so many sender
@@ -607,8 +650,11 @@ func (x *Index) activeLocked(info *keyInfo) bool {
 	if info.malicious {
 		return true
 	}
-	if info.kind == KeySubjectIP {
+	switch info.kind {
+	case KeySubjectIP:
 		return !x.sharedIPLocked(info.ip)
+	case KeySubjectDomain:
+		return len(info.doms) == 0 || !x.sharedDomainLocked(info.doms[0])
 	}
 	return len(info.doms) < x.limit(info.kind)
 }
@@ -873,13 +919,16 @@ func (x *Index) addEdgeLocked(e edge) {
 
 // edgeActiveLocked reports whether a similarity link joins its messages:
 // a similar-file link does not when either file is benign, a body+IP link
-// not when the IP is a shared relay.
+// not when the IP is a shared relay, a body+domain link not when the
+// domain is a mailbox provider.
 func (x *Index) edgeActiveLocked(e *edge) bool {
 	switch e.kind {
 	case KeySimilarFile:
 		return x.keyActiveLocked(x.files[e.fa].sha) && x.keyActiveLocked(x.files[e.fb].sha)
 	case KeyBodyIP:
 		return !x.sharedIPLocked(x.ip[e.a])
+	case KeyBodyDomain:
+		return !x.sharedDomainLocked(x.dom[e.a])
 	}
 	return true
 }

@@ -216,3 +216,28 @@ func TestExtractFromDateAndSniffedType(t *testing.T) {
 	require.Len(t, ind.Files, 1)
 	assert.Equal(t, "application/pdf", ind.Files[0].MediaType)
 }
+
+func TestMailboxProviderDomainPairsNothing(t *testing.T) {
+	// Unrelated people of one mailbox provider send the same ordinary
+	// subject and a similar short body: once the provider is known by
+	// its many senders, neither pair joins them.
+	add := func(x *Index, id, from string) {
+		ind := msg{id: id, from: "mail.example", subject: "Quick question about friday", body: 0xfeedface}.ind(t)
+		ind.From = from
+		x.Add(ind)
+	}
+	x := New(&Options{SharedDomainSenders: 3})
+	add(x, "a", "ann@mail.example")
+	add(x, "b", "bob@mail.example")
+	require.Len(t, x.Clusters(KindSimilarity), 1, "two senders: still a sender domain")
+	add(x, "c", "cid@mail.example")
+	assert.Empty(t, x.Clusters(KindSimilarity))
+
+	// Disabled, the pairs join them all.
+	x = New(&Options{SharedDomainSenders: -1})
+	add(x, "a", "ann@mail.example")
+	add(x, "b", "bob@mail.example")
+	add(x, "c", "cid@mail.example")
+	require.Len(t, x.Clusters(KindSimilarity), 1)
+	assert.Equal(t, 3, x.Clusters(KindSimilarity)[0].Len())
+}
