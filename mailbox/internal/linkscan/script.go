@@ -14,10 +14,10 @@ var scriptDecoders = [...]struct {
 	name   string
 	decode func([]byte) []byte
 }{
-	{"unescape(", func(b []byte) []byte { return percentDecode(b, true) }},
-	{"decodeURIComponent(", func(b []byte) []byte { return percentDecode(b, false) }},
-	{"decodeURI(", func(b []byte) []byte { return percentDecode(b, false) }},
-	{"atob(", decodeBase64Literal},
+	{"unescape", func(b []byte) []byte { return percentDecode(b, true) }},
+	{"decodeURIComponent", func(b []byte) []byte { return percentDecode(b, false) }},
+	{"decodeURI", func(b []byte) []byte { return percentDecode(b, false) }},
+	{"atob", decodeBase64Literal},
 }
 
 // Limits of addScriptWritten: how deep encoded pages may nest, and how
@@ -41,29 +41,43 @@ func (s *Set) addScriptWritten(doc []byte, depth int) {
 		return
 	}
 	literals := 0
+	// One pass over the opening parentheses, rare in most documents,
+	// each checked for a decoder's name before it.
+	for i := 0; literals < maxScriptLiterals && !s.full && !s.work.exhausted(); {
+		j := bytes.IndexByte(doc[i:], '(')
+		if j < 0 {
+			return
+		}
+		call := i + j
+		i = call + 1
+		decode := scriptDecoder(doc[:call])
+		if decode == nil {
+			continue
+		}
+		lit, _, ok := stringLiteral(doc[call+1:])
+		if !ok || len(lit) == 0 {
+			continue
+		}
+		literals++
+		if s.work.inflated+len(lit) > MaxInflatePerMessage {
+			s.work.truncated = true
+			return
+		}
+		s.work.inflated += len(lit)
+		page := decode(lit)
+		s.scanHTML(page)
+		s.addScriptWritten(page, depth+1)
+	}
+}
+
+// scriptDecoder returns the decoder whose name ends before, or nil.
+func scriptDecoder(before []byte) func([]byte) []byte {
 	for _, d := range scriptDecoders {
-		for rest := doc; literals < maxScriptLiterals && !s.full && !s.work.exhausted(); {
-			i := bytes.Index(rest, []byte(d.name))
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(d.name):]
-			lit, after, ok := stringLiteral(rest)
-			rest = after
-			if !ok || len(lit) == 0 {
-				continue
-			}
-			literals++
-			if s.work.inflated+len(lit) > MaxInflatePerMessage {
-				s.work.truncated = true
-				return
-			}
-			s.work.inflated += len(lit)
-			page := d.decode(lit)
-			s.scanHTML(page)
-			s.addScriptWritten(page, depth+1)
+		if bytes.HasSuffix(before, []byte(d.name)) {
+			return d.decode
 		}
 	}
+	return nil
 }
 
 // stringLiteral reads a JavaScript string literal ('…', "…" or `…`) at
