@@ -325,6 +325,17 @@ func TestCorpusQuality(t *testing.T) {
 			} else {
 				assert.GreaterOrEqual(t, p, bcubedCampaignPrecisionFloor)
 				assert.GreaterOrEqual(t, r, bcubedCampaignRecallFloor)
+				// Over the messages the truth labels only: a
+				// campaign of attachment-less messages, which the
+				// truth cannot judge, is left out.
+				var labelled []string
+				for _, it := range items {
+					if _, ok := truth[it]; ok {
+						labelled = append(labelled, it)
+					}
+				}
+				lp, lr := bcubed(labelled, truth, membership(x.Clusters(kind)))
+				t.Logf("B-cubed of %s clusters over the %d labelled messages: precision %.3f recall %.3f", kind, len(labelled), lp, lr)
 			}
 		}
 	})
@@ -394,7 +405,10 @@ func mixesHamAndPhishing(c *Cluster) bool {
 // link, subject or body without an attachment group counts against
 // precision however right it is (with similar files limited to distance
 // 30 precision is still 0.875), so the floor holds the measured figure
-// rather than the 0.95 wanted.
+// rather than the 0.95 wanted. Over the 138 messages the truth labels,
+// precision is 0.914 (was 0.853) and recall 0.981 (was 0.959); what is
+// left there is files TLSH finds within 100 that ssdeep puts in
+// different groups.
 const (
 	thresholdPairRecallFloor     = 0.98 // measured 1.000
 	similarPairRecallFloor       = 0.97 // measured 0.978
