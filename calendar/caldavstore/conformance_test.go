@@ -10,14 +10,14 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
 	"github.com/eradicate-dev/eradicate/calendar/internal/caldavmem"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
 )
 
 // TestConformanceInProcess runs the suite against go-webdav's CalDAV
 // handler over an in-memory backend, with per-user credentials and
 // discovery of the home sets. It always runs.
 func TestConformanceInProcess(t *testing.T) {
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		users := map[string]string{"ann@example.com": "ann-pw", "ben@example.com": "ben-pw"}
 		srv := caldavmem.Start(t, users)
 		creds := map[string]caldavstore.Credential{}
@@ -30,7 +30,7 @@ func TestConformanceInProcess(t *testing.T) {
 			_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
 			require.NoError(t, err)
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  s,
 			Owners: []string{"ann@example.com", "ben@example.com"},
 			CreateCalendar: func(t *testing.T, owner, id, name string) {
@@ -45,19 +45,19 @@ func TestConformanceInProcess(t *testing.T) {
 // admin credential. One server serves every case; each case gets fresh
 // owners, whose homes and calendars the store creates.
 func TestConformanceRadicale(t *testing.T) {
-	srv := radicaletest.Start(t, nil)
-	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
+	srv := radicale.Start(t, nil)
+	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicale.AdminUser, srv.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	require.NoError(t, err)
 	var n atomic.Int64
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		i := n.Add(1)
 		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
 		for _, o := range owners {
 			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
 			require.NoError(t, err)
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  s,
 			Owners: owners,
 			CreateCalendar: func(t *testing.T, owner, id, name string) {
