@@ -336,6 +336,8 @@ func TestCorpusQuality(t *testing.T) {
 				}
 				lp, lr := bcubed(labelled, truth, membership(x.Clusters(kind)))
 				t.Logf("B-cubed of %s clusters over the %d labelled messages: precision %.3f recall %.3f", kind, len(labelled), lp, lr)
+				assert.GreaterOrEqual(t, lp, labelledCampaignPrecisionFloor)
+				assert.GreaterOrEqual(t, lr, labelledCampaignRecallFloor)
 			}
 		}
 	})
@@ -400,20 +402,26 @@ func mixesHamAndPhishing(c *Cluster) bool {
 // precision against the ssdeep truth (0.918, was 0.930): TLSH links
 // files of one campaign that ssdeep tells apart.
 //
-// Campaign clusters: precision 0.825 (was 0.790), recall 0.993 (was
-// 0.985). The truth knows only attachments: a campaign joined by its
-// link, subject or body without an attachment group counts against
-// precision however right it is (with similar files limited to distance
-// 30 precision is still 0.875), so the floor holds the measured figure
-// rather than the 0.95 wanted. Over the 138 messages the truth labels,
-// precision is 0.914 (was 0.853) and recall 0.981 (was 0.959); what is
-// left there is files TLSH finds within 100 that ssdeep puts in
-// different groups.
+// Campaign clusters over the 381 phishing messages: precision 0.857 (was
+// 0.790 before the weak-link rules, 0.825 before the boilerplate rule),
+// recall 0.993 (was 0.985). The truth knows only attachments: a campaign
+// joined by its link, subject or body without an attachment group counts
+// against precision however right it is (the largest such loss is one
+// campaign of 17 "0.7495 BTC" lures with similar attachments the ssdeep
+// groups do not list), so this floor holds the measured figure rather
+// than the 0.95 wanted. Over the 138 messages the truth labels, which it
+// can judge, precision is 0.952 (was 0.853, then 0.914) and recall 0.981
+// (was 0.959): the floor 0.94 allows one wrong three-message merge; what
+// is left there is files TLSH finds within 100 that ssdeep puts in
+// different groups, of one campaign by subject and sender.
 const (
 	thresholdPairRecallFloor     = 0.98 // measured 1.000
 	similarPairRecallFloor       = 0.97 // measured 0.978
 	bcubedFilePrecisionFloor     = 0.90 // measured 0.918
 	bcubedFileRecallFloor        = 0.97 // measured 0.989
-	bcubedCampaignPrecisionFloor = 0.81 // measured 0.825
+	bcubedCampaignPrecisionFloor = 0.84 // measured 0.857
 	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
+	// Over the messages the truth labels.
+	labelledCampaignPrecisionFloor = 0.94 // measured 0.952
+	labelledCampaignRecallFloor    = 0.97 // measured 0.981
 )

@@ -98,8 +98,12 @@
 // brand's real site beside the lure; every newsletter links to its own
 // site) and a bare site root ("https://docs.google.com/"). A message
 // carrying a link only as weak evidence is not joined by it unless the
-// link is marked malicious or is the seed. An empty attachment links
-// nothing.
+// link is marked malicious or is the seed. A link that one From address
+// puts in mail of three distinct subjects is that sender's boilerplate (a
+// mail client's "Get Outlook for Android" link in every message a person
+// forwards, a list member's home page) and joins nothing unless marked
+// malicious; campaigns that rotate subjects rotate addresses too. An
+// empty attachment links nothing.
 //
 // Suppression is re-evaluated as mail arrives: when a key becomes benign
 // the clusters are rebuilt without it on the next read. Inline images
@@ -136,9 +140,11 @@
 // distance 30, 0.88 at 50 and 0.98 from 70 on (the pairs left are over
 // 200 apart), while the nearest ham and phishing files of one media type
 // are 157 apart. B-cubed against the exact and similar groups: file
-// clusters precision 0.92, recall 0.99; campaign clusters precision 0.83,
-// recall 0.99 (the truth knows attachments only, so a campaign joined by
-// its link or subject counts against precision). BenchmarkCluster
+// clusters precision 0.92, recall 0.99; campaign clusters precision 0.95,
+// recall 0.98 over the 138 messages the truth labels, and precision 0.86,
+// recall 0.99 over all 381 phishing messages (there the truth knows
+// attachments only, so a campaign of attachment-less messages joined by
+// its link or subject counts against precision however right it is). BenchmarkCluster
 // measures a million synthetic messages (time, and heap per message,
 // under 1 KiB).
 package cluster

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"errors"
 	"hash/maphash"
 	"iter"
@@ -85,6 +86,8 @@ const (
 	defaultBenignFileDomains = 20
 	defaultSharedIPDomains   = 20
 	defaultSharedSenders     = 20
+	boilerplateSubjects      = 3  // distinct subjects one From address gives a link before it is boilerplate
+	maxSenderPairs           = 8  // (From, subject) pairs kept per link key
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
 	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
@@ -172,8 +175,15 @@ type keyInfo struct {
 	ip        uint32 // the interned sender IP of a subject+IP key
 	kind      KeyKind
 	malicious bool
-	value     string
-	doms      []uint32 // distinct sender domains, up to the benign limit
+	// boilerplate is set on a link that one From address puts in mail of
+	// boilerplateSubjects distinct subjects (see noteSenderLocked).
+	boilerplate bool
+	value       string
+	doms        []uint32 // distinct sender domains, up to the benign limit
+	// senders holds, for a link key not yet boilerplate, the distinct
+	// (From hash << 32 | subject hash) pairs of its carriers, up to
+	// maxSenderPairs.
+	senders []uint64
 }
 
 type fileRec struct {
@@ -576,10 +586,12 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key, weak bool) {
 			if !weak {
 				info.strong = m
 			}
+			x.noteSenderLocked(info, m)
 			return
 		}
 	}
 	wasActive := x.activeLocked(info)
+	x.noteSenderLocked(info, m)
 	if len(info.doms) < x.limit(info.kind) && !containsU32(info.doms, x.dom[m]) {
 		info.doms = append(info.doms, x.dom[m])
 	}
@@ -605,7 +617,45 @@ func (x *Index) newInfoLocked(s int32, h uint64, k Key) keyInfo {
 	if x.carriesWeakLocked(s, h) {
 		info.strong, info.weak = -1, true
 	}
+	x.noteSenderLocked(&info, s)
 	return info
+}
+
+// noteSenderLocked records the From address and subject of message m,
+// a carrier of a link key. A link that one From address puts in mail of
+// boilerplateSubjects distinct subjects is that sender's boilerplate (a
+// mail client's signature link in every message it forwards, a list
+// member's home page, a footer) and joins nothing unless marked
+// malicious: a campaign that reuses its link under changing subjects
+// does so from changing addresses. Messages without a From or subject
+// are not counted.
+func (x *Index) noteSenderLocked(info *keyInfo, m int32) {
+	if info.boilerplate || info.kind != KeyURL && info.kind != KeyURLTemplate {
+		return
+	}
+	subj := x.textArena[x.textOff[2*m]:x.textOff[2*m+1]]
+	from := x.textArena[x.textOff[2*m+1]:x.textOff[2*m+2]]
+	if len(subj) == 0 || len(from) == 0 {
+		return
+	}
+	p := uint64(uint32(maphash.Bytes(x.seed, bytes.ToLower(from))))<<32 |
+		uint64(uint32(maphash.String(x.seed, NormalizeSubject(string(subj)))))
+	n := 1
+	for _, q := range info.senders {
+		if q == p {
+			return
+		}
+		if q>>32 == p>>32 {
+			n++
+		}
+	}
+	if n >= boilerplateSubjects {
+		info.boilerplate, info.senders = true, nil
+		return
+	}
+	if len(info.senders) < maxSenderPairs {
+		info.senders = append(info.senders, p)
+	}
 }
 
 // joinTargetLocked returns the message a carrier of the key joins, or -1:
@@ -649,6 +699,9 @@ func containsU32(list []uint32, v uint32) bool {
 func (x *Index) activeLocked(info *keyInfo) bool {
 	if info.malicious {
 		return true
+	}
+	if info.boilerplate {
+		return false
 	}
 	switch info.kind {
 	case KeySubjectIP:

@@ -70,6 +70,40 @@ func TestWeakLinksJoinNothing(t *testing.T) {
 		assert.Equal(t, "c", c.Members[2].MessageID)
 		assert.Equal(t, 1, c.Members[2].Link.Parent, c.String())
 	})
+	t.Run("one sender's signature link under many subjects", func(t *testing.T) {
+		// A person forwards unrelated lures from a phone; every forward
+		// carries the mail client's "Get Outlook for Android" link.
+		const sig = "https://aka.ms/AAb9ysg"
+		fwd := func(id, subject, lure string) *Indicators {
+			ind := msg{id: id, from: "pot.example", subject: subject, urls: []string{sig, lure}}.ind(t)
+			ind.From = "analyst@pot.example"
+			return ind
+		}
+		x := New(nil)
+		x.Add(fwd("a", "Fwd: Ourocard - Liberacao", "http://ourocard.example/x"))
+		x.Add(fwd("b", "Fwd: Notificação ao cliente", "http://receita.example/y"))
+		require.Len(t, x.Clusters(KindURL), 1, "two subjects: still evidence")
+		x.Add(fwd("c", "Fwd: Suspension Notification", "http://amazon-verify.example/z"))
+		assert.Empty(t, x.Clusters(KindCampaign), "a third subject makes the link the sender's boilerplate")
+
+		// A campaign that repeats its link under changing subjects from
+		// changing addresses stays one cluster.
+		y := New(nil)
+		for i, subject := range []string{"Bitcoin transfer 0.7495 BTC", "Mining balance", "Your transaction"} {
+			ind := msg{id: fmt.Sprint(i), from: "mail.example", subject: subject, urls: []string{"http://btc-claim.example/w"}}.ind(t)
+			ind.From = fmt.Sprintf("sender%d@mail.example", i)
+			y.Add(ind)
+		}
+		require.Len(t, y.Clusters(KindURL), 1)
+		assert.Equal(t, 3, y.Clusters(KindURL)[0].Len())
+
+		// Marked malicious, the link joins the forwards again.
+		seed, err := SeedURL(sig)
+		require.NoError(t, err)
+		x.MarkMalicious(seed.Key)
+		require.Len(t, x.Clusters(KindURL), 1)
+		assert.Equal(t, 3, x.Clusters(KindURL)[0].Len())
+	})
 	t.Run("empty attachment", func(t *testing.T) {
 		x := New(nil)
 		empty := fileOf(t, "x.txt", "text/plain", nil)
