@@ -65,6 +65,24 @@ func (s *Set) AddHTML(doc []byte) {
 // what its scripts write.
 func (s *Set) scanHTML(doc []byte) {
 	h := htmlScanner{doc: doc}
+	h.scan(s)
+}
+
+// htmlText returns the text of an HTML document as AddHTML reads it
+// (entities decoded, comments and style sheets left out, scripts and
+// other raw text kept), tags removed, the boundaries of the blocks
+// blockTag names as line breaks.
+func htmlText(doc string) string {
+	var s Set
+	out := make([]byte, 0, len(doc)/2)
+	h := htmlScanner{doc: []byte(doc), plain: &out}
+	h.scan(&s)
+	return string(out)
+}
+
+// scan reads h.doc into s, or into h.plain when it is set.
+func (h *htmlScanner) scan(s *Set) {
+	doc := h.doc
 	text := 0 // start of the text not read yet
 	for i := 0; !s.full; {
 		j := bytes.IndexByte(doc[i:], '<')
@@ -79,9 +97,15 @@ func (s *Set) scanHTML(doc []byte) {
 		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
 			h.text(s, doc[text:k], htmlData)
 			end = h.startTag(s, k+1)
+			if h.plain != nil {
+				h.blockBreak(k+1, end)
+			}
 		case c == '/':
 			h.text(s, doc[text:k], htmlData)
 			end = h.endTag(k + 2)
+			if h.plain != nil {
+				h.blockBreak(k+2, end)
+			}
 		case c == '!' || c == '?':
 			h.text(s, doc[text:k], htmlData)
 			end = markupEnd(doc, k)
@@ -106,7 +130,29 @@ type htmlScanner struct {
 	attrs []htmlAttr // attributes of the current tag
 	buf   []byte     // decoded text or attribute value
 	nul   []byte     // raw text with NUL replaced
+	// plain, when set, receives the decoded text instead of the Set
+	// (see htmlText); links are not read then.
+	plain *[]byte
 }
+
+// blockBreak writes a line break to h.plain, which is set, when the tag whose name
+// starts at i, read up to end (-1 when the document ended in it), is one
+// of blockTags (none of which is followed by raw text).
+func (h *htmlScanner) blockBreak(i, end int) {
+	if end < 0 {
+		return
+	}
+	name := h.doc[i:tagNameEnd(h.doc, i)]
+	for _, b := range blockTags {
+		if equalFoldASCII(name, b) {
+			*h.plain = append(*h.plain, '\n')
+			return
+		}
+	}
+}
+
+// blockTags are the tags whose start and end are line breaks in htmlText.
+var blockTags = [...]string{"br", "p", "div", "tr", "td", "li", "pre", "hr", "table"}
 
 // htmlAttr locates an attribute of a tag in the document: its key is
 // doc[k0:k1] and its value, before decoding, doc[v0:v1]. quote is the
@@ -338,7 +384,7 @@ func (h *htmlScanner) startTag(s *Set, i int) int {
 	if end < 0 {
 		return -1
 	}
-	if t.link != "" {
+	if t.link != "" && h.plain == nil {
 		h.links(s, t.link)
 	}
 	if t.raw == 0 {
@@ -740,7 +786,7 @@ func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 	decode := kind != htmlRawText && bytes.IndexByte(t, '&') >= 0
 	nul := kind != htmlData && bytes.IndexByte(t, 0) >= 0
 	if !decode && !nul {
-		s.AddText(t)
+		h.emit(s, t)
 		return
 	}
 	if nul {
@@ -762,6 +808,15 @@ func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 			out = append(h.buf[:0], html.UnescapeString(string(t))...)
 		}
 		h.buf, t = out, out
+	}
+	h.emit(s, t)
+}
+
+// emit hands decoded text to h.plain when set, else to s.
+func (h *htmlScanner) emit(s *Set, t []byte) {
+	if h.plain != nil {
+		*h.plain = append(*h.plain, t...)
+		return
 	}
 	s.AddText(t)
 }

@@ -2,9 +2,6 @@ package linkscan
 
 import (
 	"strings"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // passwordWords introduce a password in the text of a message, in the
@@ -138,24 +135,3 @@ func passwordWordsOf(s string, n int, add func(word string, afterSep bool)) {
 }
 
 func isPasswordSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// htmlText returns the text of an HTML document, tags removed, block
-// boundaries as line breaks.
-func htmlText(doc string) string {
-	z := html.NewTokenizer(strings.NewReader(doc))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.Pre, atom.Hr, atom.Td, atom.Table:
-				b.WriteByte('\n')
-			}
-		}
-	}
-}

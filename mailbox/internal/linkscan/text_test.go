@@ -133,6 +133,15 @@ func TestPasswordCandidates(t *testing.T) {
 	}
 }
 
+func TestHTMLText(t *testing.T) {
+	doc := `<html><head><title>Fatura</title><style>p{color:red}</style></head><body>` +
+		`<!-- senha: not this --><div>Senha&nbsp;de acesso:<br>A&amp;B-7</div>` +
+		`<a href="http://x.example/">link</a><TD>cell</td><script>var s="code"</script>`
+	assert.Equal(t, "Fatura\nSenha\u00a0de acesso:\nA&B-7\nlink\ncell\nvar s=\"code\"", htmlText(doc))
+	assert.Equal(t, "no tags", htmlText("no tags"))
+	assert.Equal(t, "cut ", htmlText("cut <p class='x"), "a tag the document ends in is not text")
+}
+
 func FuzzPasswordCandidates(f *testing.F) {
 	f.Add("SENHA DE ACESSO AO PDF: 123", "")
 	f.Add("Password:\n\n Qx9 \n", "<p>senha:&nbsp;abc</p>")
