@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"bufio"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -33,30 +32,17 @@ type corpusMessage struct {
 func loadCorpus(t *testing.T, dir string) []corpusMessage {
 	t.Helper()
 	var out []corpusMessage
-	for _, top := range []string{"phishing", "invites/malicious_phishing_pot", "ham"} {
-		err := filepath.WalkDir(filepath.Join(dir, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
-				return err
-			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			p, _ := mailbox.Parse(raw) // a partly read message still has indicators
-			require.NotNil(t, p, path)
-			ind := Extract(p)
-			rel, err := filepath.Rel(dir, path)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			id := ind.MessageID
-			ind.MessageID = rel
-			out = append(out, corpusMessage{file: rel, id: id, ind: ind})
-			return nil
-		})
+	corpus.EachMessage(t, dir, []string{"phishing", "invites/malicious_phishing_pot", "ham"}, func(path string, raw []byte) {
+		p, _ := mailbox.Parse(raw) // a partly read message still has indicators
+		require.NotNil(t, p, path)
+		ind := Extract(p)
+		rel, err := filepath.Rel(dir, path)
 		require.NoError(t, err)
-	}
+		rel = filepath.ToSlash(rel)
+		id := ind.MessageID
+		ind.MessageID = rel
+		out = append(out, corpusMessage{file: rel, id: id, ind: ind})
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].file < out[j].file })
 	return out
 }

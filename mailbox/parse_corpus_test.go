@@ -189,48 +189,37 @@ func TestCorpusLinks(t *testing.T) {
 	dir := corpus.Dir(t)
 	var with, extracted, encrypted, encryptedWith int
 	var missed []string
-	for _, top := range []string{"phishing", "invites/malicious_phishing_pot"} {
-		err := filepath.WalkDir(filepath.Join(dir, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
-				return err
+	corpus.EachMessage(t, dir, []string{"phishing", "invites/malicious_phishing_pot"}, func(path string, raw []byte) {
+		p, _ := mailbox.Parse(raw)
+		has := hasLinkText([]byte(p.Text)) || hasLinkText([]byte(p.HTML))
+		enc := false
+		for _, a := range p.Attachments {
+			switch {
+			case strings.HasPrefix(a.MediaType, "text/"):
+				has = has || hasLinkText(a.Content)
+			case bytes.HasPrefix(a.Content, []byte("%PDF")):
+				has = has || pdfURI.Match(a.Content)
+				enc = enc || bytes.Contains(a.Content, []byte("/Encrypt"))
 			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			p, _ := mailbox.Parse(raw)
-			has := hasLinkText([]byte(p.Text)) || hasLinkText([]byte(p.HTML))
-			enc := false
-			for _, a := range p.Attachments {
-				switch {
-				case strings.HasPrefix(a.MediaType, "text/"):
-					has = has || hasLinkText(a.Content)
-				case bytes.HasPrefix(a.Content, []byte("%PDF")):
-					has = has || pdfURI.Match(a.Content)
-					enc = enc || bytes.Contains(a.Content, []byte("/Encrypt"))
-				}
-			}
-			if enc {
-				// An encrypted PDF, whose links no search of the
-				// bytes can see: the lure gives its password.
-				encrypted++
-				if len(p.URLs) > 0 {
-					encryptedWith++
-				}
-			}
-			if !has {
-				return nil
-			}
-			with++
+		}
+		if enc {
+			// An encrypted PDF, whose links no search of the bytes can
+			// see: the lure gives its password.
+			encrypted++
 			if len(p.URLs) > 0 {
-				extracted++
-			} else {
-				missed = append(missed, path)
+				encryptedWith++
 			}
-			return nil
-		})
-		require.NoError(t, err)
-	}
+		}
+		if !has {
+			return
+		}
+		with++
+		if len(p.URLs) > 0 {
+			extracted++
+		} else {
+			missed = append(missed, path)
+		}
+	})
 	require.NotZero(t, with)
 	share := float64(extracted) / float64(with)
 	t.Logf("phishing messages with a link somewhere: %d; with a link extracted: %d (%.3f); missed: %v", with, extracted, share, missed)
