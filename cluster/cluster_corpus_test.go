@@ -397,9 +397,10 @@ func mixesHamAndPhishing(c *Cluster) bool {
 // groups do not list), so this floor holds the measured figure rather
 // than the 0.95 wanted. Over the 138 messages the truth labels, which it
 // can judge, precision is 0.952 (was 0.853, then 0.914) and recall 0.981
-// (was 0.959): the floor 0.94 allows one wrong three-message merge; what
-// is left there is files TLSH finds within 100 that ssdeep puts in
-// different groups, of one campaign by subject and sender.
+// (was 0.959). That precision floor is the goal itself, 0.95: the figure
+// is the same in every run (the index is deterministic for one order of
+// messages), and what is left there is files TLSH finds within 100 that
+// ssdeep puts in different groups, of one campaign by subject and sender.
 const (
 	thresholdPairRecallFloor     = 0.98 // measured 1.000
 	similarPairRecallFloor       = 0.97 // measured 0.978
@@ -408,6 +409,6 @@ const (
 	bcubedCampaignPrecisionFloor = 0.84 // measured 0.857
 	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
 	// Over the messages the truth labels.
-	labelledCampaignPrecisionFloor = 0.94 // measured 0.952
+	labelledCampaignPrecisionFloor = 0.95 // measured 0.952
 	labelledCampaignRecallFloor    = 0.97 // measured 0.981
 )

@@ -448,6 +448,14 @@ func TestParseEncryptedPDFLinks(t *testing.T) {
 		assert.Equal(t, []string{"https://evil.example/x"}, p.URLs, cue)
 	}
 
+	// In an HTML body, the password in its own cell after the cue.
+	html := strings.Replace(msg, "Content-Type: text/plain\n\nOpen the file. Senha de acesso: 123\n",
+		"Content-Type: text/html\n\n<table><tr><td><b>SENHA&nbsp;DO PDF:</b></td><td>123</td></tr></table>\n", 1)
+	require.NotEqual(t, msg, html)
+	p, err = mailbox.Parse([]byte(html))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://evil.example/x"}, p.URLs)
+
 	// Without the password in the text the link stays hidden.
 	msg = strings.Replace(msg, "Senha de acesso: 123", "no password here", 1)
 	p, err = mailbox.Parse([]byte(msg))
