@@ -59,6 +59,15 @@ type Options struct {
 	// body from one provider). Default 20. Negative disables it. Only
 	// Indicators with a From address count.
 	SharedDomainSenders int
+	// BoilerplateSubjects marks a sender's boilerplate links: a URL or URL
+	// template that one From address puts in mail of this many distinct
+	// subjects (a mail client's signature link in every message a person
+	// forwards, a list member's home page, a footer) joins no messages by
+	// itself unless marked malicious. Default 3: campaigns that reuse a
+	// link under changing subjects send from changing addresses. Negative
+	// disables it. Only Indicators with a From address and a subject
+	// count.
+	BoilerplateSubjects int
 	// FileDistance is the largest TLSH distance at which two files of the
 	// same media type are similar. Default [DefaultFileDistance].
 	FileDistance int
@@ -86,7 +95,7 @@ const (
 	defaultBenignFileDomains = 20
 	defaultSharedIPDomains   = 20
 	defaultSharedSenders     = 20
-	boilerplateSubjects      = 3  // distinct subjects one From address gives a link before it is boilerplate
+	defaultBoilerplate       = 3
 	maxSenderPairs           = 8  // (From, subject) pairs kept per link key
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
@@ -112,14 +121,15 @@ const (
 type Index struct {
 	mu sync.Mutex
 
-	benign     int // URL and template threshold
-	benignFile int // file threshold
-	sharedIP   int // IP threshold
-	sharedDom  int // sender domain threshold, in distinct From addresses
-	fileDist   int
-	bodyDist   int
-	log        *slog.Logger
-	seed       maphash.Seed
+	benign      int // URL and template threshold
+	benignFile  int // file threshold
+	sharedIP    int // IP threshold
+	sharedDom   int // sender domain threshold, in distinct From addresses
+	boilerplate int // boilerplate threshold, in distinct subjects of one From address
+	fileDist    int
+	bodyDist    int
+	log         *slog.Logger
+	seed        maphash.Seed
 
 	keys  table // exact key hash -> message (singleton) or shared|info index; message id hash -> message
 	bands table // LSH band hash -> representative or shared|reps index
@@ -176,13 +186,14 @@ type keyInfo struct {
 	kind      KeyKind
 	malicious bool
 	// boilerplate is set on a link that one From address puts in mail of
-	// boilerplateSubjects distinct subjects (see noteSenderLocked).
+	// Options.BoilerplateSubjects distinct subjects (see
+	// noteSenderLocked).
 	boilerplate bool
 	value       string
 	doms        []uint32 // distinct sender domains, up to the benign limit
 	// senders holds, for a link key not yet boilerplate, the distinct
 	// (From hash << 32 | subject hash) pairs of its carriers, up to
-	// maxSenderPairs.
+	// maxSenderPairs or twice the boilerplate threshold.
 	senders []uint64
 }
 
@@ -207,26 +218,27 @@ func New(opts *Options) *Index {
 		o = *opts
 	}
 	x := &Index{
-		benign:     o.BenignDomains,
-		benignFile: o.BenignFileDomains,
-		sharedIP:   o.SharedIPDomains,
-		sharedDom:  o.SharedDomainSenders,
-		fileDist:   o.FileDistance,
-		bodyDist:   o.BodyDistance,
-		log:        o.Logger,
-		seed:       maphash.MakeSeed(),
-		more:       map[int32][]copyRec{},
-		idOff:      []uint32{0},
-		textOff:    []uint32{0},
-		names:      []string{""},
-		nameIdx:    map[string]uint32{},
-		domNames:   []string{""},
-		domIdx:     map[string]uint32{},
-		ipAddrs:    []netip.Addr{{}},
-		ipIdx:      map[netip.Addr]uint32{},
-		ipDoms:     [][]uint32{nil},
-		domFroms:   map[uint32][]uint64{},
-		keyOff:     []uint32{0},
+		benign:      o.BenignDomains,
+		benignFile:  o.BenignFileDomains,
+		sharedIP:    o.SharedIPDomains,
+		sharedDom:   o.SharedDomainSenders,
+		boilerplate: o.BoilerplateSubjects,
+		fileDist:    o.FileDistance,
+		bodyDist:    o.BodyDistance,
+		log:         o.Logger,
+		seed:        maphash.MakeSeed(),
+		more:        map[int32][]copyRec{},
+		idOff:       []uint32{0},
+		textOff:     []uint32{0},
+		names:       []string{""},
+		nameIdx:     map[string]uint32{},
+		domNames:    []string{""},
+		domIdx:      map[string]uint32{},
+		ipAddrs:     []netip.Addr{{}},
+		ipIdx:       map[netip.Addr]uint32{},
+		ipDoms:      [][]uint32{nil},
+		domFroms:    map[uint32][]uint64{},
+		keyOff:      []uint32{0},
 	}
 	if x.benign == 0 {
 		x.benign = defaultBenignDomains
@@ -239,6 +251,9 @@ func New(opts *Options) *Index {
 	}
 	if x.sharedDom == 0 {
 		x.sharedDom = defaultSharedSenders
+	}
+	if x.boilerplate == 0 {
+		x.boilerplate = defaultBoilerplate
 	}
 	if x.fileDist <= 0 {
 		x.fileDist = DefaultFileDistance
@@ -622,15 +637,12 @@ func (x *Index) newInfoLocked(s int32, h uint64, k Key) keyInfo {
 }
 
 // noteSenderLocked records the From address and subject of message m,
-// a carrier of a link key. A link that one From address puts in mail of
-// boilerplateSubjects distinct subjects is that sender's boilerplate (a
-// mail client's signature link in every message it forwards, a list
-// member's home page, a footer) and joins nothing unless marked
-// malicious: a campaign that reuses its link under changing subjects
-// does so from changing addresses. Messages without a From or subject
-// are not counted.
+// a carrier of a link key, and marks the key boilerplate once one From
+// address has given it x.boilerplate distinct subjects (see
+// [Options.BoilerplateSubjects]). Messages without a From or subject are
+// not counted.
 func (x *Index) noteSenderLocked(info *keyInfo, m int32) {
-	if info.boilerplate || info.kind != KeyURL && info.kind != KeyURLTemplate {
+	if x.boilerplate < 0 || info.boilerplate || info.kind != KeyURL && info.kind != KeyURLTemplate {
 		return
 	}
 	subj := x.textArena[x.textOff[2*m]:x.textOff[2*m+1]]
@@ -649,11 +661,11 @@ func (x *Index) noteSenderLocked(info *keyInfo, m int32) {
 			n++
 		}
 	}
-	if n >= boilerplateSubjects {
+	if n >= x.boilerplate {
 		info.boilerplate, info.senders = true, nil
 		return
 	}
-	if len(info.senders) < maxSenderPairs {
+	if len(info.senders) < max(maxSenderPairs, 2*x.boilerplate) {
 		info.senders = append(info.senders, p)
 	}
 }

@@ -103,6 +103,16 @@ func TestWeakLinksJoinNothing(t *testing.T) {
 		x.MarkMalicious(seed.Key)
 		require.Len(t, x.Clusters(KindURL), 1)
 		assert.Equal(t, 3, x.Clusters(KindURL)[0].Len())
+
+		// Disabled, or with a higher threshold, the link joins them.
+		for _, n := range []int{-1, 4} {
+			z := New(&Options{BoilerplateSubjects: n})
+			z.Add(fwd("a", "Fwd: Ourocard - Liberacao", "http://ourocard.example/x"))
+			z.Add(fwd("b", "Fwd: Notificação ao cliente", "http://receita.example/y"))
+			z.Add(fwd("c", "Fwd: Suspension Notification", "http://amazon-verify.example/z"))
+			require.Len(t, z.Clusters(KindURL), 1, n)
+			assert.Equal(t, 3, z.Clusters(KindURL)[0].Len(), n)
+		}
 	})
 	t.Run("empty attachment", func(t *testing.T) {
 		x := New(nil)
