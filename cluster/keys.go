@@ -224,44 +224,35 @@ func exactKeys(ind *Indicators, subject string) []exactKey {
 // page, a PDF producer's address). Such a link supports nothing by itself:
 // it joins messages only once marked malicious or used as a seed.
 func weakURL(u *URL, domains ...string) bool {
+	canonHost, rest := splitHost(u.Canonical)
 	host := u.Host
 	if host == "" {
-		host = urlHost(u.Canonical)
+		host = canonHost
 	}
 	for _, d := range domains {
-		if d != "" && (host == d || strings.HasSuffix(host, d) && host[len(host)-len(d)-1] == '.') {
+		if n := len(host) - len(d); d != "" && n >= 0 && host[n:] == d && (n == 0 || host[n-1] == '.') {
 			return true
 		}
 	}
-	return siteRoot(u.Canonical)
+	// A bare site root: no path beyond "/" and no query.
+	return canonHost != "" && (rest == "" || rest == "/")
 }
 
-// urlHost returns the host of a canonical URL, for URLs built without
-// their Host.
-func urlHost(canon string) string {
+// splitHost splits a canonical URL after its scheme into the host and
+// what follows it (path, query and fragment); host is "" when canon has
+// no scheme.
+func splitHost(canon string) (host, rest string) {
 	i := strings.Index(canon, "://")
 	if i < 0 {
-		return ""
+		return "", canon
 	}
 	h := canon[i+3:]
 	for j := 0; j < len(h); j++ {
 		if c := h[j]; c == '/' || c == '?' || c == '#' {
-			return h[:j]
+			return h[:j], h[j:]
 		}
 	}
-	return h
-}
-
-// siteRoot reports whether a canonical URL is a bare site root: no path
-// beyond "/" and no query.
-func siteRoot(canon string) bool {
-	i := strings.Index(canon, "://")
-	if i < 0 {
-		return false
-	}
-	rest := canon[i+3:]
-	j := strings.IndexAny(rest, "/?#")
-	return j < 0 || rest[j:] == "/"
+	return h, ""
 }
 
 // specificSubject reports whether a normalised subject says enough to

@@ -285,3 +285,26 @@ func TestMailboxProviderDomainPairsNothing(t *testing.T) {
 	require.Len(t, x.Clusters(KindSimilarity), 1)
 	assert.Equal(t, 3, x.Clusters(KindSimilarity)[0].Len())
 }
+
+func TestWeakURL(t *testing.T) {
+	tests := []struct {
+		canon, host string
+		want        bool
+	}{
+		{"https://www.paypal.com/us/webapps/help", "", true}, // the sender's own domain
+		{"https://paypal.com/x", "", true},
+		{"https://evilpaypal.com/x", "", false}, // not a subdomain
+		{"https://docs.google.com/", "", true},  // a bare root
+		{"https://docs.google.com", "", true},
+		{"https://docs.google.com/?q=1", "", false},
+		{"https://docs.google.com/#top", "", false},
+		{"https://lure.example/login", "", false},
+		{"https://lure.example/login", "mail.paypal.com", true}, // Host given wins
+		{"", "", false},
+		{"mailto:x@y", "", false},
+	}
+	for _, tt := range tests {
+		u := URL{Canonical: tt.canon, Host: tt.host}
+		assert.Equal(t, tt.want, weakURL(&u, "paypal.com", ""), "%q host %q", tt.canon, tt.host)
+	}
+}
