@@ -291,9 +291,9 @@ seed = %q
 	// The tap indexes what it delivers: a second lure with the same link
 	// joins the first in a cluster.
 	lmtpSend(t, tapAddr, "hr@payro11.example", e2eUsers[1],
-		"From: hr@payro11.example\r\nTo: "+e2eUsers[1]+"\r\nSubject: Payslip again\r\nMessage-ID: <payslip-2@payro11.example>\r\n\r\nhttp://payro11.example/slip?id=9\r\n")
+		"From: hr@payro11.example\r\nTo: "+e2eUsers[1]+"\r\nSubject: Payslip again\r\nMessage-ID: <payslip-2@payro11.example>\r\n\r\nhttp://payro11-secure.top/slip?id=9\r\n")
 	lmtpSend(t, tapAddr, "hr@payro11.example", e2eUsers[2],
-		"From: hr@payro11.example\r\nTo: "+e2eUsers[2]+"\r\nSubject: Payslip\r\nMessage-ID: <payslip-3@payro11.example>\r\n\r\nhttp://payro11.example/slip?id=9\r\n")
+		"From: hr@payro11.example\r\nTo: "+e2eUsers[2]+"\r\nSubject: Payslip\r\nMessage-ID: <payslip-3@payro11.example>\r\n\r\nhttp://payro11-secure.top/slip?id=9\r\n")
 	out, err = cli(t, s.url, ids["reader"].token, "clusters", "-of", "payslip-2@payro11.example", "-json")
 	require.NoError(t, err)
 	var cl api.ClusterView
