@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,7 +17,7 @@ import (
 func TestClusters(t *testing.T) {
 	x := cluster.New(nil)
 	for i, id := range []string{"a@evil.example", "b@evil.example", "c@evil.example"} {
-		raw := "From: billing@evil.example\r\nTo: alice@corp.example\r\nSubject: Invoice " + id + "\r\nMessage-ID: <" + id + ">\r\n\r\nPay now: http://pay.evil.example/invoice?id=7\r\n"
+		raw := "From: billing" + strconv.Itoa(i) + "@evil.example\r\nTo: alice@corp.example\r\nSubject: Invoice\r\nMessage-ID: <" + id + ">\r\n\r\nPay now: http://pay-evil.top/invoice?id=7\r\n"
 		p, err := mailbox.Parse([]byte(raw))
 		require.NoError(t, err)
 		x.Add(cluster.Extract(p), mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 1, UID: uint32(i + 1)})
