@@ -1,0 +1,33 @@
+package pgjournal_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
+	"github.com/eradicate-dev/eradicate/remediation/journaltest"
+)
+
+func TestConformance(t *testing.T) {
+	srv := pgtest.Start(t, nil)
+	url := srv.CreateDatabase(t)
+	journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
+		// A schema per case: an empty journal in the shared database.
+		opts := &pgjournal.Options{Schema: "j_" + servertest.RandomHex(t, 6)}
+		open := func(t *testing.T) (remediation.Journal, error) {
+			j, err := pgjournal.Open(context.Background(), url, opts)
+			if err != nil {
+				return nil, err
+			}
+			return j, nil
+		}
+		j, err := open(t)
+		require.NoError(t, err)
+		return &journaltest.Harness{Journal: j, Reopen: open}
+	})
+}

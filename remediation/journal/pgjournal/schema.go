@@ -1,0 +1,109 @@
+package pgjournal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrSchemaTooNew means the database was created or migrated by a newer
+// version of this package than the running one: its tables may hold what
+// this version cannot read.
+var ErrSchemaTooNew = errors.New("pgjournal: the journal's schema is newer than this version")
+
+// migrations are the schema's versions, in order: migrations[i] takes a
+// schema at version i to version i+1. "{s}" stands for the schema's
+// quoted name. A released migration is never changed; a change is a new
+// migration at the end.
+var migrations = [...]string{
+	// 1: the entries, in rows of one group commit each, and the head: the
+	// seq the next row takes. Appends update the head in the statement
+	// that inserts their row, so rows commit in seq order.
+	`CREATE TABLE {s}.rows (
+		seq bigint PRIMARY KEY,
+		payload bytea NOT NULL
+	);
+	CREATE TABLE {s}.head (
+		one boolean PRIMARY KEY DEFAULT true CHECK (one),
+		next_seq bigint NOT NULL
+	);
+	INSERT INTO {s}.head (next_seq) VALUES (0);`,
+}
+
+// SchemaVersion is the schema version this package creates and reads.
+const SchemaVersion = len(migrations)
+
+// queries are the statements of one schema.
+type queries struct {
+	schema    string // quoted
+	head      string
+	lockHead  string
+	setHead   string
+	insert    string
+	insertRow string
+	deleteAll string
+	page      string
+	size      string
+}
+
+func newQueries(schema string) queries {
+	s := pgx.Identifier{schema}.Sanitize()
+	r := strings.NewReplacer("{s}", s)
+	return queries{
+		schema:   s,
+		head:     r.Replace(`SELECT next_seq FROM {s}.head`),
+		lockHead: r.Replace(`SELECT next_seq FROM {s}.head FOR UPDATE`),
+		setHead:  r.Replace(`UPDATE {s}.head SET next_seq = $1`),
+		// One statement: the head moves from $1 only when nobody moved
+		// it since it was read; otherwise nothing is inserted.
+		insert: r.Replace(`WITH h AS (UPDATE {s}.head SET next_seq = $1 + 1 WHERE next_seq = $1 RETURNING 1)
+			INSERT INTO {s}.rows (seq, payload) SELECT $1, $2 FROM h`),
+		insertRow: r.Replace(`INSERT INTO {s}.rows (seq, payload) VALUES ($1, $2)`),
+		deleteAll: r.Replace(`DELETE FROM {s}.rows`),
+		page:      r.Replace(`SELECT seq, payload FROM {s}.rows WHERE seq > $1 ORDER BY seq LIMIT $2`),
+		size:      r.Replace(`SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM {s}.rows`),
+	}
+}
+
+// migrate brings the schema to version (creating it when missing) in one
+// transaction, under an advisory lock that serialises concurrent openers.
+func migrate(ctx context.Context, pool *pgxpool.Pool, q queries, version int) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "eradicate.pgjournal:"+q.schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+q.schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+q.schema+`.migrations (
+			version integer PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return err
+		}
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+q.schema+`.migrations`).Scan(&have); err != nil {
+			return err
+		}
+		if have > SchemaVersion {
+			return fmt.Errorf("%w: schema %s is at version %d, this version knows %d", ErrSchemaTooNew, q.schema, have, SchemaVersion)
+		}
+		for v := have; v < version; v++ {
+			if _, err := tx.Exec(ctx, strings.ReplaceAll(migrations[v], "{s}", q.schema)); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO `+q.schema+`.migrations (version) VALUES ($1)`, v+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrSchemaTooNew) {
+		return fmt.Errorf("pgjournal: migrate schema %s: %w", q.schema, err)
+	}
+	return err
+}
