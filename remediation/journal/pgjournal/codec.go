@@ -3,14 +3,13 @@ package pgjournal
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
 // A row's payload is a block of entries: each is a uvarint length and
-// that many bytes of the entry's encoding.
+// that many bytes of the entry's encoding, which the chain covers.
 
 // encodeBlock appends the encodings of entries to b.
 func encodeBlock(b []byte, entries []remediation.Entry) ([]byte, error) {
@@ -30,23 +29,26 @@ func encodeBlock(b []byte, entries []remediation.Entry) ([]byte, error) {
 	return b, nil
 }
 
-var errShort = errors.New("entry truncated")
-
-// decodeBlock calls fn with each entry of a block.
-func decodeBlock(b []byte, fn func(remediation.Entry) error) error {
+// splitBlock calls fn with the bytes of each entry of a block.
+func splitBlock(b []byte, fn func(raw []byte) error) error {
 	for len(b) > 0 {
 		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return fmt.Errorf("%w: %v", remediation.ErrCorrupt, errShort)
+		if k <= 0 || n == 0 || n > uint64(len(b)-k) {
+			return fmt.Errorf("%w: entry truncated", remediation.ErrCorrupt)
 		}
-		var e remediation.Entry
-		if err := json.Unmarshal(b[k:k+int(n)], &e); err != nil {
-			return fmt.Errorf("%w: %v", remediation.ErrCorrupt, err)
-		}
-		b = b[k+int(n):]
-		if err := fn(e); err != nil {
+		if err := fn(b[k : k+int(n)]); err != nil {
 			return err
 		}
+		b = b[k+int(n):]
 	}
 	return nil
+}
+
+// decodeEntry decodes the bytes of one entry.
+func decodeEntry(raw []byte) (remediation.Entry, error) {
+	var e remediation.Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return remediation.Entry{}, fmt.Errorf("%w: %v", remediation.ErrCorrupt, err)
+	}
+	return e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/eradicate-dev/eradicate/internal/pgtest"
 	"github.com/eradicate-dev/eradicate/internal/servertest"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 	"github.com/eradicate-dev/eradicate/remediation/journaltest"
 )
@@ -16,9 +17,14 @@ import (
 func TestConformance(t *testing.T) {
 	srv := pgtest.Start(t, nil)
 	url := srv.CreateDatabase(t)
+	t.Run("NoKey", func(t *testing.T) { conformance(t, url, nil) })
+	t.Run("Key", func(t *testing.T) { conformance(t, url, testKey(t)) })
+}
+
+func conformance(t *testing.T, url string, key *journal.Key) {
 	journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
 		// A schema per case: an empty journal in the shared database.
-		opts := &pgjournal.Options{Schema: "j_" + servertest.RandomHex(t, 6)}
+		opts := &pgjournal.Options{Schema: "j_" + servertest.RandomHex(t, 6), Key: key}
 		open := func(t *testing.T) (remediation.Journal, error) {
 			j, err := pgjournal.Open(context.Background(), url, opts)
 			if err != nil {

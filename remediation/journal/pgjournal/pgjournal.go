@@ -20,16 +20,20 @@
 package pgjournal
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // DefaultSchema is the schema of a journal whose [Options.Schema] is "".
@@ -41,6 +45,17 @@ type Options struct {
 	// means [DefaultSchema]. Journals in different schemas of one
 	// database are independent.
 	Schema string
+	// Key keys the journal's chain (see package journal): each entry is
+	// written with its MAC, Replay verifies every entry it reads, and
+	// [Journal.Verify] and [Journal.Head] are available. Every journal
+	// on a schema must be opened with the same key. nil writes entries
+	// without MACs and verifies nothing.
+	Key *journal.Key
+	// Heads are heads of the chain exported earlier (see
+	// [Journal.Head]); every Replay checks that they lie on the chain,
+	// so that a journal cut short of one is refused when an engine
+	// replays it (New, Resume). They need Key.
+	Heads []journal.Head
 }
 
 // Journal is a [remediation.Journal] and [remediation.Rewriter] in
@@ -50,6 +65,8 @@ type Journal struct {
 	pool    *pgxpool.Pool
 	ownPool bool
 	q       queries
+	key     *journal.Key
+	heads   []journal.Head
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -58,12 +75,22 @@ type Journal struct {
 	queue   []*write
 	writing bool
 	active  sync.WaitGroup // Append and Rewrite calls under way
-	next    int64          // the seq the next write is expected to take
+	head    head           // as last seen; the group commit's leader's
 }
+
+// head is the journal's head row: the seq of the next row, the number of
+// entries, and the MAC of the last one (nil when none has one).
+type head struct {
+	next, entries int64
+	mac           []byte
+}
+
+func (h *head) scan(r pgx.Row) error { return r.Scan(&h.next, &h.entries, &h.mac) }
 
 // write is one Append call's encoded entries waiting for the group commit.
 type write struct {
 	block []byte
+	n     int64 // entries
 	err   error
 	done  bool
 }
@@ -71,6 +98,7 @@ type write struct {
 var (
 	_ remediation.Journal  = (*Journal)(nil)
 	_ remediation.Rewriter = (*Journal)(nil)
+	_ journal.Verifier     = (*Journal)(nil)
 )
 
 // Open opens the journal in the database connString names (a URL or a
@@ -103,11 +131,22 @@ func openVersion(ctx context.Context, pool *pgxpool.Pool, opts *Options, version
 		schema = opts.Schema
 	}
 	j := &Journal{pool: pool, q: newQueries(schema)}
+	if opts != nil {
+		j.key, j.heads = opts.Key, opts.Heads
+	}
+	if len(j.heads) > 0 {
+		if j.key == nil {
+			return nil, fmt.Errorf("%w: heads to check need the key", ErrNoKey)
+		}
+		if _, err := journal.NewHeads(j.key, j.heads); err != nil {
+			return nil, err
+		}
+	}
 	j.cond = sync.NewCond(&j.mu)
-	if err := migrate(ctx, pool, j.q, version); err != nil {
+	if err := migrate(ctx, pool, j.q, j.key, version); err != nil {
 		return nil, err
 	}
-	if err := pool.QueryRow(ctx, j.q.head).Scan(&j.next); err != nil {
+	if err := j.head.scan(pool.QueryRow(ctx, j.q.head)); err != nil {
 		return nil, fmt.Errorf("pgjournal: read the journal's head: %w", err)
 	}
 	return j, nil
@@ -153,7 +192,7 @@ func (j *Journal) Append(ctx context.Context, entries ...remediation.Entry) erro
 		j.err = fmt.Errorf("pgjournal: journal unusable after encoding error: %w", err)
 		return err
 	}
-	w := &write{block: block}
+	w := &write{block: block, n: int64(len(entries))}
 	j.queue = append(j.queue, w)
 	for !w.done {
 		if j.writing {
@@ -182,30 +221,62 @@ func (j *Journal) Append(ctx context.Context, entries ...remediation.Entry) erro
 // commit writes a group of Append calls as one row. The write is not
 // abandoned when a caller's ctx ends: others wait for it too.
 func (j *Journal) commit(group []*write) error {
-	n := 0
+	size, n := 0, int64(0)
 	for _, g := range group {
-		n += len(g.block)
+		size += len(g.block)
+		n += g.n
 	}
-	payload := make([]byte, 0, n)
+	payload := make([]byte, 0, size)
 	for _, g := range group {
 		payload = append(payload, g.block...)
 	}
 	ctx := context.Background()
 	for {
-		tag, err := j.pool.Exec(ctx, j.q.insert, j.next, payload)
+		next := head{next: j.head.next + 1, entries: j.head.entries + n}
+		var macs []byte
+		if j.key != nil {
+			c, err := j.chainAt(j.head)
+			if err != nil {
+				return err
+			}
+			macs = make([]byte, 0, n*sha256.Size)
+			err = splitBlock(payload, func(raw []byte) error {
+				m := c.Add(raw)
+				macs = append(macs, m[:]...)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			next.mac = macs[len(macs)-sha256.Size:]
+		}
+		tag, err := j.pool.Exec(ctx, j.q.insert, j.head.next, payload, next.entries, next.mac, macs)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 1 {
-			j.next++
+			j.head = next
 			return nil
 		}
 		// Another journal on the schema wrote (or rewrote) since: take
 		// the head again.
-		if err := j.pool.QueryRow(ctx, j.q.head).Scan(&j.next); err != nil {
+		if err := j.head.scan(j.pool.QueryRow(ctx, j.q.head)); err != nil {
 			return err
 		}
 	}
+}
+
+// chainAt returns the chain after the entries of h. A head without a
+// MAC (only entries written without a key before it) continues from the
+// chain's start: Verify reports the first of those entries anyway.
+func (j *Journal) chainAt(h head) (*journal.Chain, error) {
+	jh := journal.Head{Entries: uint64(h.entries), KeyID: j.key.ID()}
+	if len(h.mac) == sha256.Size {
+		copy(jh.MAC[:], h.mac)
+	} else {
+		jh.MAC = journal.NewChain(j.key).Head().MAC
+	}
+	return journal.ResumeChain(j.key, jh)
 }
 
 // Replay implements [remediation.Journal]. It reads in one repeatable-read
@@ -236,33 +307,94 @@ func (j *Journal) replay(ctx context.Context, yield func(remediation.Entry, erro
 		return fmt.Errorf("pgjournal: replay: %w", err)
 	}
 	defer tx.Rollback(context.Background())
-	return scanRows(ctx, tx, j.q, func(seq int64, payload []byte) error {
-		return decodeBlock(payload, func(e remediation.Entry) error {
-			if !yield(e, nil) {
-				return errStop
+	var hs *journal.Heads
+	if len(j.heads) > 0 {
+		hs, _ = journal.NewHeads(j.key, j.heads) // checked by Open
+	}
+	_, err = walk(ctx, tx, j.q, j.key, hs, func(e remediation.Entry) error {
+		if !yield(e, nil) {
+			return errStop
+		}
+		return nil
+	})
+	return err
+}
+
+// walk reads the journal through tx, verifying the chain when key is not
+// nil (and heads, when not nil, along it), and calls fn, when not nil,
+// with each entry. It returns the chain's head (zero without a key).
+func walk(ctx context.Context, tx pgx.Tx, q queries, key *journal.Key, heads *journal.Heads, fn func(remediation.Entry) error) (journal.Head, error) {
+	var stored head
+	if err := stored.scan(tx.QueryRow(ctx, q.head)); err != nil {
+		return journal.Head{}, fmt.Errorf("pgjournal: read the journal's head: %w", err)
+	}
+	var c *journal.Chain
+	if key != nil {
+		c = journal.NewChain(key)
+	}
+	err := scanRows(ctx, tx, q, func(r row) error {
+		i := 0
+		return splitBlock(r.payload, func(raw []byte) error {
+			if c != nil {
+				var mac []byte
+				if len(r.macs) >= (i+1)*sha256.Size {
+					mac = r.macs[i*sha256.Size : (i+1)*sha256.Size]
+				}
+				i++
+				if err := c.Check(raw, mac); err != nil {
+					return err
+				}
+				if heads != nil {
+					if err := heads.At(c); err != nil {
+						return err
+					}
+				}
 			}
-			return nil
+			if fn == nil {
+				return nil
+			}
+			e, err := decodeEntry(raw)
+			if err != nil {
+				return err
+			}
+			return fn(e)
 		})
 	})
+	if err != nil || c == nil {
+		return journal.Head{}, err
+	}
+	h := c.Head()
+	if uint64(stored.entries) != h.Entries || !bytes.Equal(stored.mac, h.MAC[:]) && h.Entries > 0 {
+		return journal.Head{}, &journal.TamperError{Entry: h.Entries, Reason: fmt.Sprintf("the journal's head says %d entries and another last MAC: entries were removed from the end", stored.entries)}
+	}
+	if heads != nil {
+		if err := heads.End(c); err != nil {
+			return journal.Head{}, err
+		}
+	}
+	return h, nil
+}
+
+// row is one row of the journal.
+type row struct {
+	seq     int64
+	payload []byte
+	macs    []byte
 }
 
 // scanRows calls fn for every row of the journal, in order, reading in
 // pages through tx.
-func scanRows(ctx context.Context, tx pgx.Tx, q queries, fn func(seq int64, payload []byte) error) error {
+func scanRows(ctx context.Context, tx pgx.Tx, q queries, fn func(row) error) error {
 	after := int64(-1)
 	for {
 		rows, err := tx.Query(ctx, q.page, after, replayPage)
 		if err != nil {
 			return fmt.Errorf("pgjournal: replay: %w", err)
 		}
-		type row struct {
-			seq     int64
-			payload []byte
-		}
 		var page []row
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.seq, &r.payload); err != nil {
+			if err := rows.Scan(&r.seq, &r.payload, &r.macs); err != nil {
 				rows.Close()
 				return fmt.Errorf("pgjournal: replay: %w", err)
 			}
@@ -273,7 +405,7 @@ func scanRows(ctx context.Context, tx pgx.Tx, q queries, fn func(seq int64, payl
 			return fmt.Errorf("pgjournal: replay: %w", err)
 		}
 		for _, r := range page {
-			if err := fn(r.seq, r.payload); err != nil {
+			if err := fn(r); err != nil {
 				return err
 			}
 		}
@@ -289,7 +421,10 @@ const rewriteRow = 1024
 
 // Rewrite implements [remediation.Rewriter]: in one transaction, holding
 // the journal's head (every engine's appends wait), it replaces the rows
-// with rows of the kept entries. Sizes are the bytes of the entries'
+// with rows of the kept entries. With a key, the journal is verified
+// first (a tampered journal is not rewritten: that would seal what was
+// planted) and the kept entries get a new chain, from its start: heads
+// exported before no longer match. Sizes are the bytes of the entries'
 // encoding.
 func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) (before, after int64, err error) {
 	if err := ctx.Err(); err != nil {
@@ -304,28 +439,40 @@ func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) boo
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
 	defer tx.Rollback(context.Background())
-	var next int64
-	if err := tx.QueryRow(ctx, j.q.lockHead).Scan(&next); err != nil {
+	var h head
+	if err := h.scan(tx.QueryRow(ctx, j.q.lockHead)); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
-	var rows [][]byte
-	var cur []byte
+	var chain *journal.Chain
+	if j.key != nil {
+		chain = journal.NewChain(j.key)
+	}
+	type newRow struct{ payload, macs []byte }
+	var rows []newRow
+	var cur newRow
 	n := 0
-	err = scanRows(ctx, tx, j.q, func(_ int64, payload []byte) error {
-		before += int64(len(payload))
-		return decodeBlock(payload, func(e remediation.Entry) error {
-			if !keep(&e) {
+	_, err = walk(ctx, tx, j.q, j.key, nil, func(e remediation.Entry) error {
+		if !keep(&e) {
+			return nil
+		}
+		start := len(cur.payload)
+		var err error
+		if cur.payload, err = encodeBlock(cur.payload, []remediation.Entry{e}); err != nil {
+			return err
+		}
+		if chain != nil {
+			if err := splitBlock(cur.payload[start:], func(raw []byte) error {
+				m := chain.Add(raw)
+				cur.macs = append(cur.macs, m[:]...)
 				return nil
-			}
-			var err error
-			if cur, err = encodeBlock(cur, []remediation.Entry{e}); err != nil {
+			}); err != nil {
 				return err
 			}
-			if n++; n == rewriteRow {
-				rows, cur, n = append(rows, cur), nil, 0
-			}
-			return nil
-		})
+		}
+		if n++; n == rewriteRow {
+			rows, cur, n = append(rows, cur), newRow{}, 0
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, 0, err
@@ -333,22 +480,84 @@ func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) boo
 	if n > 0 {
 		rows = append(rows, cur)
 	}
+	if err := tx.QueryRow(ctx, j.q.size).Scan(&before); err != nil {
+		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
+	}
 	if _, err := tx.Exec(ctx, j.q.deleteAll); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
+	nh := head{next: int64(len(rows))}
 	for i, r := range rows {
-		after += int64(len(r))
-		if _, err := tx.Exec(ctx, j.q.insertRow, int64(i), r); err != nil {
+		after += int64(len(r.payload))
+		if _, err := tx.Exec(ctx, j.q.insertRow, int64(i), r.payload, r.macs); err != nil {
 			return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, j.q.setHead, int64(len(rows))); err != nil {
+	if chain != nil {
+		ch := chain.Head()
+		nh.entries, nh.mac = int64(ch.Entries), ch.MAC[:]
+	} else {
+		var cnt int64
+		for _, r := range rows {
+			_ = splitBlock(r.payload, func([]byte) error { cnt++; return nil })
+		}
+		nh.entries = cnt
+	}
+	if _, err := tx.Exec(ctx, j.q.setHead, nh.next, nh.entries, nh.mac); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
 	return before, after, nil
+}
+
+// ErrNoKey means the journal was opened without a key: it has no chain
+// to verify or head to export.
+var ErrNoKey = errors.New("pgjournal: the journal was opened without a key")
+
+// Verify implements [journal.Verifier]: it reads the whole journal, in
+// one snapshot, and checks each entry's MAC, that the head row matches
+// the chain's end, and that each of heads (exported earlier with
+// [Journal.Head] or Verify) lies on the chain. It returns the chain's
+// head, or a [*journal.TamperError] naming the first entry that does not
+// verify. It needs the key ([ErrNoKey]).
+func (j *Journal) Verify(ctx context.Context, heads ...journal.Head) (journal.Head, error) {
+	if j.key == nil {
+		return journal.Head{}, ErrNoKey
+	}
+	hs, err := journal.NewHeads(j.key, slices.Concat(heads, j.heads))
+	if err != nil {
+		return journal.Head{}, err
+	}
+	if err := j.begin(); err != nil {
+		return journal.Head{}, err
+	}
+	defer j.active.Done()
+	tx, err := j.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return journal.Head{}, fmt.Errorf("pgjournal: verify: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	return walk(ctx, tx, j.q, j.key, hs, nil)
+}
+
+// Head returns the journal's head as its head row stores it, without
+// verifying the chain: cheap enough to export after every action. It
+// needs the key ([ErrNoKey]).
+func (j *Journal) Head(ctx context.Context) (journal.Head, error) {
+	if j.key == nil {
+		return journal.Head{}, ErrNoKey
+	}
+	var h head
+	if err := h.scan(j.pool.QueryRow(ctx, j.q.head)); err != nil {
+		return journal.Head{}, fmt.Errorf("pgjournal: head: %w", err)
+	}
+	c, err := j.chainAt(h)
+	if err != nil {
+		return journal.Head{}, err
+	}
+	return c.Head(), nil
 }
 
 // Size returns the bytes of the journal's entries, as Rewrite counts them.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // ErrSchemaTooNew means the database was created or migrated by a newer
@@ -15,15 +17,18 @@ import (
 // this version cannot read.
 var ErrSchemaTooNew = errors.New("pgjournal: the journal's schema is newer than this version")
 
+// migration takes the schema from one version to the next, in the
+// transaction of [migrate].
+type migration func(ctx context.Context, tx pgx.Tx, q queries, key *journal.Key) error
+
 // migrations are the schema's versions, in order: migrations[i] takes a
-// schema at version i to version i+1. "{s}" stands for the schema's
-// quoted name. A released migration is never changed; a change is a new
-// migration at the end.
-var migrations = [...]string{
+// schema at version i to version i+1. A released migration is never
+// changed; a change is a new migration at the end.
+var migrations = [...]migration{
 	// 1: the entries, in rows of one group commit each, and the head: the
 	// seq the next row takes. Appends update the head in the statement
 	// that inserts their row, so rows commit in seq order.
-	`CREATE TABLE {s}.rows (
+	sqlMigration(`CREATE TABLE {s}.rows (
 		seq bigint PRIMARY KEY,
 		payload bytea NOT NULL
 	);
@@ -31,7 +36,63 @@ var migrations = [...]string{
 		one boolean PRIMARY KEY DEFAULT true CHECK (one),
 		next_seq bigint NOT NULL
 	);
-	INSERT INTO {s}.head (next_seq) VALUES (0);`,
+	INSERT INTO {s}.head (next_seq) VALUES (0);`),
+	// 2: the chain: each row's entries' MACs (NULL for entries written
+	// without a key), and the number of entries and the last MAC in the
+	// head. Rows written before get their MACs here when the journal
+	// is opened with a key; otherwise they stay without, and Verify
+	// reports the first of them.
+	func(ctx context.Context, tx pgx.Tx, q queries, key *journal.Key) error {
+		if err := sqlMigration(`ALTER TABLE {s}.rows ADD COLUMN macs bytea;
+			ALTER TABLE {s}.head ADD COLUMN entries bigint NOT NULL DEFAULT 0, ADD COLUMN mac bytea;`)(ctx, tx, q, key); err != nil {
+			return err
+		}
+		var c *journal.Chain
+		if key != nil {
+			c = journal.NewChain(key)
+		}
+		var n int64
+		type sealed struct {
+			seq  int64
+			macs []byte
+		}
+		var rows []sealed
+		err := scanRows(ctx, tx, q, func(r row) error {
+			var macs []byte
+			err := splitBlock(r.payload, func(raw []byte) error {
+				n++
+				if c != nil {
+					m := c.Add(raw)
+					macs = append(macs, m[:]...)
+				}
+				return nil
+			})
+			rows = append(rows, sealed{r.seq, macs})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if _, err := tx.Exec(ctx, `UPDATE `+q.schema+`.rows SET macs = $2 WHERE seq = $1`, r.seq, r.macs); err != nil {
+				return err
+			}
+		}
+		var mac []byte
+		if c != nil && n > 0 {
+			h := c.Head()
+			mac = h.MAC[:]
+		}
+		_, err = tx.Exec(ctx, `UPDATE `+q.schema+`.head SET entries = $1, mac = $2`, n, mac)
+		return err
+	},
+}
+
+func sqlMigration(sql string) migration {
+	return func(ctx context.Context, tx pgx.Tx, q queries, _ *journal.Key) error {
+		_, err := tx.Exec(ctx, strings.ReplaceAll(sql, "{s}", q.schema))
+		return err
+	}
 }
 
 // SchemaVersion is the schema version this package creates and reads.
@@ -55,23 +116,23 @@ func newQueries(schema string) queries {
 	r := strings.NewReplacer("{s}", s)
 	return queries{
 		schema:   s,
-		head:     r.Replace(`SELECT next_seq FROM {s}.head`),
-		lockHead: r.Replace(`SELECT next_seq FROM {s}.head FOR UPDATE`),
-		setHead:  r.Replace(`UPDATE {s}.head SET next_seq = $1`),
+		head:     r.Replace(`SELECT next_seq, entries, mac FROM {s}.head`),
+		lockHead: r.Replace(`SELECT next_seq, entries, mac FROM {s}.head FOR UPDATE`),
+		setHead:  r.Replace(`UPDATE {s}.head SET next_seq = $1, entries = $2, mac = $3`),
 		// One statement: the head moves from $1 only when nobody moved
 		// it since it was read; otherwise nothing is inserted.
-		insert: r.Replace(`WITH h AS (UPDATE {s}.head SET next_seq = $1 + 1 WHERE next_seq = $1 RETURNING 1)
-			INSERT INTO {s}.rows (seq, payload) SELECT $1, $2 FROM h`),
-		insertRow: r.Replace(`INSERT INTO {s}.rows (seq, payload) VALUES ($1, $2)`),
+		insert: r.Replace(`WITH h AS (UPDATE {s}.head SET next_seq = $1 + 1, entries = $3, mac = $4 WHERE next_seq = $1 RETURNING 1)
+			INSERT INTO {s}.rows (seq, payload, macs) SELECT $1, $2, $5 FROM h`),
+		insertRow: r.Replace(`INSERT INTO {s}.rows (seq, payload, macs) VALUES ($1, $2, $3)`),
 		deleteAll: r.Replace(`DELETE FROM {s}.rows`),
-		page:      r.Replace(`SELECT seq, payload FROM {s}.rows WHERE seq > $1 ORDER BY seq LIMIT $2`),
+		page:      r.Replace(`SELECT seq, payload, macs FROM {s}.rows WHERE seq > $1 ORDER BY seq LIMIT $2`),
 		size:      r.Replace(`SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM {s}.rows`),
 	}
 }
 
 // migrate brings the schema to version (creating it when missing) in one
 // transaction, under an advisory lock that serialises concurrent openers.
-func migrate(ctx context.Context, pool *pgxpool.Pool, q queries, version int) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, q queries, key *journal.Key, version int) error {
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "eradicate.pgjournal:"+q.schema); err != nil {
 			return err
@@ -93,7 +154,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, q queries, version int) er
 			return fmt.Errorf("%w: schema %s is at version %d, this version knows %d", ErrSchemaTooNew, q.schema, have, SchemaVersion)
 		}
 		for v := have; v < version; v++ {
-			if _, err := tx.Exec(ctx, strings.ReplaceAll(migrations[v], "{s}", q.schema)); err != nil {
+			if err := migrations[v](ctx, tx, q, key); err != nil {
 				return fmt.Errorf("migration %d: %w", v+1, err)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO `+q.schema+`.migrations (version) VALUES ($1)`, v+1); err != nil {
