@@ -28,6 +28,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -56,6 +57,15 @@ type Options struct {
 	// so that a journal cut short of one is refused when an engine
 	// replays it (New, Resume). They need Key.
 	Heads []journal.Head
+	// Holder names this journal's engine in the leases it holds; ""
+	// means the host name, the process id and a random suffix. Every
+	// open journal must have its own.
+	Holder string
+	// LeaseTimeout is how long a lease outlives its holder's last
+	// renewal: when an engine's process ends without releasing its
+	// leases, other engines take them after this long. The journal
+	// renews its leases every third of it. 0 means 30 seconds.
+	LeaseTimeout time.Duration
 }
 
 // Journal is a [remediation.Journal] and [remediation.Rewriter] in
@@ -76,6 +86,8 @@ type Journal struct {
 	writing bool
 	active  sync.WaitGroup // Append and Rewrite calls under way
 	head    head           // as last seen; the group commit's leader's
+
+	leases leases
 }
 
 // head is the journal's head row: the seq of the next row, the number of
@@ -133,6 +145,10 @@ func openVersion(ctx context.Context, pool *pgxpool.Pool, opts *Options, version
 	j := &Journal{pool: pool, q: newQueries(schema)}
 	if opts != nil {
 		j.key, j.heads = opts.Key, opts.Heads
+		j.leases.holder, j.leases.timeout = opts.Holder, opts.LeaseTimeout
+	}
+	if err := j.leases.init(); err != nil {
+		return nil, err
 	}
 	if len(j.heads) > 0 {
 		if j.key == nil {
@@ -385,7 +401,11 @@ type row struct {
 // scanRows calls fn for every row of the journal, in order, reading in
 // pages through tx.
 func scanRows(ctx context.Context, tx pgx.Tx, q queries, fn func(row) error) error {
-	after := int64(-1)
+	return scanRowsFrom(ctx, tx, q, -1, fn)
+}
+
+// scanRowsFrom is scanRows of the rows after seq after.
+func scanRowsFrom(ctx context.Context, tx pgx.Tx, q queries, after int64, fn func(row) error) error {
 	for {
 		rows, err := tx.Query(ctx, q.page, after, replayPage)
 		if err != nil {
@@ -506,6 +526,9 @@ func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) boo
 	if _, err := tx.Exec(ctx, j.q.setHead, nh.next, nh.entries, nh.mac); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
+	if _, err := tx.Exec(ctx, j.q.bumpGen); err != nil {
+		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
 	}
@@ -570,7 +593,9 @@ func (j *Journal) Size(ctx context.Context) (int64, error) {
 }
 
 // Close implements [remediation.Journal]: it waits for the calls under
-// way and closes the pool when [Open] made it.
+// way, stops renewing the journal's leases (they are not released: they
+// expire after the lease timeout, as a crashed engine's do) and closes
+// the pool when [Open] made it.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	if j.closed {
@@ -580,6 +605,7 @@ func (j *Journal) Close() error {
 	j.closed = true
 	j.mu.Unlock()
 	j.active.Wait()
+	j.leases.stop()
 	if j.ownPool {
 		j.pool.Close()
 	}

@@ -86,6 +86,14 @@ var migrations = [...]migration{
 		_, err = tx.Exec(ctx, `UPDATE `+q.schema+`.head SET entries = $1, mac = $2`, n, mac)
 		return err
 	},
+	// 3: the engines' leases, and the head's generation, which a
+	// Rewrite moves on so that a follower knows to start over.
+	sqlMigration(`CREATE TABLE {s}.leases (
+		key text PRIMARY KEY,
+		holder text NOT NULL,
+		expires timestamptz NOT NULL
+	);
+	ALTER TABLE {s}.head ADD COLUMN generation bigint NOT NULL DEFAULT 0;`),
 }
 
 func sqlMigration(sql string) migration {
@@ -109,6 +117,11 @@ type queries struct {
 	deleteAll string
 	page      string
 	size      string
+	follow    string
+	bumpGen   string
+	acquire   string
+	renew     string
+	release   string
 }
 
 func newQueries(schema string) queries {
@@ -127,6 +140,25 @@ func newQueries(schema string) queries {
 		deleteAll: r.Replace(`DELETE FROM {s}.rows`),
 		page:      r.Replace(`SELECT seq, payload, macs FROM {s}.rows WHERE seq > $1 ORDER BY seq LIMIT $2`),
 		size:      r.Replace(`SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM {s}.rows`),
+		follow:    r.Replace(`SELECT generation, next_seq FROM {s}.head`),
+		bumpGen:   r.Replace(`UPDATE {s}.head SET generation = generation + 1`),
+		// The lease's row is created when missing; an existing one is
+		// taken when it is free (expired, or this holder's) and no other
+		// transaction has it locked: SKIP LOCKED, so that an engine never
+		// waits for another's lease.
+		acquire: r.Replace(`WITH ins AS (
+				INSERT INTO {s}.leases (key, holder, expires) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+				ON CONFLICT (key) DO NOTHING RETURNING 1),
+			free AS (
+				SELECT key FROM {s}.leases WHERE key = $1 AND (holder = $2 OR expires < clock_timestamp())
+				FOR UPDATE SKIP LOCKED),
+			upd AS (
+				UPDATE {s}.leases l SET holder = $2, expires = clock_timestamp() + $3 * interval '1 millisecond'
+				FROM free WHERE l.key = free.key RETURNING 1)
+			SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd)`),
+		renew: r.Replace(`UPDATE {s}.leases SET expires = clock_timestamp() + $3 * interval '1 millisecond'
+			WHERE holder = $1 AND key = ANY($2) RETURNING key`),
+		release: r.Replace(`DELETE FROM {s}.leases WHERE key = $1 AND holder = $2`),
 	}
 }
 
