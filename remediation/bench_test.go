@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eradicate-dev/eradicate/internal/pgtest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 )
 
 // campaign builds a tenant with users mailboxes, each holding perUser
@@ -55,9 +57,18 @@ func heapAlloc() (heap, total uint64) {
 // timer.
 func BenchmarkRemediate(b *testing.B) {
 	const users, perUser = 10000, 100
-	for _, kind := range []string{"file", "memory"} {
+	for _, kind := range []string{"file", "file+chain", "memory", "postgres"} {
 		b.Run("journal="+kind, func(b *testing.B) {
 			ctx := context.Background()
+			var pg *pgtest.Server
+			var pgURL string
+			if kind == "postgres" {
+				// A local cluster with PostgreSQL's durable defaults
+				// (fsync, synchronous commits), as the file journal
+				// fsyncs.
+				pg = pgtest.Start(b, &pgtest.Options{Durable: true})
+				pgURL = pg.CreateDatabase(b)
+			}
 			var copies, jbytes int64
 			var elapsed, cpu time.Duration
 			var heapGrowth, peak int64
@@ -66,13 +77,34 @@ func BenchmarkRemediate(b *testing.B) {
 				tn := campaign(b, users, perUser)
 				var j remediation.Journal
 				var size func() int64
-				if kind == "file" {
-					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
+				switch kind {
+				case "file", "file+chain":
+					var opts journal.FileOptions
+					if kind == "file+chain" {
+						key, err := journal.NewKey([]byte("0123456789abcdef0123456789abcdef"))
+						if err != nil {
+							b.Fatal(err)
+						}
+						opts.Key = key
+					}
+					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), &opts)
 					if err != nil {
 						b.Fatal(err)
 					}
 					j, size = fj, fj.Size
-				} else {
+				case "postgres":
+					pj, err := pgjournal.Open(ctx, pgURL, &pgjournal.Options{Schema: fmt.Sprintf("bench%d", time.Now().UnixNano())})
+					if err != nil {
+						b.Fatal(err)
+					}
+					j, size = pj, func() int64 {
+						n, err := pj.Size(ctx)
+						if err != nil {
+							b.Fatal(err)
+						}
+						return n
+					}
+				default:
 					mj := journal.NewMemory()
 					j, size = mj, mj.Size
 				}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // defaultLeaseTimeout is the lease timeout of Options.LeaseTimeout 0.
@@ -54,49 +57,66 @@ func (l *leases) init() error {
 // Holder returns the name this journal holds leases under.
 func (j *Journal) Holder() string { return j.leases.holder }
 
-// TryAcquire takes the lease named key for this journal's holder, or
-// reports false when another holder has it and it has not expired. It
-// never waits for another holder: the lease's row is locked with SKIP
-// LOCKED. A lease this holder has already is renewed. Leases are renewed
-// in the background until [Journal.Release] or [Journal.Close].
-func (j *Journal) TryAcquire(ctx context.Context, key string) (bool, error) {
+// TryAcquire takes those of the leases named keys that no other holder
+// has (or whose holder let them expire) for this journal's holder, and
+// returns the keys it took. Leases this holder has already are renewed
+// and returned. It never waits for another holder: the leases' rows are
+// locked with SKIP LOCKED. The leases are renewed in the background
+// until [Journal.Release] or [Journal.Close].
+func (j *Journal) TryAcquire(ctx context.Context, keys ...string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	if err := j.begin(); err != nil {
-		return false, err
+		return nil, err
 	}
 	defer j.active.Done()
-	var n int64
-	if err := j.pool.QueryRow(ctx, j.q.acquire, key, j.leases.holder, j.leases.timeout.Milliseconds()).Scan(&n); err != nil {
-		return false, fmt.Errorf("pgjournal: acquire lease %q: %w", key, err)
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	rows, err := j.lpool.Query(ctx, j.q.acquire, sorted, j.leases.holder, j.leases.timeout.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("pgjournal: acquire leases: %w", err)
 	}
-	if n == 0 {
-		return false, nil
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("pgjournal: acquire leases: %w", err)
+	}
+	if len(got) == 0 {
+		return nil, nil
 	}
 	l := &j.leases
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.held[key] = true
-	delete(l.lost, key)
+	for _, k := range got {
+		l.held[k] = true
+		delete(l.lost, k)
+	}
 	if !l.running && !l.stopped {
 		l.running = true
 		l.wg.Add(1)
 		go j.renewLoop()
 	}
-	return true, nil
+	return got, nil
 }
 
-// Release gives back the lease named key, when this holder has it.
-func (j *Journal) Release(ctx context.Context, key string) error {
+// Release gives back those of the leases named keys this holder has.
+func (j *Journal) Release(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	if err := j.begin(); err != nil {
 		return err
 	}
 	defer j.active.Done()
 	l := &j.leases
 	l.mu.Lock()
-	delete(l.held, key)
-	delete(l.lost, key)
+	for _, k := range keys {
+		delete(l.held, k)
+		delete(l.lost, k)
+	}
 	l.mu.Unlock()
-	if _, err := j.pool.Exec(ctx, j.q.release, key, l.holder); err != nil {
-		return fmt.Errorf("pgjournal: release lease %q: %w", key, err)
+	if _, err := j.lpool.Exec(ctx, j.q.release, keys, l.holder); err != nil {
+		return fmt.Errorf("pgjournal: release leases: %w", err)
 	}
 	return nil
 }
@@ -134,7 +154,7 @@ func (j *Journal) renewLoop() {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.timeout/3)
-		rows, err := j.pool.Query(ctx, j.q.renew, l.holder, keys, l.timeout.Milliseconds())
+		rows, err := j.lpool.Query(ctx, j.q.renew, l.holder, keys, l.timeout.Milliseconds())
 		renewed := map[string]bool{}
 		if err == nil {
 			for rows.Next() {

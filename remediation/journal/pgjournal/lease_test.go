@@ -28,37 +28,41 @@ func TestLeases(t *testing.T) {
 	}
 	a, b := open("a"), open("b")
 
-	ok, err := a.TryAcquire(ctx, "mailbox:alice")
+	try := func(j *pgjournal.Journal, key string) (bool, error) {
+		got, err := j.TryAcquire(ctx, key)
+		return len(got) == 1, err
+	}
+	ok, err := try(a, "mailbox:alice")
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.True(t, a.Held("mailbox:alice"))
-	ok, err = b.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(b, "mailbox:alice")
 	require.NoError(t, err)
 	require.False(t, ok, "held by a")
-	ok, err = a.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(a, "mailbox:alice")
 	require.NoError(t, err)
 	require.True(t, ok, "a holder takes its own lease again")
 
 	// a renews its lease: it outlives the timeout.
 	time.Sleep(2 * timeout)
-	ok, err = b.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(b, "mailbox:alice")
 	require.NoError(t, err)
 	require.False(t, ok, "renewed by a")
 	require.True(t, a.Held("mailbox:alice"))
 
 	require.NoError(t, a.Release(ctx, "mailbox:alice"))
-	ok, err = b.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(b, "mailbox:alice")
 	require.NoError(t, err)
 	require.True(t, ok, "released by a")
 
 	// b ends without releasing, as a killed engine does: its lease
 	// expires.
 	require.NoError(t, b.Close())
-	ok, err = a.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(a, "mailbox:alice")
 	require.NoError(t, err)
 	require.False(t, ok, "b's lease has not expired yet")
 	time.Sleep(timeout + 200*time.Millisecond)
-	ok, err = a.TryAcquire(ctx, "mailbox:alice")
+	ok, err = try(a, "mailbox:alice")
 	require.NoError(t, err)
 	require.True(t, ok, "b's lease expired")
 
@@ -73,7 +77,7 @@ func TestLeases(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := js[i%len(js)].TryAcquire(ctx, "mailbox:bob")
+			ok, err := try(js[i%len(js)], "mailbox:bob")
 			if err != nil {
 				t.Error(err)
 			}
@@ -91,6 +95,22 @@ func TestLeases(t *testing.T) {
 	}
 	require.Equal(t, 1, won, "one holder has the lease")
 	require.GreaterOrEqual(t, wins.Load(), int32(1))
+
+	// Several at once: those another holder has are left out.
+	got, err := js[0].TryAcquire(ctx, "mailbox:carol", "mailbox:bob", "mailbox:dave", "mailbox:carol")
+	require.NoError(t, err)
+	want := []string{"mailbox:carol", "mailbox:dave"}
+	if js[0].Held("mailbox:bob") {
+		want = append(want, "mailbox:bob")
+	}
+	require.ElementsMatch(t, want, got)
+	got, err = js[1].TryAcquire(ctx, "mailbox:dave", "mailbox:erin")
+	require.NoError(t, err)
+	require.Equal(t, []string{"mailbox:erin"}, got)
+	require.NoError(t, js[0].Release(ctx, "mailbox:carol", "mailbox:dave"))
+	got, err = js[1].TryAcquire(ctx, "mailbox:dave", "mailbox:carol")
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"mailbox:carol", "mailbox:dave"}, got)
 }
 
 func TestFollow(t *testing.T) {

@@ -73,6 +73,7 @@ type Options struct {
 // in any number of processes, may use one schema at once.
 type Journal struct {
 	pool    *pgxpool.Pool
+	lpool   *pgxpool.Pool // for leases
 	ownPool bool
 	q       queries
 	key     *journal.Key
@@ -150,6 +151,23 @@ func openVersion(ctx context.Context, pool *pgxpool.Pool, opts *Options, version
 	if err := j.leases.init(); err != nil {
 		return nil, err
 	}
+	// Leases are taken and renewed on connections of their own that do
+	// not wait for the WAL to be flushed at commit: a lease is not
+	// history, and waiting for an fsync per mailbox would bound how fast
+	// an engine goes through mailboxes.
+	lcfg := pool.Config()
+	lcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lpool, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgjournal: %w", err)
+	}
+	j.lpool = lpool
+	ok := false
+	defer func() {
+		if !ok {
+			lpool.Close()
+		}
+	}()
 	if len(j.heads) > 0 {
 		if j.key == nil {
 			return nil, fmt.Errorf("%w: heads to check need the key", ErrNoKey)
@@ -165,6 +183,7 @@ func openVersion(ctx context.Context, pool *pgxpool.Pool, opts *Options, version
 	if err := j.head.scan(pool.QueryRow(ctx, j.q.head)); err != nil {
 		return nil, fmt.Errorf("pgjournal: read the journal's head: %w", err)
 	}
+	ok = true
 	return j, nil
 }
 
@@ -348,7 +367,14 @@ func walk(ctx context.Context, tx pgx.Tx, q queries, key *journal.Key, heads *jo
 	if key != nil {
 		c = journal.NewChain(key)
 	}
-	err := scanRows(ctx, tx, q, func(r row) error {
+	return walkFrom(ctx, tx, q, stored, c, -1, heads, fn)
+}
+
+// walkFrom is walk of the rows after seq after, with the chain c (nil:
+// not verified) at the end of the rows before them; stored is the head
+// row, read in tx.
+func walkFrom(ctx context.Context, tx pgx.Tx, q queries, stored head, c *journal.Chain, after int64, heads *journal.Heads, fn func(remediation.Entry) error) (journal.Head, error) {
+	err := scanRowsFrom(ctx, tx, q, after, func(r row) error {
 		i := 0
 		return splitBlock(r.payload, func(raw []byte) error {
 			if c != nil {
@@ -606,6 +632,7 @@ func (j *Journal) Close() error {
 	j.mu.Unlock()
 	j.active.Wait()
 	j.leases.stop()
+	j.lpool.Close()
 	if j.ownPool {
 		j.pool.Close()
 	}

@@ -87,8 +87,10 @@ var migrations = [...]migration{
 		return err
 	},
 	// 3: the engines' leases, and the head's generation, which a
-	// Rewrite moves on so that a follower knows to start over.
-	sqlMigration(`CREATE TABLE {s}.leases (
+	// Rewrite moves on so that a follower knows to start over. The leases
+	// are unlogged: a crash of the server empties the table, and every
+	// engine finds out at its next renewal.
+	sqlMigration(`CREATE UNLOGGED TABLE {s}.leases (
 		key text PRIMARY KEY,
 		holder text NOT NULL,
 		expires timestamptz NOT NULL
@@ -140,25 +142,29 @@ func newQueries(schema string) queries {
 		deleteAll: r.Replace(`DELETE FROM {s}.rows`),
 		page:      r.Replace(`SELECT seq, payload, macs FROM {s}.rows WHERE seq > $1 ORDER BY seq LIMIT $2`),
 		size:      r.Replace(`SELECT coalesce(sum(octet_length(payload)), 0)::bigint FROM {s}.rows`),
-		follow:    r.Replace(`SELECT generation, next_seq FROM {s}.head`),
+		follow:    r.Replace(`SELECT generation FROM {s}.head`),
 		bumpGen:   r.Replace(`UPDATE {s}.head SET generation = generation + 1`),
-		// The lease's row is created when missing; an existing one is
+		// The leases' rows are created when missing; an existing one is
 		// taken when it is free (expired, or this holder's) and no other
 		// transaction has it locked: SKIP LOCKED, so that an engine never
-		// waits for another's lease.
-		acquire: r.Replace(`WITH ins AS (
-				INSERT INTO {s}.leases (key, holder, expires) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
-				ON CONFLICT (key) DO NOTHING RETURNING 1),
+		// waits for another's lease. Keys come sorted, so that concurrent
+		// inserts of the same keys wait in one order.
+		acquire: r.Replace(`WITH want AS (SELECT DISTINCT unnest($1::text[]) AS key ORDER BY key),
+			ins AS (
+				INSERT INTO {s}.leases (key, holder, expires)
+				SELECT key, $2, clock_timestamp() + $3 * interval '1 millisecond' FROM want
+				ON CONFLICT (key) DO NOTHING RETURNING key),
 			free AS (
-				SELECT key FROM {s}.leases WHERE key = $1 AND (holder = $2 OR expires < clock_timestamp())
-				FOR UPDATE SKIP LOCKED),
+				SELECT l.key FROM {s}.leases l JOIN want USING (key)
+				WHERE l.holder = $2 OR l.expires < clock_timestamp()
+				FOR UPDATE OF l SKIP LOCKED),
 			upd AS (
 				UPDATE {s}.leases l SET holder = $2, expires = clock_timestamp() + $3 * interval '1 millisecond'
-				FROM free WHERE l.key = free.key RETURNING 1)
-			SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd)`),
+				FROM free WHERE l.key = free.key RETURNING l.key)
+			SELECT key FROM ins UNION ALL SELECT key FROM upd`),
 		renew: r.Replace(`UPDATE {s}.leases SET expires = clock_timestamp() + $3 * interval '1 millisecond'
 			WHERE holder = $1 AND key = ANY($2) RETURNING key`),
-		release: r.Replace(`DELETE FROM {s}.leases WHERE key = $1 AND holder = $2`),
+		release: r.Replace(`DELETE FROM {s}.leases WHERE key = ANY($1) AND holder = $2`),
 	}
 }
 
