@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -60,13 +60,13 @@ func BenchmarkRemediate(b *testing.B) {
 	for _, kind := range []string{"file", "file+chain", "memory", "postgres"} {
 		b.Run("journal="+kind, func(b *testing.B) {
 			ctx := context.Background()
-			var pg *pgtest.Server
+			var pg *postgres.Server
 			var pgURL string
 			if kind == "postgres" {
 				// A local cluster with PostgreSQL's durable defaults
 				// (fsync, synchronous commits), as the file journal
 				// fsyncs.
-				pg = pgtest.Start(b, &pgtest.Options{Durable: true})
+				pg = postgres.Start(b, &postgres.Options{Durable: true})
 				pgURL = pg.CreateDatabase(b)
 			}
 			var copies, jbytes int64

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -283,7 +283,7 @@ func (c *crashJournal) Follow(ctx context.Context, mark string, fn func(remediat
 // one running the hard delete dies half-way. The others finish its action
 // once its leases expire.
 func TestEnginesShareMock(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	s := scenario{msgs: 30}

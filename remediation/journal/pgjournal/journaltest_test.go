@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
@@ -15,7 +15,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	t.Run("NoKey", func(t *testing.T) { conformance(t, url, nil) })
 	t.Run("Key", func(t *testing.T) { conformance(t, url, testKey(t)) })

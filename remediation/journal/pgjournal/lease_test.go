@@ -10,13 +10,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 )
 
 func TestLeases(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	const timeout = 900 * time.Millisecond
@@ -114,7 +114,7 @@ func TestLeases(t *testing.T) {
 }
 
 func TestFollow(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	a, err := pgjournal.Open(ctx, url, nil)

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 	"github.com/eradicate-dev/eradicate/remediation/journaltest"
@@ -19,7 +19,7 @@ import (
 // is migrated by Open: the entries replay, and with a key they are
 // sealed into the chain.
 func TestMigrateFromVersion1(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, srv.CreateDatabase(t))
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	ctx := context.Background()
 	url := srv.CreateDatabase(t)
 	j, err := pgjournal.Open(ctx, url, nil)

@@ -18,8 +18,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -137,7 +137,7 @@ func TestEnginesShareDovecot(t *testing.T) {
 		users[u] = "pw-" + u
 		s.users = append(s.users, u)
 	}
-	dv := dovecottest.Start(t, &dovecottest.Options{Users: users})
+	dv := dovecot.Start(t, &dovecot.Options{Users: users})
 	var raws [][]byte
 	for i := range s.msgs {
 		raws = append(raws, s.raw(i))
@@ -145,7 +145,7 @@ func TestEnginesShareDovecot(t *testing.T) {
 	for _, u := range s.users {
 		require.NoError(t, dv.WriteMaildir(u, "INBOX", raws))
 	}
-	pg := pgtest.Start(t, nil)
+	pg := postgres.Start(t, nil)
 	url := pg.CreateDatabase(t)
 	keyHex := hex.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 

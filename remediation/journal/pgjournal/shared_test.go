@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 )
@@ -17,7 +17,7 @@ import (
 // one sequence: each replays every entry of both, and the chain their
 // interleaved appends build verifies.
 func TestSharedSchema(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	opts := &pgjournal.Options{Key: testKey(t)}

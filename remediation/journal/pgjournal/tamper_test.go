@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -137,7 +137,7 @@ func (c *tamperCase) entriesBefore(t *testing.T, seq int64) uint64 {
 }
 
 func TestTamper(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 
@@ -217,7 +217,7 @@ func TestTamper(t *testing.T) {
 }
 
 func TestHeadLine(t *testing.T) {
-	srv := pgtest.Start(t, nil)
+	srv := postgres.Start(t, nil)
 	url := srv.CreateDatabase(t)
 	c := newTamperCase(t, url)
 	line := "Dec  7 06:40:00 host eradicate: " + c.head.String()

@@ -1,4 +1,4 @@
-// Package pgtest starts a throwaway PostgreSQL cluster for tests.
+// Package postgres starts a throwaway PostgreSQL cluster for tests.
 //
 // [Start] runs initdb into a temporary folder and then the postgres server
 // in the foreground, listening on a free port on 127.0.0.1 only (no Unix
@@ -27,7 +27,7 @@
 // [Options.Durable] keeps PostgreSQL's defaults (fsync on, commits flushed
 // before they are acknowledged), for benchmarks that compare with journals
 // that fsync.
-package pgtest
+package postgres
 
 import (
 	"context"
@@ -44,7 +44,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -111,11 +111,11 @@ func Start(t testing.TB, opts *Options) *Server {
 	s.DataDir = filepath.Join(s.Dir, "data")
 	cred, err := s.setPrivileges()
 	if err != nil {
-		t.Fatalf("pgtest: %v", err)
+		t.Fatalf("postgres: %v", err)
 	}
 	s.cred = cred
 	if err := s.initdb(); err != nil {
-		t.Fatalf("pgtest: %v", err)
+		t.Fatalf("postgres: %v", err)
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -129,7 +129,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		s.done = make(chan struct{})
 	}
 	if lastErr != nil {
-		t.Fatalf("pgtest: %v\n%s", lastErr, s.Log())
+		t.Fatalf("postgres: %v\n%s", lastErr, s.Log())
 	}
 	t.Cleanup(s.Stop)
 	return s
@@ -285,11 +285,11 @@ func (s *Server) CreateDatabase(t testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.ConnString("postgres"))
 	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
+		t.Fatalf("postgres: connect: %v", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+		t.Fatalf("postgres: create database: %v", err)
 	}
 	return s.ConnString(name)
 }

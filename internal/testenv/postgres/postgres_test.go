@@ -1,4 +1,4 @@
-package pgtest_test
+package postgres_test
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/pgtest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 )
 
 func TestStartCreateDatabaseStop(t *testing.T) {
-	s := pgtest.Start(t, nil)
+	s := postgres.Start(t, nil)
 	ctx := context.Background()
 	url := s.CreateDatabase(t)
 	conn, err := pgx.Connect(ctx, url)
@@ -45,7 +45,7 @@ func TestStartCreateDatabaseStop(t *testing.T) {
 }
 
 func TestDurable(t *testing.T) {
-	s := pgtest.Start(t, &pgtest.Options{Durable: true})
+	s := postgres.Start(t, &postgres.Options{Durable: true})
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, s.ConnString("postgres"))
 	require.NoError(t, err)
