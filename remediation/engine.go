@@ -354,12 +354,28 @@ func (e *Engine) save(ctx context.Context, rs ...*Record) error {
 }
 
 // expire marks pending records past their expiry as expired.
-func (e *Engine) expire(ctx context.Context) {
+func (e *Engine) expire(ctx context.Context) { e.expireHolding(ctx, "") }
+
+// expireHolding is expire for a caller that holds the action lease of
+// the record held (a decision): it is not given back here.
+func (e *Engine) expireHolding(ctx context.Context, held string) {
 	now := e.now()
+	due := func(s *state) bool {
+		return s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires)
+	}
+	var leased map[string]bool
+	if e.leaser != nil {
+		var give []string
+		var ok bool
+		if leased, give, ok = e.leaseDue(ctx, due, held); !ok {
+			return
+		}
+		defer e.release(give...)
+	}
 	e.mu.Lock()
 	var exp []*Record
-	for _, s := range e.records {
-		if s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires) {
+	for id, s := range e.records {
+		if due(s) && (leased == nil || leased[id]) {
 			s.r.Status = StatusExpired
 			s.r.Finished = now
 			exp = append(exp, s.r.clone())
@@ -565,7 +581,7 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 			}
 		}()
 	}
-	e.expire(ctx)
+	e.expireHolding(ctx, id)
 	now := e.now()
 	e.mu.Lock()
 	s, err := e.find(id)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,6 +45,69 @@ type Leaser interface {
 // Lease names.
 func actionLease(id string) string  { return "action:" + id }
 func mailboxLease(mb string) string { return "mailbox:" + mb }
+func callerLease(key string) string { return "caller:" + key }
+
+// Shared reports whether e's journal is shared with other engines (it
+// implements [Follower]): what e remembers of the action center may then
+// change under it between calls.
+func (e *Engine) Shared() bool { return e.follower != nil }
+
+// Exclusive runs fn while no other call of Exclusive naming one of keys
+// runs, on e or on another engine sharing e's journal (one implementing
+// [Leaser], whose leases it takes, waiting while another engine holds
+// one of them). It lets a caller that decides from the action center
+// what to do (as package automation does, to act on a message once)
+// decide and act as one step. An engine that ends without giving the
+// keys back holds them for the journal's lease timeout at most. It
+// returns fn's error, or the context's when it ends before the keys are
+// free.
+func (e *Engine) Exclusive(ctx context.Context, keys []string, fn func() error) error {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = callerLease(k)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	for {
+		free := e.takeLocal(names)
+		if len(free) == len(names) {
+			got, err := e.acquireAll(ctx, names)
+			if err != nil {
+				e.dropLocal(names)
+				return err
+			}
+			if got {
+				break
+			}
+		}
+		e.dropLocal(free)
+		if err := pause(ctx); err != nil {
+			return fmt.Errorf("remediation: waiting for another engine's exclusive call: %w", err)
+		}
+	}
+	defer e.dropLocal(names)
+	if e.leaser != nil {
+		defer e.release(names...)
+	}
+	return fn()
+}
+
+// acquireAll takes the leases keys all, or none. Without a Leaser it
+// reports true.
+func (e *Engine) acquireAll(ctx context.Context, keys []string) (bool, error) {
+	if e.leaser == nil {
+		return true, nil
+	}
+	got, err := e.leaser.TryAcquire(ctx, keys...)
+	if err != nil {
+		return false, fmt.Errorf("remediation: leases: %w", err)
+	}
+	if len(got) == len(keys) {
+		return true, nil
+	}
+	e.release(got...)
+	return false, nil
+}
 
 // leaseRetry bounds the pause between attempts to take a mailbox lease
 // another engine holds.
@@ -377,4 +441,45 @@ func notIn(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// leaseDue takes the action leases of the pending records due to expire
+// that no other engine holds (one deciding on a record holds its lease,
+// so that its decision and an expiry are not both journaled) and catches
+// up with the journal. It returns the records whose leases it took and
+// the leases to give back once the expiry is journaled (all but held's,
+// which the caller holds already); ok is false when nothing may expire.
+func (e *Engine) leaseDue(ctx context.Context, due func(*state) bool, held string) (leased map[string]bool, give []string, ok bool) {
+	e.mu.Lock()
+	var keys []string
+	for id, s := range e.records {
+		if due(s) {
+			keys = append(keys, actionLease(id))
+		}
+	}
+	e.mu.Unlock()
+	if len(keys) == 0 {
+		return nil, nil, false
+	}
+	got, err := e.leaser.TryAcquire(ctx, keys...)
+	if err != nil {
+		e.log.Warn("remediation: lease actions to expire", "err", err)
+		return nil, nil, false
+	}
+	leased = make(map[string]bool, len(got))
+	for _, k := range got {
+		leased[strings.TrimPrefix(k, "action:")] = true
+		if k != actionLease(held) {
+			give = append(give, k)
+		}
+	}
+	if len(got) == 0 {
+		return nil, nil, false
+	}
+	if err := e.sync(ctx); err != nil {
+		e.log.Warn("remediation: follow the journal before expiring", "err", err)
+		e.release(give...)
+		return nil, nil, false
+	}
+	return leased, give, true
 }
