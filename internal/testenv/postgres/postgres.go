@@ -119,7 +119,7 @@ func Start(t testing.TB, opts *Options) *Server {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s.Port = servertest.FreePort(t, "pgtest")
+		s.Port = servertest.FreePort(t, "postgres")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)
 		if lastErr = s.start(opts); lastErr == nil {
 			break

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -53,4 +55,24 @@ func TestDurable(t *testing.T) {
 	var fsync string
 	require.NoError(t, conn.QueryRow(ctx, "SHOW fsync").Scan(&fsync))
 	require.Equal(t, "on", fsync)
+}
+
+// The server's CPU time grows with the work its backends do.
+func TestCPUTime(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("read from /proc")
+	}
+	s := postgres.Start(t, nil)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.ConnString("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	before, err := s.CPUTime()
+	require.NoError(t, err)
+	var n int64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM generate_series(1, 500000) a, md5(a::text) m WHERE m > 'f'").Scan(&n))
+	require.Positive(t, n)
+	after, err := s.CPUTime()
+	require.NoError(t, err)
+	require.Greater(t, after-before, 20*time.Millisecond, "a query of half a million md5s used the backend's CPU")
 }
