@@ -50,6 +50,7 @@ type TamperError struct {
 	Reason string
 }
 
+// Error names the entry and the reason.
 func (e *TamperError) Error() string {
 	return fmt.Sprintf("journal: tampered: entry %d: %s", e.Entry, e.Reason)
 }
@@ -306,5 +307,7 @@ func (hs *Heads) End(c *Chain) error {
 // returns the head, or the first entry that breaks the chain (a
 // [*TamperError]) or lies outside an exported head given.
 type Verifier interface {
+	// Verify checks every entry against the chain, and the chain
+	// against heads, and returns the chain's head.
 	Verify(ctx context.Context, heads ...Head) (Head, error)
 }
