@@ -444,36 +444,48 @@ func notIn(a, b []string) []string {
 }
 
 // leaseDue takes the action leases of the pending records due to expire
-// that no other engine holds (one deciding on a record holds its lease,
-// so that its decision and an expiry are not both journaled) and catches
-// up with the journal. It returns the records whose leases it took and
-// the leases to give back once the expiry is journaled (all but held's,
+// (one deciding on a record holds its lease, so that its decision and
+// an expiry are not both journaled), waiting a while (expireWait) for
+// those another engine holds: it is deciding on or expiring them, and
+// once it has, the journal shows them decided or expired. It catches up
+// with the journal and returns the records whose leases it took and the
+// leases to give back once the expiry is journaled (all but held's,
 // which the caller holds already); ok is false when nothing may expire.
 func (e *Engine) leaseDue(ctx context.Context, due func(*state) bool, held string) (leased map[string]bool, give []string, ok bool) {
-	e.mu.Lock()
-	var keys []string
-	for id, s := range e.records {
-		if due(s) {
-			keys = append(keys, actionLease(id))
+	leased = map[string]bool{}
+	deadline := time.Now().Add(expireWait)
+	for {
+		e.mu.Lock()
+		var keys []string
+		for id, s := range e.records {
+			if due(s) && !leased[id] {
+				keys = append(keys, actionLease(id))
+			}
+		}
+		e.mu.Unlock()
+		if len(keys) == 0 {
+			break
+		}
+		got, err := e.leaser.TryAcquire(ctx, keys...)
+		if err != nil {
+			e.log.Warn("remediation: lease actions to expire", "err", err)
+			break
+		}
+		for _, k := range got {
+			leased[strings.TrimPrefix(k, "action:")] = true
+			if k != actionLease(held) {
+				give = append(give, k)
+			}
+		}
+		if len(got) == len(keys) || time.Now().After(deadline) || pause(ctx) != nil {
+			break
+		}
+		if err := e.sync(ctx); err != nil {
+			e.log.Warn("remediation: follow the journal before expiring", "err", err)
+			break
 		}
 	}
-	e.mu.Unlock()
-	if len(keys) == 0 {
-		return nil, nil, false
-	}
-	got, err := e.leaser.TryAcquire(ctx, keys...)
-	if err != nil {
-		e.log.Warn("remediation: lease actions to expire", "err", err)
-		return nil, nil, false
-	}
-	leased = make(map[string]bool, len(got))
-	for _, k := range got {
-		leased[strings.TrimPrefix(k, "action:")] = true
-		if k != actionLease(held) {
-			give = append(give, k)
-		}
-	}
-	if len(got) == 0 {
+	if len(leased) == 0 {
 		return nil, nil, false
 	}
 	if err := e.sync(ctx); err != nil {
@@ -483,3 +495,7 @@ func (e *Engine) leaseDue(ctx context.Context, due func(*state) bool, held strin
 	}
 	return leased, give, true
 }
+
+// expireWait bounds the wait of an expiry for the leases of other
+// engines deciding on or expiring the same records.
+const expireWait = 2 * time.Second

@@ -32,7 +32,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 			require.NoError(t, pgjournal.MigrateTo(ctx, pool, schema, 1))
 			s := pgx.Identifier{schema}.Sanitize()
 			for i, e := range want {
-				b, err := pgjournal.EncodeBlock([]remediation.Entry{e})
+				b, err := pgjournal.EncodeRowV1([]remediation.Entry{e})
 				require.NoError(t, err)
 				_, err = pool.Exec(ctx, `INSERT INTO `+s+`.rows (seq, payload) VALUES ($1, $2)`, i, b)
 				require.NoError(t, err)

@@ -8,7 +8,10 @@
 // database created by a newer version is refused with [ErrSchemaTooNew].
 //
 // Appends are group-committed: the entries of concurrent Append calls of
-// one Journal are written as one row in one transaction. The rows of all
+// one Journal are written as one row in one transaction, and the entries
+// of one Append call share one dictionary of strings
+// ([journal.Encoder]): a campaign's Message-IDs and folders are written
+// once per call, about 10 bytes per copy in all. The rows of all
 // the journals on a schema, of this process or others, form one sequence
 // in commit order: every engine replays every other's entries, and a
 // [Journal.Rewrite] ([remediation.Engine.Compact]) is one transaction that
@@ -261,7 +264,8 @@ func (j *Journal) commit(group []*write) error {
 		size += len(g.block)
 		n += g.n
 	}
-	payload := make([]byte, 0, size)
+	payload := make([]byte, 1, 1+size)
+	payload[0] = rowV2
 	for _, g := range group {
 		payload = append(payload, g.block...)
 	}
@@ -275,8 +279,10 @@ func (j *Journal) commit(group []*write) error {
 				return err
 			}
 			macs = make([]byte, 0, n*sha256.Size)
-			err = splitBlock(payload, func(raw []byte) error {
-				m := c.Add(raw)
+			var buf []byte
+			err = splitBlock(payload, func(raw []byte, pos int) error {
+				buf = macInput(buf, raw, pos)
+				m := c.Add(buf)
 				macs = append(macs, m[:]...)
 				return nil
 			})
@@ -374,16 +380,19 @@ func walk(ctx context.Context, tx pgx.Tx, q queries, key *journal.Key, heads *jo
 // not verified) at the end of the rows before them; stored is the head
 // row, read in tx.
 func walkFrom(ctx context.Context, tx pgx.Tx, q queries, stored head, c *journal.Chain, after int64, heads *journal.Heads, fn func(remediation.Entry) error) (journal.Head, error) {
+	var dec decoder
+	var buf []byte
 	err := scanRowsFrom(ctx, tx, q, after, func(r row) error {
 		i := 0
-		return splitBlock(r.payload, func(raw []byte) error {
+		return splitBlock(r.payload, func(raw []byte, pos int) error {
 			if c != nil {
 				var mac []byte
 				if len(r.macs) >= (i+1)*sha256.Size {
 					mac = r.macs[i*sha256.Size : (i+1)*sha256.Size]
 				}
 				i++
-				if err := c.Check(raw, mac); err != nil {
+				buf = macInput(buf, raw, pos)
+				if err := c.Check(buf, mac); err != nil {
 					return err
 				}
 				if heads != nil {
@@ -395,7 +404,7 @@ func walkFrom(ctx context.Context, tx pgx.Tx, q queries, stored head, c *journal
 			if fn == nil {
 				return nil
 			}
-			e, err := decodeEntry(raw)
+			e, err := dec.decode(raw, pos)
 			if err != nil {
 				return err
 			}
@@ -495,36 +504,42 @@ func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) boo
 	}
 	type newRow struct{ payload, macs []byte }
 	var rows []newRow
-	var cur newRow
-	n := 0
-	_, err = walk(ctx, tx, j.q, j.key, nil, func(e remediation.Entry) error {
-		if !keep(&e) {
-			return nil
-		}
-		start := len(cur.payload)
-		var err error
-		if cur.payload, err = encodeBlock(cur.payload, []remediation.Entry{e}); err != nil {
+	var pend []remediation.Entry
+	var buf []byte
+	// flush makes a row of the entries kept since the last, one run.
+	flush := func() error {
+		payload, err := encodeBlock([]byte{rowV2}, pend)
+		if err != nil {
 			return err
 		}
+		var macs []byte
 		if chain != nil {
-			if err := splitBlock(cur.payload[start:], func(raw []byte) error {
-				m := chain.Add(raw)
-				cur.macs = append(cur.macs, m[:]...)
+			if err := splitBlock(payload, func(raw []byte, pos int) error {
+				buf = macInput(buf, raw, pos)
+				m := chain.Add(buf)
+				macs = append(macs, m[:]...)
 				return nil
 			}); err != nil {
 				return err
 			}
 		}
-		if n++; n == rewriteRow {
-			rows, cur, n = append(rows, cur), newRow{}, 0
+		rows, pend = append(rows, newRow{payload, macs}), pend[:0]
+		return nil
+	}
+	_, err = walk(ctx, tx, j.q, j.key, nil, func(e remediation.Entry) error {
+		if !keep(&e) {
+			return nil
+		}
+		if pend = append(pend, e); len(pend) == rewriteRow {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil && len(pend) > 0 {
+		err = flush()
+	}
 	if err != nil {
 		return 0, 0, err
-	}
-	if n > 0 {
-		rows = append(rows, cur)
 	}
 	if err := tx.QueryRow(ctx, j.q.size).Scan(&before); err != nil {
 		return 0, 0, fmt.Errorf("pgjournal: rewrite: %w", err)
@@ -545,7 +560,7 @@ func (j *Journal) Rewrite(ctx context.Context, keep func(*remediation.Entry) boo
 	} else {
 		var cnt int64
 		for _, r := range rows {
-			_ = splitBlock(r.payload, func([]byte) error { cnt++; return nil })
+			_ = splitBlock(r.payload, func([]byte, int) error { cnt++; return nil })
 		}
 		nh.entries = cnt
 	}

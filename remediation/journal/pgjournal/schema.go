@@ -59,10 +59,10 @@ var migrations = [...]migration{
 		var rows []sealed
 		err := scanRows(ctx, tx, q, func(r row) error {
 			var macs []byte
-			err := splitBlock(r.payload, func(raw []byte) error {
+			err := splitBlock(r.payload, func(raw []byte, pos int) error {
 				n++
 				if c != nil {
-					m := c.Add(raw)
+					m := c.Add(macInput(nil, raw, pos))
 					macs = append(macs, m[:]...)
 				}
 				return nil
@@ -96,6 +96,11 @@ var migrations = [...]migration{
 		expires timestamptz NOT NULL
 	);
 	ALTER TABLE {s}.head ADD COLUMN generation bigint NOT NULL DEFAULT 0;`),
+	// 4: rows of format 2 (see rowV2): each Append call's entries share
+	// one dictionary of strings. Rows written before keep format 1 and
+	// read as they did; a version that knows only format 1 refuses the
+	// schema rather than misread the new rows.
+	sqlMigration(`COMMENT ON COLUMN {s}.rows.payload IS 'format 1: entries; format 2: a zero byte, then runs of entries sharing one dictionary'`),
 }
 
 func sqlMigration(sql string) migration {

@@ -2,6 +2,7 @@ package pgjournal_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
@@ -188,6 +189,32 @@ func TestTamper(t *testing.T) {
 		require.NoError(t, err, "without the exported head the cut is invisible")
 		require.Equal(t, kept, h.Entries)
 		c.requireRefused(t, e, kept)
+	})
+	t.Run("RunSplit", func(t *testing.T) {
+		// The entries of one Append share a dictionary: cut a row's
+		// run in two rows, keeping the entries, their MACs and their
+		// order. The entries after the cut would decode against
+		// another dictionary; their MACs cover their place in the run.
+		c := newTamperCase(t, url)
+		e := c.engine(t)
+		sch := pgx.Identifier{c.opts.Schema}.Sanitize()
+		var seq int64
+		var payload, macs []byte
+		require.NoError(t, c.db.QueryRow(ctx, fmt.Sprintf(`SELECT seq, payload, macs FROM %s.rows
+			WHERE get_byte(payload, 0) = 0 AND get_byte(payload, 1) >= 2 ORDER BY seq LIMIT 1`, sch)).Scan(&seq, &payload, &macs))
+		n, k := binary.Uvarint(payload[1:])
+		require.Positive(t, k)
+		first := payload[1+k:]
+		l, lk := binary.Uvarint(first)
+		first, rest := first[:lk+int(l)], first[lk+int(l):]
+		rowA := append(append([]byte{0}, binary.AppendUvarint(nil, 1)...), first...)
+		rowB := append(append([]byte{0}, binary.AppendUvarint(nil, n-1)...), rest...)
+		c.exec(t, `UPDATE %s.rows SET seq = -seq - 1 WHERE seq > $1`, seq)
+		c.exec(t, `UPDATE %s.rows SET seq = -seq WHERE seq < 0`)
+		c.exec(t, `UPDATE %s.rows SET payload = $2, macs = $3 WHERE seq = $1`, seq, rowA, macs[:32])
+		c.exec(t, `INSERT INTO %s.rows (seq, payload, macs) VALUES ($1, $2, $3)`, seq+1, rowB, macs[32:])
+		c.exec(t, `UPDATE %s.head SET next_seq = next_seq + 1`)
+		c.requireRefused(t, e, c.entriesBefore(t, seq)+1)
 	})
 	t.Run("PlantedWithoutKey", func(t *testing.T) {
 		c := newTamperCase(t, url)
