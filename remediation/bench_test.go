@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,7 +59,8 @@ func heapAlloc() (heap, total uint64) {
 // BenchmarkRemediate soft-deletes a 1,000,000-copy campaign over 10,000
 // mailboxes (100 copies each) in the mock, with the file journal (without
 // and with an HMAC chain), the memory journal, and the PostgreSQL journal
-// (on a local cluster started for the benchmark). It reports copies/s, journal bytes per copy, the
+// (without and with the chain, on a local cluster started for the
+// benchmark). It reports copies/s, journal bytes per copy, the
 // heap growth per copy that remains after the action (heap_B/copy) and
 // the peak heap growth per copy while it runs (peak_heap_B/copy), the
 // process CPU time per copy (cpu_ns/copy) and the copies per CPU-second
@@ -69,12 +71,16 @@ func heapAlloc() (heap, total uint64) {
 // timer.
 func BenchmarkRemediate(b *testing.B) {
 	const users, perUser = 10000, 100
-	for _, kind := range []string{"file", "file+chain", "memory", "postgres"} {
+	key, err := journal.NewKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, kind := range []string{"file", "file+chain", "memory", "postgres", "postgres+chain"} {
 		b.Run("journal="+kind, func(b *testing.B) {
 			ctx := context.Background()
 			var pg *postgres.Server
 			var pgURL string
-			if kind == "postgres" {
+			if strings.HasPrefix(kind, "postgres") {
 				// A local cluster with PostgreSQL's durable defaults
 				// (fsync, synchronous commits), as the file journal
 				// fsyncs.
@@ -93,10 +99,6 @@ func BenchmarkRemediate(b *testing.B) {
 				case "file", "file+chain":
 					var opts journal.FileOptions
 					if kind == "file+chain" {
-						key, err := journal.NewKey([]byte("0123456789abcdef0123456789abcdef"))
-						if err != nil {
-							b.Fatal(err)
-						}
 						opts.Key = key
 					}
 					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), &opts)
@@ -104,8 +106,12 @@ func BenchmarkRemediate(b *testing.B) {
 						b.Fatal(err)
 					}
 					j, size = fj, fj.Size
-				case "postgres":
-					pj, err := pgjournal.Open(ctx, pgURL, &pgjournal.Options{Schema: fmt.Sprintf("bench%d", time.Now().UnixNano())})
+				case "postgres", "postgres+chain":
+					opts := &pgjournal.Options{Schema: fmt.Sprintf("bench%d", time.Now().UnixNano())}
+					if kind == "postgres+chain" {
+						opts.Key = key
+					}
+					pj, err := pgjournal.Open(ctx, pgURL, opts)
 					if err != nil {
 						b.Fatal(err)
 					}
