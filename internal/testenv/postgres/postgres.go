@@ -117,19 +117,16 @@ func Start(t testing.TB, opts *Options) *Server {
 	if err := s.initdb(); err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s.Port = servertest.FreePort(t, "postgres")
-		s.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)
-		if lastErr = s.start(opts); lastErr == nil {
-			break
-		}
+	err = servertest.OnFreePort(t, "postgres", func(port int) error {
+		s.Port, s.Addr = port, fmt.Sprintf("127.0.0.1:%d", port)
+		return s.start(opts)
+	}, func() {
 		s.Stop()
 		s.stopOnce = sync.Once{}
 		s.done = make(chan struct{})
-	}
-	if lastErr != nil {
-		t.Fatalf("postgres: %v\n%s", lastErr, s.Log())
+	})
+	if err != nil {
+		t.Fatalf("postgres: %v\n%s", err, s.Log())
 	}
 	t.Cleanup(s.Stop)
 	return s
@@ -297,18 +294,7 @@ func (s *Server) CreateDatabase(t testing.TB) string {
 // Stop stops the server (a fast shutdown: connections are closed) and
 // waits for it to exit. It is safe to call more than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.done:
-		case <-time.After(20 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
+	s.stopOnce.Do(func() { servertest.Stop(s.cmd, s.done, 20*time.Second) })
 }
 
 // Log returns what the server wrote to its standard error (its log),

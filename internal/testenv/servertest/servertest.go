@@ -1,8 +1,9 @@
 // Package servertest holds what the helpers that start real servers for
 // tests (Dovecot in internal/testenv/dovecot, Radicale in
-// internal/testenv/radicale) share: the rule for a missing server binary, a
-// free loopback port, random secrets, and a log buffer safe for
-// concurrent writers.
+// internal/testenv/radicale, PostgreSQL in internal/testenv/postgres)
+// share: the rule for a missing server binary, a free loopback port,
+// random secrets, a log buffer safe for concurrent writers, and stopping
+// a server's process.
 package servertest
 
 import (
@@ -11,8 +12,10 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"os/exec"
 	"sync"
 	"testing"
+	"time"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -95,4 +98,37 @@ func (b *Buffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
+}
+
+// Stop asks the process of cmd to stop (os.Interrupt) and waits until
+// done is closed (by the goroutine that waits for the process); after
+// grace it kills the process and waits again. A cmd never started is
+// left alone.
+func Stop(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// OnFreePort calls start with a free port until it succeeds, three
+// times at most (another process may take the port between FreePort and
+// the server's bind), calling reset after each failure; it returns the
+// last failure.
+func OnFreePort(t testing.TB, what string, start func(port int) error, reset func()) error {
+	t.Helper()
+	var err error
+	for range 3 {
+		if err = start(FreePort(t, what)); err == nil {
+			return nil
+		}
+		reset()
+	}
+	return err
 }

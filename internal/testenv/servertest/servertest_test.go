@@ -1,10 +1,13 @@
 package servertest
 
 import (
+	"errors"
 	"net"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +52,40 @@ func TestRandomHex(t *testing.T) {
 	a, b := RandomHex(t, 16), RandomHex(t, 16)
 	assert.Len(t, a, 32)
 	assert.NotEqual(t, a, b)
+}
+
+func TestOnFreePort(t *testing.T) {
+	var ports []int
+	resets := 0
+	err := OnFreePort(t, "test", func(port int) error {
+		ports = append(ports, port)
+		if len(ports) < 3 {
+			return errors.New("port taken")
+		}
+		return nil
+	}, func() { resets++ })
+	require.NoError(t, err)
+	assert.Len(t, ports, 3)
+	assert.Equal(t, 2, resets)
+
+	err = OnFreePort(t, "test", func(int) error { return errors.New("broken") }, func() {})
+	require.EqualError(t, err, "broken")
+}
+
+func TestStop(t *testing.T) {
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("no sleep command")
+	}
+	cmd := exec.Command("sleep", "60")
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	start := time.Now()
+	Stop(cmd, done, 30*time.Second)
+	assert.Less(t, time.Since(start), 20*time.Second, "sleep ends on the interrupt")
+	assert.NotNil(t, cmd.ProcessState, "the process was waited for")
+	Stop(exec.Command("sleep", "1"), nil, time.Second) // never started: left alone
 }
