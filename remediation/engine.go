@@ -564,14 +564,8 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 	if e.leaser != nil {
 		// One engine decides: it holds the action's lease, kept for the
 		// run when approving.
-		if err := e.sync(ctx); err != nil {
-			return nil, err
-		}
-		full, err := e.fullID(id)
+		full, err := e.claim(ctx, id)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.claim(ctx, full); err != nil {
 			return nil, err
 		}
 		id = full
@@ -732,14 +726,8 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	if e.leaser != nil {
 		// One engine undoes an action: it holds the action's lease
 		// until the undo is journaled.
-		if err := e.sync(ctx); err != nil {
-			return nil, err
-		}
-		full, err := e.fullID(id)
+		full, err := e.claim(ctx, id)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.claim(ctx, full); err != nil {
 			return nil, err
 		}
 		defer e.release(actionLease(full))

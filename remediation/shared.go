@@ -194,27 +194,28 @@ func (e *Engine) sync(ctx context.Context) error {
 // running or undoing the action; try again later.
 var ErrBusy = errors.New("remediation: another engine is acting on the action")
 
-// claim takes the action lease of id for a decision that one engine
-// alone may make (approve, decline, undo), without waiting ([ErrBusy]
-// when another engine has it), then catches up with the journal so that
-// the caller decides on what the other engines did. Without a Leaser it
-// does nothing.
-func (e *Engine) claim(ctx context.Context, id string) error {
-	if e.leaser == nil {
-		return nil
+// claim catches up with the journal and takes the action lease of the
+// action id names (abbreviated as for [Engine.Get]) for a decision that
+// one engine alone may make (approve, decline, undo), without waiting
+// ([ErrBusy] when another engine has it), then catches up again so that
+// the caller decides on what the other engines did. It returns the full
+// id. Without a Leaser it only resolves id.
+func (e *Engine) claim(ctx context.Context, id string) (string, error) {
+	if err := e.sync(ctx); err != nil {
+		return "", err
 	}
-	got, err := e.leaser.TryAcquire(ctx, actionLease(id))
-	if err != nil {
-		return fmt.Errorf("remediation: lease %s: %w", actionLease(id), err)
+	full, err := e.fullID(id)
+	if err != nil || e.leaser == nil {
+		return full, err
 	}
-	if len(got) == 0 {
-		return fmt.Errorf("%w: %s", ErrBusy, id)
+	if err := e.lease(ctx, full); err != nil {
+		return "", err
 	}
 	if err := e.sync(ctx); err != nil {
-		e.release(actionLease(id))
-		return err
+		e.release(actionLease(full))
+		return "", err
 	}
-	return nil
+	return full, nil
 }
 
 // fullID returns the full id of the action id names (see [Engine.Get]).

@@ -14,7 +14,6 @@ import (
 	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/mailbox"
-	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/automation"
 	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
@@ -79,16 +78,7 @@ func TestEnginesShareDecisions(t *testing.T) {
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	s := scenario{msgs: 10}
-	tn := mock.New(nil)
-	for i := range 4 {
-		u := fmt.Sprintf("user%02d@corp.example", i)
-		require.NoError(t, tn.AddUser(u))
-		s.users = append(s.users, u)
-	}
-	for i := range s.msgs {
-		_, err := tn.Deliver(ctx, s.raw(i), &mock.DeliverOptions{Recipients: s.users})
-		require.NoError(t, err)
-	}
+	tn := s.tenant(t, 4)
 	var clock atomic.Int64
 	clock.Store(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }

@@ -71,6 +71,23 @@ func (s scenario) want(i int) mailbox.Role {
 	return mailbox.RoleInbox
 }
 
+// tenant returns a mock tenant of users mailboxes, each holding every
+// message of s, and adds the users to s.
+func (s *scenario) tenant(t *testing.T, users int) *mock.Tenant {
+	t.Helper()
+	tn := mock.New(nil)
+	for i := range users {
+		u := fmt.Sprintf("user%02d@corp.example", i)
+		require.NoError(t, tn.AddUser(u))
+		s.users = append(s.users, u)
+	}
+	for i := range s.msgs {
+		_, err := tn.Deliver(context.Background(), s.raw(i), &mock.DeliverOptions{Recipients: s.users})
+		require.NoError(t, err)
+	}
+	return tn
+}
+
 // engineOptions are the options of every engine of the tests: small
 // batches and few workers, so that the actions overlap in time.
 func engineOptions() *remediation.Options {
@@ -287,16 +304,7 @@ func TestEnginesShareMock(t *testing.T) {
 	url := srv.CreateDatabase(t)
 	ctx := context.Background()
 	s := scenario{msgs: 30}
-	tn := mock.New(nil)
-	for i := range 12 {
-		u := fmt.Sprintf("user%02d@corp.example", i)
-		require.NoError(t, tn.AddUser(u))
-		s.users = append(s.users, u)
-	}
-	for i := range s.msgs {
-		_, err := tn.Deliver(ctx, s.raw(i), &mock.DeliverOptions{Recipients: s.users})
-		require.NoError(t, err)
-	}
+	tn := s.tenant(t, 12)
 	tn.SetLatency(time.Millisecond) // the actions overlap
 
 	const leaseTimeout = 1500 * time.Millisecond
