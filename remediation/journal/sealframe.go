@@ -45,9 +45,14 @@ type chainCheck struct {
 	c     *Chain // nil: seals are skipped and entries pass at once
 	heads *Heads
 	d     *dict
-	pend  []remediation.Entry
+	// The payloads of the entries since the last seal, one after the
+	// other (ends[i] is where the i-th ends), decoded once the seal
+	// verifies them: an entry moved before the one that interned its
+	// strings is reported as tampered, not as a decoding error.
+	raw   []byte
+	ends  []int
 	macs  [][sha256.Size]byte
-	first uint64 // the index of pend[0]
+	first uint64 // the index of the first pending entry
 }
 
 func newChainCheck(key *Key, heads *Heads) *chainCheck {
@@ -77,28 +82,34 @@ func (cc *chainCheck) frame(p []byte, emit func(remediation.Entry) error) error 
 				return err
 			}
 		}
-		for i, e := range cc.pend {
-			cc.pend[i] = remediation.Entry{}
-			if err := emit(e); err != nil {
-				cc.pend, cc.macs = cc.pend[:0], cc.macs[:0]
+		start := 0
+		for i, end := range cc.ends {
+			e, err := decodePayload(cc.raw[start:end], cc.d)
+			start = end
+			if err == nil {
+				err = emit(e)
+			}
+			if err != nil {
+				cc.raw, cc.ends, cc.macs = cc.raw[:0], cc.ends[:0], cc.macs[:0]
 				cc.first += uint64(i + 1)
 				return err
 			}
 		}
-		cc.first += uint64(len(cc.pend))
-		cc.pend, cc.macs = cc.pend[:0], cc.macs[:0]
+		cc.first += uint64(len(cc.ends))
+		cc.raw, cc.ends, cc.macs = cc.raw[:0], cc.ends[:0], cc.macs[:0]
+		return nil
+	}
+	if cc.c != nil {
+		cc.raw = append(cc.raw, p...)
+		cc.ends = append(cc.ends, len(cc.raw))
+		cc.macs = append(cc.macs, cc.c.Add(p))
 		return nil
 	}
 	e, err := decodePayload(p, cc.d)
 	if err != nil {
 		return err
 	}
-	if cc.c == nil {
-		return emit(e)
-	}
-	cc.pend = append(cc.pend, e)
-	cc.macs = append(cc.macs, cc.c.Add(p))
-	return nil
+	return emit(e)
 }
 
 // end checks the end of the stream: no entry without a seal, no exported
@@ -107,7 +118,7 @@ func (cc *chainCheck) end() error {
 	if cc.c == nil {
 		return nil
 	}
-	if len(cc.pend) > 0 {
+	if len(cc.ends) > 0 {
 		return &TamperError{Entry: cc.first, Reason: "the entry has no MAC (written without the key)"}
 	}
 	return cc.heads.End(cc.c)

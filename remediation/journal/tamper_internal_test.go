@@ -225,6 +225,32 @@ func TestFileTamper(t *testing.T) {
 		fw.write(t, path)
 		requireTampered(t, path, h, fw.entries(2))
 	})
+	t.Run("ReorderedInterned", func(t *testing.T) {
+		// Strings are interned across the file: moved before the write
+		// that interned them, an entry's references do not decode. That
+		// is reported as tampering, at the moved entry, not as damage.
+		path := filepath.Join(t.TempDir(), "journal")
+		j, err := OpenFile(path, &FileOptions{Key: testKey(t)})
+		require.NoError(t, err)
+		const id, alice, mid = "20261207T090000-1a2b3c4d", "alice@corp.example", "phish@evil.example"
+		require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{ID: id}}))
+		require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{
+			RecordID: id, Seq: 1, Mailbox: alice,
+			Copies: []remediation.IntentCopy{{Folder: "INBOX", UIDValidity: 1, UID: 7, MessageID: mid}},
+		}}))
+		require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryOutcomes, Outcomes: &remediation.OutcomeBatch{
+			RecordID: id, Seq: 1, Mailbox: alice,
+			Items: []remediation.Outcome{{Copy: mailbox.Address{Mailbox: alice, Folder: "INBOX", UIDValidity: 1, UID: 7}, MessageID: mid, Kind: remediation.Succeeded}},
+		}}))
+		h, err := j.Head()
+		require.NoError(t, err)
+		require.NoError(t, j.Close())
+		fw := readFileWrites(t, path)
+		require.Len(t, fw.writes, 3)
+		fw.writes[1], fw.writes[2] = fw.writes[2], fw.writes[1]
+		fw.write(t, path)
+		requireTampered(t, path, h, 1)
+	})
 	t.Run("TruncatedAtWriteBoundary", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "journal")
 		j, _, _, h := fileHistory(t, path)
