@@ -201,9 +201,7 @@ func Start(t testing.TB, opts *Options) *Server {
 	}
 	servertest.WriteFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port := servertest.FreePort(t, "dovecot")
+	err = servertest.OnFreePort(t, "dovecot", func(port int) error {
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		lmtpPort := 0
 		if opts.LMTP {
@@ -211,15 +209,14 @@ func Start(t testing.TB, opts *Options) *Server {
 			s.LMTPAddr = fmt.Sprintf("127.0.0.1:%d", lmtpPort)
 		}
 		servertest.WriteFile(t, s.Config, s.config(port, lmtpPort, mailUser, opts), 0o644)
-		if lastErr = s.start(); lastErr == nil {
-			break
-		}
+		return s.start()
+	}, func() {
 		s.Stop()
 		s.stopOnce = sync.Once{}
 		s.done = make(chan struct{})
-	}
-	if lastErr != nil {
-		t.Fatalf("dovecot: %v\n%s", lastErr, s.Log())
+	})
+	if err != nil {
+		t.Fatalf("dovecot: %v\n%s", err, s.Log())
 	}
 	t.Cleanup(s.Stop)
 	return s
