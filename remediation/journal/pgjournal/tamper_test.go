@@ -83,11 +83,18 @@ func newTamperCase(t *testing.T, url string) *tamperCase {
 	_, err = c.tn.Deliver(ctx, raw, &mock.DeliverOptions{Recipients: []string{"alice@corp.example"}})
 	require.NoError(t, err)
 	now := time.Now().UTC()
-	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
+	// Queued and running in one Append, so that one row holds a run of
+	// two entries whatever the engine's appends above grouped.
+	running := &remediation.Record{
 		ID: now.Format("20060102T150405") + "-0a0b0c0d", Action: remediation.SoftDelete, Actor: "test", DecidedBy: "test",
 		Source: remediation.SourceManual, Status: remediation.StatusRunning, Created: now, Started: now,
 		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"m3@evil.example"}}},
-	}}))
+	}
+	queued := *running
+	queued.Status, queued.Started = remediation.StatusQueued, time.Time{}
+	require.NoError(t, j.Append(ctx,
+		remediation.Entry{Kind: remediation.EntryRecord, Record: &queued},
+		remediation.Entry{Kind: remediation.EntryRecord, Record: running}))
 	c.head, err = j.Head(ctx)
 	require.NoError(t, err)
 	got, err := j.Verify(ctx, c.head)
