@@ -1,0 +1,623 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/mailbox"
+)
+
+// Options are optional settings of [OpenSQLite]. A nil pointer is the same
+// as a zero value.
+type Options struct {
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+	// ReadConns is the number of connections that read concurrently; 0
+	// means 4. Writes go through one connection.
+	ReadConns int
+}
+
+// Store is a [hunt.Store] in a SQL database. It is safe for concurrent
+// use by multiple goroutines.
+type Store struct {
+	d      dialect
+	w, r   *sql.DB // writes, reads (the same pool on PostgreSQL)
+	now    func() time.Time
+	closed atomic.Bool
+}
+
+var _ hunt.Store = (*Store)(nil)
+
+// OpenSQLite opens the index in the SQLite database file at path,
+// creating it (and its schema) when it does not exist, and migrating an
+// older schema. opts may be nil.
+//
+// The file is opened in WAL mode: readers run beside the one writer, and
+// a crash loses at most the last transactions, never the file. Several
+// processes may open the same file; they then take turns to write.
+func OpenSQLite(ctx context.Context, path string, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if path == "" {
+		return nil, errors.New("sqlstore: empty path")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w, sqlite); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s := &Store{d: sqlite, w: w, r: r, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Close closes the database. It is safe to call more than once.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// check returns the error a call must fail with before it starts.
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return hunt.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlstore: %w", err)
+	}
+	return nil
+}
+
+// wrap gives err the identity of a done ctx or a closed store.
+func (s *Store) wrap(ctx context.Context, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlstore: %s: %w (%v)", what, cerr, err)
+	}
+	if s.closed.Load() && !errors.Is(err, hunt.ErrClosed) {
+		return fmt.Errorf("sqlstore: %s: %w (%v)", what, hunt.ErrClosed, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", what, err)
+}
+
+// inTx runs fn in a write transaction, committed when fn returns nil.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return s.wrap(ctx, what, err)
+	}
+	return s.wrap(ctx, what, tx.Commit())
+}
+
+// stmts prepares statements in tx on first use.
+type stmts struct {
+	ctx context.Context
+	tx  *sql.Tx
+	d   dialect
+	m   map[string]*sql.Stmt
+}
+
+func (st *stmts) get(q string) (*sql.Stmt, error) {
+	if p, ok := st.m[q]; ok {
+		return p, nil
+	}
+	p, err := st.tx.PrepareContext(st.ctx, st.d.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if st.m == nil {
+		st.m = map[string]*sql.Stmt{}
+	}
+	st.m[q] = p
+	return p, nil
+}
+
+func (st *stmts) exec(q string, args ...any) (sql.Result, error) {
+	p, err := st.get(q)
+	if err != nil {
+		return nil, err
+	}
+	return p.ExecContext(st.ctx, args...)
+}
+
+func (st *stmts) row(q string, args ...any) *sql.Row {
+	p, err := st.get(q)
+	if err != nil {
+		// QueryRow of a statement that cannot be prepared reports the
+		// error on Scan.
+		return st.tx.QueryRowContext(st.ctx, st.d.rebind(q), args...)
+	}
+	return p.QueryRowContext(st.ctx, args...)
+}
+
+// Ingest implements [hunt.Store].
+func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
+	for i := range ds {
+		if err := validDelivery(&ds[i]); err != nil {
+			return fmt.Errorf("sqlstore: delivery %d: %w", i, err)
+		}
+	}
+	if len(ds) == 0 {
+		return s.check(ctx)
+	}
+	now := s.now()
+	return s.inTx(ctx, "ingest", func(tx *sql.Tx) error {
+		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+		ids := map[string]int64{}
+		for i := range ds {
+			d := &ds[i]
+			id, ok := ids[d.Message.NetworkID]
+			if !ok {
+				var err error
+				if id, err = insertMessage(st, &d.Message); err != nil {
+					return err
+				}
+				ids[d.Message.NetworkID] = id
+			}
+			at := d.At
+			if at.IsZero() {
+				at = now
+			}
+			a := d.Address
+			if _, err := st.exec(`INSERT INTO copies (msg, mailbox, delivered_folder, folder, role, uidvalidity, uid, removed, delivered, updated)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
+				id, normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), nanos(at), nanos(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func validDelivery(d *hunt.Delivery) error {
+	switch {
+	case d.Message.NetworkID == "":
+		return errors.New("no network id")
+	case normMailbox(d.Address.Mailbox) == "":
+		return errors.New("no mailbox")
+	case d.Address.Folder == "":
+		return errors.New("no folder")
+	case d.Address.UID == 0:
+		return errors.New("no UID")
+	}
+	return nil
+}
+
+// insertMessage returns the row id of m's message, adding it when new.
+func insertMessage(st *stmts, m *hunt.Message) (int64, error) {
+	var id int64
+	err := st.row(`SELECT id FROM messages WHERE network_id = ?`, m.NetworkID).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if err != sql.ErrNoRows {
+		return 0, err
+	}
+	rcpts := make([]string, 0, len(m.Recipients))
+	for _, r := range m.Recipients {
+		if r = normAddr(r); r != "" {
+			rcpts = append(rcpts, r)
+		}
+	}
+	rj, err := json.Marshal(rcpts)
+	if err != nil {
+		return 0, err
+	}
+	from := normAddr(m.From)
+	err = st.row(`INSERT INTO messages (network_id, message_id, envelope_from, from_addr, from_domain, from_name, recipients, subject, subject_fold, date, size, truncated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.NetworkID, mailbox.NormalizeMessageID(m.MessageID), normAddr(m.EnvelopeFrom), from, mailbox.AddressDomain(from),
+		m.FromName, string(rj), m.Subject, strings.ToLower(m.Subject), nanos(m.Date), m.Size, boolInt(m.Truncated)).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	for _, dom := range senderDomains(m) {
+		if _, err := st.exec(`INSERT INTO sender_domains (domain, msg) VALUES (?, ?) ON CONFLICT DO NOTHING`, dom, id); err != nil {
+			return 0, err
+		}
+	}
+	for _, r := range rcpts {
+		if _, err := st.exec(`INSERT INTO recipients (addr, msg) VALUES (?, ?) ON CONFLICT DO NOTHING`, r, id); err != nil {
+			return 0, err
+		}
+	}
+	for i, u := range m.URLs {
+		n := mailbox.NormalizeURL(u)
+		if n == "" {
+			continue
+		}
+		if _, err := st.exec(`INSERT INTO urls (url, msg, ord, host) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, n, id, i, urlHost(n)); err != nil {
+			return 0, err
+		}
+	}
+	for i, a := range m.Attachments {
+		if _, err := st.exec(`INSERT INTO attachments (msg, ord, name, type, size, sha256, tlsh, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, i, a.Name, a.Type, a.Size, strings.ToLower(a.SHA256), a.TLSH, boolInt(a.Inline)); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// senderDomains returns the domains of m's senders (envelope and header)
+// and their parents of at least two labels: the values a sender-domain
+// criterion may name to match m ("a.b.example" gives "a.b.example" and
+// "b.example"), without duplicates.
+func senderDomains(m *hunt.Message) []string {
+	var out []string
+	for _, addr := range []string{m.From, m.EnvelopeFrom} {
+		d := mailbox.AddressDomain(addr)
+		for d != "" && strings.Contains(d, ".") {
+			if !contains(out, d) {
+				out = append(out, d)
+			}
+			_, d, _ = strings.Cut(d, ".")
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// urlHost returns the host of a canonical URL, "" when it has none.
+func urlHost(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Hostname())
+}
+
+// Relocate implements [hunt.Store].
+func (s *Store) Relocate(ctx context.Context, rs []hunt.Relocation) error {
+	if len(rs) == 0 {
+		return s.check(ctx)
+	}
+	now := s.now()
+	return s.inTx(ctx, "relocate", func(tx *sql.Tx) error {
+		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+		for _, r := range rs {
+			at := r.At
+			if at.IsZero() {
+				at = now
+			}
+			id, err := copyAt(st, r.From)
+			if err != nil {
+				return err
+			}
+			if id == 0 {
+				continue
+			}
+			if r.To.IsZero() {
+				if _, err := st.exec(`UPDATE copies SET folder = '', role = '', uidvalidity = 0, uid = 0, removed = ?, updated = ? WHERE id = ?`,
+					nanos(at), nanos(at), id); err != nil {
+					return err
+				}
+				continue
+			}
+			if normMailbox(r.To.Mailbox) != normMailbox(r.From.Mailbox) {
+				return fmt.Errorf("relocation from %s to %s: a copy does not change mailbox", r.From, r.To)
+			}
+			// The new address may already be indexed (a delivery feed saw
+			// the copy there first): it is the same copy, so that row
+			// gives way to the one that has the copy's history.
+			dup, err := copyAt(st, r.To)
+			if err != nil {
+				return err
+			}
+			if dup != 0 && dup != id {
+				if _, err := st.exec(`UPDATE annotations SET copy = ? WHERE copy = ?`, id, dup); err != nil {
+					return err
+				}
+				if _, err := st.exec(`DELETE FROM copies WHERE id = ?`, dup); err != nil {
+					return err
+				}
+			}
+			if _, err := st.exec(`UPDATE copies SET folder = ?, role = ?, uidvalidity = ?, uid = ?, updated = ? WHERE id = ?`,
+				r.To.Folder, string(r.Role), int64(r.To.UIDValidity), int64(r.To.UID), nanos(at), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// copyAt returns the row id of the present copy at a, 0 when there is
+// none.
+func copyAt(st *stmts, a mailbox.Address) (int64, error) {
+	var id int64
+	err := st.row(`SELECT id FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND removed = 0`,
+		normMailbox(a.Mailbox), a.Folder, int64(a.UIDValidity), int64(a.UID)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return 0, nil
+	}
+	return id, err
+}
+
+// Annotate implements [hunt.Store].
+func (s *Store) Annotate(ctx context.Context, as []hunt.Annotation) error {
+	for i, a := range as {
+		switch a.Kind {
+		case hunt.AnnotateCluster, hunt.AnnotateDetection, hunt.AnnotateAction:
+		default:
+			return fmt.Errorf("sqlstore: annotation %d: unknown kind %q", i, a.Kind)
+		}
+		if a.Name == "" {
+			return fmt.Errorf("sqlstore: annotation %d: no name", i)
+		}
+		if a.NetworkID == "" && a.Address.IsZero() {
+			return fmt.Errorf("sqlstore: annotation %d: names no message and no copy", i)
+		}
+	}
+	if len(as) == 0 {
+		return s.check(ctx)
+	}
+	now := s.now()
+	return s.inTx(ctx, "annotate", func(tx *sql.Tx) error {
+		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+		for _, a := range as {
+			var msg, cp int64
+			if !a.Address.IsZero() {
+				err := st.row(`SELECT id, msg FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND removed = 0`,
+					normMailbox(a.Address.Mailbox), a.Address.Folder, int64(a.Address.UIDValidity), int64(a.Address.UID)).Scan(&cp, &msg)
+				if err != nil && err != sql.ErrNoRows {
+					return err
+				}
+			}
+			if a.NetworkID != "" {
+				var id int64
+				err := st.row(`SELECT id FROM messages WHERE network_id = ?`, a.NetworkID).Scan(&id)
+				if err != nil && err != sql.ErrNoRows {
+					return err
+				}
+				if cp != 0 && id != msg {
+					cp = 0 // the address holds another message now
+				}
+				msg = id
+			}
+			if msg == 0 {
+				continue
+			}
+			at := a.At
+			if at.IsZero() {
+				at = now
+			}
+			if _, err := st.exec(`INSERT INTO annotations (msg, copy, kind, name, record, outcome, actor, mailbox, folder, uidvalidity, uid, at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				msg, cp, string(a.Kind), a.Name, a.Record, a.Outcome, a.Actor,
+				normMailbox(a.Address.Mailbox), a.Address.Folder, int64(a.Address.UIDValidity), int64(a.Address.UID), nanos(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Cursor implements [hunt.Store].
+func (s *Store) Cursor(ctx context.Context, mb string) (hunt.Cursor, error) {
+	c := hunt.Cursor{Mailbox: normMailbox(mb)}
+	if err := s.check(ctx); err != nil {
+		return c, err
+	}
+	var fresh int64
+	var folders string
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT fresh, folders FROM cursors WHERE mailbox = ?`), c.Mailbox).Scan(&fresh, &folders)
+	if err == sql.ErrNoRows {
+		return c, nil
+	}
+	if err != nil {
+		return c, s.wrap(ctx, "cursor", err)
+	}
+	c.Fresh = fromNanos(fresh)
+	if err := json.Unmarshal([]byte(folders), &c.Folders); err != nil {
+		return hunt.Cursor{Mailbox: c.Mailbox}, fmt.Errorf("sqlstore: cursor of %s: %w", c.Mailbox, err)
+	}
+	return c, nil
+}
+
+// SetCursor implements [hunt.Store].
+func (s *Store) SetCursor(ctx context.Context, c hunt.Cursor) error {
+	mb := normMailbox(c.Mailbox)
+	if mb == "" {
+		return errors.New("sqlstore: cursor of no mailbox")
+	}
+	folders, err := json.Marshal(c.Folders)
+	if err != nil {
+		return fmt.Errorf("sqlstore: cursor: %w", err)
+	}
+	return s.inTx(ctx, "set cursor", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO cursors (mailbox, fresh, folders) VALUES (?, ?, ?)
+			ON CONFLICT (mailbox) DO UPDATE SET fresh = excluded.fresh, folders = excluded.folders`), mb, nanos(c.Fresh), string(folders))
+		return err
+	})
+}
+
+// Expire implements [hunt.Store].
+func (s *Store) Expire(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, "expire", func(tx *sql.Tx) error {
+		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+		b := nanos(before)
+		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT msg FROM copies WHERE delivered < ?`), b)
+		if err != nil {
+			return err
+		}
+		var msgs []int64
+		for rows.Next() {
+			var m int64
+			if err := rows.Scan(&m); err != nil {
+				rows.Close()
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if _, err := st.exec(`DELETE FROM annotations WHERE copy IN (SELECT id FROM copies WHERE delivered < ?)`, b); err != nil {
+			return err
+		}
+		res, err := st.exec(`DELETE FROM copies WHERE delivered < ?`, b)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := dropIfOrphan(st, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// dropIfOrphan removes the message with row id m, and what is indexed of
+// it, when no copy of it is left.
+func dropIfOrphan(st *stmts, m int64) error {
+	var one int
+	err := st.row(`SELECT 1 FROM copies WHERE msg = ? LIMIT 1`, m).Scan(&one)
+	if err == nil {
+		return nil
+	}
+	if err != sql.ErrNoRows {
+		return err
+	}
+	var hm hunt.Message
+	var rj string
+	if err := st.row(`SELECT envelope_from, from_addr, recipients FROM messages WHERE id = ?`, m).Scan(&hm.EnvelopeFrom, &hm.From, &rj); err != nil {
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		return err
+	}
+	var rcpts []string
+	if err := json.Unmarshal([]byte(rj), &rcpts); err != nil {
+		return fmt.Errorf("recipients of message %d: %w", m, err)
+	}
+	// The lookup tables are keyed by value first: delete by their keys.
+	for _, d := range senderDomains(&hm) {
+		if _, err := st.exec(`DELETE FROM sender_domains WHERE domain = ? AND msg = ?`, d, m); err != nil {
+			return err
+		}
+	}
+	for _, r := range rcpts {
+		if _, err := st.exec(`DELETE FROM recipients WHERE addr = ? AND msg = ?`, r, m); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{
+		`DELETE FROM urls WHERE msg = ?`,
+		`DELETE FROM attachments WHERE msg = ?`,
+		`DELETE FROM annotations WHERE msg = ?`,
+		`DELETE FROM messages WHERE id = ?`,
+	} {
+		if _, err := st.exec(q, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// normMailbox is the form in which the index names a mailbox.
+func normMailbox(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// normAddr is the comparison form of an address [mailbox.Criteria] uses.
+func normAddr(a string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>"))
+}
+
+// nanos is the stored form of a time: Unix nanoseconds, the zero time as
+// the smallest value (it is before every other time, as time.Time says),
+// times beyond what an int64 holds clamped.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return math.MinInt64
+	case t.Before(minTime):
+		return math.MinInt64 + 1
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64+1)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// fromNanos reverses nanos; times are in UTC.
+func fromNanos(n int64) time.Time {
+	if n == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
