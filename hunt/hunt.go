@@ -247,16 +247,6 @@ type Count struct {
 	Copies int64 `json:"copies"`
 }
 
-// FolderCursor is what a crawl saw of one folder, so that the next crawl
-// reads only what changed.
-type FolderCursor struct {
-	Name          string `json:"name"`
-	UIDValidity   uint32 `json:"uidvalidity"`
-	UIDNext       uint32 `json:"uidnext,omitempty"`
-	HighestModSeq uint64 `json:"highestmodseq,omitempty"`
-	Messages      uint32 `json:"messages"`
-}
-
 // Cursor is the crawl state of one mailbox.
 type Cursor struct {
 	// Mailbox is the owner.
@@ -266,8 +256,8 @@ type Cursor struct {
 	// crawled.
 	Fresh time.Time `json:"fresh,omitzero"`
 	// Folders are the folder states the last crawl saw, when the store
-	// reports them ([FolderStater]).
-	Folders []FolderCursor `json:"folders,omitempty"`
+	// reports them ([mailbox.FolderStater]).
+	Folders []mailbox.FolderStatus `json:"folders,omitempty"`
 }
 
 // Store is an events index: the copies of delivered mail, what they carry

@@ -565,9 +565,9 @@ func cursorCases() []testCase {
 			c, err := e.Store.Cursor(e.ctx, "alice@corp.example")
 			require.NoError(t, err)
 			assert.True(t, c.Fresh.IsZero(), "a mailbox never crawled is not fresh")
-			want := hunt.Cursor{Mailbox: "alice@corp.example", Fresh: base, Folders: []hunt.FolderCursor{
-				{Name: "INBOX", UIDValidity: 7, UIDNext: 100, HighestModSeq: 1 << 40, Messages: 98},
-				{Name: "Junk", UIDValidity: 8, UIDNext: 2, Messages: 1},
+			want := hunt.Cursor{Mailbox: "alice@corp.example", Fresh: base, Folders: []mailbox.FolderStatus{
+				{Name: "INBOX", Role: mailbox.RoleInbox, UIDValidity: 7, UIDNext: 100, HighestModSeq: 1 << 40, Messages: 98},
+				{Name: "Junk", Role: mailbox.RoleJunk, UIDValidity: 8, UIDNext: 2, Messages: 1},
 			}}
 			require.NoError(t, e.Store.SetCursor(e.ctx, want))
 			want.Fresh = base.Add(time.Hour)
