@@ -93,9 +93,11 @@ func (w *where) criteria(d dialect, c *mailbox.Criteria) {
 	}
 	if len(c.Recipients) > 0 {
 		vs := mapped(c.Recipients, normAddr)
-		w.str(" AND (")
-		w.in("c.mailbox", vs)
-		w.str(" OR c.msg IN (SELECT msg FROM recipients WHERE ")
+		// The mailbox owner or an addressee: written as one set of
+		// copies so that both sides are index look-ups.
+		w.str(" AND c.id IN (SELECT id FROM copies WHERE ")
+		w.in("mailbox", vs)
+		w.str(" UNION ALL SELECT id FROM copies WHERE msg IN (SELECT msg FROM recipients WHERE ")
 		w.in("addr", vs)
 		w.str("))")
 	}

@@ -85,6 +85,7 @@ CREATE TABLE copies (
 );
 CREATE UNIQUE INDEX copies_address ON copies (mailbox, folder, uidvalidity, uid) WHERE removed = 0;
 CREATE INDEX copies_msg ON copies (msg);
+CREATE INDEX copies_mailbox ON copies (mailbox);
 CREATE INDEX copies_delivered ON copies (delivered);
 
 CREATE TABLE annotations (

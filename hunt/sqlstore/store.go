@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -54,7 +55,7 @@ func OpenSQLite(ctx context.Context, path string, opts *Options) (*Store, error)
 		return nil, errors.New("sqlstore: empty path")
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
@@ -191,100 +192,152 @@ func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
 	now := s.now()
 	return s.inTx(ctx, "ingest", func(tx *sql.Tx) error {
 		st := &stmts{ctx: ctx, tx: tx, d: s.d}
-		ids := map[string]int64{}
+		ids, err := s.messageIDs(st, ds)
+		if err != nil {
+			return err
+		}
+		copies := rowsOf(`INSERT INTO copies (msg, mailbox, delivered_folder, folder, role, uidvalidity, uid, removed, delivered, updated)`, 10, ` ON CONFLICT DO NOTHING`)
 		for i := range ds {
 			d := &ds[i]
-			id, ok := ids[d.Message.NetworkID]
-			if !ok {
-				var err error
-				if id, err = insertMessage(st, &d.Message); err != nil {
-					return err
-				}
-				ids[d.Message.NetworkID] = id
-			}
 			at := d.At
 			if at.IsZero() {
 				at = now
 			}
 			a := d.Address
-			if _, err := st.exec(`INSERT INTO copies (msg, mailbox, delivered_folder, folder, role, uidvalidity, uid, removed, delivered, updated)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
-				id, normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), nanos(at), nanos(now)); err != nil {
-				return err
-			}
+			copies.add(ids[d.Message.NetworkID], normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), 0, nanos(at), nanos(now))
 		}
-		return nil
+		return copies.flush(st)
 	})
 }
 
-func validDelivery(d *hunt.Delivery) error {
-	switch {
-	case d.Message.NetworkID == "":
-		return errors.New("no network id")
-	case normMailbox(d.Address.Mailbox) == "":
-		return errors.New("no mailbox")
-	case d.Address.Folder == "":
-		return errors.New("no folder")
-	case d.Address.UID == 0:
-		return errors.New("no UID")
-	}
-	return nil
-}
-
-// insertMessage returns the row id of m's message, adding it when new.
-func insertMessage(st *stmts, m *hunt.Message) (int64, error) {
-	var id int64
-	err := st.row(`SELECT id FROM messages WHERE network_id = ?`, m.NetworkID).Scan(&id)
-	if err == nil {
-		return id, nil
-	}
-	if err != sql.ErrNoRows {
-		return 0, err
-	}
-	rcpts := make([]string, 0, len(m.Recipients))
-	for _, r := range m.Recipients {
-		if r = normAddr(r); r != "" {
-			rcpts = append(rcpts, r)
+// messageIDs returns the row ids of the messages of ds by network id,
+// adding the messages the index does not hold yet.
+func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, error) {
+	ids := make(map[string]int64, len(ds))
+	var names []string
+	for i := range ds {
+		id := ds[i].Message.NetworkID
+		if _, ok := ids[id]; !ok {
+			ids[id] = 0
+			names = append(names, id)
 		}
 	}
-	rj, err := json.Marshal(rcpts)
-	if err != nil {
-		return 0, err
-	}
-	from := normAddr(m.From)
-	err = st.row(`INSERT INTO messages (network_id, message_id, envelope_from, from_addr, from_domain, from_name, recipients, subject, subject_fold, date, size, truncated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.NetworkID, mailbox.NormalizeMessageID(m.MessageID), normAddr(m.EnvelopeFrom), from, mailbox.AddressDomain(from),
-		m.FromName, string(rj), m.Subject, strings.ToLower(m.Subject), nanos(m.Date), m.Size, boolInt(m.Truncated)).Scan(&id)
-	if err != nil {
-		return 0, err
-	}
-	for _, dom := range senderDomains(m) {
-		if _, err := st.exec(`INSERT INTO sender_domains (domain, msg) VALUES (?, ?) ON CONFLICT DO NOTHING`, dom, id); err != nil {
-			return 0, err
+	for chunk := range slices.Chunk(names, 500) {
+		var w where
+		w.in("network_id", chunk)
+		rows, err := st.tx.QueryContext(st.ctx, s.d.rebind(`SELECT id, network_id FROM messages WHERE `+w.b.String()), w.args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[name] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	for _, r := range rcpts {
-		if _, err := st.exec(`INSERT INTO recipients (addr, msg) VALUES (?, ?) ON CONFLICT DO NOTHING`, r, id); err != nil {
-			return 0, err
-		}
+	// New messages get the next row ids: the transaction holds the write
+	// lock, so no other writer takes them.
+	var next int64
+	if err := st.tx.QueryRowContext(st.ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&next); err != nil {
+		return nil, err
 	}
-	for i, u := range m.URLs {
-		n := mailbox.NormalizeURL(u)
-		if n == "" {
+	msgs := rowsOf(`INSERT INTO messages (id, network_id, message_id, envelope_from, from_addr, from_domain, from_name, recipients, subject, subject_fold, date, size, truncated)`, 13, ``)
+	doms := rowsOf(`INSERT INTO sender_domains (domain, msg)`, 2, ` ON CONFLICT DO NOTHING`)
+	rcpts := rowsOf(`INSERT INTO recipients (addr, msg)`, 2, ` ON CONFLICT DO NOTHING`)
+	urls := rowsOf(`INSERT INTO urls (url, msg, ord, host)`, 4, ` ON CONFLICT DO NOTHING`)
+	atts := rowsOf(`INSERT INTO attachments (msg, ord, name, type, size, sha256, tlsh, inline)`, 8, ``)
+	for i := range ds {
+		m := &ds[i].Message
+		if ids[m.NetworkID] != 0 {
 			continue
 		}
-		if _, err := st.exec(`INSERT INTO urls (url, msg, ord, host) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, n, id, i, urlHost(n)); err != nil {
-			return 0, err
+		next++
+		id := next
+		ids[m.NetworkID] = id
+		var rs []string
+		for _, r := range m.Recipients {
+			if r = normAddr(r); r != "" && !slices.Contains(rs, r) {
+				rs = append(rs, r)
+				rcpts.add(r, id)
+			}
+		}
+		rj, err := json.Marshal(rs)
+		if err != nil {
+			return nil, err
+		}
+		from := normAddr(m.From)
+		msgs.add(id, m.NetworkID, mailbox.NormalizeMessageID(m.MessageID), normAddr(m.EnvelopeFrom), from, mailbox.AddressDomain(from),
+			m.FromName, string(rj), m.Subject, strings.ToLower(m.Subject), nanos(m.Date), m.Size, boolInt(m.Truncated))
+		for _, dom := range senderDomains(m) {
+			doms.add(dom, id)
+		}
+		seen := make(map[string]bool, len(m.URLs))
+		for j, u := range m.URLs {
+			if n := mailbox.NormalizeURL(u); n != "" && !seen[n] {
+				seen[n] = true
+				urls.add(n, id, j, urlHost(n))
+			}
+		}
+		for j, a := range m.Attachments {
+			atts.add(id, j, a.Name, a.Type, a.Size, strings.ToLower(a.SHA256), a.TLSH, boolInt(a.Inline))
 		}
 	}
-	for i, a := range m.Attachments {
-		if _, err := st.exec(`INSERT INTO attachments (msg, ord, name, type, size, sha256, tlsh, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, i, a.Name, a.Type, a.Size, strings.ToLower(a.SHA256), a.TLSH, boolInt(a.Inline)); err != nil {
-			return 0, err
+	for _, r := range []*multiRow{msgs, doms, rcpts, urls, atts} {
+		if err := r.flush(st); err != nil {
+			return nil, err
 		}
 	}
-	return id, nil
+	return ids, nil
+}
+
+// multiRow collects the rows of an INSERT and writes them with as few
+// statements as the database's limit on parameters allows.
+type multiRow struct {
+	head, tail string
+	cols       int
+	args       []any
+}
+
+func rowsOf(head string, cols int, tail string) *multiRow {
+	return &multiRow{head: head, tail: tail, cols: cols}
+}
+
+func (r *multiRow) add(vals ...any) { r.args = append(r.args, vals...) }
+
+// maxParams is the most parameters of one statement: far under the limits
+// of SQLite (32766) and PostgreSQL (65535), and small because the SQLite
+// driver binds each parameter by a search of all of them.
+const maxParams = 240
+
+func (r *multiRow) flush(st *stmts) error {
+	per := maxParams / r.cols
+	for len(r.args) > 0 {
+		n := min(len(r.args)/r.cols, per)
+		var b strings.Builder
+		b.WriteString(r.head)
+		b.WriteString(" VALUES ")
+		row := "(?" + strings.Repeat(", ?", r.cols-1) + ")"
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(row)
+		}
+		b.WriteString(r.tail)
+		if _, err := st.exec(b.String(), r.args[:n*r.cols]...); err != nil {
+			return err
+		}
+		r.args = r.args[n*r.cols:]
+	}
+	return nil
 }
 
 // senderDomains returns the domains of m's senders (envelope and header)
@@ -620,4 +673,18 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func validDelivery(d *hunt.Delivery) error {
+	switch {
+	case d.Message.NetworkID == "":
+		return errors.New("no network id")
+	case normMailbox(d.Address.Mailbox) == "":
+		return errors.New("no mailbox")
+	case d.Address.Folder == "":
+		return errors.New("no folder")
+	case d.Address.UID == 0:
+		return errors.New("no UID")
+	}
+	return nil
 }
