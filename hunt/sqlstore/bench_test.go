@@ -78,12 +78,12 @@ func campaignDelivery(k, mailboxes int, at time.Time) hunt.Delivery {
 }
 
 var benchIndex struct {
-	once   sync.Once
-	path   string
-	n      int
-	rate   float64 // messages/s while building
-	bytes  int64
-	err    error
+	once  sync.Once
+	path  string
+	n     int
+	rate  float64 // messages/s while building
+	bytes int64
+	err   error
 }
 
 // TestMain removes the benchmark index after the run.
