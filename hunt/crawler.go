@@ -292,10 +292,10 @@ func (c *Crawler) crawlMailbox(ctx context.Context, mb string) (CrawlStats, erro
 			// The message is indexed with what could be read of it.
 			c.log.Debug("hunt: crawl: message read in part", "address", m.Address.String(), "err", perr)
 		}
-		msg := NewMessage(p)
-		if msg.EnvelopeFrom == "" {
-			msg.EnvelopeFrom = normAddr(m.EnvelopeFrom)
+		if p.EnvelopeFrom == "" {
+			p.EnvelopeFrom = normAddr(m.EnvelopeFrom) // the store knows it from elsewhere
 		}
+		msg := NewMessage(p)
 		batch = append(batch, Delivery{Address: m.Address, Role: m.Role, At: start, Message: msg})
 		stats.Fetched++
 		if len(batch) >= c.opts.Batch {

@@ -58,14 +58,16 @@ func NewMessage(p *mailbox.Parsed) Message {
 // NetworkID returns eradicate's id of the message p, Defender's network
 // message id: the same for every copy of one message, whichever mailbox
 // holds it and whichever path (delivery, crawl) reads it, and different
-// for messages that differ in Message-ID, sender, date, subject, text or
-// attachments. It is a SHA-256 of those, written in the form of a UUID
-// (version 8, RFC 9562), as Graph writes network message ids.
+// for messages that differ in Message-ID, senders (envelope and header),
+// To, Cc, date, subject, text or attachments. It is a SHA-256 of those,
+// written in the form of a UUID (version 8, RFC 9562), as Graph writes
+// network message ids.
 //
-// Headers a server adds per copy (Return-Path, Delivered-To, Received)
-// are not part of it, so copies of one delivery get one id. A sender who
-// reuses another message's Message-ID still gets an id of its own unless
-// everything else is equal too.
+// Headers a server adds per copy (Delivered-To, Received) and Bcc are not
+// part of it, so the copies of one delivery get one id; p.EnvelopeFrom
+// must hold the envelope sender (a delivery path knows it, a crawl reads
+// it from Return-Path). A sender who reuses another message's Message-ID
+// still gets an id of its own unless everything else is equal too.
 func NetworkID(p *mailbox.Parsed) string {
 	h := sha256.New()
 	field := func(s string) {
@@ -76,6 +78,10 @@ func NetworkID(p *mailbox.Parsed) string {
 	}
 	field(mailbox.NormalizeMessageID(p.MessageID))
 	field(normAddr(p.From))
+	field(normAddr(p.EnvelopeFrom))
+	for _, list := range [][]string{p.To, p.Cc} {
+		field(strings.Join(list, ","))
+	}
 	if !p.Date.IsZero() {
 		field(p.Date.UTC().Format("2006-01-02T15:04:05.999999999Z"))
 	} else {
