@@ -37,9 +37,9 @@
 // The factory receives the case's *testing.T, so it can register cleanups
 // with t.Cleanup and skip with t.Skip. The suite closes every journal it
 // opens. The cases run as subtests named "Group/Case" (for example
-// "Rewrite/Atomic"); a journal that cannot pass one lists it in
-// [Harness.Skip] with the reason, so the gap shows in every test log.
-// Run the suite with -race.
+// "Rewrite/Atomic"), with the case's t.Context(); a journal that cannot
+// pass one lists it in [Harness.Skip] with the reason, so the gap shows
+// in every test log. Run the suite with -race.
 //
 // # Optional capabilities
 //
