@@ -70,7 +70,7 @@ func sameAddr(a, b mailbox.Address) bool {
 
 func ingestCases() []testCase {
 	return []testCase{
-		{"RoundTrip", func(t *testing.T, e *env) {
+		{Name: "RoundTrip", Run: func(t *testing.T, e *env) {
 			f := newFixture(20, 1)
 			e.ingest(t, e.Store, f.deliveries...)
 			for id, m := range f.messages {
@@ -97,7 +97,7 @@ func ingestCases() []testCase {
 			_, err := e.Store.Entity(e.ctx, "00000000-0000-8000-8000-999999999999")
 			require.ErrorIs(t, err, hunt.ErrNotFound)
 		}},
-		{"Idempotent", func(t *testing.T, e *env) {
+		{Name: "Idempotent", Run: func(t *testing.T, e *env) {
 			f := newFixture(10, 2)
 			e.ingest(t, e.Store, f.deliveries...)
 			e.ingest(t, e.Store, f.deliveries...)
@@ -105,7 +105,7 @@ func ingestCases() []testCase {
 			all := e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes})
 			require.Len(t, all, len(f.deliveries), "an address ingested again is one copy")
 		}},
-		{"FirstFactsKept", func(t *testing.T, e *env) {
+		{Name: "FirstFactsKept", Run: func(t *testing.T, e *env) {
 			f := newFixture(3, 3)
 			d := f.deliveries[0]
 			e.ingest(t, e.Store, d)
@@ -118,7 +118,7 @@ func ingestCases() []testCase {
 			require.Len(t, ent.Copies, 2)
 			assert.Equal(t, d.Message.Subject, ent.Message.Subject, "a message's facts are those of its first ingest")
 		}},
-		{"Invalid", func(t *testing.T, e *env) {
+		{Name: "Invalid", Run: func(t *testing.T, e *env) {
 			f := newFixture(3, 4)
 			bad := []func(d *hunt.Delivery){
 				func(d *hunt.Delivery) { d.Message.NetworkID = "" },
@@ -133,7 +133,7 @@ func ingestCases() []testCase {
 			}
 			assert.Empty(t, e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes}), "a call with an invalid delivery writes nothing")
 		}},
-		{"CancelledContext", func(t *testing.T, e *env) {
+		{Name: "CancelledContext", Run: func(t *testing.T, e *env) {
 			f := newFixture(5, 5)
 			ctx, cancel := context.WithCancel(e.ctx)
 			cancel()
@@ -174,7 +174,7 @@ func requireMessage(t *testing.T, want, got hunt.Message) {
 
 func queryCases() []testCase {
 	return []testCase{
-		{"EveryField", func(t *testing.T, e *env) {
+		{Name: "EveryField", Run: func(t *testing.T, e *env) {
 			f := newFixture(60, 6)
 			e.ingest(t, e.Store, f.deliveries...)
 			at := func(h int) time.Time { return base.Add(time.Duration(h) * time.Hour) }
@@ -216,7 +216,7 @@ func queryCases() []testCase {
 				})
 			}
 		}},
-		{"Random", func(t *testing.T, e *env) {
+		{Name: "Random", Run: func(t *testing.T, e *env) {
 			f := newFixture(80, 7)
 			e.ingest(t, e.Store, f.deliveries...)
 			r := rand.New(rand.NewPCG(7, 7))
@@ -225,7 +225,7 @@ func queryCases() []testCase {
 				t.Run(fmt.Sprint(i), func(t *testing.T) { e.requireMatch(t, f, c, nil) })
 			}
 		}},
-		{"Refused", func(t *testing.T, e *env) {
+		{Name: "Refused", Run: func(t *testing.T, e *env) {
 			e.ingest(t, e.Store, newFixture(5, 8).deliveries...)
 			for _, tc := range []struct {
 				c    *mailbox.Criteria
@@ -244,7 +244,7 @@ func queryCases() []testCase {
 				require.Equal(t, 1, n, "a refused query yields one error and nothing else")
 			}
 		}},
-		{"MailboxesAndNetworkIDs", func(t *testing.T, e *env) {
+		{Name: "MailboxesAndNetworkIDs", Run: func(t *testing.T, e *env) {
 			f := newFixture(30, 9)
 			e.ingest(t, e.Store, f.deliveries...)
 			got := e.copies(t, e.Store, hunt.Query{Mailboxes: []string{"BOB@corp.example"}})
@@ -268,7 +268,7 @@ func queryCases() []testCase {
 			requireAddrs(t, want, addresses(got))
 			assert.Empty(t, e.copies(t, e.Store, hunt.Query{NetworkIDs: []string{id}, Criteria: &c}), "criteria and network ids both apply")
 		}},
-		{"StopEarly", func(t *testing.T, e *env) {
+		{Name: "StopEarly", Run: func(t *testing.T, e *env) {
 			e.ingest(t, e.Store, newFixture(30, 10).deliveries...)
 			n := 0
 			for _, err := range e.Store.Copies(e.ctx, hunt.Query{Mailboxes: mailboxes}) {
@@ -281,7 +281,7 @@ func queryCases() []testCase {
 			require.Equal(t, 3, n)
 			assert.NotEmpty(t, e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes}), "the store answers after a stream stopped early")
 		}},
-		{"CancelledContext", func(t *testing.T, e *env) {
+		{Name: "CancelledContext", Run: func(t *testing.T, e *env) {
 			e.ingest(t, e.Store, newFixture(5, 11).deliveries...)
 			ctx, cancel := context.WithCancel(e.ctx)
 			cancel()
@@ -305,7 +305,7 @@ func requireAddrs(t *testing.T, want, got []mailbox.Address) {
 
 func relocateCases() []testCase {
 	return []testCase{
-		{"MoveAndRemove", func(t *testing.T, e *env) {
+		{Name: "MoveAndRemove", Run: func(t *testing.T, e *env) {
 			f := newFixture(40, 12)
 			e.ingest(t, e.Store, f.deliveries...)
 			where := map[mailbox.Address]located{}
@@ -345,7 +345,7 @@ func relocateCases() []testCase {
 			}
 			assert.Equal(t, (len(f.deliveries)+1)/5, removed)
 		}},
-		{"FollowsChain", func(t *testing.T, e *env) {
+		{Name: "FollowsChain", Run: func(t *testing.T, e *env) {
 			f := newFixture(3, 13)
 			d := f.deliveries[0]
 			e.ingest(t, e.Store, d)
@@ -359,7 +359,7 @@ func relocateCases() []testCase {
 			assert.Equal(t, mailbox.RoleInbox, ent.Copies[0].Role)
 			assert.Equal(t, d.Address.Folder, ent.Copies[0].DeliveredFolder, "the delivery folder stays")
 		}},
-		{"OntoIndexedAddress", func(t *testing.T, e *env) {
+		{Name: "OntoIndexedAddress", Run: func(t *testing.T, e *env) {
 			// A feed indexed the copy at its new address before the move
 			// was reported: one copy remains, with its history.
 			f := newFixture(3, 14)
@@ -382,7 +382,7 @@ func relocateCases() []testCase {
 
 func annotateCases() []testCase {
 	return []testCase{
-		{"EntityView", func(t *testing.T, e *env) {
+		{Name: "EntityView", Run: func(t *testing.T, e *env) {
 			f := newFixture(5, 15)
 			e.ingest(t, e.Store, f.deliveries...)
 			d := f.deliveries[0]
@@ -411,7 +411,7 @@ func annotateCases() []testCase {
 			}
 			assert.True(t, sameAddr(d.Address, ent.Annotations[2].Address), "the action names its copy")
 		}},
-		{"Invalid", func(t *testing.T, e *env) {
+		{Name: "Invalid", Run: func(t *testing.T, e *env) {
 			for _, a := range []hunt.Annotation{
 				{Kind: "bogus", NetworkID: "x", Name: "n"},
 				{Kind: hunt.AnnotateCluster, NetworkID: "x"},
@@ -425,7 +425,7 @@ func annotateCases() []testCase {
 
 func countCases() []testCase {
 	return []testCase{
-		{"Top", func(t *testing.T, e *env) {
+		{Name: "Top", Run: func(t *testing.T, e *env) {
 			f := newFixture(60, 16)
 			e.ingest(t, e.Store, f.deliveries...)
 			for _, by := range []hunt.Dimension{hunt.BySender, hunt.BySenderDomain, hunt.ByRecipient, hunt.ByURL, hunt.ByURLDomain, hunt.ByFile, hunt.ByFolder} {
@@ -435,7 +435,7 @@ func countCases() []testCase {
 				assert.Equal(t, want[:min(3, len(want))], got, "top 3 by %s", by)
 			}
 		}},
-		{"Filtered", func(t *testing.T, e *env) {
+		{Name: "Filtered", Run: func(t *testing.T, e *env) {
 			f := newFixture(60, 17)
 			e.ingest(t, e.Store, f.deliveries...)
 			c := &mailbox.Criteria{SenderDomains: []string{"evil.example"}}
@@ -445,7 +445,7 @@ func countCases() []testCase {
 			got := e.counts(t, e.Store, hunt.CountQuery{By: hunt.ByURL, Criteria: c, Since: since, Before: before, Top: 100})
 			assert.Equal(t, want, got)
 		}},
-		{"Buckets", func(t *testing.T, e *env) {
+		{Name: "Buckets", Run: func(t *testing.T, e *env) {
 			f := newFixture(60, 18)
 			e.ingest(t, e.Store, f.deliveries...)
 			want := f.counts(hunt.BySenderDomain, nil, time.Time{}, time.Time{}, 24*time.Hour)
@@ -464,7 +464,7 @@ func countCases() []testCase {
 			}
 			assert.Equal(t, wantTop, got)
 		}},
-		{"Invalid", func(t *testing.T, e *env) {
+		{Name: "Invalid", Run: func(t *testing.T, e *env) {
 			for _, q := range []hunt.CountQuery{{}, {By: "colour"}, {By: hunt.BySender, Top: -1}} {
 				var errs []error
 				for _, err := range e.Store.Counts(e.ctx, q) {
@@ -561,7 +561,7 @@ func (f *fixture) counts(by hunt.Dimension, c *mailbox.Criteria, since, before t
 
 func cursorCases() []testCase {
 	return []testCase{
-		{"RoundTrip", func(t *testing.T, e *env) {
+		{Name: "RoundTrip", Run: func(t *testing.T, e *env) {
 			c, err := e.Store.Cursor(e.ctx, "alice@corp.example")
 			require.NoError(t, err)
 			assert.True(t, c.Fresh.IsZero(), "a mailbox never crawled is not fresh")
@@ -586,7 +586,7 @@ func cursorCases() []testCase {
 
 func expireCases() []testCase {
 	return []testCase{
-		{"Retention", func(t *testing.T, e *env) {
+		{Name: "Retention", Run: func(t *testing.T, e *env) {
 			f := newFixture(40, 19)
 			e.ingest(t, e.Store, f.deliveries...)
 			cut := f.deliveries[len(f.deliveries)/2].At
@@ -630,7 +630,7 @@ func expireCases() []testCase {
 
 func concurrentCases() []testCase {
 	return []testCase{
-		{"IngestAndQuery", func(t *testing.T, e *env) {
+		{Name: "IngestAndQuery", Run: func(t *testing.T, e *env) {
 			f := newFixture(200, 20)
 			n := e.concurrency()
 			var wg sync.WaitGroup
@@ -671,7 +671,7 @@ func concurrentCases() []testCase {
 
 func closeCases() []testCase {
 	return []testCase{
-		{"AfterClose", func(t *testing.T, e *env) {
+		{Name: "AfterClose", Run: func(t *testing.T, e *env) {
 			f := newFixture(3, 21)
 			e.ingest(t, e.Store, f.deliveries...)
 			require.NoError(t, e.Store.Close())
@@ -697,7 +697,7 @@ func closeCases() []testCase {
 
 func reopenCases() []testCase {
 	return []testCase{
-		{"Durable", func(t *testing.T, e *env) {
+		{Name: "Durable", Run: func(t *testing.T, e *env) {
 			if e.Reopen == nil {
 				t.Skip("the harness has no Reopen hook: the store is not checked across a close and reopen")
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 )
 
 // Harness is what a store hands the suite for one case.
@@ -34,48 +35,31 @@ type Harness struct {
 // Run runs the conformance suite against the store newHarness returns.
 // It calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	for _, group := range groups() {
-		t.Run(group.name, func(t *testing.T) {
-			for _, c := range group.cases {
-				t.Run(c.name, func(t *testing.T) {
-					h := newHarness(t)
-					require.NotNil(t, h, "the factory returned a nil harness")
-					require.NotNil(t, h.Store, "the harness has no store")
-					e := &env{Harness: h, ctx: t.Context()}
-					e.track(t, h.Store)
-					if reason, ok := h.Skip[group.name+"/"+c.name]; ok {
-						t.Skip("skipped by the harness: " + reason)
-					}
-					c.fn(t, e)
-				})
-			}
-		})
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
+}
+
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Ingest", Cases: ingestCases()},
+		{Name: "Query", Cases: queryCases()},
+		{Name: "Relocate", Cases: relocateCases()},
+		{Name: "Annotate", Cases: annotateCases()},
+		{Name: "Counts", Cases: countCases()},
+		{Name: "Cursor", Cases: cursorCases()},
+		{Name: "Expire", Cases: expireCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+		{Name: "Close", Cases: closeCases()},
+		{Name: "Reopen", Cases: reopenCases()},
 	}
 }
 
-type testCase struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}
-
-type group struct {
-	name  string
-	cases []testCase
-}
-
-func groups() []group {
-	return []group{
-		{"Ingest", ingestCases()},
-		{"Query", queryCases()},
-		{"Relocate", relocateCases()},
-		{"Annotate", annotateCases()},
-		{"Counts", countCases()},
-		{"Cursor", cursorCases()},
-		{"Expire", expireCases()},
-		{"Concurrent", concurrentCases()},
-		{"Close", closeCases()},
-		{"Reopen", reopenCases()},
-	}
+func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Store, "the harness has no store")
+	e := &env{Harness: h, ctx: t.Context()}
+	e.track(t, h.Store)
+	return e
 }
 
 // env is one case's view of the harness, with helpers.
