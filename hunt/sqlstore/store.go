@@ -123,7 +123,7 @@ func (s *Store) wrap(ctx context.Context, what string, err error) error {
 }
 
 // inTx runs fn in a write transaction, committed when fn returns nil.
-func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, what string, fn func(st *stmts) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error
 	if err != nil {
 		return s.wrap(ctx, what, err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&stmts{ctx: ctx, tx: tx, d: s.d, now: s.now()}); err != nil {
 		tx.Rollback()
 		return s.wrap(ctx, what, err)
 	}
@@ -144,6 +144,15 @@ type stmts struct {
 	tx  *sql.Tx
 	d   dialect
 	m   map[string]*sql.Stmt
+	now time.Time // when the transaction began
+}
+
+// at returns t, or the transaction's time when t is zero.
+func (st *stmts) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return st.now
+	}
+	return t
 }
 
 func (st *stmts) get(q string) (*sql.Stmt, error) {
@@ -189,9 +198,7 @@ func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
 	if len(ds) == 0 {
 		return s.check(ctx)
 	}
-	now := s.now()
-	return s.inTx(ctx, "ingest", func(tx *sql.Tx) error {
-		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+	return s.inTx(ctx, "ingest", func(st *stmts) error {
 		ids, err := s.messageIDs(st, ds)
 		if err != nil {
 			return err
@@ -199,12 +206,8 @@ func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
 		copies := rowsOf(`INSERT INTO copies (msg, mailbox, delivered_folder, folder, role, uidvalidity, uid, removed, delivered, updated)`, 10, ` ON CONFLICT DO NOTHING`)
 		for i := range ds {
 			d := &ds[i]
-			at := d.At
-			if at.IsZero() {
-				at = now
-			}
 			a := d.Address
-			copies.add(ids[d.Message.NetworkID], normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), 0, nanos(at), nanos(now))
+			copies.add(ids[d.Message.NetworkID], normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), 0, nanos(st.at(d.At)), nanos(st.now))
 		}
 		return copies.flush(st)
 	})
@@ -381,15 +384,10 @@ func (s *Store) Relocate(ctx context.Context, rs []hunt.Relocation) error {
 	if len(rs) == 0 {
 		return s.check(ctx)
 	}
-	now := s.now()
-	return s.inTx(ctx, "relocate", func(tx *sql.Tx) error {
-		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+	return s.inTx(ctx, "relocate", func(st *stmts) error {
 		for _, r := range rs {
-			at := r.At
-			if at.IsZero() {
-				at = now
-			}
-			id, err := copyAt(st, r.From)
+			at := st.at(r.At)
+			id, _, err := copyAt(st, r.From)
 			if err != nil {
 				return err
 			}
@@ -409,7 +407,7 @@ func (s *Store) Relocate(ctx context.Context, rs []hunt.Relocation) error {
 			// The new address may already be indexed (a delivery feed saw
 			// the copy there first): it is the same copy, so that row
 			// gives way to the one that has the copy's history.
-			dup, err := copyAt(st, r.To)
+			dup, _, err := copyAt(st, r.To)
 			if err != nil {
 				return err
 			}
@@ -430,16 +428,15 @@ func (s *Store) Relocate(ctx context.Context, rs []hunt.Relocation) error {
 	})
 }
 
-// copyAt returns the row id of the present copy at a, 0 when there is
-// none.
-func copyAt(st *stmts, a mailbox.Address) (int64, error) {
-	var id int64
-	err := st.row(`SELECT id FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND removed = 0`,
-		normMailbox(a.Mailbox), a.Folder, int64(a.UIDValidity), int64(a.UID)).Scan(&id)
+// copyAt returns the row ids of the present copy at a and of its
+// message; 0 when there is none.
+func copyAt(st *stmts, a mailbox.Address) (id, msg int64, err error) {
+	err = st.row(`SELECT id, msg FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND removed = 0`,
+		normMailbox(a.Mailbox), a.Folder, int64(a.UIDValidity), int64(a.UID)).Scan(&id, &msg)
 	if err == sql.ErrNoRows {
-		return 0, nil
+		return 0, 0, nil
 	}
-	return id, err
+	return id, msg, err
 }
 
 // Annotate implements [hunt.Store].
@@ -460,15 +457,12 @@ func (s *Store) Annotate(ctx context.Context, as []hunt.Annotation) error {
 	if len(as) == 0 {
 		return s.check(ctx)
 	}
-	now := s.now()
-	return s.inTx(ctx, "annotate", func(tx *sql.Tx) error {
-		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+	return s.inTx(ctx, "annotate", func(st *stmts) error {
 		for _, a := range as {
 			var msg, cp int64
 			if !a.Address.IsZero() {
-				err := st.row(`SELECT id, msg FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid = ? AND removed = 0`,
-					normMailbox(a.Address.Mailbox), a.Address.Folder, int64(a.Address.UIDValidity), int64(a.Address.UID)).Scan(&cp, &msg)
-				if err != nil && err != sql.ErrNoRows {
+				var err error
+				if cp, msg, err = copyAt(st, a.Address); err != nil {
 					return err
 				}
 			}
@@ -486,14 +480,10 @@ func (s *Store) Annotate(ctx context.Context, as []hunt.Annotation) error {
 			if msg == 0 {
 				continue
 			}
-			at := a.At
-			if at.IsZero() {
-				at = now
-			}
 			if _, err := st.exec(`INSERT INTO annotations (msg, copy, kind, name, record, outcome, actor, mailbox, folder, uidvalidity, uid, at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				msg, cp, string(a.Kind), a.Name, a.Record, a.Outcome, a.Actor,
-				normMailbox(a.Address.Mailbox), a.Address.Folder, int64(a.Address.UIDValidity), int64(a.Address.UID), nanos(at)); err != nil {
+				normMailbox(a.Address.Mailbox), a.Address.Folder, int64(a.Address.UIDValidity), int64(a.Address.UID), nanos(st.at(a.At))); err != nil {
 				return err
 			}
 		}
@@ -533,8 +523,8 @@ func (s *Store) SetCursor(ctx context.Context, c hunt.Cursor) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: cursor: %w", err)
 	}
-	return s.inTx(ctx, "set cursor", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO cursors (mailbox, fresh, folders) VALUES (?, ?, ?)
+	return s.inTx(ctx, "set cursor", func(st *stmts) error {
+		_, err := st.exec((`INSERT INTO cursors (mailbox, fresh, folders) VALUES (?, ?, ?)
 			ON CONFLICT (mailbox) DO UPDATE SET fresh = excluded.fresh, folders = excluded.folders`), mb, nanos(c.Fresh), string(folders))
 		return err
 	})
@@ -543,10 +533,9 @@ func (s *Store) SetCursor(ctx context.Context, c hunt.Cursor) error {
 // Expire implements [hunt.Store].
 func (s *Store) Expire(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, "expire", func(tx *sql.Tx) error {
-		st := &stmts{ctx: ctx, tx: tx, d: s.d}
+	err := s.inTx(ctx, "expire", func(st *stmts) error {
 		b := nanos(before)
-		rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT msg FROM copies WHERE delivered < ?`), b)
+		rows, err := st.tx.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT msg FROM copies WHERE delivered < ?`), b)
 		if err != nil {
 			return err
 		}
