@@ -115,3 +115,6 @@ func NetworkID(p *mailbox.Parsed) string {
 func normAddr(a string) string {
 	return strings.ToLower(strings.Trim(strings.TrimSpace(a), "<>"))
 }
+
+// normMailbox is the form in which the index names a mailbox.
+func normMailbox(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
