@@ -217,7 +217,7 @@ func (s *Store) Copies(ctx context.Context, q hunt.Query) iter.Seq2[hunt.Copy, e
 			return
 		}
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+copyColumns+`
-			FROM copies c JOIN messages m ON m.id = c.msg WHERE `+w.b.String()+` ORDER BY c.id`), w.args...)
+			FROM copies c JOIN messages m ON m.id = c.msg WHERE `+w.b.String()+` ORDER BY c.id`), s.d.values(w.args)...)
 		if err != nil {
 			yield(hunt.Copy{}, s.wrap(ctx, "copies", err))
 			return
@@ -303,7 +303,7 @@ func (s *Store) Counts(ctx context.Context, q hunt.CountQuery) iter.Seq2[hunt.Co
 		// carries it twice.
 		countExpr := "count(DISTINCT c.id)"
 		rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT `+key+`, `+countExpr+` AS n`+from+` GROUP BY `+key+` ORDER BY n DESC, `+key+` LIMIT ?`),
-			append(slices.Clone(w.args), top)...)
+			s.d.values(append(slices.Clone(w.args), top))...)
 		if err != nil {
 			yield(hunt.Count{}, s.wrap(ctx, "counts", err))
 			return
@@ -343,7 +343,7 @@ func (s *Store) Counts(ctx context.Context, q hunt.CountQuery) iter.Seq2[hunt.Co
 		bucket := int64(q.Bucket)
 		from = ` FROM copies c JOIN messages m ON m.id = c.msg` + join + ` WHERE ` + w.b.String()
 		rows, err = s.r.QueryContext(ctx, s.d.rebind(`SELECT `+key+`, c.delivered / ? AS b, `+countExpr+from+` GROUP BY `+key+`, b`),
-			append([]any{bucket}, w.args...)...)
+			s.d.values(append([]any{bucket}, w.args...))...)
 		if err != nil {
 			yield(hunt.Count{}, s.wrap(ctx, "counts", err))
 			return
@@ -388,7 +388,7 @@ func (s *Store) Entity(ctx context.Context, networkID string) (hunt.Entity, erro
 	}
 	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM messages WHERE network_id = ?`), strings.TrimSpace(networkID)).Scan(&id)
+	err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM messages WHERE network_id = ?`), s.d.values([]any{strings.TrimSpace(networkID)})...).Scan(&id)
 	if err == sql.ErrNoRows {
 		return e, fmt.Errorf("sqlstore: message %q: %w", networkID, hunt.ErrNotFound)
 	}

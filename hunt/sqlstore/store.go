@@ -85,6 +85,32 @@ func OpenSQLite(ctx context.Context, path string, opts *Options) (*Store, error)
 	return s, nil
 }
 
+// OpenPostgres opens the index in the PostgreSQL database db, creating
+// its tables when they do not exist and migrating an older schema: the
+// index several engines share. db is opened by the caller with a
+// PostgreSQL driver, for example github.com/jackc/pgx/v5/stdlib:
+//
+//	db, err := sql.Open("pgx", "postgres://hunt@db.example/hunt")
+//
+// The Store closes db when it is closed. opts may be nil; ReadConns does
+// not apply (size db's pool instead).
+func OpenPostgres(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if db == nil {
+		return nil, errors.New("sqlstore: nil database")
+	}
+	if err := migrate(ctx, db, postgres); err != nil {
+		return nil, err
+	}
+	s := &Store{d: postgres, w: db, r: db, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
@@ -131,6 +157,12 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(st *stmts) error)
 	if err != nil {
 		return s.wrap(ctx, what, err)
 	}
+	if s.d.lock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.lock); err != nil {
+			tx.Rollback()
+			return s.wrap(ctx, what, err)
+		}
+	}
 	if err := fn(&stmts{ctx: ctx, tx: tx, d: s.d, now: s.now()}); err != nil {
 		tx.Rollback()
 		return s.wrap(ctx, what, err)
@@ -175,7 +207,7 @@ func (st *stmts) exec(q string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.ExecContext(st.ctx, args...)
+	return p.ExecContext(st.ctx, st.d.values(args)...)
 }
 
 func (st *stmts) row(q string, args ...any) *sql.Row {
@@ -183,9 +215,9 @@ func (st *stmts) row(q string, args ...any) *sql.Row {
 	if err != nil {
 		// QueryRow of a statement that cannot be prepared reports the
 		// error on Scan.
-		return st.tx.QueryRowContext(st.ctx, st.d.rebind(q), args...)
+		return st.tx.QueryRowContext(st.ctx, st.d.rebind(q), st.d.values(args)...)
 	}
-	return p.QueryRowContext(st.ctx, args...)
+	return p.QueryRowContext(st.ctx, st.d.values(args)...)
 }
 
 // Ingest implements [hunt.Store].
@@ -228,7 +260,7 @@ func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, err
 	for chunk := range slices.Chunk(names, 500) {
 		var w where
 		w.in("network_id", chunk)
-		rows, err := st.tx.QueryContext(st.ctx, s.d.rebind(`SELECT id, network_id FROM messages WHERE `+w.b.String()), w.args...)
+		rows, err := st.tx.QueryContext(st.ctx, s.d.rebind(`SELECT id, network_id FROM messages WHERE `+w.b.String()), s.d.values(w.args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -499,7 +531,7 @@ func (s *Store) Cursor(ctx context.Context, mb string) (hunt.Cursor, error) {
 	}
 	var fresh int64
 	var folders string
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT fresh, folders FROM cursors WHERE mailbox = ?`), c.Mailbox).Scan(&fresh, &folders)
+	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT fresh, folders FROM cursors WHERE mailbox = ?`), s.d.values([]any{c.Mailbox})...).Scan(&fresh, &folders)
 	if err == sql.ErrNoRows {
 		return c, nil
 	}
