@@ -136,7 +136,9 @@ type Relocation struct {
 	// To is the copy's new address; zero means the copy is gone
 	// (expunged).
 	To mailbox.Address
-	// Role is the role of To's folder.
+	// Role is the role of To's folder; RoleNone means unknown: the index
+	// then gives the copy the role it knows the folder by (from the last
+	// crawl, or another copy in it), if any.
 	Role mailbox.Role
 	// At is when it happened; zero means now.
 	At time.Time

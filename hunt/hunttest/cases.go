@@ -359,6 +359,36 @@ func relocateCases() []testCase {
 			assert.Equal(t, mailbox.RoleInbox, ent.Copies[0].Role)
 			assert.Equal(t, d.Address.Folder, ent.Copies[0].DeliveredFolder, "the delivery folder stays")
 		}},
+		{Name: "RoleOfKnownFolder", Run: func(t *testing.T, e *env) {
+			// A relocation that does not say the role gets the role the
+			// index knows the folder by.
+			f := newFixture(30, 23)
+			e.ingest(t, e.Store, f.deliveries...)
+			var junk, other hunt.Delivery
+			for _, d := range f.deliveries {
+				if d.Role == mailbox.RoleJunk && junk.Address.IsZero() {
+					junk = d
+				}
+			}
+			require.False(t, junk.Address.IsZero(), "the fixture has a copy in Junk")
+			for _, d := range f.deliveries {
+				if d.Address.Mailbox == junk.Address.Mailbox && d.Address.Folder == "INBOX" {
+					other = d
+				}
+			}
+			require.False(t, other.Address.IsZero(), "the fixture has a copy in the INBOX of that mailbox")
+			to := mailbox.Address{Mailbox: other.Address.Mailbox, Folder: "Junk", UIDValidity: junk.Address.UIDValidity, UID: 500}
+			require.NoError(t, e.Store.Relocate(e.ctx, []hunt.Relocation{{From: other.Address, To: to}}))
+			ent, err := e.Store.Entity(e.ctx, other.Message.NetworkID)
+			require.NoError(t, err)
+			for _, cp := range ent.Copies {
+				if sameAddr(cp.Address, to) {
+					assert.Equal(t, mailbox.RoleJunk, cp.Role)
+					return
+				}
+			}
+			t.Fatalf("no copy at %v in %+v", to, ent.Copies)
+		}},
 		{Name: "OntoIndexedAddress", Run: func(t *testing.T, e *env) {
 			// A feed indexed the copy at its new address before the move
 			// was reported: one copy remains, with its history.

@@ -451,13 +451,47 @@ func (s *Store) Relocate(ctx context.Context, rs []hunt.Relocation) error {
 					return err
 				}
 			}
+			role := r.Role
+			if role == mailbox.RoleNone {
+				if role, err = folderRole(st, r.To); err != nil {
+					return err
+				}
+			}
 			if _, err := st.exec(`UPDATE copies SET folder = ?, role = ?, uidvalidity = ?, uid = ?, updated = ? WHERE id = ?`,
-				r.To.Folder, string(r.Role), int64(r.To.UIDValidity), int64(r.To.UID), nanos(at), id); err != nil {
+				r.To.Folder, string(role), int64(r.To.UIDValidity), int64(r.To.UID), nanos(at), id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// folderRole returns the role of the folder of a as the index knows it:
+// from the last crawl's folder states of the mailbox, or else from another
+// copy in that folder; RoleNone when it knows neither.
+func folderRole(st *stmts, a mailbox.Address) (mailbox.Role, error) {
+	var folders string
+	err := st.row(`SELECT folders FROM cursors WHERE mailbox = ?`, normMailbox(a.Mailbox)).Scan(&folders)
+	if err != nil && err != sql.ErrNoRows {
+		return "", err
+	}
+	if err == nil {
+		var fs []mailbox.FolderStatus
+		if json.Unmarshal([]byte(folders), &fs) == nil {
+			for _, f := range fs {
+				if f.Name == a.Folder {
+					return f.Role, nil
+				}
+			}
+		}
+	}
+	var role string
+	err = st.row(`SELECT role FROM copies WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND removed = 0 LIMIT 1`,
+		normMailbox(a.Mailbox), a.Folder, int64(a.UIDValidity)).Scan(&role)
+	if err == sql.ErrNoRows {
+		return mailbox.RoleNone, nil
+	}
+	return mailbox.Role(role), err
 }
 
 // copyAt returns the row ids of the present copy at a and of its
