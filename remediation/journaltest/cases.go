@@ -14,6 +14,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 type testCase = conformance.Case[*env]
@@ -243,14 +244,14 @@ func checkWriters(t *testing.T, got []remediation.Entry, firstOf []int) map[stri
 	for i, ent := range got {
 		require.Equal(t, remediation.EntryIntent, ent.Kind, "entry %d", i)
 		in := ent.Intent
-		w, seq := in.Action, int(in.Seq)
+		w, seq := in.RecordID, int(in.Seq)
 		require.Less(t, seq, len(firstOf), "entry %d: seq %d of %s out of range", i, seq, w)
 		require.Equal(t, last[w]+1, seq, "entry %d: %s's entries in order, each once", i, w)
 		last[w] = seq
 		requireSame(t, []remediation.Entry{intentEntry(w, seq)}, []remediation.Entry{ent}, "entry %d", i)
 		if firstOf[seq] != seq {
 			prev := got[i-1].Intent
-			require.True(t, prev.Action == w && int(prev.Seq) == seq-1,
+			require.True(t, prev.RecordID == w && int(prev.Seq) == seq-1,
 				"entry %d (%s %d): the entries of one Append call are together", i, w, seq)
 		}
 	}
@@ -575,7 +576,7 @@ func reopenCases() []testCase {
 }
 
 // tornBytes is what a journal that cuts a torn write off when it is
-// opened may report, as [remediation.FileJournal] does.
+// opened may report, as [journal.File] does.
 type tornBytes interface{ TornBytes() int64 }
 
 func (e *env) needTear(t *testing.T) {
@@ -650,7 +651,7 @@ func (e *env) requireRefused(t *testing.T, when string) {
 	if j2 != nil && err == nil {
 		j2.Close()
 	}
-	require.ErrorIs(t, err, remediation.ErrJournalLocked, "a second open %s", when)
+	require.ErrorIs(t, err, journal.ErrLocked, "a second open %s", when)
 }
 
 func lockCases() []testCase {

@@ -33,7 +33,7 @@ type Harness struct {
 	// (they need Reopen too).
 	TearLastWrite func(t *testing.T)
 	// Exclusive says the journal holds a lock while it is open: Reopen
-	// then fails with an error wrapping [remediation.ErrJournalLocked],
+	// then fails with an error wrapping [journal.ErrLocked],
 	// and succeeds again after Close. false skips the Lock cases (they
 	// need Reopen too).
 	Exclusive bool

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/journaltest"
 )
 
@@ -12,7 +13,7 @@ import (
 // saying so, and the others pass.
 func TestWithoutRewriter(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
-		return &journaltest.Harness{Journal: plainJournal{remediation.NewMemoryJournal()}}
+		return &journaltest.Harness{Journal: plainJournal{journal.NewMemory()}}
 	})
 }
 
