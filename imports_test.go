@@ -39,6 +39,9 @@ var importRules = []struct {
 	{"remediation/rules", []string{"remediation", "mailbox", "calendar", "internal/"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
+	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt", []string{"mailbox", "remediation", "internal/"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
 
@@ -134,4 +137,6 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.False(t, allowedImport("remediation/journal", rules["remediation"]), "remediation must not import its sub-packages")
 	assert.False(t, allowedImport("cluster", rules["remediation/rules"]), "only automation imports cluster")
 	assert.True(t, allowedImport("internal/urlcanon", rules["cluster/..."]))
+	assert.False(t, allowedImport("cluster", rules["hunt"]), "only automation imports cluster")
+	assert.False(t, allowedImport("remediation", rules["hunt/sqlstore"]), "a store of the index does not know the engine")
 }
