@@ -13,15 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/hunt"
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
 
-// dovecot starts a Dovecot with n users, each holding perUser messages
+// startDovecot starts a Dovecot with n users, each holding perUser messages
 // written to their INBOX, and returns it with a store that reaches it.
-func dovecot(t testing.TB, n, perUser int) (*dovecottest.Server, *imapstore.Store, []string) {
+func startDovecot(t testing.TB, n, perUser int) (*dovecot.Server, *imapstore.Store, []string) {
 	t.Helper()
 	users := map[string]string{}
 	var owners []string
@@ -30,7 +30,7 @@ func dovecot(t testing.TB, n, perUser int) (*dovecottest.Server, *imapstore.Stor
 		users[name] = "pw-" + name
 		owners = append(owners, name)
 	}
-	srv := dovecottest.Start(t, &dovecottest.Options{Users: users})
+	srv := dovecot.Start(t, &dovecot.Options{Users: users})
 	for _, o := range owners {
 		raws := make([][]byte, perUser)
 		for i := range raws {
@@ -63,7 +63,7 @@ func dovecot(t testing.TB, n, perUser int) (*dovecottest.Server, *imapstore.Stor
 // moved copy without reading it again and marks the deleted one removed.
 func TestCrawlerDovecotMovedMessageFollows(t *testing.T) {
 	ctx := t.Context()
-	srv, store, owners := dovecot(t, 3, 20)
+	srv, store, owners := startDovecot(t, 3, 20)
 	idx := openIndex(t)
 	cr := hunt.NewCrawler(store, idx, nil)
 
@@ -121,7 +121,7 @@ func indexCopies(t *testing.T, idx hunt.Store, mb, id string) []hunt.Copy {
 func BenchmarkCrawlerDovecot(b *testing.B) {
 	n := benchEnv(b, "ERADICATE_CRAWL_BENCH_MAILBOXES", 100)
 	per := benchEnv(b, "ERADICATE_CRAWL_BENCH_MESSAGES", 200)
-	_, store, owners := dovecot(b, n, per)
+	_, store, owners := startDovecot(b, n, per)
 	idx := openIndex(b)
 	cr := hunt.NewCrawler(store, idx, &hunt.CrawlerOptions{Workers: 8})
 	ctx := context.Background()

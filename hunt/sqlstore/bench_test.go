@@ -16,7 +16,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/hunt"
 	"github.com/eradicate-dev/eradicate/hunt/sqlstore"
-	"github.com/eradicate-dev/eradicate/internal/cputime"
+	"github.com/eradicate-dev/eradicate/internal/testenv/cputime"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -44,7 +44,7 @@ import (
 // all untimed; campaigns are planted and synced untimed too. The calendar
 // is not involved (no calendar store).
 //
-// The Dovecot of internal/dovecottest reuses imap processes
+// The Dovecot of internal/testenv/dovecot reuses imap processes
 // (service_count = 100); with Dovecot's default of one process per login,
 // (a) took about 3x longer on the same machine.
 //
@@ -76,7 +76,7 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 		users[name] = "pw-" + name
 		owners = append(owners, name)
 	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
+	srv := dovecot.Start(b, &dovecot.Options{Users: users})
 	ctx := context.Background()
 
 	setup := time.Now()
@@ -196,7 +196,7 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-func doveadm(b *testing.B, srv *dovecottest.Server, args ...string) string {
+func doveadm(b *testing.B, srv *dovecot.Server, args ...string) string {
 	b.Helper()
 	out, err := srv.Doveadm(context.Background(), args...)
 	require.NoError(b, err)
@@ -221,7 +221,7 @@ func backgroundMessage(rng *rand.Rand, owner string, k int) []byte {
 }
 
 // plant writes the campaign into every INBOX and lets Dovecot see it.
-func plant(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+func plant(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 	b.Helper()
 	for _, o := range owners {
 		raws := make([][]byte, len(ids))
@@ -238,7 +238,7 @@ func plant(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
 	require.Equal(b, len(owners)*len(ids), strings.Count(out, "\n"), "campaign planted")
 }
 
-func requireGone(b *testing.B, srv *dovecottest.Server, ids []string) {
+func requireGone(b *testing.B, srv *dovecot.Server, ids []string) {
 	b.Helper()
 	out := doveadm(b, srv, append([]string{"search", "-A", "mailbox", "*"}, orQuery(ids)...)...)
 	require.Empty(b, strings.TrimSpace(out), "campaign copies left")
@@ -260,7 +260,7 @@ func orQuery(ids []string) []string {
 
 // naiveDelete is the loop an administrator might script: one connection,
 // each mailbox in turn, each folder, one search per Message-ID.
-func naiveDelete(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+func naiveDelete(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 	b.Helper()
 	for _, o := range owners {
 		c := client(b, srv.Addr, srv.MasterLogin(o), srv.MasterPassword)

@@ -3,7 +3,7 @@ package cputime_test
 import (
 	"testing"
 
-	"github.com/eradicate-dev/eradicate/internal/cputime"
+	"github.com/eradicate-dev/eradicate/internal/testenv/cputime"
 )
 
 func TestProcessGrows(t *testing.T) {
