@@ -10,6 +10,7 @@ require (
 	github.com/emersion/go-webdav v0.7.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/net v0.47.0
+	modernc.org/sqlite v1.46.1
 )
 
 require (
@@ -26,5 +27,4 @@ require (
 	modernc.org/libc v1.67.6 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
-	modernc.org/sqlite v1.46.1 // indirect
 )

@@ -20,8 +20,9 @@ type CrawlerOptions struct {
 	// Batch is the number of new copies ingested per [Store.Ingest]
 	// call; 0 means 200.
 	Batch int
-	// Retention is how long copies stay in the index after delivery;
-	// each crawl expires older ones. 0 means [DefaultRetention]; a
+	// Retention is how long a copy stays in the index after it left its
+	// mailbox; each crawl expires older ones ([Store.Expire]). A copy
+	// still in its mailbox stays indexed. 0 means [DefaultRetention]; a
 	// negative value keeps copies forever.
 	Retention time.Duration
 	// Now returns the current time; nil means time.Now.

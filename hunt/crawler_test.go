@@ -277,6 +277,9 @@ func TestDeliveryFeedAndCrawlerAgree(t *testing.T) {
 	assert.Len(t, slices.Compact(ids), 6, "one network id per message, shared by its copies")
 }
 
+// TestCrawlerRetention: a copy that left its mailbox more than the
+// retention ago is expired; copies still in the mailbox stay indexed
+// however old, so that a narrowed selection still finds them.
 func TestCrawlerRetention(t *testing.T) {
 	ctx := t.Context()
 	ten, users := tenant(t, 1, 4)
@@ -285,16 +288,33 @@ func TestCrawlerRetention(t *testing.T) {
 	cr := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: time.Hour})
 	_, err := cr.Crawl(ctx)
 	require.NoError(t, err)
+	var first []mailbox.Message
+	for m, err := range ten.Search(ctx, users[0], mailbox.Criteria{Recipients: users}) {
+		require.NoError(t, err)
+		first = append(first, m)
+	}
+	require.Len(t, first, 4)
+	errs, err := ten.Expunge(ctx, []mailbox.Address{first[0].Address})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	now = now.Add(time.Minute)
+	st, err := cr.Crawl(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Removed)
+	assert.Zero(t, st.Expired, "removed less than the retention ago")
+
 	now = now.Add(2 * time.Hour)
 	_, err = ten.Deliver(ctx, rawMessage(99, "a@b.example", users[0], "new", "https://b.example/"), &mock.DeliverOptions{Recipients: users})
 	require.NoError(t, err)
-	st, err := cr.Crawl(ctx)
+	st, err = cr.Crawl(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, int64(4), st.Expired, "copies indexed more than the retention ago are expired")
-	n := 0
-	for _, err := range idx.Copies(ctx, hunt.Query{Mailboxes: users, Removed: true}) {
+	assert.Equal(t, int64(1), st.Expired, "the copy removed more than the retention ago is expired")
+	var present []mailbox.Address
+	for cp, err := range idx.Copies(ctx, hunt.Query{Mailboxes: users, Removed: true}) {
 		require.NoError(t, err)
-		n++
+		assert.True(t, cp.Removed.IsZero())
+		present = append(present, cp.Address)
 	}
-	assert.Equal(t, 1, n)
+	assert.Len(t, present, 4, "the three old copies still in the mailbox and the new one")
+	assert.NotContains(t, present, first[0].Address)
 }

@@ -11,8 +11,8 @@
 // ([mailbox.NormalizeURL]), its attachments (name, type, SHA-256, TLSH),
 // the folder it was delivered to and where it is now, the clusters it
 // belongs to, the detections that fired on it and the actions taken on
-// it. Copies are kept for a retention period, [DefaultRetention] unless
-// configured.
+// it. A copy stays in the index while it is in its mailbox, and for a
+// retention period after it left, [DefaultRetention] unless configured.
 //
 // # Feeding the index
 //

@@ -22,9 +22,11 @@ var (
 	ErrInvalidQuery = errors.New("hunt: invalid query")
 )
 
-// DefaultRetention is how long the index keeps a copy after it was
-// delivered when nothing else is configured: 30 days, as Defender keeps
-// its email events.
+// DefaultRetention is how long the index keeps a copy after it left its
+// mailbox (expunged, purged) when nothing else is configured: 30 days, as
+// Defender keeps its email events. A copy still in its mailbox stays in
+// the index while it is there: a [Narrower] may skip a mailbox only when
+// the index holds every copy in it.
 const DefaultRetention = 30 * 24 * time.Hour
 
 // Message is what the index holds of one message: the facts all its copies
@@ -308,8 +310,9 @@ type Store interface {
 	// previous one.
 	SetCursor(ctx context.Context, c Cursor) error
 
-	// Expire removes the copies delivered before the time given, with
-	// their annotations, and messages left without copies. It returns
+	// Expire removes the copies seen removed from their mailbox before
+	// the time given, with their annotations, and messages left without
+	// copies. Copies still in a mailbox are kept, however old. It returns
 	// how many copies it removed.
 	Expire(ctx context.Context, before time.Time) (int64, error)
 

@@ -619,20 +619,40 @@ func expireCases() []testCase {
 		{Name: "Retention", Run: func(t *testing.T, e *env) {
 			f := newFixture(40, 19)
 			e.ingest(t, e.Store, f.deliveries...)
-			cut := f.deliveries[len(f.deliveries)/2].At
-			var keep []mailbox.Address
+			// Every other copy is removed from its mailbox, half of those
+			// before the cut and half after; the rest stay in their
+			// mailboxes, however long ago they were delivered.
+			cut := base.Add(time.Hour)
+			var removed []hunt.Relocation
+			gone := map[mailbox.Address]bool{}
+			for i, d := range f.deliveries {
+				if i%2 == 1 {
+					at := cut.Add(-time.Minute)
+					if i%4 == 3 {
+						at = cut.Add(time.Minute)
+					} else {
+						gone[d.Address] = true
+					}
+					removed = append(removed, hunt.Relocation{From: d.Address, At: at})
+				}
+			}
+			require.NoError(t, e.Store.Relocate(e.ctx, removed))
+			var present []mailbox.Address
 			kept := map[string]bool{}
-			for _, d := range f.deliveries {
-				if !d.At.Before(cut) {
-					keep = append(keep, d.Address)
+			for i, d := range f.deliveries {
+				if !gone[d.Address] {
 					kept[d.Message.NetworkID] = true
+				}
+				if i%2 == 0 {
+					present = append(present, d.Address)
 				}
 			}
 			require.NoError(t, e.Store.Annotate(e.ctx, []hunt.Annotation{{Kind: hunt.AnnotateCluster, NetworkID: f.deliveries[0].Message.NetworkID, Name: "c"}}))
 			n, err := e.Store.Expire(e.ctx, cut)
 			require.NoError(t, err)
-			assert.Equal(t, int64(len(f.deliveries)-len(keep)), n)
-			requireAddrs(t, keep, addresses(e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes, Removed: true})))
+			assert.Equal(t, int64(len(gone)), n, "the copies removed before the cut expire")
+			requireAddrs(t, present, addresses(e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes})))
+			assert.Len(t, e.copies(t, e.Store, hunt.Query{Mailboxes: mailboxes, Removed: true}), len(f.deliveries)-len(gone))
 			for id := range f.messages {
 				_, err := e.Store.Entity(e.ctx, id)
 				if kept[id] {
@@ -641,12 +661,10 @@ func expireCases() []testCase {
 					require.ErrorIs(t, err, hunt.ErrNotFound, "a message without copies is gone")
 				}
 			}
-			// Nothing of an expired message is found any more.
+			// Copies still in their mailbox are found, however old.
 			where := map[mailbox.Address]located{}
-			for _, d := range f.deliveries {
-				if d.At.Before(cut) {
-					where[d.Address] = located{}
-				}
+			for _, r := range removed {
+				where[r.From] = located{}
 			}
 			for _, c := range []mailbox.Criteria{{SenderDomains: []string{"evil.example"}}, {URLs: []string{"https://evil.example/login"}}, {AttachmentSHA256: hashPool}, {Recipients: []string{"list@partner.example"}}} {
 				e.requireMatch(t, f, c, where)
@@ -654,6 +672,9 @@ func expireCases() []testCase {
 			n, err = e.Store.Expire(e.ctx, cut)
 			require.NoError(t, err)
 			assert.Zero(t, n, "a second expiry removes nothing")
+			n, err = e.Store.Expire(e.ctx, cut.Add(time.Hour))
+			require.NoError(t, err)
+			assert.Equal(t, int64(len(removed)-len(gone)), n, "a later cut expires the copies removed after the first")
 		}},
 	}
 }

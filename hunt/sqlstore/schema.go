@@ -87,6 +87,7 @@ CREATE UNIQUE INDEX copies_address ON copies (mailbox, folder, uidvalidity, uid)
 CREATE INDEX copies_msg ON copies (msg);
 CREATE INDEX copies_mailbox ON copies (mailbox);
 CREATE INDEX copies_delivered ON copies (delivered);
+CREATE INDEX copies_removed ON copies (removed) WHERE removed <> 0;
 
 CREATE TABLE annotations (
 	id          {id},

@@ -601,7 +601,7 @@ func (s *Store) Expire(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, "expire", func(st *stmts) error {
 		b := nanos(before)
-		rows, err := st.tx.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT msg FROM copies WHERE delivered < ?`), b)
+		rows, err := st.tx.QueryContext(ctx, s.d.rebind(`SELECT DISTINCT msg FROM copies WHERE removed <> 0 AND removed < ?`), b)
 		if err != nil {
 			return err
 		}
@@ -617,10 +617,10 @@ func (s *Store) Expire(ctx context.Context, before time.Time) (int64, error) {
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		if _, err := st.exec(`DELETE FROM annotations WHERE copy IN (SELECT id FROM copies WHERE delivered < ?)`, b); err != nil {
+		if _, err := st.exec(`DELETE FROM annotations WHERE copy IN (SELECT id FROM copies WHERE removed <> 0 AND removed < ?)`, b); err != nil {
 			return err
 		}
-		res, err := st.exec(`DELETE FROM copies WHERE delivered < ?`, b)
+		res, err := st.exec(`DELETE FROM copies WHERE removed <> 0 AND removed < ?`, b)
 		if err != nil {
 			return err
 		}
