@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -297,7 +299,7 @@ func (c *Crawler) crawlMailbox(ctx context.Context, mb string) (CrawlStats, erro
 			p.EnvelopeFrom = normAddr(m.EnvelopeFrom) // the store knows it from elsewhere
 		}
 		msg := NewMessage(p)
-		batch = append(batch, Delivery{Address: m.Address, Role: m.Role, At: start, Message: msg})
+		batch = append(batch, Delivery{Address: m.Address, Role: m.Role, At: deliveredAt(p, start), Message: msg})
 		stats.Fetched++
 		if len(batch) >= c.opts.Batch {
 			if err := flush(); err != nil {
@@ -348,6 +350,24 @@ func changedFolders(prev, now []mailbox.FolderStatus) []string {
 		}
 	}
 	return out
+}
+
+// deliveredAt estimates when a crawled copy was delivered: the date of
+// the topmost Received header (the receiving server's own), else the Date
+// header, else the crawl's start; a date after the crawl's start is not
+// believed.
+func deliveredAt(p *mailbox.Parsed, start time.Time) time.Time {
+	if len(p.Received) > 0 {
+		if i := strings.LastIndexByte(p.Received[0], ';'); i >= 0 {
+			if t, err := mail.ParseDate(strings.TrimSpace(p.Received[0][i+1:])); err == nil && !t.After(start) {
+				return t
+			}
+		}
+	}
+	if !p.Date.IsZero() && !p.Date.After(start) {
+		return p.Date
+	}
+	return start
 }
 
 // identity is what a copy that moved keeps: the same message, as its

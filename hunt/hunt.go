@@ -90,8 +90,9 @@ type Copy struct {
 	// Removed is when the copy was seen gone from the mailbox (expunged);
 	// zero while it is present.
 	Removed time.Time `json:"removed,omitzero"`
-	// Delivered is when the copy was delivered, or first indexed when the
-	// delivery time is unknown.
+	// Delivered is when the copy was delivered: the delivery path's time,
+	// or for a crawled copy the date of its topmost Received header, else
+	// its Date header, else when it was first indexed.
 	Delivered time.Time `json:"delivered"`
 	// Updated is when the index last changed the copy's location.
 	Updated time.Time `json:"updated"`
