@@ -26,11 +26,11 @@
 //
 // # Reading it
 //
-// [Store.Copies] answers every [mailbox.Criteria] field from the index,
+// [Reader.Copies] answers every [mailbox.Criteria] field from the index,
 // with exactly the matching rules of [mailbox.Criteria.Match];
-// [Store.Counts] gives Explorer's top-N lists and counts over time by
+// [Reader.Counts] gives Explorer's top-N lists and counts over time by
 // sender, domain, recipient, URL, URL domain, file or folder;
-// [Store.Entity] gives a message's entity view. Streams are
+// [Reader.Entity] gives a message's entity view. Streams are
 // [iter.Seq2] values that stop at the first error.
 //
 // # Storage

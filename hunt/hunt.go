@@ -97,8 +97,8 @@ type Copy struct {
 	// Updated is when the index last changed the copy's location.
 	Updated time.Time `json:"updated"`
 	// Message is the message the copy is of. Copies returned by
-	// [Store.Copies] carry its summary (the fields of [mailbox.Message]
-	// and NetworkID) but not URLs or Attachments; [Store.Entity] gives
+	// [Reader.Copies] carry its summary (the fields of [mailbox.Message]
+	// and NetworkID) but not URLs or Attachments; [Reader.Entity] gives
 	// them.
 	Message Message `json:"message"`
 }
@@ -265,30 +265,14 @@ type Cursor struct {
 	Folders []mailbox.FolderStatus `json:"folders,omitempty"`
 }
 
-// Store is an events index: the copies of delivered mail, what they carry
-// and what happened to them. The package sqlstore implements it on SQLite
-// and PostgreSQL.
+// Reader is the read side of an events index: hunting, Explorer's counts,
+// the entity view and how fresh the index is per mailbox. Code that only
+// reads the index (an API serving it, a report) takes a Reader; every
+// [Store] is one.
 //
 // Every method takes a ctx; a done ctx ends the call with an error
-// wrapping ctx.Err(). Implementations are safe for concurrent use. After
-// Close every method fails with [ErrClosed].
-type Store interface {
-	// Ingest adds copies. A copy is named by its address: ingesting an
-	// address the index already holds changes nothing, so a retry or a
-	// second feed (tap and crawler) is harmless. Copies of one NetworkID
-	// share one message; its facts are those of the first ingest. The
-	// deliveries are written together or not at all.
-	Ingest(ctx context.Context, ds []Delivery) error
-
-	// Relocate records that copies moved or were removed. A From the
-	// index does not hold is ignored. Relocations are applied in order.
-	Relocate(ctx context.Context, rs []Relocation) error
-
-	// Annotate records clusters, detections and actions. An annotation
-	// naming a message or copy the index does not hold is ignored.
-	// Recording the same annotation twice keeps one.
-	Annotate(ctx context.Context, as []Annotation) error
-
+// wrapping ctx.Err(). Implementations are safe for concurrent use.
+type Reader interface {
 	// Copies streams the copies q selects, in the order they were
 	// indexed. An invalid q yields one error wrapping ErrInvalidQuery or
 	// the criteria's validation error.
@@ -306,6 +290,33 @@ type Store interface {
 	// Cursor returns the crawl state of a mailbox; a mailbox never
 	// crawled gives a Cursor with only Mailbox set.
 	Cursor(ctx context.Context, mailbox string) (Cursor, error)
+}
+
+// Store is an events index: the copies of delivered mail, what they carry
+// and what happened to them. The package sqlstore implements it on SQLite
+// and PostgreSQL.
+//
+// Every method takes a ctx; a done ctx ends the call with an error
+// wrapping ctx.Err(). Implementations are safe for concurrent use. After
+// Close every method fails with [ErrClosed].
+type Store interface {
+	Reader
+
+	// Ingest adds copies. A copy is named by its address: ingesting an
+	// address the index already holds changes nothing, so a retry or a
+	// second feed (tap and crawler) is harmless. Copies of one NetworkID
+	// share one message; its facts are those of the first ingest. The
+	// deliveries are written together or not at all.
+	Ingest(ctx context.Context, ds []Delivery) error
+
+	// Relocate records that copies moved or were removed. A From the
+	// index does not hold is ignored. Relocations are applied in order.
+	Relocate(ctx context.Context, rs []Relocation) error
+
+	// Annotate records clusters, detections and actions. An annotation
+	// naming a message or copy the index does not hold is ignored.
+	// Recording the same annotation twice keeps one.
+	Annotate(ctx context.Context, as []Annotation) error
 
 	// SetCursor stores the crawl state of a mailbox, replacing the
 	// previous one.

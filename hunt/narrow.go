@@ -20,7 +20,7 @@ import (
 // A Narrower is safe for concurrent use.
 type Narrower struct {
 	// Index is the events index; required.
-	Index Store
+	Index Reader
 	// MaxAge is how old a mailbox's index may be (since the start of its
 	// last complete crawl, [Cursor].Fresh) for the Narrower to trust that
 	// a mailbox holding no copy in the index holds none on the server.
