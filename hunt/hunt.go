@@ -166,6 +166,7 @@ const (
 // the clusters it belongs to, the detections that fired on it, the actions
 // taken on its copies.
 type Annotation struct {
+	// Kind says what the annotation records.
 	Kind AnnotationKind `json:"kind"`
 	// NetworkID names the message; for an action it may be "" when
 	// Address names a copy the index holds.
@@ -188,8 +189,14 @@ type Annotation struct {
 // Entity is the entity view of one message: the message, every copy of it
 // and where each is now, its clusters, detections and the actions taken.
 type Entity struct {
-	Message     Message      `json:"message"`
-	Copies      []Copy       `json:"copies"`
+	// Message is what the index holds of the message, URLs and
+	// attachments included.
+	Message Message `json:"message"`
+	// Copies are every copy of the message in the order they were
+	// indexed, removed ones included.
+	Copies []Copy `json:"copies"`
+	// Annotations are its clusters, detections and the actions taken on
+	// its copies, oldest first.
 	Annotations []Annotation `json:"annotations,omitempty"`
 }
 
