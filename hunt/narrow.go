@@ -37,7 +37,9 @@ type Narrower struct {
 // Mailboxes returns, in the order of mbs, the mailboxes of mbs that a
 // selection by c must search: those where the index holds a copy c
 // selects, and those whose index is older than MaxAge. c must pass
-// [mailbox.Criteria.Validate]. On an error the caller must search every
+// [mailbox.Criteria.Validate]. The folders and roles c names are not
+// asked of the index (a user may have moved a copy since the last crawl):
+// a mailbox holding a copy c selects in some folder is searched. On an error the caller must search every
 // mailbox, as without an index.
 func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []string) ([]string, error) {
 	if n.Index == nil {
@@ -68,7 +70,16 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 	for _, mb := range mbs {
 		in[normMailbox(mb)] = true
 	}
-	q := Query{Criteria: &c}
+	// The index may place a copy in a folder the user has moved it out
+	// of since; the index is asked for the copies of the mailbox c would
+	// select wherever they are now.
+	anywhere := withoutLocation(c)
+	if anywhere.Validate() != nil {
+		// Only the location narrows c (which Validate refuses today):
+		// every mailbox may hold a copy.
+		return mbs, nil
+	}
+	q := Query{Criteria: &anywhere}
 	if len(mbs) <= 100 {
 		q.Mailboxes = mbs // else filtered here: a long list costs the database more
 	}
@@ -87,4 +98,19 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 		}
 	}
 	return out, nil
+}
+
+// withoutLocation returns c without its Folders and Roles, at every level:
+// it selects every copy c selects, wherever it is in its mailbox.
+func withoutLocation(c mailbox.Criteria) mailbox.Criteria {
+	c.Folders, c.Roles = nil, nil
+	and, or := c.And, c.Or
+	c.And, c.Or = nil, nil
+	for _, s := range and {
+		c.And = append(c.And, withoutLocation(s))
+	}
+	for _, s := range or {
+		c.Or = append(c.Or, withoutLocation(s))
+	}
+	return c
 }

@@ -49,6 +49,22 @@ func TestNarrowerMailboxes(t *testing.T) {
 	got, err = n.Mailboxes(ctx, c, users)
 	require.NoError(t, err)
 	requireSameCopies(t, ten, c, users, got)
+
+	// A user moves a copy to Junk after the crawl: a selection of the
+	// campaign in Junk still searches that mailbox.
+	var moved []mailbox.Address
+	for m, err := range ten.Search(ctx, users[1], c) {
+		require.NoError(t, err)
+		moved = append(moved, m.Address)
+	}
+	require.Len(t, moved, 1)
+	_, err = ten.Move(ctx, moved, mailbox.In(mailbox.RoleJunk))
+	require.NoError(t, err)
+	inJunk := mailbox.Criteria{SenderDomains: c.SenderDomains, Roles: []mailbox.Role{mailbox.RoleJunk}}
+	got, err = n.Mailboxes(ctx, inJunk, users[:3])
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1]}, got, "the index still places the copy in INBOX")
+	requireSameCopies(t, ten, inJunk, users, append(got, users[3:]...))
 }
 
 // requireSameCopies checks that searching some mailboxes finds every copy
