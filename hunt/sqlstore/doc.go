@@ -1,6 +1,9 @@
 // Package sqlstore implements [hunt.Store], the email events index, in a
 // SQL database: SQLite (through modernc.org/sqlite, pure Go, so no cgo)
-// in one file, the embedded default.
+// in one file, the embedded default ([OpenSQLite]); or PostgreSQL, where
+// several engines share one index ([OpenPostgres], over a *sql.DB the
+// caller opens with a PostgreSQL driver). Both run the same schema; the
+// conformance suite of package hunttest checks either.
 //
 // # Schema
 //
