@@ -33,9 +33,19 @@
 // [Reader.Entity] gives a message's entity view. Streams are
 // [iter.Seq2] values that stop at the first error.
 //
+// # Selecting from the index
+//
+// A [Narrower], set as the engine's remediation.Options.Narrower, makes
+// an action selected by criteria open only the mailboxes the index places
+// a copy in, plus every mailbox whose index is older than its MaxAge; the
+// engine still searches each of those on the server and verifies every
+// copy before acting, so a stale index never makes an action miss what a
+// scan would find. [RecordAction] then tells the index what the action
+// did.
+//
 // # Storage
 //
 // The package sqlstore implements [Store] on SQLite, in one file and
-// without cgo; the package hunttest is the conformance suite every store
-// runs.
+// without cgo, and on PostgreSQL; the package hunttest is the conformance
+// suite every store runs.
 package hunt
