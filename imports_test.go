@@ -42,6 +42,7 @@ var importRules = []struct {
 	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
 	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
 	{"hunt", []string{"mailbox", "remediation", "internal/"}},
+	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
 
