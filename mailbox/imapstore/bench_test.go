@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
@@ -117,20 +118,13 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 	e, err := remediation.New(store, nil, j, &remediation.Options{Workers: 8})
 	require.NoError(b, err)
 
-	newIDs := func(round string) []string {
-		ids := make([]string, nIDs)
-		for k := range ids {
-			ids[k] = fmt.Sprintf("campaign-%s-%d.%08x@evil-campaign.example", round, k, rng.Uint32())
-		}
-		return ids
-	}
+	newIDs := func(round string) []string { return campaignIDs(rng, round, nIDs) }
 	// One untimed round of each method first, so that every measurement
 	// sees a warm server (caches, index files) and none pays for the
 	// first run after setup.
 	warm := newIDs("warm-up")
 	plant(b, srv, owners, warm)
-	_, err = e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: warm}}})
+	_, err = hardDeleteCampaign(ctx, e, warm)
 	require.NoError(b, err)
 	plant(b, srv, owners, warm)
 	doveadm(b, srv, append([]string{"expunge", "-A", "mailbox", "*"}, orQuery(warm)...)...)
@@ -148,10 +142,7 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 
 		// (a) the engine over the IMAP store.
 		start := time.Now()
-		rec, err := e.Execute(ctx, remediation.Request{
-			Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-			Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
-		})
+		rec, err := hardDeleteCampaign(ctx, e, ids)
 		a := time.Since(start)
 		b.StopTimer()
 		require.NoError(b, err)
@@ -226,10 +217,7 @@ func plant(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 	for _, o := range owners {
 		raws := make([][]byte, len(ids))
 		for k, id := range ids {
-			raws[k] = []byte("Return-Path: <bounce@evil-campaign.example>\r\nFrom: Payroll <payroll@evil-campaign.example>\r\n" +
-				"To: " + o + "\r\nSubject: Salary adjustment\r\nDate: Mon, 04 Mar 2024 08:00:00 +0000\r\n" +
-				"Message-ID: <" + id + ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-				"Review your salary at https://evil-campaign.example/hr\r\n")
+			raws[k] = campaignMessage(o, id)
 		}
 		require.NoError(b, srv.WriteMaildir(o, "INBOX", raws))
 	}
@@ -267,21 +255,54 @@ func naiveDelete(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 		list, err := c.List("", "*", nil).Collect()
 		require.NoError(b, err)
 		for _, l := range list {
-			if _, err := c.Select(l.Mailbox, nil).Wait(); err != nil {
-				continue
-			}
-			for _, id := range ids {
-				res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
-				require.NoError(b, err)
-				uids := res.AllUIDs()
-				for _, u := range uids {
-					set := imap.UIDSetNum(u)
-					require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
-					require.NoError(b, c.UIDExpunge(set).Close())
-				}
-			}
+			naiveDeleteIn(b, c, l.Mailbox, ids)
 		}
 		require.NoError(b, c.Logout().Wait())
 		_ = c.Close()
+	}
+}
+
+// campaignIDs returns n new Message-IDs of a campaign.
+func campaignIDs(rng *rand.Rand, round string, n int) []string {
+	ids := make([]string, n)
+	for k := range ids {
+		ids[k] = fmt.Sprintf("campaign-%s-%d.%08x@evil-campaign.example", round, k, rng.Uint32())
+	}
+	return ids
+}
+
+// campaignMessage is the campaign's message with Message-ID id, to owner.
+func campaignMessage(owner, id string) []byte {
+	return []byte("Return-Path: <bounce@evil-campaign.example>\r\nFrom: Payroll <payroll@evil-campaign.example>\r\n" +
+		"To: " + owner + "\r\nSubject: Salary adjustment\r\nDate: Mon, 04 Mar 2024 08:00:00 +0000\r\n" +
+		"Message-ID: <" + id + ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Review your salary at https://evil-campaign.example/hr\r\n")
+}
+
+// hardDeleteCampaign is (a): the engine's hard delete of every copy of
+// the Message-IDs.
+func hardDeleteCampaign(ctx context.Context, e *remediation.Engine, ids []string) (*remediation.Record, error) {
+	return e.Execute(ctx, remediation.Request{
+		Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
+	})
+}
+
+// naiveDeleteIn is the naive loop in one folder: it selects the folder
+// (skipping one that cannot be selected) and, per Message-ID, searches
+// and deletes each hit on its own.
+func naiveDeleteIn(b *testing.B, c *imapclient.Client, folder string, ids []string) {
+	b.Helper()
+	if _, err := c.Select(folder, nil).Wait(); err != nil {
+		return
+	}
+	for _, id := range ids {
+		res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+		require.NoError(b, err)
+		for _, u := range res.AllUIDs() {
+			set := imap.UIDSetNum(u)
+			require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
+			require.NoError(b, c.UIDExpunge(set).Close())
+		}
 	}
 }
