@@ -2,8 +2,8 @@
 // SQL database: SQLite (through modernc.org/sqlite, pure Go, so no cgo)
 // in one file, the embedded default ([OpenSQLite]); or PostgreSQL, where
 // several engines share one index ([OpenPostgres], over a *sql.DB the
-// caller opens with a PostgreSQL driver). Both run the same schema; the
-// conformance suite of package hunttest checks either.
+// caller opens with a PostgreSQL driver). Both run the same schema and
+// pass the same conformance suite (package hunttest).
 //
 // # Schema
 //
