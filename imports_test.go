@@ -41,7 +41,10 @@ var importRules = []struct {
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"api", []string{"remediation", "remediation/rules", "cluster", "mailbox", "calendar", "internal/"}},
-	{"cmd/...", []string{"api", "tap", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
+	{"cmd/...", []string{"api", "tap", "hunt", "hunt/", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
+	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt", []string{"mailbox", "remediation", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
@@ -127,6 +130,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.False(t, allowedImport("cluster", rules["remediation/rules"]), "only automation imports cluster")
 	assert.False(t, allowedImport("mailbox", rules["remediation/journal/pgjournal"]), "the PostgreSQL journal stores records only")
 	assert.True(t, allowedImport("internal/urlcanon", rules["cluster/..."]))
+	assert.False(t, allowedImport("cluster", rules["hunt"]), "only automation imports cluster")
+	assert.False(t, allowedImport("remediation", rules["hunt/sqlstore"]), "a store of the index does not know the engine")
 	assert.True(t, allowedImport("internal/testenv/dovecot", testEnvironments))
 	assert.False(t, allowedImport("internal/urlcanon", testEnvironments))
 }
