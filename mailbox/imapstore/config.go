@@ -209,6 +209,12 @@ func DefaultRoleFallbacks() map[mailbox.Role][]string {
 	}
 }
 
+// DefaultClientMatchMessageIDs is the default of
+// [Config.ClientMatchMessageIDs], measured against Dovecot 2.3 on folders
+// of 2,000 messages (see BenchmarkDovecotMessageIDThreshold): below it an
+// OR search on the server is faster, from it reading every Message-ID is.
+const DefaultClientMatchMessageIDs = 50
+
 // Config configures a [Store]. Addr and exactly one of Master and
 // Credentials are required; every other zero field takes the default its
 // comment gives.
@@ -282,6 +288,15 @@ type Config struct {
 	// rewriters that encode their target (Sophos, Cisco). By default URL
 	// criteria are evaluated on every candidate's parsed content.
 	ServerURLSearch bool
+
+	// ClientMatchMessageIDs is the number of Message-IDs from which a
+	// search stops sending them to the server as an OR of HEADER keys and
+	// instead reads the Message-ID of every message of each folder (one
+	// FETCH per folder) and matches them on the client, in a hash set.
+	// The server's OR costs about ids × messages comparisons, the fetch
+	// one pass. Default [DefaultClientMatchMessageIDs]; negative never.
+	// Either way every hit is verified exactly.
+	ClientMatchMessageIDs int
 
 	// Logger receives the store's logs (operations, counts, connection
 	// problems; never message contents or credentials). nil discards them.
@@ -372,6 +387,9 @@ func (cfg *Config) normalize() error {
 	}
 	if cfg.MaxSearchBytes <= 0 {
 		cfg.MaxSearchBytes = 48 << 10
+	}
+	if cfg.ClientMatchMessageIDs == 0 {
+		cfg.ClientMatchMessageIDs = DefaultClientMatchMessageIDs
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
