@@ -13,7 +13,9 @@ import (
 )
 
 // Bounds of one content batch: the messages whose contents one UID FETCH
-// reads. A message bigger than maxBatchBytes is fetched alone.
+// reads. A message bigger than maxBatchBytes is fetched alone; where
+// sizes are not known, they are estimated from the messages read before
+// (see batch).
 const (
 	maxBatchMessages = 500
 	maxBatchBytes    = 8 << 20
@@ -37,43 +39,57 @@ type scan struct {
 	uidValidity uint32
 	c           *mailbox.Criteria
 	buf         []byte
+	seen, bytes int64 // messages read and their bytes, for batch sizes
 }
 
-// sizes returns the UID and size of every message of set.
-func (sc *scan) sizes(set imap.UIDSet, all bool) ([]candidate, error) {
-	var out []candidate
-	opts := &imap.FetchOptions{UID: true, RFC822Size: true}
-	for _, part := range fetchSets(set, all) {
-		msgs, err := sc.cn.c.Fetch(part, opts).Collect()
-		if err != nil {
-			return nil, fmt.Errorf("imapstore: fetch sizes in %q of %q: %w", sc.f.Name, sc.cn.owner, err)
+// uids returns the candidates of set, every message of the folder when
+// all, their sizes unknown: a UID SEARCH, whose answer is one line
+// (ranges with ESEARCH), costs both sides far less than fetching sizes.
+func (sc *scan) uids(set imap.UIDSet, all bool) ([]candidate, error) {
+	nums, ok := set.Nums()
+	if all || !ok {
+		var opts *imap.SearchOptions
+		if sc.cn.c.Caps().Has(imap.CapESearch) {
+			opts = &imap.SearchOptions{ReturnAll: true}
 		}
-		for _, m := range msgs {
-			if m.UID != 0 {
-				out = append(out, candidate{uid: m.UID, size: m.RFC822Size})
-			}
+		res, err := sc.cn.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, opts).Wait()
+		if err == nil {
+			nums, err = resultUIDs(res)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("imapstore: search %q of %q: %w", sc.f.Name, sc.cn.owner, err)
 		}
 	}
-	slices.SortFunc(out, func(a, b candidate) int { return cmp.Compare(a.uid, b.uid) })
+	out := make([]candidate, len(nums))
+	for i, u := range nums {
+		out[i] = candidate{uid: u, size: -1}
+	}
 	return out, nil
 }
 
-// batches splits candidates into batches of at most maxBatchMessages
-// messages and maxBatchBytes bytes, in order.
-func batches(cands []candidate) [][]candidate {
-	var out [][]candidate
-	start, bytes := 0, int64(0)
-	for i, c := range cands {
-		if i > start && (i-start == maxBatchMessages || bytes+c.size > maxBatchBytes) {
-			out = append(out, cands[start:i])
-			start, bytes = i, 0
+// batch returns the length of the next batch of cands: at most
+// maxBatchMessages messages and maxBatchBytes bytes, at least one. A
+// candidate of unknown size counts as the mean size of the messages read
+// so far (seen of them, bytes in all), or maxBatchBytes/16 before the
+// first.
+func batch(cands []candidate, seen, bytes int64) int {
+	guess := int64(maxBatchBytes / 16)
+	if seen > 0 {
+		guess = max(bytes/seen, 1)
+	}
+	n, total := 0, int64(0)
+	for n < len(cands) && n < maxBatchMessages {
+		size := cands[n].size
+		if size < 0 {
+			size = guess
 		}
-		bytes += c.size
+		if n > 0 && total+size > maxBatchBytes {
+			break
+		}
+		total += size
+		n++
 	}
-	if start < len(cands) {
-		out = append(out, cands[start:])
-	}
-	return out
+	return n
 }
 
 // contents fetches the candidates' contents batch by batch and returns
@@ -84,11 +100,13 @@ func (sc *scan) contents(cands []candidate) ([]mailbox.Message, error) {
 	section := &imap.FetchItemBodySection{Peek: true}
 	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}}
 	var matches []mailbox.Message
-	for _, batch := range batches(cands) {
-		set := make(imap.UIDSet, 0, len(batch))
-		for _, c := range batch {
+	for len(cands) > 0 {
+		n := batch(cands, sc.seen, sc.bytes)
+		set := make(imap.UIDSet, 0, n)
+		for _, c := range cands[:n] {
 			set.AddNum(c.uid)
 		}
+		cands = cands[n:]
 		cmd := sc.cn.c.Fetch(set, opts)
 		for {
 			msg := cmd.Next()
@@ -147,6 +165,8 @@ func (sc *scan) match(msg *imapclient.FetchMessageData) (mailbox.Message, bool, 
 	if meta.UID == 0 || !haveBody {
 		return mailbox.Message{}, false, nil // not ours, or expunged meanwhile
 	}
+	sc.seen++
+	sc.bytes += int64(len(raw))
 	// A malformed message still yields what could be read; matching
 	// uses it rather than skipping the message.
 	p, _ := mailbox.Parse(raw)

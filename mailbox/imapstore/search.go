@@ -31,9 +31,10 @@ var headerFields = []string{"Return-Path", "Message-ID", "From", "To", "Cc", "Bc
 //
 // URL and attachment criteria are evaluated on the parsed message. The
 // candidates' contents are read in batches, one UID FETCH per batch of at
-// most 500 messages and 8 MiB (a bigger message alone), and each message
-// is parsed and matched as it arrives: one message's content is in memory
-// at a time, whatever the folder's size. When the criteria have nothing
+// most 500 messages and about 8 MiB (by the sizes the header fetch gave,
+// or estimated from the messages read before; a bigger message alone),
+// and each message is parsed and matched as it arrives: one message's
+// content is in memory at a time, whatever the folder's size. When the criteria have nothing
 // else the headers could decide, the header fetch is skipped and each
 // message's header is parsed once, with its content.
 //
@@ -86,8 +87,14 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 					scope = append(scope, f)
 				}
 			}
-			hs, err := s.searchFolders(cn, scope, plans, all)
-			if err != nil {
+			var hs []hits
+			if all {
+				// Every message is read: each folder is examined
+				// when its turn comes, once.
+				for _, f := range scope {
+					hs = append(hs, hits{f: f, all: true})
+				}
+			} else if hs, err = s.searchFolders(cn, scope, plans); err != nil {
 				return err
 			}
 			for _, h := range hs {
@@ -115,7 +122,7 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 var errNeedContent = errors.New("imapstore: content needed")
 
 // hits are the candidates of one folder: the UIDs the server search
-// found, or every message (all).
+// found, or every message (all; the folder is not examined yet).
 type hits struct {
 	f           folder
 	uidValidity uint32
@@ -128,7 +135,7 @@ type hits struct {
 // results carry their command's tag, the EXAMINE and UID SEARCH commands
 // of all folders are pipelined (RFC 9051 section 5.5) and the results
 // read after; without it, they run one after the other.
-func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCriteria, all bool) ([]hits, error) {
+func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCriteria) ([]hits, error) {
 	type pending struct {
 		f        folder
 		sel      *imapclient.SelectCommand
@@ -137,14 +144,12 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 	pipeline := cn.c.Caps().Has(imap.CapESearch)
 	send := func(f folder) pending {
 		p := pending{f: f, sel: cn.c.Select(f.Name, &imap.SelectOptions{ReadOnly: true})}
-		if !all {
-			for i := range plans {
-				var opts *imap.SearchOptions
-				if pipeline {
-					opts = &imap.SearchOptions{ReturnAll: true}
-				}
-				p.searches = append(p.searches, cn.c.UIDSearch(&plans[i], opts))
+		for i := range plans {
+			var opts *imap.SearchOptions
+			if pipeline {
+				opts = &imap.SearchOptions{ReturnAll: true}
 			}
+			p.searches = append(p.searches, cn.c.UIDSearch(&plans[i], opts))
 		}
 		return p
 	}
@@ -182,10 +187,10 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 			firstErr = fmt.Errorf("imapstore: search %q of %q: %w", p.f.Name, cn.owner, searchErr)
 			return
 		}
-		if data.NumMessages == 0 || (!all && len(set) == 0) {
+		if data.NumMessages == 0 || len(set) == 0 {
 			return
 		}
-		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set, all: all})
+		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set})
 	}
 	if pipeline {
 		// INBOX, where most hits are, goes last: it stays selected, and
@@ -238,6 +243,9 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 	}
 	set, all := h.set, h.all
 	if all {
+		if data.NumMessages == 0 {
+			return nil, nil
+		}
 		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}} // 1:*
 	} else if data.UIDValidity != h.uidValidity {
 		// The folder was recreated since the search: search again.
@@ -268,7 +276,7 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 	if c.NeedsContent() && !headerDecides(c) {
 		// Nothing to learn from the header fields alone: read every
 		// candidate's content, its header parsed with it.
-		cands, err := sc.sizes(set, all)
+		cands, err := sc.uids(set, all)
 		if err != nil {
 			return nil, err
 		}
