@@ -41,7 +41,7 @@ func TestContentBatchesDovecot(t *testing.T) {
 	s := d.store(t, []string{owner}, func(c *imapstore.Config) { c.DebugWriter = &traffic })
 	sum := sha256.Sum256(huntPayload)
 	for _, tc := range []struct {
-		c    mailbox.Criteria
+		c       mailbox.Criteria
 		want    string
 		subject string
 		max     int // content FETCH commands
