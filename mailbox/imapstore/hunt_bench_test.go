@@ -437,18 +437,25 @@ func fetchAllAndMatch(b *testing.B, srv *dovecottest.Server, owner string, c *ma
 // fetch text, discarding the output, and returns the bytes it wrote and
 // the CPU time it used.
 func doveadmFetchText(b *testing.B, srv *dovecottest.Server) (int64, time.Duration) {
+	var cw countingWriter
+	cpu := doveadmCPU(b, srv, &cw, "fetch", "-A", "text", "mailbox", "*", "all")
+	return cw.n, cpu
+}
+
+// doveadmCPU runs doveadm with srv's configuration, its output to out,
+// and returns the CPU time it used.
+func doveadmCPU(b *testing.B, srv *dovecottest.Server, out io.Writer, args ...string) time.Duration {
 	bin, err := exec.LookPath("doveadm")
 	if err != nil {
 		bin = "/usr/bin/doveadm"
 	}
-	cmd := exec.Command(bin, "-c", srv.Config, "fetch", "-A", "text", "mailbox", "*", "all")
+	cmd := exec.Command(bin, append([]string{"-c", srv.Config}, args...)...)
 	cmd.Dir = srv.Dir
-	var cw countingWriter
-	cmd.Stdout = &cw
+	cmd.Stdout = out
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(b, cmd.Run(), stderr.String())
-	return cw.n, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 type countingWriter struct{ n int64 }
@@ -459,88 +466,3 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
-
-// BenchmarkDovecotMessageIDThreshold measures where matching Message-IDs
-// on the client starts to pay ([imapstore.Config.ClientMatchMessageIDs]):
-// for each number of ids, a search of 20 mailboxes of 2,000 messages (8
-// at once) with the ids sent to Dovecot as an OR of HEADER keys
-// (server_s, server_cpu_s) and with every folder's Message-IDs fetched
-// and matched in a hash set (client_s, client_cpu_s); cpu is this process
-// and Dovecot together. client_vs_server is client_cpu_s / server_cpu_s:
-// the default threshold is the smallest count where it is below 1.
-//
-// Run: go test -run '^$' -bench '^BenchmarkDovecotMessageIDThreshold$' -benchtime 3x ./mailbox/imapstore
-func BenchmarkDovecotMessageIDThreshold(b *testing.B) {
-	nMailboxes := envInt(b, "ERADICATE_BENCH_MAILBOXES", 20)
-	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 2000)
-	users := map[string]string{}
-	var owners []string
-	for i := range nMailboxes {
-		name := fmt.Sprintf("ids%03d@example.test", i)
-		users[name] = "pw-" + name
-		owners = append(owners, name)
-	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
-	rng := rand.New(rand.NewPCG(9, 10))
-	for _, o := range owners {
-		for _, f := range []struct {
-			name  string
-			share int
-		}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}} {
-			raws := make([][]byte, nMessages*f.share/1000)
-			for k := range raws {
-				raws[k] = backgroundMessage(rng, o, k)
-			}
-			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
-		}
-	}
-	doveadm(b, srv, "force-resync", "-A", "*")
-	doveadm(b, srv, "search", "-A", "mailbox", "*", "header", "message-id", "warm-up@nowhere.invalid")
-	stores := map[string]*imapstore.Store{}
-	for name, threshold := range map[string]int{"server": -1, "client": 1} {
-		s, err := imapstore.New(imapstore.Config{
-			Addr:                  srv.Addr,
-			Security:              imapstore.SecurityInsecure,
-			Master:                &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
-			Mailboxes:             owners,
-			ClientMatchMessageIDs: threshold,
-		})
-		require.NoError(b, err)
-		defer s.Close()
-		stores[name] = s
-	}
-	search := func(s *imapstore.Store, ids []string) (time.Duration, time.Duration) {
-		self0, dc0 := cpuUsed(srv)
-		start := time.Now()
-		parallelOwners(b, owners, func(o string) int {
-			for _, err := range s.Search(context.Background(), o, mailbox.Criteria{MessageIDs: ids}) {
-				require.NoError(b, err)
-			}
-			return 0
-		})
-		wall := time.Since(start)
-		self1, dc1 := cpuUsed(srv)
-		return wall, self1 - self0 + dc1 - dc0
-	}
-	for _, n := range []int{10, 25, 50, 100, 200, 400} {
-		b.Run(fmt.Sprintf("ids=%d", n), func(b *testing.B) {
-			ids := make([]string, n)
-			for k := range ids {
-				ids[k] = fmt.Sprintf("absent-%d.%08x@evil.example", k, rng.Uint32())
-			}
-			var sw, sc, cw, cc time.Duration
-			for range b.N {
-				w, c := search(stores["server"], ids)
-				sw, sc = sw+w, sc+c
-				w, c = search(stores["client"], ids)
-				cw, cc = cw+w, cc+c
-			}
-			k := float64(b.N)
-			b.ReportMetric(sw.Seconds()/k, "server_s")
-			b.ReportMetric(sc.Seconds()/k, "server_cpu_s")
-			b.ReportMetric(cw.Seconds()/k, "client_s")
-			b.ReportMetric(cc.Seconds()/k, "client_cpu_s")
-			b.ReportMetric(cc.Seconds()/sc.Seconds(), "client_vs_server")
-		})
-	}
-}
