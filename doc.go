@@ -30,8 +30,13 @@
 //     senders, body fingerprints), clusters of related messages, and the
 //     chain of reasons that put each member there.
 //   - [github.com/eradicate-dev/eradicate/remediation]: the actions, the
-//     engine that runs them over every mailbox, the action center (a
-//     crash-safe journal), approvals, undo and automation.
+//     engine that runs them over every mailbox, the action center,
+//     approvals and undo. Its journals (in memory, and a crash-safe file)
+//     are [github.com/eradicate-dev/eradicate/remediation/journal];
+//     detection rules are
+//     [github.com/eradicate-dev/eradicate/remediation/rules] and automated
+//     remediation of clusters
+//     [github.com/eradicate-dev/eradicate/remediation/automation].
 //   - [github.com/eradicate-dev/eradicate/mock]: an in-memory tenant with
 //     mailboxes, calendars, quarantine, invite processing on delivery and
 //     fault injection, for tests and examples.

@@ -93,9 +93,9 @@
 // [RemoveInviteEntries] for its recipient with the [Series] of each
 // invite in the message that delivery applies ([Invite.Series]; MessageID
 // alone when the invite could not be parsed; none for a plain .ics
-// attachment, see [MessageInvites]), and the messages it purged too
-// ([Series.Purged]). A purged message removes only what it, or another
-// purged message, created: in every calendar of the owner the rule
+// attachment: see MessageInvites in package calendar/imipproc), and the
+// messages it purged too ([Series.Purged]). A purged message removes only
+// what it, or another purged message, created: in every calendar of the owner the rule
 // removes, whole (master and every override), each entry with invite
 // provenance whose creator was purged. UID and ORGANIZER only find
 // candidates, since any sender writes them: an entry another message

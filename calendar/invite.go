@@ -711,3 +711,14 @@ func kindName(k ProvenanceKind) string {
 	}
 	return string(k)
 }
+
+// AppliedMethod reports whether [ApplyInvite] applies an invite of the
+// iTIP method (upper-case): REQUEST, CANCEL and REPLY. Other methods, and
+// none (a plain iCalendar file), change no calendar on delivery.
+func AppliedMethod(method string) bool {
+	switch method {
+	case MethodRequest, MethodCancel, MethodReply:
+		return true
+	}
+	return false
+}

@@ -82,7 +82,7 @@ const (
 	// ReasonCreatorUnknown: kept; the provenance does not record which
 	// message created the entry (it was stored before creators were
 	// recorded; a message without a Message-ID is named by its invite,
-	// see [InviteMessageID]).
+	// see imipproc.InviteMessageID).
 	ReasonCreatorUnknown Reason = "creator-unknown"
 )
 

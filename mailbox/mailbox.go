@@ -52,8 +52,11 @@ const (
 	RoleEvidence    Role = "evidence"    // admin-only store of purged copies kept as evidence
 )
 
-// Roles lists every role a store resolves, in a stable order.
-var Roles = []Role{RoleInbox, RoleJunk, RoleDeleted, RoleSent, RoleRecoverable, RoleQuarantine, RoleEvidence}
+// Roles returns every role a store resolves, in a stable order. The slice
+// is the caller's: each call returns a new one.
+func Roles() []Role {
+	return []Role{RoleInbox, RoleJunk, RoleDeleted, RoleSent, RoleRecoverable, RoleQuarantine, RoleEvidence}
+}
 
 // AdminOnly reports whether the role names a folder the mailbox owner never
 // sees.

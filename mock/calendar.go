@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -400,8 +401,8 @@ func (t *Tenant) processInvites(ctx context.Context, addr mailbox.Address, p *ma
 	if role, err := t.FolderRole(addr.Mailbox, addr.Folder); err != nil || role.AdminOnly() {
 		return
 	}
-	mid := calendar.InviteMessageID(p)
-	for _, mi := range calendar.MessageInvites(p) {
+	mid := imipproc.InviteMessageID(p)
+	for _, mi := range imipproc.MessageInvites(p) {
 		ev := InviteEvent{Address: addr, MessageID: p.MessageID, Part: mi.Part, Method: p.Calendars[mi.Part].Method}
 		if mi.Err != nil {
 			ev.Err = mi.Err

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/internal/corpus"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
@@ -156,7 +157,7 @@ func TestInviteCorpusDeliverRequests(t *testing.T) {
 				require.NoError(t, err)
 				require.Len(t, got, 1, "%s: one entry per recipient", u)
 				assert.Equal(t, calendar.ProvenanceInvite, got[0].Provenance.Kind)
-				assert.Equal(t, calendar.InviteMessageID(p), got[0].Provenance.MessageID)
+				assert.Equal(t, imipproc.InviteMessageID(p), got[0].Provenance.MessageID)
 				assert.Equal(t, inv.Organizer, got[0].Provenance.Organizer)
 				assert.Equal(t, inv.UID, got[0].Provenance.SeriesUID)
 				assert.Equal(t, mock.DefaultCalendarID, got[0].Calendar)
@@ -169,7 +170,7 @@ func TestInviteCorpusDeliverRequests(t *testing.T) {
 					}
 				}
 				// The hard-delete rule removes exactly that entry.
-				rep, err := calendar.RemoveInviteEntries(ctx, tn, u, inv.Series(calendar.InviteMessageID(p)))
+				rep, err := calendar.RemoveInviteEntries(ctx, tn, u, inv.Series(imipproc.InviteMessageID(p)))
 				require.NoError(t, err)
 				assert.Len(t, rep.Removed, 1)
 				assert.Empty(t, rep.Kept)
@@ -318,7 +319,7 @@ func TestInviteCorpusChains(t *testing.T) {
 				uid, organizer = inv.UID, inv.Organizer
 				if st.action == created {
 					// Delivery names a message without a Message-ID by its invite.
-					creator = calendar.InviteMessageID(p)
+					creator = imipproc.InviteMessageID(p)
 				}
 			}
 			got, err := tn.Find(ctx, user, calendar.Query{UID: uid})

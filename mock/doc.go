@@ -7,7 +7,7 @@
 // # Users and folders
 //
 // [Tenant.AddUser] creates a mailbox with one folder per role of
-// mailbox.Roles: INBOX, Junk, Deleted Items, Sent Items, and the
+// mailbox.Roles(): INBOX, Junk, Deleted Items, Sent Items, and the
 // admin-only Recoverable Items, Quarantine and Purge Evidence (see the
 // Folder constants). Every mailbox has its own admin-only folders, so the
 // remediation engine quarantines with an ordinary Move or Append to

@@ -71,7 +71,7 @@ type userBox struct {
 	owner   string
 	folders map[string]*folder // by name; INBOX as "INBOX"
 	roles   map[mailbox.Role]*folder
-	// order lists the folders: role folders in mailbox.Roles order, then
+	// order lists the folders: role folders in mailbox.Roles() order, then
 	// ordinary folders by name.
 	order []*folder
 }
@@ -121,7 +121,7 @@ func (t *Tenant) newFolderLocked(name string, role mailbox.Role) *folder {
 }
 
 // AddUser creates the mailbox of addr (lower-cased) with one folder per
-// role of mailbox.Roles, named by the Folder constants; the admin-only
+// role of mailbox.Roles(), named by the Folder constants; the admin-only
 // folders (quarantine, evidence, recoverable items) are per mailbox too. It
 // returns an error wrapping [ErrExists] when the user exists, so it is not
 // idempotent: callers that do not care test with errors.Is. An address
@@ -138,13 +138,14 @@ func (t *Tenant) AddUser(addr string) error {
 	if _, ok := t.mail.users[owner]; ok {
 		return fmt.Errorf("mock: user %s: %w", owner, ErrExists)
 	}
+	roles := mailbox.Roles()
 	u := &userBox{
 		owner:   owner,
-		folders: make(map[string]*folder, len(mailbox.Roles)),
-		roles:   make(map[mailbox.Role]*folder, len(mailbox.Roles)),
-		order:   make([]*folder, 0, len(mailbox.Roles)),
+		folders: make(map[string]*folder, len(roles)),
+		roles:   make(map[mailbox.Role]*folder, len(roles)),
+		order:   make([]*folder, 0, len(roles)),
 	}
-	for _, r := range mailbox.Roles {
+	for _, r := range roles {
 		f := t.newFolderLocked(roleFolder(r), r)
 		u.folders[f.name] = f
 		u.roles[r] = f
@@ -175,7 +176,7 @@ func (t *Tenant) CreateFolder(owner, name string) error {
 	f := t.newFolderLocked(name, mailbox.RoleNone)
 	u.folders[name] = f
 	u.order = append(u.order, f)
-	slices.SortStableFunc(u.order[len(mailbox.Roles):], func(a, b *folder) int { return cmp.Compare(a.name, b.name) })
+	slices.SortStableFunc(u.order[len(mailbox.Roles()):], func(a, b *folder) int { return cmp.Compare(a.name, b.name) })
 	return nil
 }
 
@@ -530,7 +531,7 @@ type snapEntry struct {
 }
 
 // Search streams the copies of owner's mailbox that match c, folder by
-// folder (role folders in mailbox.Roles order, then ordinary folders by
+// folder (role folders in mailbox.Roles() order, then ordinary folders by
 // name), in ascending UID order within a folder. It implements
 // mailbox.Store: c is validated first, hits are verified with
 // Criteria.Match, folders outside c's scope are skipped. Each folder is

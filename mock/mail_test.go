@@ -59,7 +59,7 @@ func TestAddUser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"alice@example.com"}, owners)
 
-	for _, r := range mailbox.Roles {
+	for _, r := range mailbox.Roles() {
 		a, err := tenant.Append(t.Context(), "ALICE@example.com", mailbox.In(r), rawMessage("r-"+string(r)+"@x", "x@y.example", "alice@example.com", "r"), nil)
 		require.NoError(t, err, "role %s", r)
 		assert.Equal(t, "alice@example.com", a.Mailbox)
@@ -73,7 +73,7 @@ func TestUIDValidityUniquePerFolder(t *testing.T) {
 	tenant := newTenant(t, "a@example.com", "b@example.com")
 	seen := map[uint32]string{}
 	for _, owner := range []string{"a@example.com", "b@example.com"} {
-		for _, r := range mailbox.Roles {
+		for _, r := range mailbox.Roles() {
 			a, err := tenant.Append(t.Context(), owner, mailbox.In(r), rawMessage("u@x", "x@y.example", owner, "u"), nil)
 			require.NoError(t, err)
 			require.NotZero(t, a.UIDValidity)
@@ -480,7 +480,7 @@ func TestCopies(t *testing.T) {
 	for _, m := range got {
 		addrs = append(addrs, m.Address)
 	}
-	// Search order: role folders in mailbox.Roles order, UIDs ascending.
+	// Search order: role folders in mailbox.Roles() order, UIDs ascending.
 	assert.Equal(t, []mailbox.Address{want[1], want[2], want[0], want[3]}, addrs)
 	assert.Equal(t, mailbox.RoleEvidence, got[3].Role)
 	assert.Equal(t, "cp3@x", got[3].MessageID)

@@ -19,8 +19,8 @@ func TestMailboxConformance(t *testing.T) {
 			require.NoError(t, tenant.AddUser(u))
 		}
 		return &mailboxtest.Harness{
-			Store: tenant,
-			Users: users,
+			Store:  tenant,
+			Owners: users,
 			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
 				require.NoError(t, tenant.ResetUIDValidity(owner, folder))
 			},
@@ -41,8 +41,8 @@ func TestMailboxConformanceWithoutHooks(t *testing.T) {
 			require.NoError(t, tenant.AddUser(u))
 		}
 		return &mailboxtest.Harness{
-			Store: tenant,
-			Users: users,
+			Store:  tenant,
+			Owners: users,
 			Seed: func(ctx context.Context, owner string, loc mailbox.Location, raw []byte) (mailbox.Address, error) {
 				if loc.Folder != "" {
 					return tenant.Append(ctx, owner, loc, raw, nil)

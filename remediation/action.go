@@ -31,6 +31,11 @@ func (a Action) Valid() bool { return a.spec().valid }
 // kind.
 func (a Action) Reversible() bool { s := a.spec(); return s.valid && s.irreversible == "" }
 
+// Automatable reports whether an action of this kind may run without a
+// person's decision: the actions package
+// [github.com/eradicate-dev/eradicate/remediation/automation] may take.
+func (a Action) Automatable() bool { return a.spec().automatable }
+
 // actionSpec is everything the engine decides by the kind of an action:
 // each Action has one, in actionSpecs, and no other code in the package
 // looks at which action it is (but to tell an undo, [Undo], from the
@@ -42,7 +47,7 @@ type actionSpec struct {
 	// irreversible, when set, makes [Engine.Undo] refuse the action
 	// (ErrIrreversible); it says why ("purged its copies").
 	irreversible string
-	// automatable: an [Automation] may take it ([NewAutomation]).
+	// automatable: automation may take it ([Action.Automatable]).
 	automatable bool
 	// fourEyes, when set, makes a proposal of the action need an approver
 	// other than its proposer under FourEyesDefault, whatever its size; it

@@ -12,6 +12,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // campaign builds a tenant with users mailboxes, each holding perUser
@@ -66,13 +67,13 @@ func BenchmarkRemediate(b *testing.B) {
 				var j remediation.Journal
 				var size func() int64
 				if kind == "file" {
-					fj, err := remediation.OpenFileJournal(filepath.Join(b.TempDir(), "journal"), nil)
+					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
 					if err != nil {
 						b.Fatal(err)
 					}
 					j, size = fj, fj.Size
 				} else {
-					mj := remediation.NewMemoryJournal()
+					mj := journal.NewMemory()
 					j, size = mj, mj.Size
 				}
 				h0, _ := heapAlloc()

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -131,7 +132,7 @@ func (ru *runner) earlierPurged() map[string]bool {
 }
 
 // inviteSeries reads the invite series of a raw message: those of the
-// invites delivery applies ([calendar.MessageInvites], the same rule as
+// invites delivery applies ([imipproc.MessageInvites], the same rule as
 // delivery), as only those can have created or changed an entry. A plain
 // .ics attachment, or a part whose method is not applied (PUBLISH, none),
 // yields nothing; a part delivery could not read yields a ref by
@@ -141,11 +142,11 @@ func inviteSeries(raw []byte, msgID string) []SeriesRef {
 	if p == nil || len(p.Calendars) == 0 {
 		return nil
 	}
-	if id := calendar.InviteMessageID(p); id != "" {
+	if id := imipproc.InviteMessageID(p); id != "" {
 		msgID = id // what delivery recorded as the entries' creator
 	}
 	var refs []SeriesRef
-	for _, mi := range calendar.MessageInvites(p) {
+	for _, mi := range imipproc.MessageInvites(p) {
 		if mi.Err != nil {
 			refs = append(refs, SeriesRef{MessageID: msgID, Err: mi.Err.Error()})
 			continue
@@ -180,7 +181,7 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 				Verdict: VerdictNotChecked, Reason: "no-calendar-store",
 				Detail: "no calendar store is configured: the calendar entries this invite may have created were not checked"})
 		}
-		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+		w.addCalendar(&CalendarStep{RecordID: plan.RecordID, Seq: plan.Seq, Decisions: decs})
 		if len(decs) > 0 {
 			e.log.Warn("remediation: invite calendar entries not checked: no calendar store", "id", w.ru.r.ID,
 				"mailbox", plan.Plan[0].Owner, "series", len(decs))
@@ -209,11 +210,11 @@ func (w *worker) removeInvites(ctx context.Context, plan *CalendarStep) error {
 			err = nil
 		}
 		if err != nil {
-			w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
+			w.addCalendar(&CalendarStep{RecordID: plan.RecordID, Seq: plan.Seq, Plan: plan.Plan[i:], Decisions: decs})
 			return fmt.Errorf("remediation: remove invite entries of %s: %w", ref.Owner, err)
 		}
 	}
-	w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Decisions: decs})
+	w.addCalendar(&CalendarStep{RecordID: plan.RecordID, Seq: plan.Seq, Decisions: decs})
 	return nil
 }
 
@@ -242,7 +243,7 @@ func (w *worker) removeInvitesJournaled(ctx context.Context, plan *CalendarStep)
 	e := w.ru.e
 	var decs []CalendarDecision
 	step := func(unfinished []SeriesRef, removed []RemovedEntry) {
-		w.addCalendar(&CalendarStep{Action: plan.Action, Seq: plan.Seq, Plan: unfinished, Removed: removed, Decisions: decs})
+		w.addCalendar(&CalendarStep{RecordID: plan.RecordID, Seq: plan.Seq, Plan: unfinished, Removed: removed, Decisions: decs})
 		decs = nil
 	}
 	decided := map[[2]string]bool{} // calendar, entry id
@@ -417,8 +418,8 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		if p == nil {
 			continue
 		}
-		mid := calendar.InviteMessageID(p)
-		for _, mi := range calendar.MessageInvites(p) {
+		mid := imipproc.InviteMessageID(p)
+		for _, mi := range imipproc.MessageInvites(p) {
 			if mi.Err != nil {
 				decs = append(decs, CalendarDecision{Owner: owner, MessageID: it.msgID, Verdict: VerdictError, Reason: "unreadable-invite", Detail: mi.Err.Error()})
 				continue
@@ -437,7 +438,7 @@ func (w *worker) applyReleased(ctx context.Context, seq uint64, owner string, it
 		}
 	}
 	if len(decs) > 0 {
-		w.addCalendar(&CalendarStep{Action: w.ru.r.ID, Seq: seq, Decisions: decs})
+		w.addCalendar(&CalendarStep{RecordID: w.ru.r.ID, Seq: seq, Decisions: decs})
 	}
 }
 
@@ -499,7 +500,7 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("remediation: read the entries %s removed: %w", ru.r.UndoOf, err)
 		}
-		if ent.Kind == EntryCalendar && ent.Calendar.Action == ru.r.UndoOf {
+		if ent.Kind == EntryCalendar && ent.Calendar.RecordID == ru.r.UndoOf {
 			removed = append(removed, ent.Calendar.Removed...)
 		}
 	}
@@ -551,7 +552,7 @@ func (ru *runner) restoreInvites(ctx context.Context) error {
 func (ru *runner) journalDecisions(ctx context.Context, decs []CalendarDecision, errs []error) error {
 	w := ru.newWorker()
 	if len(decs) > 0 {
-		w.addCalendar(&CalendarStep{Action: ru.r.ID, Decisions: decs})
+		w.addCalendar(&CalendarStep{RecordID: ru.r.ID, Decisions: decs})
 	}
 	if err := w.flush(ctx); err != nil {
 		errs = append(errs, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // inviteWithICS builds an invite with the inline text/calendar part and
@@ -199,7 +200,7 @@ func TestReleaseResumeAppliesInvite(t *testing.T) {
 				// Delivered to junk: processed, then removed by the user.
 				require.NoError(t, f.tenant.Delete(ctx, alice, es.Calendar, es.ID, ""))
 			}
-			j := remediation.NewMemoryJournal()
+			j := journal.NewMemory()
 			e := f.engine(j, nil)
 			f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultAfter})
 			rec, err := e.Execute(ctx, remediation.Request{Action: tc.action, Actor: "soc", Selection: byID("q-res@partner.example")})
@@ -244,7 +245,7 @@ func TestReleaseHistoryNormalizesMessageIDs(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
 	assert.Equal(t, []string{alice, bob}, hist[0].Recipients)
-	assert.Equal(t, rec.ID, hist[0].Action)
+	assert.Equal(t, rec.ID, hist[0].RecordID)
 }
 
 // A soft delete with RemoveInvites removes the invite-created entries
@@ -259,7 +260,7 @@ func TestSoftDeleteRemoveInvitesAndUndo(t *testing.T) {
 	beforeAlice := entries(t, f, alice, "uid-sd")
 	require.Len(t, beforeAlice, 1)
 
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, nil)
 	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("sd-inv@evil.example")})
 	require.NoError(t, err)
@@ -323,7 +324,7 @@ func TestUndoResumeRestoresInvites(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, alice)
 	f.deliver(invite("ur-inv@evil.example", "ceo@evil.example", "uid-ur", alice), "", alice)
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, nil)
 	rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ur-inv@evil.example")})
 	require.NoError(t, err)
@@ -360,8 +361,8 @@ func TestRemoveInvitesCrashBeforeJournal(t *testing.T) {
 	f := newFixture(t, alice)
 	f.deliver(invite("cr-inv@evil.example", "ceo@evil.example", "uid-cr", alice), "", alice)
 	require.Len(t, entries(t, f, alice, "uid-cr"), 1)
-	inner := remediation.NewMemoryJournal()
-	_, err := f.engine(&failingJournal{MemoryJournal: inner, fail: func(e remediation.Entry) bool {
+	inner := journal.NewMemory()
+	_, err := f.engine(&failingJournal{Memory: inner, fail: func(e remediation.Entry) bool {
 		return e.Kind == remediation.EntryCalendar && len(e.Calendar.Removed) > 0
 	}}, nil).Execute(ctx, remediation.Request{
 		Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("cr-inv@evil.example")})
@@ -427,7 +428,7 @@ func TestRemoveInvitesEntryChangedMeanwhile(t *testing.T) {
 		update := strings.NewReplacer("SEQUENCE:0", "SEQUENCE:1", "SUMMARY:Payroll update", "SUMMARY:Payroll update (moved)").
 			Replace(string(invite("ch-2@evil.example", "ceo@evil.example", "uid-ch", alice)))
 		cal := &changingCal{Store: f.tenant, before: func() { f.deliver([]byte(update), "", alice) }}
-		j := remediation.NewMemoryJournal()
+		j := journal.NewMemory()
 		e, err := remediation.New(f.tenant, cal, j, &remediation.Options{Logger: testLogger(t)})
 		require.NoError(t, err)
 		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", RemoveInvites: true, Selection: byID("ch-1@evil.example")})
@@ -463,7 +464,7 @@ func TestRemoveInvitesEntryChangedMeanwhile(t *testing.T) {
 			_, err := calendar.Import(ctx, f.tenant, alice, ics, "ch-3@evil.example", "invite.ics")
 			require.NoError(t, err)
 		}}
-		e, err := remediation.New(f.tenant, cal, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+		e, err := remediation.New(f.tenant, cal, journal.NewMemory(), &remediation.Options{Logger: testLogger(t)})
 		require.NoError(t, err)
 		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ch-3@evil.example")})
 		require.NoError(t, err)
@@ -527,7 +528,7 @@ func TestRemoveInvitesDecidesEachEntryOnce(t *testing.T) {
 		_, err := f.tenant.ImportICS(ctx, alice, addrs[0], "invite.ics")
 		require.NoError(t, err)
 		f.deliver(invite("gone@evil.example", "ceo@evil.example", "uid-gone", alice), "", alice)
-		j := remediation.NewMemoryJournal()
+		j := journal.NewMemory()
 		e, err := remediation.New(f.tenant, &failingCal{Store: f.tenant}, j, &remediation.Options{Logger: testLogger(t)})
 		require.NoError(t, err)
 		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true,
@@ -592,7 +593,7 @@ func TestUndoNeverOverwritesAnEntry(t *testing.T) {
 			_, err := calendar.Import(ctx, f.tenant, alice, own("uid-ow2"), "", "notes.ics")
 			require.NoError(t, err)
 		}}
-		e, err := remediation.New(f.tenant, cal, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+		e, err := remediation.New(f.tenant, cal, journal.NewMemory(), &remediation.Options{Logger: testLogger(t)})
 		require.NoError(t, err)
 		rec, err := e.Execute(ctx, remediation.Request{Action: remediation.MoveToJunk, Actor: "soc", RemoveInvites: true, Selection: byID("ow-2@evil.example")})
 		require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // recordsAndOutcomes returns every record of e with its outcomes.
@@ -48,11 +49,11 @@ func TestCompact(t *testing.T) {
 			open := func() {
 				if kind == "memory" {
 					if j == nil {
-						j = remediation.NewMemoryJournal()
+						j = journal.NewMemory()
 					}
 					return
 				}
-				fj, err := remediation.OpenFileJournal(path, nil)
+				fj, err := journal.OpenFile(path, nil)
 				require.NoError(t, err)
 				j = fj
 			}
@@ -169,7 +170,7 @@ func TestCompact(t *testing.T) {
 func TestCompactCrashBeforeRename(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "journal")
-	j, err := remediation.OpenFileJournal(path, nil)
+	j, err := journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	f := newFixture(t, alice)
 	f.deliver(msg("a@evil.example", "x@evil.example", "Invoice", alice), "", alice)
@@ -180,7 +181,7 @@ func TestCompactCrashBeforeRename(t *testing.T) {
 	require.NoError(t, j.Close())
 	require.NoError(t, os.WriteFile(path+".compact", []byte("half a rewrite"), 0o600))
 
-	j, err = remediation.OpenFileJournal(path, nil)
+	j, err = journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	defer j.Close()
 	_, err = os.Stat(path + ".compact")
@@ -193,7 +194,7 @@ func TestCompactCrashBeforeRename(t *testing.T) {
 func TestCompactConcurrentActions(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "journal")
-	j, err := remediation.OpenFileJournal(path, &remediation.FileOptions{NoSync: true})
+	j, err := journal.OpenFile(path, &journal.FileOptions{NoSync: true})
 	require.NoError(t, err)
 	users := []string{alice, bob, carol}
 	f := newFixture(t, users...)
@@ -226,7 +227,7 @@ func TestCompactConcurrentActions(t *testing.T) {
 		assert.Len(t, v.O, 3)
 	}
 	require.NoError(t, j.Close())
-	j, err = remediation.OpenFileJournal(path, nil)
+	j, err = journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	defer j.Close()
 	assert.Equal(t, want, recordsAndOutcomes(t, f.engine(j, nil)))
@@ -240,7 +241,7 @@ func TestCompactConcurrentActions(t *testing.T) {
 // gateJournal runs a hook when a rewrite starts (the moment between
 // Compact deciding what to drop and the journal rewriting itself).
 type gateJournal struct {
-	*remediation.MemoryJournal
+	*journal.Memory
 	onRewrite func()
 }
 
@@ -249,7 +250,7 @@ func (g *gateJournal) Rewrite(ctx context.Context, keep func(*remediation.Entry)
 		g.onRewrite()
 		g.onRewrite = nil
 	}
-	return g.MemoryJournal.Rewrite(ctx, keep)
+	return g.Memory.Rewrite(ctx, keep)
 }
 
 // An undo asked for while Compact drops its action is refused: it never
@@ -260,7 +261,7 @@ func TestCompactThenConcurrentUndo(t *testing.T) {
 	f := newFixture(t, alice, bob)
 	f.deliver(msg("old@evil.example", "x@evil.example", "Invoice", alice, bob), "", alice, bob)
 	clk := &clock{now: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)}
-	g := &gateJournal{MemoryJournal: remediation.NewMemoryJournal()}
+	g := &gateJournal{Memory: journal.NewMemory()}
 	e := f.engine(g, &remediation.Options{Now: clk.Now})
 	orig, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: byID("old@evil.example")})
 	require.NoError(t, err)
@@ -273,6 +274,6 @@ func TestCompactThenConcurrentUndo(t *testing.T) {
 	require.ErrorIs(t, undoErr, remediation.ErrNotFound)
 	recs := recordsAndOutcomes(t, e)
 	assert.Empty(t, recs, "no undo recorded for a removed action")
-	assert.Empty(t, recordsAndOutcomes(t, f.engine(g.MemoryJournal, nil)))
+	assert.Empty(t, recordsAndOutcomes(t, f.engine(g.Memory, nil)))
 	assert.Equal(t, []string{alice + ":" + mock.FolderRecoverable, bob + ":" + mock.FolderRecoverable}, f.where("old@evil.example"))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/eradicate-dev/eradicate/internal/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 const (
@@ -50,7 +51,7 @@ func TestCrashChild(t *testing.T) {
 	after, _ := strconv.Atoi(os.Getenv(crashEnvAfter))
 	st, err := diskstore.Open(filepath.Join(dir, "mail"))
 	require.NoError(t, err)
-	j, err := remediation.OpenFileJournal(filepath.Join(dir, "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
 	require.NoError(t, err)
 	opts := crashOptions()
 	opts.Progress = func(p remediation.Progress) {
@@ -117,7 +118,7 @@ func TestCrashResume(t *testing.T) {
 				require.True(t, killed, "the child finished before the crash point")
 
 				// Restart.
-				j, err := remediation.OpenFileJournal(filepath.Join(dir, "journal"), nil)
+				j, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
 				require.NoError(t, err)
 				defer j.Close()
 				e, err := remediation.New(st, nil, j, crashOptions())

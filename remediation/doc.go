@@ -6,7 +6,7 @@
 // An [Engine] works on a [mailbox.Store] (and a calendar.Store for meeting
 // invites) and writes to a [Journal]:
 //
-//	j, _ := remediation.OpenFileJournal("/var/lib/eradicate/journal", nil)
+//	j, _ := journal.OpenFile("/var/lib/eradicate/journal", nil) // package remediation/journal
 //	e, _ := remediation.New(mailStore, calStore, j, nil)
 //	_, _ = e.Resume(ctx) // finish what a crash interrupted
 //	rec, err := e.Execute(ctx, remediation.Request{
@@ -27,7 +27,7 @@
 //   - [HardDelete]: purged (Store.Expunge), or moved to the admin-only
 //     evidence folder when [Options.EvidenceOnHardDelete] is set. Before a
 //     copy is purged it is fetched and parsed, and the UID and ORGANIZER of
-//     each invite delivery applies (calendar.MessageInvites: not a plain
+//     each invite delivery applies (imipproc.MessageInvites: not a plain
 //     .ics attachment, not a PUBLISH) are journaled; after the purge,
 //     calendar.RemoveInviteEntries removes, in the owner's calendars, the
 //     entries that a purged message created: this one, or another message
@@ -99,34 +99,19 @@
 // the engine rebuilds them from the journal when it starts. Options.Progress
 // reports copies done out of the total while an action runs.
 //
-// # Journal format
+// # Journal
 //
-// A [Journal] is an append-only log of entries: record snapshots,
-// intents (the copies of one mailbox about to be acted on, written durably
-// before the backend call), outcomes (written after it) and calendar steps.
-// [NewMemoryJournal] keeps it in memory; [OpenFileJournal] in a file, the
-// embedded default. Both use one encoding: each entry is a frame of
-// length (4 bytes), CRC-32C (4 bytes) and payload. Records and calendar
-// steps are JSON; intents and outcomes are binary, with every string
-// interned (its first occurrence numbered, later ones a varint reference),
-// folder and UIDVALIDITY written only when they change, and UIDs as
-// zig-zag varint deltas: about 8 bytes per copy for a soft delete. The file
-// journal group-commits: concurrent appends share one write and one fsync,
-// and each returns once its entries are durable. The engine adds to that:
-// a batch's outcomes ride with the next intent's write, and a worker that
-// has several small mailboxes waiting writes their intents together. Each
-// write has a header with its length and a check of its own (bound to the
-// file and to the write's offset), and each entry a CRC-32C. Nothing is
-// written after a write until it is synced, so only the last write can be
-// torn (a crash while it was written, with any of its sectors missing or
-// stale): it is cut off when the file is opened ([FileJournal.TornBytes]),
-// and damage anywhere else, or anywhere in what a compaction rewrote, is
-// reported as [ErrCorrupt], the file left as it is. One FileJournal at a
-// time has a file: it holds a lock on path + ".lock" until Close, and a
-// second open, of this process or another, fails with [ErrJournalLocked].
-// Both journals pass the conformance suite of package
-// remediation/journaltest, which a journal of another kind runs to show
-// that the engine may trust it.
+// A [Journal] is an append-only log of entries ([Entry]): record
+// snapshots, intents (the copies of one mailbox about to be acted on,
+// written durably before the backend call), outcomes (written after it)
+// and calendar steps. This package holds the contract; the journals are in
+// package [github.com/eradicate-dev/eradicate/remediation/journal]: one in
+// memory and one in a file, the embedded default. A journal of another
+// kind proves itself with the conformance suite of package
+// [github.com/eradicate-dev/eradicate/remediation/journaltest]. The engine
+// adds to the journal's own batching: a batch's outcomes ride with the
+// next intent's write, and a worker that has several small mailboxes
+// waiting writes their intents together.
 //
 // # Retention
 //
@@ -134,8 +119,9 @@
 // that finished before a cutoff go (the action center's retention; an
 // action and its undo go together), and of the others only what readers
 // need stays: the last snapshot of a finished record and its outcomes,
-// everything of an unfinished one. The rewrite is atomic (a new file
-// renamed over the old one); appends wait meanwhile. A service calls it,
+// everything of an unfinished one. The journal must be a [Rewriter]; the
+// rewrite is atomic (the file journal renames a new file over the old
+// one), and appends wait meanwhile. A service calls it,
 // say, daily with a cutoff of 30 days, as long as Defender keeps its
 // action history.
 //
@@ -184,28 +170,15 @@
 // ([ErrIrreversible]); an action is undone at most once
 // ([ErrAlreadyUndone]).
 //
-// # Detection rules
+// # Detection rules and automation
 //
-// A [Rule] is criteria, an action and a mode ([RuleMode]: propose or
-// execute). [Rules] holds a set of them: [Rules.OnDeliver] is a delivery
-// hook (the mock tenant's OnDeliver, or a mail server's delivery
-// notification) that checks every enabled rule exactly against the
-// delivered copy and acts on that copy; [Rules.Run] and [Rules.RunRule]
-// run a rule over the mail already in every mailbox. Their actions are
-// recorded with source "detection rule" and the rule's name. Criteria are
-// validated when a rule is added: empty or match-everything criteria are
-// refused.
-//
-// # Automation
-//
-// [Automation] is the counterpart of Defender's automated investigation and
-// response: given a cluster (package cluster), it soft-deletes it when the
-// cluster's kind is enabled in [AutomationSettings]. Only soft delete runs
-// automatically; a cluster over the size cap (10,000 copies by default) is
-// proposed for approval instead; members acted on within the cooldown (one
-// hour by default) are not acted on again, also after a restart: the
-// cooldown is read back from the action center. Records name "automation" as
-// source and decider, and can be undone like any other soft delete.
+// Detection rules (criteria, an action and a mode, checked on delivery
+// and run on demand) are package
+// [github.com/eradicate-dev/eradicate/remediation/rules]; automation, the
+// counterpart of Defender's automated investigation and response that
+// soft-deletes clusters of package cluster, is package
+// [github.com/eradicate-dev/eradicate/remediation/automation]. Both act
+// through an Engine's methods only.
 //
 // # Concurrency
 //

@@ -154,11 +154,11 @@ func (e *Engine) load(ctx context.Context) error {
 			}
 			s.r = *ent.Record
 		case EntryIntent:
-			if s := e.records[ent.Intent.Action]; s != nil {
+			if s := e.records[ent.Intent.RecordID]; s != nil {
 				s.seq = max(s.seq, ent.Intent.Seq)
 			}
 		case EntryOutcomes:
-			if s := e.records[ent.Outcomes.Action]; s != nil {
+			if s := e.records[ent.Outcomes.RecordID]; s != nil {
 				for i := range ent.Outcomes.Items {
 					o := &ent.Outcomes.Items[i]
 					s.r.Counts.add(o.Kind, 1)
@@ -168,7 +168,7 @@ func (e *Engine) load(ctx context.Context) error {
 				}
 			}
 		case EntryCalendar:
-			if s := e.records[ent.Calendar.Action]; s != nil {
+			if s := e.records[ent.Calendar.RecordID]; s != nil {
 				s.r.Calendar = append(s.r.Calendar, ent.Calendar.Decisions...)
 			}
 		}
@@ -177,6 +177,11 @@ func (e *Engine) load(ctx context.Context) error {
 }
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+
+// Options returns the options e runs with, every default filled in: its
+// clock (Now) and its blast-radius limit (BlastRadius) among them, for
+// code that acts through e to decide as e does.
+func (e *Engine) Options() Options { return e.opts }
 
 func newID(now time.Time) string {
 	var b [4]byte
@@ -277,7 +282,7 @@ func (e *Engine) Outcomes(ctx context.Context, id string) iter.Seq2[Outcome, err
 				yield(Outcome{}, err)
 				return
 			}
-			if ent.Kind != EntryOutcomes || ent.Outcomes.Action != id {
+			if ent.Kind != EntryOutcomes || ent.Outcomes.RecordID != id {
 				continue
 			}
 			for _, o := range ent.Outcomes.Items {

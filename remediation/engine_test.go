@@ -13,6 +13,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 const (
@@ -291,7 +292,7 @@ func TestResumeRetriesFailedCopies(t *testing.T) {
 	for _, id := range ids("c", 5) {
 		f.deliver(msg(id, "evil@bad.example", "Invoice", alice, bob), "", alice, bob)
 	}
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, nil)
 	f.tenant.InjectOp(mock.OpMove, mock.Fault{Mode: mock.FaultPartial, K: 2})
 	req := remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"bad.example"}}}}
@@ -430,7 +431,7 @@ func TestApprovals(t *testing.T) {
 	f := newFixture(t, alice, bob)
 	f.deliver(msg("p1@x", "evil@bad.example", "Invoice", alice, bob), "", alice, bob)
 	clk := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, &remediation.Options{Now: clk.Now})
 	req := remediation.Request{Action: remediation.SoftDelete, Name: "Invoice campaign", Actor: "analyst", Source: remediation.SourceHunting, Severity: remediation.SeverityHigh, Selection: byID("p1@x")}
 
@@ -631,7 +632,7 @@ func TestCancelThenResume(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, &remediation.Options{BatchSize: 2, Workers: 1, Progress: func(p remediation.Progress) {
 		if p.Done >= 4 {
 			cancel()
@@ -679,7 +680,7 @@ func TestConcurrentActions(t *testing.T) {
 	for _, id := range ids("cc", 8) {
 		f.deliver(msg(id, "evil@bad.example", "Invoice", alice, bob, carol, dave), "", alice, bob, carol, dave)
 	}
-	e := f.engine(remediation.NewMemoryJournal(), &remediation.Options{BatchSize: 2, Workers: 3})
+	e := f.engine(journal.NewMemory(), &remediation.Options{BatchSize: 2, Workers: 3})
 	done := make(chan *remediation.Record)
 	for _, id := range ids("cc", 8) {
 		go func() {
@@ -779,8 +780,8 @@ func TestResumeChecksApprovedBlastRadius(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, alice, bob, carol, dave)
 	f.deliver(msg("p1@x.example", "evil@bad.example", "Invoice", alice), "", alice)
-	mem := remediation.NewMemoryJournal()
-	e := f.engine(&failingJournal{MemoryJournal: mem, fail: func(e remediation.Entry) bool {
+	mem := journal.NewMemory()
+	e := f.engine(&failingJournal{Memory: mem, fail: func(e remediation.Entry) bool {
 		return e.Kind == remediation.EntryRecord && e.Record.Status == remediation.StatusFailed
 	}}, &remediation.Options{BlastRadius: 2})
 	p, err := e.Propose(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "analyst", Selection: byID("p1@x.example")})
@@ -872,7 +873,7 @@ func TestOldRecordsAreCheckedAgain(t *testing.T) {
 		t.Run(string(status), func(t *testing.T) {
 			f := newFixture(t, alice)
 			f.deliver(msg("own-1@corp.example", "colleague@corp.example", "Lunch", alice), "", alice)
-			j := remediation.NewMemoryJournal()
+			j := journal.NewMemory()
 			now := time.Now()
 			require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
 				ID: "old-1", Name: "everything alice got", Source: remediation.SourceManual, Action: remediation.MoveToJunk,

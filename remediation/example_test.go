@@ -10,6 +10,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // exampleTenant returns a tenant where a phishing message reached two
@@ -30,7 +31,7 @@ func exampleTenant() *mock.Tenant {
 func ExampleEngine_Execute() {
 	ctx := context.Background()
 	tenant := exampleTenant()
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
 
 	rec, err := e.Execute(ctx, remediation.Request{
 		Action:    remediation.SoftDelete,
@@ -60,7 +61,7 @@ func ExampleEngine_Execute() {
 func ExampleEngine_DryRun() {
 	ctx := context.Background()
 	tenant := exampleTenant()
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
 
 	p, err := e.DryRun(ctx, remediation.Selection{Criteria: &mailbox.Criteria{Subject: "password expires"}})
 	if err != nil {
@@ -81,7 +82,7 @@ func ExampleEngine_DryRun() {
 func ExampleEngine_Propose() {
 	ctx := context.Background()
 	tenant := exampleTenant()
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
 
 	p, _ := e.Propose(ctx, remediation.Request{
 		Action:    remediation.HardDelete,
@@ -105,7 +106,7 @@ func ExampleEngine_Propose() {
 func ExampleEngine_Undo() {
 	ctx := context.Background()
 	tenant := exampleTenant()
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
 
 	rec, _ := e.Execute(ctx, remediation.Request{
 		Action:    remediation.MoveToJunk,

@@ -10,6 +10,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // openIMAP shows the IMAP store that takes the mock tenant's place against
@@ -43,12 +44,12 @@ func Example_usage() {
 // usage is the code of the README's "Using it" section.
 func usage(store mailbox.Store, journalPath string) error {
 	ctx := context.Background()
-	journal, err := remediation.OpenFileJournal(journalPath, nil)
+	j, err := journal.OpenFile(journalPath, nil)
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
-	engine, err := remediation.New(store, nil, journal, nil)
+	defer j.Close()
+	engine, err := remediation.New(store, nil, j, nil)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // countingStore counts, per copy (mailbox and Message-ID), the moves and
@@ -149,7 +150,7 @@ func TestFaultAtEachCall(t *testing.T) {
 			}
 			// The fault-free run.
 			tn := faultTenant(t)
-			e, err := remediation.New(tn, tn, remediation.NewMemoryJournal(), opts())
+			e, err := remediation.New(tn, tn, journal.NewMemory(), opts())
 			require.NoError(t, err)
 			setup(e)
 			before := tn.Calls()
@@ -174,7 +175,7 @@ func TestFaultAtEachCall(t *testing.T) {
 					t.Run(fmt.Sprintf("%s/call=%d", mode.name, k), func(t *testing.T) {
 						tn := faultTenant(t)
 						cs := newCountingStore(tn)
-						j := remediation.NewMemoryJournal()
+						j := journal.NewMemory()
 						e, err := remediation.New(cs, tn, j, opts())
 						require.NoError(t, err)
 						setup(e)
@@ -253,7 +254,7 @@ func TestResumeCopiesWithoutMessageID(t *testing.T) {
 			addrs, err := tn.Deliver(ctx, raw, nil)
 			require.NoError(t, err)
 			require.Len(t, addrs, 2)
-			j := remediation.NewMemoryJournal()
+			j := journal.NewMemory()
 			e, err := remediation.New(tn, tn, j, &remediation.Options{Logger: testLogger(t)})
 			require.NoError(t, err)
 			tn.InjectOp(mock.OpExpunge, mock.Fault{Mode: mode})

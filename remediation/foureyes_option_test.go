@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // Options.FourEyes turns the four-eyes rule off, or widens it to every
@@ -58,7 +59,7 @@ func TestResumeRefusesSelfApprovedProposal(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, alice)
 	f.deliver(msg("sa-1@evil.example", "evil@bad.example", "Invoice", alice), "", alice)
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	now := time.Now()
 	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
 		ID: "self-1", Source: remediation.SourceManual, Action: remediation.HardDelete, Actor: "analyst", DecidedBy: "Analyst",

@@ -17,6 +17,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // msg builds a small message.
@@ -78,7 +79,7 @@ func (f *fixture) deliver(raw []byte, role mailbox.Role, rcpts ...string) []mail
 func (f *fixture) engine(j remediation.Journal, opts *remediation.Options) *remediation.Engine {
 	f.t.Helper()
 	if j == nil {
-		j = remediation.NewMemoryJournal()
+		j = journal.NewMemory()
 	}
 	if opts == nil {
 		opts = &remediation.Options{}
@@ -150,7 +151,7 @@ func ids(prefix string, n int) []string {
 // first Append carrying an entry fail accepts, as a process killed, or a
 // disk filled, at that moment.
 type failingJournal struct {
-	*remediation.MemoryJournal
+	*journal.Memory
 	fail func(remediation.Entry) bool
 	mu   sync.Mutex
 	dead bool
@@ -168,5 +169,5 @@ func (j *failingJournal) Append(ctx context.Context, es ...remediation.Entry) er
 			return errors.New("journal unavailable")
 		}
 	}
-	return j.MemoryJournal.Append(ctx, es...)
+	return j.Memory.Append(ctx, es...)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // realMeeting delivers the organizer's real invite (SEQUENCE seq) of
@@ -111,7 +112,7 @@ func TestPurgeSpoofedUpdateRevertsMeeting(t *testing.T) {
 			require.Len(t, spoofed, 1)
 			require.Equal(t, "Board: sign in to read the agenda", spoofed[0].Master.Summary, "delivery applied the update")
 
-			j := remediation.NewMemoryJournal()
+			j := journal.NewMemory()
 			rec, err := f.engine(j, nil).Execute(ctx, tc.req)
 			require.NoError(t, err)
 			assert.Equal(t, []string{remediation.VerdictReverted + "/" + string(calendar.ReasonReverted)}, verdicts(rec))
@@ -148,7 +149,7 @@ func TestPurgeCountsMessagesEarlierActionsPurged(t *testing.T) {
 	f.deliver([]byte(strings.Replace(upd, "SUMMARY:Payroll update", "SUMMARY:Payroll update (moved)", 1)), "", alice)
 	require.Equal(t, "y-update@evil.example", entries(t, f, alice, "uid-evil")[0].Provenance.MessageID)
 
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	first := byID("x-create@evil.example")
 	first.Mailboxes = []string{bob}
 	rec, err := f.engine(j, nil).Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc", Selection: first})
@@ -166,7 +167,7 @@ func TestPurgeCountsMessagesEarlierActionsPurged(t *testing.T) {
 }
 
 // An invite without a Message-ID: delivery records the message by its
-// invite (calendar.InviteMessageID), so its hard delete still removes the
+// invite (imipproc.InviteMessageID), so its hard delete still removes the
 // entries it created in every recipient's calendar; a sender cannot make
 // its entries impossible to remove by leaving the header out.
 func TestHardDeleteInviteWithoutMessageIDRemovesEntries(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // A second release to an original recipient says it was released
@@ -78,7 +79,7 @@ func TestBatchFailureCountsCopiesFailed(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, alice, bob, carol)
 	f.deliver(msg("bf-1@evil.example", "evil@bad.example", "x", alice, bob, carol), "", alice, bob, carol)
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, nil)
 	f.tenant.FailOp(mock.OpMove, nil)
 	r, err := e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Selection: byID("bf-1@evil.example")})
@@ -104,7 +105,7 @@ func TestHardDeleteWithoutCalendarSaysNotChecked(t *testing.T) {
 	f := newFixture(t, alice, bob)
 	f.deliver(invite("nc-1@evil.example", "ceo@evil.example", "uid-nc", alice, bob), "", alice, bob)
 	f.deliver(msg("nc-2@evil.example", "ceo@evil.example", "plain", alice), "", alice)
-	e, err := remediation.New(f.tenant, nil, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+	e, err := remediation.New(f.tenant, nil, journal.NewMemory(), &remediation.Options{Logger: testLogger(t)})
 	require.NoError(t, err)
 	r, err := e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "soc",
 		Selection: remediation.Selection{Criteria: &mailbox.Criteria{Senders: []string{"ceo@evil.example"}}}})

@@ -83,7 +83,8 @@ func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) 
 // ReleaseEvent is one release from quarantine, from the action center:
 // who released which message to whom.
 type ReleaseEvent struct {
-	Action string // the record id
+	// RecordID is the ID of the release's record.
+	RecordID string
 	// When is when the release finished, or when it started while it has
 	// not finished.
 	When time.Time
@@ -134,7 +135,7 @@ func (e *Engine) ReleaseHistory(ctx context.Context) ([]ReleaseEvent, error) {
 		if ent.Kind != EntryOutcomes {
 			continue
 		}
-		rel := rels[ent.Outcomes.Action]
+		rel := rels[ent.Outcomes.RecordID]
 		if rel == nil {
 			continue
 		}
@@ -146,7 +147,7 @@ func (e *Engine) ReleaseHistory(ctx context.Context) ([]ReleaseEvent, error) {
 			key := mailbox.NormalizeMessageID(o.MessageID)
 			ev := rel.by[key]
 			if ev == nil {
-				ev = &ReleaseEvent{Action: r.ID, When: cmp.Or(r.Finished, r.Started), Actor: r.Actor, DecidedBy: r.DecidedBy, Status: r.Status, MessageID: o.MessageID}
+				ev = &ReleaseEvent{RecordID: r.ID, When: cmp.Or(r.Finished, r.Started), Actor: r.Actor, DecidedBy: r.DecidedBy, Status: r.Status, MessageID: o.MessageID}
 				rel.by[key] = ev
 				rel.order = append(rel.order, key)
 			}

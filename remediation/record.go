@@ -52,11 +52,9 @@ var (
 	// selected messages were released already: they are out of
 	// quarantine, and nothing was released again.
 	ErrAlreadyReleased = errors.New("remediation: already released to this recipient")
-	// ErrClosed means the engine's journal was closed.
+	// ErrClosed means the engine's journal was closed. A [Journal]
+	// returns it (or an error wrapping it) from every call after Close.
 	ErrClosed = errors.New("remediation: journal closed")
-	// ErrCorrupt means a journal is damaged somewhere other than a torn
-	// last write, or is in a format this version cannot read.
-	ErrCorrupt = errors.New("remediation: journal corrupt")
 )
 
 // Severity is how severe the threat an action answers is.
@@ -340,7 +338,8 @@ type Record struct {
 	// Action is what the action does; [Undo] for an undo.
 	Action Action `json:"action"`
 	// Actor is who asked for the action, a person or a system
-	// ([DecidedByAutomation] for an [Automation]).
+	// ([DecidedByAutomation] for automation: package
+	// [github.com/eradicate-dev/eradicate/remediation/automation]).
 	Actor string `json:"actor"`
 	// DecidedBy is the approver: the actor for a direct execution, the
 	// approver of a proposal, or "automation". It is "" while the action

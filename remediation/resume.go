@@ -211,12 +211,12 @@ func (e *Engine) resumeInfo(ctx context.Context, ids []string) (map[string]*resu
 		}
 		switch ent.Kind {
 		case EntryIntent:
-			if ri := infos[ent.Intent.Action]; ri != nil {
+			if ri := infos[ent.Intent.RecordID]; ri != nil {
 				ri.inflight[ent.Intent.Seq] = ent.Intent
 			}
 		case EntryOutcomes:
 			ob := ent.Outcomes
-			ri := infos[ob.Action]
+			ri := infos[ob.RecordID]
 			if ri == nil {
 				continue
 			}
@@ -247,7 +247,7 @@ func (e *Engine) resumeInfo(ctx context.Context, ids []string) (map[string]*resu
 			}
 		case EntryCalendar:
 			cs := ent.Calendar
-			ri := infos[cs.Action]
+			ri := infos[cs.RecordID]
 			if ri == nil {
 				continue
 			}
@@ -361,7 +361,7 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		}
 	}
 	// The outcomes close the old intent (even when empty).
-	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: in.Seq, Mailbox: in.Mailbox, Items: outs})
+	w.addOutcomes(&OutcomeBatch{RecordID: ru.r.ID, Seq: in.Seq, Mailbox: in.Mailbox, Items: outs})
 	if len(rel) > 0 && ru.e.cal != nil {
 		// A copy released (or moved to the inbox) out of quarantine and
 		// found in the inbox may have arrived just before the

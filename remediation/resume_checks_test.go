@@ -13,6 +13,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // A running hard delete in the journal (a crash, or a journal written by
@@ -32,7 +33,7 @@ func TestResumeRunningHardDeleteChecksSelectionAndLimit(t *testing.T) {
 			for i := range 50 {
 				f.deliver(msg(fmt.Sprintf("hd-%d@evil.example", i), "billing@evil.example", "Invoice", alice), "", alice)
 			}
-			j := remediation.NewMemoryJournal()
+			j := journal.NewMemory()
 			now := time.Now()
 			require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{
 				ID: "run-1", Source: remediation.SourceManual, Action: remediation.HardDelete, Actor: "analyst", DecidedBy: "analyst",
@@ -121,7 +122,7 @@ func TestResumeRemoveInvitesCountsRedoneCopyOnce(t *testing.T) {
 	f := newFixture(t, alice)
 	f.deliver(invite("ri-1@evil.example", "ceo@evil.example", "uid-ri", alice), "", alice)
 	require.Len(t, entries(t, f, alice, "uid-ri"), 1)
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	e := f.engine(j, nil)
 	// The move fails as a whole: its intent stays in flight.
 	f.tenant.FailOp(mock.OpMove, nil)
@@ -182,7 +183,7 @@ func TestRenumberedFolderBetweenSelectionAndAction(t *testing.T) {
 				addrs := f.deliver(msg("rn-1@evil.example", "billing@evil.example", "Invoice", alice), "", alice)
 				f.deliver(msg("keep-2@good.example", "friend@good.example", "Dinner", alice), "", alice)
 				st := &renumberingStore{Tenant: f.tenant, owner: alice, folder: mock.FolderInbox}
-				e, err := remediation.New(st, st, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t)})
+				e, err := remediation.New(st, st, journal.NewMemory(), &remediation.Options{Logger: testLogger(t)})
 				require.NoError(t, err)
 				sel := byID("rn-1@evil.example")
 				if picked {

@@ -162,7 +162,7 @@ func (e *Engine) notHeld(ctx context.Context, rc string, c *mailbox.Criteria) er
 	for _, ev := range slices.Backward(hist) {
 		if held[mailbox.NormalizeMessageID(ev.MessageID)] && slices.Contains(ev.Recipients, rc) {
 			return fmt.Errorf("%w: %s was released to %s by %s (%s); nothing was released again",
-				ErrAlreadyReleased, ev.MessageID, rc, ev.DecidedBy, ev.Action)
+				ErrAlreadyReleased, ev.MessageID, rc, ev.DecidedBy, ev.RecordID)
 		}
 	}
 	return fmt.Errorf("%w: %s holds the selected messages outside quarantine only (delivered, or moved out of it); nothing was released",
@@ -411,7 +411,7 @@ func (ru *runner) produce(ctx context.Context, send func(job) bool) {
 				ru.fail(fmt.Errorf("remediation: read outcomes of %s: %w", r.UndoOf, err), true)
 				return
 			}
-			if ent.Kind != EntryOutcomes || ent.Outcomes.Action != r.UndoOf {
+			if ent.Kind != EntryOutcomes || ent.Outcomes.RecordID != r.UndoOf {
 				continue
 			}
 			var its []Outcome
@@ -594,7 +594,7 @@ func (w *worker) endJob(m *mbRun, err error) {
 		// Close the mailbox: pending skips and the done mark.
 		w.closeMailbox(m)
 	} else if len(m.skipped) > 0 {
-		w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Mailbox: m.mailbox, Items: m.skipped})
+		w.addOutcomes(&OutcomeBatch{RecordID: ru.r.ID, Mailbox: m.mailbox, Items: m.skipped})
 		m.skipped = nil
 	}
 }
@@ -605,7 +605,7 @@ func (w *worker) endJob(m *mbRun, err error) {
 func (w *worker) closeMailbox(m *mbRun) {
 	done := !m.failed
 	if len(m.skipped) > 0 {
-		w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Done: done, Items: m.skipped})
+		w.addOutcomes(&OutcomeBatch{RecordID: w.ru.r.ID, Mailbox: m.mailbox, Done: done, Items: m.skipped})
 		m.skipped = nil
 		return
 	}
@@ -618,7 +618,7 @@ func (w *worker) closeMailbox(m *mbRun) {
 			return
 		}
 	}
-	w.pend = append(w.pend, Entry{Kind: EntryOutcomes, Outcomes: &OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Done: true}})
+	w.pend = append(w.pend, Entry{Kind: EntryOutcomes, Outcomes: &OutcomeBatch{RecordID: w.ru.r.ID, Mailbox: m.mailbox, Done: true}})
 }
 
 // addOutcomes counts and queues an outcome batch.
@@ -895,7 +895,7 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 	}
 	seq := atomic.AddUint64(&ru.st.seq, 1)
 	m.batches++
-	in := &Intent{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
+	in := &Intent{RecordID: ru.r.ID, Seq: seq, Mailbox: m.mailbox, To: to, Copies: make([]IntentCopy, len(items))}
 	for i, it := range items {
 		in.Copies[i] = IntentCopy{Folder: it.addr.Folder, UIDValidity: it.addr.UIDValidity, UID: it.addr.UID, MessageID: it.msgID, Role: it.role}
 	}
@@ -908,7 +908,7 @@ func (w *worker) prepare(ctx context.Context, m *mbRun, to mailbox.Location, ite
 			return nil, err
 		}
 		if len(refs) > 0 {
-			pb.plan = &CalendarStep{Action: ru.r.ID, Seq: seq, Plan: refs}
+			pb.plan = &CalendarStep{RecordID: ru.r.ID, Seq: seq, Plan: refs}
 		}
 	}
 	w.pend = append(w.pend, Entry{Kind: EntryIntent, Intent: in})
@@ -992,7 +992,7 @@ func (w *worker) execute(ctx context.Context, pb *pendingBatch, searching bool) 
 			}
 		}
 	}
-	w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: final})
+	w.addOutcomes(&OutcomeBatch{RecordID: ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: final})
 	if e.cal != nil && a.spec().releases {
 		w.applyReleased(ctx, seq, m.mailbox, items, outs)
 	}
@@ -1079,7 +1079,7 @@ func (w *worker) refind(ctx context.Context, m *mbRun, to mailbox.Location, stal
 		outs = append(outs, o)
 	}
 	if len(outs) > 0 {
-		w.addOutcomes(&OutcomeBatch{Action: ru.r.ID, Mailbox: m.mailbox, Items: outs})
+		w.addOutcomes(&OutcomeBatch{RecordID: ru.r.ID, Mailbox: m.mailbox, Items: outs})
 	}
 	if len(redo) == 0 {
 		return nil
@@ -1101,11 +1101,11 @@ func (w *worker) batchError(m *mbRun, seq uint64, items []item, err error) error
 		outs[i] = Outcome{Copy: it.addr, MessageID: it.msgID, Kind: Failed, Detail: err.Error(), Retry: it.retry}
 	}
 	if retryable(err) {
-		w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Mailbox: m.mailbox, Items: outs})
+		w.addOutcomes(&OutcomeBatch{RecordID: w.ru.r.ID, Mailbox: m.mailbox, Items: outs})
 		return err
 	}
 	w.ru.fail(err, false)
-	w.addOutcomes(&OutcomeBatch{Action: w.ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
+	w.addOutcomes(&OutcomeBatch{RecordID: w.ru.r.ID, Seq: seq, Mailbox: m.mailbox, Items: outs})
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 // handler over an in-memory backend, with per-user credentials and
 // discovery of the home sets. It always runs.
 func TestConformanceInProcess(t *testing.T) {
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		users := map[string]string{"ann@example.com": "ann-pw", "ben@example.com": "ben-pw"}
 		srv := caldavmem.Start(t, users)
 		creds := map[string]caldavstore.Credential{}
@@ -30,7 +30,7 @@ func TestConformanceInProcess(t *testing.T) {
 			_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
 			require.NoError(t, err)
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  s,
 			Owners: []string{"ann@example.com", "ben@example.com"},
 			CreateCalendar: func(t *testing.T, owner, id, name string) {
@@ -50,14 +50,14 @@ func TestConformanceRadicale(t *testing.T) {
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	require.NoError(t, err)
 	var n atomic.Int64
-	calendartest.Run(t, func(t *testing.T) calendartest.Harness {
+	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		i := n.Add(1)
 		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
 		for _, o := range owners {
 			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
 			require.NoError(t, err)
 		}
-		return calendartest.Harness{
+		return &calendartest.Harness{
 			Store:  s,
 			Owners: owners,
 			CreateCalendar: func(t *testing.T, owner, id, name string) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 )
 
 const (
@@ -18,37 +19,62 @@ const (
 	intruder  = "intruder@calendartest.example"
 )
 
-func cases() []testCase {
-	return []testCase{
-		{"CalendarsLists", caseCalendarsLists},
-		{"UnknownOwner", caseUnknownOwner},
-		{"RoundTripProvenanceKinds", caseRoundTripKinds},
-		{"RoundTripOverridesAndFields", caseRoundTripOverrides},
-		{"RoundTripAllDay", caseRoundTripAllDay},
-		{"FindMessageIDExact", caseFindMessageIDExact},
-		{"FindUIDExact", caseFindUIDExact},
-		{"PutReplacesByUID", casePutReplacesByUID},
-		{"PutReplacesByID", casePutReplacesByID},
-		{"PutMissingCalendar", casePutMissingCalendar},
-		{"DeleteIdempotent", caseDeleteIdempotent},
-		{"DeleteThenFind", caseDeleteThenFind},
-		{"DeleteConditional", caseDeleteConditional},
-		{"EmptyQuery", caseEmptyQuery},
-		{"QueryBothFields", caseQueryBothFields},
-		{"CancelledContext", caseCancelledContext},
-		{"Concurrent", caseConcurrent},
-		{"OwnerIsolation", caseOwnerIsolation},
-		{"SpecialUIDs", caseSpecialUIDs},
-		{"FindAcrossCalendars", caseFindAcrossCalendars},
-		{"ApplyInviteLifecycle", caseApplyInviteLifecycle},
-		{"ApplyInviteKeepsUserEntry", caseApplyInviteKeepsUserEntry},
-		{"HardDeleteRule", caseHardDeleteRule},
-		{"HardDeleteAcrossCalendars", caseHardDeleteAcrossCalendars},
-		{"HardDeleteByMessageIDOnly", caseHardDeleteByMessageIDOnly},
-		{"HardDeleteEntryChangedMeanwhile", caseHardDeleteChangedMeanwhile},
-		{"HardDeleteKeepsEntryAnotherMessageCreated", caseHardDeleteKeepsOtherCreator},
-		{"HardDeleteRevertsPurgedUpdate", caseHardDeleteRevertsUpdate},
-		{"HardDeleteKeepsCreatorUnknown", caseHardDeleteKeepsCreatorUnknown},
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Calendars", Cases: []testCase{
+			{Name: "Lists", Run: caseCalendarsLists},
+		}},
+		{Name: "Owners", Cases: []testCase{
+			{Name: "Unknown", Run: caseUnknownOwner},
+			{Name: "Isolation", Run: caseOwnerIsolation},
+		}},
+		{Name: "RoundTrip", Cases: []testCase{
+			{Name: "ProvenanceKinds", Run: caseRoundTripKinds},
+			{Name: "OverridesAndFields", Run: caseRoundTripOverrides},
+			{Name: "AllDay", Run: caseRoundTripAllDay},
+			{Name: "SpecialUIDs", Run: caseSpecialUIDs},
+		}},
+		{Name: "Find", Cases: []testCase{
+			{Name: "MessageIDExact", Run: caseFindMessageIDExact},
+			{Name: "UIDExact", Run: caseFindUIDExact},
+			{Name: "AcrossCalendars", Run: caseFindAcrossCalendars},
+		}},
+		{Name: "Put", Cases: []testCase{
+			{Name: "ReplacesByUID", Run: casePutReplacesByUID},
+			{Name: "ReplacesByID", Run: casePutReplacesByID},
+			{Name: "MissingCalendar", Run: casePutMissingCalendar},
+		}},
+		{Name: "Delete", Cases: []testCase{
+			{Name: "Idempotent", Run: caseDeleteIdempotent},
+			{Name: "ThenFind", Run: caseDeleteThenFind},
+			{Name: "Conditional", Run: caseDeleteConditional},
+		}},
+		{Name: "Query", Cases: []testCase{
+			{Name: "Empty", Run: caseEmptyQuery},
+			{Name: "BothFields", Run: caseQueryBothFields},
+		}},
+		{Name: "Cancelled", Cases: []testCase{
+			{Name: "EveryMethod", Run: caseCancelledContext},
+		}},
+		{Name: "Concurrent", Cases: []testCase{
+			{Name: "PutFindDelete", Run: caseConcurrent},
+		}},
+		{Name: "ApplyInvite", Cases: []testCase{
+			{Name: "Lifecycle", Run: caseApplyInviteLifecycle},
+			{Name: "KeepsUserEntry", Run: caseApplyInviteKeepsUserEntry},
+		}},
+		{Name: "HardDelete", Cases: []testCase{
+			{Name: "Rule", Run: caseHardDeleteRule},
+			{Name: "AcrossCalendars", Run: caseHardDeleteAcrossCalendars},
+			{Name: "ByMessageIDOnly", Run: caseHardDeleteByMessageIDOnly},
+			{Name: "EntryChangedMeanwhile", Run: caseHardDeleteChangedMeanwhile},
+			{Name: "KeepsEntryAnotherMessageCreated", Run: caseHardDeleteKeepsOtherCreator},
+			{Name: "RevertsPurgedUpdate", Run: caseHardDeleteRevertsUpdate},
+			{Name: "KeepsCreatorUnknown", Run: caseHardDeleteKeepsCreatorUnknown},
+		}},
+		{Name: "DefaultCalendar", Cases: defaultCalendarCases()},
 	}
 }
 
@@ -776,4 +802,61 @@ func caseHardDeleteKeepsCreatorUnknown(t *testing.T, e *env) {
 	require.Len(t, rep.Kept, 1)
 	assert.Equal(t, calendar.ReasonCreatorUnknown, rep.Kept[0].Reason)
 	assert.Len(t, e.find(t, owner, calendar.Query{UID: uid}), 1)
+}
+
+// defaultCalendarCases check [calendar.DefaultCalendarStore], on a store
+// that implements it.
+func defaultCalendarCases() []testCase {
+	return []testCase{
+		{Name: "Listed", Run: func(t *testing.T, e *env) {
+			d := conformance.Implements[calendar.DefaultCalendarStore](t, e.Store)
+			for _, o := range e.Owners {
+				id, err := d.DefaultCalendar(e.ctx, o)
+				require.NoError(t, err, o)
+				require.NotEmpty(t, id, "the default calendar of %s has no id", o)
+				cals, err := e.Store.Calendars(e.ctx, o)
+				require.NoError(t, err, o)
+				ids := make([]string, len(cals))
+				for i, c := range cals {
+					ids[i] = c.ID
+				}
+				assert.Contains(t, ids, id, "the default calendar of %s must be one Calendars lists", o)
+				again, err := d.DefaultCalendar(e.ctx, o)
+				require.NoError(t, err, o)
+				assert.Equal(t, id, again, "the default calendar of %s must be stable", o)
+			}
+		}},
+		{Name: "UnknownOwner", Run: func(t *testing.T, e *env) {
+			d := conformance.Implements[calendar.DefaultCalendarStore](t, e.Store)
+			_, err := d.DefaultCalendar(e.ctx, e.Unknown)
+			require.ErrorIs(t, err, calendar.ErrNoOwner)
+		}},
+		{Name: "Cancelled", Run: func(t *testing.T, e *env) {
+			d := conformance.Implements[calendar.DefaultCalendarStore](t, e.Store)
+			ctx, cancel := context.WithCancel(e.ctx)
+			cancel()
+			_, err := d.DefaultCalendar(ctx, e.Owners[0])
+			require.ErrorIs(t, err, context.Canceled)
+		}},
+		{Name: "NewInvitesGoThere", Run: func(t *testing.T, e *env) {
+			d := conformance.Implements[calendar.DefaultCalendarStore](t, e.Store)
+			owner := e.Owners[0]
+			if e.CreateCalendar != nil {
+				// A calendar listed before the default one, so that the
+				// first calendar listed is not the default by chance.
+				e.CreateCalendar(t, owner, "0-first-"+e.prefix, "First")
+			} else {
+				t.Log("the harness cannot create calendars: the owner's only calendar is checked")
+			}
+			def, err := d.DefaultCalendar(e.ctx, owner)
+			require.NoError(t, err)
+			uid := e.uid("default")
+			res, err := calendar.ApplyInvite(e.ctx, e.Store, owner, mustInvite(t, invite("REQUEST", uid, organizer, 0, "new", []string{owner}, "")), e.msgID("default"))
+			require.NoError(t, err)
+			require.Equal(t, calendar.ActionCreated, res.Action)
+			got := e.find(t, owner, calendar.Query{UID: uid})
+			require.Len(t, got, 1)
+			assert.Equal(t, def, got[0].Calendar, "ApplyInvite puts a new entry in the owner's default calendar")
+		}},
+	}
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 )
 
-// Harness is what a backend gives the suite for one subtest.
+// Harness is what a backend hands the suite for one case.
 type Harness struct {
 	// Store is the backend under test.
 	Store calendar.Store
@@ -23,43 +24,39 @@ type Harness struct {
 	// Unknown is an owner the store does not know; "" means
 	// "nobody-calendartest@nowhere.invalid".
 	Unknown string
-	// CreateCalendar, when set, makes a further calendar for an owner;
-	// cases about several calendars of one owner skip without it.
+
+	// CreateCalendar makes a further calendar for owner. nil skips the
+	// cases about several calendars of one owner.
 	CreateCalendar func(t *testing.T, owner, id, name string)
+
+	// Skip names cases the backend cannot pass, by "Group/Case" (for
+	// example "Find/AcrossCalendars"), with the reason; each is skipped
+	// with its reason in the test log. Prefer a hook or a fix to a skip.
+	Skip map[string]string
 }
 
-// Run runs the conformance suite against the store newStore makes. Each
-// case runs in its own subtest and calls newStore for a fresh harness; a
-// backend backed by a slow server may reuse the server and hand out fresh
-// owners.
-func Run(t *testing.T, newStore func(t *testing.T) Harness) {
-	t.Helper()
-	for _, c := range cases() {
-		t.Run(c.name, func(t *testing.T) {
-			h := newStore(t)
-			require.NotNil(t, h.Store, "harness without a store")
-			require.GreaterOrEqual(t, len(h.Owners), 2, "the harness must give at least two owners")
-			if h.Unknown == "" {
-				h.Unknown = "nobody-calendartest@nowhere.invalid"
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			t.Cleanup(cancel)
-			c.run(t, &env{Harness: h, ctx: ctx, prefix: uniquePrefix(t)})
-		})
-	}
+// Run runs the conformance suite against the store newHarness returns. It
+// calls newHarness once per case, with the case's *testing.T.
+func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
 
-type testCase struct {
-	name string
-	run  func(t *testing.T, e *env)
-}
-
-// env is one subtest's state.
+// env is one case's view of the harness, with helpers.
 type env struct {
-	Harness
+	*Harness
 	ctx    context.Context
 	prefix string
 	n      int
+}
+
+// newEnv checks h and returns the case's view of it.
+func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Store, "the harness has no store")
+	require.GreaterOrEqual(t, len(h.Owners), 2, "the harness needs at least two owners")
+	if h.Unknown == "" {
+		h.Unknown = "nobody-calendartest@nowhere.invalid"
+	}
+	return &env{Harness: h, ctx: t.Context(), prefix: uniquePrefix(t)}
 }
 
 var runCounter atomic.Int64

@@ -26,6 +26,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // TestEndToEndDovecotRadicale: a malicious invite reaches 20 users on a
@@ -110,7 +111,7 @@ func TestEndToEndDovecotRadicale(t *testing.T) {
 	}
 
 	// Hard delete of the campaign through the engine.
-	eng, err := remediation.New(mail, cal, remediation.NewMemoryJournal(), &remediation.Options{Logger: log})
+	eng, err := remediation.New(mail, cal, journal.NewMemory(), &remediation.Options{Logger: log})
 	require.NoError(t, err)
 	rec, err := eng.Execute(ctx, remediation.Request{
 		Action: remediation.HardDelete, Name: "Payroll invite campaign", Actor: "soc@example.test",

@@ -29,15 +29,17 @@ const (
 	ActionUnreadable calendar.Action = "unreadable"
 )
 
-// DefaultRoles are the folders [Processor.Scan] and
-// [Processor.ProcessMessageIDs] look in: where delivery puts mail.
-var DefaultRoles = []mailbox.Role{mailbox.RoleInbox, mailbox.RoleJunk}
+// DefaultRoles returns the folders [Processor.Scan] and
+// [Processor.ProcessMessageIDs] look in unless [Options.Roles] says
+// otherwise: where delivery puts mail (the inbox and junk). Each call
+// returns a new slice.
+func DefaultRoles() []mailbox.Role { return []mailbox.Role{mailbox.RoleInbox, mailbox.RoleJunk} }
 
 // Options configure a [Processor]. A nil *Options is the same as a zero
 // value.
 type Options struct {
 	// Roles are the folders searched by Scan and ProcessMessageIDs. Nil
-	// means [DefaultRoles]. Admin-only roles are never processed.
+	// means [DefaultRoles](). Admin-only roles are never processed.
 	Roles []mailbox.Role
 	// Concurrency is how many mailboxes Scan works on at once; 0 means 4.
 	Concurrency int
@@ -67,7 +69,7 @@ func New(mail mailbox.Store, cal calendar.Store, opts *Options) *Processor {
 		p.opts = *opts
 	}
 	if p.opts.Roles == nil {
-		p.opts.Roles = DefaultRoles
+		p.opts.Roles = DefaultRoles()
 	}
 	p.opts.Roles = slices.DeleteFunc(slices.Clone(p.opts.Roles), mailbox.Role.AdminOnly)
 	if p.opts.Concurrency <= 0 {
@@ -178,8 +180,8 @@ func (p *Processor) process(ctx context.Context, addr mailbox.Address, msg *mail
 	owner := addr.Mailbox
 	var out []Outcome
 	var errs []error
-	mid := calendar.InviteMessageID(msg)
-	for _, mi := range calendar.MessageInvites(msg) {
+	mid := InviteMessageID(msg)
+	for _, mi := range MessageInvites(msg) {
 		o := Outcome{Address: addr, MessageID: msg.MessageID, Part: mi.Part, Method: msg.Calendars[mi.Part].Method}
 		if mi.Err != nil {
 			o.Action, o.Err = ActionUnreadable, mi.Err

@@ -15,6 +15,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 const (
@@ -79,12 +80,12 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	journal, err := remediation.OpenFileJournal(filepath.Join(dir, "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(dir, "journal"), nil)
 	if err != nil {
 		return err
 	}
-	defer journal.Close()
-	engine, err := remediation.New(tenant, tenant, journal, nil)
+	defer j.Close()
+	engine, err := remediation.New(tenant, tenant, j, nil)
 	if err != nil {
 		return err
 	}

@@ -20,8 +20,8 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, st.AddUser(users[i]))
 		}
 		return &mailboxtest.Harness{
-			Store: st,
-			Users: users,
+			Store:  st,
+			Owners: users,
 			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
 				require.NoError(t, st.ChangeUIDValidity(owner, folder))
 			},

@@ -19,6 +19,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // BenchmarkDovecotCampaign measures a campaign clean-up on a real Dovecot:
@@ -118,7 +119,7 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 	})
 	require.NoError(b, err)
 	defer store.Close()
-	j, err := remediation.OpenFileJournal(filepath.Join(b.TempDir(), "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
 	require.NoError(b, err)
 	defer j.Close()
 	e, err := remediation.New(store, nil, j, &remediation.Options{Workers: 8})

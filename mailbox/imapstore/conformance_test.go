@@ -26,8 +26,8 @@ func TestConformanceMemServer(t *testing.T) {
 		srv := startMem(t, fullCaps(), owners...)
 		store := srv.store(t, owners, nil)
 		return &mailboxtest.Harness{
-			Store: store,
-			Users: owners,
+			Store:  store,
+			Owners: owners,
 			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
 				recreateFolder(t, client(t, srv.Addr, owner, srv.Passwords[owner]), folder)
 			},
@@ -56,8 +56,8 @@ func TestConformanceMemServerCredentials(t *testing.T) {
 			c.Credentials = creds
 		})
 		return &mailboxtest.Harness{
-			Store: store,
-			Users: owners,
+			Store:  store,
+			Owners: owners,
 			ChangeUIDValidity: func(t *testing.T, owner, folder string) {
 				recreateFolder(t, client(t, srv.Addr, owner, srv.Passwords[owner]), folder)
 			},
@@ -77,7 +77,7 @@ func TestConformanceDovecot(t *testing.T) {
 		store := d.store(t, owners, nil)
 		return &mailboxtest.Harness{
 			Store:             store,
-			Users:             owners,
+			Owners:            owners,
 			ChangeUIDValidity: d.changeUIDValidity,
 			CreateFolder:      d.createFolder,
 			BatchSize:         300,
@@ -115,7 +115,7 @@ func TestConformanceDovecotNoSpecialUse(t *testing.T) {
 	d := startDovecot(t, &dovecottest.Options{NoSpecialUse: true})
 	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
 		owners := d.newUsers(t, 3)
-		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Users: owners, BatchSize: 50,
+		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Owners: owners, BatchSize: 50,
 			ChangeUIDValidity: d.changeUIDValidity, CreateFolder: d.createFolder}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 const (
@@ -128,7 +129,7 @@ func TestEndToEndDovecot(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	j, err := remediation.OpenFileJournal(filepath.Join(t.TempDir(), "journal"), nil)
+	j, err := journal.OpenFile(filepath.Join(t.TempDir(), "journal"), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = j.Close() })
 	e, err := remediation.New(store, cal, j, &remediation.Options{Workers: 8})

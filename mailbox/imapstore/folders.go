@@ -145,7 +145,7 @@ func (fs *folders) hasRoleFolder(name string) bool {
 
 // roleOf returns the role of a folder, RoleNone for an ordinary one.
 func (fs *folders) roleOf(name string) mailbox.Role {
-	for _, r := range mailbox.Roles {
+	for _, r := range mailbox.Roles() {
 		if n, ok := fs.roles[r]; ok && n == name {
 			return r
 		}

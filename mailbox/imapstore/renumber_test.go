@@ -10,6 +10,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // renumberOnce is an IMAP store that gives a folder a new UIDVALIDITY
@@ -48,7 +49,7 @@ func TestEngineActsOnMessageOfRenumberedFolder(t *testing.T) {
 				require.NoError(t, err)
 			}
 			rs := &renumberOnce{Store: st, renumber: func() { d.changeUIDValidity(t, owner, "INBOX") }}
-			e, err := remediation.New(rs, nil, remediation.NewMemoryJournal(), nil)
+			e, err := remediation.New(rs, nil, journal.NewMemory(), nil)
 			require.NoError(t, err)
 			r, err := e.Execute(ctx, remediation.Request{Action: a, Actor: "soc",
 				Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{phishID}}}})

@@ -11,17 +11,33 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
+
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Mailboxes", Cases: mailboxesCases()},
+		{Name: "Append", Cases: appendCases()},
+		{Name: "Fetch", Cases: fetchCases()},
+		{Name: "Search", Cases: searchCases()},
+		{Name: "Move", Cases: moveCases()},
+		{Name: "Expunge", Cases: expungeCases()},
+		{Name: "Cancelled", Cases: cancelledCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+	}
+}
 
 const noSuchUser = "nobody-mailboxtest@nowhere.invalid"
 
 func mailboxesCases() []testCase {
 	return []testCase{
-		{"ListsUsers", func(t *testing.T, e *env) {
+		{Name: "ListsOwners", Run: func(t *testing.T, e *env) {
 			got, err := e.Store.Mailboxes(e.ctx)
 			require.NoError(t, err)
-			for _, u := range e.Users {
+			for _, u := range e.Owners {
 				assert.Contains(t, lower(got), strings.ToLower(u))
 			}
 			again, err := e.Store.Mailboxes(e.ctx)
@@ -33,9 +49,9 @@ func mailboxesCases() []testCase {
 
 func appendCases() []testCase {
 	return []testCase{
-		{"EachRole", func(t *testing.T, e *env) {
-			owner := e.Users[0]
-			for _, r := range mailbox.Roles {
+		{Name: "EachRole", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
+			for _, r := range mailbox.Roles() {
 				raw := e.raw(msg{key: "role-" + string(r), subject: "role " + string(r)})
 				a := e.seedRaw(t, owner, mailbox.In(r), raw)
 				e.requireFetch(t, a, raw)
@@ -45,8 +61,8 @@ func appendCases() []testCase {
 				assert.Equal(t, r, got[0].Role, "role %s", r)
 			}
 		}},
-		{"UIDsAscendingNeverReused", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "UIDsAscendingNeverReused", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			as := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 3)
 			for i := 1; i < len(as); i++ {
 				assert.Equal(t, as[0].Folder, as[i].Folder)
@@ -62,8 +78,8 @@ func appendCases() []testCase {
 			assert.Equal(t, as[0].UIDValidity, next.UIDValidity)
 			assert.Greater(t, next.UID, as[2].UID, "a UID must never be reused")
 		}},
-		{"ToFolderByName", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "ToFolderByName", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			junk := e.folderOf(t, owner, mailbox.RoleJunk)
 			raw := e.raw(msg{key: "byname"})
 			a := e.seedRaw(t, owner, mailbox.InFolder(junk), raw)
@@ -81,20 +97,20 @@ func appendCases() []testCase {
 			assert.Equal(t, mailbox.RoleNone, got[0].Role)
 			assert.Equal(t, a, got[0].Address)
 		}},
-		{"UnknownMailbox", func(t *testing.T, e *env) {
+		{Name: "UnknownMailbox", Run: func(t *testing.T, e *env) {
 			_, err := e.Store.Append(e.ctx, noSuchUser, mailbox.In(mailbox.RoleInbox), e.raw(msg{}), nil)
 			require.ErrorIs(t, err, mailbox.ErrNoMailbox)
 		}},
-		{"UnknownFolder", func(t *testing.T, e *env) {
-			_, err := e.Store.Append(e.ctx, e.Users[0], mailbox.InFolder("No Such Folder "+e.tag), e.raw(msg{key: "nofolder"}), nil)
+		{Name: "UnknownFolder", Run: func(t *testing.T, e *env) {
+			_, err := e.Store.Append(e.ctx, e.Owners[0], mailbox.InFolder("No Such Folder "+e.tag), e.raw(msg{key: "nofolder"}), nil)
 			require.ErrorIs(t, err, mailbox.ErrNoFolder)
-			assert.Empty(t, e.search(t, e.Users[0], e.all()))
+			assert.Empty(t, e.search(t, e.Owners[0], e.all()))
 		}},
-		{"Flags", func(t *testing.T, e *env) {
+		{Name: "Flags", Run: func(t *testing.T, e *env) {
 			raw := e.raw(msg{key: "flagged"})
-			_, err := e.Store.Append(e.ctx, e.Users[0], mailbox.In(mailbox.RoleInbox), raw, &mailbox.AppendOptions{Flags: []string{`\Seen`}})
+			_, err := e.Store.Append(e.ctx, e.Owners[0], mailbox.In(mailbox.RoleInbox), raw, &mailbox.AppendOptions{Flags: []string{`\Seen`}})
 			require.NoError(t, err)
-			got := e.search(t, e.Users[0], e.all())
+			got := e.search(t, e.Owners[0], e.all())
 			require.Len(t, got, 1)
 			assert.Contains(t, got[0].Flags, `\Seen`)
 		}},
@@ -103,32 +119,32 @@ func appendCases() []testCase {
 
 func fetchCases() []testCase {
 	return []testCase{
-		{"IdenticalBytes", func(t *testing.T, e *env) {
-			a, raw := e.seed(t, e.Users[0], mailbox.In(mailbox.RoleInbox), msg{
+		{Name: "IdenticalBytes", Run: func(t *testing.T, e *env) {
+			a, raw := e.seed(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), msg{
 				subject: "bytes", body: "Line one\r\n\tindented line\r\n\r\nlast line without newline",
 				attName: "data.bin", attData: []byte("\x00\x01\x02 binary \xff\xfe"),
 			})
 			e.requireFetch(t, a, raw)
 		}},
-		{"MissingUID", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "MissingUID", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			missing := a
 			missing.UID += 1000
 			_, err := e.Store.Fetch(e.ctx, missing)
 			require.ErrorIs(t, err, mailbox.ErrNotFound)
 		}},
-		{"Expunged", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "Expunged", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			errs, err := e.Store.Expunge(e.ctx, []mailbox.Address{a})
 			require.NoError(t, err)
 			require.NoError(t, errs[0])
 			e.requireGone(t, a)
 		}},
-		{"StaleUIDValidity", func(t *testing.T, e *env) {
+		{Name: "StaleUIDValidity", Run: func(t *testing.T, e *env) {
 			if e.ChangeUIDValidity == nil {
 				t.Skip("the harness cannot change UIDVALIDITY")
 			}
-			owner := e.Users[0]
+			owner := e.Owners[0]
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "stale"})
 			e.ChangeUIDValidity(t, owner, a.Folder)
 			_, err := e.Store.Fetch(e.ctx, a)
@@ -148,14 +164,14 @@ func fetchCases() []testCase {
 			assert.NotEqual(t, a.UIDValidity, got[0].Address.UIDValidity)
 			e.requireFetch(t, got[0].Address, raw)
 		}},
-		{"StaleAmongFresh", func(t *testing.T, e *env) {
+		{Name: "StaleAmongFresh", Run: func(t *testing.T, e *env) {
 			// A stale address in a batch with fresh ones of the same
 			// folder is refused on its own; the message that now has its
 			// UID is not touched.
 			if e.ChangeUIDValidity == nil {
 				t.Skip("the harness cannot change UIDVALIDITY")
 			}
-			owner := e.Users[0]
+			owner := e.Owners[0]
 			inbox := mailbox.In(mailbox.RoleInbox)
 			e.seed(t, owner, inbox, msg{key: "mix-1"})
 			stale2, _ := e.seed(t, owner, inbox, msg{key: "mix-2"})
@@ -214,7 +230,7 @@ type searchSet struct {
 func (e *env) searchSet(t *testing.T) *searchSet {
 	t.Helper()
 	s := &searchSet{
-		owner:   e.Users[0],
+		owner:   e.Owners[0],
 		url:     "https://evil.example.org/login?session=" + e.tag,
 		attData: []byte("%PDF-1.4 quarterly report " + e.tag),
 		addr:    map[string]mailbox.Address{},
@@ -280,9 +296,9 @@ func searchCases() []testCase {
 		return func(*env, *searchSet) mailbox.Criteria { return c }
 	}
 	return []testCase{
-		{"LenientHeaders", caseLenientHeaders},
-		{"URLIdentity", caseURLIdentity},
-		{"MessageID", searchTable([]searchRow{
+		{Name: "LenientHeaders", Run: caseLenientHeaders},
+		{Name: "URLIdentity", Run: caseURLIdentity},
+		{Name: "MessageID", Run: searchTable([]searchRow{
 			{"angle brackets", func(e *env, _ *searchSet) mailbox.Criteria {
 				return mailbox.Criteria{MessageIDs: []string{"<" + e.id("a") + ">"}}
 			}, []string{"a"}},
@@ -299,18 +315,18 @@ func searchCases() []testCase {
 				return mailbox.Criteria{MessageIDs: []string{"a." + e.tag}}
 			}, []string{}},
 		})},
-		{"SenderEnvelope", searchTable([]searchRow{
+		{Name: "SenderEnvelope", Run: searchTable([]searchRow{
 			{"P1 only", crit(mailbox.Criteria{Senders: []string{"bounce@bulk.example.net"}}), []string{"a"}},
 			{"P1 other case", crit(mailbox.Criteria{Senders: []string{"Bounce@BULK.example.net"}}), []string{"a"}},
 			{"P1 equals P2", crit(mailbox.Criteria{Senders: []string{"eve@evil-example.com"}}), []string{"c"}},
 		})},
-		{"SenderHeader", searchTable([]searchRow{
+		{Name: "SenderHeader", Run: searchTable([]searchRow{
 			{"P2", crit(mailbox.Criteria{Senders: []string{"alice@example.com"}}), []string{"a", "d"}},
 			{"P2 other case", crit(mailbox.Criteria{Senders: []string{"ALICE@Example.COM"}}), []string{"a", "d"}},
 			{"P2 with brackets", crit(mailbox.Criteria{Senders: []string{"<mallory@mail.phish.test>"}}), []string{"b"}},
 			{"not a substring", crit(mailbox.Criteria{Senders: []string{"lice@example.com"}}), []string{}},
 		})},
-		{"SenderDomain", searchTable([]searchRow{
+		{Name: "SenderDomain", Run: searchTable([]searchRow{
 			{"exact", crit(mailbox.Criteria{SenderDomains: []string{"example.com"}}), []string{"a", "d"}},
 			{"parent of subdomain", crit(mailbox.Criteria{SenderDomains: []string{"phish.test"}}), []string{"b"}},
 			{"subdomain itself", crit(mailbox.Criteria{SenderDomains: []string{"mail.phish.test"}}), []string{"b"}},
@@ -318,7 +334,7 @@ func searchCases() []testCase {
 			{"envelope domain", crit(mailbox.Criteria{SenderDomains: []string{"example.net"}}), []string{"a"}},
 			{"other case", crit(mailbox.Criteria{SenderDomains: []string{"EXAMPLE.com"}}), []string{"a", "d"}},
 		})},
-		{"Recipient", searchTable([]searchRow{
+		{Name: "Recipient", Run: searchTable([]searchRow{
 			{"cc", crit(mailbox.Criteria{Recipients: []string{"carol@other.example"}}), []string{"a"}},
 			{"cc other case", crit(mailbox.Criteria{Recipients: []string{"CAROL@other.example"}}), []string{"a"}},
 			{"list address", crit(mailbox.Criteria{Recipients: []string{"list@lists.example.org"}}), []string{"e"}},
@@ -326,27 +342,27 @@ func searchCases() []testCase {
 				return mailbox.Criteria{Recipients: []string{s.owner}}
 			}, []string{"a", "b", "c", "d", "e"}},
 		})},
-		{"Subject", searchTable([]searchRow{
+		{Name: "Subject", Run: searchTable([]searchRow{
 			{"substring", crit(mailbox.Criteria{Subject: "invoice"}), []string{"a", "d"}},
 			{"other case", crit(mailbox.Criteria{Subject: "INVOICE OVERDUE"}), []string{"a"}},
 			{"inside a word", crit(mailbox.Criteria{Subject: "arterl"}), []string{"b"}},
 			{"no match", crit(mailbox.Criteria{Subject: "no such subject"}), []string{}},
 		})},
-		{"DateRange", searchTable([]searchRow{
+		{Name: "DateRange", Run: searchTable([]searchRow{
 			{"since inclusive before exclusive", crit(mailbox.Criteria{
 				Since: time.Date(2024, 3, 11, 12, 0, 0, 0, time.UTC), Before: time.Date(2024, 3, 13, 12, 0, 0, 0, time.UTC),
 			}), []string{"b", "c"}},
 			{"since only", crit(mailbox.Criteria{Since: time.Date(2024, 3, 13, 12, 0, 0, 0, time.UTC)}), []string{"d", "e"}},
 			{"before only", crit(mailbox.Criteria{Before: time.Date(2024, 3, 11, 0, 0, 0, 0, time.UTC)}), []string{"a"}},
 		})},
-		{"Folder", searchTable([]searchRow{
+		{Name: "Folder", Run: searchTable([]searchRow{
 			{"junk by name", func(_ *env, s *searchSet) mailbox.Criteria {
 				return mailbox.Criteria{Folders: []string{s.junk}}
 			}, []string{"d"}},
 			{"inbox any case", crit(mailbox.Criteria{Folders: []string{"inbox"}}), []string{"a", "b", "c", "e"}},
 			{"unknown folder", crit(mailbox.Criteria{Folders: []string{"No Such Folder"}}), []string{}},
 		})},
-		{"Role", searchTable([]searchRow{
+		{Name: "Role", Run: searchTable([]searchRow{
 			{"junk", crit(mailbox.Criteria{Roles: []mailbox.Role{mailbox.RoleJunk}}), []string{"d"}},
 			{"inbox", crit(mailbox.Criteria{Roles: []mailbox.Role{mailbox.RoleInbox}}), []string{"a", "b", "c", "e"}},
 			{"inbox or junk", crit(mailbox.Criteria{Roles: []mailbox.Role{mailbox.RoleInbox, mailbox.RoleJunk}}), []string{"a", "b", "c", "d", "e"}},
@@ -355,11 +371,11 @@ func searchCases() []testCase {
 				return mailbox.Criteria{Folders: []string{s.junk}, Roles: []mailbox.Role{mailbox.RoleDeleted}}
 			}, []string{"d"}},
 		})},
-		{"URL", searchTable([]searchRow{
+		{Name: "URL", Run: searchTable([]searchRow{
 			{"exact", func(_ *env, s *searchSet) mailbox.Criteria { return mailbox.Criteria{URLs: []string{s.url}} }, []string{"a"}},
 			{"other URL", crit(mailbox.Criteria{URLs: []string{"https://benign.example.org/"}}), []string{}},
 		})},
-		{"AttachmentHash", searchTable([]searchRow{
+		{Name: "AttachmentHash", Run: searchTable([]searchRow{
 			{"lower-case hex", func(_ *env, s *searchSet) mailbox.Criteria {
 				return mailbox.Criteria{AttachmentSHA256: []string{sha256Hex(s.attData)}}
 			}, []string{"b"}},
@@ -368,7 +384,7 @@ func searchCases() []testCase {
 			}, []string{"b"}},
 			{"other hash", crit(mailbox.Criteria{AttachmentSHA256: []string{sha256Hex([]byte("other"))}}), []string{}},
 		})},
-		{"AndOrNested", searchTable([]searchRow{
+		{Name: "AndOrNested", Run: searchTable([]searchRow{
 			{"or of senders", crit(mailbox.Criteria{Or: []mailbox.Criteria{
 				{Senders: []string{"alice@example.com"}}, {SenderDomains: []string{"phish.test"}},
 			}}), []string{"a", "b", "d"}},
@@ -388,7 +404,7 @@ func searchCases() []testCase {
 				}}
 			}, []string{"a", "b"}},
 		})},
-		{"MessageFields", func(t *testing.T, e *env) {
+		{Name: "MessageFields", Run: func(t *testing.T, e *env) {
 			s := e.searchSet(t)
 			got := e.search(t, s.owner, mailbox.Criteria{MessageIDs: []string{e.id("a")}})
 			require.Len(t, got, 1)
@@ -404,14 +420,14 @@ func searchCases() []testCase {
 			assert.True(t, m.Date.Equal(time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)), "date %s", m.Date)
 			assert.Equal(t, int64(len(s.raw["a"])), m.Size)
 		}},
-		{"EmptyCriteria", func(t *testing.T, e *env) {
+		{Name: "EmptyCriteria", Run: func(t *testing.T, e *env) {
 			for _, c := range []mailbox.Criteria{{}, {And: []mailbox.Criteria{{}}}, {Or: []mailbox.Criteria{{}, {}}}} {
-				err := e.searchErr(t, e.ctx, e.Users[0], c)
+				err := e.searchErr(t, e.ctx, e.Owners[0], c)
 				require.ErrorIs(t, err, mailbox.ErrEmptyCriteria, "criteria %+v", c)
 			}
 		}},
-		{"MatchesEverything", func(t *testing.T, e *env) {
-			e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)
+		{Name: "MatchesEverything", Run: func(t *testing.T, e *env) {
+			e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)
 			for _, tc := range []struct {
 				name string
 				c    mailbox.Criteria
@@ -425,17 +441,17 @@ func searchCases() []testCase {
 				{"or with a folder-only branch", mailbox.Criteria{Or: []mailbox.Criteria{{Senders: []string{"a@example.com"}}, {Folders: []string{"INBOX"}}}}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					err := e.searchErr(t, e.ctx, e.Users[0], tc.c)
+					err := e.searchErr(t, e.ctx, e.Owners[0], tc.c)
 					require.ErrorIs(t, err, mailbox.ErrMatchesEverything)
 				})
 			}
 		}},
-		{"UnknownMailbox", func(t *testing.T, e *env) {
+		{Name: "UnknownMailbox", Run: func(t *testing.T, e *env) {
 			err := e.searchErr(t, e.ctx, noSuchUser, e.all())
 			require.ErrorIs(t, err, mailbox.ErrNoMailbox)
 		}},
-		{"StopEarly", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "StopEarly", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 4)
 			e.seedN(t, owner, mailbox.In(mailbox.RoleJunk), 2)
 			n := 0
@@ -463,8 +479,8 @@ func searchCases() []testCase {
 				require.NoError(t, m.Err)
 			}
 		}},
-		{"AdminOnlyFolders", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "AdminOnlyFolders", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			for _, r := range []mailbox.Role{mailbox.RoleQuarantine, mailbox.RoleEvidence, mailbox.RoleRecoverable} {
 				e.seed(t, owner, mailbox.In(r), msg{key: string(r)})
 			}
@@ -480,30 +496,30 @@ func searchCases() []testCase {
 			assert.Equal(t, []string{"evidence", "inbox", "quarantine", "recoverable"}, e.keys(got),
 				"a search without folder restriction covers admin-only folders")
 		}},
-		{"IsolatedMailboxes", func(t *testing.T, e *env) {
-			raw := e.raw(msg{key: "shared", to: []string{e.Users[0], e.Users[1]}})
-			a0 := e.seedRaw(t, e.Users[0], mailbox.In(mailbox.RoleInbox), raw)
-			a1 := e.seedRaw(t, e.Users[1], mailbox.In(mailbox.RoleInbox), raw)
+		{Name: "IsolatedMailboxes", Run: func(t *testing.T, e *env) {
+			raw := e.raw(msg{key: "shared", to: []string{e.Owners[0], e.Owners[1]}})
+			a0 := e.seedRaw(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), raw)
+			a1 := e.seedRaw(t, e.Owners[1], mailbox.In(mailbox.RoleInbox), raw)
 			for _, tc := range []struct {
 				owner string
 				want  mailbox.Address
-			}{{e.Users[0], a0}, {e.Users[1], a1}} {
+			}{{e.Owners[0], a0}, {e.Owners[1], a1}} {
 				got := e.search(t, tc.owner, mailbox.Criteria{MessageIDs: []string{e.id("shared")}})
 				require.Len(t, got, 1)
 				assert.Equal(t, tc.want, got[0].Address)
 			}
-			assert.Empty(t, e.search(t, e.Users[2], mailbox.Criteria{MessageIDs: []string{e.id("shared")}}))
+			assert.Empty(t, e.search(t, e.Owners[2], mailbox.Criteria{MessageIDs: []string{e.id("shared")}}))
 		}},
 	}
 }
 
 func moveCases() []testCase {
 	return []testCase{
-		{"UIDValidityZero", func(t *testing.T, e *env) {
+		{Name: "UIDValidityZero", Run: func(t *testing.T, e *env) {
 			// An address with UIDVALIDITY 0 names no folder generation:
 			// Move refuses it as Fetch and Expunge do, to another folder
 			// and to its own, and the message stays where it is.
-			owner := e.Users[0]
+			owner := e.Owners[0]
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "validity-zero"})
 			zero := a
 			zero.UIDValidity = 0
@@ -525,8 +541,8 @@ func moveCases() []testCase {
 			assert.Equal(t, a, got[0].Address, "not moved")
 			e.requireFetch(t, a, raw)
 		}},
-		{"BetweenRoles", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "BetweenRoles", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "roam"})
 			for _, r := range []mailbox.Role{mailbox.RoleJunk, mailbox.RoleDeleted, mailbox.RoleRecoverable, mailbox.RoleQuarantine, mailbox.RoleInbox} {
 				moved, err := e.Store.Move(e.ctx, []mailbox.Address{a}, mailbox.In(r))
@@ -546,8 +562,8 @@ func moveCases() []testCase {
 				a = to
 			}
 		}},
-		{"ToFolderByName", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "ToFolderByName", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			junk := e.folderOf(t, owner, mailbox.RoleJunk)
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: "named"})
 			moved, err := e.Store.Move(e.ctx, []mailbox.Address{a}, mailbox.InFolder(junk))
@@ -568,8 +584,8 @@ func moveCases() []testCase {
 			require.Len(t, got, 1)
 			assert.Equal(t, mailbox.RoleNone, got[0].Role)
 		}},
-		{"AlreadyInDestination", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "AlreadyInDestination", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleJunk), msg{key: "there"})
 			for _, loc := range []mailbox.Location{mailbox.In(mailbox.RoleJunk), mailbox.InFolder(a.Folder)} {
 				moved, err := e.Store.Move(e.ctx, []mailbox.Address{a}, loc)
@@ -581,8 +597,8 @@ func moveCases() []testCase {
 				e.requireFetch(t, a, raw)
 			}
 		}},
-		{"MissingAddress", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "MissingAddress", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			as := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 3)
 			errs, err := e.Store.Expunge(e.ctx, as[1:2])
 			require.NoError(t, err)
@@ -600,17 +616,17 @@ func moveCases() []testCase {
 			got := e.search(t, owner, mailbox.Criteria{Subject: e.tag, Roles: []mailbox.Role{mailbox.RoleDeleted}})
 			assert.ElementsMatch(t, []mailbox.Address{moved[0].To, moved[2].To}, addrs(got))
 		}},
-		{"RepeatedAddress", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "RepeatedAddress", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			moved, err := e.Store.Move(e.ctx, []mailbox.Address{a, a}, mailbox.In(mailbox.RoleJunk))
 			require.NoError(t, err)
 			require.Len(t, moved, 2)
 			require.NoError(t, moved[0].Err)
 			require.ErrorIs(t, moved[1].Err, mailbox.ErrNotFound, "a copy moves once")
-			assert.Len(t, e.search(t, e.Users[0], e.all()), 1)
+			assert.Len(t, e.search(t, e.Owners[0], e.all()), 1)
 		}},
-		{"SpanningFolders", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "SpanningFolders", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			in := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 2)
 			junk := e.seedN(t, owner, mailbox.In(mailbox.RoleJunk), 2)
 			batch := []mailbox.Address{in[0], junk[0], in[1], junk[1]}
@@ -625,33 +641,33 @@ func moveCases() []testCase {
 			got := e.search(t, owner, mailbox.Criteria{Subject: e.tag, Roles: []mailbox.Role{mailbox.RoleDeleted}})
 			assert.Len(t, got, 4)
 		}},
-		{"UnknownFolder", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "UnknownFolder", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			as := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 2)
 			_, err := e.Store.Move(e.ctx, as, mailbox.InFolder("No Such Folder "+e.tag))
 			require.ErrorIs(t, err, mailbox.ErrNoFolder)
 			got := e.search(t, owner, e.all())
 			assert.ElementsMatch(t, as, addrs(got), "nothing moved")
 		}},
-		{"UnknownMailbox", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "UnknownMailbox", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			ghost := a
 			ghost.Mailbox = noSuchUser
 			_, err := e.Store.Move(e.ctx, []mailbox.Address{ghost}, mailbox.In(mailbox.RoleJunk))
 			require.ErrorIs(t, err, mailbox.ErrNoMailbox)
 			mustFetch(t, e, a)
 		}},
-		{"InvalidLocation", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "InvalidLocation", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			for _, loc := range []mailbox.Location{{}, {Role: mailbox.RoleJunk, Folder: "Junk"}} {
 				_, err := e.Store.Move(e.ctx, []mailbox.Address{a}, loc)
 				require.Error(t, err, "location %+v", loc)
 			}
-			got := e.search(t, e.Users[0], e.all())
+			got := e.search(t, e.Owners[0], e.all())
 			assert.Equal(t, []mailbox.Address{a}, addrs(got), "nothing moved")
 		}},
-		{"LargeBatch", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "LargeBatch", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			n := e.BatchSize
 			if n == 0 {
 				n = 500
@@ -679,15 +695,15 @@ func moveCases() []testCase {
 
 func expungeCases() []testCase {
 	return []testCase{
-		{"OnlyTargets", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "OnlyTargets", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			var as []mailbox.Address
 			var raws [][]byte
 			for i := range 5 {
 				a, raw := e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: fmt.Sprintf("x%d", i)})
 				as, raws = append(as, a), append(raws, raw)
 			}
-			other, otherRaw := e.seed(t, e.Users[1], mailbox.In(mailbox.RoleInbox), msg{key: "other"})
+			other, otherRaw := e.seed(t, e.Owners[1], mailbox.In(mailbox.RoleInbox), msg{key: "other"})
 			errs, err := e.Store.Expunge(e.ctx, []mailbox.Address{as[1], as[3]})
 			require.NoError(t, err)
 			require.Equal(t, []error{nil, nil}, errs)
@@ -699,8 +715,8 @@ func expungeCases() []testCase {
 			e.requireFetch(t, other, otherRaw)
 			assert.Equal(t, []string{"x0", "x2", "x4"}, e.keys(e.search(t, owner, e.all())))
 		}},
-		{"GoneCopy", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "GoneCopy", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			as := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 2)
 			moved, err := e.Store.Move(e.ctx, as[:1], mailbox.In(mailbox.RoleJunk))
 			require.NoError(t, err)
@@ -713,8 +729,8 @@ func expungeCases() []testCase {
 			mustFetch(t, e, moved[0].To)
 			e.requireGone(t, as[1])
 		}},
-		{"SpanningFolders", func(t *testing.T, e *env) {
-			owner := e.Users[0]
+		{Name: "SpanningFolders", Run: func(t *testing.T, e *env) {
+			owner := e.Owners[0]
 			a := e.seedN(t, owner, mailbox.In(mailbox.RoleInbox), 1)[0]
 			b := e.seedN(t, owner, mailbox.In(mailbox.RoleEvidence), 1)[0]
 			errs, err := e.Store.Expunge(e.ctx, []mailbox.Address{a, b})
@@ -732,49 +748,49 @@ func cancelledCases() []testCase {
 		return ctx
 	}
 	return []testCase{
-		{"Mailboxes", func(t *testing.T, e *env) {
+		{Name: "Mailboxes", Run: func(t *testing.T, e *env) {
 			_, err := e.Store.Mailboxes(cancelled(e))
 			require.ErrorIs(t, err, context.Canceled)
 		}},
-		{"Search", func(t *testing.T, e *env) {
-			e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 2)
-			err := e.searchErr(t, cancelled(e), e.Users[0], e.all())
+		{Name: "Search", Run: func(t *testing.T, e *env) {
+			e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 2)
+			err := e.searchErr(t, cancelled(e), e.Owners[0], e.all())
 			require.ErrorIs(t, err, context.Canceled)
 		}},
-		{"Fetch", func(t *testing.T, e *env) {
-			a := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 1)[0]
+		{Name: "Fetch", Run: func(t *testing.T, e *env) {
+			a := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 1)[0]
 			_, err := e.Store.Fetch(cancelled(e), a)
 			require.ErrorIs(t, err, context.Canceled)
 		}},
-		{"Move", func(t *testing.T, e *env) {
-			as := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 3)
+		{Name: "Move", Run: func(t *testing.T, e *env) {
+			as := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 3)
 			_, err := e.Store.Move(cancelled(e), as, mailbox.In(mailbox.RoleJunk))
 			require.ErrorIs(t, err, context.Canceled)
-			assert.ElementsMatch(t, as, addrs(e.search(t, e.Users[0], e.all())), "nothing moved")
+			assert.ElementsMatch(t, as, addrs(e.search(t, e.Owners[0], e.all())), "nothing moved")
 		}},
-		{"Expunge", func(t *testing.T, e *env) {
-			as := e.seedN(t, e.Users[0], mailbox.In(mailbox.RoleInbox), 3)
+		{Name: "Expunge", Run: func(t *testing.T, e *env) {
+			as := e.seedN(t, e.Owners[0], mailbox.In(mailbox.RoleInbox), 3)
 			_, err := e.Store.Expunge(cancelled(e), as)
 			require.ErrorIs(t, err, context.Canceled)
-			assert.ElementsMatch(t, as, addrs(e.search(t, e.Users[0], e.all())), "nothing expunged")
+			assert.ElementsMatch(t, as, addrs(e.search(t, e.Owners[0], e.all())), "nothing expunged")
 		}},
-		{"Append", func(t *testing.T, e *env) {
-			_, err := e.Store.Append(cancelled(e), e.Users[0], mailbox.In(mailbox.RoleInbox), e.raw(msg{}), nil)
+		{Name: "Append", Run: func(t *testing.T, e *env) {
+			_, err := e.Store.Append(cancelled(e), e.Owners[0], mailbox.In(mailbox.RoleInbox), e.raw(msg{}), nil)
 			require.ErrorIs(t, err, context.Canceled)
-			assert.Empty(t, e.search(t, e.Users[0], e.all()), "nothing appended")
+			assert.Empty(t, e.search(t, e.Owners[0], e.all()), "nothing appended")
 		}},
 	}
 }
 
 func concurrentCases() []testCase {
 	return []testCase{
-		{"MoversAndSearchers", func(t *testing.T, e *env) {
+		{Name: "MoversAndSearchers", Run: func(t *testing.T, e *env) {
 			const perUser = 12
 			workers := e.Concurrency
 			if workers == 0 {
 				workers = 8
 			}
-			owners := e.Users[:2]
+			owners := e.Owners[:2]
 			for _, owner := range owners {
 				for i := range perUser {
 					e.seed(t, owner, mailbox.In(mailbox.RoleInbox), msg{key: fmt.Sprintf("c%d", i), to: []string{owner}})
@@ -845,7 +861,7 @@ func concurrentCases() []testCase {
 // form) are found by a search: a backend that narrows on its server must
 // not lose them.
 func caseLenientHeaders(t *testing.T, e *env) {
-	owner := e.Users[0]
+	owner := e.Owners[0]
 	since := time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC)
 	body := "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHi\r\n"
 	for _, tc := range []struct {
@@ -898,7 +914,7 @@ func caseLenientHeaders(t *testing.T, e *env) {
 // criterion given as a wrapped link finds the bare link, whatever the
 // case of scheme and host.
 func caseURLIdentity(t *testing.T, e *env) {
-	owner := e.Users[0]
+	owner := e.Owners[0]
 	const target = "https://pay.evil.example/inv/7?id=1"
 	safeLinks := "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fpay.evil.example%2Finv%2F7%3Fid%3D1&data=05%7C01&reserved=0"
 	proofpoint := "https://urldefense.proofpoint.com/v2/url?u=https-3A__pay.evil.example_inv_7-3Fid-3D1&d=DwMF&c=x&r=y&m=z&s=w&e="

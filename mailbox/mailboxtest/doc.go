@@ -10,19 +10,23 @@
 //	func TestConformance(t *testing.T) {
 //		mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
 //			tenant := mock.New(nil)
-//			users := []string{"a@example.com", "b@example.com", "c@example.com"}
-//			for _, u := range users {
-//				require.NoError(t, tenant.AddUser(u))
+//			owners := []string{"a@example.com", "b@example.com", "c@example.com"}
+//			for _, o := range owners {
+//				require.NoError(t, tenant.AddUser(o))
 //			}
-//			return &mailboxtest.Harness{Store: tenant, Users: users}
+//			return &mailboxtest.Harness{Store: tenant, Owners: owners}
 //		})
 //	}
 //
 // The factory receives the case's *testing.T, so it can register cleanups
 // with t.Cleanup, skip with t.Skip when a server is missing, and call
 // t.Parallel when the backend can serve cases in parallel. A backend
-// with a slow server may start one server and hand out fresh, empty users
-// for each case instead of a fresh server.
+// with a slow server may start one server and hand out fresh, empty
+// owners for each case instead of a fresh server. The cases run as
+// subtests named "Group/Case" (for example "Move/AlreadyInDestination"),
+// with the case's t.Context(); a backend that cannot pass one lists it in
+// [Harness.Skip] with the reason, so the gap shows in every test log.
+// Run the suite with -race.
 //
 // The suite puts its test messages into the store with
 // [mailbox.Store.Append] unless [Harness.Seed] says otherwise, and builds
@@ -30,17 +34,18 @@
 // so cases never see each other's messages. Messages use CRLF line
 // endings, as IMAP servers store them.
 //
-// # Optional hooks
+// # Optional capabilities
 //
-// Some cases need more than the Store interface offers: changing a
-// folder's UIDVALIDITY ([Harness.ChangeUIDValidity]) and creating an
-// ordinary folder ([Harness.CreateFolder]). A nil hook skips the cases (or
-// the parts of cases) that need it, with a message saying so.
+// As [testing/fstest.TestFS] tests ReadFileFS only of a file system that
+// has it, the suite tests what a backend may lack only when it has it,
+// and otherwise skips the case (or the part of it) with a message saying
+// why. [mailbox.Store] has no optional interfaces; what a backend may
+// lack is given by hooks:
 //
-// Cases are named "Group/Case" (for example "Move/AlreadyInDestination")
-// and run as subtests of those names. A backend that cannot pass a case
-// lists it in [Harness.Skip] with the reason, so the gap shows in every
-// test log instead of being hidden.
+//   - [Harness.ChangeUIDValidity]: the cases of a folder whose UIDVALIDITY
+//     changed.
+//   - [Harness.CreateFolder]: the parts of cases about ordinary folders
+//     (without a role).
 //
 // # What is covered
 //

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -22,9 +23,9 @@ import (
 type Harness struct {
 	// Store is the backend under test.
 	Store mailbox.Store
-	// Users are at least three owners of mailboxes that exist in Store
+	// Owners are at least three owners of mailboxes that exist in Store
 	// and hold no messages.
-	Users []string
+	Owners []string
 
 	// Seed stores raw as a new copy at loc in owner's mailbox and returns
 	// its address. nil means Store.Append with nil options. A backend
@@ -52,45 +53,7 @@ type Harness struct {
 // Run runs the conformance suite against the store newHarness returns. It
 // calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	for _, group := range groups() {
-		t.Run(group.name, func(t *testing.T) {
-			for _, c := range group.cases {
-				t.Run(c.name, func(t *testing.T) {
-					h := newHarness(t)
-					require.NotNil(t, h, "the factory returned a nil harness")
-					require.NotNil(t, h.Store, "the harness has no store")
-					require.GreaterOrEqual(t, len(h.Users), 3, "the harness needs at least three users")
-					if reason, ok := h.Skip[group.name+"/"+c.name]; ok {
-						t.Skip("skipped by the harness: " + reason)
-					}
-					c.fn(t, newEnv(t, h))
-				})
-			}
-		})
-	}
-}
-
-type testCase struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}
-
-type group struct {
-	name  string
-	cases []testCase
-}
-
-func groups() []group {
-	return []group{
-		{"Mailboxes", mailboxesCases()},
-		{"Append", appendCases()},
-		{"Fetch", fetchCases()},
-		{"Search", searchCases()},
-		{"Move", moveCases()},
-		{"Expunge", expungeCases()},
-		{"Cancelled", cancelledCases()},
-		{"Concurrent", concurrentCases()},
-	}
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
 
 // env is one case's view of the harness, with helpers.
@@ -102,7 +65,10 @@ type env struct {
 	n   int
 }
 
+// newEnv checks h and returns the case's view of it.
 func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Store, "the harness has no store")
+	require.GreaterOrEqual(t, len(h.Owners), 3, "the harness needs at least three owners")
 	return &env{Harness: h, ctx: t.Context(), tag: fmt.Sprintf("mbt%08x", rand.Uint32())}
 }
 
@@ -134,7 +100,7 @@ func (e *env) raw(m msg) []byte {
 		m.from = "Sender <sender@example.org>"
 	}
 	if len(m.to) == 0 {
-		m.to = []string{e.Users[0]}
+		m.to = []string{e.Owners[0]}
 	}
 	if m.date.IsZero() {
 		m.date = time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)

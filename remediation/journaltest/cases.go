@@ -12,19 +12,36 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
+
+type testCase = conformance.Case[*env]
+
+func groups() []conformance.Group[*env] {
+	return []conformance.Group[*env]{
+		{Name: "Append", Cases: appendCases()},
+		{Name: "Replay", Cases: replayCases()},
+		{Name: "Concurrent", Cases: concurrentCases()},
+		{Name: "Close", Cases: closeCases()},
+		{Name: "Rewrite", Cases: rewriteCases()},
+		{Name: "Reopen", Cases: reopenCases()},
+		{Name: "TornTail", Cases: tornTailCases()},
+		{Name: "Lock", Cases: lockCases()},
+	}
+}
 
 func appendCases() []testCase {
 	return []testCase{
-		{"RoundTrip", func(t *testing.T, e *env) {
+		{Name: "RoundTrip", Run: func(t *testing.T, e *env) {
 			es := Entries()
 			e.append(t, e.Journal, es[:3]...)
 			e.append(t, e.Journal, es[3:]...)
 			e.requireEntries(t, e.Journal, Entries(), "every kind of entry, by value")
 			e.requireEntries(t, e.Journal, Entries(), "a second replay")
 		}},
-		{"Order", func(t *testing.T, e *env) {
+		{Name: "Order", Run: func(t *testing.T, e *env) {
 			// Calls of 1 to 5 entries; strings repeat across calls.
 			var want []remediation.Entry
 			for seq := 1; seq <= 300; {
@@ -38,14 +55,14 @@ func appendCases() []testCase {
 			}
 			e.requireEntries(t, e.Journal, want, "entries in the order of the calls and within each call")
 		}},
-		{"NoEntries", func(t *testing.T, e *env) {
+		{Name: "NoEntries", Run: func(t *testing.T, e *env) {
 			require.NoError(t, e.Journal.Append(e.ctx), "an Append of no entries")
 			e.requireEntries(t, e.Journal, nil)
 			e.append(t, e.Journal, intentEntry("a", 1))
 			require.NoError(t, e.Journal.Append(e.ctx), "an Append of no entries")
 			e.requireEntries(t, e.Journal, []remediation.Entry{intentEntry("a", 1)})
 		}},
-		{"CallerReusesEntries", func(t *testing.T, e *env) {
+		{Name: "CallerReusesEntries", Run: func(t *testing.T, e *env) {
 			// Append must not keep the entries or the slices they hold:
 			// the engine reuses them once it returns.
 			es := Entries()
@@ -53,7 +70,7 @@ func appendCases() []testCase {
 			scramble(es)
 			e.requireEntries(t, e.Journal, Entries(), "the entries as they were when Append was called")
 		}},
-		{"CancelledContext", func(t *testing.T, e *env) {
+		{Name: "CancelledContext", Run: func(t *testing.T, e *env) {
 			e.append(t, e.Journal, Entries()[:2]...)
 			ctx, cancel := context.WithCancel(e.ctx)
 			cancel()
@@ -65,7 +82,7 @@ func appendCases() []testCase {
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			e.requireEntries(t, e.Journal, Entries()[:2], "an Append with a done ctx writes nothing")
 		}},
-		{"FailureLeavesNothing", func(t *testing.T, e *env) {
+		{Name: "FailureLeavesNothing", Run: func(t *testing.T, e *env) {
 			// An entry of no kind cannot be written; the entries of one
 			// call are written together, so none of them is, and the
 			// journal refuses further appends.
@@ -130,10 +147,10 @@ func scramble(es []remediation.Entry) {
 
 func replayCases() []testCase {
 	return []testCase{
-		{"Empty", func(t *testing.T, e *env) {
+		{Name: "Empty", Run: func(t *testing.T, e *env) {
 			e.requireEntries(t, e.Journal, nil, "a new journal")
 		}},
-		{"StopEarly", func(t *testing.T, e *env) {
+		{Name: "StopEarly", Run: func(t *testing.T, e *env) {
 			e.append(t, e.Journal, Entries()...)
 			for _, stopAt := range []int{1, 4} {
 				n := 0
@@ -148,7 +165,7 @@ func replayCases() []testCase {
 			}
 			e.requireEntries(t, e.Journal, Entries(), "a whole replay after stopped ones")
 		}},
-		{"WhileAppending", func(t *testing.T, e *env) {
+		{Name: "WhileAppending", Run: func(t *testing.T, e *env) {
 			// Entries appended while a replay runs may or may not be in
 			// it; those appended before are, in order.
 			old := Entries()
@@ -227,14 +244,14 @@ func checkWriters(t *testing.T, got []remediation.Entry, firstOf []int) map[stri
 	for i, ent := range got {
 		require.Equal(t, remediation.EntryIntent, ent.Kind, "entry %d", i)
 		in := ent.Intent
-		w, seq := in.Action, int(in.Seq)
+		w, seq := in.RecordID, int(in.Seq)
 		require.Less(t, seq, len(firstOf), "entry %d: seq %d of %s out of range", i, seq, w)
 		require.Equal(t, last[w]+1, seq, "entry %d: %s's entries in order, each once", i, w)
 		last[w] = seq
 		requireSame(t, []remediation.Entry{intentEntry(w, seq)}, []remediation.Entry{ent}, "entry %d", i)
 		if firstOf[seq] != seq {
 			prev := got[i-1].Intent
-			require.True(t, prev.Action == w && int(prev.Seq) == seq-1,
+			require.True(t, prev.RecordID == w && int(prev.Seq) == seq-1,
 				"entry %d (%s %d): the entries of one Append call are together", i, w, seq)
 		}
 	}
@@ -243,7 +260,7 @@ func checkWriters(t *testing.T, got []remediation.Entry, firstOf []int) map[stri
 
 func concurrentCases() []testCase {
 	return []testCase{
-		{"Appends", func(t *testing.T, e *env) {
+		{Name: "Appends", Run: func(t *testing.T, e *env) {
 			// Run with -race. Writers append calls of 1 to 3 entries while
 			// readers replay; every entry lands once, each writer's in
 			// order, each call's together.
@@ -295,12 +312,12 @@ func concurrentCases() []testCase {
 
 func closeCases() []testCase {
 	return []testCase{
-		{"AppendAfterClose", func(t *testing.T, e *env) {
+		{Name: "AppendAfterClose", Run: func(t *testing.T, e *env) {
 			e.append(t, e.Journal, Entries()...)
 			require.NoError(t, e.Journal.Close())
 			require.ErrorIs(t, e.Journal.Append(e.ctx, Entries()[0]), remediation.ErrClosed)
 		}},
-		{"ReplayAfterClose", func(t *testing.T, e *env) {
+		{Name: "ReplayAfterClose", Run: func(t *testing.T, e *env) {
 			e.append(t, e.Journal, Entries()...)
 			require.NoError(t, e.Journal.Close())
 			n := 0
@@ -310,7 +327,7 @@ func closeCases() []testCase {
 			}
 			require.Equal(t, 1, n, "a replay after Close yields one error")
 		}},
-		{"RewriteAfterClose", func(t *testing.T, e *env) {
+		{Name: "RewriteAfterClose", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
 			require.NoError(t, e.Journal.Close())
@@ -339,7 +356,7 @@ func filter(es []remediation.Entry, keep func(*remediation.Entry) bool) []remedi
 
 func rewriteCases() []testCase {
 	return []testCase{
-		{"KeepsExactly", func(t *testing.T, e *env) {
+		{Name: "KeepsExactly", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()[:4]...)
 			e.append(t, e.Journal, Entries()[4:]...)
@@ -354,7 +371,7 @@ func rewriteCases() []testCase {
 			e.append(t, e.Journal, Entries()...)
 			e.requireEntries(t, e.Journal, append(kept, Entries()...))
 		}},
-		{"KeepAll", func(t *testing.T, e *env) {
+		{Name: "KeepAll", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
 			_, _, err := rw.Rewrite(e.ctx, func(*remediation.Entry) bool { return true })
@@ -363,7 +380,7 @@ func rewriteCases() []testCase {
 			e.append(t, e.Journal, Entries()...)
 			e.requireEntries(t, e.Journal, append(Entries(), Entries()...))
 		}},
-		{"KeepNone", func(t *testing.T, e *env) {
+		{Name: "KeepNone", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
 			before, after, err := rw.Rewrite(e.ctx, func(*remediation.Entry) bool { return false })
@@ -373,7 +390,7 @@ func rewriteCases() []testCase {
 			e.append(t, e.Journal, Entries()[1])
 			e.requireEntries(t, e.Journal, Entries()[1:2])
 		}},
-		{"Atomic", func(t *testing.T, e *env) {
+		{Name: "Atomic", Run: func(t *testing.T, e *env) {
 			// A rewrite whose ctx is cancelled part-way either stops with
 			// the journal as it was or completes: never a mix.
 			rw := needRewriter(t, e.Journal)
@@ -406,7 +423,7 @@ func rewriteCases() []testCase {
 			e.append(t, e.Journal, Entries()...)
 			e.requireEntries(t, e.Journal, append(old, Entries()...), "the journal is usable after the rewrite")
 		}},
-		{"CancelledContext", func(t *testing.T, e *env) {
+		{Name: "CancelledContext", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
 			ctx, cancel := context.WithCancel(e.ctx)
@@ -417,7 +434,7 @@ func rewriteCases() []testCase {
 			e.append(t, e.Journal, Entries()[0])
 			e.requireEntries(t, e.Journal, append(Entries(), Entries()[0]))
 		}},
-		{"ReplayUnderWay", func(t *testing.T, e *env) {
+		{Name: "ReplayUnderWay", Run: func(t *testing.T, e *env) {
 			// A replay that started before a rewrite reads the old entries.
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
@@ -440,7 +457,7 @@ func rewriteCases() []testCase {
 			requireSame(t, Entries(), got, "a replay under way goes on reading the old entries")
 			e.requireEntries(t, e.Journal, nil, "a new replay reads the rewritten journal")
 		}},
-		{"ConcurrentAppends", func(t *testing.T, e *env) {
+		{Name: "ConcurrentAppends", Run: func(t *testing.T, e *env) {
 			// Appends wait for a rewrite: none is lost or doubled.
 			rw := needRewriter(t, e.Journal)
 			const calls = 15
@@ -463,7 +480,7 @@ func rewriteCases() []testCase {
 			require.Len(t, got, writers*total, "every entry once")
 			checkWriters(t, got, firstOf)
 		}},
-		{"Reopen", func(t *testing.T, e *env) {
+		{Name: "Reopen", Run: func(t *testing.T, e *env) {
 			rw := needRewriter(t, e.Journal)
 			e.needReopen(t)
 			e.append(t, e.Journal, Entries()...)
@@ -481,7 +498,7 @@ func rewriteCases() []testCase {
 
 func reopenCases() []testCase {
 	return []testCase{
-		{"Empty", func(t *testing.T, e *env) {
+		{Name: "Empty", Run: func(t *testing.T, e *env) {
 			e.needReopen(t)
 			j := e.reopen(t, e.Journal)
 			e.requireEntries(t, j, nil, "a journal closed empty")
@@ -489,7 +506,7 @@ func reopenCases() []testCase {
 			j = e.reopen(t, j)
 			e.requireEntries(t, j, Entries()[:1])
 		}},
-		{"SeesEverything", func(t *testing.T, e *env) {
+		{Name: "SeesEverything", Run: func(t *testing.T, e *env) {
 			e.needReopen(t)
 			var want []remediation.Entry
 			for i := range 50 {
@@ -509,7 +526,7 @@ func reopenCases() []testCase {
 			j = e.reopen(t, j)
 			e.requireEntries(t, j, want, "after a second reopen")
 		}},
-		{"AppendsRacingClose", func(t *testing.T, e *env) {
+		{Name: "AppendsRacingClose", Run: func(t *testing.T, e *env) {
 			// Writers append while the journal is closed: every Append
 			// that returned nil is in the journal when it is reopened.
 			e.needReopen(t)
@@ -559,7 +576,7 @@ func reopenCases() []testCase {
 }
 
 // tornBytes is what a journal that cuts a torn write off when it is
-// opened may report, as [remediation.FileJournal] does.
+// opened may report, as [journal.File] does.
 type tornBytes interface{ TornBytes() int64 }
 
 func (e *env) needTear(t *testing.T) {
@@ -587,7 +604,7 @@ func (e *env) tearAndReopen(t *testing.T, j remediation.Journal) remediation.Jou
 
 func tornTailCases() []testCase {
 	return []testCase{
-		{"LastAppendCutOff", func(t *testing.T, e *env) {
+		{Name: "LastAppendCutOff", Run: func(t *testing.T, e *env) {
 			e.needTear(t)
 			e.append(t, e.Journal, Entries()[:4]...)
 			e.append(t, e.Journal, Entries()[4:]...)
@@ -602,7 +619,7 @@ func tornTailCases() []testCase {
 			j = e.reopen(t, j)
 			e.requireEntries(t, j, append(Entries(), torn...), "appends after the repair, reopened")
 		}},
-		{"AfterRewrite", func(t *testing.T, e *env) {
+		{Name: "AfterRewrite", Run: func(t *testing.T, e *env) {
 			e.needTear(t)
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)
@@ -634,12 +651,12 @@ func (e *env) requireRefused(t *testing.T, when string) {
 	if j2 != nil && err == nil {
 		j2.Close()
 	}
-	require.ErrorIs(t, err, remediation.ErrJournalLocked, "a second open %s", when)
+	require.ErrorIs(t, err, journal.ErrLocked, "a second open %s", when)
 }
 
 func lockCases() []testCase {
 	return []testCase{
-		{"SecondOpenRefused", func(t *testing.T, e *env) {
+		{Name: "SecondOpenRefused", Run: func(t *testing.T, e *env) {
 			e.needExclusive(t)
 			e.append(t, e.Journal, Entries()[:3]...)
 			e.requireRefused(t, "while the journal is open")
@@ -652,7 +669,7 @@ func lockCases() []testCase {
 			e.append(t, j, Entries()[0])
 			e.requireEntries(t, j, append(Entries(), Entries()[0]))
 		}},
-		{"AfterRewrite", func(t *testing.T, e *env) {
+		{Name: "AfterRewrite", Run: func(t *testing.T, e *env) {
 			e.needExclusive(t)
 			rw := needRewriter(t, e.Journal)
 			e.append(t, e.Journal, Entries()...)

@@ -1,6 +1,6 @@
 // Package journaltest is the conformance suite of [remediation.Journal]:
-// the in-memory journal ([remediation.MemoryJournal]) and the file journal
-// ([remediation.FileJournal]) run it, and so can any other journal, to
+// the in-memory journal ([journal.Memory]) and the file journal
+// ([journal.File]) run it, and so can any other journal, to
 // show that the engine may trust it.
 //
 // # Adopting the suite
@@ -37,9 +37,9 @@
 // The factory receives the case's *testing.T, so it can register cleanups
 // with t.Cleanup and skip with t.Skip. The suite closes every journal it
 // opens. The cases run as subtests named "Group/Case" (for example
-// "Rewrite/Atomic"); a journal that cannot pass one lists it in
-// [Harness.Skip] with the reason, so the gap shows in every test log.
-// Run the suite with -race.
+// "Rewrite/Atomic"), with the case's t.Context(); a journal that cannot
+// pass one lists it in [Harness.Skip] with the reason, so the gap shows
+// in every test log. Run the suite with -race.
 //
 // # Optional capabilities
 //
@@ -53,7 +53,7 @@
 //   - Torn writes, through [Harness.TearLastWrite] (and Reopen): a crash
 //     in the middle of the last write loses that write alone.
 //   - The lock, through [Harness.Exclusive] (and Reopen): a second open
-//     fails with [remediation.ErrJournalLocked] while the journal is open.
+//     fails with [journal.ErrLocked] while the journal is open.
 //
 // # What is covered
 //

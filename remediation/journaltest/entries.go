@@ -40,7 +40,7 @@ func Entries() []remediation.Entry {
 		Selection: remediation.Selection{Criteria: crit, Mailboxes: []string{alice, "bob@corp.example"}},
 		Confirm:   true, MaxCopies: 5000,
 	}
-	intent := &remediation.Intent{Action: id, Seq: 1, Mailbox: alice, // To is zero: a purge
+	intent := &remediation.Intent{RecordID: id, Seq: 1, Mailbox: alice, // To is zero: a purge
 		Copies: []remediation.IntentCopy{
 			{Folder: "INBOX", UIDValidity: 1700000001, UID: 4711, MessageID: "inv-1@evil.example", Role: mailbox.RoleInbox},
 			{Folder: "INBOX", UIDValidity: 1700000001, UID: 12, MessageID: "inv-2@evil.example", Role: mailbox.RoleInbox},
@@ -48,12 +48,12 @@ func Entries() []remediation.Entry {
 			{Folder: "Junk", UIDValidity: 1700000002, UID: 4294967290, MessageID: "inv-1@evil.example", Role: mailbox.RoleJunk},
 			{Folder: "Archive/2026", UIDValidity: 1700000003, UID: 1, MessageID: "inv-3@evil.example"},
 		}}
-	plan := &remediation.CalendarStep{Action: id, Seq: 1,
+	plan := &remediation.CalendarStep{RecordID: id, Seq: 1,
 		Plan: []remediation.SeriesRef{
 			{Owner: alice, MessageID: "inv-1@evil.example", UID: "040000008200E00074C5B7101A82E008@evil.example", Organizer: evil},
 			{Owner: alice, MessageID: "inv-3@evil.example", Err: "calendar: no VEVENT in the invite"},
 		}}
-	removed := &remediation.CalendarStep{Action: id, Seq: 1,
+	removed := &remediation.CalendarStep{RecordID: id, Seq: 1,
 		Plan: plan.Plan[:1:1],
 		Removed: []remediation.RemovedEntry{{
 			Owner: alice, Calendar: "personal", UID: "040000008200E00074C5B7101A82E008@evil.example", Organizer: evil,
@@ -71,7 +71,7 @@ func Entries() []remediation.Entry {
 	from := func(folder string, uv, uid uint32) mailbox.Address {
 		return mailbox.Address{Mailbox: alice, Folder: folder, UIDValidity: uv, UID: uid}
 	}
-	outcomes := &remediation.OutcomeBatch{Action: id, Seq: 1, Mailbox: alice,
+	outcomes := &remediation.OutcomeBatch{RecordID: id, Seq: 1, Mailbox: alice,
 		Items: []remediation.Outcome{
 			{Copy: from("INBOX", 1700000001, 4711), MessageID: "inv-1@evil.example", Kind: remediation.Succeeded},
 			{Copy: from("INBOX", 1700000001, 12), MessageID: "inv-2@evil.example", Kind: remediation.Failed, Detail: "imap: NO [SERVERBUG] internal error"},
@@ -82,14 +82,14 @@ func Entries() []remediation.Entry {
 				Detail: "found at the destination after an interruption"},
 			{Copy: from("Sent Items", 1700000004, 9), MessageID: "inv-1@evil.example", Kind: remediation.Skipped, Detail: "sender's copy"},
 		}}
-	decisions := &remediation.CalendarStep{Action: id, Seq: 1,
+	decisions := &remediation.CalendarStep{RecordID: id, Seq: 1,
 		Decisions: []remediation.CalendarDecision{
 			{Owner: alice, MessageID: "inv-1@evil.example", UID: "040000008200E00074C5B7101A82E008@evil.example", Organizer: evil,
 				Calendar: "personal", EntryID: "e-0001.ics", Summary: "Pay now", Verdict: remediation.VerdictReverted, Reason: "invite-update"},
 			{Owner: alice, MessageID: "inv-3@evil.example", Verdict: remediation.VerdictError, Reason: "unreadable-invite",
 				Detail: "calendar: no VEVENT in the invite"},
 		}}
-	done := &remediation.OutcomeBatch{Action: id, Mailbox: alice, Done: true} // no outcomes: only the mark
+	done := &remediation.OutcomeBatch{RecordID: id, Mailbox: alice, Done: true} // no outcomes: only the mark
 	final := &remediation.Record{}
 	*final = *start
 	final.Status = remediation.StatusPartial
@@ -123,7 +123,7 @@ func Entries() []remediation.Entry {
 // them).
 func intentEntry(action string, seq int) remediation.Entry {
 	return remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{
-		Action: action, Seq: uint64(seq), Mailbox: fmt.Sprintf("user%d@corp.example", seq%7),
+		RecordID: action, Seq: uint64(seq), Mailbox: fmt.Sprintf("user%d@corp.example", seq%7),
 		To: mailbox.In(mailbox.RoleJunk),
 		Copies: []remediation.IntentCopy{
 			{Folder: "INBOX", UIDValidity: 3, UID: uint32(seq + 1), MessageID: fmt.Sprintf("m%d@x.example", seq%11), Role: mailbox.RoleInbox},

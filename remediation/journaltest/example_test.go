@@ -5,16 +5,17 @@ import (
 	"fmt"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/journaltest"
 )
 
 // Entries are what the round-trip cases append; a journal's own tests can
-// use them too. Here they go through a MemoryJournal and come back.
+// use them too. Here they go through a journal.Memory and come back.
 // (Run itself needs the *testing.T of a test: see the package
 // documentation for a harness.)
 func ExampleEntries() {
 	ctx := context.Background()
-	j := remediation.NewMemoryJournal()
+	j := journal.NewMemory()
 	defer j.Close()
 	if err := j.Append(ctx, journaltest.Entries()...); err != nil {
 		fmt.Println(err)
@@ -29,13 +30,13 @@ func ExampleEntries() {
 		case remediation.EntryRecord:
 			fmt.Printf("record   %s %s %s\n", e.Record.ID, e.Record.Action, e.Record.Status)
 		case remediation.EntryIntent:
-			fmt.Printf("intent   %s seq %d: %d copies of %s\n", e.Intent.Action, e.Intent.Seq, len(e.Intent.Copies), e.Intent.Mailbox)
+			fmt.Printf("intent   %s seq %d: %d copies of %s\n", e.Intent.RecordID, e.Intent.Seq, len(e.Intent.Copies), e.Intent.Mailbox)
 		case remediation.EntryCalendar:
 			c := e.Calendar
-			fmt.Printf("calendar %s seq %d: %d to do, %d decided, %d removed\n", c.Action, c.Seq, len(c.Plan), len(c.Decisions), len(c.Removed))
+			fmt.Printf("calendar %s seq %d: %d to do, %d decided, %d removed\n", c.RecordID, c.Seq, len(c.Plan), len(c.Decisions), len(c.Removed))
 		case remediation.EntryOutcomes:
 			o := e.Outcomes
-			fmt.Printf("outcomes %s seq %d: %d outcomes, done %t\n", o.Action, o.Seq, len(o.Items), o.Done)
+			fmt.Printf("outcomes %s seq %d: %d outcomes, done %t\n", o.RecordID, o.Seq, len(o.Items), o.Done)
 		}
 	}
 	// Output:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eradicate-dev/eradicate/internal/conformance"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
@@ -32,7 +33,7 @@ type Harness struct {
 	// (they need Reopen too).
 	TearLastWrite func(t *testing.T)
 	// Exclusive says the journal holds a lock while it is open: Reopen
-	// then fails with an error wrapping [remediation.ErrJournalLocked],
+	// then fails with an error wrapping [journal.ErrLocked],
 	// and succeeds again after Close. false skips the Lock cases (they
 	// need Reopen too).
 	Exclusive bool
@@ -50,52 +51,22 @@ type Harness struct {
 // Run runs the conformance suite against the journal newHarness returns.
 // It calls newHarness once per case, with the case's *testing.T.
 func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
-	for _, group := range groups() {
-		t.Run(group.name, func(t *testing.T) {
-			for _, c := range group.cases {
-				t.Run(c.name, func(t *testing.T) {
-					h := newHarness(t)
-					require.NotNil(t, h, "the factory returned a nil harness")
-					require.NotNil(t, h.Journal, "the harness has no journal")
-					e := &env{Harness: h, ctx: t.Context()}
-					e.track(t, h.Journal)
-					if reason, ok := h.Skip[group.name+"/"+c.name]; ok {
-						t.Skip("skipped by the harness: " + reason)
-					}
-					c.fn(t, e)
-				})
-			}
-		})
-	}
-}
-
-type testCase struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}
-
-type group struct {
-	name  string
-	cases []testCase
-}
-
-func groups() []group {
-	return []group{
-		{"Append", appendCases()},
-		{"Replay", replayCases()},
-		{"Concurrent", concurrentCases()},
-		{"Close", closeCases()},
-		{"Rewrite", rewriteCases()},
-		{"Reopen", reopenCases()},
-		{"TornTail", tornTailCases()},
-		{"Lock", lockCases()},
-	}
+	conformance.Run(t, groups(), newHarness, newEnv, func(h *Harness) map[string]string { return h.Skip })
 }
 
 // env is one case's view of the harness, with helpers.
 type env struct {
 	*Harness
 	ctx context.Context
+}
+
+// newEnv checks h and returns the case's view of it, which closes the
+// journal when the case ends.
+func newEnv(t *testing.T, h *Harness) *env {
+	require.NotNil(t, h.Journal, "the harness has no journal")
+	e := &env{Harness: h, ctx: t.Context()}
+	e.track(t, h.Journal)
+	return e
 }
 
 // track closes j when the case ends.
@@ -121,11 +92,7 @@ func (e *env) needReopen(t *testing.T) {
 // needRewriter returns j as a Rewriter, or skips the case.
 func needRewriter(t *testing.T, j remediation.Journal) remediation.Rewriter {
 	t.Helper()
-	rw, ok := j.(remediation.Rewriter)
-	if !ok {
-		t.Skipf("%T does not implement remediation.Rewriter", j)
-	}
-	return rw
+	return conformance.Implements[remediation.Rewriter](t, j)
 }
 
 // reopen closes j and opens the journal again.

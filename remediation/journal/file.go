@@ -1,4 +1,4 @@
-package remediation
+package journal
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/eradicate-dev/eradicate/remediation"
 )
 
-// FileOptions configure [OpenFileJournal]. A nil pointer is the same as a
+// FileOptions configure [OpenFile]. A nil pointer is the same as a
 // zero value.
 type FileOptions struct {
 	// NoSync skips fsync. Entries then survive a crash of the process but
@@ -19,7 +21,7 @@ type FileOptions struct {
 	NoSync bool
 }
 
-// FileJournal is a [Journal] in one append-only file: the embedded
+// File is a [remediation.Journal] in one append-only file: the embedded
 // default. Appends are group-committed: concurrent Append calls share one
 // write and one fsync, and each returns once its entries are durable. Each
 // write carries a checked header with its length, and each entry its own
@@ -27,9 +29,9 @@ type FileOptions struct {
 // whatever part of it reached the disk) is told from damage to durable
 // entries: the torn write is cut off when the file is opened, and damage
 // is refused with ErrCorrupt. It is safe for concurrent use by the
-// goroutines of one process. One FileJournal at a time has the file: see
-// [OpenFileJournal] and [ErrJournalLocked].
-type FileJournal struct {
+// goroutines of one process. One File at a time has the file: see
+// [OpenFile] and [ErrLocked].
+type File struct {
 	path string
 	opts FileOptions
 	lock *os.File // the lock file, held until Close
@@ -50,14 +52,14 @@ type FileJournal struct {
 	layout   fileLayout
 }
 
-var _ Journal = (*FileJournal)(nil)
+var _ remediation.Journal = (*File)(nil)
 
-// ErrJournalLocked means the journal file is already open in another
-// FileJournal, of this process or another one. Two would each append with
+// ErrLocked means the journal file is already open in another
+// File, of this process or another one. Two would each append with
 // their own idea of the file's end and dictionary, overwriting each
 // other's entries: records would vanish without an error, or the file
 // would read as ErrCorrupt. The error names the file.
-var ErrJournalLocked = errors.New("remediation: journal file is open in another FileJournal")
+var ErrLocked = errors.New("journal: file is open in another journal.File")
 
 // errLocked is what lockFile returns when another open holds the lock.
 var errLocked = errors.New("locked")
@@ -65,16 +67,16 @@ var errLocked = errors.New("locked")
 // lockSuffix names the lock file beside a journal.
 const lockSuffix = ".lock"
 
-// OpenFileJournal opens (creating if needed) the journal file at path. A
-// torn last write is truncated ([FileJournal.TornBytes] says how much);
+// OpenFile opens (creating if needed) the journal file at path. A
+// torn last write is truncated ([File.TornBytes] says how much);
 // damage anywhere else gives an error wrapping ErrCorrupt and the file is
 // left as it is. opts may be nil.
 //
-// The journal is locked until [FileJournal.Close]: a second open of the
+// The journal is locked until [File.Close]: a second open of the
 // same path, in this process or another, fails with an error wrapping
-// [ErrJournalLocked] that names the file. The lock is taken on a file
+// [ErrLocked] that names the file. The lock is taken on a file
 // beside the journal, path + ".lock", not on the journal itself, because
-// a rewrite ([FileJournal.Rewrite]) replaces the journal by renaming a new
+// a rewrite ([File.Rewrite]) replaces the journal by renaming a new
 // file over it: a lock on the journal's own inode would stay with the old
 // file and leave the new one unlocked. The lock file is created when
 // missing and stays after Close (removing it would let a later opener
@@ -83,18 +85,18 @@ const lockSuffix = ".lock"
 // sharing; either is released by the system when the process ends, so a
 // crash never leaves the journal locked. On other platforms there is no
 // lock: the caller must ensure a single opener.
-func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
-	j := &FileJournal{path: path, enc: newDict()}
+func OpenFile(path string, opts *FileOptions) (*File, error) {
+	j := &File{path: path, enc: newDict()}
 	if opts != nil {
 		j.opts = *opts
 	}
 	j.cond = sync.NewCond(&j.mu)
 	lock, err := lockFile(path + lockSuffix)
 	if errors.Is(err, errLocked) {
-		return nil, fmt.Errorf("%w: %s", ErrJournalLocked, path)
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("remediation: lock journal %s: %w", path, err)
+		return nil, fmt.Errorf("journal: lock journal %s: %w", path, err)
 	}
 	// Everything from here, the removal of a rewrite's file included,
 	// happens under the lock: an opener that is refused touches nothing.
@@ -107,11 +109,11 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 	// A rewrite that crashed before its rename left its new file: the
 	// journal itself is whole.
 	if err := os.Remove(path + compactSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remediation: remove an abandoned journal rewrite: %w", err)
+		return nil, fmt.Errorf("journal: remove an abandoned journal rewrite: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("remediation: open journal: %w", err)
+		return nil, fmt.Errorf("journal: open journal: %w", err)
 	}
 	if err := j.open(f); err != nil {
 		f.Close()
@@ -123,16 +125,16 @@ func OpenFileJournal(path string, opts *FileOptions) (*FileJournal, error) {
 
 // open reads the journal file f (or starts it when it is new) and leaves
 // it positioned for appends.
-func (j *FileJournal) open(f *os.File) error {
+func (j *File) open(f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("remediation: open journal: %w", err)
+		return fmt.Errorf("journal: open journal: %w", err)
 	}
 	size := st.Size()
 	var h [fileHeader]byte
 	n, err := f.ReadAt(h[:], 0)
 	if err != nil && err != io.EOF {
-		return fmt.Errorf("remediation: open journal: %w", err)
+		return fmt.Errorf("journal: open journal: %w", err)
 	}
 	layout, ok := parseFileHeader(h[:n])
 	switch {
@@ -158,16 +160,16 @@ func (j *FileJournal) open(f *os.File) error {
 	if size != valid {
 		j.cut = size - valid
 		if err := f.Truncate(valid); err != nil {
-			return fmt.Errorf("remediation: truncate torn journal tail: %w", err)
+			return fmt.Errorf("journal: truncate torn journal tail: %w", err)
 		}
 		if !j.opts.NoSync {
 			if err := f.Sync(); err != nil {
-				return fmt.Errorf("remediation: sync journal: %w", err)
+				return fmt.Errorf("journal: sync journal: %w", err)
 			}
 		}
 	}
 	if _, err := f.Seek(valid, io.SeekStart); err != nil {
-		return fmt.Errorf("remediation: open journal: %w", err)
+		return fmt.Errorf("journal: open journal: %w", err)
 	}
 	j.f, j.size = f, valid
 	return nil
@@ -175,39 +177,39 @@ func (j *FileJournal) open(f *os.File) error {
 
 // start makes f a new, empty journal: a file header with a new salt,
 // synced with the directory entry.
-func (j *FileJournal) start(f *os.File) error {
+func (j *File) start(f *os.File) error {
 	l := fileLayout{salt: newSalt(), sealed: fileHeader}
 	h := fileHeaderBytes(l)
 	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("remediation: start journal: %w", err)
+		return fmt.Errorf("journal: start journal: %w", err)
 	}
 	if _, err := f.WriteAt(h, 0); err != nil {
-		return fmt.Errorf("remediation: start journal: %w", err)
+		return fmt.Errorf("journal: start journal: %w", err)
 	}
 	if !j.opts.NoSync {
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("remediation: start journal: %w", err)
+			return fmt.Errorf("journal: start journal: %w", err)
 		}
 		if err := syncDir(filepath.Dir(j.path)); err != nil {
-			return fmt.Errorf("remediation: start journal: %w", err)
+			return fmt.Errorf("journal: start journal: %w", err)
 		}
 	}
 	if _, err := f.Seek(fileHeader, io.SeekStart); err != nil {
-		return fmt.Errorf("remediation: start journal: %w", err)
+		return fmt.Errorf("journal: start journal: %w", err)
 	}
 	j.f, j.size, j.layout = f, fileHeader, l
 	return nil
 }
 
-// Append implements [Journal] with group commit.
-func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
+// Append implements [remediation.Journal] with group commit.
+func (j *File) Append(ctx context.Context, entries ...remediation.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
-		return ErrClosed
+		return remediation.ErrClosed
 	}
 	var err error
 	if j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries); err != nil {
@@ -229,7 +231,7 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 		j.spare = data[:0]
 		j.flushing = false
 		if werr != nil {
-			j.err = fmt.Errorf("remediation: write journal: %w", werr)
+			j.err = fmt.Errorf("journal: write journal: %w", werr)
 		} else {
 			j.durable = upto
 			j.size += n
@@ -245,7 +247,7 @@ func (j *FileJournal) Append(ctx context.Context, entries ...Entry) error {
 // writeSync writes data, a run of frames, to f at its end off as one
 // group commit (header and frames) and, unless NoSync, fsyncs it. It
 // returns the bytes written.
-func (j *FileJournal) writeSync(f *os.File, data []byte, off int64) (int64, error) {
+func (j *File) writeSync(f *os.File, data []byte, off int64) (int64, error) {
 	if len(data) == 0 {
 		return 0, nil
 	}
@@ -263,10 +265,10 @@ func (j *FileJournal) writeSync(f *os.File, data []byte, off int64) (int64, erro
 	return writeHeader + int64(len(data)), f.Sync()
 }
 
-// Replay implements [Journal]: it reads the file up to what was durable
+// Replay implements [remediation.Journal]: it reads the file up to what was durable
 // when Replay was called.
-func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
+func (j *File) Replay(ctx context.Context) iter.Seq2[remediation.Entry, error] {
+	return func(yield func(remediation.Entry, error) bool) {
 		// The file is opened with the size read, under the lock: a
 		// Rewrite may replace the file at the path.
 		j.mu.Lock()
@@ -278,11 +280,11 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 		}
 		j.mu.Unlock()
 		if closed {
-			yield(Entry{}, ErrClosed)
+			yield(remediation.Entry{}, remediation.ErrClosed)
 			return
 		}
 		if err != nil {
-			yield(Entry{}, fmt.Errorf("remediation: replay journal: %w", err))
+			yield(remediation.Entry{}, fmt.Errorf("journal: replay journal: %w", err))
 			return
 		}
 		defer f.Close()
@@ -292,23 +294,23 @@ func (j *FileJournal) Replay(ctx context.Context) iter.Seq2[Entry, error] {
 			err = fmt.Errorf("%w: read %d of %d durable bytes", ErrCorrupt, valid, limit)
 		}
 		if err != nil && !errors.Is(err, errStop) {
-			yield(Entry{}, err)
+			yield(remediation.Entry{}, err)
 		}
 	}
 }
 
-// TornBytes returns how many bytes of a torn last write [OpenFileJournal]
+// TornBytes returns how many bytes of a torn last write [OpenFile]
 // cut off the file: entries whose Append never returned, because the
 // process or the machine stopped while they were written. It is 0 when
 // the file was whole.
-func (j *FileJournal) TornBytes() int64 {
+func (j *File) TornBytes() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.cut
 }
 
 // Size returns the number of durable bytes in the journal.
-func (j *FileJournal) Size() int64 {
+func (j *File) Size() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.size
@@ -316,7 +318,7 @@ func (j *FileJournal) Size() int64 {
 
 // Close waits for a write under way, then closes the file and releases
 // its lock.
-func (j *FileJournal) Close() error {
+func (j *File) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for j.flushing {

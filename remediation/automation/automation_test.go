@@ -1,4 +1,4 @@
-package remediation_test
+package automation_test
 
 import (
 	"context"
@@ -18,7 +18,17 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/automation"
+	"github.com/eradicate-dev/eradicate/remediation/internal/rtenv"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
+
+// rtEnv is a tenant with the test users and an engine over it.
+type rtEnv struct{ *rtenv.Env }
+
+func newRTEnv(t *testing.T, opts *remediation.Options) *rtEnv {
+	return &rtEnv{rtenv.New(t, opts)}
+}
 
 // campaignIDs are the messages of the automation tests' campaign: three
 // messages with the same invoice attached, each to every user.
@@ -26,35 +36,35 @@ var campaignIDs = []string{"p1@evil.example", "p2@evil.example", "p3@evil.exampl
 
 // deliverCampaign delivers the campaign and a benign message.
 func (v *rtEnv) deliverCampaign() {
-	v.t.Helper()
+	v.T.Helper()
 	for _, id := range campaignIDs {
-		v.deliver(rtPhish(id, rtUsers...), nil)
+		v.Deliver(rtenv.Phish(id, rtenv.Users()...), nil)
 	}
-	v.deliver(rtBenign("b1@corp.example", rtUsers...), nil)
+	v.Deliver(rtenv.Benign("b1@corp.example", rtenv.Users()...), nil)
 }
 
 // index builds a cluster index over every mailbox.
 func (v *rtEnv) index() *cluster.Index {
-	v.t.Helper()
-	x := cluster.New(&cluster.Options{Logger: testLogger(v.t)})
-	_, err := x.AddStore(context.Background(), v.tenant, nil)
-	require.NoError(v.t, err)
+	v.T.Helper()
+	x := cluster.New(&cluster.Options{Logger: rtenv.Logger(v.T)})
+	_, err := x.AddStore(context.Background(), v.Tenant, nil)
+	require.NoError(v.T, err)
 	return x
 }
 
 // fileCluster returns the "similar files" cluster of the invoice.
 func (v *rtEnv) fileCluster() *cluster.Cluster {
-	v.t.Helper()
-	c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(v.t)), cluster.KindFile)
-	require.NoError(v.t, err)
+	v.T.Helper()
+	c, err := v.index().ClusterOf(cluster.SeedFile(rtenv.AttachmentSHA(v.T)), cluster.KindFile)
+	require.NoError(v.T, err)
 	return c
 }
 
-func (v *rtEnv) automation(s remediation.AutomationSettings) *remediation.Automation {
-	v.t.Helper()
-	s.Logger = testLogger(v.t)
-	a, err := remediation.NewAutomation(v.engine, s)
-	require.NoError(v.t, err)
+func (v *rtEnv) automation(s automation.Options) *automation.Responder {
+	v.T.Helper()
+	s.Logger = rtenv.Logger(v.T)
+	a, err := automation.New(v.Engine, s)
+	require.NoError(v.T, err)
 	return a
 }
 
@@ -62,7 +72,7 @@ func (v *rtEnv) automation(s remediation.AutomationSettings) *remediation.Automa
 func (v *rtEnv) campaignWhere() map[string][]string {
 	out := map[string][]string{}
 	for _, id := range campaignIDs {
-		out[id] = v.folders(id)
+		out[id] = v.Folders(id)
 	}
 	return out
 }
@@ -70,7 +80,7 @@ func (v *rtEnv) campaignWhere() map[string][]string {
 func everyCopyIn(folder string) map[string][]string {
 	out := map[string][]string{}
 	for _, id := range campaignIDs {
-		out[id] = in(folder, rtUsers...)
+		out[id] = rtenv.In(folder, rtenv.Users()...)
 	}
 	return out
 }
@@ -81,12 +91,12 @@ func TestAutomationSoftDeletesCluster(t *testing.T) {
 	v.deliverCampaign()
 	c := v.fileCluster()
 	require.Equal(t, len(campaignIDs), c.Len())
-	require.Equal(t, len(campaignIDs)*len(rtUsers), c.CopyCount())
+	require.Equal(t, len(campaignIDs)*len(rtenv.Users()), c.CopyCount())
 
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	rec, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	require.NotNil(t, rec)
 	assert.Equal(t, remediation.SourceAutomation, rec.Source)
 	assert.Equal(t, remediation.DecidedByAutomation, rec.DecidedBy)
@@ -99,38 +109,38 @@ func TestAutomationSoftDeletesCluster(t *testing.T) {
 	require.NotNil(t, rec.Selection.Criteria)
 	assert.ElementsMatch(t, campaignIDs, rec.Selection.Criteria.MessageIDs)
 	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
-	assert.Equal(t, in(mock.FolderInbox, rtUsers...), v.folders("b1@corp.example"), "benign mail untouched")
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()...), v.Folders("b1@corp.example"), "benign mail untouched")
 
 	// Within the hour the same cluster is not acted on again, even when
 	// it is built anew.
-	v.clock.Advance(59 * time.Minute)
+	v.Clock.Advance(59 * time.Minute)
 	rec2, d, err := a.Remediate(ctx, v.fileCluster())
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Equal(t, automation.DecisionSkippedRecent, d)
 	assert.Nil(t, rec2)
-	require.Len(t, v.records(remediation.SourceAutomation), 1)
+	require.Len(t, v.Records(remediation.SourceAutomation), 1)
 
 	// Undo restores every copy.
-	u, err := v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	u, err := v.Engine.Undo(ctx, rec.ID, "analyst@corp.example")
 	require.NoError(t, err)
 	assert.Equal(t, remediation.StatusCompleted, u.Status)
 	assert.Equal(t, int64(12), u.Counts.Succeeded)
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
-	got, err := v.engine.Get(ctx, rec.ID)
+	got, err := v.Engine.Get(ctx, rec.ID)
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, got.UndoneBy)
 
 	// The undo does not make automation redo it within the cooldown ...
 	_, d, err = a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Equal(t, automation.DecisionSkippedRecent, d)
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
 
 	// ... but once the hour is over, the cluster is acted on again.
-	v.clock.Advance(time.Minute)
+	v.Clock.Advance(time.Minute)
 	rec3, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	assert.Equal(t, int64(12), rec3.Counts.Succeeded)
 	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
 }
@@ -139,23 +149,23 @@ func TestAutomationActsOnNewMembersOnly(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	_, d, err := a.Remediate(ctx, v.fileCluster())
 	require.NoError(t, err)
-	require.Equal(t, remediation.DecisionExecuted, d)
+	require.Equal(t, automation.DecisionExecuted, d)
 
 	// A new message of the campaign arrives; the cluster grows.
-	v.clock.Advance(10 * time.Minute)
-	v.deliver(rtPhish("p4@evil.example", rtUsers[:2]...), nil)
+	v.Clock.Advance(10 * time.Minute)
+	v.Deliver(rtenv.Phish("p4@evil.example", rtenv.Users()[:2]...), nil)
 	c := v.fileCluster()
 	require.Equal(t, 4, c.Len())
 	rec, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	require.NotNil(t, rec.Selection.Criteria)
 	assert.Equal(t, []string{"p4@evil.example"}, rec.Selection.Criteria.MessageIDs)
 	assert.Equal(t, int64(2), rec.Counts.Succeeded)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[:2]...), v.folders("p4@evil.example"))
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[:2]...), v.Folders("p4@evil.example"))
 
 	// A cluster of the same campaign from another seed is the same
 	// members: nothing to do.
@@ -164,24 +174,24 @@ func TestAutomationActsOnNewMembersOnly(t *testing.T) {
 	cu, err := v.index().ClusterOf(seed, cluster.KindURL)
 	require.NoError(t, err)
 	require.Equal(t, 4, cu.Len())
-	a2 := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile | cluster.KindURL})
+	a2 := v.automation(automation.Options{Kinds: cluster.KindFile | cluster.KindURL})
 	_, d, err = a2.Remediate(ctx, cu)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d, "a new Automation recalls the engine's automated actions")
+	assert.Equal(t, automation.DecisionSkippedRecent, d, "a new Automation recalls the engine's automated actions")
 	_, d, err = a.Remediate(ctx, cu)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedKind, d, "URL clusters are not enabled in a")
+	assert.Equal(t, automation.DecisionSkippedKind, d, "URL clusters are not enabled in a")
 }
 
 func TestAutomationOverCap(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name     string
-		settings remediation.AutomationSettings
+		settings automation.Options
 		opts     *remediation.Options
 	}{
-		{"size cap", remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 11}, nil},
-		{"engine blast radius below the cap", remediation.AutomationSettings{Kinds: cluster.KindFile}, &remediation.Options{BlastRadius: 5}},
+		{"size cap", automation.Options{Kinds: cluster.KindFile, SizeCap: 11}, nil},
+		{"engine blast radius below the cap", automation.Options{Kinds: cluster.KindFile}, &remediation.Options{BlastRadius: 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +200,7 @@ func TestAutomationOverCap(t *testing.T) {
 			a := v.automation(tt.settings)
 			rec, d, err := a.Remediate(ctx, v.fileCluster())
 			require.NoError(t, err)
-			assert.Equal(t, remediation.DecisionProposedOverCap, d)
+			assert.Equal(t, automation.DecisionProposedOverCap, d)
 			require.NotNil(t, rec)
 			assert.Equal(t, remediation.StatusPending, rec.Status)
 			assert.Equal(t, remediation.SourceAutomation, rec.Source)
@@ -201,9 +211,9 @@ func TestAutomationOverCap(t *testing.T) {
 			// Not proposed twice within the hour.
 			_, d, err = a.Remediate(ctx, v.fileCluster())
 			require.NoError(t, err)
-			assert.Equal(t, remediation.DecisionSkippedRecent, d)
+			assert.Equal(t, automation.DecisionSkippedRecent, d)
 
-			done, err := v.engine.Approve(ctx, rec.ID, "secops@corp.example")
+			done, err := v.Engine.Approve(ctx, rec.ID, "secops@corp.example")
 			require.NoError(t, err)
 			assert.Equal(t, remediation.StatusCompleted, done.Status)
 			assert.Equal(t, "secops@corp.example", done.DecidedBy)
@@ -216,10 +226,10 @@ func TestAutomationOverCap(t *testing.T) {
 func TestAutomationUnderCapExecutes(t *testing.T) {
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 12})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile, SizeCap: 12})
 	_, d, err := a.Remediate(context.Background(), v.fileCluster())
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d, "a cluster of exactly the cap runs")
+	assert.Equal(t, automation.DecisionExecuted, d, "a cluster of exactly the cap runs")
 }
 
 func TestAutomationKindNotEnabled(t *testing.T) {
@@ -227,13 +237,13 @@ func TestAutomationKindNotEnabled(t *testing.T) {
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
 	for _, kinds := range []cluster.Kind{0, cluster.KindURL, cluster.KindSimilarity | cluster.KindURL} {
-		a := v.automation(remediation.AutomationSettings{Kinds: kinds})
+		a := v.automation(automation.Options{Kinds: kinds})
 		rec, d, err := a.Remediate(ctx, v.fileCluster())
 		require.NoError(t, err)
-		assert.Equal(t, remediation.DecisionSkippedKind, d, "enabled %s", kinds)
+		assert.Equal(t, automation.DecisionSkippedKind, d, "enabled %s", kinds)
 		assert.Nil(t, rec)
 	}
-	assert.Empty(t, v.records(remediation.SourceAutomation))
+	assert.Empty(t, v.Records(remediation.SourceAutomation))
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
 }
 
@@ -256,7 +266,7 @@ func TestClusterKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, remediation.ClusterKinds(&tt.c))
+			assert.Equal(t, tt.want, automation.ClusterKinds(&tt.c))
 		})
 	}
 }
@@ -267,13 +277,13 @@ func TestAutomationKindDecisions(t *testing.T) {
 		name    string
 		enabled cluster.Kind
 		links   cluster.Kind
-		want    remediation.Decision
+		want    automation.Decision
 	}{
-		{"file links, files enabled", cluster.KindFile, cluster.KindFile, remediation.DecisionExecuted},
-		{"file and URL links, files enabled", cluster.KindFile, cluster.KindFile | cluster.KindURL, remediation.DecisionSkippedKind},
-		{"file and URL links, both enabled", cluster.KindFile | cluster.KindURL, cluster.KindFile | cluster.KindURL, remediation.DecisionExecuted},
-		{"similarity links, all enabled", cluster.KindCampaign, cluster.KindSimilarity, remediation.DecisionExecuted},
-		{"similarity links, files and URLs enabled", cluster.KindFile | cluster.KindURL, cluster.KindSimilarity, remediation.DecisionSkippedKind},
+		{"file links, files enabled", cluster.KindFile, cluster.KindFile, automation.DecisionExecuted},
+		{"file and URL links, files enabled", cluster.KindFile, cluster.KindFile | cluster.KindURL, automation.DecisionSkippedKind},
+		{"file and URL links, both enabled", cluster.KindFile | cluster.KindURL, cluster.KindFile | cluster.KindURL, automation.DecisionExecuted},
+		{"similarity links, all enabled", cluster.KindCampaign, cluster.KindSimilarity, automation.DecisionExecuted},
+		{"similarity links, files and URLs enabled", cluster.KindFile | cluster.KindURL, cluster.KindSimilarity, automation.DecisionSkippedKind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,7 +293,7 @@ func TestAutomationKindDecisions(t *testing.T) {
 			c.Seed = cluster.SeedMessage(campaignIDs[0])
 			c.Kind = cluster.KindCampaign
 			c.Links = tt.links
-			a := v.automation(remediation.AutomationSettings{Kinds: tt.enabled})
+			a := v.automation(automation.Options{Kinds: tt.enabled})
 			_, d, err := a.Remediate(ctx, c)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, d)
@@ -295,7 +305,7 @@ func TestAutomationEmpty(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	gone := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile("aa"),
 		Members: []cluster.Member{{MessageID: "gone@evil.example"}}}
 	for name, c := range map[string]*cluster.Cluster{
@@ -307,51 +317,51 @@ func TestAutomationEmpty(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec, d, err := a.Remediate(ctx, c)
 			require.NoError(t, err)
-			assert.Equal(t, remediation.DecisionSkippedEmpty, d)
+			assert.Equal(t, automation.DecisionSkippedEmpty, d)
 			assert.Nil(t, rec)
 		})
 	}
 	// A member with no copy left is not remembered: when its copies turn
 	// up, it is acted on.
-	v.deliver(rtPhish("gone@evil.example", rtUsers[0]), nil)
+	v.Deliver(rtenv.Phish("gone@evil.example", rtenv.Users()[0]), nil)
 	_, d, err := a.Remediate(ctx, gone)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
-	assert.Equal(t, in(mock.FolderRecoverable, rtUsers[0]), v.folders("gone@evil.example"))
+	assert.Equal(t, automation.DecisionExecuted, d)
+	assert.Equal(t, rtenv.In(mock.FolderRecoverable, rtenv.Users()[0]), v.Folders("gone@evil.example"))
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
 }
 
 func TestAutomationMembersWithoutMessageID(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
-	raw := rtPhish("x@evil.example", rtUsers[:2]...)
+	raw := rtenv.Phish("x@evil.example", rtenv.Users()[:2]...)
 	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
-	addrs := v.deliver(raw, nil)
+	addrs := v.Deliver(raw, nil)
 	require.Len(t, addrs, 2)
-	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtenv.AttachmentSHA(t)),
 		Members: []cluster.Member{{Copies: addrs}, {Copies: addrs[:1]}}}
 
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	rec, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	assert.Nil(t, rec.Selection.Criteria)
 	assert.Equal(t, addrs, rec.Selection.Copies, "the known copies, once each")
 	assert.Equal(t, int64(2), rec.Counts.Succeeded)
 	for _, ad := range addrs {
-		copies, err := v.tenant.Copies(ad.Mailbox)
+		copies, err := v.Tenant.Copies(ad.Mailbox)
 		require.NoError(t, err)
 		require.Len(t, copies, 1)
 		assert.Equal(t, mock.FolderRecoverable, copies[0].Address.Folder)
 	}
 	_, d, err = a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d, "remembered by copy address")
+	assert.Equal(t, automation.DecisionSkippedRecent, d, "remembered by copy address")
 
-	_, err = v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	_, err = v.Engine.Undo(ctx, rec.ID, "analyst@corp.example")
 	require.NoError(t, err)
 	for _, ad := range addrs {
-		copies, err := v.tenant.Copies(ad.Mailbox)
+		copies, err := v.Tenant.Copies(ad.Mailbox)
 		require.NoError(t, err)
 		require.Len(t, copies, 1)
 		assert.Equal(t, mock.FolderInbox, copies[0].Address.Folder)
@@ -362,14 +372,14 @@ func TestAutomationCooldownDisabled(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile, Cooldown: -1})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile, Cooldown: -1})
 	c := v.fileCluster()
 	_, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	rec, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	assert.Equal(t, int64(12), rec.Counts.AlreadyInDestination)
 }
 
@@ -377,18 +387,18 @@ func TestAutomationEngineFailureIsNotRemembered(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	c := v.fileCluster()
 
-	v.tenant.FailOp(mock.OpMailboxes, nil)
+	v.Tenant.FailOp(mock.OpMailboxes, nil)
 	rec, _, err := a.Remediate(ctx, c)
 	require.ErrorIs(t, err, mock.ErrInjected)
 	assert.Nil(t, rec)
-	v.tenant.ClearFaults()
+	v.Tenant.ClearFaults()
 
 	rec, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d, "tried again: nothing was recorded the first time")
+	assert.Equal(t, automation.DecisionExecuted, d, "tried again: nothing was recorded the first time")
 	assert.Equal(t, int64(12), rec.Counts.Succeeded)
 }
 
@@ -396,10 +406,10 @@ func TestAutomationConcurrent(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
 	v.deliverCampaign()
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	c := v.fileCluster()
 	const n = 6
-	decisions := make([]remediation.Decision, n)
+	decisions := make([]automation.Decision, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -411,12 +421,12 @@ func TestAutomationConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	count := map[remediation.Decision]int{}
+	count := map[automation.Decision]int{}
 	for _, d := range decisions {
 		count[d]++
 	}
-	assert.Equal(t, map[remediation.Decision]int{remediation.DecisionExecuted: 1, remediation.DecisionSkippedRecent: n - 1}, count)
-	assert.Len(t, v.records(remediation.SourceAutomation), 1)
+	assert.Equal(t, map[automation.Decision]int{automation.DecisionExecuted: 1, automation.DecisionSkippedRecent: n - 1}, count)
+	assert.Len(t, v.Records(remediation.SourceAutomation), 1)
 	assert.Equal(t, everyCopyIn(mock.FolderRecoverable), v.campaignWhere())
 }
 
@@ -424,20 +434,20 @@ func TestNewAutomation(t *testing.T) {
 	v := newRTEnv(t, nil)
 	for _, act := range []remediation.Action{remediation.HardDelete, remediation.MoveToJunk, remediation.MoveToDeleted, remediation.Release, "bogus"} {
 		t.Run(fmt.Sprint("refuses ", act), func(t *testing.T) {
-			_, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: cluster.KindFile, Action: act})
-			require.ErrorIs(t, err, remediation.ErrNotAutomatable)
+			_, err := automation.New(v.Engine, automation.Options{Kinds: cluster.KindFile, Action: act})
+			require.ErrorIs(t, err, automation.ErrNotAutomatable)
 		})
 	}
-	_, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: 1 << 6})
+	_, err := automation.New(v.Engine, automation.Options{Kinds: 1 << 6})
 	require.ErrorIs(t, err, remediation.ErrInvalidRequest)
-	_, err = remediation.NewAutomation(nil, remediation.AutomationSettings{})
+	_, err = automation.New(nil, automation.Options{})
 	require.ErrorIs(t, err, remediation.ErrInvalidRequest)
 
-	a, err := remediation.NewAutomation(v.engine, remediation.AutomationSettings{Kinds: cluster.KindURL})
+	a, err := automation.New(v.Engine, automation.Options{Kinds: cluster.KindURL})
 	require.NoError(t, err)
-	s := a.Settings()
+	s := a.Options()
 	assert.Equal(t, remediation.SoftDelete, s.Action)
-	assert.Equal(t, remediation.DefaultSizeCap, s.SizeCap)
+	assert.Equal(t, automation.DefaultSizeCap, s.SizeCap)
 	assert.Equal(t, 10000, s.SizeCap)
 	assert.Equal(t, time.Hour, s.Cooldown)
 	assert.Equal(t, remediation.SeverityHigh, s.Severity)
@@ -452,41 +462,41 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "journal")
 	v := newRTEnv(t, nil)
-	open := func() (*remediation.Engine, *remediation.FileJournal) {
-		j, err := remediation.OpenFileJournal(path, nil)
+	open := func() (*remediation.Engine, *journal.File) {
+		j, err := journal.OpenFile(path, nil)
 		require.NoError(t, err)
-		e, err := remediation.New(v.tenant, v.tenant, j, &remediation.Options{Logger: testLogger(t), Now: v.clock.Now})
+		e, err := remediation.New(v.Tenant, v.Tenant, j, &remediation.Options{Logger: rtenv.Logger(t), Now: v.Clock.Now})
 		require.NoError(t, err)
 		return e, j
 	}
 	e1, j1 := open()
-	v.engine = e1
+	v.Engine = e1
 	v.deliverCampaign()
 	c := v.fileCluster()
-	rec, d, err := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	rec, d, err := v.automation(automation.Options{Kinds: cluster.KindFile}).Remediate(ctx, c)
 	require.NoError(t, err)
-	require.Equal(t, remediation.DecisionExecuted, d)
+	require.Equal(t, automation.DecisionExecuted, d)
 	_, err = e1.Undo(ctx, rec.ID, "analyst@corp.example")
 	require.NoError(t, err)
 	require.NoError(t, j1.Close())
 
 	// A new process: a new engine over the same journal, a new Automation.
-	v.clock.Advance(30 * time.Minute)
+	v.Clock.Advance(30 * time.Minute)
 	e2, j2 := open()
 	defer j2.Close()
-	v.engine = e2
-	a := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile})
+	v.Engine = e2
+	a := v.automation(automation.Options{Kinds: cluster.KindFile})
 	rec2, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d)
+	assert.Equal(t, automation.DecisionSkippedRecent, d)
 	assert.Nil(t, rec2)
 	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere(), "the analyst's undo stands")
 
 	// After the hour, the cluster is acted on again.
-	v.clock.Advance(31 * time.Minute)
+	v.Clock.Advance(31 * time.Minute)
 	rec3, d, err := a.Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionExecuted, d)
+	assert.Equal(t, automation.DecisionExecuted, d)
 	assert.Equal(t, int64(12), rec3.Counts.Succeeded)
 }
 
@@ -495,24 +505,24 @@ func TestAutomationCooldownSurvivesRestart(t *testing.T) {
 func TestAutomationRecallMixedCluster(t *testing.T) {
 	ctx := context.Background()
 	v := newRTEnv(t, nil)
-	withID := v.deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
-	raw := rtPhish("x@evil.example", rtUsers[2:]...)
+	withID := v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:2]...), nil)
+	raw := rtenv.Phish("x@evil.example", rtenv.Users()[2:]...)
 	raw = raw[len("Message-ID: <x@evil.example>\r\n"):]
-	noID := v.deliver(raw, nil)
-	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtAttachmentSHA(t)),
+	noID := v.Deliver(raw, nil)
+	c := &cluster.Cluster{Kind: cluster.KindFile, Seed: cluster.SeedFile(rtenv.AttachmentSHA(t)),
 		Members: []cluster.Member{{MessageID: "p1@evil.example", Copies: withID}, {Copies: noID}}}
-	rec, d, err := v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	rec, d, err := v.automation(automation.Options{Kinds: cluster.KindFile}).Remediate(ctx, c)
 	require.NoError(t, err)
-	require.Equal(t, remediation.DecisionExecuted, d)
+	require.Equal(t, automation.DecisionExecuted, d)
 	require.NotEmpty(t, rec.Selection.Copies, "selected by copies")
-	_, err = v.engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	_, err = v.Engine.Undo(ctx, rec.ID, "analyst@corp.example")
 	require.NoError(t, err)
 
-	v.clock.Advance(10 * time.Minute)
-	_, d, err = v.automation(remediation.AutomationSettings{Kinds: cluster.KindFile}).Remediate(ctx, c)
+	v.Clock.Advance(10 * time.Minute)
+	_, d, err = v.automation(automation.Options{Kinds: cluster.KindFile}).Remediate(ctx, c)
 	require.NoError(t, err)
-	assert.Equal(t, remediation.DecisionSkippedRecent, d)
-	assert.Equal(t, in(mock.FolderInbox, rtUsers[:2]...), v.folders("p1@evil.example"), "the analyst's undo stands")
+	assert.Equal(t, automation.DecisionSkippedRecent, d)
+	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[:2]...), v.Folders("p1@evil.example"), "the analyst's undo stands")
 }
 
 // growStore delivers more of the campaign right after the dry run's
@@ -540,33 +550,35 @@ func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
 		name  string
 		after int32 // searches before the campaign grows
 	}{
-		{"after the dry run", int32(len(rtUsers))},
-		{"while the action runs", int32(2 * len(rtUsers))},
+		{"after the dry run", int32(len(rtenv.Users()))},
+		{"while the action runs", int32(2 * len(rtenv.Users()))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newRTEnv(t, nil)
-			v.deliver(rtPhish("p1@evil.example", rtUsers[:2]...), nil)
-			c, err := v.index().ClusterOf(cluster.SeedFile(rtAttachmentSHA(t)), cluster.KindFile)
+			v.Deliver(rtenv.Phish("p1@evil.example", rtenv.Users()[:2]...), nil)
+			c, err := v.index().ClusterOf(cluster.SeedFile(rtenv.AttachmentSHA(t)), cluster.KindFile)
 			require.NoError(t, err)
-			st := &growStore{Tenant: v.tenant, after: tc.after}
-			st.grow = func() { _, _ = v.tenant.Deliver(context.Background(), rtPhish("p1@evil.example", rtUsers[2:]...), nil) }
-			e, err := remediation.New(st, v.tenant, remediation.NewMemoryJournal(), &remediation.Options{Logger: testLogger(t), Now: v.clock.Now, Workers: 1})
+			st := &growStore{Tenant: v.Tenant, after: tc.after}
+			st.grow = func() {
+				_, _ = v.Tenant.Deliver(context.Background(), rtenv.Phish("p1@evil.example", rtenv.Users()[2:]...), nil)
+			}
+			e, err := remediation.New(st, v.Tenant, journal.NewMemory(), &remediation.Options{Logger: rtenv.Logger(t), Now: v.Clock.Now, Workers: 1})
 			require.NoError(t, err)
-			a, err := remediation.NewAutomation(e, remediation.AutomationSettings{Kinds: cluster.KindFile, SizeCap: 3})
+			a, err := automation.New(e, automation.Options{Kinds: cluster.KindFile, SizeCap: 3})
 			require.NoError(t, err)
 			rec, d, err := a.Remediate(ctx, c)
 			require.NotNil(t, rec)
 			assert.Equal(t, 3, rec.MaxCopies)
 			acted := 0
-			for _, f := range v.folders("p1@evil.example") {
+			for _, f := range v.Folders("p1@evil.example") {
 				if strings.HasSuffix(f, ":"+mock.FolderRecoverable) {
 					acted++
 				}
 			}
 			assert.LessOrEqual(t, acted, 3, "never more than the cap without approval")
-			if tc.after == int32(len(rtUsers)) {
+			if tc.after == int32(len(rtenv.Users())) {
 				require.NoError(t, err)
-				assert.Equal(t, remediation.DecisionProposedOverCap, d)
+				assert.Equal(t, automation.DecisionProposedOverCap, d)
 				assert.Zero(t, acted)
 			} else {
 				require.ErrorIs(t, err, remediation.ErrNeedsConfirmation)

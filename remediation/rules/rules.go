@@ -1,4 +1,4 @@
-package remediation
+package rules
 
 import (
 	"context"
@@ -11,79 +11,80 @@ import (
 	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
 )
 
 // Errors of detection rules. Callers test for them with [errors.Is].
 var (
-	// ErrInvalidRule means a rule is malformed: no name, an unknown action
+	// ErrInvalid means a rule is malformed: no name, an unknown action
 	// or mode, or criteria that are empty or match everything (the error
 	// then also wraps mailbox.ErrEmptyCriteria or
 	// mailbox.ErrMatchesEverything).
-	ErrInvalidRule = errors.New("remediation: invalid detection rule")
-	// ErrRuleExists means a rule with the same name is already set.
-	ErrRuleExists = errors.New("remediation: detection rule already exists")
-	// ErrNoRule means no rule has the given name.
-	ErrNoRule = errors.New("remediation: no such detection rule")
-	// ErrRulesClosed means [Rules.Close] was called: delivered copies are
+	ErrInvalid = errors.New("rules: invalid detection rule")
+	// ErrExists means a rule with the same name is already set.
+	ErrExists = errors.New("rules: detection rule already exists")
+	// ErrNotFound means no rule has the given name.
+	ErrNotFound = errors.New("rules: no such detection rule")
+	// ErrClosed means [Set.Close] was called: delivered copies are
 	// no longer evaluated.
-	ErrRulesClosed = errors.New("remediation: detection rules closed")
+	ErrClosed = errors.New("rules: detection rules closed")
 )
 
-// RuleMode says what a rule does with the copies it matches.
-type RuleMode string
+// Mode says what a rule does with the copies it matches.
+type Mode string
 
 // Rule modes.
 const (
 	// ModePropose records the rule's action as pending approval
-	// ([Engine.Propose]); nothing moves until an approver approves it.
-	ModePropose RuleMode = "propose"
-	// ModeExecute runs the rule's action at once ([Engine.Execute]).
-	ModeExecute RuleMode = "execute"
+	// ([remediation.Engine.Propose]); nothing moves until an approver approves it.
+	ModePropose Mode = "propose"
+	// ModeExecute runs the rule's action at once ([remediation.Engine.Execute]).
+	ModeExecute Mode = "execute"
 )
 
 // Rule is a detection rule: criteria, the action taken on the copies they
 // match, and whether that action runs or is proposed. Its actions are
-// recorded with [SourceDetectionRule] and the rule's name in
-// [Record.RuleName].
+// recorded with [remediation.SourceDetectionRule] and the rule's name in
+// [remediation.Record.RuleName].
 type Rule struct {
-	// Name identifies the rule; required and unique within a [Rules].
+	// Name identifies the rule; required and unique within a [Set].
 	Name string `json:"name"`
 	// Description is copied to the records of the rule's actions.
 	Description string `json:"description,omitempty"`
 	// Severity is copied to the records of the rule's actions.
-	Severity Severity `json:"severity,omitempty"`
+	Severity remediation.Severity `json:"severity,omitempty"`
 	// Criteria select the copies the rule acts on. They are evaluated
 	// exactly ([mailbox.Criteria.Match]) against each delivered copy, and
-	// across every mailbox by [Rules.Run]. Empty or match-everything
+	// across every mailbox by [Set.Run]. Empty or match-everything
 	// criteria are refused.
 	Criteria mailbox.Criteria `json:"criteria"`
-	// Action is what happens to matching copies; any [Action.Valid]
+	// Action is what happens to matching copies; any [remediation.Action.Valid]
 	// action.
-	Action Action `json:"action"`
+	Action remediation.Action `json:"action"`
 	// Mode is [ModePropose] or [ModeExecute]; required.
-	Mode RuleMode `json:"mode"`
-	// Disabled rules are kept but not evaluated on delivery; [Rules.Run]
+	Mode Mode `json:"mode"`
+	// Disabled rules are kept but not evaluated on delivery; [Set.Run]
 	// still runs them on demand. Rules are enabled unless Disabled.
 	Disabled bool `json:"disabled,omitempty"`
 	// Confirm acknowledges, for runs on demand, a selection above the
-	// engine's blast-radius limit ([Options.BlastRadius]).
+	// engine's blast-radius limit ([remediation.Options.BlastRadius]).
 	Confirm bool `json:"confirm,omitempty"`
 }
 
-// Validate reports an error wrapping [ErrInvalidRule] when r cannot be
+// Validate reports an error wrapping [ErrInvalid] when r cannot be
 // used; for refused criteria it also wraps the criteria's error.
 func (r *Rule) Validate() error {
 	if strings.TrimSpace(r.Name) == "" {
-		return fmt.Errorf("%w: a name is required", ErrInvalidRule)
+		return fmt.Errorf("%w: a name is required", ErrInvalid)
 	}
 	if !r.Action.Valid() {
-		return fmt.Errorf("%w: rule %q: unknown action %q", ErrInvalidRule, r.Name, r.Action)
+		return fmt.Errorf("%w: rule %q: unknown action %q", ErrInvalid, r.Name, r.Action)
 	}
 	if r.Mode != ModePropose && r.Mode != ModeExecute {
-		return fmt.Errorf("%w: rule %q: mode must be %q or %q, got %q", ErrInvalidRule, r.Name, ModePropose, ModeExecute, r.Mode)
+		return fmt.Errorf("%w: rule %q: mode must be %q or %q, got %q", ErrInvalid, r.Name, ModePropose, ModeExecute, r.Mode)
 	}
 	if err := r.Criteria.ValidateSelection(); err != nil {
-		return fmt.Errorf("%w: rule %q: %w", ErrInvalidRule, r.Name, err)
+		return fmt.Errorf("%w: rule %q: %w", ErrInvalid, r.Name, err)
 	}
 	return nil
 }
@@ -95,11 +96,11 @@ func (r Rule) clone() Rule {
 	return r
 }
 
-// RuleError is a failure of a rule on delivery (or of a run on demand):
+// Error is a failure of a rule on delivery (or of a run on demand):
 // a copy whose criteria could not be evaluated, or an action the engine
-// refused or could not complete. [Rules.Errors] keeps the most recent
+// refused or could not complete. [Set.Errors] keeps the most recent
 // ones.
-type RuleError struct {
+type Error struct {
 	// Rule is the rule's name; "" for a failure before any rule was
 	// evaluated (for example an unreadable delivery).
 	Rule string
@@ -120,9 +121,9 @@ type RuleError struct {
 }
 
 // Error describes the failure.
-func (e *RuleError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString("remediation: detection rule")
+	b.WriteString("rules: detection rule")
 	if e.Rule != "" {
 		fmt.Fprintf(&b, " %q", e.Rule)
 	}
@@ -142,11 +143,11 @@ func (e *RuleError) Error() string {
 }
 
 // Unwrap returns Err.
-func (e *RuleError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// RulesOptions configure a [Rules]. A nil pointer is the same as a zero
+// Options configure a [Set]. A nil pointer is the same as a zero
 // value; every zero field takes the default its comment gives.
-type RulesOptions struct {
+type Options struct {
 	// Logger receives rule matches and failures (rule names, copy
 	// addresses, message ids, record ids; never bodies). nil discards
 	// them.
@@ -162,29 +163,30 @@ type RulesOptions struct {
 	FolderRole func(owner, folder string) (mailbox.Role, error)
 	// Coalesce is how long copies of one message matched by one rule are
 	// gathered into one action. Zero (the default) acts on each copy as
-	// it is delivered, before OnDeliver returns. See [Rules.OnDeliver].
+	// it is delivered, before OnDeliver returns. See [Set.OnDeliver].
 	Coalesce time.Duration
 	// MaxBatch is the most copies one coalesced action gathers; when a
 	// batch reaches it, it runs at once. Default 1,000.
 	MaxBatch int
-	// MaxErrors is how many of the most recent failures [Rules.Errors]
+	// MaxErrors is how many of the most recent failures [Set.Errors]
 	// keeps; default 100.
 	MaxErrors int
 }
 
-// Rules is a set of detection rules bound to an [Engine]. It evaluates
-// them on delivery ([Rules.OnDeliver]) and runs them on demand over
-// existing mail ([Rules.Run], [Rules.RunRule]). Rules are evaluated in the
+// Set is a set of detection rules bound to an [remediation.Engine]. It evaluates
+// them on delivery ([Set.OnDeliver]) and runs them on demand over
+// existing mail ([Set.Run], [Set.RunRule]). Rules are evaluated in the
 // order they were added, and every enabled rule whose criteria match a
 // copy acts on it: when two executing rules move the same copy, the
 // second finds it gone and records it as not found.
 //
-// A Rules is safe for concurrent use by multiple goroutines; OnDeliver
+// A Set is safe for concurrent use by multiple goroutines; OnDeliver
 // may be called for several deliveries at once.
-type Rules struct {
-	e    *Engine
-	opts RulesOptions
+type Set struct {
+	e    *remediation.Engine
+	opts Options
 	log  *slog.Logger
+	now  func() time.Time // the engine's clock, in UTC
 
 	// base is the context of coalesced actions that run after OnDeliver
 	// returned; Close cancels it.
@@ -196,7 +198,7 @@ type Rules struct {
 	// the slice (Enable replaces it), so a snapshot of the pointers is
 	// safe to read without the lock.
 	rules   []*Rule
-	errs    []RuleError
+	errs    []Error
 	dropped int
 	batches map[batchKey]*batch
 	closed  bool
@@ -217,10 +219,14 @@ type batch struct {
 	timer  *time.Timer
 }
 
-// NewRules returns an empty rule set acting through e (required). opts
+// New returns an empty rule set acting through e (required). opts
 // may be nil.
-func NewRules(e *Engine, opts *RulesOptions) *Rules {
-	rs := &Rules{e: e, batches: make(map[batchKey]*batch)}
+func New(e *remediation.Engine, opts *Options) *Set {
+	rs := &Set{e: e, batches: make(map[batchKey]*batch)}
+	if e != nil {
+		clock := e.Options().Now
+		rs.now = func() time.Time { return clock().UTC() }
+	}
 	if opts != nil {
 		rs.opts = *opts
 	}
@@ -242,55 +248,55 @@ func NewRules(e *Engine, opts *RulesOptions) *Rules {
 }
 
 // Add validates r and adds it after the existing rules. A rule with the
-// name of an existing one gives ErrRuleExists; an invalid one an error
-// wrapping ErrInvalidRule (see [Rule.Validate]). The rule is copied.
-func (rs *Rules) Add(r Rule) error {
+// name of an existing one gives ErrExists; an invalid one an error
+// wrapping ErrInvalid (see [Rule.Validate]). The rule is copied.
+func (rs *Set) Add(r Rule) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.indexLocked(r.Name) >= 0 {
-		return fmt.Errorf("%w: %q", ErrRuleExists, r.Name)
+		return fmt.Errorf("%w: %q", ErrExists, r.Name)
 	}
 	c := r.clone()
 	rs.rules = append(rs.rules, &c)
-	rs.log.Info("remediation: detection rule added", "rule", r.Name, "action", r.Action, "mode", r.Mode, "disabled", r.Disabled)
+	rs.log.Info("rules: detection rule added", "rule", r.Name, "action", r.Action, "mode", r.Mode, "disabled", r.Disabled)
 	return nil
 }
 
-// Remove removes the rule name, or gives ErrNoRule. Copies it matched
+// Remove removes the rule name, or gives ErrNotFound. Copies it matched
 // that wait in a coalescing batch are not acted on.
-func (rs *Rules) Remove(name string) error {
+func (rs *Set) Remove(name string) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	i := rs.indexLocked(name)
 	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrNoRule, name)
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
 	rs.rules = slices.Delete(rs.rules, i, i+1)
-	rs.log.Info("remediation: detection rule removed", "rule", name)
+	rs.log.Info("rules: detection rule removed", "rule", name)
 	return nil
 }
 
-// Enable enables or disables the rule name, or gives ErrNoRule. Copies a
+// Enable enables or disables the rule name, or gives ErrNotFound. Copies a
 // disabled rule matched that wait in a coalescing batch are not acted on.
-func (rs *Rules) Enable(name string, enabled bool) error {
+func (rs *Set) Enable(name string, enabled bool) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	i := rs.indexLocked(name)
 	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrNoRule, name)
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
 	c := *rs.rules[i]
 	c.Disabled = !enabled
 	rs.rules[i] = &c
-	rs.log.Info("remediation: detection rule enabled", "rule", name, "enabled", enabled)
+	rs.log.Info("rules: detection rule enabled", "rule", name, "enabled", enabled)
 	return nil
 }
 
 // Rules returns copies of the rules, in evaluation order.
-func (rs *Rules) Rules() []Rule {
+func (rs *Set) Rules() []Rule {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	out := make([]Rule, len(rs.rules))
@@ -300,35 +306,35 @@ func (rs *Rules) Rules() []Rule {
 	return out
 }
 
-// Rule returns a copy of the rule name, or ErrNoRule.
-func (rs *Rules) Rule(name string) (Rule, error) {
+// Rule returns a copy of the rule name, or ErrNotFound.
+func (rs *Set) Rule(name string) (Rule, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	i := rs.indexLocked(name)
 	if i < 0 {
-		return Rule{}, fmt.Errorf("%w: %q", ErrNoRule, name)
+		return Rule{}, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
 	return rs.rules[i].clone(), nil
 }
 
-func (rs *Rules) indexLocked(name string) int {
+func (rs *Set) indexLocked(name string) int {
 	return slices.IndexFunc(rs.rules, func(r *Rule) bool { return r.Name == name })
 }
 
-// Errors returns the most recent failures ([RulesOptions.MaxErrors] of
+// Errors returns the most recent failures ([Options.MaxErrors] of
 // them), oldest first, and how many older ones were dropped.
-func (rs *Rules) Errors() ([]RuleError, int) {
+func (rs *Set) Errors() ([]Error, int) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return slices.Clone(rs.errs), rs.dropped
 }
 
 // keep logs and keeps a failure.
-func (rs *Rules) keep(re RuleError) {
+func (rs *Set) keep(re Error) {
 	if re.Time.IsZero() {
-		re.Time = rs.e.now()
+		re.Time = rs.now()
 	}
-	rs.log.Error("remediation: detection rule failed", "rule", re.Rule, "copy", re.Copy.String(), "copies", re.Copies,
+	rs.log.Error("rules: detection rule failed", "rule", re.Rule, "copy", re.Copy.String(), "copies", re.Copies,
 		"message_id", re.MessageID, "record", re.RecordID, "err", re.Err)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -345,40 +351,40 @@ func (rs *Rules) keep(re RuleError) {
 // of the mock tenant's OnDeliver hooks, and any mail transport can call
 // it the same way. Matching is exact: [mailbox.Criteria.Match] over the
 // copy's summary (p's headers, addr, and the folder's role from
-// [RulesOptions.FolderRole]) with p as the content. p is only read.
+// [Options.FolderRole]) with p as the content. p is only read.
 //
-// A matching rule acts on that copy alone (a [Selection] of explicit
-// copies), as its mode says. With [RulesOptions.Coalesce] zero it acts
+// A matching rule acts on that copy alone (a [remediation.Selection] of explicit
+// copies), as its mode says. With [Options.Coalesce] zero it acts
 // before OnDeliver returns: a campaign delivered to 100 users makes 100
 // records. With a positive Coalesce, the copies of one message (by
 // Message-ID) one rule matches are gathered for that long from the first
-// match, or until [RulesOptions.MaxBatch] of them, and acted on by one
+// match, or until [Options.MaxBatch] of them, and acted on by one
 // action: one record per message and rule, which is what an approver
 // wants to see for a proposal. The copies then stay where they were
-// delivered for up to Coalesce; [Rules.Flush] acts on every gathered
-// batch at once, [Rules.Close] too and stops evaluating.
+// delivered for up to Coalesce; [Set.Flush] acts on every gathered
+// batch at once, [Set.Close] too and stops evaluating.
 //
 // OnDeliver never fails the delivery and never panics: failures (criteria
 // that cannot be evaluated, an action refused or not completed, a panic)
-// are logged and kept for [Rules.Errors]. ctx bounds an action run
+// are logged and kept for [Set.Errors]. ctx bounds an action run
 // before OnDeliver returns; coalesced actions run with a context that
 // only Close cancels.
-func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox.Parsed) {
+func (rs *Set) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox.Parsed) {
 	var msgID string
 	defer func() {
 		if v := recover(); v != nil {
-			rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: fmt.Errorf("panic: %v", v)})
+			rs.keep(Error{Copy: addr, MessageID: msgID, Err: fmt.Errorf("panic: %v", v)})
 		}
 	}()
 	if p == nil {
-		rs.keep(RuleError{Copy: addr, Err: errors.New("no parsed message")})
+		rs.keep(Error{Copy: addr, Err: errors.New("no parsed message")})
 		return
 	}
 	msgID = mailbox.NormalizeMessageID(p.MessageID)
 	rs.mu.Lock()
 	if rs.closed {
 		rs.mu.Unlock()
-		rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: ErrRulesClosed})
+		rs.keep(Error{Copy: addr, MessageID: msgID, Err: ErrClosed})
 		return
 	}
 	active := slices.Clone(rs.rules)
@@ -390,7 +396,7 @@ func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox
 	m := p.Summary()
 	m.Address = addr
 	if m.Date.IsZero() {
-		m.Date = rs.e.now()
+		m.Date = rs.now()
 	}
 	m.Role = rs.role(addr, msgID)
 	content := func() (*mailbox.Parsed, error) { return p, nil }
@@ -400,20 +406,20 @@ func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox
 		}
 		ok, err := r.Criteria.Match(&m, content)
 		if err != nil {
-			rs.keep(RuleError{Rule: r.Name, Copy: addr, MessageID: msgID, Err: err})
+			rs.keep(Error{Rule: r.Name, Copy: addr, MessageID: msgID, Err: err})
 			continue
 		}
 		if !ok {
 			continue
 		}
-		rs.log.Info("remediation: detection rule matched", "rule", r.Name, "copy", addr.String(), "message_id", msgID)
+		rs.log.Info("rules: detection rule matched", "rule", r.Name, "copy", addr.String(), "message_id", msgID)
 		if rs.opts.Coalesce <= 0 {
 			rs.act(ctx, *r, []mailbox.Address{addr}, msgID)
 			continue
 		}
 		full, closed := rs.gather(*r, addr, msgID)
 		if closed {
-			rs.keep(RuleError{Rule: r.Name, Copy: addr, MessageID: msgID, Err: ErrRulesClosed})
+			rs.keep(Error{Rule: r.Name, Copy: addr, MessageID: msgID, Err: ErrClosed})
 			continue
 		}
 		if full != nil {
@@ -423,7 +429,7 @@ func (rs *Rules) OnDeliver(ctx context.Context, addr mailbox.Address, p *mailbox
 }
 
 // role returns the role of the folder addr is in.
-func (rs *Rules) role(addr mailbox.Address, msgID string) mailbox.Role {
+func (rs *Set) role(addr mailbox.Address, msgID string) mailbox.Role {
 	if rs.opts.FolderRole == nil {
 		if strings.EqualFold(addr.Folder, "INBOX") {
 			return mailbox.RoleInbox
@@ -432,7 +438,7 @@ func (rs *Rules) role(addr mailbox.Address, msgID string) mailbox.Role {
 	}
 	role, err := rs.opts.FolderRole(addr.Mailbox, addr.Folder)
 	if err != nil {
-		rs.keep(RuleError{Copy: addr, MessageID: msgID, Err: fmt.Errorf("folder role: %w", err)})
+		rs.keep(Error{Copy: addr, MessageID: msgID, Err: fmt.Errorf("folder role: %w", err)})
 		return mailbox.RoleNone
 	}
 	return role
@@ -441,7 +447,7 @@ func (rs *Rules) role(addr mailbox.Address, msgID string) mailbox.Role {
 // gather adds addr to the batch of (r, msgID). It returns the batch when
 // it is full and taken out of the set, for the caller to run; else nil.
 // closed reports that Close was called: nothing was gathered.
-func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) (full *batch, closed bool) {
+func (rs *Set) gather(r Rule, addr mailbox.Address, msgID string) (full *batch, closed bool) {
 	k := batchKey{rule: r.Name, messageID: msgID}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -475,7 +481,7 @@ func (rs *Rules) gather(r Rule, addr mailbox.Address, msgID string) (full *batch
 
 // take removes b from the set of batches and reports whether it was
 // there (whoever takes a batch runs it).
-func (rs *Rules) take(b *batch) bool {
+func (rs *Set) take(b *batch) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.batches[b.key] != b {
@@ -487,7 +493,7 @@ func (rs *Rules) take(b *batch) bool {
 
 // takeLocked removes b, which is in the set, and stops its timer; when
 // the timer will not fire any more, its share of wg is released here.
-func (rs *Rules) takeLocked(b *batch) {
+func (rs *Set) takeLocked(b *batch) {
 	delete(rs.batches, b.key)
 	if b.timer.Stop() {
 		rs.wg.Done()
@@ -496,15 +502,15 @@ func (rs *Rules) takeLocked(b *batch) {
 
 // run acts on a batch with the rule as it is now: a rule removed or
 // disabled since the copies matched does not act.
-func (rs *Rules) run(ctx context.Context, b *batch) {
+func (rs *Set) run(ctx context.Context, b *batch) {
 	defer func() {
 		if v := recover(); v != nil {
-			rs.keep(RuleError{Rule: b.key.rule, Copies: len(b.copies), MessageID: b.key.messageID, Err: fmt.Errorf("panic: %v", v)})
+			rs.keep(Error{Rule: b.key.rule, Copies: len(b.copies), MessageID: b.key.messageID, Err: fmt.Errorf("panic: %v", v)})
 		}
 	}()
 	r, err := rs.Rule(b.key.rule)
 	if err != nil || r.Disabled {
-		rs.log.Info("remediation: detection rule removed or disabled; gathered copies not acted on",
+		rs.log.Info("rules: detection rule removed or disabled; gathered copies not acted on",
 			"rule", b.key.rule, "message_id", b.key.messageID, "copies", len(b.copies))
 		return
 	}
@@ -512,15 +518,15 @@ func (rs *Rules) run(ctx context.Context, b *batch) {
 }
 
 // act runs or proposes r's action on copies.
-func (rs *Rules) act(ctx context.Context, r Rule, copies []mailbox.Address, msgID string) {
+func (rs *Set) act(ctx context.Context, r Rule, copies []mailbox.Address, msgID string) {
 	desc := r.Description
 	if desc == "" {
 		desc = fmt.Sprintf("detection rule %q matched message <%s> on delivery", r.Name, msgID)
 	}
-	req := rs.request(r, Selection{Copies: slices.Clone(copies)}, desc)
+	req := rs.request(r, remediation.Selection{Copies: slices.Clone(copies)}, desc)
 	rec, err := rs.submit(ctx, r, req)
 	if err != nil {
-		re := RuleError{Rule: r.Name, Copies: len(copies), MessageID: msgID, Err: err}
+		re := Error{Rule: r.Name, Copies: len(copies), MessageID: msgID, Err: err}
 		if len(copies) == 1 {
 			re.Copy = copies[0]
 		}
@@ -530,17 +536,17 @@ func (rs *Rules) act(ctx context.Context, r Rule, copies []mailbox.Address, msgI
 		rs.keep(re)
 		return
 	}
-	rs.log.Info("remediation: detection rule acted", "rule", r.Name, "mode", r.Mode, "record", rec.ID,
+	rs.log.Info("rules: detection rule acted", "rule", r.Name, "mode", r.Mode, "record", rec.ID,
 		"status", rec.Status, "copies", len(copies), "message_id", msgID)
 }
 
-func (rs *Rules) request(r Rule, sel Selection, desc string) Request {
-	return Request{
+func (rs *Set) request(r Rule, sel remediation.Selection, desc string) remediation.Request {
+	return remediation.Request{
 		Action:      r.Action,
 		Name:        r.Name,
 		Description: desc,
 		Severity:    r.Severity,
-		Source:      SourceDetectionRule,
+		Source:      remediation.SourceDetectionRule,
 		Actor:       rs.opts.Actor,
 		Selection:   sel,
 		Confirm:     r.Confirm,
@@ -548,7 +554,7 @@ func (rs *Rules) request(r Rule, sel Selection, desc string) Request {
 	}
 }
 
-func (rs *Rules) submit(ctx context.Context, r Rule, req Request) (*Record, error) {
+func (rs *Set) submit(ctx context.Context, r Rule, req remediation.Request) (*remediation.Record, error) {
 	if r.Mode == ModePropose {
 		return rs.e.Propose(ctx, req)
 	}
@@ -558,9 +564,9 @@ func (rs *Rules) submit(ctx context.Context, r Rule, req Request) (*Record, erro
 // Run runs the rule name on demand over existing mail: one action over
 // the rule's criteria across every mailbox, executed or proposed as its
 // mode says, even when the rule is disabled. It returns what
-// [Engine.Execute] or [Engine.Propose] return; an unknown name gives
-// ErrNoRule. Failures are returned, not kept in [Rules.Errors].
-func (rs *Rules) Run(ctx context.Context, name string) (*Record, error) {
+// [remediation.Engine.Execute] or [remediation.Engine.Propose] return; an unknown name gives
+// ErrNotFound. Failures are returned, not kept in [Set.Errors].
+func (rs *Set) Run(ctx context.Context, name string) (*remediation.Record, error) {
 	r, err := rs.Rule(name)
 	if err != nil {
 		return nil, err
@@ -568,9 +574,9 @@ func (rs *Rules) Run(ctx context.Context, name string) (*Record, error) {
 	return rs.RunRule(ctx, r)
 }
 
-// RunRule runs r on demand as [Rules.Run] does, without adding it to the
-// set. r is validated first (an error wrapping ErrInvalidRule).
-func (rs *Rules) RunRule(ctx context.Context, r Rule) (*Record, error) {
+// RunRule runs r on demand as [Set.Run] does, without adding it to the
+// set. r is validated first (an error wrapping ErrInvalid).
+func (rs *Set) RunRule(ctx context.Context, r Rule) (*remediation.Record, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -580,9 +586,9 @@ func (rs *Rules) RunRule(ctx context.Context, r Rule) (*Record, error) {
 		desc = fmt.Sprintf("detection rule %q run over existing mail", r.Name)
 	}
 	crit := r.Criteria
-	rec, err := rs.submit(ctx, r, rs.request(r, Selection{Criteria: &crit}, desc))
+	rec, err := rs.submit(ctx, r, rs.request(r, remediation.Selection{Criteria: &crit}, desc))
 	if rec != nil {
-		rs.log.Info("remediation: detection rule run on demand", "rule", r.Name, "mode", r.Mode, "record", rec.ID, "status", rec.Status)
+		rs.log.Info("rules: detection rule run on demand", "rule", r.Name, "mode", r.Mode, "record", rec.ID, "status", rec.Status)
 	}
 	return rec, err
 }
@@ -590,7 +596,7 @@ func (rs *Rules) RunRule(ctx context.Context, r Rule) (*Record, error) {
 // Flush acts now on every batch of copies gathered for coalescing, and
 // waits for coalesced actions already running. It returns ctx's error if
 // ctx ended first (batches are still acted on, with ctx).
-func (rs *Rules) Flush(ctx context.Context) error {
+func (rs *Set) Flush(ctx context.Context) error {
 	rs.mu.Lock()
 	var bs []*batch
 	for _, b := range rs.batches {
@@ -619,10 +625,10 @@ func (rs *Rules) Flush(ctx context.Context) error {
 	}
 }
 
-// Close flushes as [Rules.Flush] does, then stops evaluating: later
-// deliveries are kept as ErrRulesClosed failures and not acted on. Runs
+// Close flushes as [Set.Flush] does, then stops evaluating: later
+// deliveries are kept as ErrClosed failures and not acted on. Runs
 // on demand still work. Close is idempotent.
-func (rs *Rules) Close(ctx context.Context) error {
+func (rs *Set) Close(ctx context.Context) error {
 	rs.mu.Lock()
 	rs.closed = true
 	rs.mu.Unlock()

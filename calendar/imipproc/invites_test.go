@@ -1,4 +1,4 @@
-package calendar_test
+package imipproc_test
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -29,9 +29,10 @@ func mailWith(parts ...[3]string) []byte {
 }
 
 func TestMessageInvitesOnlyWhatDeliveryApplies(t *testing.T) {
-	plain := strings.Replace(string(itip("REQUEST", "u1", org, 0, "x")), "METHOD:REQUEST\r\n", "", 1)
-	publish := string(itip("PUBLISH", "u2", org, 0, "x"))
-	request := string(itip("REQUEST", "u3", org, 0, "x"))
+	const org = "organizer@outside.example"
+	plain := strings.Replace(inviteICS("REQUEST", "u1", org, 0, nil), "METHOD:REQUEST\r\n", "", 1)
+	publish := inviteICS("PUBLISH", "u2", org, 0, nil)
+	request := inviteICS("REQUEST", "u3", org, 0, nil)
 	cases := []struct {
 		name    string
 		raw     []byte
@@ -53,7 +54,7 @@ func TestMessageInvitesOnlyWhatDeliveryApplies(t *testing.T) {
 			require.NoError(t, err)
 			var uids []string
 			var applied []bool
-			for _, mi := range calendar.MessageInvites(p) {
+			for _, mi := range imipproc.MessageInvites(p) {
 				require.NoError(t, mi.Err)
 				uids = append(uids, mi.Invite.UID)
 				applied = append(applied, mi.Applied())

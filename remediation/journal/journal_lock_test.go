@@ -1,4 +1,4 @@
-package remediation_test
+package journal_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // TestFileJournalSecondOpenIsRefused: two FileJournals on one file each
@@ -20,23 +21,23 @@ import (
 // file, while the first is open, also after a rewrite replaced the file;
 // after Close the file opens again with every entry.
 func TestFileJournalSecondOpenIsRefused(t *testing.T) {
-	if !remediation.JournalLocking {
+	if !journal.Locking {
 		t.Skip("no journal lock on this platform")
 	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "journal")
-	j, err := remediation.OpenFileJournal(path, nil)
+	j, err := journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	entries := sampleEntries()
 	require.NoError(t, j.Append(ctx, entries[:2]...))
 
 	refused := func(when string) {
 		t.Helper()
-		j2, err := remediation.OpenFileJournal(path, nil)
+		j2, err := journal.OpenFile(path, nil)
 		if err == nil {
 			j2.Close()
 		}
-		require.ErrorIs(t, err, remediation.ErrJournalLocked, when)
+		require.ErrorIs(t, err, journal.ErrLocked, when)
 		assert.Contains(t, err.Error(), path, "the error names the file")
 	}
 	refused("while open")
@@ -54,7 +55,7 @@ func TestFileJournalSecondOpenIsRefused(t *testing.T) {
 	require.NoError(t, j.Append(ctx, entries[2:]...))
 	require.NoError(t, j.Close())
 
-	j, err = remediation.OpenFileJournal(path, nil)
+	j, err = journal.OpenFile(path, nil)
 	require.NoError(t, err, "Close releases the lock")
 	defer j.Close()
 	assert.Len(t, replayAll(t, j), len(entries), "every entry survives")
@@ -65,7 +66,7 @@ func TestFileJournalSecondOpenIsRefused(t *testing.T) {
 func TestFileJournalSecondProcessIsRefused(t *testing.T) {
 	if path := os.Getenv("ERADICATE_TEST_OPEN_JOURNAL"); path != "" {
 		// The child: report what opening gave.
-		j, err := remediation.OpenFileJournal(path, nil)
+		j, err := journal.OpenFile(path, nil)
 		if err != nil {
 			os.Stdout.WriteString("open error: " + err.Error() + "\n")
 			os.Exit(0)
@@ -74,7 +75,7 @@ func TestFileJournalSecondProcessIsRefused(t *testing.T) {
 		os.Stdout.WriteString("opened\n")
 		os.Exit(0)
 	}
-	if !remediation.JournalLocking {
+	if !journal.Locking {
 		t.Skip("no journal lock on this platform")
 	}
 	if testing.Short() {
@@ -88,10 +89,10 @@ func TestFileJournalSecondProcessIsRefused(t *testing.T) {
 		require.NoError(t, err)
 		return string(out)
 	}
-	j, err := remediation.OpenFileJournal(path, nil)
+	j, err := journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	out := child()
-	assert.True(t, strings.HasPrefix(out, "open error: "+remediation.ErrJournalLocked.Error()+": "+path), "child: %s", out)
+	assert.True(t, strings.HasPrefix(out, "open error: "+journal.ErrLocked.Error()+": "+path), "child: %s", out)
 	require.NoError(t, j.Close())
 	assert.Equal(t, "opened\n", child(), "Close releases the lock for other processes")
 }

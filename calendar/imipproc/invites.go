@@ -1,50 +1,40 @@
-package calendar
+package imipproc
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 
+	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
-
-// AppliedMethod reports whether [ApplyInvite] applies an invite of the
-// iTIP method (upper-case): REQUEST, CANCEL and REPLY. Other methods, and
-// none (a plain iCalendar file), change no calendar on delivery.
-func AppliedMethod(method string) bool {
-	switch method {
-	case MethodRequest, MethodCancel, MethodReply:
-		return true
-	}
-	return false
-}
 
 // MessageInvite is one invite of a message as delivery reads it
 // ([MessageInvites]).
 type MessageInvite struct {
 	// Part is the index of the part in [mailbox.Parsed.Calendars].
 	Part int
-	// Invite is the part read by [ParseInvite]; nil when Err is set.
-	Invite *Invite
+	// Invite is the part read by [calendar.ParseInvite]; nil when Err is set.
+	Invite *calendar.Invite
 	// Err is why the part could not be read (it wraps [ErrInvalid]).
 	Err error
 }
 
 // Applied reports whether delivery applies the invite: it was read and
-// its method is one [ApplyInvite] applies ([AppliedMethod]). Only an
+// its method is one [calendar.ApplyInvite] applies ([calendar.AppliedMethod]). Only an
 // applied invite can have created or changed a calendar entry.
 func (m MessageInvite) Applied() bool {
-	return m.Err == nil && m.Invite != nil && AppliedMethod(m.Invite.Method)
+	return m.Err == nil && m.Invite != nil && calendar.AppliedMethod(m.Invite.Method)
 }
 
 // MessageInvites returns the invites of a parsed message in the order
 // delivery processes them: the parts [mailbox.Parsed.InviteParts] names
 // (inline text/calendar parts; .ics attachments only when there is none
-// and their Content-Type names a method), each read by [ParseInvite], a
+// and their Content-Type names a method), each read by [calendar.ParseInvite], a
 // UID once (its first part). A part that cannot be read is returned with
 // Err. This is the one rule for what a message's invites are: delivery
-// (the mock tenant, package imipproc, a release) applies those that are
-// [MessageInvite.Applied] with [ApplyInvite], and a hard delete looks only
+// (the mock tenant, this package's [Processor], a release) applies those that are
+// [MessageInvite.Applied] with [calendar.ApplyInvite], and a hard delete looks only
 // for what those could have created, so a plain .ics attachment, which
 // only the user can import, never drives removal.
 func MessageInvites(p *mailbox.Parsed) []MessageInvite {
@@ -55,7 +45,7 @@ func MessageInvites(p *mailbox.Parsed) []MessageInvite {
 	seen := map[string]bool{}
 	for _, i := range p.InviteParts() {
 		part := p.Calendars[i]
-		inv, err := ParseInvite(part.Raw, part.Method)
+		inv, err := calendar.ParseInvite(part.Raw, part.Method)
 		if err != nil {
 			out = append(out, MessageInvite{Part: i, Err: err})
 			continue
@@ -71,7 +61,7 @@ func MessageInvites(p *mailbox.Parsed) []MessageInvite {
 
 // InviteMessageID returns the message identity that delivery records in
 // the provenance of the entries a message's invites create or update
-// ([ApplyInvite]'s messageID), and that a hard delete of the message looks
+// ([calendar.ApplyInvite]'s messageID), and that a hard delete of the message looks
 // for: its Message-ID, or, for a message without one, an identity derived
 // from its invite parts,
 //

@@ -1,4 +1,4 @@
-package remediation
+package automation
 
 import (
 	"context"
@@ -13,26 +13,27 @@ import (
 
 	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
 )
 
 // ErrNotAutomatable means automation settings name an action other than
 // soft delete: only soft delete runs without a person's decision.
-var ErrNotAutomatable = errors.New("remediation: only soft delete runs automatically")
+var ErrNotAutomatable = errors.New("automation: only soft delete runs automatically")
 
-// Defaults of [AutomationSettings].
+// Defaults of [Options].
 const (
-	// DefaultSizeCap is the default [AutomationSettings.SizeCap], as in
+	// DefaultSizeCap is the default [Options.SizeCap], as in
 	// Defender's automated investigation: 10,000 copies.
 	DefaultSizeCap = 10000
-	// DefaultCooldown is the default [AutomationSettings.Cooldown].
+	// DefaultCooldown is the default [Options.Cooldown].
 	DefaultCooldown = time.Hour
 )
 
-// AutomationSettings say what an [Automation] may remediate on its own, after
+// Options say what a [Responder] may remediate on its own, after
 // the automated investigation and response (AIR) settings of Defender.
 // The zero value enables no cluster kind, so nothing runs until Kinds is
 // set.
-type AutomationSettings struct {
+type Options struct {
 	// Kinds are the cluster kinds remediated automatically. They map to
 	// Defender's settings: cluster.KindFile is "similar files" and covers
 	// clusters of the same file (SHA-256) as well as of similar files;
@@ -40,14 +41,14 @@ type AutomationSettings struct {
 	// as well as the same URL template; cluster.KindSimilarity is
 	// "similarity". A cluster is remediated only when every kind of link
 	// that actually joined its members (and the kind of a key seed, such
-	// as a file hash) is enabled; see [Automation.Remediate].
+	// as a file hash) is enabled; see [Responder.Remediate].
 	Kinds cluster.Kind
-	// Action is the automated action; "" means [SoftDelete]. Any other
-	// action is refused by [NewAutomation] with ErrNotAutomatable.
-	Action Action
+	// Action is the automated action; "" means [remediation.SoftDelete]. Any other
+	// action is refused by [New] with ErrNotAutomatable.
+	Action remediation.Action
 	// SizeCap is the most copies an automated action may select. A
 	// larger cluster is proposed (pending approval) instead. The engine's
-	// blast-radius limit ([Options.BlastRadius]) caps it too, when
+	// blast-radius limit ([remediation.Options.BlastRadius]) caps it too, when
 	// lower. Default [DefaultSizeCap]; zero or negative means the
 	// default.
 	SizeCap int
@@ -55,15 +56,15 @@ type AutomationSettings struct {
 	// proposed) is not acted on again. Default [DefaultCooldown];
 	// negative disables it (every call acts).
 	Cooldown time.Duration
-	// Severity is the severity of the records; default [SeverityHigh].
-	Severity Severity
+	// Severity is the severity of the records; default [remediation.SeverityHigh].
+	Severity remediation.Severity
 	// Logger receives every decision and every limit that applied
 	// (cluster seed, kinds, counts, record ids; never bodies). nil
 	// discards them.
 	Logger *slog.Logger
 }
 
-// Decision is what [Automation.Remediate] did with a cluster, and why.
+// Decision is what [Responder.Remediate] did with a cluster, and why.
 type Decision string
 
 // Decisions.
@@ -75,7 +76,7 @@ const (
 	// approval instead.
 	DecisionProposedOverCap Decision = "proposed: over size cap"
 	// DecisionSkippedKind: a kind of link in the cluster is not enabled
-	// in [AutomationSettings.Kinds].
+	// in [Options.Kinds].
 	DecisionSkippedKind Decision = "skipped: kind not enabled"
 	// DecisionSkippedRecent: every member was acted on within the
 	// cooldown.
@@ -85,19 +86,19 @@ const (
 	DecisionSkippedEmpty Decision = "skipped: empty"
 )
 
-// Automation remediates clusters on its own, as Defender's AIR does when
+// Responder remediates clusters on its own, as Defender's AIR does when
 // an admin enabled automatic remediation for a cluster kind: it
 // soft-deletes a cluster when its kind is enabled and it is under the size
 // cap, proposes it when it is over, and does not act again on what it
-// acted on within the cooldown. Its records have [SourceAutomation] and
+// acted on within the cooldown. Its records have [remediation.SourceAutomation] and
 // are decided by "automation" (or, for a proposal, by the approver); they
-// are undone with [Engine.Undo] like any other action.
+// are undone with [remediation.Engine.Undo] like any other action.
 //
-// An Automation is safe for concurrent use by multiple goroutines.
+// A Responder is safe for concurrent use by multiple goroutines.
 // Concurrent calls on overlapping clusters act on each member once.
-type Automation struct {
-	e   *Engine
-	s   AutomationSettings
+type Responder struct {
+	e   *remediation.Engine
+	s   Options
 	log *slog.Logger
 
 	mu sync.Mutex
@@ -109,21 +110,21 @@ type Automation struct {
 	recalled bool
 }
 
-// NewAutomation returns an Automation acting through e (required) with
-// settings s. It refuses an action other than soft delete
-// (ErrNotAutomatable) and unknown cluster kinds (ErrInvalidRequest).
-func NewAutomation(e *Engine, s AutomationSettings) (*Automation, error) {
+// New returns a Responder acting through e (required) with
+// options s. It refuses an action other than soft delete
+// (ErrNotAutomatable) and unknown cluster kinds ([remediation.ErrInvalidRequest]).
+func New(e *remediation.Engine, s Options) (*Responder, error) {
 	if e == nil {
-		return nil, fmt.Errorf("%w: automation needs an engine", ErrInvalidRequest)
+		return nil, fmt.Errorf("%w: automation needs an engine", remediation.ErrInvalidRequest)
 	}
 	if s.Action == "" {
-		s.Action = SoftDelete
+		s.Action = remediation.SoftDelete
 	}
-	if !s.Action.spec().automatable {
+	if !s.Action.Automatable() {
 		return nil, fmt.Errorf("%w: %q", ErrNotAutomatable, s.Action)
 	}
 	if s.Kinds&^cluster.KindCampaign != 0 {
-		return nil, fmt.Errorf("%w: unknown cluster kinds %d", ErrInvalidRequest, s.Kinds&^cluster.KindCampaign)
+		return nil, fmt.Errorf("%w: unknown cluster kinds %d", remediation.ErrInvalidRequest, s.Kinds&^cluster.KindCampaign)
 	}
 	if s.SizeCap <= 0 {
 		s.SizeCap = DefaultSizeCap
@@ -132,17 +133,17 @@ func NewAutomation(e *Engine, s AutomationSettings) (*Automation, error) {
 		s.Cooldown = DefaultCooldown
 	}
 	if s.Severity == "" {
-		s.Severity = SeverityHigh
+		s.Severity = remediation.SeverityHigh
 	}
-	a := &Automation{e: e, s: s, log: s.Logger, acted: map[string]time.Time{}}
+	a := &Responder{e: e, s: s, log: s.Logger, acted: map[string]time.Time{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	return a, nil
 }
 
-// Settings returns the settings in effect, defaults filled in.
-func (a *Automation) Settings() AutomationSettings { return a.s }
+// Options returns the options in effect, defaults filled in.
+func (a *Responder) Options() Options { return a.s }
 
 // ClusterKinds returns the kinds of link that decide whether c may be
 // remediated automatically: the kinds its members actually joined by
@@ -182,9 +183,9 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 // seed (two seeds of one campaign give one action) and survives merges
 // of clusters. An undo does not clear the memory: automation does not
 // redo within the cooldown what a person just undid. The memory is the
-// action center's: on its first call an Automation recalls the automation
+// action center's: on its first call a Responder recalls the automation
 // records of the engine created within the cooldown, so a process
-// restarted within the hour does not act again. Use one Automation per
+// restarted within the hour does not act again. Use one Responder per
 // engine: two would each miss what the other does after that first call.
 //
 // Selection: the members by Message-ID, across every mailbox (copies
@@ -197,28 +198,28 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 // engine is returned with the decision that was attempted; when the
 // engine recorded nothing, the members are not remembered and a later
 // call tries again. When the action ran but did not complete, the record
-// is returned with the error (see [Engine.Execute]) and [Engine.Resume]
+// is returned with the error (see [remediation.Engine.Execute]) and [remediation.Engine.Resume]
 // finishes it.
-func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record, Decision, error) {
+func (a *Responder) Remediate(ctx context.Context, c *cluster.Cluster) (*remediation.Record, Decision, error) {
 	if c == nil || !slices.ContainsFunc(c.Members, func(m cluster.Member) bool { return m.MessageID != "" || len(m.Copies) > 0 }) {
-		a.log.Info("remediation: automation skipped an empty cluster")
+		a.log.Info("automation: automation skipped an empty cluster")
 		return nil, DecisionSkippedEmpty, nil
 	}
 	kinds := ClusterKinds(c)
 	seed := c.Seed.String()
 	if off := kinds &^ a.s.Kinds; kinds == 0 || off != 0 {
-		a.log.Info("remediation: automation skipped a cluster: kind not enabled", "seed", seed,
+		a.log.Info("automation: automation skipped a cluster: kind not enabled", "seed", seed,
 			"kinds", kinds.String(), "not_enabled", off.String(), "messages", len(c.Members))
 		return nil, DecisionSkippedKind, nil
 	}
 
-	now := a.e.now()
+	now := a.e.Options().Now().UTC()
 	if err := a.recall(ctx, now); err != nil {
 		return nil, DecisionSkippedRecent, err
 	}
 	fresh, ids := a.reserve(c, now)
 	if len(fresh) == 0 {
-		a.log.Info("remediation: automation skipped a cluster acted on recently", "seed", seed,
+		a.log.Info("automation: automation skipped a cluster acted on recently", "seed", seed,
 			"kinds", kinds.String(), "messages", len(c.Members), "cooldown", a.s.Cooldown.String())
 		return nil, DecisionSkippedRecent, nil
 	}
@@ -227,11 +228,11 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 	sel, known := selection(fresh)
 	if sel.Criteria == nil && len(sel.Copies) == 0 {
 		release()
-		a.log.Info("remediation: automation skipped a cluster with nothing to select", "seed", seed)
+		a.log.Info("automation: automation skipped a cluster with nothing to select", "seed", seed)
 		return nil, DecisionSkippedEmpty, nil
 	}
 	limit := int64(a.s.SizeCap)
-	if br := a.e.opts.BlastRadius; br >= 0 && int64(br) < limit {
+	if br := a.e.Options().BlastRadius; br >= 0 && int64(br) < limit {
 		limit = int64(br)
 	}
 	total := int64(known)
@@ -239,24 +240,24 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 		p, err := a.e.DryRun(ctx, sel)
 		if err != nil {
 			release()
-			return nil, DecisionExecuted, fmt.Errorf("remediation: automation: count the cluster: %w", err)
+			return nil, DecisionExecuted, fmt.Errorf("automation: automation: count the cluster: %w", err)
 		}
 		total = p.Total
 	}
 	if total == 0 {
 		release()
-		a.log.Info("remediation: automation skipped a cluster: no copy left", "seed", seed, "messages", len(fresh))
+		a.log.Info("automation: automation skipped a cluster: no copy left", "seed", seed, "messages", len(fresh))
 		return nil, DecisionSkippedEmpty, nil
 	}
 
-	req := Request{
+	req := remediation.Request{
 		Action: a.s.Action,
 		Name:   fmt.Sprintf("AIR: soft delete %s cluster", kinds),
 		Description: fmt.Sprintf("automated remediation of a %s cluster of %d messages (%d new), seed %s, members %s",
 			kinds, len(c.Members), len(fresh), seed, memberHash(c)),
 		Severity:  a.s.Severity,
-		Source:    SourceAutomation,
-		Actor:     DecidedByAutomation,
+		Source:    remediation.SourceAutomation,
+		Actor:     remediation.DecidedByAutomation,
 		Selection: sel,
 		// The engine enforces the cap while the action runs too: copies
 		// of the campaign that arrive after the count are not acted on
@@ -264,20 +265,20 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 		MaxCopies: a.s.SizeCap,
 	}
 	decision := DecisionExecuted
-	var rec *Record
+	var rec *remediation.Record
 	var err error
 	if total > limit {
 		decision = DecisionProposedOverCap
-		a.log.Warn("remediation: automation cluster over the size cap: proposed for approval", "seed", seed,
+		a.log.Warn("automation: automation cluster over the size cap: proposed for approval", "seed", seed,
 			"copies", total, "cap", limit)
 		req.Confirm = true
 		rec, err = a.e.Propose(ctx, req)
 	} else {
 		rec, err = a.e.Execute(ctx, req)
-		if rec == nil && errors.Is(err, ErrNeedsConfirmation) {
+		if rec == nil && errors.Is(err, remediation.ErrNeedsConfirmation) {
 			// The selection grew past the limit since it was counted.
 			decision = DecisionProposedOverCap
-			a.log.Warn("remediation: automation cluster grew over the blast-radius limit: proposed for approval",
+			a.log.Warn("automation: automation cluster grew over the blast-radius limit: proposed for approval",
 				"seed", seed, "cap", limit)
 			req.Confirm = true
 			rec, err = a.e.Propose(ctx, req)
@@ -285,19 +286,19 @@ func (a *Automation) Remediate(ctx context.Context, c *cluster.Cluster) (*Record
 	}
 	if rec == nil {
 		release()
-		return nil, decision, fmt.Errorf("remediation: automation: %w", err)
+		return nil, decision, fmt.Errorf("automation: automation: %w", err)
 	}
-	a.log.Info("remediation: automation acted on a cluster", "decision", string(decision), "record", rec.ID,
+	a.log.Info("automation: automation acted on a cluster", "decision", string(decision), "record", rec.ID,
 		"status", rec.Status, "seed", seed, "kinds", kinds.String(), "messages", len(fresh), "copies", total)
 	return rec, decision, err
 }
 
 // recall fills the memory, once, from the action center: the members
 // selected by automation records created within the cooldown (by
-// Message-ID, or by copy address). An Automation created after a restart
+// Message-ID, or by copy address). A Responder created after a restart
 // thus does not act again on what the previous process acted on. Until a
 // recall succeeds, Remediate does nothing and returns its error.
-func (a *Automation) recall(ctx context.Context, now time.Time) error {
+func (a *Responder) recall(ctx context.Context, now time.Time) error {
 	if a.s.Cooldown < 0 {
 		return nil
 	}
@@ -309,9 +310,9 @@ func (a *Automation) recall(ctx context.Context, now time.Time) error {
 	}
 	since := now.Add(-a.s.Cooldown)
 	found := map[string]time.Time{}
-	for r, err := range a.e.Query(ctx, Filter{Since: since, Sources: []Source{SourceAutomation}}) {
+	for r, err := range a.e.Query(ctx, remediation.Filter{Since: since, Sources: []remediation.Source{remediation.SourceAutomation}}) {
 		if err != nil {
-			return fmt.Errorf("remediation: automation: read earlier automated actions: %w", err)
+			return fmt.Errorf("automation: automation: read earlier automated actions: %w", err)
 		}
 		if r.UndoOf != "" {
 			continue
@@ -330,7 +331,7 @@ func (a *Automation) recall(ctx context.Context, now time.Time) error {
 			// by copies; its members with one are remembered by it.
 			for o, err := range a.e.Outcomes(ctx, r.ID) {
 				if err != nil {
-					return fmt.Errorf("remediation: automation: read earlier automated actions: %w", err)
+					return fmt.Errorf("automation: automation: read earlier automated actions: %w", err)
 				}
 				if o.MessageID != "" {
 					keys = append(keys, "id:"+mailbox.NormalizeMessageID(o.MessageID))
@@ -353,7 +354,7 @@ func (a *Automation) recall(ctx context.Context, now time.Time) error {
 		}
 		a.recalled = true
 		if len(found) > 0 {
-			a.log.Info("remediation: automation recalled earlier automated actions", "members", len(found),
+			a.log.Info("automation: automation recalled earlier automated actions", "members", len(found),
 				"cooldown", a.s.Cooldown.String())
 		}
 	}
@@ -376,7 +377,7 @@ func identity(m *cluster.Member) []string {
 // the cooldown, and remembers them as acted on at now. It returns them
 // and the identities it added. With the cooldown disabled it returns
 // every member and remembers nothing.
-func (a *Automation) reserve(c *cluster.Cluster, now time.Time) ([]*cluster.Member, []string) {
+func (a *Responder) reserve(c *cluster.Cluster, now time.Time) ([]*cluster.Member, []string) {
 	var fresh []*cluster.Member
 	if a.s.Cooldown < 0 {
 		for i := range c.Members {
@@ -412,7 +413,7 @@ func (a *Automation) reserve(c *cluster.Cluster, now time.Time) ([]*cluster.Memb
 
 // unreserve forgets the identities reserve remembered at now, when the
 // engine recorded nothing.
-func (a *Automation) unreserve(ids []string, now time.Time) {
+func (a *Responder) unreserve(ids []string, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, k := range ids {
@@ -424,7 +425,7 @@ func (a *Automation) unreserve(ids []string, now time.Time) {
 
 // selection returns the selection of members and the number of copies
 // the index knows of them.
-func selection(members []*cluster.Member) (Selection, int) {
+func selection(members []*cluster.Member) (remediation.Selection, int) {
 	known := 0
 	allIDs := true
 	for _, m := range members {
@@ -438,7 +439,7 @@ func selection(members []*cluster.Member) (Selection, int) {
 		for i, m := range members {
 			ids[i] = m.MessageID
 		}
-		return Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}}, known
+		return remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}}, known
 	}
 	var copies []mailbox.Address
 	seen := map[mailbox.Address]bool{}
@@ -450,7 +451,7 @@ func selection(members []*cluster.Member) (Selection, int) {
 			}
 		}
 	}
-	return Selection{Copies: copies}, known
+	return remediation.Selection{Copies: copies}, known
 }
 
 // memberHash returns a short hash of the cluster's member set, to tell

@@ -1,6 +1,6 @@
 //go:build windows
 
-package remediation
+package journal
 
 import (
 	"errors"

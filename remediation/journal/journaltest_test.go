@@ -1,4 +1,4 @@
-package remediation_test
+package journal_test
 
 import (
 	"os"
@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/journaltest"
 )
 
 func TestMemoryJournalConformance(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
-		return &journaltest.Harness{Journal: remediation.NewMemoryJournal()}
+		return &journaltest.Harness{Journal: journal.NewMemory()}
 	})
 }
 
@@ -21,9 +22,9 @@ func TestFileJournalConformance(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T) *journaltest.Harness {
 		path := filepath.Join(t.TempDir(), "journal")
 		open := func(t *testing.T) (remediation.Journal, error) {
-			j, err := remediation.OpenFileJournal(path, nil)
+			j, err := journal.OpenFile(path, nil)
 			if err != nil {
-				return nil, err // not a nil *FileJournal in a non-nil Journal
+				return nil, err // not a nil *journal.File in a non-nil Journal
 			}
 			return j, nil
 		}
@@ -39,7 +40,7 @@ func TestFileJournalConformance(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, os.Truncate(path, st.Size()-3))
 			},
-			Exclusive: remediation.JournalLocking,
+			Exclusive: journal.Locking,
 		}
 	})
 }

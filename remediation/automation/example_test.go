@@ -1,15 +1,15 @@
-package remediation_test
+package automation_test
 
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/eradicate-dev/eradicate/cluster"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/automation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // invoiceMail returns a message carrying the same HTML "invoice" file as
@@ -36,7 +36,7 @@ func folderOf(t *mock.Tenant, owner, id string) string {
 // soft-deleted without anyone's approval, recorded as decided by
 // automation; a second run within the hour does nothing; an analyst undoes
 // it.
-func ExampleAutomation_Remediate() {
+func ExampleResponder_Remediate() {
 	ctx := context.Background()
 	tenant := mock.New(nil)
 	users := []string{"alice@corp.example", "bob@corp.example", "carol@corp.example"}
@@ -59,8 +59,8 @@ func ExampleAutomation_Remediate() {
 		return
 	}
 
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
-	air, _ := remediation.NewAutomation(e, remediation.AutomationSettings{Kinds: cluster.KindFile})
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
+	air, _ := automation.New(e, automation.Options{Kinds: cluster.KindFile})
 
 	rec, decision, err := air.Remediate(ctx, c)
 	if err != nil {
@@ -84,55 +84,4 @@ func ExampleAutomation_Remediate() {
 	// again: skipped: acted on recently
 	// undo: completed 3
 	// bob's copy: INBOX
-}
-
-// A detection rule that soft-deletes, on delivery, every copy of mail from
-// a sender domain, and another that proposes moving mail with a
-// malicious link to junk for an analyst to approve.
-func ExampleRules_OnDeliver() {
-	ctx := context.Background()
-	tenant := mock.New(nil)
-	for _, u := range []string{"alice@corp.example", "bob@corp.example"} {
-		_ = tenant.AddUser(u)
-	}
-	e, _ := remediation.New(tenant, tenant, remediation.NewMemoryJournal(), nil)
-	rules := remediation.NewRules(e, &remediation.RulesOptions{FolderRole: tenant.FolderRole})
-	defer func() { _ = rules.Close(ctx) }()
-	tenant.OnDeliver(rules.OnDeliver)
-
-	_ = rules.Add(remediation.Rule{
-		Name:     "Invoice portal",
-		Criteria: mailbox.Criteria{SenderDomains: []string{"invoices-portal.example"}},
-		Action:   remediation.SoftDelete,
-		Mode:     remediation.ModeExecute,
-	})
-	err := rules.Add(remediation.Rule{
-		Name:     "Everything in the inbox",
-		Criteria: mailbox.Criteria{Roles: []mailbox.Role{mailbox.RoleInbox}},
-		Action:   remediation.SoftDelete,
-		Mode:     remediation.ModeExecute,
-	})
-	fmt.Println("refused:", strings.Contains(err.Error(), "match every message"))
-	_ = rules.Add(remediation.Rule{
-		Name:     "Payroll link",
-		Criteria: mailbox.Criteria{URLs: []string{"http://payroll.evil.example/login"}},
-		Action:   remediation.MoveToJunk,
-		Mode:     remediation.ModePropose,
-	})
-
-	_, _ = tenant.Deliver(ctx, invoiceMail("inv@invoices-portal.example", "alice@corp.example, bob@corp.example"), nil)
-	_, _ = tenant.Deliver(ctx, []byte("Message-ID: <pay@evil.example>\r\nFrom: hr@evil.example\r\nTo: bob@corp.example\r\n"+
-		"Subject: Payroll\r\n\r\nUpdate your details at http://payroll.evil.example/login\r\n"), nil)
-
-	var lines []string
-	for r := range e.Query(ctx, remediation.Filter{Sources: []remediation.Source{remediation.SourceDetectionRule}}) {
-		lines = append(lines, fmt.Sprintln(r.RuleName, "|", r.Action, "|", r.Status, "|", r.Selection.Copies[0].Mailbox))
-	}
-	slices.Sort(lines)
-	fmt.Print(strings.Join(lines, ""))
-	// Output:
-	// refused: true
-	// Invoice portal | soft_delete | completed | alice@corp.example
-	// Invoice portal | soft_delete | completed | bob@corp.example
-	// Payroll link | move_to_junk | pending_approval | bob@corp.example
 }

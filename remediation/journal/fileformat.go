@@ -1,4 +1,4 @@
-package remediation
+package journal
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"io"
 )
 
-// The file format of a FileJournal:
+// The file format of a File:
 //
 //	file header:  "EJF1" | u64 salt | u64 sealed | u32 CRC-32C of the first 20 bytes
 //	then writes:  "EJW1" | u32 length of the frames | u32 check | frames
@@ -128,7 +128,7 @@ func readWrites(sr io.ReaderAt, l fileLayout, limit int64, fn func(payload []byt
 			return tornAt("a cut write header")
 		}
 		if _, err := sr.ReadAt(hdr[:], off); err != nil {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
+			return false, fmt.Errorf("journal: read journal: %w", err)
 		}
 		n, ok := parseWriteHeader(hdr[:], l.salt, off)
 		if !ok {
@@ -146,7 +146,7 @@ func readWrites(sr io.ReaderAt, l fileLayout, limit int64, fn func(payload []byt
 		}
 		body = body[:n]
 		if _, err := sr.ReadAt(body, off+writeHeader); err != nil {
-			return false, fmt.Errorf("remediation: read journal: %w", err)
+			return false, fmt.Errorf("journal: read journal: %w", err)
 		}
 		frames = frames[:0]
 		if bad := splitFrames(body, &frames); bad >= 0 {
@@ -205,7 +205,7 @@ func findWrite(sr io.ReaderAt, salt uint64, from, limit int64) (int64, error) {
 	for pos := from; pos < limit; pos += block {
 		n, err := sr.ReadAt(buf[:min(int64(len(buf)), limit-pos)], pos)
 		if err != nil && err != io.EOF {
-			return -1, fmt.Errorf("remediation: read journal: %w", err)
+			return -1, fmt.Errorf("journal: read journal: %w", err)
 		}
 		b := buf[:n]
 		for i := 0; i < len(b) && i < block; {

@@ -1,10 +1,11 @@
-package remediation_test
+package journal_test
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 func sampleEntries() []remediation.Entry {
@@ -24,7 +26,7 @@ func sampleEntries() []remediation.Entry {
 		Created: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Selection: remediation.Selection{Criteria: crit},
 		Counts: remediation.Counts{Succeeded: 3},
 	}
-	in := &remediation.Intent{Action: "r1", Seq: 7, Mailbox: "alice@corp.example", To: mailbox.In(mailbox.RoleRecoverable),
+	in := &remediation.Intent{RecordID: "r1", Seq: 7, Mailbox: "alice@corp.example", To: mailbox.In(mailbox.RoleRecoverable),
 		Copies: []remediation.IntentCopy{
 			{Folder: "INBOX", UIDValidity: 11, UID: 900, MessageID: "a@x"},
 			{Folder: "INBOX", UIDValidity: 11, UID: 3, MessageID: "b@x"},
@@ -32,14 +34,14 @@ func sampleEntries() []remediation.Entry {
 			{Folder: "Junk", UIDValidity: 12, UID: 4000000001, MessageID: "c@x", Role: mailbox.RoleJunk},
 			{Folder: "Junk", UIDValidity: 12, UID: 4000000002, MessageID: "d@x"},
 		}}
-	ob := &remediation.OutcomeBatch{Action: "r1", Seq: 7, Mailbox: "alice@corp.example", Done: true,
+	ob := &remediation.OutcomeBatch{RecordID: "r1", Seq: 7, Mailbox: "alice@corp.example", Done: true,
 		Items: []remediation.Outcome{
 			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 11, UID: 900}, To: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Recoverable Items", UIDValidity: 15, UID: 1}, MessageID: "a@x", Kind: remediation.Succeeded},
 			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX", UIDValidity: 11, UID: 3}, MessageID: "b@x", Kind: remediation.Failed, Detail: "connection reset"},
 			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Junk", UIDValidity: 12, UID: 4000000000}, To: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Recoverable Items", UIDValidity: 15, UID: 2}, MessageID: "a@x", Kind: remediation.Succeeded, Retry: true},
 			{Copy: mailbox.Address{Mailbox: "alice@corp.example", Folder: "Sent Items", UIDValidity: 13, UID: 5}, Kind: remediation.Skipped, Detail: "sender's copy"},
 		}}
-	cs := &remediation.CalendarStep{Action: "r1", Seq: 7, Plan: []remediation.SeriesRef{{Owner: "alice@corp.example", UID: "u1", Organizer: "evil@x"}},
+	cs := &remediation.CalendarStep{RecordID: "r1", Seq: 7, Plan: []remediation.SeriesRef{{Owner: "alice@corp.example", UID: "u1", Organizer: "evil@x"}},
 		Decisions: []remediation.CalendarDecision{{Owner: "alice@corp.example", UID: "u1", Verdict: remediation.VerdictRemoved, Reason: "invite-series"}}}
 	return []remediation.Entry{
 		{Kind: remediation.EntryRecord, Record: rec},
@@ -62,9 +64,9 @@ func replayAll(t *testing.T, j remediation.Journal) []remediation.Entry {
 
 func journals(t *testing.T) map[string]func() remediation.Journal {
 	return map[string]func() remediation.Journal{
-		"memory": func() remediation.Journal { return remediation.NewMemoryJournal() },
+		"memory": func() remediation.Journal { return journal.NewMemory() },
 		"file": func() remediation.Journal {
-			j, err := remediation.OpenFileJournal(filepath.Join(t.TempDir(), "j"), nil)
+			j, err := journal.OpenFile(filepath.Join(t.TempDir(), "j"), nil)
 			require.NoError(t, err)
 			return j
 		},
@@ -108,7 +110,7 @@ func TestJournalConcurrentAppends(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := range each {
-						in := &remediation.Intent{Action: fmt.Sprintf("w%d", w), Seq: uint64(i + 1), Mailbox: fmt.Sprintf("m%d@x", i%3),
+						in := &remediation.Intent{RecordID: fmt.Sprintf("w%d", w), Seq: uint64(i + 1), Mailbox: fmt.Sprintf("m%d@x", i%3),
 							Copies: []remediation.IntentCopy{{Folder: "INBOX", UIDValidity: 1, UID: uint32(i + 1), MessageID: fmt.Sprintf("id%d", i%5)}}}
 						assert.NoError(t, j.Append(context.Background(), remediation.Entry{Kind: remediation.EntryIntent, Intent: in}))
 					}
@@ -119,8 +121,8 @@ func TestJournalConcurrentAppends(t *testing.T) {
 			n := 0
 			for _, e := range replayAll(t, j) {
 				n++
-				require.Equal(t, next[e.Intent.Action]+1, e.Intent.Seq, "appends of one writer stay in order")
-				next[e.Intent.Action] = e.Intent.Seq
+				require.Equal(t, next[e.Intent.RecordID]+1, e.Intent.Seq, "appends of one writer stay in order")
+				next[e.Intent.RecordID] = e.Intent.Seq
 				assert.Equal(t, uint32(e.Intent.Seq), e.Intent.Copies[0].UID)
 			}
 			assert.Equal(t, writers*each, n)
@@ -132,7 +134,7 @@ func TestFileJournalTornTail(t *testing.T) {
 	ctx := context.Background()
 	want := sampleEntries()
 	path := filepath.Join(t.TempDir(), "j")
-	j, err := remediation.OpenFileJournal(path, nil)
+	j, err := journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	require.NoError(t, j.Append(ctx, want[:3]...))
 	good := j.Size()
@@ -156,7 +158,7 @@ func TestFileJournalTornTail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "j")
 			require.NoError(t, os.WriteFile(p, tc.data, 0o600))
-			j, err := remediation.OpenFileJournal(p, nil)
+			j, err := journal.OpenFile(p, nil)
 			require.NoError(t, err)
 			assert.Equal(t, want[:3], replayAll(t, j), "the torn entry is ignored")
 			assert.Equal(t, int64(len(tc.data))-good, j.TornBytes())
@@ -166,7 +168,7 @@ func TestFileJournalTornTail(t *testing.T) {
 			// Appending after the repair works, interned strings included.
 			require.NoError(t, j.Append(ctx, want[4]))
 			require.NoError(t, j.Close())
-			j, err = remediation.OpenFileJournal(p, nil)
+			j, err = journal.OpenFile(p, nil)
 			require.NoError(t, err)
 			assert.Equal(t, append(append([]remediation.Entry{}, want[:3]...), want[4]), replayAll(t, j))
 			require.NoError(t, j.Close())
@@ -176,7 +178,7 @@ func TestFileJournalTornTail(t *testing.T) {
 	t.Run("a whole file has no torn bytes", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "j")
 		require.NoError(t, os.WriteFile(p, raw, 0o600))
-		j, err := remediation.OpenFileJournal(p, nil)
+		j, err := journal.OpenFile(p, nil)
 		require.NoError(t, err)
 		assert.Zero(t, j.TornBytes())
 		assert.Equal(t, want[:4], replayAll(t, j))
@@ -188,8 +190,8 @@ func TestFileJournalTornTail(t *testing.T) {
 		bad := append([]byte{}, raw...)
 		bad[20] ^= 0x55 // inside the first frame
 		require.NoError(t, os.WriteFile(p, bad, 0o600))
-		_, err := remediation.OpenFileJournal(p, nil)
-		require.ErrorIs(t, err, remediation.ErrCorrupt)
+		_, err := journal.OpenFile(p, nil)
+		require.ErrorIs(t, err, journal.ErrCorrupt)
 		after, err := os.ReadFile(p)
 		require.NoError(t, err)
 		assert.Equal(t, bad, after, "a damaged journal is left as it is")
@@ -201,7 +203,7 @@ func TestFileJournalTornTail(t *testing.T) {
 func FuzzFileJournalOpen(f *testing.F) {
 	ctx := context.Background()
 	path := filepath.Join(f.TempDir(), "seed")
-	j, err := remediation.OpenFileJournal(path, &remediation.FileOptions{NoSync: true})
+	j, err := journal.OpenFile(path, &journal.FileOptions{NoSync: true})
 	require.NoError(f, err)
 	require.NoError(f, j.Append(ctx, sampleEntries()...))
 	require.NoError(f, j.Close())
@@ -214,7 +216,7 @@ func FuzzFileJournalOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "j")
 		require.NoError(t, os.WriteFile(p, data, 0o600))
-		j, err := remediation.OpenFileJournal(p, &remediation.FileOptions{NoSync: true})
+		j, err := journal.OpenFile(p, &journal.FileOptions{NoSync: true})
 		if err != nil {
 			return
 		}
@@ -225,30 +227,6 @@ func FuzzFileJournalOpen(f *testing.F) {
 	})
 }
 
-// TestJournalBytesPerCopy checks the compact encoding on a real action:
-// intents and outcomes of a soft delete cost at most 40 bytes per copy.
-func TestJournalBytesPerCopy(t *testing.T) {
-	f := newFixture(t)
-	var users []string
-	for i := range 40 {
-		u := fmt.Sprintf("user%02d@corp.example", i)
-		require.NoError(t, f.tenant.AddUser(u))
-		users = append(users, u)
-	}
-	for _, id := range ids("bpc", 50) {
-		f.deliver(msg(id, "evil@bad.example", "Invoice", "undisclosed-recipients:;"), "", users...)
-	}
-	j := remediation.NewMemoryJournal()
-	e := f.engine(j, nil)
-	rec, err := e.Execute(context.Background(), remediation.Request{Action: remediation.SoftDelete, Actor: "soc", Confirm: true,
-		Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"bad.example"}}}})
-	require.NoError(t, err)
-	require.Equal(t, int64(2000), rec.Counts.Succeeded)
-	perCopy := float64(j.Size()) / 2000
-	t.Logf("journal: %d bytes, %.1f B/copy", j.Size(), perCopy)
-	assert.LessOrEqual(t, perCopy, 40.0)
-}
-
 // journalFile writes three appends (3 entries, 1, then 2 in one group
 // commit) and returns the file's bytes and the end offset of each write.
 func journalFile(t *testing.T) (raw []byte, ends []int64) {
@@ -256,7 +234,7 @@ func journalFile(t *testing.T) (raw []byte, ends []int64) {
 	ctx := context.Background()
 	want := sampleEntries()
 	path := filepath.Join(t.TempDir(), "j")
-	j, err := remediation.OpenFileJournal(path, nil)
+	j, err := journal.OpenFile(path, nil)
 	require.NoError(t, err)
 	for _, batch := range [][]remediation.Entry{want[:3], want[3:4], want[3:5]} {
 		require.NoError(t, j.Append(ctx, batch...))
@@ -271,11 +249,11 @@ func journalFile(t *testing.T) (raw []byte, ends []int64) {
 
 // openBytes opens data as a journal file and returns the journal (nil on
 // error), the error, and the file's bytes afterwards.
-func openBytes(t *testing.T, data []byte) (*remediation.FileJournal, error, []byte) {
+func openBytes(t *testing.T, data []byte) (*journal.File, error, []byte) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "j")
 	require.NoError(t, os.WriteFile(p, data, 0o600))
-	j, err := remediation.OpenFileJournal(p, nil)
+	j, err := journal.OpenFile(p, nil)
 	if j != nil {
 		t.Cleanup(func() { j.Close() })
 	}
@@ -324,7 +302,7 @@ func TestFileJournalDamageIsNotTorn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			bad := damage(append([]byte{}, raw...))
 			_, err, after := openBytes(t, bad)
-			require.ErrorIs(t, err, remediation.ErrCorrupt)
+			require.ErrorIs(t, err, journal.ErrCorrupt)
 			assert.Equal(t, bad, after, "a damaged journal is left as it is")
 		})
 	}
@@ -336,7 +314,7 @@ func TestFileJournalDamageIsNotTorn(t *testing.T) {
 func TestFileJournalCompactedDamage(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "j")
-	j, err := remediation.OpenFileJournal(p, nil)
+	j, err := journal.OpenFile(p, nil)
 	require.NoError(t, err)
 	for _, batch := range [][]remediation.Entry{sampleEntries()[:3], sampleEntries()[3:]} {
 		require.NoError(t, j.Append(ctx, batch...))
@@ -352,14 +330,14 @@ func TestFileJournalCompactedDamage(t *testing.T) {
 		bad := append([]byte{}, raw...)
 		bad[at] ^= 1
 		_, err, left := openBytes(t, bad)
-		require.ErrorIs(t, err, remediation.ErrCorrupt, "damage at %d", at)
+		require.ErrorIs(t, err, journal.ErrCorrupt, "damage at %d", at)
 		assert.Equal(t, bad, left)
 	}
 	_, err, _ = openBytes(t, raw[:len(raw)-2])
-	require.ErrorIs(t, err, remediation.ErrCorrupt, "a cut rewrite chunk")
+	require.ErrorIs(t, err, journal.ErrCorrupt, "a cut rewrite chunk")
 
 	// A group commit after the rewrite can be torn as any other.
-	j, err = remediation.OpenFileJournal(p, nil)
+	j, err = journal.OpenFile(p, nil)
 	require.NoError(t, err)
 	require.NoError(t, j.Append(ctx, sampleEntries()[0]))
 	require.NoError(t, j.Close())
@@ -444,12 +422,44 @@ func TestFileJournalOldFormat(t *testing.T) {
 	// The old format was the frames alone.
 	old := append([]byte{}, raw[fileHdr+writeHdr:ends[0]]...)
 	_, err, after := openBytes(t, old)
-	require.ErrorIs(t, err, remediation.ErrCorrupt)
+	require.ErrorIs(t, err, journal.ErrCorrupt)
 	assert.ErrorContains(t, err, "earlier version")
 	assert.Equal(t, old, after)
 
 	notJournal := []byte("this is some other file, not a journal at all\n")
 	_, err, after = openBytes(t, notJournal)
-	require.ErrorIs(t, err, remediation.ErrCorrupt)
+	require.ErrorIs(t, err, journal.ErrCorrupt)
 	assert.Equal(t, notJournal, after)
+}
+
+// A memory journal's failed Append leaves nothing of the call, and the
+// journal refuses further appends (as a file journal does) rather than
+// write references to strings it never wrote.
+func TestMemoryJournalFailedAppend(t *testing.T) {
+	ctx := context.Background()
+	j := journal.NewMemory()
+	good := remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "a", Seq: 1, Mailbox: "bob"}}
+	bad := remediation.Entry{Kind: remediation.EntryRecord, Record: &remediation.Record{ID: "a", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	require.Error(t, j.Append(ctx, good, bad))
+	assert.Empty(t, replayAll(t, j), "nothing of the failed call")
+	assert.Error(t, j.Append(ctx, good), "refused after a failed append")
+
+	j = journal.NewMemory()
+	huge := strings.Repeat("m", journal.MaxFrame+1)
+	require.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 1, Mailbox: huge}}))
+	assert.Error(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryIntent, Intent: &remediation.Intent{RecordID: "act-1", Seq: 2, Mailbox: "bob"}}))
+	assert.Empty(t, replayAll(t, j))
+}
+
+// Removed calendar entries come back byte for byte, invalid UTF-8
+// included: the undo restores them as they were.
+func TestRemovedEntryRawIsByteExact(t *testing.T) {
+	ctx := context.Background()
+	j := journal.NewMemory()
+	raw := []byte("BEGIN:VCALENDAR\r\nSUMMARY:caf\xe9\r\nEND:VCALENDAR\r\n")
+	step := &remediation.CalendarStep{RecordID: "a", Seq: 1, Removed: []remediation.RemovedEntry{{Owner: "o", Calendar: "c", UID: "u", Raw: raw}}}
+	require.NoError(t, j.Append(ctx, remediation.Entry{Kind: remediation.EntryCalendar, Calendar: step}))
+	got := replayAll(t, j)
+	require.Len(t, got, 1)
+	assert.Equal(t, raw, got[0].Calendar.Removed[0].Raw)
 }
