@@ -27,6 +27,7 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 // huntURL and huntPayload are what the hunts look for: one message with
@@ -82,7 +83,7 @@ func BenchmarkDovecotHunt(b *testing.B) {
 	})
 	require.NoError(b, err)
 	defer store.Close()
-	e, err := remediation.New(store, nil, remediation.NewMemoryJournal(), &remediation.Options{Workers: 8})
+	e, err := remediation.New(store, nil, journal.NewMemory(), &remediation.Options{Workers: 8})
 	require.NoError(b, err)
 
 	sum := sha256.Sum256(huntPayload)
