@@ -77,48 +77,14 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 2000)
 	const nIDs = 10
 
-	users := map[string]string{}
-	var owners []string
-	for i := range nMailboxes {
-		name := fmt.Sprintf("bench%03d@example.test", i)
-		users[name] = "pw-" + name
-		owners = append(owners, name)
-	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
 	ctx := context.Background()
-
-	setup := time.Now()
+	srv, owners := benchMailboxes(b, "bench", nMailboxes, nMessages, 1, backgroundMessage, nil)
 	rng := rand.New(rand.NewPCG(1, 2))
-	folders := []struct {
-		name  string
-		share int // per mille of the mailbox
-	}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}}
-	for _, o := range owners {
-		for _, f := range folders {
-			n := nMessages * f.share / 1000
-			raws := make([][]byte, n)
-			for k := range raws {
-				raws[k] = backgroundMessage(rng, o, k)
-			}
-			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
-		}
-	}
-	doveadm(b, srv, "force-resync", "-A", "*")
 	// One search reads every Message-ID into Dovecot's cache, as months
 	// of use would have.
 	doveadm(b, srv, "search", "-A", "mailbox", "*", "header", "message-id", "warm-up@nowhere.invalid")
-	b.Logf("setup: %d mailboxes x %d messages in %s", nMailboxes, nMessages, time.Since(setup).Round(time.Second))
 
-	store, err := imapstore.New(imapstore.Config{
-		Addr:               srv.Addr,
-		Security:           imapstore.SecurityInsecure,
-		Master:             &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
-		Mailboxes:          owners,
-		MaxConns:           16,
-		MaxConnsPerMailbox: 2,
-	})
-	require.NoError(b, err)
-	defer store.Close()
+	store := benchStore(b, srv, owners, nil)
 	j, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
 	require.NoError(b, err)
 	defer j.Close()
@@ -249,6 +215,67 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 		ids := newIDs("c" + round)
 		return ids, func(int) []string { return ids }
 	}, 10)
+}
+
+// benchMailboxes starts a Dovecot with nMailboxes mailboxes named
+// <prefix>NNN@example.test, each with nMessages messages made by msg
+// (INBOX 70 %, Sent 15 %, Junk 5 %, Trash 10 %) from a random source
+// seeded with seed, plus what inbox returns in each INBOX (when not nil),
+// written as Maildir files and indexed by Dovecot.
+func benchMailboxes(b *testing.B, prefix string, nMailboxes, nMessages int, seed uint64,
+	msg func(rng *rand.Rand, owner string, k int) []byte, inbox func(owner string) [][]byte) (*dovecottest.Server, []string) {
+	b.Helper()
+	users := map[string]string{}
+	var owners []string
+	for i := range nMailboxes {
+		name := fmt.Sprintf("%s%03d@example.test", prefix, i)
+		users[name] = "pw-" + name
+		owners = append(owners, name)
+	}
+	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
+	setup := time.Now()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	folders := []struct {
+		name  string
+		share int // per mille of the mailbox
+	}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}}
+	for _, o := range owners {
+		for _, f := range folders {
+			raws := make([][]byte, nMessages*f.share/1000)
+			for k := range raws {
+				raws[k] = msg(rng, o, k)
+			}
+			if f.name == "INBOX" && inbox != nil {
+				raws = append(raws, inbox(o)...)
+			}
+			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
+		}
+	}
+	doveadm(b, srv, "force-resync", "-A", "*")
+	b.Logf("setup: %d mailboxes x %d messages in %s", nMailboxes, nMessages, time.Since(setup).Round(time.Second))
+	return srv, owners
+}
+
+// benchStore returns a store on srv's mailboxes with the master user, 16
+// connections, 2 per mailbox; mod, when not nil, changes the
+// configuration first.
+func benchStore(b *testing.B, srv *dovecottest.Server, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
+	b.Helper()
+	cfg := imapstore.Config{
+		Addr:               srv.Addr,
+		Security:           imapstore.SecurityInsecure,
+		Master:             &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
+		Mailboxes:          owners,
+		MaxConns:           16,
+		MaxConnsPerMailbox: 2,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := imapstore.New(cfg)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func envInt(b *testing.B, name string, def int) int {

@@ -25,7 +25,6 @@ import (
 
 	"github.com/eradicate-dev/eradicate/internal/dovecottest"
 	"github.com/eradicate-dev/eradicate/mailbox"
-	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
@@ -73,16 +72,7 @@ func BenchmarkDovecotHunt(b *testing.B) {
 	total := nMailboxes * (nMessages + 2)
 	ctx := context.Background()
 
-	store, err := imapstore.New(imapstore.Config{
-		Addr:               srv.Addr,
-		Security:           imapstore.SecurityInsecure,
-		Master:             &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
-		Mailboxes:          owners,
-		MaxConns:           16,
-		MaxConnsPerMailbox: 2,
-	})
-	require.NoError(b, err)
-	defer store.Close()
+	store := benchStore(b, srv, owners, nil)
 	e, err := remediation.New(store, nil, journal.NewMemory(), &remediation.Options{Workers: 8})
 	require.NoError(b, err)
 
@@ -214,14 +204,7 @@ func BenchmarkDovecotHuntMemory(b *testing.B) {
 	}
 	doveadm(b, srv, "force-resync", "-u", owner, "*")
 
-	store, err := imapstore.New(imapstore.Config{
-		Addr:      srv.Addr,
-		Security:  imapstore.SecurityInsecure,
-		Master:    &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
-		Mailboxes: []string{owner},
-	})
-	require.NoError(b, err)
-	defer store.Close()
+	store := benchStore(b, srv, []string{owner}, nil)
 
 	var peak atomic.Uint64
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -284,37 +267,12 @@ func peakRSS() int64 {
 // ordinary messages each, plus the planted URL and attachment in every
 // INBOX, indexed by Dovecot.
 func huntFixture(b *testing.B, nMailboxes, nMessages int) (*dovecottest.Server, []string) {
-	users := map[string]string{}
-	var owners []string
-	for i := range nMailboxes {
-		name := fmt.Sprintf("hunt%03d@example.test", i)
-		users[name] = "pw-" + name
-		owners = append(owners, name)
-	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
-	setup := time.Now()
-	rng := rand.New(rand.NewPCG(5, 6))
-	folders := []struct {
-		name  string
-		share int // per mille of the mailbox
-	}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}}
-	for _, o := range owners {
-		for _, f := range folders {
-			raws := make([][]byte, nMessages*f.share/1000)
-			for k := range raws {
-				raws[k] = huntMessage(rng, o, k)
-			}
-			if f.name == "INBOX" {
-				raws = append(raws,
-					htmlMessage(o, "planted-url."+o, "Your account", `<p>Please <a href="`+huntURL+`">verify your account</a>.</p>`),
-					attachmentMessage(o, "planted-att."+o, "Invoice", "Invoice attached.\r\n", "invoice.exe", huntPayload))
-			}
-			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
+	return benchMailboxes(b, "hunt", nMailboxes, nMessages, 5, huntMessage, func(o string) [][]byte {
+		return [][]byte{
+			htmlMessage(o, "planted-url."+o, "Your account", `<p>Please <a href="`+huntURL+`">verify your account</a>.</p>`),
+			attachmentMessage(o, "planted-att."+o, "Invoice", "Invoice attached.\r\n", "invoice.exe", huntPayload),
 		}
-	}
-	doveadm(b, srv, "force-resync", "-A", "*")
-	b.Logf("setup: %d mailboxes x %d messages in %s", nMailboxes, nMessages, time.Since(setup).Round(time.Second))
-	return srv, owners
+	})
 }
 
 // huntMessage is one ordinary message with links: text with one or two

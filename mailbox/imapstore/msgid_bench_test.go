@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
@@ -27,41 +26,12 @@ import (
 func BenchmarkDovecotMessageIDThreshold(b *testing.B) {
 	nMailboxes := envInt(b, "ERADICATE_BENCH_MAILBOXES", 20)
 	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 2000)
-	users := map[string]string{}
-	var owners []string
-	for i := range nMailboxes {
-		name := fmt.Sprintf("ids%03d@example.test", i)
-		users[name] = "pw-" + name
-		owners = append(owners, name)
-	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
+	srv, owners := benchMailboxes(b, "ids", nMailboxes, nMessages, 9, backgroundMessage, nil)
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, o := range owners {
-		for _, f := range []struct {
-			name  string
-			share int
-		}{{"INBOX", 700}, {"Sent", 150}, {"Junk", 50}, {"Trash", 100}} {
-			raws := make([][]byte, nMessages*f.share/1000)
-			for k := range raws {
-				raws[k] = backgroundMessage(rng, o, k)
-			}
-			require.NoError(b, srv.WriteMaildir(o, f.name, raws))
-		}
-	}
-	doveadm(b, srv, "force-resync", "-A", "*")
 	doveadm(b, srv, "search", "-A", "mailbox", "*", "header", "message-id", "warm-up@nowhere.invalid")
-	stores := map[string]*imapstore.Store{}
-	for name, threshold := range map[string]int{"server": -1, "client": 1} {
-		s, err := imapstore.New(imapstore.Config{
-			Addr:                  srv.Addr,
-			Security:              imapstore.SecurityInsecure,
-			Master:                &imapstore.MasterUser{User: srv.MasterUser, Password: imapstore.Password(srv.MasterPassword)},
-			Mailboxes:             owners,
-			ClientMatchMessageIDs: threshold,
-		})
-		require.NoError(b, err)
-		defer s.Close()
-		stores[name] = s
+	stores := map[string]*imapstore.Store{
+		"server": benchStore(b, srv, owners, func(c *imapstore.Config) { c.ClientMatchMessageIDs = -1 }),
+		"client": benchStore(b, srv, owners, func(c *imapstore.Config) { c.ClientMatchMessageIDs = 1 }),
 	}
 	search := func(s *imapstore.Store, ids []string) (time.Duration, time.Duration) {
 		self0, dc0 := cpuUsed(srv)
