@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eradicate-dev/eradicate/internal/corpus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/corpus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
 	"github.com/eradicate-dev/eradicate/mailbox/internal/linkscan"
 	"github.com/eradicate-dev/eradicate/mailbox/internal/linkscan/linkscantest"
 )

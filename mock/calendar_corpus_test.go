@@ -16,7 +16,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
-	"github.com/eradicate-dev/eradicate/internal/corpus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mock"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
 )
 
 // parallel runs f(i) for i in [0, n) on at most workers goroutines and
@@ -51,8 +51,8 @@ func BenchmarkRadicaleHardDelete(b *testing.B) {
 		owners  = 1000
 		workers = 16
 	)
-	srv := radicaletest.Start(b, nil)
-	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
+	srv := radicale.Start(b, nil)
+	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicale.AdminUser, srv.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/calendartest"
 	"github.com/eradicate-dev/eradicate/calendar/internal/caldavmem"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
 )
 
 // TestConformanceInProcess runs the suite against go-webdav's CalDAV
@@ -45,8 +45,8 @@ func TestConformanceInProcess(t *testing.T) {
 // admin credential. One server serves every case; each case gets fresh
 // owners, whose homes and calendars the store creates.
 func TestConformanceRadicale(t *testing.T) {
-	srv := radicaletest.Start(t, nil)
-	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword),
+	srv := radicale.Start(t, nil)
+	s, err := caldavstore.New(srv.URL, caldavstore.Admin(radicale.AdminUser, srv.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: testKey})
 	require.NoError(t, err)
 	var n atomic.Int64

@@ -13,7 +13,7 @@ import (
 
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/internal/caldavmem"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
 )
 
 // The server-side filters must narrow (a hard delete across many
@@ -32,8 +32,8 @@ func TestServerFilterNarrows(t *testing.T) {
 			return s
 		}},
 		{"radicale", func(t *testing.T) *Store {
-			srv := radicaletest.Start(t, users)
-			s, err := New(srv.URL, Admin(radicaletest.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/"), ProvenanceKey: []byte("filter test key")})
+			srv := radicale.Start(t, users)
+			s, err := New(srv.URL, Admin(radicale.AdminUser, srv.AdminPassword), &Options{AllowInsecure: true, Home: HomeUnder("/"), ProvenanceKey: []byte("filter test key")})
 			require.NoError(t, err)
 			return s
 		}},

@@ -17,7 +17,7 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/internal/caldavmem"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
 )
 
 // owners of every test server; each has the calendars "calendar" and
@@ -101,7 +101,7 @@ func memEnv(t *testing.T, opts *caldavstore.Options) env {
 
 // radicaleEnv: a real Radicale, one admin credential, Radicale's layout.
 func radicaleEnv(t *testing.T, opts *caldavstore.Options) env {
-	srv := radicaletest.Start(t, owners)
+	srv := radicale.Start(t, owners)
 	mk := func(t *testing.T, creds caldavstore.CredentialProvider, o *caldavstore.Options) *caldavstore.Store {
 		oo := caldavstore.Options{}
 		if o != nil {
@@ -118,7 +118,7 @@ func radicaleEnv(t *testing.T, opts *caldavstore.Options) env {
 		require.NoError(t, err)
 		return s
 	}
-	s := mk(t, caldavstore.Admin(radicaletest.AdminUser, srv.AdminPassword), opts)
+	s := mk(t, caldavstore.Admin(radicale.AdminUser, srv.AdminPassword), opts)
 	setupCalendars(t, s)
 	return env{
 		store: s, url: srv.URL, newStore: mk,

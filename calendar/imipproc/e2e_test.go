@@ -20,9 +20,9 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar"
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
-	"github.com/eradicate-dev/eradicate/internal/radicaletest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
+	"github.com/eradicate-dev/eradicate/internal/testenv/radicale"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -48,8 +48,8 @@ func TestEndToEndDovecotRadicale(t *testing.T) {
 		imapUsers[u] = "pw-" + u
 	}
 	importers := users[:3]
-	dove := dovecottest.Start(t, &dovecottest.Options{Users: imapUsers})
-	rad := radicaletest.Start(t, nil)
+	dove := dovecot.Start(t, &dovecot.Options{Users: imapUsers})
+	rad := radicale.Start(t, nil)
 
 	mail, err := imapstore.New(imapstore.Config{
 		Addr:      dove.Addr,
@@ -60,7 +60,7 @@ func TestEndToEndDovecotRadicale(t *testing.T) {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = mail.Close() })
-	cal, err := caldavstore.New(rad.URL, caldavstore.Admin(radicaletest.AdminUser, rad.AdminPassword),
+	cal, err := caldavstore.New(rad.URL, caldavstore.Admin(radicale.AdminUser, rad.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), Logger: log, ProvenanceKey: []byte("imipproc e2e test key")})
 	require.NoError(t, err)
 
@@ -172,7 +172,7 @@ func TestEndToEndDovecotRadicale(t *testing.T) {
 
 	// A separate CalDAV client (go-webdav's, with its own HTTP client)
 	// reads every calendar on Radicale.
-	hc := webdav.HTTPClientWithBasicAuth(&http.Client{Timeout: time.Minute}, radicaletest.AdminUser, rad.AdminPassword)
+	hc := webdav.HTTPClientWithBasicAuth(&http.Client{Timeout: time.Minute}, radicale.AdminUser, rad.AdminPassword)
 	client, err := caldav.NewClient(hc, rad.URL)
 	require.NoError(t, err)
 	for _, u := range users {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eradicate-dev/eradicate/internal/corpus"
+	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -51,7 +51,7 @@ import (
 // all untimed; campaigns are planted and synced untimed too. The calendar
 // is not involved (no calendar store).
 //
-// The Dovecot of internal/dovecottest reuses imap processes
+// The Dovecot of internal/testenv/dovecot reuses imap processes
 // (service_count = 100); with Dovecot's default of one process per login,
 // (a) took about 3x longer on the same machine.
 //
@@ -223,7 +223,7 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 // seeded with seed, plus what inbox returns in each INBOX (when not nil),
 // written as Maildir files and indexed by Dovecot.
 func benchMailboxes(b *testing.B, prefix string, nMailboxes, nMessages int, seed uint64,
-	msg func(rng *rand.Rand, owner string, k int) []byte, inbox func(owner string) [][]byte) (*dovecottest.Server, []string) {
+	msg func(rng *rand.Rand, owner string, k int) []byte, inbox func(owner string) [][]byte) (*dovecot.Server, []string) {
 	b.Helper()
 	users := map[string]string{}
 	var owners []string
@@ -232,7 +232,7 @@ func benchMailboxes(b *testing.B, prefix string, nMailboxes, nMessages int, seed
 		users[name] = "pw-" + name
 		owners = append(owners, name)
 	}
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: users})
+	srv := dovecot.Start(b, &dovecot.Options{Users: users})
 	setup := time.Now()
 	rng := rand.New(rand.NewPCG(seed, seed+1))
 	folders := []struct {
@@ -259,7 +259,7 @@ func benchMailboxes(b *testing.B, prefix string, nMailboxes, nMessages int, seed
 // benchStore returns a store on srv's mailboxes with the master user, 16
 // connections, 2 per mailbox; mod, when not nil, changes the
 // configuration first.
-func benchStore(b *testing.B, srv *dovecottest.Server, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
+func benchStore(b *testing.B, srv *dovecot.Server, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
 	b.Helper()
 	cfg := imapstore.Config{
 		Addr:               srv.Addr,
@@ -288,7 +288,7 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-func doveadm(b *testing.B, srv *dovecottest.Server, args ...string) string {
+func doveadm(b *testing.B, srv *dovecot.Server, args ...string) string {
 	b.Helper()
 	out, err := srv.Doveadm(context.Background(), args...)
 	require.NoError(b, err)
@@ -324,7 +324,7 @@ func campaignMessage(owner, id string) []byte {
 }
 
 // plant writes the campaign into every INBOX and lets Dovecot see it.
-func plant(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+func plant(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 	b.Helper()
 	for _, o := range owners {
 		raws := make([][]byte, len(ids))
@@ -340,7 +340,7 @@ func plant(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
 
 // plantShape writes copies copies of each of per(i) into the INBOX of
 // owner i, lets Dovecot see them, and returns the number planted.
-func plantShape(b *testing.B, srv *dovecottest.Server, owners []string, per func(owner int) []string, copies int) int {
+func plantShape(b *testing.B, srv *dovecot.Server, owners []string, per func(owner int) []string, copies int) int {
 	b.Helper()
 	n := 0
 	for i, o := range owners {
@@ -361,13 +361,13 @@ func plantShape(b *testing.B, srv *dovecottest.Server, owners []string, per func
 
 // requireShapeGone checks that no campaign message is left, by subject
 // (an OR of 1,000 Message-IDs takes doveadm half a minute).
-func requireShapeGone(b *testing.B, srv *dovecottest.Server) {
+func requireShapeGone(b *testing.B, srv *dovecot.Server) {
 	b.Helper()
 	out := doveadm(b, srv, "search", "-A", "mailbox", "*", "header", "subject", campaignSubject)
 	require.Empty(b, strings.TrimSpace(out), "campaign copies left")
 }
 
-func requireGone(b *testing.B, srv *dovecottest.Server, ids []string) {
+func requireGone(b *testing.B, srv *dovecot.Server, ids []string) {
 	b.Helper()
 	out := doveadm(b, srv, append([]string{"search", "-A", "mailbox", "*"}, orQuery(ids)...)...)
 	require.Empty(b, strings.TrimSpace(out), "campaign copies left")
@@ -389,7 +389,7 @@ func orQuery(ids []string) []string {
 
 // naiveDelete is the loop an administrator might script: one connection,
 // each mailbox in turn, each folder, one search per Message-ID.
-func naiveDelete(b *testing.B, srv *dovecottest.Server, owners, ids []string) {
+func naiveDelete(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 	b.Helper()
 	for _, o := range owners {
 		c := client(b, srv.Addr, srv.MasterLogin(o), srv.MasterPassword)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mailbox/mailboxtest"
 )
@@ -112,7 +112,7 @@ func TestConformanceDovecotNoSpecialUse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the SPECIAL-USE-less Dovecot run is skipped")
 	}
-	d := startDovecot(t, &dovecottest.Options{NoSpecialUse: true})
+	d := startDovecot(t, &dovecot.Options{NoSpecialUse: true})
 	mailboxtest.Run(t, func(t *testing.T) *mailboxtest.Harness {
 		owners := d.newUsers(t, 3)
 		return &mailboxtest.Harness{Store: d.store(t, owners, nil), Owners: owners, BatchSize: 50,

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 )
 
 // clockTick is the unit of the times in /proc/<pid>/stat (USER_HZ, 100
@@ -20,7 +20,7 @@ const clockTick = 10 * time.Millisecond
 // cpuUsed returns the CPU time (user and system) used so far by this
 // process and by srv's Dovecot: its master process, its live children
 // (imap, imap-login, auth...) and the children it has reaped.
-func cpuUsed(srv *dovecottest.Server) (self, dovecot time.Duration) {
+func cpuUsed(srv *dovecot.Server) (self, dovecot time.Duration) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

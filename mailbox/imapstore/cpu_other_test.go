@@ -5,8 +5,8 @@ package imapstore_test
 import (
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 )
 
 // cpuUsed is not measured on this platform.
-func cpuUsed(*dovecottest.Server) (self, dovecot time.Duration) { return 0, 0 }
+func cpuUsed(*dovecot.Server) (self, dovecot time.Duration) { return 0, 0 }

@@ -17,8 +17,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
-	"github.com/eradicate-dev/eradicate/internal/testlog"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 )
@@ -230,7 +230,7 @@ func seqAll() imap.SeqSet { return imap.SeqSet{imap.SeqRange{Start: 1, Stop: 0}}
 // dovecotEnv is a Dovecot shared by the cases of a test, handing out
 // fresh users.
 type dovecotEnv struct {
-	srv   *dovecottest.Server
+	srv   *dovecot.Server
 	n     atomic.Int64
 	ready int64 // users u0001 to u<ready> exist from the start
 }
@@ -238,10 +238,10 @@ type dovecotEnv struct {
 // dovecotUsers is the number of users a shared Dovecot starts with.
 const dovecotUsers = 400
 
-func startDovecot(t testing.TB, opts *dovecottest.Options) *dovecotEnv {
+func startDovecot(t testing.TB, opts *dovecot.Options) *dovecotEnv {
 	t.Helper()
 	if opts == nil {
-		opts = &dovecottest.Options{}
+		opts = &dovecot.Options{}
 	}
 	if opts.Users == nil {
 		opts.Users = map[string]string{}
@@ -250,7 +250,7 @@ func startDovecot(t testing.TB, opts *dovecottest.Options) *dovecotEnv {
 			opts.Users[name] = "pw-" + name
 		}
 	}
-	return &dovecotEnv{srv: dovecottest.Start(t, opts), ready: int64(len(opts.Users))}
+	return &dovecotEnv{srv: dovecot.Start(t, opts), ready: int64(len(opts.Users))}
 }
 
 func userName(i int) string { return fmt.Sprintf("u%04d@example.test", i) }

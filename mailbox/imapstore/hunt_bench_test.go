@@ -23,7 +23,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
@@ -187,7 +187,7 @@ func BenchmarkDovecotHunt(b *testing.B) {
 func BenchmarkDovecotHuntMemory(b *testing.B) {
 	nMessages := envInt(b, "ERADICATE_BENCH_MESSAGES", 20000)
 	const owner = "big@example.test"
-	srv := dovecottest.Start(b, &dovecottest.Options{Users: map[string]string{owner: "pw-big"}})
+	srv := dovecot.Start(b, &dovecot.Options{Users: map[string]string{owner: "pw-big"}})
 	content := make([]byte, 1<<20)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range content {
@@ -266,7 +266,7 @@ func peakRSS() int64 {
 // huntFixture starts a Dovecot with nMailboxes mailboxes of nMessages
 // ordinary messages each, plus the planted URL and attachment in every
 // INBOX, indexed by Dovecot.
-func huntFixture(b *testing.B, nMailboxes, nMessages int) (*dovecottest.Server, []string) {
+func huntFixture(b *testing.B, nMailboxes, nMessages int) (*dovecot.Server, []string) {
 	return benchMailboxes(b, "hunt", nMailboxes, nMessages, 5, huntMessage, func(o string) [][]byte {
 		return [][]byte{
 			htmlMessage(o, "planted-url."+o, "Your account", `<p>Please <a href="`+huntURL+`">verify your account</a>.</p>`),
@@ -356,7 +356,7 @@ func parallelOwners(b *testing.B, owners []string, f func(owner string) int) int
 // fetchAllAndMatch is the reference scan of one mailbox: a plain client
 // reads every folder with one UID FETCH 1:* (BODY.PEEK[]), parses each
 // message with mailbox.Parse and matches it; it returns the matches.
-func fetchAllAndMatch(b *testing.B, srv *dovecottest.Server, owner string, c *mailbox.Criteria) int {
+func fetchAllAndMatch(b *testing.B, srv *dovecot.Server, owner string, c *mailbox.Criteria) int {
 	cl := client(b, srv.Addr, srv.MasterLogin(owner), srv.MasterPassword)
 	defer cl.Close()
 	list, err := cl.List("", "*", nil).Collect()
@@ -395,7 +395,7 @@ func fetchAllAndMatch(b *testing.B, srv *dovecottest.Server, owner string, c *ma
 // doveadmFetchText reads every message of every mailbox with doveadm
 // fetch text, discarding the output, and returns the bytes it wrote and
 // the CPU time it used.
-func doveadmFetchText(b *testing.B, srv *dovecottest.Server) (int64, time.Duration) {
+func doveadmFetchText(b *testing.B, srv *dovecot.Server) (int64, time.Duration) {
 	var cw countingWriter
 	cpu := doveadmCPU(b, srv, &cw, "fetch", "-A", "text", "mailbox", "*", "all")
 	return cw.n, cpu
@@ -403,7 +403,7 @@ func doveadmFetchText(b *testing.B, srv *dovecottest.Server) (int64, time.Durati
 
 // doveadmCPU runs doveadm with srv's configuration, its output to out,
 // and returns the CPU time it used.
-func doveadmCPU(b *testing.B, srv *dovecottest.Server, out io.Writer, args ...string) time.Duration {
+func doveadmCPU(b *testing.B, srv *dovecot.Server, out io.Writer, args ...string) time.Duration {
 	bin, err := exec.LookPath("doveadm")
 	if err != nil {
 		bin = "/usr/bin/doveadm"

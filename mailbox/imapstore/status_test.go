@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -16,7 +16,7 @@ import (
 // with its very dirty syncs: STATUS still counts no message there, and the
 // search must find the copy all the same.
 func TestSearchFindsMailDeliveredOutsideDovecot(t *testing.T) {
-	d := startDovecot(t, &dovecottest.Options{VeryDirtySyncs: true})
+	d := startDovecot(t, &dovecot.Options{VeryDirtySyncs: true})
 	owner := d.newUsers(t, 1)[0]
 	s := d.store(t, []string{owner}, nil)
 	c := mailbox.Criteria{MessageIDs: []string{"late-7731@evil-campaign.example"}}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/diskstore"
+	"github.com/eradicate-dev/eradicate/internal/testenv/diskstore"
 	"github.com/eradicate-dev/eradicate/mailbox/mailboxtest"
 )
 

@@ -1,6 +1,6 @@
 // Package servertest holds what the helpers that start real servers for
-// tests (Dovecot in internal/dovecottest, Radicale in
-// internal/radicaletest) share: the rule for a missing server binary, a
+// tests (Dovecot in internal/testenv/dovecot, Radicale in
+// internal/testenv/radicale) share: the rule for a missing server binary, a
 // free loopback port, random secrets, and a log buffer safe for
 // concurrent writers.
 package servertest

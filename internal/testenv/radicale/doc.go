@@ -1,4 +1,4 @@
-// Package radicaletest starts a real Radicale CalDAV server for tests.
+// Package radicale starts a real Radicale CalDAV server for tests.
 //
 // [Start] runs the radicale binary from the operating system's packages on
 // a free loopback port, with htpasswd authentication (plain passwords),
@@ -16,4 +16,4 @@
 // Radicale serves each user's principal at /<user>/; that collection is
 // also the user's calendar home set, and calendars are its direct
 // children (/<user>/<calendar>/).
-package radicaletest
+package radicale

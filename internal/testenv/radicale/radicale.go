@@ -1,4 +1,4 @@
-package radicaletest
+package radicale
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -64,7 +64,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}
 	for u, p := range users {
 		if u == "" || strings.ContainsAny(u, ":\r\n") || strings.ContainsAny(p, "\r\n") {
-			t.Fatalf("radicaletest: unusable user name %q", u)
+			t.Fatalf("radicale: unusable user name %q", u)
 		}
 		s.Users[u] = p
 	}
@@ -82,7 +82,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	servertest.WriteFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String(), 0o600)
 	servertest.WriteFile(t, filepath.Join(dir, "rights"), rights, 0o600)
 
-	port := servertest.FreePort(t, "radicaletest")
+	port := servertest.FreePort(t, "radicale")
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	s.URL = "http://" + s.Addr + "/"
 	conf := fmt.Sprintf(config, s.Addr, filepath.Join(dir, "htpasswd"), filepath.Join(dir, "rights"), filepath.Join(dir, "collections"))
@@ -93,7 +93,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	cmd.Stdout = s.stderr
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("radicaletest: start radicale: %v", err)
+		t.Fatalf("radicale: start radicale: %v", err)
 	}
 	s.cmd = cmd
 	go func() {
@@ -111,11 +111,11 @@ func Start(t testing.TB, users map[string]string) *Server {
 		}
 		select {
 		case <-s.done:
-			t.Fatalf("radicaletest: radicale exited before listening on %s: %s", s.Addr, s.stderr.String())
+			t.Fatalf("radicale: radicale exited before listening on %s: %s", s.Addr, s.stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("radicaletest: radicale did not listen on %s within 30s: %s", s.Addr, s.stderr.String())
+			t.Fatalf("radicale: radicale did not listen on %s within 30s: %s", s.Addr, s.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-// Package dovecottest starts a real Dovecot IMAP server for tests.
+// Package dovecot starts a real Dovecot IMAP server for tests.
 //
 // [Start] runs the dovecot binary from the operating system's packages in
 // the foreground (dovecot -F) with a generated configuration in a temporary
@@ -36,7 +36,7 @@
 // [QuarantineFolder], [RecoverableFolder] and [EvidenceFolder], created but
 // not subscribed. [Options.NoSpecialUse] leaves out the special-use
 // attributes, for tests of name-based role fallbacks.
-package dovecottest
+package dovecot
 
 import (
 	"bufio"
@@ -57,7 +57,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eradicate-dev/eradicate/internal/servertest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -155,7 +155,7 @@ func Start(t testing.TB, opts *Options) *Server {
 	}
 	for u, p := range users {
 		if u == "" || strings.ContainsAny(u, ":*/% \t\r\n") || strings.ContainsAny(p, ":\r\n") {
-			t.Fatalf("dovecottest: unusable user name %q", u)
+			t.Fatalf("dovecot: unusable user name %q", u)
 		}
 		s.Users[u] = p
 	}
@@ -166,23 +166,23 @@ func Start(t testing.TB, opts *Options) *Server {
 	s.logPath = filepath.Join(s.Dir, "dovecot.log")
 	for _, d := range []string{"run", "state", "mail"} {
 		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o755); err != nil {
-			t.Fatalf("dovecottest: %v", err)
+			t.Fatalf("dovecot: %v", err)
 		}
 	}
 
 	mailUser, err := s.setPrivileges()
 	if err != nil {
-		t.Fatalf("dovecottest: %v", err)
+		t.Fatalf("dovecot: %v", err)
 	}
 
 	if err := s.writePasswd(); err != nil {
-		t.Fatalf("dovecottest: %v", err)
+		t.Fatalf("dovecot: %v", err)
 	}
 	servertest.WriteFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port := servertest.FreePort(t, "dovecottest")
+		port := servertest.FreePort(t, "dovecot")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		servertest.WriteFile(t, s.Config, s.config(port, mailUser, opts), 0o644)
 		if lastErr = s.start(bin); lastErr == nil {
@@ -193,7 +193,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		s.done = make(chan struct{})
 	}
 	if lastErr != nil {
-		t.Fatalf("dovecottest: %v\n%s", lastErr, s.Log())
+		t.Fatalf("dovecot: %v\n%s", lastErr, s.Log())
 	}
 	t.Cleanup(s.Stop)
 	return s
@@ -205,7 +205,7 @@ func Start(t testing.TB, opts *Options) *Server {
 // are needed. It is safe for concurrent use.
 func (s *Server) AddUser(ctx context.Context, name, password string) error {
 	if name == "" || strings.ContainsAny(name, ":*/% \t\r\n") || strings.ContainsAny(password, ":\r\n") {
-		return fmt.Errorf("dovecottest: unusable user name %q", name)
+		return fmt.Errorf("dovecot: unusable user name %q", name)
 	}
 	s.mu.Lock()
 	s.Users[name] = password
@@ -221,7 +221,7 @@ func (s *Server) AddUser(ctx context.Context, name, password string) error {
 			return nil
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
-			return fmt.Errorf("dovecottest: user %s not visible: %w", name, err)
+			return fmt.Errorf("dovecot: user %s not visible: %w", name, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-package dovecottest_test
+package dovecot_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eradicate-dev/eradicate/internal/dovecottest"
+	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 )
 
 // imapSession sends raw IMAP commands; enough to check the server without
@@ -57,7 +57,7 @@ func (s *imapSession) cmd(t *testing.T, format string, args ...any) ([]string, s
 }
 
 func TestStart(t *testing.T) {
-	srv := dovecottest.Start(t, &dovecottest.Options{Users: map[string]string{"alice": "pw-alice", "bob": "pw-bob"}})
+	srv := dovecot.Start(t, &dovecot.Options{Users: map[string]string{"alice": "pw-alice", "bob": "pw-bob"}})
 
 	t.Run("user login and folders", func(t *testing.T) {
 		s := dial(t, srv.Addr)
@@ -70,7 +70,7 @@ func TestStart(t *testing.T) {
 			assert.Contains(t, all, strings.Trim(want, `"`))
 		}
 		for _, l := range lines {
-			if strings.Contains(l, dovecottest.QuarantineFolder) {
+			if strings.Contains(l, dovecot.QuarantineFolder) {
 				assert.NotContains(t, l, `\Subscribed`, "admin-only folders are not subscribed")
 			}
 		}

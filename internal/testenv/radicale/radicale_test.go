@@ -1,4 +1,4 @@
-package radicaletest
+package radicale
 
 import (
 	"net/http"
