@@ -34,18 +34,18 @@ var headerFields = []string{"Return-Path", "Message-ID", "From", "To", "Cc", "Bc
 // most 500 messages and about 8 MiB (by the sizes the header fetch gave,
 // or estimated from the messages read before; a bigger message alone),
 // and each message is parsed and matched as it arrives: one message's
-// content is in memory at a time, whatever the folder's size. When the criteria have nothing
-// else the headers could decide, the header fetch is skipped and each
-// message's header is parsed once, with its content.
+// content is in memory at a time, whatever the folder's size. When the
+// criteria have nothing else the headers could decide, the header fetch
+// is skipped and each message's header is parsed once, with its content.
 //
 // Criteria with many values (message ids, senders...) are split across
 // several SEARCH commands of at most [Config.SearchBatch] keys and
 // [Config.MaxSearchBytes] bytes each, as OR trees. From
 // [Config.ClientMatchMessageIDs] Message-IDs on, the Message-IDs are not
 // sent: the Message-ID of every message is read, one FETCH per folder,
-// and matched in a hash set before the exact verification. Dates are day-granular
-// in IMAP (RFC 9051 section 6.4.4): the server search is widened by days
-// and the exact bounds are checked on the Date header.
+// and matched in a hash set before the exact verification. Dates are
+// day-granular in IMAP (RFC 9051 section 6.4.4): the server search is
+// widened by days and the exact bounds are checked on the Date header.
 //
 // Results come folder by folder (INBOX first, then by name), by UID. The
 // matches of the mailbox are collected first; no connection is held while
