@@ -26,25 +26,7 @@ func TestExportedNamesHaveDocs(t *testing.T) {
 
 	var missing []string
 	files := 0
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != "." && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
+	err := walkSources(".", parser.ParseComments|parser.SkipObjectResolution, func(path string, fset *token.FileSet, f *ast.File) error {
 		files++
 		missing = append(missing, undocumented(fset, f)...)
 		return nil
@@ -55,6 +37,33 @@ func TestExportedNamesHaveDocs(t *testing.T) {
 	assert.Zero(t, len(missing),
 		"exported names without a doc comment (the project rule is docs on every exported name):\n\t%s",
 		strings.Join(missing, "\n\t"))
+}
+
+// walkSources parses every non-test Go file below root with mode and calls
+// fn with it, skipping testdata and directories whose name starts with "."
+// or "_", as the go command does.
+func walkSources(root string, mode parser.Mode, fn func(path string, fset *token.FileSet, f *ast.File) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, mode)
+		if err != nil {
+			return err
+		}
+		return fn(path, fset, f)
+	})
 }
 
 // undocumented returns "file:line: what Name" for each exported name of f

@@ -1,9 +1,9 @@
 package eradicate_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,24 +53,7 @@ var testEnvironments = []string{"internal/testenv/", "remediation/internal/rtenv
 func TestImportDirection(t *testing.T) {
 	require.FileExists(t, "go.mod")
 	imports := map[string]map[string]bool{} // package dir -> module packages imported
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != "." && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
+	err := walkSources(".", parser.ImportsOnly, func(path string, _ *token.FileSet, f *ast.File) error {
 		dir := filepath.ToSlash(filepath.Dir(path))
 		if imports[dir] == nil {
 			imports[dir] = map[string]bool{}
