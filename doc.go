@@ -37,6 +37,12 @@
 //     [github.com/eradicate-dev/eradicate/remediation/rules] and automated
 //     remediation of clusters
 //     [github.com/eradicate-dev/eradicate/remediation/automation].
+//   - [github.com/eradicate-dev/eradicate/tap]: the delivery tap, an LMTP
+//     server between the MTA (Postfix) and the mail server's LMTP
+//     (Dovecot): it parses each message once, runs the detection rules
+//     before the message lands (deliver, junk or quarantine), hands
+//     invites to the invite processor and the message to indexers (the
+//     cluster index), and records its quarantines in the action center.
 //   - [github.com/eradicate-dev/eradicate/mock]: an in-memory tenant with
 //     mailboxes, calendars, quarantine, invite processing on delivery and
 //     fault injection, for tests and examples.
@@ -48,9 +54,11 @@
 // found, failed or skipped.
 //
 //   - Move to junk, move to deleted items, soft delete (to a recoverable,
-//     admin-only folder) and move to inbox can be undone. The first three
-//     can also remove the calendar entries the invites created
-//     (RemoveInvites), which their undo puts back.
+//     admin-only folder), quarantine (to the admin-only quarantine folder)
+//     and move to inbox can be undone. The first four can also remove the
+//     calendar entries the invites created (RemoveInvites), which their
+//     undo puts back. The action center keeps why a message is quarantined
+//     (the rule, the actor) and shows it with what quarantine holds.
 //   - Hard delete purges the copy and removes the calendar entries the
 //     invite created on delivery, in every recipient's calendar and for the
 //     whole series, never an entry the user created or imported.

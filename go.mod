@@ -13,6 +13,7 @@ require (
 )
 
 require (
+	github.com/emersion/go-smtp v0.26.0 // indirect
 	github.com/teambition/rrule-go v1.8.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/text v0.31.0 // indirect

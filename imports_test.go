@@ -39,6 +39,7 @@ var importRules = []struct {
 	{"remediation/rules", []string{"remediation", "mailbox", "calendar", "internal/"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
+	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
 

@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
@@ -65,13 +67,27 @@ type Link struct {
 	Parent int
 }
 
-// Member is one message of a cluster with the addresses of its known
-// copies and the link that put it there.
+// Member is one message of a cluster: what a person needs to recognise
+// it (subject, sender, date, where it came from), the addresses of its
+// known copies and the link that put it there.
 type Member struct {
 	// MessageID is the message's Message-ID, normalized by
 	// [mailbox.NormalizeMessageID]; "" for a message without one (such
 	// messages are never merged into one member).
 	MessageID string
+	// Subject is the subject as the message's indicators gave it.
+	Subject string
+	// From is the header From address ([Indicators.From]); "" when the
+	// indicators had none.
+	From string
+	// SenderDomain is the domain clustering attributed the message to
+	// ([Indicators.SenderDomain]).
+	SenderDomain string
+	// SenderIP is where the message came from: the first external hop of
+	// its Received chain ([Indicators.SenderIP]); invalid when unknown.
+	SenderIP netip.Addr
+	// Date is the message's Date; zero when unknown.
+	Date time.Time
 	// Copies are the addresses of the message's copies given to the
 	// index, without duplicates; empty when none were given.
 	Copies []mailbox.Address
@@ -342,12 +358,14 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 	postings := make(map[uint64][]int32, len(members))
 	for _, m := range members {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+			weak := h&weakBit != 0
+			h &^= weakBit
 			v, _ := x.keys.get(h)
 			if v&shared == 0 || h == seedHash && isKey {
 				continue
 			}
 			info := &x.infos[v&^shared]
-			if info.kind.Class()&kind == 0 || !x.activeLocked(info) {
+			if info.kind.Class()&kind == 0 || x.joinTargetLocked(info, weak) < 0 {
 				continue
 			}
 			postings[h] = append(postings[h], m)
@@ -390,9 +408,18 @@ func (x *Index) materializeLocked(kind Kind, seed Seed, members, starts []int32,
 		queue = queue[1:]
 		from := int(order[local[m]] - 1)
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+			weak := h&weakBit != 0
+			h &^= weakBit
 			list, ok := postings[h]
 			if !ok {
 				continue
+			}
+			if weak {
+				// A link the member carries as weak evidence reaches
+				// the others only with a malicious verdict.
+				if v, _ := x.keys.get(h); !x.infos[v&^shared].malicious {
+					continue
+				}
 			}
 			delete(postings, h)
 			v, _ := x.keys.get(h)
@@ -436,7 +463,17 @@ func (x *Index) scratchLocked() []int32 {
 }
 
 func (x *Index) memberLocked(m int32, l Link) Member {
-	mem := Member{MessageID: x.idLocked(m), Link: l}
+	mem := Member{
+		MessageID:    x.idLocked(m),
+		Subject:      string(x.textArena[x.textOff[2*m]:x.textOff[2*m+1]]),
+		From:         string(x.textArena[x.textOff[2*m+1]:x.textOff[2*m+2]]),
+		SenderDomain: x.domNames[x.dom[m]],
+		SenderIP:     x.ipAddrs[x.ip[m]],
+		Link:         l,
+	}
+	if d := x.date[m]; d != 0 {
+		mem.Date = time.Unix(int64(d), 0).UTC()
+	}
 	if x.copies[m] != (copyRec{}) {
 		mem.Copies = append(mem.Copies, x.unpackLocked(x.copies[m]))
 	}

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"bufio"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/testenv/corpus"
+	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
 
@@ -32,30 +32,17 @@ type corpusMessage struct {
 func loadCorpus(t *testing.T, dir string) []corpusMessage {
 	t.Helper()
 	var out []corpusMessage
-	for _, top := range []string{"phishing", "invites/malicious_phishing_pot", "ham"} {
-		err := filepath.WalkDir(filepath.Join(dir, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
-				return err
-			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			p, _ := mailbox.Parse(raw) // a partly read message still has indicators
-			require.NotNil(t, p, path)
-			ind := Extract(p)
-			rel, err := filepath.Rel(dir, path)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			id := ind.MessageID
-			ind.MessageID = rel
-			out = append(out, corpusMessage{file: rel, id: id, ind: ind})
-			return nil
-		})
+	corpus.EachMessage(t, dir, []string{"phishing", "invites/malicious_phishing_pot", "ham"}, func(path string, raw []byte) {
+		p, _ := mailbox.Parse(raw) // a partly read message still has indicators
+		require.NotNil(t, p, path)
+		ind := Extract(p)
+		rel, err := filepath.Rel(dir, path)
 		require.NoError(t, err)
-	}
+		rel = filepath.ToSlash(rel)
+		id := ind.MessageID
+		ind.MessageID = rel
+		out = append(out, corpusMessage{file: rel, id: id, ind: ind})
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].file < out[j].file })
 	return out
 }
@@ -166,12 +153,57 @@ func TestCorpusQuality(t *testing.T) {
 		assert.GreaterOrEqual(t, recall, similarPairRecallFloor)
 	})
 
+	t.Run("similar files within the threshold", func(t *testing.T) {
+		// Every pair of distinct files of one media type within the
+		// TLSH threshold, found by comparing all pairs, against the file
+		// clusters the index built with its candidate lookup.
+		type file struct {
+			msg  string
+			mt   string
+			sha  string
+			tlsh tlsh.Digest
+		}
+		var files []file
+		for _, m := range msgs {
+			for _, f := range m.ind.Files {
+				if f.TLSH == "" || f.Inline && strings.HasPrefix(f.MediaType, "image/") {
+					continue
+				}
+				d, err := tlsh.Parse(f.TLSH)
+				require.NoError(t, err)
+				files = append(files, file{m.file, f.MediaType, f.SHA256, d})
+			}
+		}
+		pairs, found := 0, 0
+		var lost []string
+		for i := range files {
+			for j := i + 1; j < len(files); j++ {
+				a, b := &files[i], &files[j]
+				if a.sha == b.sha || a.mt != b.mt || a.msg == b.msg || tlsh.Diff(a.tlsh, b.tlsh) > DefaultFileDistance {
+					continue
+				}
+				pairs++
+				ca, oka := inFile[a.msg]
+				cb, okb := inFile[b.msg]
+				if oka && okb && ca == cb {
+					found++
+				} else {
+					lost = append(lost, a.msg+" "+b.msg)
+				}
+			}
+		}
+		require.NotZero(t, pairs)
+		t.Logf("pairs of files within TLSH distance %d: %d, in one file cluster: %d (%.3f); lost: %v", DefaultFileDistance, pairs, found, float64(found)/float64(pairs), lost)
+		assert.GreaterOrEqual(t, float64(found)/float64(pairs), thresholdPairRecallFloor)
+	})
+
 	t.Run("file distance threshold sweep", func(t *testing.T) {
 		// How the TLSH threshold trades recall of the ssdeep groups
 		// against mixing ham into phishing file clusters; the default
-		// sits well below the nearest ham-phishing distance.
+		// sits well below the nearest ham-phishing distance (157: a
+		// PDF of a ham message and one of a phishing message).
 		prev := -1
-		for _, d := range []int{30, 50, 70, DefaultFileDistance, 130, 160} {
+		for _, d := range []int{30, 50, 70, DefaultFileDistance, 130, 150} {
 			y := New(&Options{FileDistance: d})
 			for _, m := range msgs {
 				if len(m.ind.Files) > 0 {
@@ -276,6 +308,22 @@ func TestCorpusQuality(t *testing.T) {
 			if kind == KindFile {
 				assert.GreaterOrEqual(t, p, bcubedFilePrecisionFloor)
 				assert.GreaterOrEqual(t, r, bcubedFileRecallFloor)
+			} else {
+				assert.GreaterOrEqual(t, p, bcubedCampaignPrecisionFloor)
+				assert.GreaterOrEqual(t, r, bcubedCampaignRecallFloor)
+				// Over the messages the truth labels only: a
+				// campaign of attachment-less messages, which the
+				// truth cannot judge, is left out.
+				var labelled []string
+				for _, it := range items {
+					if _, ok := truth[it]; ok {
+						labelled = append(labelled, it)
+					}
+				}
+				lp, lr := bcubed(labelled, truth, membership(x.Clusters(kind)))
+				t.Logf("B-cubed of %s clusters over the %d labelled messages: precision %.3f recall %.3f", kind, len(labelled), lp, lr)
+				assert.GreaterOrEqual(t, lp, labelledCampaignPrecisionFloor)
+				assert.GreaterOrEqual(t, lr, labelledCampaignRecallFloor)
 			}
 		}
 	})
@@ -331,8 +379,36 @@ func mixesHamAndPhishing(c *Cluster) bool {
 }
 
 // Floors measured on the shared corpus (see the logs of TestCorpusQuality).
+//
+// Similar files: every pair of files within the threshold is in one file
+// cluster (1.000; 0.98 leaves room for one or two pairs of new mail that
+// the coarse bands miss). Of the ssdeep pairs 405 of 414 are found
+// (0.978, was 0.940); the 9 others are 217 to 250 apart, beyond any
+// threshold that keeps ham out. Finding more similar pairs costs file
+// precision against the ssdeep truth (0.918, was 0.930): TLSH links
+// files of one campaign that ssdeep tells apart.
+//
+// Campaign clusters over the 381 phishing messages: precision 0.857 (was
+// 0.790 before the weak-link rules, 0.825 before the boilerplate rule),
+// recall 0.993 (was 0.985). The truth knows only attachments: a campaign
+// joined by its link, subject or body without an attachment group counts
+// against precision however right it is (the largest such loss is one
+// campaign of 17 "0.7495 BTC" lures with similar attachments the ssdeep
+// groups do not list), so this floor holds the measured figure rather
+// than the 0.95 wanted. Over the 138 messages the truth labels, which it
+// can judge, precision is 0.952 (was 0.853, then 0.914) and recall 0.981
+// (was 0.959). That precision floor is the goal itself, 0.95: the figure
+// is the same in every run (the index is deterministic for one order of
+// messages), and what is left there is files TLSH finds within 100 that
+// ssdeep puts in different groups, of one campaign by subject and sender.
 const (
-	similarPairRecallFloor   = 0.90 // measured 0.940
-	bcubedFilePrecisionFloor = 0.90 // measured 0.930
-	bcubedFileRecallFloor    = 0.95 // measured 0.967
+	thresholdPairRecallFloor     = 0.98 // measured 1.000
+	similarPairRecallFloor       = 0.97 // measured 0.978
+	bcubedFilePrecisionFloor     = 0.90 // measured 0.918
+	bcubedFileRecallFloor        = 0.97 // measured 0.989
+	bcubedCampaignPrecisionFloor = 0.84 // measured 0.857
+	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
+	// Over the messages the truth labels.
+	labelledCampaignPrecisionFloor = 0.95 // measured 0.952
+	labelledCampaignRecallFloor    = 0.97 // measured 0.981
 )

@@ -7,8 +7,9 @@ import (
 )
 
 // FuzzBodyFingerprint feeds attacker-made HTML and text to the body
-// fingerprint and the Received parser: no panic, and the same input
-// always gives the same fingerprint.
+// fingerprint, the Received parser and Extract (links, sender, a file
+// whose type is sniffed) and adds the result to an index: no panic, and
+// the same input always gives the same fingerprint.
 func FuzzBodyFingerprint(f *testing.F) {
 	f.Add("<html><body><p>Hello &amp; welcome</p><script>x</script></body></html>", "from a ([192.0.2.1]) by b")
 	f.Add("<!-- unterminated", "from")
@@ -22,7 +23,15 @@ func FuzzBodyFingerprint(f *testing.F) {
 		_ = BodyFingerprint(html, "")
 		_ = SenderIP([]string{received, html})
 		_ = NormalizeSubject(html)
-		ind := Extract(&mailbox.Parsed{HTML: html, Text: received, URLs: []string{html, received}, Received: []string{received}})
-		New(nil).Add(ind)
+		ind := Extract(&mailbox.Parsed{
+			HTML: html, Text: received, URLs: []string{html, received}, Received: []string{received},
+			From: received, Subject: html,
+			Attachments: []mailbox.Attachment{{Content: []byte(html), SHA256: "00"}},
+		})
+		x := New(&Options{SharedDomainSenders: 1})
+		x.Add(ind)
+		for _, c := range x.Clusters(KindCampaign) {
+			_ = c.String()
+		}
 	})
 }

@@ -1,13 +1,18 @@
 package cluster
 
 import (
+	"bytes"
 	"errors"
 	"hash/maphash"
 	"iter"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -47,6 +52,22 @@ type Options struct {
 	// used in subject+IP and body+IP pairs. Default 20. Negative disables
 	// it.
 	SharedIPDomains int
+	// SharedDomainSenders marks mailbox providers: a sender domain seen
+	// with this many distinct From addresses (gmail.com, outlook.com) does
+	// not identify a sender, and the subject+domain and body+domain pairs
+	// do not use it (unrelated people send "Quick question" or a one-line
+	// body from one provider). Default 20. Negative disables it. Only
+	// Indicators with a From address count.
+	SharedDomainSenders int
+	// BoilerplateSubjects marks a sender's boilerplate links: a URL or URL
+	// template that one From address puts in mail of this many distinct
+	// subjects (a mail client's signature link in every message a person
+	// forwards, a list member's home page, a footer) joins no messages by
+	// itself unless marked malicious. Default 3: campaigns that reuse a
+	// link under changing subjects send from changing addresses. Negative
+	// disables it. Only Indicators with a From address and a subject
+	// count.
+	BoilerplateSubjects int
 	// FileDistance is the largest TLSH distance at which two files of the
 	// same media type are similar. Default [DefaultFileDistance].
 	FileDistance int
@@ -73,9 +94,15 @@ const (
 	defaultBenignDomains     = 3
 	defaultBenignFileDomains = 20
 	defaultSharedIPDomains   = 20
+	defaultSharedSenders     = 20
+	defaultBoilerplate       = 3
+	maxSenderPairs           = 8  // (From, subject) pairs kept per link key
 	maxReps                  = 8  // representatives kept per LSH bucket
 	maxSimilarEdges          = 4  // similar-file or similar-body links recorded per message and attribute
 	tlshBands                = 16 // 2-byte bands of the 32-byte TLSH body
+	coarseBands              = 20 // bands of the coarse TLSH projection (see coarseBand)
+	coarseBits               = 9  // bits per coarse band
+	coarseReps               = 4  // most recent files kept per coarse bucket
 	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
 	shared                   = 1 << 31
 )
@@ -94,13 +121,15 @@ const (
 type Index struct {
 	mu sync.Mutex
 
-	benign     int // URL and template threshold
-	benignFile int // file threshold
-	sharedIP   int // IP threshold
-	fileDist   int
-	bodyDist   int
-	log        *slog.Logger
-	seed       maphash.Seed
+	benign      int // URL and template threshold
+	benignFile  int // file threshold
+	sharedIP    int // IP threshold
+	sharedDom   int // sender domain threshold, in distinct From addresses
+	boilerplate int // boilerplate threshold, in distinct subjects of one From address
+	fileDist    int
+	bodyDist    int
+	log         *slog.Logger
+	seed        maphash.Seed
 
 	keys  table // exact key hash -> message (singleton) or shared|info index; message id hash -> message
 	bands table // LSH band hash -> representative or shared|reps index
@@ -108,26 +137,35 @@ type Index struct {
 	reps  [][]int32
 
 	// Per message.
-	idArena  []byte   // Message-IDs, back to back
-	idOff    []uint32 // message m's id is idArena[idOff[m]:idOff[m+1]]
-	copies   []copyRec
-	names    []string // interned mailbox and folder names of copies
-	nameIdx  map[string]uint32
-	more     map[int32][]copyRec // copies after the first
-	dom      []uint32            // interned sender domain, 0 = none
-	ip       []uint32            // interned sender IP, 0 = none
-	body     []uint64
-	keyOff   []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
-	keyList  []uint64
-	uf       [4][]int32
-	domNames []string
-	domIdx   map[string]uint32
-	ipAddrs  []netip.Addr
-	ipIdx    map[netip.Addr]uint32
-	ipDoms   [][]uint32 // per interned IP, its distinct sender domains up to the benign limit
+	idArena []byte   // Message-IDs, back to back
+	idOff   []uint32 // message m's id is idArena[idOff[m]:idOff[m+1]]
+	// Subject and From of message m are textArena between textOff[2m],
+	// textOff[2m+1] and textOff[2m+2].
+	textArena []byte
+	textOff   []uint32
+	date      []uint32 // Unix seconds of the Date, 0 = unknown or before 1970
+	copies    []copyRec
+	names     []string // interned mailbox and folder names of copies
+	nameIdx   map[string]uint32
+	more      map[int32][]copyRec // copies after the first
+	dom       []uint32            // interned sender domain, 0 = none
+	ip        []uint32            // interned sender IP, 0 = none
+	body      []uint64
+	keyOff    []uint32 // keys of message m are keyList[keyOff[m]:keyOff[m+1]]
+	keyList   []uint64
+	uf        [4][]int32
+	domNames  []string
+	domIdx    map[string]uint32
+	ipAddrs   []netip.Addr
+	ipIdx     map[netip.Addr]uint32
+	ipDoms    [][]uint32          // per interned IP, its distinct sender domains up to the benign limit
+	domFroms  map[uint32][]uint64 // per interned sender domain, hashes of its distinct From addresses up to sharedDom
 
-	files []fileRec
-	edges []edge
+	files     []fileRec
+	fileStamp []int32 // per file: (the last file whose lookup compared it + 1) << 1, | 1 when similar
+	coarseIdx table   // coarse TLSH bucket hash -> index in coarse
+	coarse    []coarseBucket
+	edges     []edge
 
 	scratch []int32 // see scratchLocked
 
@@ -142,11 +180,21 @@ type copyRec struct {
 
 type keyInfo struct {
 	first     int32  // first message with the key; -1 when only marked
+	strong    int32  // first message that carries the key as strong evidence; -1 when none
+	weak      bool   // some message carries the key as weak evidence
 	ip        uint32 // the interned sender IP of a subject+IP key
 	kind      KeyKind
 	malicious bool
-	value     string
-	doms      []uint32 // distinct sender domains, up to the benign limit
+	// boilerplate is set on a link that one From address puts in mail of
+	// Options.BoilerplateSubjects distinct subjects (see
+	// noteSenderLocked).
+	boilerplate bool
+	value       string
+	doms        []uint32 // distinct sender domains, up to the benign limit
+	// senders holds, for a link key not yet boilerplate, the distinct
+	// (From hash << 32 | subject hash) pairs of its carriers, up to
+	// maxSenderPairs or twice the boilerplate threshold.
+	senders []uint64
 }
 
 type fileRec struct {
@@ -170,23 +218,27 @@ func New(opts *Options) *Index {
 		o = *opts
 	}
 	x := &Index{
-		benign:     o.BenignDomains,
-		benignFile: o.BenignFileDomains,
-		sharedIP:   o.SharedIPDomains,
-		fileDist:   o.FileDistance,
-		bodyDist:   o.BodyDistance,
-		log:        o.Logger,
-		seed:       maphash.MakeSeed(),
-		more:       map[int32][]copyRec{},
-		idOff:      []uint32{0},
-		names:      []string{""},
-		nameIdx:    map[string]uint32{},
-		domNames:   []string{""},
-		domIdx:     map[string]uint32{},
-		ipAddrs:    []netip.Addr{{}},
-		ipIdx:      map[netip.Addr]uint32{},
-		ipDoms:     [][]uint32{nil},
-		keyOff:     []uint32{0},
+		benign:      o.BenignDomains,
+		benignFile:  o.BenignFileDomains,
+		sharedIP:    o.SharedIPDomains,
+		sharedDom:   o.SharedDomainSenders,
+		boilerplate: o.BoilerplateSubjects,
+		fileDist:    o.FileDistance,
+		bodyDist:    o.BodyDistance,
+		log:         o.Logger,
+		seed:        maphash.MakeSeed(),
+		more:        map[int32][]copyRec{},
+		idOff:       []uint32{0},
+		textOff:     []uint32{0},
+		names:       []string{""},
+		nameIdx:     map[string]uint32{},
+		domNames:    []string{""},
+		domIdx:      map[string]uint32{},
+		ipAddrs:     []netip.Addr{{}},
+		ipIdx:       map[netip.Addr]uint32{},
+		ipDoms:      [][]uint32{nil},
+		domFroms:    map[uint32][]uint64{},
+		keyOff:      []uint32{0},
 	}
 	if x.benign == 0 {
 		x.benign = defaultBenignDomains
@@ -196,6 +248,12 @@ func New(opts *Options) *Index {
 	}
 	if x.sharedIP == 0 {
 		x.sharedIP = defaultSharedIPDomains
+	}
+	if x.sharedDom == 0 {
+		x.sharedDom = defaultSharedSenders
+	}
+	if x.boilerplate == 0 {
+		x.boilerplate = defaultBoilerplate
 	}
 	if x.fileDist <= 0 {
 		x.fileDist = DefaultFileDistance
@@ -209,6 +267,9 @@ func New(opts *Options) *Index {
 	if n := o.SizeHint; n > 0 {
 		x.idOff = make([]uint32, 1, n+1)
 		x.idArena = make([]byte, 0, 32*n)
+		x.textArena = make([]byte, 0, 40*n)
+		x.textOff = make([]uint32, 1, 2*n+1)
+		x.date = make([]uint32, 0, n)
 		x.copies = make([]copyRec, 0, n)
 		x.dom = make([]uint32, 0, n)
 		x.ip = make([]uint32, 0, n)
@@ -308,11 +369,23 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	m := int32(x.lenLocked())
 	x.idArena = append(x.idArena, id...)
 	x.idOff = append(x.idOff, uint32(len(x.idArena)))
+	x.textArena = append(x.textArena, clip(ind.Subject, maxMemberText)...)
+	x.textOff = append(x.textOff, uint32(len(x.textArena)))
+	x.textArena = append(x.textArena, clip(ind.From, maxMemberText)...)
+	x.textOff = append(x.textOff, uint32(len(x.textArena)))
+	var date uint32
+	if u := ind.Date.Unix(); !ind.Date.IsZero() && u > 0 && u <= math.MaxUint32 {
+		date = uint32(u)
+	}
+	x.date = append(x.date, date)
 	x.copies = append(x.copies, copyRec{})
 	x.addCopiesLocked(m, copies)
 	x.dom = append(x.dom, x.internDomainLocked(ind.SenderDomain()))
 	x.ip = append(x.ip, x.internIPLocked(ind.SenderIP))
 	x.noteIPDomainLocked(x.ip[m], x.dom[m])
+	if ind.From != "" {
+		x.noteDomainSenderLocked(x.dom[m], x.hash(keyMessage, strings.ToLower(ind.From)))
+	}
 	x.body = append(x.body, ind.Body)
 	for i := range x.uf {
 		x.uf[i] = append(x.uf[i], m)
@@ -324,13 +397,17 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 		if containsHash(x.keyList[start:], h) {
 			continue
 		}
-		x.keyList = append(x.keyList, h)
-		x.addKeyLocked(m, h, k)
+		if k.weak {
+			x.keyList = append(x.keyList, h|weakBit)
+		} else {
+			x.keyList = append(x.keyList, h)
+		}
+		x.addKeyLocked(m, h, k.Key, k.weak)
 	}
 	x.keyOff = append(x.keyOff, uint32(len(x.keyList)))
 
 	if ind.Body != 0 {
-		if d := x.dom[m]; d != 0 {
+		if d := x.dom[m]; d != 0 && !x.sharedDomainLocked(d) {
 			x.similarBodyLocked(m, KeyBodyDomain, uint64(d))
 		}
 		if ip := x.ip[m]; ip != 0 && !x.sharedIPLocked(ip) {
@@ -351,9 +428,26 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 	return true
 }
 
+// containsHash reports whether a message's key list holds the key hash h,
+// weak or not.
 func containsHash(list []uint64, h uint64) bool {
 	for _, v := range list {
-		if v == h {
+		if v&^weakBit == h {
+			return true
+		}
+	}
+	return false
+}
+
+// weakBit marks, in a message's key list, a key the message carries as
+// weak evidence (see weakURL). Key hashes never have it set.
+const weakBit = 1
+
+// carriesWeakLocked reports whether message m carries the key hash h as
+// weak evidence.
+func (x *Index) carriesWeakLocked(m int32, h uint64) bool {
+	for _, v := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
+		if v == h|weakBit {
 			return true
 		}
 	}
@@ -377,6 +471,21 @@ func (x *Index) addCopiesLocked(m int32, copies []mailbox.Address) {
 	}
 }
 
+// maxMemberText is the most the index keeps of a subject or a From
+// address to describe a member.
+const maxMemberText = 256
+
+// clip returns s cut to at most n bytes, at a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func containsCopy(list []copyRec, c copyRec) bool {
 	for _, o := range list {
 		if o == c {
@@ -388,7 +497,7 @@ func containsCopy(list []copyRec, c copyRec) bool {
 
 // hash returns the 64-bit hash of a key.
 func (x *Index) hash(kind KeyKind, value string) uint64 {
-	return mix64(maphash.String(x.seed, value) + uint64(kind)*0x9E3779B97F4A7C15)
+	return mix64(maphash.String(x.seed, value)+uint64(kind)*0x9E3779B97F4A7C15) &^ weakBit
 }
 
 func (x *Index) internDomainLocked(d string) uint32 {
@@ -435,6 +544,30 @@ func (x *Index) noteIPDomainLocked(ip, d uint32) {
 	}
 }
 
+// noteDomainSenderLocked records that sender domain d sent mail from the
+// From address whose hash is from. When the domain becomes a mailbox
+// provider the clusters must be rebuilt without its domain pairs.
+func (x *Index) noteDomainSenderLocked(d uint32, from uint64) {
+	if d == 0 || x.sharedDom < 0 {
+		return
+	}
+	froms := x.domFroms[d]
+	if len(froms) >= x.sharedDom || slices.Contains(froms, from) {
+		return
+	}
+	x.domFroms[d] = append(froms, from)
+	if len(froms)+1 == x.sharedDom {
+		x.dirty = true
+	}
+}
+
+// sharedDomainLocked reports whether a sender domain is used by so many
+// distinct From addresses that it is a mailbox provider: pairing it with
+// a subject or body says nothing about a campaign then.
+func (x *Index) sharedDomainLocked(d uint32) bool {
+	return x.sharedDom > 0 && len(x.domFroms[d]) >= x.sharedDom
+}
+
 // sharedIPLocked reports whether an IP sends mail for so many sender
 // domains that it is a shared relay (a mail provider, an ESP): pairing
 // the IP with a subject or body says nothing about a campaign then.
@@ -442,9 +575,10 @@ func (x *Index) sharedIPLocked(ip uint32) bool {
 	return x.sharedIP > 0 && len(x.ipDoms[ip]) >= x.sharedIP
 }
 
-// addKeyLocked records that message m carries key k (hash h) and joins m
-// to the key's first message when the key is active.
-func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
+// addKeyLocked records that message m carries key k (hash h), as weak
+// evidence when weak, and joins m to the key's other carriers when the key
+// joins them (see joinTargetLocked).
+func (x *Index) addKeyLocked(m int32, h uint64, k Key, weak bool) {
 	v, ok := x.keys.get(h)
 	if !ok {
 		x.keys.put(h, uint32(m))
@@ -453,7 +587,7 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 	var info *keyInfo
 	if v&shared == 0 {
 		s := int32(v)
-		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}, ip: x.ip[s]})
+		x.infos = append(x.infos, x.newInfoLocked(s, h, k))
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 		info = &x.infos[len(x.infos)-1]
 	} else {
@@ -463,21 +597,91 @@ func (x *Index) addKeyLocked(m int32, h uint64, k Key) {
 			info.kind = k.Kind
 			info.ip = x.ip[m]
 			info.doms = append(info.doms, x.dom[m])
+			info.weak = weak
+			if !weak {
+				info.strong = m
+			}
+			x.noteSenderLocked(info, m)
 			return
 		}
 	}
 	wasActive := x.activeLocked(info)
+	x.noteSenderLocked(info, m)
 	if len(info.doms) < x.limit(info.kind) && !containsU32(info.doms, x.dom[m]) {
 		info.doms = append(info.doms, x.dom[m])
 	}
-	if x.activeLocked(info) {
+	if weak {
+		info.weak = true
+	} else if info.strong < 0 {
+		info.strong = m
+	}
+	if t := x.joinTargetLocked(info, weak); t >= 0 && t != m {
 		if !x.dirty {
-			x.unionLocked(m, info.first, k.Kind.Class())
+			x.unionLocked(m, t, k.Kind.Class())
 		}
-	} else if wasActive {
+	} else if wasActive && !x.activeLocked(info) {
 		// The key just became benign: unions made through it must go.
 		x.dirty = true
 	}
+}
+
+// newInfoLocked returns the info of key k (hash h) when a second message
+// arrives with it, s being the first.
+func (x *Index) newInfoLocked(s int32, h uint64, k Key) keyInfo {
+	info := keyInfo{first: s, strong: s, kind: k.Kind, value: k.Value, doms: []uint32{x.dom[s]}, ip: x.ip[s]}
+	if x.carriesWeakLocked(s, h) {
+		info.strong, info.weak = -1, true
+	}
+	x.noteSenderLocked(&info, s)
+	return info
+}
+
+// noteSenderLocked records the From address and subject of message m,
+// a carrier of a link key, and marks the key boilerplate once one From
+// address has given it x.boilerplate distinct subjects (see
+// [Options.BoilerplateSubjects]). Messages without a From or subject are
+// not counted.
+func (x *Index) noteSenderLocked(info *keyInfo, m int32) {
+	if x.boilerplate < 0 || info.boilerplate || info.kind != KeyURL && info.kind != KeyURLTemplate {
+		return
+	}
+	subj := x.textArena[x.textOff[2*m]:x.textOff[2*m+1]]
+	from := x.textArena[x.textOff[2*m+1]:x.textOff[2*m+2]]
+	if len(subj) == 0 || len(from) == 0 {
+		return
+	}
+	p := uint64(uint32(maphash.Bytes(x.seed, bytes.ToLower(from))))<<32 |
+		uint64(uint32(maphash.String(x.seed, NormalizeSubject(string(subj)))))
+	n := 1
+	for _, q := range info.senders {
+		if q == p {
+			return
+		}
+		if q>>32 == p>>32 {
+			n++
+		}
+	}
+	if n >= x.boilerplate {
+		info.boilerplate, info.senders = true, nil
+		return
+	}
+	if len(info.senders) < max(maxSenderPairs, 2*x.boilerplate) {
+		info.senders = append(info.senders, p)
+	}
+}
+
+// joinTargetLocked returns the message a carrier of the key joins, or -1:
+// every carrier joins the first one when the key is marked malicious;
+// otherwise carriers of strong evidence join the first such carrier while
+// the key is not benign, and weak evidence joins nothing.
+func (x *Index) joinTargetLocked(info *keyInfo, weak bool) int32 {
+	switch {
+	case info.malicious:
+		return info.first
+	case weak || !x.activeLocked(info):
+		return -1
+	}
+	return info.strong
 }
 
 // limit returns the number of distinct sender domains at which a key of
@@ -508,8 +712,14 @@ func (x *Index) activeLocked(info *keyInfo) bool {
 	if info.malicious {
 		return true
 	}
-	if info.kind == KeySubjectIP {
+	if info.boilerplate {
+		return false
+	}
+	switch info.kind {
+	case KeySubjectIP:
 		return !x.sharedIPLocked(info.ip)
+	case KeySubjectDomain:
+		return len(info.doms) == 0 || !x.sharedDomainLocked(info.doms[0])
 	}
 	return len(info.doms) < x.limit(info.kind)
 }
@@ -556,41 +766,149 @@ func (x *Index) similarBodyLocked(m int32, kind KeyKind, attr uint64) {
 }
 
 // similarFileLocked finds earlier files of the same media type within the
-// TLSH distance threshold, by 2-byte bands of the TLSH body.
+// TLSH distance threshold. Two lookups propose candidates, and every
+// candidate is compared by its exact distance:
+//
+//   - 2-byte bands of the TLSH body (eight bucket codes each) find near
+//     copies at any index size: buckets are sparse (65,536 values a band).
+//   - Coarse bands find files further apart, which rarely keep eight codes
+//     equal: see coarseBand. Their buckets are few and fill quickly, so
+//     each keeps its most recent files: a similar file is found when its
+//     earlier relative is among the last few of its kind to land in one
+//     of the buckets (the package documentation says what this misses).
 func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	fi := int32(len(x.files))
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
+	x.fileStamp = append(x.fileStamp, 0)
 	body := tlshBody(f.TLSH)
+	if len(body) != 32 {
+		return
+	}
 	var buf [1]int32
 	var linked [maxSimilarEdges]int32
 	nl := 0
-	for b := 0; b < tlshBands && 2*b+1 < len(body); b++ {
+	// try compares candidate r and links it when similar; it reports
+	// whether r is the same or a similar file.
+	seenCopy := false // a file with the same content or digest is indexed
+	try := func(r int32) bool {
+		o := &x.files[r]
+		if o.sha == rec.sha {
+			seenCopy = true
+			return true // the same file: the exact key links them
+		}
+		if o.media != rec.media {
+			return false
+		}
+		if o.digest == d {
+			// The same digest: its lookup found what this one would.
+			seenCopy = true
+		}
+		if x.fileStamp[r]>>1 == fi+1 {
+			// Compared already through another band.
+			return x.fileStamp[r]&1 == 1
+		}
+		dist := tlsh.Diff(d, o.digest)
+		if dist > x.fileDist {
+			x.fileStamp[r] = (fi + 1) << 1
+			return false
+		}
+		x.fileStamp[r] = (fi+1)<<1 | 1
+		if o.msg != m && nl < len(linked) {
+			linked[nl] = r
+			nl++
+			x.addEdgeLocked(edge{a: m, b: o.msg, fa: fi, fb: r, kind: KeySimilarFile, dist: uint16(dist)})
+		}
+		return true
+	}
+	for b := 0; b < tlshBands; b++ {
 		band := uint64(body[2*b])<<8 | uint64(body[2*b+1])
 		bh := mix64(rec.media ^ uint64(b)<<48 ^ band<<16 ^ 0xf11e)
-		reps := x.repsLocked(bh, &buf)
 		matched := false
-		for _, r := range reps {
-			o := &x.files[r]
-			if o.sha == rec.sha {
-				matched = true // the same file: the exact key links them
-				continue
-			}
-			dist := tlsh.Diff(d, o.digest)
-			if dist > x.fileDist {
-				continue
-			}
-			matched = true
-			if o.msg != m && nl < len(linked) && !containsI32(linked[:nl], r) {
-				linked[nl] = r
-				nl++
-				x.addEdgeLocked(edge{a: m, b: o.msg, fa: fi, fb: r, kind: KeySimilarFile, dist: uint16(dist)})
+		for _, r := range x.repsLocked(bh, &buf) {
+			if try(r) {
+				matched = true
 			}
 		}
 		if !matched {
 			x.addRepLocked(bh, fi)
 		}
 	}
+	if seenCopy {
+		return
+	}
+	codes := tlshCodes(body)
+	for b := 0; b < coarseBands; b++ {
+		bh := mix64(rec.media ^ uint64(b)<<48 ^ uint64(coarseBand(&codes, b))<<16 ^ 0xc0a5)
+		i, ok := x.coarseIdx.get(bh)
+		if !ok {
+			i = uint32(len(x.coarse))
+			x.coarse = append(x.coarse, coarseBucket{})
+			x.coarseIdx.put(bh, i)
+		}
+		cb := &x.coarse[i]
+		for j := range cb.entries[:min(cb.n, coarseReps)] {
+			// The bucket keeps the digests: most candidates are told
+			// apart by their bodies without reading their records.
+			if e := &cb.entries[j]; tlsh.BodyDiff(&e.digest, &d) <= x.fileDist {
+				try(e.file)
+			}
+		}
+		cb.entries[cb.n%coarseReps] = coarseEntry{file: fi, digest: d}
+		cb.n++
+	}
+}
+
+// coarseBucket holds the most recent files of a coarse TLSH bucket in a
+// ring: entries[n%coarseReps] is the next to be replaced.
+type coarseBucket struct {
+	entries [coarseReps]coarseEntry
+	n       int32
+}
+
+type coarseEntry struct {
+	file   int32
+	digest tlsh.Digest
+}
+
+// tlshCodes returns the 128 two-bit bucket codes of a TLSH body.
+func tlshCodes(body []byte) [128]byte {
+	var c [128]byte
+	for i := range c {
+		c[i] = body[i/4] >> (2 * (i % 4)) & 3
+	}
+	return c
+}
+
+// coarseSample is, for each coarse band, the bucket codes it samples and
+// the threshold each code is compared with.
+var coarseSample = func() (s [coarseBands][coarseBits]struct{ bucket, threshold uint8 }) {
+	r := rand.New(rand.NewPCG(0x7115, 0xc0a5e))
+	for b := range s {
+		for i := range s[b] {
+			s[b][i].bucket = uint8(r.IntN(128))
+			s[b][i].threshold = uint8(1 + r.IntN(3))
+		}
+	}
+	return s
+}()
+
+// coarseBand returns band b of the coarse projection of a TLSH body: for
+// each of coarseBits sampled bucket codes (0-3, the quartile of the
+// bucket's count), one bit saying whether it reaches a threshold of 1, 2
+// or 3. Files at TLSH distance 60-100 differ in half or more of their 128
+// codes, almost always by one quartile, so hardly any band of eight exact
+// codes survives; a one-step change flips a thresholded bit only when it
+// crosses that bit's threshold, so about one bucket change in three flips
+// a bit and some band of nine bits usually survives (bit-sampling LSH).
+func coarseBand(codes *[128]byte, b int) uint16 {
+	var v uint16
+	for i, s := range coarseSample[b] {
+		if codes[s.bucket] >= s.threshold {
+			v |= 1 << i
+		}
+	}
+	return v
 }
 
 // tlshBody returns the 32 body bytes of a TLSH digest string.
@@ -666,13 +984,16 @@ func (x *Index) addEdgeLocked(e edge) {
 
 // edgeActiveLocked reports whether a similarity link joins its messages:
 // a similar-file link does not when either file is benign, a body+IP link
-// not when the IP is a shared relay.
+// not when the IP is a shared relay, a body+domain link not when the
+// domain is a mailbox provider.
 func (x *Index) edgeActiveLocked(e *edge) bool {
 	switch e.kind {
 	case KeySimilarFile:
 		return x.keyActiveLocked(x.files[e.fa].sha) && x.keyActiveLocked(x.files[e.fb].sha)
 	case KeyBodyIP:
 		return !x.sharedIPLocked(x.ip[e.a])
+	case KeyBodyDomain:
+		return !x.sharedDomainLocked(x.dom[e.a])
 	}
 	return true
 }
@@ -687,18 +1008,19 @@ func (x *Index) MarkMalicious(k Key) {
 	v, ok := x.keys.get(h)
 	switch {
 	case !ok:
-		x.infos = append(x.infos, keyInfo{first: -1, kind: k.Kind, malicious: true, value: k.Value})
+		x.infos = append(x.infos, keyInfo{first: -1, strong: -1, kind: k.Kind, malicious: true, value: k.Value})
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 	case v&shared == 0:
-		s := int32(v)
-		x.infos = append(x.infos, keyInfo{first: s, kind: k.Kind, malicious: true, value: k.Value, doms: []uint32{x.dom[s]}})
+		info := x.newInfoLocked(int32(v), h, k)
+		info.malicious = true
+		x.infos = append(x.infos, info)
 		x.keys.put(h, shared|uint32(len(x.infos)-1))
 	default:
 		info := &x.infos[v&^shared]
 		if !info.malicious {
 			wasActive := x.activeLocked(info)
 			info.malicious = true
-			if !wasActive {
+			if !wasActive || info.weak {
 				x.dirty = true
 			}
 		}
@@ -755,13 +1077,13 @@ func (x *Index) unionFindLocked(kind Kind) []int32 {
 	}
 	for m := 0; m < n; m++ {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
-			v, _ := x.keys.get(h)
+			v, _ := x.keys.get(h &^ weakBit)
 			if v&shared == 0 {
 				continue
 			}
 			info := &x.infos[v&^shared]
-			if info.kind.Class()&kind != 0 && info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
-				union(int32(m), info.first)
+			if t := x.joinTargetLocked(info, h&weakBit != 0); info.kind.Class()&kind != 0 && t >= 0 && t != int32(m) {
+				union(int32(m), t)
 			}
 		}
 	}
@@ -787,13 +1109,13 @@ func (x *Index) rebuildLocked() {
 	x.dirty = false
 	for m := 0; m < x.lenLocked(); m++ {
 		for _, h := range x.keyList[x.keyOff[m]:x.keyOff[m+1]] {
-			v, _ := x.keys.get(h)
+			v, _ := x.keys.get(h &^ weakBit)
 			if v&shared == 0 {
 				continue
 			}
 			info := &x.infos[v&^shared]
-			if info.first >= 0 && info.first != int32(m) && x.activeLocked(info) {
-				x.unionLocked(int32(m), info.first, info.kind.Class())
+			if t := x.joinTargetLocked(info, h&weakBit != 0); t >= 0 && t != int32(m) {
+				x.unionLocked(int32(m), t, info.kind.Class())
 			}
 		}
 	}

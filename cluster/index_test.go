@@ -283,8 +283,8 @@ func TestClusterOfErrors(t *testing.T) {
 
 func TestNoMessageIDStillAddressable(t *testing.T) {
 	x := New(nil)
-	x.Add(msg{from: "evil.example", urls: []string{"http://evil.example/x/123/y"}}.ind(t), addr("a@corp.example", 3))
-	x.Add(msg{from: "evil2.example", urls: []string{"http://evil.example/x/123/y"}}.ind(t), addr("b@corp.example", 4))
+	x.Add(msg{from: "evil.example", urls: []string{"http://phish.example/x/123/y"}}.ind(t), addr("a@corp.example", 3))
+	x.Add(msg{from: "evil2.example", urls: []string{"http://phish.example/x/123/y"}}.ind(t), addr("b@corp.example", 4))
 	assert.Equal(t, 2, x.Len())
 	cs := x.Clusters(KindURL)
 	require.Len(t, cs, 1)

@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"cmp"
+	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/eradicate-dev/eradicate/internal/tlsh"
 	"github.com/eradicate-dev/eradicate/internal/urlcanon"
@@ -18,6 +21,12 @@ type Indicators struct {
 	MessageID string
 	// Subject is the decoded subject as written.
 	Subject string
+	// From is the header From address (P2), lower-cased; "" when it has
+	// none. Clustering reads its domain (FromDomain); the index keeps the
+	// address to describe the member ([Member.From]).
+	From string
+	// Date is the message's Date header; zero when missing or unreadable.
+	Date time.Time
 	// FromDomain is the registrable domain (eTLD+1) of the header From
 	// address (P2); "" when it has none.
 	FromDomain string
@@ -143,8 +152,11 @@ func hasLiteral(tmpl string) bool {
 
 // File is one attachment.
 type File struct {
-	Name      string // decoded file name; may be ""
-	MediaType string // lower-case, e.g. "application/pdf"
+	Name string // decoded file name; may be ""
+	// MediaType is lower-case, e.g. "application/pdf": as declared, or as
+	// the content sniffs when declared application/octet-stream or not
+	// at all (similar files are compared within one media type).
+	MediaType string
 	Size      int64  // decoded size in bytes
 	SHA256    string // lower-case hex
 	// TLSH is the TLSH digest ("T1" + 70 hex digits); "" when the file is
@@ -162,6 +174,8 @@ func Extract(p *mailbox.Parsed) *Indicators {
 	ind := &Indicators{
 		MessageID:      mailbox.NormalizeMessageID(p.MessageID),
 		Subject:        p.Subject,
+		From:           p.From,
+		Date:           p.Date,
 		FromDomain:     addressDomain(p.From),
 		EnvelopeDomain: addressDomain(p.EnvelopeFrom),
 		SenderIP:       SenderIP(p.Received),
@@ -182,7 +196,7 @@ func Extract(p *mailbox.Parsed) *Indicators {
 	}
 	for i := range p.Attachments {
 		a := &p.Attachments[i]
-		f := File{Name: a.Filename, MediaType: a.MediaType, Size: a.Size, SHA256: strings.ToLower(a.SHA256), Inline: a.Inline}
+		f := File{Name: a.Filename, MediaType: fileType(a.MediaType, a.Content), Size: a.Size, SHA256: strings.ToLower(a.SHA256), Inline: a.Inline}
 		if len(a.Content) >= tlshMinLen {
 			if d, err := tlsh.Hash(a.Content); err == nil {
 				f.TLSH = d.String()
@@ -191,6 +205,22 @@ func Extract(p *mailbox.Parsed) *Indicators {
 		ind.Files = append(ind.Files, f)
 	}
 	return ind
+}
+
+// fileType returns the media type similar files are compared under: the
+// declared one, or when that says nothing (application/octet-stream, or
+// none) the type the content sniffs as, so that a PDF sent as
+// octet-stream is compared with PDFs.
+func fileType(declared string, content []byte) string {
+	if declared != "" && declared != "application/octet-stream" {
+		return declared
+	}
+	sniffed, _, _ := strings.Cut(http.DetectContentType(content), ";")
+	if strings.HasPrefix(sniffed, "text/") || sniffed == "application/octet-stream" {
+		// Text sniffing says only that the bytes are printable.
+		return cmp.Or(declared, "application/octet-stream")
+	}
+	return sniffed
 }
 
 // tlshMinLen is the shortest input TLSH hashes.

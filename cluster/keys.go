@@ -175,32 +175,84 @@ func TemplateKey(raw string) (Key, error) {
 // pairValue joins the parts of a pair key.
 func pairValue(a, b string) string { return a + " | " + b }
 
-// exactKeys returns the exact keys of a message, without duplicates.
-func exactKeys(ind *Indicators, subject string) []Key {
-	keys := make([]Key, 0, 2*len(ind.URLs)+len(ind.Files)+2)
+// exactKey is an exact key of one message; weak when the message's
+// carrying it says little by itself (see weakURL).
+type exactKey struct {
+	Key
+	weak bool
+}
+
+// emptySHA256 is the SHA-256 of no bytes: an empty attachment is the same
+// file in every message that has one and says nothing of a campaign.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// exactKeys returns the exact keys of a message.
+func exactKeys(ind *Indicators, subject string) []exactKey {
+	keys := make([]exactKey, 0, 2*len(ind.URLs)+len(ind.Files)+2)
 	for i := range ind.Files {
-		if ind.Files[i].SHA256 != "" {
-			keys = append(keys, FileKey(ind.Files[i].SHA256))
+		if k := FileKey(ind.Files[i].SHA256); k.Value != "" && k.Value != emptySHA256 {
+			keys = append(keys, exactKey{Key: k})
 		}
 	}
+	sender := ind.SenderDomain()
 	for i := range ind.URLs {
 		u := &ind.URLs[i]
+		weak := weakURL(u, sender, ind.EnvelopeDomain)
 		if u.Canonical != "" {
-			keys = append(keys, Key{Kind: KeyURL, Value: u.Canonical})
+			keys = append(keys, exactKey{Key: Key{Kind: KeyURL, Value: u.Canonical}, weak: weak})
 		}
 		if u.Template != "" {
-			keys = append(keys, Key{Kind: KeyURLTemplate, Value: u.Template})
+			keys = append(keys, exactKey{Key: Key{Kind: KeyURLTemplate, Value: u.Template}, weak: weak})
 		}
 	}
 	if subject != "" {
-		if d := ind.SenderDomain(); d != "" {
-			keys = append(keys, Key{Kind: KeySubjectDomain, Value: pairValue(subject, d)})
+		if sender != "" {
+			keys = append(keys, exactKey{Key: Key{Kind: KeySubjectDomain, Value: pairValue(subject, sender)}})
 		}
 		if ind.SenderIP.IsValid() {
-			keys = append(keys, Key{Kind: KeySubjectIP, Value: pairValue(subject, ind.SenderIP.String())})
+			keys = append(keys, exactKey{Key: Key{Kind: KeySubjectIP, Value: pairValue(subject, ind.SenderIP.String())}})
 		}
 	}
 	return keys
+}
+
+// weakURL reports whether a link is weak evidence in a message from the
+// sender domains given: a link to the domain the message claims to come
+// from (phish that spoof a brand link to the brand's real site beside the
+// lure, and every message of one sender links to its own site), or a site
+// root without path or query ("https://docs.google.com/", a brand's home
+// page, a PDF producer's address). Such a link supports nothing by itself:
+// it joins messages only once marked malicious or used as a seed.
+func weakURL(u *URL, domains ...string) bool {
+	canonHost, rest := splitHost(u.Canonical)
+	host := u.Host
+	if host == "" {
+		host = canonHost
+	}
+	for _, d := range domains {
+		if n := len(host) - len(d); d != "" && n >= 0 && host[n:] == d && (n == 0 || host[n-1] == '.') {
+			return true
+		}
+	}
+	// A bare site root: no path beyond "/" and no query.
+	return canonHost != "" && (rest == "" || rest == "/")
+}
+
+// splitHost splits a canonical URL after its scheme into the host and
+// what follows it (path, query and fragment); host is "" when canon has
+// no scheme.
+func splitHost(canon string) (host, rest string) {
+	i := strings.Index(canon, "://")
+	if i < 0 {
+		return "", canon
+	}
+	h := canon[i+3:]
+	for j := 0; j < len(h); j++ {
+		if c := h[j]; c == '/' || c == '?' || c == '#' {
+			return h[:j], h[j:]
+		}
+	}
+	return h, ""
 }
 
 // specificSubject reports whether a normalised subject says enough to

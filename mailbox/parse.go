@@ -289,16 +289,30 @@ func (pr *parser) walk(h header, body []byte, path string, depth int, nested boo
 		pr.files = append(pr.files, file{filename, mt, content})
 		return
 	}
+	// A body declared 7bit (or not at all) that is really
+	// quoted-printable hides its links behind "href=3D" and soft line
+	// breaks: its links are read from the decoded copy too. The body
+	// itself is kept as declared.
+	var qp []byte
+	if (mt == "text/plain" || mt == "text/html") && identityTransfer(h.get("Content-Transfer-Encoding")) && looksQuotedPrintable(content) {
+		qp, _ = charsetDecode(params["charset"], decodeQP(content))
+	}
 	switch mt {
 	case "text/plain":
 		t := pr.toUTF8(path, params["charset"], content)
 		pr.urls.AddText(t)
+		if qp != nil {
+			pr.urls.AddText(qp)
+		}
 		if disp != "attachment" && !nested {
 			appendText(&pr.text, t)
 		}
 	case "text/html":
 		t := pr.toUTF8(path, params["charset"], content)
 		pr.urls.AddHTML(t)
+		if qp != nil {
+			pr.urls.AddHTML(qp)
+		}
 		if disp != "attachment" && !nested {
 			appendText(&pr.html, t)
 		}

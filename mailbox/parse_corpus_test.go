@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -159,4 +160,75 @@ func summarize(atts []mailbox.Attachment) []string {
 		out = append(out, a.Filename+" "+a.MediaType+" "+a.SHA256[:12])
 	}
 	return out
+}
+
+// linkText finds what a reader would call a link in decoded text: a web
+// address with a scheme or starting with www. XML namespaces and DTD
+// identifiers, which no one follows, are left out.
+var linkText = regexp.MustCompile(`(?i)(https?://|www\.)[a-z0-9-]+\.[a-z0-9.-]+`)
+
+func hasLinkText(b []byte) bool {
+	for _, m := range linkText.FindAll(b, -1) {
+		l := bytes.ToLower(m)
+		if !bytes.Contains(l, []byte("w3.org")) && !bytes.Contains(l, []byte("schemas.")) && !bytes.Contains(l, []byte("purl.org")) {
+			return true
+		}
+	}
+	return false
+}
+
+// pdfURI finds an uncompressed link action in a PDF.
+var pdfURI = regexp.MustCompile(`/URI\s*\(\s*(?i:https?://|www\.)`)
+
+// TestCorpusLinks measures, over the phishing of the shared corpus, how
+// many messages that show a link somewhere (in the body text or HTML, in
+// an attached text or HTML file, or as a plain link action of an attached
+// PDF: found by a search independent of the extractor) have a link in
+// Parsed.URLs.
+func TestCorpusLinks(t *testing.T) {
+	dir := corpus.Dir(t)
+	var with, extracted, encrypted, encryptedWith int
+	var missed []string
+	corpus.EachMessage(t, dir, []string{"phishing", "invites/malicious_phishing_pot"}, func(path string, raw []byte) {
+		p, _ := mailbox.Parse(raw)
+		has := hasLinkText([]byte(p.Text)) || hasLinkText([]byte(p.HTML))
+		enc := false
+		for _, a := range p.Attachments {
+			switch {
+			case strings.HasPrefix(a.MediaType, "text/"):
+				has = has || hasLinkText(a.Content)
+			case bytes.HasPrefix(a.Content, []byte("%PDF")):
+				has = has || pdfURI.Match(a.Content)
+				enc = enc || bytes.Contains(a.Content, []byte("/Encrypt"))
+			}
+		}
+		if enc {
+			// An encrypted PDF, whose links no search of the bytes can
+			// see: the lure gives its password.
+			encrypted++
+			if len(p.URLs) > 0 {
+				encryptedWith++
+			}
+		}
+		if !has {
+			return
+		}
+		with++
+		if len(p.URLs) > 0 {
+			extracted++
+		} else {
+			missed = append(missed, path)
+		}
+	})
+	require.NotZero(t, with)
+	share := float64(extracted) / float64(with)
+	t.Logf("phishing messages with a link somewhere: %d; with a link extracted: %d (%.3f); missed: %v", with, extracted, share, missed)
+	// Every one of them on the shared corpus (317 of 318 before links
+	// kept only in Gmail's data-saferedirecturl were read).
+	assert.Equal(t, with, extracted, "messages with a link whose link is not extracted")
+	// Messages with an encrypted PDF: 31, every one with a link (25
+	// before passwords were looked for across the cue's sentence and
+	// the next line; one of those had only a link of its own body).
+	t.Logf("phishing messages with an encrypted PDF: %d, with a link extracted: %d", encrypted, encryptedWith)
+	assert.Equal(t, encrypted, encryptedWith, "messages with an encrypted PDF and no link")
 }

@@ -206,6 +206,27 @@ func decodeTransfer(enc string, src []byte) (out []byte, problem string) {
 	}
 }
 
+// identityTransfer reports whether a Content-Transfer-Encoding leaves the
+// content as written (7bit, 8bit, binary or none).
+func identityTransfer(enc string) bool {
+	switch strings.ToLower(strings.TrimSpace(enc)) {
+	case "", "7bit", "8bit", "binary":
+		return true
+	}
+	return false
+}
+
+// looksQuotedPrintable reports whether content declared 7bit is really
+// quoted-printable: it holds an encoded equals sign ("=3D", as in
+// href=3D"...") and at least one soft line break (a line ending in "="),
+// which unencoded text and HTML almost never do together.
+func looksQuotedPrintable(b []byte) bool {
+	if !bytes.Contains(b, []byte("=3D")) && !bytes.Contains(b, []byte("=3d")) {
+		return false
+	}
+	return bytes.Contains(b, []byte("=\n")) || bytes.Contains(b, []byte("=\r\n"))
+}
+
 // decodeUU decodes uuencoded data: the lines between "begin <mode>
 // <name>" and "end". Each line starts with a character giving its length
 // in bytes; characters carry six bits each as (c-32)&63, so both space and

@@ -400,6 +400,34 @@ func TestParseDates(t *testing.T) {
 	}
 }
 
+func TestParseMislabelledQuotedPrintableLinks(t *testing.T) {
+	// Declared 7bit, written quoted-printable: the link is behind
+	// href=3D and a soft line break.
+	html := "<p>Your mailbox is full.</p><a href=3D\"https://evil.example/very/long/pa=\r\nth?u=3D1\">Open</a>\r\n"
+	for _, tt := range []struct{ name, header string }{
+		{"html 7bit", "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n"},
+		{"html without encoding", "Content-Type: text/html\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := mailbox.Parse([]byte("From: a@b.example\r\n" + tt.header + "\r\n" + html))
+			require.NoError(t, err)
+			assert.Contains(t, p.URLs, "https://evil.example/very/long/path?u=1")
+			// The body is kept as declared.
+			assert.Contains(t, p.HTML, "href=3D")
+		})
+	}
+	// Plain text with a soft break inside the link.
+	p, err := mailbox.Parse([]byte("Content-Type: text/plain\r\n\r\nGo to https://evil.example/lo=\r\ngin?a=3Db today\r\n"))
+	require.NoError(t, err)
+	assert.Contains(t, p.URLs, "https://evil.example/login?a=b")
+	assert.Contains(t, p.Text, "lo=\ngin")
+
+	// An equals sign in an ordinary 7bit body is left alone.
+	p, err = mailbox.Parse([]byte("Content-Type: text/plain\r\n\r\nSee https://ok.example/?a=3D and x=\r\ny\r\n"))
+	require.NoError(t, err)
+	assert.Contains(t, p.URLs, "https://ok.example/?a=3D")
+}
+
 func TestParseEncryptedPDFLinks(t *testing.T) {
 	// The PDF below is encrypted (RC4, 40-bit, revision 2) with the user
 	// password "123", which the message gives in its text, as phishing
@@ -409,6 +437,22 @@ func TestParseEncryptedPDFLinks(t *testing.T) {
 		"--m\nContent-Type: application/pdf; name=lure.pdf\nContent-Transfer-Encoding: base64\n\n" +
 		base64.StdEncoding.EncodeToString(pdf) + "\n--m--\n"
 	p, err := mailbox.Parse([]byte(msg))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"https://evil.example/x"}, p.URLs)
+
+	// The password further than four words from its cue, or on the next
+	// line, is found too.
+	for _, cue := range []string{"SENHA DE ACESSO AO PDF: 123", "Password to open the attached file:\n\n123\n"} {
+		p, err = mailbox.Parse([]byte(strings.Replace(msg, "Senha de acesso: 123", cue, 1)))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"https://evil.example/x"}, p.URLs, cue)
+	}
+
+	// In an HTML body, the password in its own cell after the cue.
+	html := strings.Replace(msg, "Content-Type: text/plain\n\nOpen the file. Senha de acesso: 123\n",
+		"Content-Type: text/html\n\n<table><tr><td><b>SENHA&nbsp;DO PDF:</b></td><td>123</td></tr></table>\n", 1)
+	require.NotEqual(t, msg, html)
+	p, err = mailbox.Parse([]byte(html))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"https://evil.example/x"}, p.URLs)
 

@@ -17,6 +17,7 @@ const (
 	MoveToDeleted    Action = "move_to_deleted"    // to Deleted Items (Trash)
 	SoftDelete       Action = "soft_delete"        // to recoverable items
 	HardDelete       Action = "hard_delete"        // purged; invite-created calendar entries removed
+	Quarantine       Action = "quarantine"         // to the admin-only quarantine folder; released or undone back
 	MoveToInbox      Action = "move_to_inbox"      // from junk, deleted, recoverable or quarantine to Inbox
 	Release          Action = "release"            // from quarantine to Inbox of (a subset of) the recipients
 	DeleteSenderCopy Action = "delete_sender_copy" // soft delete of the copy in an internal sender's Sent folder
@@ -101,7 +102,7 @@ type actionSpec struct {
 // The refusals of requests that set what their action does not take.
 const (
 	refuseRecipients    = "recipients apply to a release only"
-	refuseRemoveInvites = "remove invites applies to soft delete, move to deleted items and move to junk (a hard delete always removes them)"
+	refuseRemoveInvites = "remove invites applies to quarantine, soft delete, move to deleted items and move to junk (a hard delete always removes them)"
 )
 
 // refusal is a role an action does not act on, with the skip reason.
@@ -133,6 +134,13 @@ var actionSpecs = map[Action]*actionSpec{
 	HardDelete: {
 		valid: true, irreversible: "purged its copies", fourEyes: "a hard delete", evidence: true,
 		refuse: []refusal{refuseEvidence, refuseSent}, purgesInvites: true,
+	},
+	Quarantine: {
+		// A copy in quarantine is already there (the delivery tap
+		// quarantines before the message lands, and its record finds
+		// the copies held); evidence and the sender's copy stay.
+		valid: true, automatable: true, dest: mailbox.RoleQuarantine,
+		refuse: []refusal{refuseEvidence, refuseSent}, removeInvites: true,
 	},
 	MoveToInbox: {
 		valid: true, dest: mailbox.RoleInbox,

@@ -67,6 +67,11 @@ var actionCases = []actionCase{
 		guardEvidence: []string{actGuard, actGuard, actGuard, actGuard, inSent, actGuard, actGuard, alreadyGuard},
 	},
 	{
+		action: Quarantine, valid: true, reversible: true, automatable: true,
+		dest: mailbox.In(mailbox.RoleQuarantine), removeInvites: true,
+		guard: []string{actGuard, actGuard, actGuard, actGuard, inSent, actGuard, alreadyGuard, inEvidence},
+	},
+	{
 		action: MoveToInbox, valid: true, reversible: true,
 		dest: mailbox.In(mailbox.RoleInbox), releases: true,
 		guard: []string{notInboxable, alreadyGuard, actGuard, actGuard, notInboxable, actGuard, actGuard, notInboxable},

@@ -41,6 +41,16 @@
 //     [Record.Calendar]. An invite that cannot be read never blocks the
 //     purge: the decision records the error and entries are looked up by
 //     Message-ID alone.
+//   - [Quarantine]: to the mailbox's admin-only quarantine folder (role
+//     quarantine), hidden from the user until released ([Release]) or
+//     undone ([Engine.Undo], back to the folder each copy came from). The
+//     record keeps why (name, description, source, rule, actor) and
+//     [Engine.Held] shows it. With [Request.RemoveInvites] the entries the
+//     copies' invites created are removed as a hard delete removes them;
+//     an undo puts them back, a release applies the invites again as a
+//     fresh delivery. A copy already in quarantine (the delivery tap
+//     quarantines before the message lands) is [AlreadyInDestination]:
+//     the record then says why it is held.
 //   - [MoveToInbox]: to the Inbox from junk, deleted items, recoverable
 //     items or quarantine; a copy elsewhere is skipped.
 //   - [Release]: copies held in quarantine (each mailbox's admin-only
@@ -55,8 +65,8 @@
 //     soft-deleted.
 //
 // Guards keep actions to the copies they are meant for: other actions skip
-// copies in quarantine (except a hard delete), in the evidence folder, and
-// in Sent folders.
+// copies in quarantine (except a hard delete and a quarantine), in the
+// evidence folder, and in Sent folders.
 //
 // # Outcomes
 //

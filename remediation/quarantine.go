@@ -32,11 +32,39 @@ type Held struct {
 	// Copies are the addresses of every quarantined copy, in the order of
 	// the mailboxes and then of the search.
 	Copies []mailbox.Address
+	// Reasons say why the message is held: the [Quarantine] actions, not
+	// undone, that moved a copy of it to quarantine or found it there
+	// (the delivery tap's records), oldest first, one per action. Empty
+	// for copies that reached quarantine otherwise (a filter of the mail
+	// server, a move outside the engine), and once [Engine.Compact] has
+	// removed the action's record.
+	Reasons []HeldReason
+}
+
+// HeldReason is one [Quarantine] action behind a [Held] message, from its
+// record.
+type HeldReason struct {
+	// RecordID is the ID of the action's record; [Engine.Undo] of it
+	// puts the copies back where they came from.
+	RecordID string
+	// Name and Description are the record's.
+	Name, Description string
+	// Source is where the action came from, e.g. [SourceDetectionRule].
+	Source Source
+	// RuleName names the detection rule of a rule's action.
+	RuleName string
+	// Actor asked for the action; DecidedBy decided it.
+	Actor, DecidedBy string
+	// When is when the action started.
+	When time.Time
+	// Copies are the held copies this action accounts for.
+	Copies []mailbox.Address
 }
 
 // Held lists the messages held in quarantine across every mailbox (the
-// admin's view), grouped by Message-ID and sorted by date. c, when not
-// nil, narrows the list further.
+// admin's view), grouped by Message-ID and sorted by date, each with the
+// [Quarantine] actions that hold it ([Held.Reasons]). c, when not nil,
+// narrows the list further.
 func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) {
 	mbs, err := e.mail.Mailboxes(ctx)
 	if err != nil {
@@ -69,6 +97,11 @@ func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) 
 			h.Copies = append(h.Copies, m.Address)
 		}
 	}
+	if len(by) > 0 {
+		if err := e.heldReasons(ctx, by); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Held, 0, len(by))
 	for _, h := range by {
 		slices.Sort(h.Recipients)
@@ -78,6 +111,65 @@ func (e *Engine) Held(ctx context.Context, c *mailbox.Criteria) ([]Held, error) 
 		return cmp.Or(a.Date.Compare(b.Date), strings.Compare(a.MessageID, b.MessageID))
 	})
 	return out, nil
+}
+
+// heldReasons fills the Reasons of the held messages from the
+// [Quarantine] actions of the action center, reading the journal once
+// when there are any.
+func (e *Engine) heldReasons(ctx context.Context, by map[string]*Held) error {
+	recs := map[string]*Record{}
+	for r, err := range e.Query(ctx, Filter{Actions: []Action{Quarantine}}) {
+		if err != nil {
+			return err
+		}
+		if r.UndoneBy == "" {
+			recs[r.ID] = r
+		}
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	// Where each quarantined copy is now, by the action that put (or
+	// found) it there.
+	held := map[mailbox.Address]string{}
+	for ent, err := range e.j.Replay(ctx) {
+		if err != nil {
+			return err
+		}
+		if ent.Kind != EntryOutcomes || recs[ent.Outcomes.RecordID] == nil {
+			continue
+		}
+		for _, o := range ent.Outcomes.Items {
+			switch o.Kind {
+			case Succeeded:
+				held[o.To] = ent.Outcomes.RecordID
+			case AlreadyInDestination:
+				if _, ok := held[o.Copy]; !ok {
+					held[o.Copy] = ent.Outcomes.RecordID
+				}
+			}
+		}
+	}
+	for _, h := range by {
+		for _, c := range h.Copies {
+			id, ok := held[c]
+			if !ok {
+				continue
+			}
+			i := slices.IndexFunc(h.Reasons, func(r HeldReason) bool { return r.RecordID == id })
+			if i < 0 {
+				r := recs[id]
+				h.Reasons = append(h.Reasons, HeldReason{RecordID: r.ID, Name: r.Name, Description: r.Description,
+					Source: r.Source, RuleName: r.RuleName, Actor: r.Actor, DecidedBy: r.DecidedBy, When: cmp.Or(r.Started, r.Created)})
+				i = len(h.Reasons) - 1
+			}
+			h.Reasons[i].Copies = append(h.Reasons[i].Copies, c)
+		}
+		slices.SortFunc(h.Reasons, func(a, b HeldReason) int {
+			return cmp.Or(a.When.Compare(b.When), strings.Compare(a.RecordID, b.RecordID))
+		})
+	}
+	return nil
 }
 
 // ReleaseEvent is one release from quarantine, from the action center:

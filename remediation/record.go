@@ -254,10 +254,11 @@ type Request struct {
 	// alone, applied with [Options.BlastRadius] (the lower wins): above it
 	// the request must set Confirm. Automation sets it to its size cap.
 	MaxCopies int `json:"max_copies,omitempty"`
-	// RemoveInvites makes a [SoftDelete], [MoveToDeleted] or [MoveToJunk]
-	// also remove the calendar entries the copies' invites created, by the
-	// rule of a hard delete; the journal keeps the removed entries and
-	// [Engine.Undo] puts them back. Other actions refuse it ([HardDelete]
+	// RemoveInvites makes a [Quarantine], [SoftDelete], [MoveToDeleted]
+	// or [MoveToJunk] also remove the calendar entries the copies'
+	// invites created, by the rule of a hard delete; the journal keeps the
+	// removed entries and [Engine.Undo] puts them back ([Release] applies
+	// a released invite again). Other actions refuse it ([HardDelete]
 	// always removes them, for good).
 	RemoveInvites bool `json:"remove_invites,omitempty"`
 }

@@ -394,3 +394,17 @@ func (p *Processor) search(ctx context.Context, owner string, c mailbox.Criteria
 	}
 	return out, errors.Join(errs...)
 }
+
+// DeliverParsed processes a message just delivered to owner's mailbox
+// from its parsed content, as [Processor.Deliver] does for a copy in the
+// store, without reading the store: the hook of a delivery path that has
+// parsed the message already and knows it went to a folder where
+// invites apply (not an admin-only one). The outcomes' Address has only
+// the Mailbox. An invite already processed for this message is not
+// applied again, so a redelivery is harmless.
+func (p *Processor) DeliverParsed(ctx context.Context, owner string, msg *mailbox.Parsed) ([]Outcome, error) {
+	if msg == nil || len(msg.Calendars) == 0 {
+		return nil, nil
+	}
+	return p.process(ctx, mailbox.Address{Mailbox: owner}, msg)
+}

@@ -7,9 +7,11 @@
 // imported), releases a false positive from quarantine to one recipient
 // (a second release to them says it was released already), soft-deletes a newsletter and undoes it,
 // soft-deletes a partner's meeting invite together with the calendar
-// entries it created and undoes that too (the entries come back), and
-// prints the action center, whose short ids [remediation.Engine.Get]
-// accepts.
+// entries it created and undoes that too (the entries come back), puts the
+// delivery tap in front of the tenant with a detection rule that
+// quarantines a gift-card lure before it lands (the quarantine says which
+// rule holds it, and why) and releases it to one recipient, and prints
+// the action center, whose short ids [remediation.Engine.Get] accepts.
 //
 // # Running
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +13,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
+	"github.com/eradicate-dev/eradicate/tap"
 )
 
 const (
@@ -202,6 +207,12 @@ func run() error {
 	fmt.Printf("  undo: %s, %d copies back\n", undoInv.Status, undoInv.Counts.Succeeded)
 	printCalendar(undoInv.Calendar)
 
+	// Delivery through the tap: a detection rule quarantines a message
+	// before it lands, the action center says why, and it is released.
+	if err := quarantineAtDelivery(ctx, tenant, engine); err != nil {
+		return err
+	}
+
 	// The action center.
 	fmt.Println("\n== Action center")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
@@ -230,6 +241,105 @@ func run() error {
 	}
 	fmt.Printf("  engine.Get(%q): %s %s, decided by %s\n", short(hard.ID), got.Action, got.Status, got.DecidedBy)
 	return nil
+}
+
+// quarantineAtDelivery puts the delivery tap in front of the tenant,
+// with a detection rule that quarantines gift-card lures, has the MTA
+// deliver one over LMTP, and releases it to one of its recipients.
+func quarantineAtDelivery(ctx context.Context, tenant *mock.Tenant, engine *remediation.Engine) error {
+	fmt.Println("\n== Delivery through the tap: quarantined before it lands, then released")
+	set := rules.New(engine, nil)
+	if err := set.Add(rules.Rule{
+		Name: "Gift-card lure", Description: "gift card requests from a look-alike of corp.example",
+		Criteria: mailbox.Criteria{SenderDomains: []string{"c0rp-example.net"}},
+		Action:   remediation.Quarantine, Mode: rules.ModeExecute,
+	}); err != nil {
+		return err
+	}
+	adapter := tap.NewRules(engine, set, nil)
+	srv, err := tap.New(tap.Options{Downstream: tap.Append(tenant), Decider: adapter, Recorder: adapter})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go srv.Serve(l)
+	defer srv.Shutdown(ctx)
+
+	// What the MTA (Postfix) does: one LMTP transaction, a status per
+	// recipient.
+	lure := plain("gift-42@c0rp-example.net", "ceo@c0rp-example.net", "Quick favour: gift cards",
+		"Are you at your desk? I need 5 gift cards for a client today.", alice, bob)
+	if err := deliverLMTP(l.Addr().String(), "ceo@c0rp-example.net", []string{alice, bob}, lure); err != nil {
+		return err
+	}
+	for _, u := range []string{alice, bob} {
+		fmt.Printf("  %s: delivered to %s\n", u, folderOf(ctx, tenant, u, "gift-42@c0rp-example.net"))
+	}
+	held, err := engine.Held(ctx, &mailbox.Criteria{MessageIDs: []string{"gift-42@c0rp-example.net"}})
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		for _, why := range h.Reasons {
+			fmt.Printf("  held: %q for %s, by rule %q (%s), action %s\n", h.Subject, strings.Join(h.Recipients, ", "),
+				why.RuleName, why.Description, short(why.RecordID))
+		}
+	}
+	rel, err := engine.Execute(ctx, remediation.Request{
+		Action: remediation.Release, Name: "Release to alice (she knows the sender)", Actor: "soc-lead@corp.example",
+		Selection:  remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"gift-42@c0rp-example.net"}}},
+		Recipients: []string{alice},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  release to alice: %s, %d copy to the inbox\n", rel.Status, rel.Counts.Succeeded)
+	for _, u := range []string{alice, bob} {
+		fmt.Printf("  %s: now in %s\n", u, folderOf(ctx, tenant, u, "gift-42@c0rp-example.net"))
+	}
+	return nil
+}
+
+// deliverLMTP sends raw to rcpts over LMTP, as an MTA does.
+func deliverLMTP(addr, from string, rcpts []string, raw []byte) error {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("mta.corp.example"); err != nil {
+		return err
+	}
+	if err := c.Mail(from, nil); err != nil {
+		return err
+	}
+	for _, r := range rcpts {
+		if err := c.Rcpt(r, nil); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(raw); err != nil {
+		return err
+	}
+	_, err = w.CloseWithLMTPResponse()
+	return err
+}
+
+// folderOf returns the folder of owner's copy of the message id.
+func folderOf(ctx context.Context, st mailbox.Store, owner, id string) string {
+	a, err := findCopy(ctx, st, owner, id)
+	if err != nil {
+		return err.Error()
+	}
+	return a.Folder
 }
 
 // short returns the random tail of an action id; the engine accepts it as

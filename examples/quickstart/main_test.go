@@ -40,6 +40,12 @@ func TestQuickstart(t *testing.T) {
 		"undo of the hard delete refused:",
 		`removed  carol@corp.example   "Q1 kick-off"`,
 		`restored dave@corp.example    "Q1 kick-off"`,
+		"alice@corp.example: delivered to Quarantine",
+		"bob@corp.example: delivered to Quarantine",
+		`held: "Quick favour: gift cards" for alice@corp.example, bob@corp.example, by rule "Gift-card lure"`,
+		"release to alice: completed, 1 copy to the inbox",
+		"alice@corp.example: now in INBOX",
+		"bob@corp.example: now in Quarantine",
 		"== Action center",
 		"engine.Get(", // by the short id of the table
 		"hard_delete completed, decided by soc-lead@corp.example",
@@ -48,5 +54,5 @@ func TestQuickstart(t *testing.T) {
 	}
 	// The action-center table: a header and one line per action.
 	table := text[strings.Index(text, "== Action center"):strings.Index(text, "  engine.Get(")]
-	assert.Equal(t, 7, strings.Count(table, "\n")-1, table)
+	assert.Equal(t, 9, strings.Count(table, "\n")-1, table)
 }

@@ -133,6 +133,13 @@ func DiffNoLength(a, b Digest) int {
 	return diff(&a, &b, false)
 }
 
+// BodyDiff returns the part of [Diff] that compares the 128 bucket codes:
+// a lower bound of Diff and [DiffNoLength], cheaper to compute when the
+// header of a digest is not at hand.
+func BodyDiff(a, b *Digest) int {
+	return bodyDiff(&a.code, &b.code)
+}
+
 func diff(a, b *Digest, withLength bool) int {
 	d := 0
 	if withLength {

@@ -27,6 +27,7 @@ func groups() []conformance.Group[*env] {
 		{Name: "Expunge", Cases: expungeCases()},
 		{Name: "Cancelled", Cases: cancelledCases()},
 		{Name: "Concurrent", Cases: concurrentCases()},
+		{Name: "Quarantine", Cases: quarantineCases()},
 	}
 }
 

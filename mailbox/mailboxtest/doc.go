@@ -58,6 +58,9 @@
 // to folders by name, of copies already in place, of batches with a gone
 // copy and of large batches; expunge of only its targets; a cancelled ctx
 // for every method, with nothing changed; and concurrent movers and
-// searchers, which must leave every message in the mailbox exactly once.
+// searchers, which must leave every message in the mailbox exactly once;
+// and what quarantine needs: copies held from every folder, found by role
+// across the mailbox, left in place when already held, moved back to the
+// folder each came from (undo) or to the inbox (release).
 // Run the suite with -race.
 package mailboxtest

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,8 +18,8 @@ import (
 )
 
 // ErrNotAutomatable means automation settings name an action other than
-// soft delete: only soft delete runs without a person's decision.
-var ErrNotAutomatable = errors.New("automation: only soft delete runs automatically")
+// soft delete or quarantine: only those run without a person's decision.
+var ErrNotAutomatable = errors.New("automation: only soft delete and quarantine run automatically")
 
 // Defaults of [Options].
 const (
@@ -43,9 +44,16 @@ type Options struct {
 	// that actually joined its members (and the kind of a key seed, such
 	// as a file hash) is enabled; see [Responder.Remediate].
 	Kinds cluster.Kind
-	// Action is the automated action; "" means [remediation.SoftDelete]. Any other
-	// action is refused by [New] with ErrNotAutomatable.
+	// Action is the automated action; "" means [remediation.SoftDelete].
+	// [remediation.Quarantine] may be named too; any other action is
+	// refused by [New] with ErrNotAutomatable.
 	Action remediation.Action
+	// QuarantineKinds are the cluster kinds (of Kinds) whose clusters are
+	// quarantined ([remediation.Quarantine]) instead of getting Action: a
+	// cluster all of whose [ClusterKinds] are in QuarantineKinds. Zero
+	// (the default) quarantines none: Action applies to every enabled
+	// kind.
+	QuarantineKinds cluster.Kind
 	// SizeCap is the most copies an automated action may select. A
 	// larger cluster is proposed (pending approval) instead. The engine's
 	// blast-radius limit ([remediation.Options.BlastRadius]) caps it too, when
@@ -111,8 +119,9 @@ type Responder struct {
 }
 
 // New returns a Responder acting through e (required) with
-// options s. It refuses an action other than soft delete
-// (ErrNotAutomatable) and unknown cluster kinds ([remediation.ErrInvalidRequest]).
+// options s. It refuses an action other than soft delete and quarantine
+// (ErrNotAutomatable) and unknown cluster kinds
+// ([remediation.ErrInvalidRequest]), also in QuarantineKinds.
 func New(e *remediation.Engine, s Options) (*Responder, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: automation needs an engine", remediation.ErrInvalidRequest)
@@ -123,8 +132,8 @@ func New(e *remediation.Engine, s Options) (*Responder, error) {
 	if !s.Action.Automatable() {
 		return nil, fmt.Errorf("%w: %q", ErrNotAutomatable, s.Action)
 	}
-	if s.Kinds&^cluster.KindCampaign != 0 {
-		return nil, fmt.Errorf("%w: unknown cluster kinds %d", remediation.ErrInvalidRequest, s.Kinds&^cluster.KindCampaign)
+	if k := (s.Kinds | s.QuarantineKinds) &^ cluster.KindCampaign; k != 0 {
+		return nil, fmt.Errorf("%w: unknown cluster kinds %d", remediation.ErrInvalidRequest, k)
 	}
 	if s.SizeCap <= 0 {
 		s.SizeCap = DefaultSizeCap
@@ -173,7 +182,8 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 //     ([DecisionProposedOverCap]); the proposal is marked Confirm, so
 //     the approver's approval is the confirmation the blast-radius limit
 //     asks for;
-//   - otherwise soft-deleted ([DecisionExecuted]).
+//   - otherwise soft-deleted, or quarantined when its kinds are in
+//     [Options.QuarantineKinds] ([DecisionExecuted]).
 //
 // Identity: automation remembers each member it acted on — by
 // Message-ID, or by copy address for a member without one — for the
@@ -250,9 +260,13 @@ func (a *Responder) Remediate(ctx context.Context, c *cluster.Cluster) (*remedia
 		return nil, DecisionSkippedEmpty, nil
 	}
 
+	action := a.s.Action
+	if a.s.QuarantineKinds != 0 && kinds&^a.s.QuarantineKinds == 0 {
+		action = remediation.Quarantine
+	}
 	req := remediation.Request{
-		Action: a.s.Action,
-		Name:   fmt.Sprintf("AIR: soft delete %s cluster", kinds),
+		Action: action,
+		Name:   fmt.Sprintf("AIR: %s %s cluster", strings.ReplaceAll(string(action), "_", " "), kinds),
 		Description: fmt.Sprintf("automated remediation of a %s cluster of %d messages (%d new), seed %s, members %s",
 			kinds, len(c.Members), len(fresh), seed, memberHash(c)),
 		Severity:  a.s.Severity,

@@ -589,3 +589,35 @@ func TestAutomationSizeCapHoldsWhileRunning(t *testing.T) {
 		})
 	}
 }
+
+// A cluster kind that opts in is quarantined; the others keep the soft
+// delete, and the quarantine is undone like any action.
+func TestAutomationQuarantineKinds(t *testing.T) {
+	ctx := context.Background()
+	v := newRTEnv(t, nil)
+	v.deliverCampaign()
+	a := v.automation(automation.Options{Kinds: cluster.KindFile | cluster.KindURL, QuarantineKinds: cluster.KindFile})
+	rec, d, err := a.Remediate(ctx, v.fileCluster())
+	require.NoError(t, err)
+	assert.Equal(t, automation.DecisionExecuted, d)
+	require.NotNil(t, rec)
+	assert.Equal(t, remediation.Quarantine, rec.Action)
+	assert.Contains(t, rec.Name, "quarantine")
+	assert.Equal(t, everyCopyIn(mock.FolderQuarantine), v.campaignWhere())
+	held, err := v.Engine.Held(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, held, len(campaignIDs))
+	for _, h := range held {
+		require.Len(t, h.Reasons, 1)
+		assert.Equal(t, remediation.SourceAutomation, h.Reasons[0].Source)
+	}
+	_, err = v.Engine.Undo(ctx, rec.ID, "analyst@corp.example")
+	require.NoError(t, err)
+	assert.Equal(t, everyCopyIn(mock.FolderInbox), v.campaignWhere())
+
+	_, err = automation.New(v.Engine, automation.Options{Kinds: cluster.KindFile, QuarantineKinds: 1 << 6})
+	require.ErrorIs(t, err, remediation.ErrInvalidRequest)
+	q, err := automation.New(v.Engine, automation.Options{Kinds: cluster.KindFile, Action: remediation.Quarantine})
+	require.NoError(t, err)
+	assert.Equal(t, remediation.Quarantine, q.Options().Action)
+}

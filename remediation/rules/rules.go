@@ -306,6 +306,33 @@ func (rs *Set) Rules() []Rule {
 	return out
 }
 
+// First returns a copy of the first enabled rule, in evaluation order,
+// whose criteria match m exactly ([mailbox.Criteria.Match], content
+// giving the parsed message when a criterion needs it), and whether
+// there is one. It evaluates without acting: it is for callers that
+// decide before the message is stored, as the delivery tap does. A rule
+// whose criteria cannot be evaluated stops the search with its error.
+func (rs *Set) First(m *mailbox.Message, content func() (*mailbox.Parsed, error)) (Rule, bool, error) {
+	rs.mu.Lock()
+	// A *Rule in the slice is never changed (Enable replaces it): the
+	// snapshot is read without the lock and without copies.
+	active := slices.Clone(rs.rules)
+	rs.mu.Unlock()
+	for _, r := range active {
+		if r.Disabled {
+			continue
+		}
+		ok, err := r.Criteria.Match(m, content)
+		if err != nil {
+			return Rule{}, false, fmt.Errorf("rules: rule %q: %w", r.Name, err)
+		}
+		if ok {
+			return r.clone(), true, nil
+		}
+	}
+	return Rule{}, false, nil
+}
+
 // Rule returns a copy of the rule name, or ErrNotFound.
 func (rs *Set) Rule(name string) (Rule, error) {
 	rs.mu.Lock()

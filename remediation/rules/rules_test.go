@@ -595,3 +595,40 @@ func TestRulesDeliveryRacingClose(t *testing.T) {
 	assert.Equal(t, rtenv.In(mock.FolderInbox, rtenv.Users()[0]), v.Folders("p1@evil.example"))
 	assert.Empty(t, v.Records(remediation.SourceDetectionRule))
 }
+
+// First evaluates without acting: the first enabled rule that matches, in
+// order; a disabled one is passed over, and nothing moves.
+func TestRulesFirst(t *testing.T) {
+	v := newRTEnv(t, nil)
+	rs := rules.New(v.Engine, nil)
+	require.NoError(t, rs.Add(evilRule("a-disabled", rules.ModeExecute, remediation.SoftDelete)))
+	require.NoError(t, rs.Enable("a-disabled", false))
+	require.NoError(t, rs.Add(rules.Rule{Name: "b-subject", Criteria: mailbox.Criteria{Subject: "invoice"}, Action: remediation.Quarantine, Mode: rules.ModeExecute}))
+	require.NoError(t, rs.Add(evilRule("c-evil", rules.ModePropose, remediation.Quarantine)))
+
+	p, err := mailbox.Parse([]byte("From: billing@evil.example\r\nSubject: Your invoice\r\nMessage-ID: <f1@evil.example>\r\n\r\nhi\r\n"))
+	require.NoError(t, err)
+	m := p.Summary()
+	m.Address = mailbox.Address{Mailbox: "alice@corp.example", Folder: "INBOX"}
+	m.Role = mailbox.RoleInbox
+	content := func() (*mailbox.Parsed, error) { return p, nil }
+	r, ok, err := rs.First(&m, content)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "b-subject", r.Name)
+
+	m.Subject = "hello"
+	r, ok, err = rs.First(&m, content)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "c-evil", r.Name)
+
+	m.From, m.EnvelopeFrom = "friend@partner.example", ""
+	_, ok, err = rs.First(&m, content)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	for _, err := range v.Engine.Query(context.Background(), remediation.Filter{}) {
+		require.NoError(t, err)
+		t.Fatal("First recorded an action")
+	}
+}

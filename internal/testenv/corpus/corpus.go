@@ -1,8 +1,10 @@
 package corpus
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +36,29 @@ func Dir(t testing.TB) string {
 func Path(t testing.TB, elem ...string) string {
 	t.Helper()
 	return filepath.Join(append([]string{Dir(t)}, elem...)...)
+}
+
+// EachMessage calls fn with the path and bytes of every message (a .eml
+// file) under each of the folders, given relative to dir, in lexical
+// order within each folder. It fails t when a folder cannot be read.
+func EachMessage(t testing.TB, dir string, folders []string, fn func(path string, raw []byte)) {
+	t.Helper()
+	for _, folder := range folders {
+		err := filepath.WalkDir(filepath.Join(dir, folder), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".eml") {
+				return err
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fn(path, raw)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("corpus: %v", err)
+		}
+	}
 }
 
 func missing(t testing.TB, msg string) {

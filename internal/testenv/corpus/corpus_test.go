@@ -83,3 +83,28 @@ func TestPath(t *testing.T) {
 	t.Setenv(Env, dir)
 	assert.Equal(t, filepath.Join(dir, "a", "b.eml"), Path(t, "a", "b.eml"))
 }
+
+func TestEachMessage(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "a", "sub"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "b"), 0o755))
+	for name, body := range map[string]string{"a/2.eml": "two", "a/sub/1.eml": "one", "a/notes.txt": "no", "b/3.eml": "three"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	var got []string
+	EachMessage(t, dir, []string{"b", "a"}, func(path string, raw []byte) {
+		rel, err := filepath.Rel(dir, path)
+		require.NoError(t, err)
+		got = append(got, filepath.ToSlash(rel)+"="+string(raw))
+	})
+	assert.Equal(t, []string{"b/3.eml=three", "a/2.eml=two", "a/sub/1.eml=one"}, got)
+
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		EachMessage(r, dir, []string{"missing"}, func(string, []byte) { t.Error("called") })
+	}()
+	<-done
+	assert.NotEmpty(t, r.failed, "a folder that cannot be read fails the test")
+}

@@ -88,6 +88,19 @@ type Options struct {
 	MaxConnections int
 	// Verbose logs every login and IMAP command summary to the log.
 	Verbose bool
+	// LMTP also serves LMTP (RFC 2033) on a free loopback port,
+	// [Server.LMTPAddr]: the delivery path of a mail transfer agent.
+	// Recipients are users by their local part ("alice@example.com" and
+	// "alice+Junk@example.com" are user alice), and a recipient's detail
+	// names the folder to deliver to when it exists
+	// (lmtp_save_to_detail_mailbox), as the delivery tap needs.
+	LMTP bool
+	// LMTPConfig, when LMTP is set and LMTPConfig is not nil, replaces
+	// the generated LMTP listener and protocol settings: it returns the
+	// configuration that serves LMTP on 127.0.0.1 and port (a site's own
+	// snippet, with its port replaced). It must define the
+	// "service lmtp" listener on that port.
+	LMTPConfig func(port int) string
 	// VeryDirtySyncs turns on maildir_very_dirty_syncs and
 	// mailbox_list_index_very_dirty_syncs, Dovecot's documented
 	// optimisations for servers where only Dovecot changes the Maildirs.
@@ -101,6 +114,9 @@ type Options struct {
 type Server struct {
 	// Addr is the IMAP listening address, host:port (plaintext IMAP).
 	Addr string
+	// LMTPAddr is the LMTP listening address, host:port, when
+	// [Options.LMTP] is set; "" otherwise.
+	LMTPAddr string
 	// Users are the user names and passwords of the ordinary users. Read
 	// it only when no goroutine calls [Server.AddUser].
 	Users map[string]string
@@ -121,6 +137,7 @@ type Server struct {
 	MailUID, MailGID int
 
 	mu       sync.Mutex // guards Users while the server runs
+	bin      string
 	doveadm  string
 	cmd      *exec.Cmd
 	stopOnce sync.Once
@@ -138,8 +155,11 @@ func Start(t testing.TB, opts *Options) *Server {
 	bin := lookBin("dovecot", "/usr/sbin/dovecot")
 	doveadm := lookBin("doveadm", "/usr/bin/doveadm")
 	if bin == "" || doveadm == "" {
-		msg := "dovecot is not installed (apt-get install dovecot-imapd); skipping the tests against a real IMAP server"
+		msg := "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd); skipping the tests against a real IMAP server"
 		servertest.Missing(t, msg)
+	}
+	if opts.LMTP && !hasLMTP() {
+		servertest.Missing(t, "dovecot's LMTP server is not installed (apt-get install dovecot-lmtpd); skipping the tests that deliver over LMTP")
 	}
 
 	users := opts.Users
@@ -150,6 +170,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		Users:          make(map[string]string, len(users)),
 		MasterUser:     MasterUser,
 		MasterPassword: servertest.RandomHex(t, 16),
+		bin:            bin,
 		doveadm:        doveadm,
 		done:           make(chan struct{}),
 	}
@@ -184,8 +205,13 @@ func Start(t testing.TB, opts *Options) *Server {
 	for attempt := 0; attempt < 3; attempt++ {
 		port := servertest.FreePort(t, "dovecot")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-		servertest.WriteFile(t, s.Config, s.config(port, mailUser, opts), 0o644)
-		if lastErr = s.start(bin); lastErr == nil {
+		lmtpPort := 0
+		if opts.LMTP {
+			lmtpPort = servertest.FreePort(t, "dovecot")
+			s.LMTPAddr = fmt.Sprintf("127.0.0.1:%d", lmtpPort)
+		}
+		servertest.WriteFile(t, s.Config, s.config(port, lmtpPort, mailUser, opts), 0o644)
+		if lastErr = s.start(); lastErr == nil {
 			break
 		}
 		s.Stop()
@@ -294,7 +320,7 @@ func (s *Server) setPrivileges() (*user.User, error) {
 	return u, nil
 }
 
-func (s *Server) config(port int, mailUser *user.User, opts *Options) string {
+func (s *Server) config(port, lmtpPort int, mailUser *user.User, opts *Options) string {
 	maxConns := opts.MaxConnections
 	if maxConns <= 0 {
 		maxConns = 1000
@@ -307,7 +333,11 @@ func (s *Server) config(port int, mailUser *user.User, opts *Options) string {
 	p("instance_name = dovecottest-%d", port)
 	p("log_path = %s", s.logPath)
 	p("listen = 127.0.0.1")
-	p("protocols = imap")
+	if lmtpPort > 0 {
+		p("protocols = imap lmtp")
+	} else {
+		p("protocols = imap")
+	}
 	p("ssl = no")
 	p("disable_plaintext_auth = no")
 	p("auth_mechanisms = plain login")
@@ -385,6 +415,26 @@ func (s *Server) config(port int, mailUser *user.User, opts *Options) string {
 	p("  driver = passwd-file")
 	p("  args = %s", filepath.Join(s.Dir, "passwd"))
 	p("}")
+	if lmtpPort > 0 {
+		p("postmaster_address = postmaster@localhost")
+		if opts.LMTPConfig != nil {
+			b.WriteString(opts.LMTPConfig(lmtpPort))
+			p("")
+		} else {
+			p("service lmtp {")
+			p("  inet_listener lmtp {")
+			p("    address = 127.0.0.1")
+			p("    port = %d", lmtpPort)
+			p("  }")
+			p("}")
+			p("protocol lmtp {")
+			// The local part of the address is the user.
+			p("  auth_username_format = %%Ln")
+			p("  lmtp_save_to_detail_mailbox = yes")
+			p("  recipient_delimiter = +")
+			p("}")
+		}
+	}
 	p("namespace inbox {")
 	p("  inbox = yes")
 	p("  separator = /")
@@ -407,9 +457,9 @@ func (s *Server) config(port int, mailUser *user.User, opts *Options) string {
 	return b.String()
 }
 
-func (s *Server) start(bin string) error {
+func (s *Server) start() error {
 	_ = os.Remove(filepath.Join(s.Dir, "run", "master.pid"))
-	cmd := exec.Command(bin, "-F", "-c", s.Config)
+	cmd := exec.Command(s.bin, "-F", "-c", s.Config)
 	cmd.Dir = s.Dir
 	var out servertest.Buffer
 	cmd.Stdout = &out
@@ -424,7 +474,7 @@ func (s *Server) start(bin string) error {
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if greets(s.Addr) {
+		if greets(s.Addr, "* OK") && (s.LMTPAddr == "" || greets(s.LMTPAddr, "220 ")) {
 			return nil
 		}
 		select {
@@ -439,8 +489,9 @@ func (s *Server) start(bin string) error {
 	}
 }
 
-// greets reports whether an IMAP server at addr sends its "* OK" greeting.
-func greets(addr string) bool {
+// greets reports whether a server at addr sends a greeting starting with
+// prefix ("* OK" for IMAP, "220 " for LMTP).
+func greets(addr, prefix string) bool {
 	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
@@ -448,7 +499,7 @@ func greets(addr string) bool {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
 	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "* OK")
+	return err == nil && strings.HasPrefix(line, prefix)
 }
 
 // Stop stops the server and waits for it to exit. It is safe to call more
@@ -466,6 +517,20 @@ func (s *Server) Stop() {
 			<-s.done
 		}
 	})
+}
+
+// Restart starts the server again after [Server.Stop], with the same
+// configuration, addresses and mail, and waits until it greets. Tests of
+// a mail server going away and coming back use it; t.Cleanup still stops
+// it at the end.
+func (s *Server) Restart() error {
+	s.Stop()
+	s.stopOnce = sync.Once{}
+	s.done = make(chan struct{})
+	if err := s.start(); err != nil {
+		return fmt.Errorf("dovecot: restart: %w\n%s", err, s.Log())
+	}
+	return nil
 }
 
 // MasterLogin returns the login name with which the master user logs in as
@@ -558,6 +623,16 @@ func (s *Server) chown(path string) error {
 func (s *Server) Log() string {
 	b, _ := os.ReadFile(s.logPath)
 	return string(b)
+}
+
+// hasLMTP reports whether Dovecot's lmtp service binary is installed.
+func hasLMTP() bool {
+	for _, p := range []string{"/usr/lib/dovecot/lmtp", "/usr/libexec/dovecot/lmtp", "/usr/local/libexec/dovecot/lmtp"} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }
 
 func lookBin(name, fallback string) string {

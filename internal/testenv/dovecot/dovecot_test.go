@@ -112,3 +112,72 @@ func TestStart(t *testing.T) {
 		assert.Len(t, strings.Split(strings.TrimSpace(string(out)), "\n"), 2)
 	})
 }
+
+// lmtpSend delivers raw to rcpts over LMTP with raw commands and returns
+// the per-recipient replies after DATA.
+func lmtpSend(t *testing.T, addr string, rcpts []string, raw string) []string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	readReply := func() string {
+		var last string
+		for {
+			line, err := r.ReadString('\n')
+			require.NoError(t, err)
+			last = strings.TrimRight(line, "\r\n")
+			if len(last) < 4 || last[3] != '-' {
+				return last
+			}
+		}
+	}
+	require.True(t, strings.HasPrefix(readReply(), "220"))
+	cmd := func(c string) string {
+		_, err := fmt.Fprintf(conn, "%s\r\n", c)
+		require.NoError(t, err)
+		return readReply()
+	}
+	require.True(t, strings.HasPrefix(cmd("LHLO test"), "250"))
+	require.True(t, strings.HasPrefix(cmd("MAIL FROM:<sender@example.org>"), "250"))
+	for _, rc := range rcpts {
+		reply := cmd("RCPT TO:<" + rc + ">")
+		require.True(t, strings.HasPrefix(reply, "250"), "%s: %s", rc, reply)
+	}
+	require.True(t, strings.HasPrefix(cmd("DATA"), "354"))
+	_, err = fmt.Fprintf(conn, "%s.\r\n", raw)
+	require.NoError(t, err)
+	var out []string
+	for range rcpts {
+		out = append(out, readReply())
+	}
+	return out
+}
+
+func TestLMTP(t *testing.T) {
+	srv := dovecot.Start(t, &dovecot.Options{LMTP: true, Users: map[string]string{"alice": "pw-alice", "bob": "pw-bob"}})
+	require.NotEmpty(t, srv.LMTPAddr)
+	raw := "From: sender@example.org\r\nSubject: lmtp\r\nMessage-ID: <lmtp-1@example.org>\r\n\r\nhello\r\n"
+	replies := lmtpSend(t, srv.LMTPAddr, []string{"alice@example.com", "bob+Quarantine@example.com"}, raw)
+	for _, r := range replies {
+		assert.True(t, strings.HasPrefix(r, "250"), r)
+	}
+	count := func(user, folder string) string {
+		out, err := srv.Doveadm(context.Background(), "mailbox", "status", "-u", user, "messages", folder)
+		require.NoError(t, err)
+		return strings.TrimPrefix(strings.TrimSpace(string(out)), folder+" ")
+	}
+	assert.Equal(t, "messages=1", count("alice", "INBOX"))
+	assert.Equal(t, "messages=0", count("bob", "INBOX"))
+	assert.Equal(t, "messages=1", count("bob", dovecot.QuarantineFolder), "the detail names the folder")
+
+	// Stopped, LMTP refuses connections; restarted, it delivers again.
+	srv.Stop()
+	_, err := net.DialTimeout("tcp", srv.LMTPAddr, time.Second)
+	require.Error(t, err)
+	require.NoError(t, srv.Restart())
+	replies = lmtpSend(t, srv.LMTPAddr, []string{"alice@example.com"}, raw)
+	assert.True(t, strings.HasPrefix(replies[0], "250"), replies[0])
+	assert.Equal(t, "messages=2", count("alice", "INBOX"))
+}

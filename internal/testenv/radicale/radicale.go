@@ -2,7 +2,6 @@ package radicale
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,23 +101,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}()
 	t.Cleanup(s.Stop)
 
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("radicale: radicale exited before listening on %s: %s", s.Addr, s.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("radicale: radicale did not listen on %s within 30s: %s", s.Addr, s.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servertest.WaitReady(t, "radicale: radicale on "+s.Addr, s.done, func() bool { return servertest.Listening(s.Addr) }, s.stderr.String)
 	return s
 }
 

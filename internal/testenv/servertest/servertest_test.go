@@ -50,3 +50,23 @@ func TestRandomHex(t *testing.T) {
 	assert.Len(t, a, 32)
 	assert.NotEqual(t, a, b)
 }
+
+func TestListeningAndWaitReady(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if !Listening(addr) {
+		t.Fatalf("nothing listening at %s, it says", addr)
+	}
+	polls := 0
+	WaitReady(t, "test server", make(chan struct{}), func() bool { polls++; return polls == 3 }, func() string { return "" })
+	if polls != 3 {
+		t.Fatalf("ready polled %d times, want 3", polls)
+	}
+	l.Close()
+	if Listening(addr) {
+		t.Fatalf("a closed listener at %s still listens, it says", addr)
+	}
+}

@@ -53,8 +53,36 @@ import (
 // replaced (linkscantest.AddHTMLTokenizer): the same URLs in the same
 // order for tricky documents, for the HTML of the shared corpus and under
 // fuzzing (FuzzAddHTMLDifferential).
+//
+// Then it reads the HTML the document's scripts write from encoded
+// strings ([Set.AddScriptWritten]).
 func (s *Set) AddHTML(doc []byte) {
+	s.scanHTML(doc)
+	s.AddScriptWritten(doc)
+}
+
+// scanHTML records the links of doc as AddHTML does, without reading
+// what its scripts write.
+func (s *Set) scanHTML(doc []byte) {
 	h := htmlScanner{doc: doc}
+	h.scan(s)
+}
+
+// htmlText returns the text of an HTML document as AddHTML reads it
+// (entities decoded, comments and style sheets left out, scripts and
+// other raw text kept), tags removed, the boundaries of the blocks
+// blockTag names as line breaks.
+func htmlText(doc string) string {
+	var s Set
+	out := make([]byte, 0, len(doc)/2)
+	h := htmlScanner{doc: []byte(doc), plain: &out}
+	h.scan(&s)
+	return string(out)
+}
+
+// scan reads h.doc into s, or into h.plain when it is set.
+func (h *htmlScanner) scan(s *Set) {
+	doc := h.doc
 	text := 0 // start of the text not read yet
 	for i := 0; !s.full; {
 		j := bytes.IndexByte(doc[i:], '<')
@@ -69,9 +97,15 @@ func (s *Set) AddHTML(doc []byte) {
 		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
 			h.text(s, doc[text:k], htmlData)
 			end = h.startTag(s, k+1)
+			if h.plain != nil {
+				h.blockBreak(k+1, end)
+			}
 		case c == '/':
 			h.text(s, doc[text:k], htmlData)
 			end = h.endTag(k + 2)
+			if h.plain != nil {
+				h.blockBreak(k+2, end)
+			}
 		case c == '!' || c == '?':
 			h.text(s, doc[text:k], htmlData)
 			end = markupEnd(doc, k)
@@ -96,7 +130,29 @@ type htmlScanner struct {
 	attrs []htmlAttr // attributes of the current tag
 	buf   []byte     // decoded text or attribute value
 	nul   []byte     // raw text with NUL replaced
+	// plain, when set, receives the decoded text instead of the Set
+	// (see htmlText); links are not read then.
+	plain *[]byte
 }
+
+// blockBreak writes a line break to h.plain, which is set, when the tag whose name
+// starts at i, read up to end (-1 when the document ended in it), is one
+// of blockTags (none of which is followed by raw text).
+func (h *htmlScanner) blockBreak(i, end int) {
+	if end < 0 {
+		return
+	}
+	name := h.doc[i:tagNameEnd(h.doc, i)]
+	for _, b := range blockTags {
+		if equalFoldASCII(name, b) {
+			*h.plain = append(*h.plain, '\n')
+			return
+		}
+	}
+}
+
+// blockTags are the tags whose start and end are line breaks in htmlText.
+var blockTags = [...]string{"br", "p", "div", "tr", "td", "li", "pre", "hr", "table"}
 
 // htmlAttr locates an attribute of a tag in the document: its key is
 // doc[k0:k1] and its value, before decoding, doc[v0:v1]. quote is the
@@ -328,7 +384,7 @@ func (h *htmlScanner) startTag(s *Set, i int) int {
 	if end < 0 {
 		return -1
 	}
-	if t.link != "" {
+	if t.link != "" && h.plain == nil {
 		h.links(s, t.link)
 	}
 	if t.raw == 0 {
@@ -730,7 +786,7 @@ func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 	decode := kind != htmlRawText && bytes.IndexByte(t, '&') >= 0
 	nul := kind != htmlData && bytes.IndexByte(t, 0) >= 0
 	if !decode && !nul {
-		s.AddText(t)
+		h.emit(s, t)
 		return
 	}
 	if nul {
@@ -753,12 +809,26 @@ func (h *htmlScanner) text(s *Set, t []byte, kind int) {
 		}
 		h.buf, t = out, out
 	}
+	h.emit(s, t)
+}
+
+// emit hands decoded text to h.plain when set, else to s.
+func (h *htmlScanner) emit(s *Set, t []byte) {
+	if h.plain != nil {
+		*h.plain = append(*h.plain, t...)
+		return
+	}
 	s.AddText(t)
 }
 
 // links records the links in the attributes of the current tag, h.attrs:
 // the values of the attributes named want or, for want "content" (a meta
 // element), the URL of a refresh.
+//
+// A link's data-saferedirecturl (Gmail's copy of the destination, wrapped
+// in its redirector) is read too: HTML copied from a Gmail page keeps it,
+// and phishing made that way may carry its link only there, the href
+// left empty.
 func (h *htmlScanner) links(s *Set, want string) {
 	meta := want == "content"
 	refresh := false
@@ -769,7 +839,7 @@ func (h *htmlScanner) links(s *Set, want string) {
 			strings.EqualFold(strings.TrimSpace(string(h.attrValue(a))), "refresh") {
 			refresh = true
 		}
-		if equalFoldASCII(k, want) {
+		if equalFoldASCII(k, want) || want == "href" && equalFoldASCII(k, saferedirectAttr) {
 			if meta {
 				content = string(h.attrValue(a))
 			} else {
@@ -784,6 +854,10 @@ func (h *htmlScanner) links(s *Set, want string) {
 		}
 	}
 }
+
+// saferedirectAttr is the attribute in which Gmail keeps a link's
+// destination, wrapped in its redirector.
+const saferedirectAttr = "data-saferedirecturl"
 
 // IndexRefreshURL returns the index of "url=" in the content of a meta
 // refresh, in any ASCII case, or -1. It searches content itself: an offset

@@ -187,6 +187,9 @@ href="http://newline.example/">`,
 	`<a href='http://a.example/?x=1&not;2&copy 3&amp4'>`,
 	"<a href=http://both.example/?a='\"&not;x&notin;y\r\nz>",
 	"<a href=\"http://dq.example/?a='&not;x\">",
+	`<a href="" data-saferedirecturl="https://www.google.com/url?q=https://g.example/x&amp;y">`,
+	`<area DATA-SafeRedirectURL=http://g2.example/ href="http://h.example/">`,
+	`<form data-saferedirecturl="http://not-a-link.example/">`,
 	"<a href='http://sq.example/?a=\"&not;x'>",
 }
 

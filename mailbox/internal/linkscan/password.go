@@ -2,9 +2,6 @@ package linkscan
 
 import (
 	"strings"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // passwordWords introduce a password in the text of a message, in the
@@ -17,73 +14,124 @@ var passwordWords = []string{
 }
 
 // maxPasswords caps the passwords tried on one file.
-const maxPasswords = 16
+const maxPasswords = 24
 
-// PasswordCandidates returns the words that follow a password keyword
-// (see passwordWords) on the same line of the text or of the HTML's text,
-// trimmed of punctuation, distinct, at most maxPasswords: "Senha de
-// acesso: 123" yields "de", "acesso" and "123". Each is tried and checked
-// against the file, so a wrong one costs a hash.
+// Where PasswordCandidates looks after a password keyword: the rest of
+// the keyword's sentence (at most passwordSentence bytes and
+// passwordSentenceWords words) and the first passwordNextWords words of
+// the next non-empty line.
+const (
+	passwordSentence      = 160
+	passwordSentenceWords = 12
+	passwordNextWords     = 4
+)
+
+// PasswordCandidates returns the words written near a password keyword
+// (see passwordWords) in the text or the HTML's text: the rest of the
+// keyword's sentence and the start of the next non-empty line, trimmed of
+// punctuation, distinct, at most maxPasswords. Words that look like a
+// password come first: one that follows a colon or an equals sign, or
+// that holds a digit. "SENHA DE ACESSO AO PDF: 123" yields "123", "DE",
+// "ACESSO", "AO" and "PDF". Each is tried and checked against the file,
+// so a wrong one costs a hash.
 func PasswordCandidates(text, htmlDoc string) []string {
 	src := text
 	if htmlDoc != "" {
 		src += "\n" + htmlText(htmlDoc)
 	}
 	lower := strings.ToLower(src)
-	var out []string
+	var likely, other []string
 	seen := make(map[string]bool)
+	add := func(f string, afterSep bool) {
+		f = strings.Trim(f, `.,;!?()[]{}"'*<>«»“”`)
+		if f == "" || len(f) > 32 || seen[f] {
+			return
+		}
+		seen[f] = true
+		if afterSep || strings.ContainsAny(f, "0123456789") {
+			likely = append(likely, f)
+		} else {
+			other = append(other, f)
+		}
+	}
 	for _, w := range passwordWords {
-		for off, hits := 0, 0; len(out) < maxPasswords && hits < 100; hits++ {
+		for off, hits := 0, 0; len(likely) < maxPasswords && hits < 100; hits++ {
 			k := strings.Index(lower[off:], w)
 			if k < 0 {
 				break
 			}
 			k += off + len(w)
 			off = k
-			line := lower[k:]
+			rest := lower[k:]
 			if len(src) == len(lower) {
 				// Lower-casing kept the offsets: take the words as
 				// written.
-				line = src[k:]
+				rest = src[k:]
 			}
-			line = line[:min(len(line), 120)]
-			if nl := strings.IndexByte(line, '\n'); nl >= 0 {
-				line = line[:nl]
-			}
-			for i, f := range strings.FieldsFunc(line, func(r rune) bool {
-				return r == ' ' || r == '\t' || r == '\r' || r == ':' || r == '=' || r == '\u00a0'
-			}) {
-				if i >= 4 {
-					break
-				}
-				f = strings.Trim(f, `.,;!?()[]{}"'*<>«»“”`)
-				if f != "" && len(f) <= 32 && !seen[f] && len(out) < maxPasswords {
-					seen[f] = true
-					out = append(out, f)
-				}
-			}
+			sentence, next := cueSentence(rest)
+			passwordWordsOf(sentence, passwordSentenceWords, add)
+			passwordWordsOf(next, passwordNextWords, add)
 		}
+	}
+	out := append(likely, other...)
+	if len(out) > maxPasswords {
+		out = out[:maxPasswords]
 	}
 	return out
 }
 
-// htmlText returns the text of an HTML document, tags removed, block
-// boundaries as line breaks.
-func htmlText(doc string) string {
-	z := html.NewTokenizer(strings.NewReader(doc))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.Pre, atom.Hr, atom.Td, atom.Table:
-				b.WriteByte('\n')
+// cueSentence splits what follows a password keyword into the rest of its
+// sentence (up to a line break or a full stop, exclamation or question
+// mark followed by a space) and the next non-empty line.
+func cueSentence(rest string) (sentence, next string) {
+	rest = rest[:min(len(rest), 2*passwordSentence)]
+	end := len(rest)
+	if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+		end = nl
+	}
+	for i := 0; i+1 < end; i++ {
+		if (rest[i] == '.' || rest[i] == '!' || rest[i] == '?') && (rest[i+1] == ' ' || rest[i+1] == '\t') {
+			end = i + 1
+			break
+		}
+	}
+	sentence = rest[:min(end, passwordSentence)]
+	if end < len(rest) && rest[end] == '\n' {
+		for _, line := range strings.Split(rest[end+1:], "\n") {
+			if strings.TrimSpace(line) != "" {
+				next = line
+				break
 			}
 		}
 	}
+	return sentence, next
 }
+
+// passwordWordsOf passes the first n words of s to add, telling for each
+// whether it follows a colon or an equals sign.
+func passwordWordsOf(s string, n int, add func(word string, afterSep bool)) {
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	afterSep := false
+	for i := 0; i < len(s) && n > 0; {
+		c := s[i]
+		if c == ':' || c == '=' {
+			afterSep = true
+			i++
+			continue
+		}
+		if isPasswordSpace(c) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !isPasswordSpace(s[j]) && s[j] != ':' && s[j] != '=' {
+			j++
+		}
+		add(s[i:j], afterSep)
+		afterSep = false
+		n--
+		i = j
+	}
+}
+
+func isPasswordSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

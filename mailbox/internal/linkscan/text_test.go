@@ -118,8 +118,12 @@ func TestPasswordCandidates(t *testing.T) {
 		name, text, html string
 		want             []string
 	}{
-		{"portuguese", "Senha de acesso: 123\nCódigo: 999", "", []string{"de", "acesso", "123"}},
-		{"english in HTML", "", "<p>The password is <b>Xy7!</b></p><p>next line</p>", []string{"is", "Xy7"}},
+		{"portuguese", "Senha de acesso: 123\nCódigo: 999", "", []string{"123", "999", "de", "acesso", "Código"}},
+		{"far from the cue", "SENHA DE ACESSO AO PDF: 123", "", []string{"123", "DE", "ACESSO", "AO", "PDF"}},
+		{"sentence ends", "Your password is below. Thanks for your order", "", []string{"is", "below"}},
+		{"next line", "Password to open the file:\n\n  Qx9-2024  \nregards", "", []string{"Qx9-2024", "to", "open", "the", "file"}},
+		{"no-break space", "senha:\u00a0abc", "", []string{"abc"}},
+		{"english in HTML", "", "<p>The password is <b>Xy7!</b></p><p>next line</p>", []string{"Xy7", "is", "next", "line"}},
 		{"none", "hello world", "", nil},
 	}
 	for _, tt := range tests {
@@ -127,4 +131,32 @@ func TestPasswordCandidates(t *testing.T) {
 			assert.Equal(t, tt.want, PasswordCandidates(tt.text, tt.html))
 		})
 	}
+}
+
+func TestHTMLText(t *testing.T) {
+	doc := `<html><head><title>Fatura</title><style>p{color:red}</style></head><body>` +
+		`<!-- senha: not this --><div>Senha&nbsp;de acesso:<br>A&amp;B-7</div>` +
+		`<a href="http://x.example/">link</a><TD>cell</td><script>var s="code"</script>`
+	assert.Equal(t, "Fatura\nSenha\u00a0de acesso:\nA&B-7\nlink\ncell\nvar s=\"code\"", htmlText(doc))
+	assert.Equal(t, "no tags", htmlText("no tags"))
+	assert.Equal(t, "cut ", htmlText("cut <p class='x"), "a tag the document ends in is not text")
+}
+
+func FuzzPasswordCandidates(f *testing.F) {
+	f.Add("SENHA DE ACESSO AO PDF: 123", "")
+	f.Add("Password:\n\n Qx9 \n", "<p>senha:&nbsp;abc</p>")
+	f.Add("pw=pw=pw pass code. next\n", "<b>Passwort</b>")
+	f.Fuzz(func(t *testing.T, text, htmlDoc string) {
+		got := PasswordCandidates(text, htmlDoc)
+		if len(got) > maxPasswords {
+			t.Fatalf("%d candidates", len(got))
+		}
+		seen := map[string]bool{}
+		for _, p := range got {
+			if p == "" || len(p) > 32 || seen[p] {
+				t.Fatalf("bad candidate %q in %q", p, got)
+			}
+			seen[p] = true
+		}
+	})
 }

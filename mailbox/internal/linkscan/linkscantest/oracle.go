@@ -27,7 +27,15 @@ import (
 // when lower-casing changed the length before "url=" (an invalid UTF-8
 // byte becomes U+FFFD). Both implementations now use
 // [linkscan.IndexRefreshURL].
+//
+// Like AddHTML it then reads what the document's scripts write
+// ([linkscan.Set.AddScriptWritten]).
 func AddHTMLTokenizer(s *linkscan.Set, doc []byte) {
+	addHTMLTokenizer(s, doc)
+	s.AddScriptWritten(doc)
+}
+
+func addHTMLTokenizer(s *linkscan.Set, doc []byte) {
 	z := html.NewTokenizer(bytes.NewReader(doc))
 	inStyle := false
 	for !s.Full() {
@@ -82,7 +90,7 @@ func AddHTMLTokenizer(s *linkscan.Set, doc []byte) {
 				if a == atom.Meta && ka == atom.HttpEquiv && strings.EqualFold(strings.TrimSpace(string(v)), "refresh") {
 					refresh = true
 				}
-				if ka == want {
+				if ka == want || want == atom.Href && strings.EqualFold(string(k), "data-saferedirecturl") {
 					if a == atom.Meta {
 						content = string(v)
 					} else {
