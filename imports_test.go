@@ -37,6 +37,7 @@ var importRules = []struct {
 	{"remediation", []string{"mailbox", "calendar", "calendar/imipproc", "internal/"}},
 	{"remediation/automation", []string{"remediation", "cluster", "mailbox", "calendar", "internal/"}},
 	{"remediation/rules", []string{"remediation", "mailbox", "calendar", "internal/"}},
+	{"remediation/journal/pgjournal", []string{"remediation", "remediation/journal"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
@@ -122,6 +123,7 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.False(t, allowedImport("cluster", rules["remediation"]), "only automation imports cluster")
 	assert.False(t, allowedImport("remediation/journal", rules["remediation"]), "remediation must not import its sub-packages")
 	assert.False(t, allowedImport("cluster", rules["remediation/rules"]), "only automation imports cluster")
+	assert.False(t, allowedImport("mailbox", rules["remediation/journal/pgjournal"]), "the PostgreSQL journal stores records only")
 	assert.True(t, allowedImport("internal/urlcanon", rules["cluster/..."]))
 	assert.True(t, allowedImport("internal/testenv/dovecot", testEnvironments))
 	assert.False(t, allowedImport("internal/urlcanon", testEnvironments))

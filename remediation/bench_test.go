@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/journal/pgjournal"
 )
 
 // campaign builds a tenant with users mailboxes, each holding perUser
@@ -37,6 +40,15 @@ func campaign(b *testing.B, users, perUser int) *mock.Tenant {
 	return tn
 }
 
+// serverCPU returns the CPU time PostgreSQL's processes have used.
+func serverCPU(b *testing.B, pg *postgres.Server) time.Duration {
+	d, err := pg.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
 func heapAlloc() (heap, total uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -45,34 +57,72 @@ func heapAlloc() (heap, total uint64) {
 }
 
 // BenchmarkRemediate soft-deletes a 1,000,000-copy campaign over 10,000
-// mailboxes (100 copies each) in the mock, with the file journal and with
-// the memory journal. It reports copies/s, journal bytes per copy, the
+// mailboxes (100 copies each) in the mock, with the file journal (without
+// and with an HMAC chain), the memory journal, and the PostgreSQL journal
+// (without and with the chain, on a local cluster started for the
+// benchmark). It reports copies/s, journal bytes per copy, the
 // heap growth per copy that remains after the action (heap_B/copy) and
-// the peak heap growth per copy while it runs (peak_heap_B/copy), and the
-// process CPU time per copy (cpu_ns/copy).
+// the peak heap growth per copy while it runs (peak_heap_B/copy), the
+// process CPU time per copy (cpu_ns/copy) and the copies per CPU-second
+// (copies/cpu_s); with the PostgreSQL journal, the server's CPU time per
+// copy (pg_cpu_ns/copy), counted in copies/cpu_s.
 //
 // Run with -benchtime=1x; each iteration builds a fresh tenant outside the
 // timer.
 func BenchmarkRemediate(b *testing.B) {
 	const users, perUser = 10000, 100
-	for _, kind := range []string{"file", "memory"} {
+	key, err := journal.NewKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, kind := range []string{"file", "file+chain", "memory", "postgres", "postgres+chain"} {
 		b.Run("journal="+kind, func(b *testing.B) {
 			ctx := context.Background()
+			var pg *postgres.Server
+			var pgURL string
+			if strings.HasPrefix(kind, "postgres") {
+				// A local cluster with PostgreSQL's durable defaults
+				// (fsync, synchronous commits), as the file journal
+				// fsyncs.
+				pg = postgres.Start(b, &postgres.Options{Durable: true})
+				pgURL = pg.CreateDatabase(b)
+			}
 			var copies, jbytes int64
-			var elapsed, cpu time.Duration
+			var elapsed, cpu, server time.Duration
 			var heapGrowth, peak int64
 			for range b.N {
 				b.StopTimer()
 				tn := campaign(b, users, perUser)
 				var j remediation.Journal
 				var size func() int64
-				if kind == "file" {
-					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), nil)
+				switch kind {
+				case "file", "file+chain":
+					var opts journal.FileOptions
+					if kind == "file+chain" {
+						opts.Key = key
+					}
+					fj, err := journal.OpenFile(filepath.Join(b.TempDir(), "journal"), &opts)
 					if err != nil {
 						b.Fatal(err)
 					}
 					j, size = fj, fj.Size
-				} else {
+				case "postgres", "postgres+chain":
+					opts := &pgjournal.Options{Schema: fmt.Sprintf("bench%d", time.Now().UnixNano())}
+					if kind == "postgres+chain" {
+						opts.Key = key
+					}
+					pj, err := pgjournal.Open(ctx, pgURL, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					j, size = pj, func() int64 {
+						n, err := pj.Size(ctx)
+						if err != nil {
+							b.Fatal(err)
+						}
+						return n
+					}
+				default:
 					mj := journal.NewMemory()
 					j, size = mj, mj.Size
 				}
@@ -99,12 +149,19 @@ func BenchmarkRemediate(b *testing.B) {
 					Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"evil.example"}}},
 					Confirm:   true,
 				}
+				var s0 time.Duration
+				if pg != nil {
+					s0 = serverCPU(b, pg)
+				}
 				b.StartTimer()
 				t0, c0 := time.Now(), cpuTime()
 				rec, err := e.Execute(ctx, req)
 				elapsed += time.Since(t0)
 				cpu += cpuTime() - c0
 				b.StopTimer()
+				if pg != nil {
+					server += serverCPU(b, pg) - s0
+				}
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -126,6 +183,14 @@ func BenchmarkRemediate(b *testing.B) {
 			// CPU time per copy (engine, store and journal together) says
 			// more than copies/s on a machine shared with other work.
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(copies), "cpu_ns/copy")
+			if pg != nil {
+				// PostgreSQL's own processes, and copies per CPU-second
+				// of the engine and the server together.
+				b.ReportMetric(float64(server.Nanoseconds())/float64(copies), "pg_cpu_ns/copy")
+				b.ReportMetric(float64(copies)/(cpu+server).Seconds(), "copies/cpu_s")
+			} else {
+				b.ReportMetric(float64(copies)/cpu.Seconds(), "copies/cpu_s")
+			}
 			b.ReportMetric(float64(jbytes)/float64(copies), "journal_B/copy")
 			b.ReportMetric(float64(heapGrowth)/float64(copies), "heap_B/copy")
 			b.ReportMetric(float64(peak)/float64(copies/int64(b.N)), "peak_heap_B/copy")

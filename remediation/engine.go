@@ -95,6 +95,17 @@ type Engine struct {
 	// compactMu lets one Compact run at a time: it relies on the journal
 	// positions it scanned.
 	compactMu sync.Mutex
+
+	// Set when the journal is shared with other engines (see shared.go).
+	follower Follower
+	leaser   Leaser
+	syncMu   sync.Mutex
+	mark     string // the Follower's mark after the last sync
+	// busy are the mailbox leases this engine holds, for the action
+	// working on them: the lease is the engine's, so two of its actions
+	// take turns on a mailbox here.
+	busyMu sync.Mutex
+	busy   map[string]bool
 }
 
 // state is the engine's view of one record.
@@ -115,6 +126,8 @@ func New(mail mailbox.Store, cal calendar.Store, j Journal, opts *Options) (*Eng
 		return nil, fmt.Errorf("%w: a mail store and a journal are required", ErrInvalidRequest)
 	}
 	e := &Engine{mail: mail, cal: cal, j: j, records: make(map[string]*state)}
+	e.follower, _ = j.(Follower)
+	e.leaser, _ = j.(Leaser)
 	if opts != nil {
 		e.opts = *opts
 	}
@@ -145,39 +158,62 @@ func New(mail mailbox.Store, cal calendar.Store, j Journal, opts *Options) (*Eng
 
 // load replays the journal into the record index.
 func (e *Engine) load(ctx context.Context) error {
+	if e.follower != nil {
+		return e.sync(ctx)
+	}
 	for ent, err := range e.j.Replay(ctx) {
 		if err != nil {
 			return fmt.Errorf("remediation: replay journal: %w", err)
 		}
-		switch ent.Kind {
-		case EntryRecord:
-			s := e.records[ent.Record.ID]
-			if s == nil {
-				s = &state{}
-				e.records[ent.Record.ID] = s
-			}
-			s.r = *ent.Record
-		case EntryIntent:
-			if s := e.records[ent.Intent.RecordID]; s != nil {
-				s.seq = max(s.seq, ent.Intent.Seq)
-			}
-		case EntryOutcomes:
-			if s := e.records[ent.Outcomes.RecordID]; s != nil {
-				for i := range ent.Outcomes.Items {
-					o := &ent.Outcomes.Items[i]
-					s.r.Counts.add(o.Kind, 1)
-					if o.Retry {
-						s.r.Counts.Failed--
-					}
-				}
-			}
-		case EntryCalendar:
-			if s := e.records[ent.Calendar.RecordID]; s != nil {
-				s.r.Calendar = append(s.r.Calendar, ent.Calendar.Decisions...)
-			}
-		}
+		e.apply(ent, false)
 	}
 	return nil
+}
+
+// apply adds a journal entry to the record index; with notRunning, not
+// to a record this process runs (its runner keeps it). Callers hold e.mu
+// or have the engine to themselves.
+func (e *Engine) apply(ent Entry, notRunning bool) {
+	var s *state
+	switch ent.Kind {
+	case EntryRecord:
+		s = e.records[ent.Record.ID]
+	case EntryIntent:
+		s = e.records[ent.Intent.RecordID]
+	case EntryOutcomes:
+		s = e.records[ent.Outcomes.RecordID]
+	case EntryCalendar:
+		s = e.records[ent.Calendar.RecordID]
+	}
+	if notRunning && s != nil && s.running {
+		return
+	}
+	switch ent.Kind {
+	case EntryRecord:
+		if s == nil {
+			s = &state{}
+			e.records[ent.Record.ID] = s
+		}
+		s.r = *ent.Record
+	case EntryIntent:
+		if s != nil {
+			s.seq = max(s.seq, ent.Intent.Seq)
+		}
+	case EntryOutcomes:
+		if s != nil {
+			for i := range ent.Outcomes.Items {
+				o := &ent.Outcomes.Items[i]
+				s.r.Counts.add(o.Kind, 1)
+				if o.Retry {
+					s.r.Counts.Failed--
+				}
+			}
+		}
+	case EntryCalendar:
+		if s != nil {
+			s.r.Calendar = append(s.r.Calendar, ent.Calendar.Decisions...)
+		}
+	}
 }
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
@@ -199,6 +235,9 @@ func newID(now time.Time) string {
 // names several gives ErrAmbiguous.
 func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := e.sync(ctx); err != nil {
 		return nil, err
 	}
 	e.expire(ctx)
@@ -245,6 +284,10 @@ func (e *Engine) Query(ctx context.Context, f Filter) iter.Seq2[*Record, error] 
 			yield(nil, err)
 			return
 		}
+		if err := e.sync(ctx); err != nil {
+			yield(nil, err)
+			return
+		}
 		e.expire(ctx)
 		e.mu.Lock()
 		var out []*Record
@@ -271,6 +314,10 @@ func (e *Engine) Query(ctx context.Context, f Filter) iter.Seq2[*Record, error] 
 // (Outcome.Retry set). id may be abbreviated as for [Engine.Get].
 func (e *Engine) Outcomes(ctx context.Context, id string) iter.Seq2[Outcome, error] {
 	return func(yield func(Outcome, error) bool) {
+		if err := e.sync(ctx); err != nil {
+			yield(Outcome{}, err)
+			return
+		}
 		e.mu.Lock()
 		s, err := e.find(id)
 		if err == nil {
@@ -311,12 +358,28 @@ func (e *Engine) save(ctx context.Context, rs ...*Record) error {
 }
 
 // expire marks pending records past their expiry as expired.
-func (e *Engine) expire(ctx context.Context) {
+func (e *Engine) expire(ctx context.Context) { e.expireHolding(ctx, "") }
+
+// expireHolding is expire for a caller that holds the action lease of
+// the record held (a decision): it is not given back here.
+func (e *Engine) expireHolding(ctx context.Context, held string) {
 	now := e.now()
+	due := func(s *state) bool {
+		return s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires)
+	}
+	var leased map[string]bool
+	if e.leaser != nil {
+		var give []string
+		var ok bool
+		if leased, give, ok = e.leaseDue(ctx, due, held); !ok {
+			return
+		}
+		defer e.release(give...)
+	}
 	e.mu.Lock()
 	var exp []*Record
-	for _, s := range e.records {
-		if s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires) {
+	for id, s := range e.records {
+		if due(s) && (leased == nil || leased[id]) {
 			s.r.Status = StatusExpired
 			s.r.Finished = now
 			exp = append(exp, s.r.clone())
@@ -501,11 +564,25 @@ func (e *Engine) Propose(ctx context.Context, req Request) (*Record, error) {
 }
 
 // decide moves a pending record to queued (approve) or declined.
-func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, reason string) (*Record, error) {
+func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, reason string) (_ *Record, err error) {
 	if strings.TrimSpace(approver) == "" {
 		return nil, fmt.Errorf("%w: an approver is required", ErrInvalidRequest)
 	}
-	e.expire(ctx)
+	if e.leaser != nil {
+		// One engine decides: it holds the action's lease, kept for the
+		// run when approving.
+		full, err := e.claim(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		id = full
+		defer func() {
+			if !approve || err != nil {
+				e.release(actionLease(full))
+			}
+		}()
+	}
+	e.expireHolding(ctx, id)
 	now := e.now()
 	e.mu.Lock()
 	s, err := e.find(id)
@@ -565,6 +642,7 @@ func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, err
 	e.log.Info("remediation: action approved", "id", id, "approver", approver)
 	total, pre, err := e.precheck(ctx, r)
 	if err != nil {
+		defer e.release(actionLease(id))
 		r.Status = StatusFailed
 		r.Finished = e.now()
 		r.Error = err.Error()
@@ -652,6 +730,15 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	if strings.TrimSpace(actor) == "" {
 		return nil, fmt.Errorf("%w: an actor is required", ErrInvalidRequest)
 	}
+	if e.leaser != nil {
+		// One engine undoes an action: it holds the action's lease
+		// until the undo is journaled.
+		full, err := e.claim(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		defer e.release(actionLease(full))
+	}
 	now := e.now()
 	e.mu.Lock()
 	s, err := e.find(id)
@@ -694,7 +781,14 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	e.mu.Unlock()
 	u.Status = StatusRunning
 	u.Started = now
+	if err := e.lease(ctx, u.ID); err != nil {
+		e.mu.Lock()
+		s.r.UndoneBy = ""
+		e.mu.Unlock()
+		return nil, err
+	}
 	if err := e.save(ctx, u, orig); err != nil {
+		e.release(actionLease(u.ID))
 		e.mu.Lock()
 		s.r.UndoneBy = ""
 		e.mu.Unlock()

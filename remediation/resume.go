@@ -21,18 +21,26 @@ import (
 // and an error joining the failures of those that still did not complete.
 // Actions running in this process are left alone.
 func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
+	leased, err := e.leaseResumable(ctx)
+	if err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	var ids []string
 	for id, s := range e.records {
-		if s.running {
+		if s.running || (e.leaser != nil && !leased[id]) {
 			continue
 		}
-		if s.r.Status == StatusQueued || s.r.Status == StatusRunning || s.r.Incomplete {
+		if resumable(&s.r) {
 			ids = append(ids, id)
 			s.running = true // claim
+			delete(leased, id)
 		}
 	}
 	e.mu.Unlock()
+	for id := range leased {
+		e.release(actionLease(id)) // finished meanwhile
+	}
 	slices.Sort(ids)
 	if len(ids) == 0 {
 		return nil, nil
@@ -43,6 +51,9 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 			e.records[id].running = false
 		}
 		e.mu.Unlock()
+		for _, id := range ids[from:] {
+			e.release(actionLease(id))
+		}
 	}
 	infos, err := e.resumeInfo(ctx, ids)
 	if err != nil {
@@ -100,6 +111,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 			}
 			st.running = false
 			e.mu.Unlock()
+			e.release(actionLease(id))
 			out = append(out, r)
 			e.log.Warn("remediation: resumed action refused", "id", id, "err", err)
 			errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, errors.Join(err, serr)))
@@ -354,6 +366,12 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 		case c.MessageID == "":
 			outs = append(outs, Outcome{Copy: src, Kind: NotFound, Retry: retry,
 				Detail: "gone from its address after an interruption; without a Message-ID where it went cannot be told"})
+		case purge && elsewhere(hits, src, c.MessageID):
+			// Another copy of the message is in the mailbox: this one
+			// may have been moved there (by another engine's action,
+			// while this one's batch was interrupted) rather than
+			// purged. The search that finishes the mailbox finds it.
+			outs = append(outs, Outcome{Copy: src, MessageID: c.MessageID, Kind: NotFound, Detail: "gone from its address after an interruption; a copy of it is elsewhere in the mailbox", Retry: retry})
 		case purge:
 			outs = append(outs, Outcome{Copy: src, MessageID: c.MessageID, Kind: Succeeded, Detail: "purged before an interruption", Retry: retry})
 		default:
@@ -384,4 +402,15 @@ func (w *worker) reconcile(ctx context.Context, in *Intent) error {
 	// The new batch marks its copies handled as it records their
 	// outcomes (execute), before a calendar step may flush them.
 	return w.batch(ctx, m, in.To, redo, false)
+}
+
+// elsewhere reports whether hits hold a copy of the message id at an
+// address other than src.
+func elsewhere(hits []mailbox.Message, src mailbox.Address, id string) bool {
+	for _, h := range hits {
+		if h.Address != src && mailbox.NormalizeMessageID(h.MessageID) == mailbox.NormalizeMessageID(id) {
+			return true
+		}
+	}
+	return false
 }

@@ -292,7 +292,11 @@ func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(mb string, ms
 func (e *Engine) start(ctx context.Context, r *Record, total int64, pre preselection) (*Record, error) {
 	r.Status = StatusRunning
 	r.Started = e.now()
+	if err := e.lease(ctx, r.ID); err != nil {
+		return nil, err
+	}
 	if err := e.save(ctx, r); err != nil {
+		e.release(actionLease(r.ID))
 		return nil, err
 	}
 	e.mu.Lock()
@@ -357,6 +361,9 @@ func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, 
 	st.r = *r.clone()
 	st.running = false
 	e.mu.Unlock()
+	// Released after the final record is journaled: an engine that
+	// takes the lease next sees the action finished.
+	e.release(actionLease(r.ID))
 	e.log.Info("remediation: action finished", "id", r.ID, "status", r.Status,
 		"succeeded", c.Succeeded, "already", c.AlreadyInDestination, "not_found", c.NotFound,
 		"failed", c.Failed, "skipped", c.Skipped, "incomplete", r.Incomplete)
@@ -379,7 +386,13 @@ func (ru *runner) execute(ctx context.Context) {
 	w := ru.newWorker()
 	if ru.ri != nil {
 		for _, seq := range sortedKeys(ru.ri.inflight) {
-			if err := w.reconcile(ctx, ru.ri.inflight[seq]); err != nil {
+			in := ru.ri.inflight[seq]
+			if err := e.withMailbox(ctx, in.Mailbox, func() error {
+				if err := w.reconcile(ctx, in); err != nil {
+					return err
+				}
+				return w.flush(ctx)
+			}); err != nil {
 				ru.fail(err, true)
 			}
 		}
@@ -411,7 +424,7 @@ func (ru *runner) execute(ctx context.Context) {
 				// Add the jobs that are waiting to the group while it is
 				// young, so that their intents share one journal write.
 				start := time.Now()
-				w.runGroup(ctx, j, func() (job, bool) {
+				next := func() (job, bool) {
 					if time.Since(start) >= groupWindow {
 						return job{}, false
 					}
@@ -421,7 +434,12 @@ func (ru *runner) execute(ctx context.Context) {
 					default:
 						return job{}, false
 					}
-				})
+				}
+				if e.leaser != nil {
+					w.runLeased(ctx, j, next)
+					continue
+				}
+				w.runGroup(ctx, j, next)
 			}
 			if err := w.flush(ctx); err != nil {
 				ru.fail(err, true)
@@ -522,6 +540,9 @@ type worker struct {
 	ru      *runner
 	pend    []Entry
 	invites map[string][]SeriesRef // invite series by Message-ID
+	// leased are mailbox leases to give back once what was done under
+	// them is durable: at the next flush (see runLeased).
+	leased []string
 
 	// Buffers reused between batches to spare the garbage collector:
 	// selected copies of the current group of mailboxes, the addresses of
@@ -551,6 +572,7 @@ func (ru *runner) newWorker() *worker { return &worker{ru: ru} }
 
 func (w *worker) flush(ctx context.Context) error {
 	if len(w.pend) == 0 {
+		w.releaseLeased()
 		return nil
 	}
 	err := w.ru.e.j.Append(context.WithoutCancel(ctx), w.pend...)
@@ -566,6 +588,7 @@ func (w *worker) flush(ctx context.Context) error {
 		w.ru.fatal.Store(true)
 		return fmt.Errorf("remediation: journal: %w", err)
 	}
+	w.releaseLeased()
 	return nil
 }
 

@@ -26,19 +26,32 @@ func TestConformanceInProcess(t *testing.T) {
 		}
 		s, err := caldavstore.New(srv.URL, caldavstore.PerUser(creds), &caldavstore.Options{AllowInsecure: true, ProvenanceKey: testKey})
 		require.NoError(t, err)
-		for u := range users {
-			_, err := s.EnsureCalendar(t.Context(), u, "calendar", "Calendar")
-			require.NoError(t, err)
-		}
-		return &calendartest.Harness{
-			Store:  s,
-			Owners: []string{"ann@example.com", "ben@example.com"},
-			CreateCalendar: func(t *testing.T, owner, id, name string) {
-				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
-				require.NoError(t, err)
-			},
-		}
+		return withCalendars(t, s, []string{"ann@example.com", "ben@example.com"})
 	})
+}
+
+// storeHarness is the suite's harness over s for owners; CreateCalendar
+// is s.EnsureCalendar.
+func storeHarness(s *caldavstore.Store, owners []string) *calendartest.Harness {
+	return &calendartest.Harness{
+		Store:  s,
+		Owners: owners,
+		CreateCalendar: func(t *testing.T, owner, id, name string) {
+			_, err := s.EnsureCalendar(t.Context(), owner, id, name)
+			require.NoError(t, err)
+		},
+	}
+}
+
+// withCalendars gives each owner the calendar "calendar" and returns
+// storeHarness(s, owners).
+func withCalendars(t *testing.T, s *caldavstore.Store, owners []string) *calendartest.Harness {
+	t.Helper()
+	for _, o := range owners {
+		_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
+		require.NoError(t, err)
+	}
+	return storeHarness(s, owners)
 }
 
 // TestConformanceRadicale runs the suite against a real Radicale with one
@@ -53,17 +66,6 @@ func TestConformanceRadicale(t *testing.T) {
 	calendartest.Run(t, func(t *testing.T) *calendartest.Harness {
 		i := n.Add(1)
 		owners := []string{fmt.Sprintf("ann%d@example.com", i), fmt.Sprintf("ben%d@example.com", i)}
-		for _, o := range owners {
-			_, err := s.EnsureCalendar(t.Context(), o, "calendar", "Calendar")
-			require.NoError(t, err)
-		}
-		return &calendartest.Harness{
-			Store:  s,
-			Owners: owners,
-			CreateCalendar: func(t *testing.T, owner, id, name string) {
-				_, err := s.EnsureCalendar(t.Context(), owner, id, name)
-				require.NoError(t, err)
-			},
-		}
+		return withCalendars(t, s, owners)
 	})
 }

@@ -218,6 +218,9 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 		slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.Int("status", resp.StatusCode))
 	if resp.StatusCode/100 == 2 {
 		resp.Body = &boundedBody{rc: resp.Body, left: maxResponseBody, what: req.Method + " " + req.URL.Path}
+		if resp.StatusCode == http.StatusMultiStatus && req.Method == "PROPFIND" {
+			return errorMultistatus(req, resp)
+		}
 		return resp, nil
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))

@@ -10,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -80,6 +81,14 @@ type Options struct {
 	// means the first calendar [Store.Calendars] lists (ids in byte
 	// order).
 	DefaultCalendar string
+	// ClientFilter makes Find (and Put's lookup of a UID) ask the server
+	// for every event of each calendar and match them on the client only,
+	// sending no text-match. It is for servers whose text-match is not
+	// the substring match of RFC 4791 section 9.7.5: Xandikos 0.2.8
+	// compares whole values (a message id inside the provenance property
+	// is never found) and fails with 500 on non-ASCII text. It costs a
+	// transfer of every event per Find.
+	ClientFilter bool
 	// Logger receives debug logs (method, path, status; never bodies or
 	// credentials). Nil discards them.
 	Logger *slog.Logger
@@ -382,39 +391,7 @@ func supportsEvents(set []string) bool {
 type object struct {
 	name string // last path segment
 	cal  *ical.Calendar
-	etag string // as HTTP writes it, quoted; "" when the server gave none
-}
-
-// query runs a calendar-query REPORT (RFC 4791 section 7.8) on one
-// calendar for VEVENTs whose property prop contains text. Servers compare
-// text loosely (Radicale: case-insensitive substring); callers verify.
-func (s *Store) query(ctx context.Context, ss *session, calPath, prop, text string) ([]object, error) {
-	q := &caldav.CalendarQuery{
-		CompRequest: caldav.CalendarCompRequest{Name: ical.CompCalendar, AllProps: true, AllComps: true},
-		CompFilter: caldav.CompFilter{
-			Name: ical.CompCalendar,
-			Comps: []caldav.CompFilter{{
-				Name:  ical.CompEvent,
-				Props: []caldav.PropFilter{{Name: prop, TextMatch: &caldav.TextMatch{Text: text}}},
-			}},
-		},
-	}
-	objs, err := ss.c.QueryCalendar(ctx, calPath, q)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]object, 0, len(objs))
-	for _, o := range objs {
-		if o.Data == nil {
-			continue
-		}
-		etag := ""
-		if o.ETag != "" {
-			etag = `"` + o.ETag + `"` // go-webdav unquotes it
-		}
-		out = append(out, object{name: path.Base(o.Path), cal: o.Data, etag: etag})
-	}
-	return out, nil
+	etag string // as the server wrote it, quoted, perhaps weak; "" when it gave none
 }
 
 // Find returns the owner's entries matching q in every calendar. The
@@ -628,6 +605,12 @@ func (s *Store) putObject(ctx context.Context, ss *session, p string, body []byt
 // idempotent: a 404 or 410 answer (the object or the calendar is already
 // gone) is success. A non-empty etag is sent as If-Match, and a 412 answer
 // (the object changed, or went) is calendar.ErrChanged.
+//
+// A weak etag (W/"…", which some servers give) can never match If-Match,
+// which compares strongly (RFC 9110 section 13.1.1): Delete then reads the
+// object's current ETag (GET), compares it weakly, and deletes without a
+// precondition when they match, calendar.ErrChanged otherwise. A change
+// between the GET and the DELETE is not detected on such a server.
 func (s *Store) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	if err := checkName("calendar", cal); err != nil {
 		return err
@@ -638,6 +621,18 @@ func (s *Store) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	ss, err := s.session(ctx, owner)
 	if err != nil {
 		return err
+	}
+	if isWeak(etag) {
+		cur, err := s.currentETag(ctx, ss, ss.home+cal+"/"+id)
+		switch st := statusOf(err); {
+		case st == http.StatusNotFound || st == http.StatusGone:
+			return nil
+		case err != nil:
+			return fmt.Errorf("caldavstore: delete %q from calendar %q of %q: read its ETag: %w", id, cal, owner, err)
+		case !weakEqual(cur, etag):
+			return fmt.Errorf("caldavstore: delete %q from calendar %q of %q: %w: ETag %s, expected %s", id, cal, owner, calendar.ErrChanged, cur, etag)
+		}
+		etag = ""
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.urlOf(ss.home+cal+"/"+id), nil)
 	if err != nil {
@@ -665,6 +660,21 @@ func (s *Store) Delete(ctx context.Context, owner, cal, id, etag string) error {
 	default:
 		return fmt.Errorf("caldavstore: delete %q from calendar %q of %q: %w", id, cal, owner, err)
 	}
+}
+
+// currentETag returns the ETag the server gives an object now (GET).
+func (s *Store) currentETag(ctx context.Context, ss *session, p string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.urlOf(p), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := ss.d.Do(req)
+	if err != nil {
+		return "", err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.Header.Get("ETag"), nil
 }
 
 // EnsureCalendar makes sure the owner has a calendar with this id, and

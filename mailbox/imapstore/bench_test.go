@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
@@ -91,20 +92,13 @@ func BenchmarkDovecotCampaign(b *testing.B) {
 	e, err := remediation.New(store, nil, j, &remediation.Options{Workers: 8})
 	require.NoError(b, err)
 
-	newIDs := func(round string) []string {
-		ids := make([]string, nIDs)
-		for k := range ids {
-			ids[k] = fmt.Sprintf("campaign-%s-%d.%08x@evil-campaign.example", round, k, rng.Uint32())
-		}
-		return ids
-	}
+	newIDs := func(round string) []string { return campaignIDs(rng, round, nIDs) }
 	// One untimed round of each method first, so that every measurement
 	// sees a warm server (caches, index files) and none pays for the
 	// first run after setup.
 	warm := newIDs("warm-up")
 	plant(b, srv, owners, warm)
-	_, err = e.Execute(ctx, remediation.Request{Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: warm}}})
+	_, err = hardDeleteCampaign(ctx, e, warm)
 	require.NoError(b, err)
 	plant(b, srv, owners, warm)
 	doveadm(b, srv, append([]string{"expunge", "-A", "mailbox", "*"}, orQuery(warm)...)...)
@@ -287,10 +281,7 @@ func purge(b *testing.B, e *remediation.Engine, srv *dovecot.Server, ids []strin
 	b.Helper()
 	self0, dc0 := cpuUsed(srv)
 	start := time.Now()
-	rec, err := e.Execute(context.Background(), remediation.Request{
-		Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
-		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
-	})
+	rec, err := hardDeleteCampaign(context.Background(), e, ids)
 	wall = time.Since(start)
 	self1, dc1 := cpuUsed(srv)
 	require.NoError(b, err)
@@ -397,21 +388,46 @@ func naiveDelete(b *testing.B, srv *dovecot.Server, owners, ids []string) {
 		list, err := c.List("", "*", nil).Collect()
 		require.NoError(b, err)
 		for _, l := range list {
-			if _, err := c.Select(l.Mailbox, nil).Wait(); err != nil {
-				continue
-			}
-			for _, id := range ids {
-				res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
-				require.NoError(b, err)
-				uids := res.AllUIDs()
-				for _, u := range uids {
-					set := imap.UIDSetNum(u)
-					require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
-					require.NoError(b, c.UIDExpunge(set).Close())
-				}
-			}
+			naiveDeleteIn(b, c, l.Mailbox, ids)
 		}
 		require.NoError(b, c.Logout().Wait())
 		_ = c.Close()
+	}
+}
+
+// campaignIDs returns n new Message-IDs of a campaign.
+func campaignIDs(rng *rand.Rand, round string, n int) []string {
+	ids := make([]string, n)
+	for k := range ids {
+		ids[k] = fmt.Sprintf("campaign-%s-%d.%08x@evil-campaign.example", round, k, rng.Uint32())
+	}
+	return ids
+}
+
+// hardDeleteCampaign is (a): the engine's hard delete of every copy of
+// the Message-IDs.
+func hardDeleteCampaign(ctx context.Context, e *remediation.Engine, ids []string) (*remediation.Record, error) {
+	return e.Execute(ctx, remediation.Request{
+		Action: remediation.HardDelete, Actor: "bench@corp.example", Confirm: true,
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: ids}},
+	})
+}
+
+// naiveDeleteIn is the naive loop in one folder: it selects the folder
+// (skipping one that cannot be selected) and, per Message-ID, searches
+// and deletes each hit on its own.
+func naiveDeleteIn(b *testing.B, c *imapclient.Client, folder string, ids []string) {
+	b.Helper()
+	if _, err := c.Select(folder, nil).Wait(); err != nil {
+		return
+	}
+	for _, id := range ids {
+		res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+		require.NoError(b, err)
+		for _, u := range res.AllUIDs() {
+			set := imap.UIDSetNum(u)
+			require.NoError(b, c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close())
+			require.NoError(b, c.UIDExpunge(set).Close())
+		}
 	}
 }

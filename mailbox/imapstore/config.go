@@ -85,11 +85,26 @@ type MasterUser struct {
 	// identity. Servers that support proxy authentication this way
 	// (Dovecot, Cyrus, Stalwart) need no separator.
 	SASL bool
+	// Admin logs in as the master user itself, not as the owner, and
+	// reaches each owner's folders in the other users' namespace (RFC
+	// 2342) the server announces with NAMESPACE, as a Cyrus IMAP admin
+	// (imapd.conf "admins") does: with the prefix "user/" and the
+	// delimiter "/", owner "alice" has INBOX "user/alice" and Sent
+	// "user/alice/Sent"; an owner with a domain (Cyrus virtual domains)
+	// has the domain last, "user/bob@example.com" and
+	// "user/bob/Sent@example.com". Addresses name folders as the owner
+	// sees them ("INBOX", "Sent"). Folders whose first name part starts
+	// with "#" (Cyrus's calendar and contact collections, "#calendars")
+	// are left out. This is the way to act in folders hidden from their
+	// owner by ACLs: a proxy login (SASL) has the owner's rights only.
+	// The server must announce NAMESPACE with an other users' namespace,
+	// and the master user needs rights on every owner's folders.
+	Admin bool
 }
 
 // String shows the master user without the password.
 func (m MasterUser) String() string {
-	return fmt.Sprintf("{User:%s Password:%s Separator:%s SASL:%t}", m.User, redacted, m.Separator, m.SASL)
+	return fmt.Sprintf("{User:%s Password:%s Separator:%s SASL:%t Admin:%t}", m.User, redacted, m.Separator, m.SASL, m.Admin)
 }
 
 // Format writes String for every verb: a verb that does not fit a

@@ -1,8 +1,8 @@
 // Package imapstore is the IMAP backend of [mailbox.Store], built on
 // github.com/emersion/go-imap/v2. It works on every mailbox of a server
-// with one admin credential (a Dovecot master user) or with per-mailbox
-// credentials, and is tested against go-imap's in-process server and a
-// real Dovecot.
+// with one admin credential (a Dovecot master user, a Cyrus admin) or with
+// per-mailbox credentials, and is tested against go-imap's in-process
+// server, a real Dovecot and a real Cyrus IMAP.
 //
 // # Configuration
 //
@@ -49,6 +49,28 @@
 // mailbox, so connections are pooled per mailbox (see Concurrency).
 // Servers without a master user take a [CredentialProvider] instead, for
 // example [StaticCredentials].
+//
+// # A Cyrus admin
+//
+// On Cyrus IMAP a proxy login (the admin in imapd.conf "proxyservers",
+// [MasterUser.SASL]) is a session with the owner's rights: it cannot
+// reach folders hidden from the owner with ACLs. [MasterUser.Admin] logs
+// in as an admin (imapd.conf "admins") instead and works on each owner's
+// folders in the other users' namespace: "user/alice", "user/alice/Sent",
+// with virtual domains "user/bob/Sent@example.com". Addresses keep the
+// owner's names ("INBOX", "Sent"). The admin needs rights on every
+// owner's folders:
+//
+//	SETACL user/alice eradicate-admin lrswipkxtecdan
+//
+// (folders created later inherit the ACL of INBOX). To hide the
+// admin-only folders, take the owner's entry off them (SETACL
+// "user/alice/Quarantine" alice "") and set implicit_owner_rights to
+// rights without "l" and "a" (Cyrus's default "lkxan" lets owners see and
+// re-grant them); with [Config.CreateAdminFolders] the store removes the
+// owner's entry from the folders it creates. Cyrus also needs
+// "munge8bit: no", or it replaces 8-bit header characters of an appended
+// message (a release, a restore) with "X".
 //
 // # Listing mailboxes
 //

@@ -41,9 +41,20 @@ func (s *Store) listFolders(cn *conn) (*folders, error) {
 	// whose mail another program put in its new/; EXAMINE finds it. On
 	// Dovecot, examining the empty folders costs no more than STATUS on
 	// every folder did.
-	data, err := cn.c.List("", "*", opts).Collect()
+	pattern := "*"
+	if cn.ns != nil {
+		pattern = cn.ns.pattern()
+	}
+	data, err := cn.c.List("", pattern, opts).Collect()
 	if err != nil {
 		return nil, fmt.Errorf("imapstore: list folders of %q: %w", cn.owner, err)
+	}
+	if cn.ns != nil {
+		data = slices.DeleteFunc(data, func(d *imap.ListData) bool {
+			name, ok := cn.ns.folder(d.Mailbox)
+			d.Mailbox = name
+			return !ok
+		})
 	}
 	fs := &folders{roles: map[mailbox.Role]string{}}
 	special := map[mailbox.Role][]string{}
@@ -194,11 +205,20 @@ func (s *Store) resolve(cn *conn, fs *folders, loc mailbox.Location) (string, er
 		return "", fmt.Errorf("imapstore: no folder for role %q in mailbox %q: %w", loc.Role, cn.owner, mailbox.ErrNoFolder)
 	}
 	// Admin-only folders are created unsubscribed, so that mail clients
-	// that show subscribed folders do not show them.
-	err := cn.c.Create(name, nil).Wait()
+	// that show subscribed folders do not show them; with an admin login,
+	// without rights for the owner too.
+	err := cn.c.Create(cn.name(name), nil).Wait()
 	var ie *imap.Error
 	if err != nil && !(errors.As(err, &ie) && ie.Code == imap.ResponseCodeAlreadyExists) {
 		return "", fmt.Errorf("imapstore: create folder %q for role %q in mailbox %q: %w", name, loc.Role, cn.owner, err)
+	}
+	if cn.ns != nil && err == nil && cn.c.Caps().Has(imap.CapACL) {
+		// An admin login creates the folder with the ACL of the owner's
+		// INBOX; take the owner's entry away (an empty right set, RFC
+		// 4314 section 3.1), so that the folder is hidden from them.
+		if err := cn.c.SetACL(cn.name(name), imap.RightsIdentifier(cn.owner), imap.RightModificationReplace, imap.RightSet("")).Wait(); err != nil {
+			return "", fmt.Errorf("imapstore: hide the new folder %q from the owner %q: %w", name, cn.owner, err)
+		}
 	}
 	s.log.Info("imapstore: created admin-only folder", "mailbox", cn.owner, "folder", name, "role", string(loc.Role))
 	fs.list = append(fs.list, folder{Name: name, Role: loc.Role})

@@ -273,10 +273,19 @@ func (d *dovecotEnv) newUsers(t testing.TB, n int) []string {
 // store returns a store on the Dovecot with the master user.
 func (d *dovecotEnv) store(t testing.TB, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
 	t.Helper()
+	master := &imapstore.MasterUser{User: d.srv.MasterUser, Password: imapstore.Password(d.srv.MasterPassword)}
+	return testStore(t, d.srv.Addr, master, owners, mod)
+}
+
+// testStore returns a store on the server at addr (plaintext) with the
+// master user's logins, for owners, logging warnings to t; mod, if not
+// nil, changes the configuration first. The store is closed when t ends.
+func testStore(t testing.TB, addr string, master *imapstore.MasterUser, owners []string, mod func(*imapstore.Config)) *imapstore.Store {
+	t.Helper()
 	cfg := imapstore.Config{
-		Addr:      d.srv.Addr,
+		Addr:      addr,
 		Security:  imapstore.SecurityInsecure,
-		Master:    &imapstore.MasterUser{User: d.srv.MasterUser, Password: imapstore.Password(d.srv.MasterPassword)},
+		Master:    master,
 		Mailboxes: owners,
 		Logger:    testlog.Logger(t, slog.LevelWarn),
 	}

@@ -29,6 +29,9 @@ type conn struct {
 	// (EXAMINE), with its UIDVALIDITY; "" when unknown or read-write.
 	examined         string
 	examinedValidity uint32
+	// ns maps folder names for an admin login ([MasterUser.Admin]); nil
+	// when the connection is logged in as the owner.
+	ns *otherUsers
 }
 
 // healthy reports whether the connection is still open.
@@ -305,8 +308,15 @@ func (s *Store) dial(ctx context.Context, owner string) (*conn, error) {
 	if c.Caps() == nil {
 		return fail("capabilities", errors.New("no CAPABILITY response"))
 	}
+	cn := &conn{c: c, owner: owner, lastUsed: time.Now()}
+	if m := cfg.Master; m != nil && m.Admin {
+		if cn.ns, err = newOtherUsers(c, owner); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
 	s.log.Debug("imapstore: connected", "mailbox", owner, "addr", cfg.Addr, "security", cfg.Security.String())
-	return &conn{c: c, owner: owner, lastUsed: time.Now()}, nil
+	return cn, nil
 }
 
 // dialErr wraps an error of dial, preferring ctx's error when ctx ended
@@ -324,6 +334,9 @@ func (s *Store) dialErr(ctx, dctx context.Context, what, owner string, err error
 // credential returns the login for owner; authzid is set for SASL PLAIN.
 func (s *Store) credential(ctx context.Context, owner string) (username, password, authzid string, err error) {
 	if m := s.cfg.Master; m != nil {
+		if m.Admin {
+			return m.User, string(m.Password), "", nil
+		}
 		if m.SASL {
 			return m.User, string(m.Password), owner, nil
 		}

@@ -143,7 +143,7 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 	}
 	pipeline := cn.c.Caps().Has(imap.CapESearch)
 	send := func(f folder) pending {
-		p := pending{f: f, sel: cn.c.Select(f.Name, &imap.SelectOptions{ReadOnly: true})}
+		p := pending{f: f, sel: cn.c.Select(cn.name(f.Name), &imap.SelectOptions{ReadOnly: true})}
 		for i := range plans {
 			var opts *imap.SearchOptions
 			if pipeline {

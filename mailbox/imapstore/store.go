@@ -171,7 +171,7 @@ func (s *Store) lockWriter(ctx context.Context, owner string) (func(), error) {
 // gives an error wrapping [mailbox.ErrNotFound] and [mailbox.ErrNoFolder].
 func (s *Store) selectFolder(cn *conn, name string, readOnly bool, want uint32) (*imap.SelectData, error) {
 	cn.examined = ""
-	data, err := cn.c.Select(name, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
+	data, err := cn.c.Select(cn.name(name), &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 	if err == nil && readOnly {
 		cn.examined, cn.examinedValidity = name, data.UIDValidity
 	}
@@ -194,7 +194,7 @@ func (s *Store) selectErr(cn *conn, name string, err error) error {
 		gone := ie.Code == imap.ResponseCodeNonExistent
 		if !gone && ie.Code == "" {
 			// Servers without response codes: ask whether it exists.
-			l, lerr := cn.c.List("", name, nil).Collect()
+			l, lerr := cn.c.List("", cn.name(name), nil).Collect()
 			gone = lerr == nil && len(l) == 0
 		}
 		if gone {
@@ -534,7 +534,7 @@ func (s *Store) moveFolder(cn *conn, fs *folders, ts []target, dest string, out 
 			}
 			continue
 		}
-		data, err := cn.c.Move(uidSet(ch), dest).Wait()
+		data, err := cn.c.Move(uidSet(ch), cn.name(dest)).Wait()
 		if err != nil {
 			err = fmt.Errorf("imapstore: move from %q to %q in %q: %w", src, dest, cn.owner, err)
 			for _, t := range ch {
@@ -674,7 +674,7 @@ func (s *Store) expungeFolder(cn *conn, ts []target, out []error, done []bool) e
 	// SELECT and the UID SEARCH of the targets are pipelined: the search
 	// only reads, and its result is used only when UIDVALIDITY matches.
 	cn.examined = ""
-	sel := cn.c.Select(src, nil)
+	sel := cn.c.Select(cn.name(src), nil)
 	var first *imapclient.SearchCommand
 	if len(ts) <= maxUIDsPerCommand {
 		first = cn.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{uidSet(ts)}}, nil)
@@ -800,7 +800,7 @@ func (s *Store) Append(ctx context.Context, mbox string, to mailbox.Location, ra
 		for _, f := range opts.Flags {
 			ao.Flags = append(ao.Flags, imap.Flag(f))
 		}
-		cmd := cn.c.Append(dest, int64(len(raw)), ao)
+		cmd := cn.c.Append(cn.name(dest), int64(len(raw)), ao)
 		if _, err := cmd.Write(raw); err != nil {
 			_ = cmd.Close()
 			return fmt.Errorf("imapstore: append to %q of %q: %w", dest, owner, err)

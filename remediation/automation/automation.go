@@ -197,6 +197,10 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 // records of the engine created within the cooldown, so a process
 // restarted within the hour does not act again. Use one Responder per
 // engine: two would each miss what the other does after that first call.
+// Over a journal shared by several engines ([remediation.Engine.Shared]),
+// the Responders of the engines recall on every call, and act on a
+// member one at a time ([remediation.Engine.Exclusive]): a cluster acted
+// on by one engine is not acted on again by another within the cooldown.
 //
 // Selection: the members by Message-ID, across every mailbox (copies
 // moved or delivered since the cluster was built are found too); when a
@@ -210,7 +214,28 @@ func ClusterKinds(c *cluster.Cluster) cluster.Kind {
 // call tries again. When the action ran but did not complete, the record
 // is returned with the error (see [remediation.Engine.Execute]) and [remediation.Engine.Resume]
 // finishes it.
-func (a *Responder) Remediate(ctx context.Context, c *cluster.Cluster) (*remediation.Record, Decision, error) {
+func (a *Responder) Remediate(ctx context.Context, c *cluster.Cluster) (rec *remediation.Record, d Decision, err error) {
+	if c == nil || a.s.Cooldown < 0 {
+		return a.remediate(ctx, c)
+	}
+	// Decide and act as one step across the engines sharing the action
+	// center: another Responder acting on a member of c meanwhile is
+	// waited for, and its record recalled.
+	var keys []string
+	for i := range c.Members {
+		keys = append(keys, identity(&c.Members[i])...)
+	}
+	xerr := a.e.Exclusive(ctx, keys, func() error {
+		rec, d, err = a.remediate(ctx, c)
+		return nil
+	})
+	if xerr != nil {
+		return nil, DecisionSkippedRecent, fmt.Errorf("automation: automation: %w", xerr)
+	}
+	return rec, d, err
+}
+
+func (a *Responder) remediate(ctx context.Context, c *cluster.Cluster) (*remediation.Record, Decision, error) {
 	if c == nil || !slices.ContainsFunc(c.Members, func(m cluster.Member) bool { return m.MessageID != "" || len(m.Copies) > 0 }) {
 		a.log.Info("automation: automation skipped an empty cluster")
 		return nil, DecisionSkippedEmpty, nil
@@ -316,10 +341,11 @@ func (a *Responder) recall(ctx context.Context, now time.Time) error {
 	if a.s.Cooldown < 0 {
 		return nil
 	}
+	shared := a.e.Shared()
 	a.mu.Lock()
 	done := a.recalled
 	a.mu.Unlock()
-	if done {
+	if done && !shared {
 		return nil
 	}
 	since := now.Add(-a.s.Cooldown)
@@ -360,14 +386,15 @@ func (a *Responder) recall(ctx context.Context, now time.Time) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.recalled {
+	if !a.recalled || shared {
 		for k, t := range found {
 			if cur, ok := a.acted[k]; !ok || t.After(cur) {
 				a.acted[k] = t
 			}
 		}
+		first := !a.recalled
 		a.recalled = true
-		if len(found) > 0 {
+		if first && len(found) > 0 {
 			a.log.Info("automation: automation recalled earlier automated actions", "members", len(found),
 				"cooldown", a.s.Cooldown.String())
 		}

@@ -437,7 +437,8 @@ func scanFrames(b []byte, fn func(payload []byte) error) error {
 // returned and *sticky set: the call's interned strings stay numbered in
 // d, so the journal refuses further appends rather than write references
 // to strings it never wrote.
-func appendEntries(buf []byte, d *dict, sticky *error, entries []remediation.Entry) ([]byte, error) {
+// With a chain c, the call's entries are sealed (see sealKind).
+func appendEntries(buf []byte, d *dict, sticky *error, entries []remediation.Entry, c *Chain) ([]byte, error) {
 	if *sticky != nil {
 		return buf, *sticky
 	}
@@ -449,37 +450,43 @@ func appendEntries(buf []byte, d *dict, sticky *error, entries []remediation.Ent
 			return buf[:start], err
 		}
 	}
+	if c != nil {
+		buf = appendSeal(buf, start, c)
+	}
 	return buf, nil
 }
 
 var errStop = errors.New("stop")
 
-func replayBytes(ctx context.Context, b []byte, yield func(remediation.Entry, error) bool) {
-	err := scanFrames(b, decodeEach(ctx, yield))
+func replayBytes(ctx context.Context, b []byte, cc *chainCheck, yield func(remediation.Entry, error) bool) {
+	err := scanFrames(b, decodeEach(ctx, cc, yield))
+	if err == nil {
+		err = cc.end()
+	}
 	if err != nil && !errors.Is(err, errStop) {
 		yield(remediation.Entry{}, err)
 	}
 }
 
 // decodeEach returns a frame callback for a replay: it decodes each
-// payload with one dictionary shared by the whole replay, yields the entry,
-// checks ctx every 1024 entries and returns errStop when yield stops.
-func decodeEach(ctx context.Context, yield func(remediation.Entry, error) bool) func([]byte) error {
-	d := newDict()
+// payload with one dictionary shared by the whole replay, checks the
+// chain's seals (cc), yields the entries, checks ctx every 1024 frames
+// and returns errStop when yield stops. The caller calls cc.end at the
+// end of the frames.
+func decodeEach(ctx context.Context, cc *chainCheck, yield func(remediation.Entry, error) bool) func([]byte) error {
 	i := 0
+	emit := func(e remediation.Entry) error {
+		if !yield(e, nil) {
+			return errStop
+		}
+		return nil
+	}
 	return func(p []byte) error {
 		if i++; i%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		e, err := decodePayload(p, d)
-		if err != nil {
-			return err
-		}
-		if !yield(e, nil) {
-			return errStop
-		}
-		return nil
+		return cc.frame(p, emit)
 	}
 }

@@ -40,7 +40,23 @@
 // writes the kept entries to path + ".compact" and renames it over the
 // journal.
 //
+// # Tamper evidence
+//
+// With a [Key] ([FileOptions.Key], [NewSealedMemory]) every entry is
+// chained with HMAC-SHA256: the MACs of an Append call's entries follow
+// them in a seal frame of the same write, and opening, replaying and
+// rewriting the journal check every entry against its seal. Changing,
+// removing, reordering or adding entries without the key gives a
+// [*TamperError] (wrapping [ErrTampered]) naming the first bad entry;
+// cutting whole writes off the end is caught against a [Head] exported
+// earlier ([File.Head], [FileOptions.Heads], [File.Verify],
+// [VerifyFile]). Package pgjournal chains its entries the same way with
+// [Chain]. [MarshalEntry] and [UnmarshalEntry] give the entries'
+// encoding to journals of other kinds.
+//
 // Journals of another kind (a database, a replicated log) implement
 // [remediation.Journal] themselves and run the conformance suite to show
-// that the engine may trust them.
+// that the engine may trust them; package
+// [github.com/eradicate-dev/eradicate/remediation/journal/pgjournal] is
+// one, in PostgreSQL.
 package journal

@@ -19,6 +19,17 @@ type FileOptions struct {
 	// NoSync skips fsync. Entries then survive a crash of the process but
 	// not of the machine. Only for tests and benchmarks that say so.
 	NoSync bool
+	// Key keys the journal's chain (see [Chain]): every Append call's
+	// entries are sealed with their MACs, and opening, replaying and
+	// rewriting the journal verify every entry. nil writes no seals and
+	// verifies nothing. A journal written without a key does not verify
+	// with one.
+	Key *Key
+	// Heads are heads of the chain exported earlier ([File.Head]):
+	// opening and every replay check that they lie on the chain, so that
+	// a journal cut short of one (at a write boundary, which a torn write
+	// does not explain) is refused. They need Key.
+	Heads []Head
 }
 
 // File is a [remediation.Journal] in one append-only file: the embedded
@@ -50,6 +61,8 @@ type File struct {
 	closed   bool
 	cut      int64 // bytes of a torn last write cut off at open
 	layout   fileLayout
+	chain    *Chain // nil without a key
+	heads    *Heads
 }
 
 var _ remediation.Journal = (*File)(nil)
@@ -89,6 +102,16 @@ func OpenFile(path string, opts *FileOptions) (*File, error) {
 	j := &File{path: path, enc: newDict()}
 	if opts != nil {
 		j.opts = *opts
+	}
+	if len(j.opts.Heads) > 0 {
+		if j.opts.Key == nil {
+			return nil, errors.New("journal: heads to check need the key")
+		}
+		hs, err := NewHeads(j.opts.Key, j.opts.Heads)
+		if err != nil {
+			return nil, err
+		}
+		j.heads = hs
 	}
 	j.cond = sync.NewCond(&j.mu)
 	lock, err := lockFile(path + lockSuffix)
@@ -143,6 +166,12 @@ func (j *File) open(f *os.File) error {
 		// New, or its header was being written when the process or the
 		// machine stopped: no entry can be in it yet.
 		j.cut = size
+		if err := newChainCheck(j.opts.Key, j.heads).end(); err != nil {
+			return err // a head of entries: the journal was emptied
+		}
+		if j.opts.Key != nil {
+			j.chain = NewChain(j.opts.Key)
+		}
 		return j.start(f)
 	case oldFormat(f, size):
 		return fmt.Errorf("%w: the file is in the journal format of an earlier version (frames without file and write headers); it cannot be read by this one", ErrCorrupt)
@@ -151,12 +180,18 @@ func (j *File) open(f *os.File) error {
 	}
 	j.layout = layout
 	var valid int64
+	cc := newChainCheck(j.opts.Key, j.heads)
+	cc.d = j.enc
+	discard := func(remediation.Entry) error { return nil }
 	if _, err := readWrites(f, layout, size, func(p []byte) error {
-		_, err := decodePayload(p, j.enc)
-		return err
+		return cc.frame(p, discard)
 	}, &valid); err != nil {
 		return err
 	}
+	if err := cc.end(); err != nil {
+		return err
+	}
+	j.chain = cc.c
 	if size != valid {
 		j.cut = size - valid
 		if err := f.Truncate(valid); err != nil {
@@ -212,7 +247,7 @@ func (j *File) Append(ctx context.Context, entries ...remediation.Entry) error {
 		return remediation.ErrClosed
 	}
 	var err error
-	if j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries); err != nil {
+	if j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries, j.chain); err != nil {
 		return err
 	}
 	j.pending++
@@ -273,6 +308,7 @@ func (j *File) Replay(ctx context.Context) iter.Seq2[remediation.Entry, error] {
 		// Rewrite may replace the file at the path.
 		j.mu.Lock()
 		limit, closed, layout := j.size, j.closed, j.layout
+		cc := newChainCheck(j.opts.Key, j.heads)
 		var f *os.File
 		var err error
 		if !closed {
@@ -289,9 +325,12 @@ func (j *File) Replay(ctx context.Context) iter.Seq2[remediation.Entry, error] {
 		}
 		defer f.Close()
 		var valid int64
-		_, err = readWrites(f, layout, limit, decodeEach(ctx, yield), &valid)
+		_, err = readWrites(f, layout, limit, decodeEach(ctx, cc, yield), &valid)
 		if err == nil && valid != limit {
 			err = fmt.Errorf("%w: read %d of %d durable bytes", ErrCorrupt, valid, limit)
+		}
+		if err == nil {
+			err = cc.end()
 		}
 		if err != nil && !errors.Is(err, errStop) {
 			yield(remediation.Entry{}, err)

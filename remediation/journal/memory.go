@@ -16,12 +16,20 @@ type Memory struct {
 	enc    *dict
 	err    error // sticky: an Append failed while encoding
 	closed bool
+	key    *Key
+	chain  *Chain // nil without a key
 }
 
 var _ remediation.Journal = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory journal.
 func NewMemory() *Memory { return &Memory{enc: newDict()} }
+
+// NewSealedMemory returns an empty in-memory journal whose entries are
+// sealed with key, as the file journal's with [FileOptions.Key].
+func NewSealedMemory(key *Key) *Memory {
+	return &Memory{enc: newDict(), key: key, chain: NewChain(key)}
+}
 
 // Append implements [remediation.Journal]. Entries are durable as soon as it returns
 // (for the life of the process).
@@ -35,7 +43,7 @@ func (j *Memory) Append(ctx context.Context, entries ...remediation.Entry) error
 		return remediation.ErrClosed
 	}
 	var err error
-	j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries)
+	j.buf, err = appendEntries(j.buf, j.enc, &j.err, entries, j.chain)
 	return err
 }
 
@@ -43,14 +51,14 @@ func (j *Memory) Append(ctx context.Context, entries ...remediation.Entry) error
 func (j *Memory) Replay(ctx context.Context) iter.Seq2[remediation.Entry, error] {
 	j.mu.Lock()
 	b := j.buf[:len(j.buf):len(j.buf)]
-	closed := j.closed
+	closed, key := j.closed, j.key
 	j.mu.Unlock()
 	return func(yield func(remediation.Entry, error) bool) {
 		if closed {
 			yield(remediation.Entry{}, remediation.ErrClosed)
 			return
 		}
-		replayBytes(ctx, b, yield)
+		replayBytes(ctx, b, newChainCheck(key, nil), yield)
 	}
 }
 

@@ -71,7 +71,9 @@ func (j *File) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) 
 	var chunk []byte
 	after := int64(fileHeader)
 	var valid int64
+	rw := newRewriter(ctx, keep, j.opts.Key, j.heads, enc, &chunk)
 	flush := func() error {
+		rw.seal()
 		if len(chunk) == 0 {
 			return nil
 		}
@@ -81,11 +83,11 @@ func (j *File) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) 
 		_, err := bw.Write(chunk)
 		after += writeHeader + int64(len(chunk))
 		chunk = chunk[:0]
+		rw.sealed = 0
 		return err
 	}
-	each := rewriteEach(ctx, keep, enc, &chunk)
 	_, err = readWrites(j.f, j.layout, before, func(p []byte) error {
-		if err := each(p); err != nil {
+		if err := rw.frame(p); err != nil {
 			return err
 		}
 		if len(chunk) >= rewriteChunk {
@@ -95,6 +97,9 @@ func (j *File) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) 
 	}, &valid)
 	if err == nil && valid != before {
 		err = fmt.Errorf("%w: read %d of %d bytes", ErrCorrupt, valid, before)
+	}
+	if err == nil {
+		err = rw.cc.end()
 	}
 	if err == nil {
 		err = flush()
@@ -117,7 +122,7 @@ func (j *File) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool) 
 	}
 	// From here the new file is the journal.
 	old := j.f
-	j.f, j.enc, j.size, j.layout = nf, enc, after, layout
+	j.f, j.enc, j.size, j.layout, j.chain = nf, enc, after, layout, rw.chain
 	old.Close()
 	if !j.opts.NoSync {
 		if err := syncDir(filepath.Dir(j.path)); err != nil {
@@ -151,29 +156,48 @@ func (j *Memory) Rewrite(ctx context.Context, keep func(*remediation.Entry) bool
 	}
 	enc := newDict()
 	var out []byte
-	err := scanFrames(j.buf, rewriteEach(ctx, keep, enc, &out))
+	rw := newRewriter(ctx, keep, j.key, nil, enc, &out)
+	err := scanFrames(j.buf, rw.frame)
+	if err == nil {
+		err = rw.cc.end()
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("journal: rewrite journal: %w", err)
 	}
+	rw.seal()
 	before := int64(len(j.buf))
 	// Replays under way hold the old slice, which is never written again.
-	j.buf, j.enc = out, enc
+	j.buf, j.enc, j.chain = out, enc, rw.chain
 	return before, int64(len(out)), nil
 }
 
-// rewriteEach returns the frame callback both rewrites share: it decodes
-// each payload as a replay does ([decodeEach]: one dictionary, ctx checked
-// every 1024 entries) and appends each entry keep returns true for to
-// *out, encoded with enc, the rewritten journal's new dictionary.
-func rewriteEach(ctx context.Context, keep func(*remediation.Entry) bool, enc *dict, out *[]byte) func([]byte) error {
+// rewriter is what both rewrites share: it reads the old frames as a
+// replay does ([decodeEach]: one dictionary, the chain checked when there
+// is a key, ctx checked every 1024 frames) and appends each entry keep
+// returns true for to *out, encoded with enc, the rewritten journal's new
+// dictionary. With a key the kept entries start a new chain: seal seals
+// the frames appended since the last seal.
+type rewriter struct {
+	cc     *chainCheck
+	frame  func([]byte) error
+	out    *[]byte
+	chain  *Chain // the new chain; nil without a key
+	sealed int    // the end of *out's sealed frames
+}
+
+func newRewriter(ctx context.Context, keep func(*remediation.Entry) bool, key *Key, heads *Heads, enc *dict, out *[]byte) *rewriter {
+	rw := &rewriter{cc: newChainCheck(key, heads), out: out}
+	if key != nil {
+		rw.chain = NewChain(key)
+	}
 	var aerr error
-	each := decodeEach(ctx, func(ent remediation.Entry, _ error) bool {
+	each := decodeEach(ctx, rw.cc, func(ent remediation.Entry, _ error) bool {
 		if keep(&ent) {
 			*out, aerr = appendFrame(*out, enc, ent)
 		}
 		return aerr == nil
 	})
-	return func(p []byte) error {
+	rw.frame = func(p []byte) error {
 		if err := each(p); err != nil {
 			if errors.Is(err, errStop) {
 				return aerr
@@ -182,4 +206,13 @@ func rewriteEach(ctx context.Context, keep func(*remediation.Entry) bool, enc *d
 		}
 		return nil
 	}
+	return rw
+}
+
+// seal seals the kept frames not yet sealed.
+func (rw *rewriter) seal() {
+	if rw.chain != nil && rw.sealed < len(*rw.out) {
+		*rw.out = appendSeal(*rw.out, rw.sealed, rw.chain)
+	}
+	rw.sealed = len(*rw.out)
 }

@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,9 +38,28 @@ type Server struct {
 	requests atomic.Int64
 }
 
+// ETagStyle is how the server writes ETags, in ETag headers and getetag
+// properties.
+type ETagStyle int
+
+const (
+	// ETagStrong writes strong, quoted ETags ("…"), go-webdav's way.
+	ETagStrong ETagStyle = iota
+	// ETagWeak writes weak ETags (W/"…"). The server compares If-Match
+	// strongly, as RFC 9110 section 13.1.1 says: a weak ETag never
+	// matches.
+	ETagWeak
+	// ETagBare writes ETags without quotes, which RFC 9110 does not
+	// allow but some servers do.
+	ETagBare
+)
+
 // New serves an empty store for users (name to password) on 127.0.0.1.
 // The caller stops it with [Server.Close].
-func New(users map[string]string) (*Server, error) {
+func New(users map[string]string) (*Server, error) { return NewETags(users, ETagStrong) }
+
+// NewETags is [New] with ETags written in style.
+func NewETags(users map[string]string, style ETagStyle) (*Server, error) {
 	s := &Server{users: make(map[string]string, len(users)), be: &backend{cals: map[string]*memCal{}}}
 	for u, p := range users {
 		s.users[u] = p
@@ -47,7 +69,11 @@ func New(users map[string]string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caldavmem: listen: %w", err)
 	}
-	s.hs = &httptest.Server{Listener: l, Config: &http.Server{Handler: s.auth(h), ReadHeaderTimeout: 10 * time.Second}}
+	var handler http.Handler = h
+	if style != ETagStrong {
+		handler = restyleETags(h, style)
+	}
+	s.hs = &httptest.Server{Listener: l, Config: &http.Server{Handler: s.auth(handler), ReadHeaderTimeout: 10 * time.Second}}
 	s.hs.Start()
 	s.URL = s.hs.URL + "/"
 	return s, nil
@@ -63,6 +89,61 @@ func Start(t testing.TB, users map[string]string) *Server {
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// StartETags is [NewETags] for tests, as [Start] is for [New].
+func StartETags(t testing.TB, users map[string]string, style ETagStyle) *Server {
+	t.Helper()
+	s, err := NewETags(users, style)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// getetagRE finds a getetag element and its content.
+var getetagRE = regexp.MustCompile(`(<(?:[A-Za-z_][\w.-]*:)?getetag(?:\s[^>]*)?>)([^<]*)(</(?:[A-Za-z_][\w.-]*:)?getetag\s*>)`)
+
+// restyleETags rewrites the strong ETags of next's answers in style.
+func restyleETags(next http.Handler, style ETagStyle) http.Handler {
+	restyle := func(etag string) string {
+		inner := strings.Trim(strings.TrimSpace(etag), `"`)
+		if style == ETagWeak {
+			return `W/"` + inner + `"`
+		}
+		return inner
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusMultiStatus {
+			body = getetagRE.ReplaceAllFunc(body, func(m []byte) []byte {
+				sub := getetagRE.FindSubmatch(m)
+				var text struct {
+					S string `xml:",chardata"`
+				}
+				if err := xml.Unmarshal(append(append([]byte("<x>"), sub[2]...), "</x>"...), &text); err != nil {
+					return m
+				}
+				var b bytes.Buffer
+				b.Write(sub[1])
+				_ = xml.EscapeText(&b, []byte(restyle(text.S)))
+				b.Write(sub[3])
+				return b.Bytes()
+			})
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		if e := rec.Header().Get("ETag"); e != "" {
+			w.Header().Set("ETag", restyle(e))
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
+	})
 }
 
 // Close stops the server.

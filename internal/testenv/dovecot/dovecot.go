@@ -39,13 +39,11 @@
 package dovecot
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -201,8 +199,7 @@ func Start(t testing.TB, opts *Options) *Server {
 	}
 	servertest.WriteFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
 
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
+	lastErr := servertest.StartAttempts(func() error {
 		port := servertest.FreePort(t, "dovecot")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		lmtpPort := 0
@@ -211,13 +208,12 @@ func Start(t testing.TB, opts *Options) *Server {
 			s.LMTPAddr = fmt.Sprintf("127.0.0.1:%d", lmtpPort)
 		}
 		servertest.WriteFile(t, s.Config, s.config(port, lmtpPort, mailUser, opts), 0o644)
-		if lastErr = s.start(); lastErr == nil {
-			break
-		}
+		return s.start()
+	}, func() {
 		s.Stop()
 		s.stopOnce = sync.Once{}
 		s.done = make(chan struct{})
-	}
+	})
 	if lastErr != nil {
 		t.Fatalf("dovecot: %v\n%s", lastErr, s.Log())
 	}
@@ -472,50 +468,20 @@ func (s *Server) start() error {
 		_ = cmd.Wait()
 		close(s.done)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if greets(s.Addr, "* OK") && (s.LMTPAddr == "" || greets(s.LMTPAddr, "220 ")) {
-			return nil
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("dovecot exited before listening on %s: %s", s.Addr, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("dovecot did not greet on %s within 30s: %s", s.Addr, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	ready := func() bool {
+		return servertest.Greets(s.Addr, "* OK") && (s.LMTPAddr == "" || servertest.Greets(s.LMTPAddr, "220 "))
 	}
-}
-
-// greets reports whether a server at addr sends a greeting starting with
-// prefix ("* OK" for IMAP, "220 " for LMTP).
-func greets(addr, prefix string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
+	if err := servertest.PollReady(s.done, "dovecot on "+s.Addr, ready); err != nil {
+		return fmt.Errorf("%w: %s", err, out.String())
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, prefix)
+	return nil
 }
 
 // Stop stops the server and waits for it to exit. It is safe to call more
 // than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
+		servertest.Interrupt(s.cmd, s.done, 10*time.Second)
 	})
 }
 

@@ -2,7 +2,6 @@ package radicale
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -109,16 +108,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 // than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
+		servertest.Interrupt(s.cmd, s.done, 5*time.Second)
 	})
 }
 

@@ -1,8 +1,8 @@
 // Package servertest holds what the helpers that start real servers for
-// tests (Dovecot in internal/testenv/dovecot, Radicale in
-// internal/testenv/radicale) share: the rule for a missing server binary, a
-// free loopback port, random secrets, and a log buffer safe for
-// concurrent writers.
+// tests (internal/testenv/dovecot, cyrus, radicale and xandikos) share:
+// the rule for a missing server binary, a free loopback port, random
+// secrets, a log buffer safe for concurrent writers, and starting,
+// awaiting and stopping a server's process.
 package servertest
 
 import (
@@ -13,7 +13,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 )
 
 // RequireEnv is the environment variable that, set to "1", turns a missing
@@ -96,33 +95,4 @@ func (b *Buffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
-}
-
-// WaitReady polls ready every 50 ms until it reports true, for up to 30
-// seconds. It fails t, naming what and adding log()'s text, when the
-// server's process exits first (exited is closed) or the time is up.
-func WaitReady(t testing.TB, what string, exited <-chan struct{}, ready func() bool, log func() string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ready() {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited before it was ready: %s", what, log())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not ready within 30s: %s", what, log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// Listening reports whether something accepts TCP connections at addr.
-func Listening(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
 }
