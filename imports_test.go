@@ -40,6 +40,9 @@ var importRules = []struct {
 	{"remediation/journal/pgjournal", []string{"remediation", "remediation/journal"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
+	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt", []string{"mailbox", "remediation", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
 }
@@ -125,6 +128,8 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.False(t, allowedImport("cluster", rules["remediation/rules"]), "only automation imports cluster")
 	assert.False(t, allowedImport("mailbox", rules["remediation/journal/pgjournal"]), "the PostgreSQL journal stores records only")
 	assert.True(t, allowedImport("internal/urlcanon", rules["cluster/..."]))
+	assert.False(t, allowedImport("cluster", rules["hunt"]), "only automation imports cluster")
+	assert.False(t, allowedImport("remediation", rules["hunt/sqlstore"]), "a store of the index does not know the engine")
 	assert.True(t, allowedImport("internal/testenv/dovecot", testEnvironments))
 	assert.False(t, allowedImport("internal/urlcanon", testEnvironments))
 }

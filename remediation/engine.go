@@ -55,6 +55,22 @@ type Options struct {
 	// FourEyes says which proposals need an approver other than their
 	// actor; the zero value is [FourEyesDefault].
 	FourEyes FourEyes
+	// Narrower, when set, names the mailboxes a selection by criteria
+	// must search, out of those it would search otherwise (an index of
+	// the mail, such as package hunt's). Every mailbox it names is still
+	// searched on the server, so it narrows the work, never the match.
+	// When it fails, every mailbox is searched. nil searches every
+	// mailbox.
+	Narrower Narrower
+}
+
+// Narrower names the mailboxes that can hold copies a criteria selects.
+// Implementations are safe for concurrent use.
+type Narrower interface {
+	// Mailboxes returns, in their order, the mailboxes of mailboxes that
+	// must be searched for c: every one that may hold a copy c selects.
+	// Leaving out a mailbox that holds one makes an action miss it.
+	Mailboxes(ctx context.Context, c mailbox.Criteria, mailboxes []string) ([]string, error)
 }
 
 // FourEyes is the four-eyes rule of [Engine.Approve]: which proposals

@@ -199,14 +199,25 @@ func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
 	if r.Action.spec().recipients && len(r.Recipients) > 0 {
 		return r.Recipients, nil
 	}
-	if len(r.Selection.Mailboxes) > 0 {
-		return r.Selection.Mailboxes, nil
+	mbs := r.Selection.Mailboxes
+	if len(mbs) == 0 {
+		var err error
+		if mbs, err = e.mail.Mailboxes(ctx); err != nil {
+			return nil, fmt.Errorf("remediation: list mailboxes: %w", err)
+		}
 	}
-	mbs, err := e.mail.Mailboxes(ctx)
+	if e.opts.Narrower == nil || r.Selection.Criteria == nil {
+		return mbs, nil
+	}
+	narrow, err := e.opts.Narrower.Mailboxes(ctx, effective(r.Action, r.Selection.Criteria), mbs)
 	if err != nil {
-		return nil, fmt.Errorf("remediation: list mailboxes: %w", err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("remediation: narrow the selection: %w", ctx.Err())
+		}
+		e.log.Warn("remediation: narrowing failed; searching every mailbox", "id", r.ID, "err", err)
+		return mbs, nil
 	}
-	return mbs, nil
+	return narrow, nil
 }
 
 // selectAll searches the selection of r, [Options.Workers] mailboxes at

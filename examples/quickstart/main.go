@@ -15,6 +15,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/hunt/sqlstore"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -109,6 +111,44 @@ func run() error {
 		}
 	}
 
+	// The events index: a crawler reads every mailbox once (later crawls
+	// read only new mail); hunts and Explorer's views then answer from the
+	// index instead of scanning every mailbox.
+	fmt.Println("\n== Hunting in the events index")
+	index, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "index.db"), nil)
+	if err != nil {
+		return err
+	}
+	defer index.Close()
+	// One worker: copies are indexed, and listed, in mailbox order.
+	crawled, err := hunt.NewCrawler(tenant, index, &hunt.CrawlerOptions{Workers: 1}).Crawl(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  crawled %d mailboxes: %d copies indexed\n", crawled.Mailboxes, crawled.Fetched)
+	phishURL := mailbox.Criteria{URLs: []string{"https://evil-payroll.example/verify"}}
+	phishID, phishFile, err := huntIndex(ctx, index, "URL https://evil-payroll.example/verify", phishURL)
+	if err != nil {
+		return err
+	}
+	if _, _, err := huntIndex(ctx, index, "file "+phishFile[:12]+"…", mailbox.Criteria{AttachmentSHA256: []string{phishFile}}); err != nil {
+		return err
+	}
+	// Explorer's charts: copies per URL domain and per file, hour by hour.
+	for _, by := range []hunt.Dimension{hunt.ByURLDomain, hunt.ByFile} {
+		fmt.Printf("  copies by %s, per hour:\n", by)
+		for n, err := range index.Counts(ctx, hunt.CountQuery{By: by, Top: 3, Bucket: time.Hour}) {
+			if err != nil {
+				return err
+			}
+			key := n.Key
+			if by == hunt.ByFile {
+				key = key[:12] + "…"
+			}
+			fmt.Printf("    %s  %-22s %d\n", n.Start.UTC().Format("15:04"), key, n.Copies)
+		}
+	}
+
 	// Hard delete, with approval by a second person (four eyes).
 	fmt.Println("\n== Hard delete of the campaign (proposed, then approved by a second person)")
 	prop, err := engine.Propose(ctx, remediation.Request{
@@ -128,6 +168,13 @@ func run() error {
 	}
 	fmt.Printf("  %s: %d purged\n", hard.Status, hard.Counts.Succeeded)
 	printCalendar(hard.Calendar)
+	// The index learns what the action did; the entity view shows it.
+	if err := hunt.RecordAction(ctx, index, hard, engine.Outcomes(ctx, hard.ID)); err != nil {
+		return err
+	}
+	if err := printEntity(ctx, index, phishID); err != nil {
+		return err
+	}
 
 	// Quarantine: release the false positive to dave only.
 	fmt.Println("\n== Quarantine")
@@ -340,6 +387,56 @@ func folderOf(ctx context.Context, st mailbox.Store, owner, id string) string {
 		return err.Error()
 	}
 	return a.Folder
+}
+
+// huntIndex prints the copies c selects in the index, and returns the
+// network id and the first attachment's SHA-256 of the last one.
+func huntIndex(ctx context.Context, index hunt.Store, what string, c mailbox.Criteria) (id, sha string, err error) {
+	fmt.Printf("  hunt by %s:\n", what)
+	for cp, err := range index.Copies(ctx, hunt.Query{Criteria: &c}) {
+		if err != nil {
+			return "", "", err
+		}
+		fmt.Printf("    %-20s %-6s %q\n", cp.Mailbox, cp.Address.Folder, cp.Message.Subject)
+		id = cp.Message.NetworkID
+	}
+	if id == "" {
+		return "", "", fmt.Errorf("the index holds no copy of %s", what)
+	}
+	ent, err := index.Entity(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	if len(ent.Message.Attachments) > 0 {
+		sha = ent.Message.Attachments[0].SHA256
+	}
+	return id, sha, nil
+}
+
+// printEntity prints the entity view of a message: what it carries,
+// every copy and where it is now, and what was done to it by whom.
+func printEntity(ctx context.Context, index hunt.Store, id string) error {
+	ent, err := index.Entity(ctx, id)
+	if err != nil {
+		return err
+	}
+	m := ent.Message
+	fmt.Printf("  entity view: %q from %s (network id %s)\n", m.Subject, m.From, m.NetworkID)
+	fmt.Printf("    urls: %s\n", strings.Join(m.URLs, " "))
+	for _, a := range m.Attachments {
+		fmt.Printf("    file: %s %s %d bytes sha256 %s…\n", a.Name, a.Type, a.Size, a.SHA256[:12])
+	}
+	for _, cp := range ent.Copies {
+		now := cp.Address.Folder
+		if !cp.Removed.IsZero() {
+			now = "purged"
+		}
+		fmt.Printf("    copy: %-20s delivered to %s, now %s\n", cp.Mailbox, cp.DeliveredFolder, now)
+	}
+	for _, a := range ent.Annotations {
+		fmt.Printf("    %s %s on %s's copy by %s: %s\n", a.Kind, a.Name, a.Address.Mailbox, a.Actor, a.Outcome)
+	}
+	return nil
 }
 
 // short returns the random tail of an action id; the engine accepts it as

@@ -29,7 +29,17 @@ func TestQuickstart(t *testing.T) {
 	for _, want := range []string{
 		"dry run: 3 copies in 3 mailboxes",
 		"approval by the proposer refused: four eyes",
+		"crawled 4 mailboxes: 13 copies indexed",
+		"hunt by URL https://evil-payroll.example/verify:\n" +
+			"    alice@corp.example   INBOX  \"Payroll update - action required\"\n" +
+			"    bob@corp.example     INBOX  \"Payroll update - action required\"\n" +
+			"    carol@corp.example   INBOX  \"Payroll update - action required\"\n" +
+			"  hunt by file ",
+		"    08:00  shop.example           4\n    09:00  evil-payroll.example   3\n    08:00  supplier.example       2\n",
 		"completed: 3 purged",
+		"file: invite.ics application/ics",
+		"copy: bob@corp.example     delivered to INBOX, now purged",
+		"action hard_delete on carol@corp.example's copy by analyst@corp.example (decided by soc-lead@corp.example): succeeded",
 		`removed  alice@corp.example   "Payroll update - action required"`,
 		`kept     carol@corp.example   "Payroll update - action required": imported by the user`,
 		"release to bob refused:",

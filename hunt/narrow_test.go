@@ -1,0 +1,87 @@
+package hunt_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mock"
+)
+
+func TestNarrowerMailboxes(t *testing.T) {
+	ctx := t.Context()
+	ten, users := tenant(t, 6, 5)
+	// The campaign reaches users 1 and 4 only.
+	for _, u := range []string{users[1], users[4]} {
+		_, err := ten.Deliver(ctx, rawMessage(500, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
+		require.NoError(t, err)
+	}
+	idx := openIndex(t)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	cr := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: -1})
+	_, err := cr.Crawl(ctx, users[:5]...) // users[5] is never crawled
+	require.NoError(t, err)
+	require.NoError(t, idx.SetCursor(ctx, hunt.Cursor{Mailbox: users[3], Fresh: now.Add(-2 * time.Hour)})) // stale
+	c := mailbox.Criteria{SenderDomains: []string{"evil-campaign.example"}}
+
+	n := &hunt.Narrower{Index: idx, MaxAge: time.Hour, Now: func() time.Time { return now.Add(10 * time.Minute) }}
+	got, err := n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1], users[3], users[4], users[5]}, got,
+		"the mailboxes holding copies, the stale one and the one never crawled")
+
+	got, err = n.Mailboxes(ctx, mailbox.Criteria{MessageIDs: []string{"nothing@nowhere.example"}}, users[:3])
+	require.NoError(t, err)
+	assert.Empty(t, got, "fresh mailboxes without a copy are not searched")
+
+	n.MaxAge = 0
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, users, got, "with no MaxAge every mailbox is searched")
+
+	// Whatever the narrower names, searching those mailboxes finds every
+	// copy a search of all of them finds.
+	n.MaxAge = time.Hour
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	requireSameCopies(t, ten, c, users, got)
+
+	// A user moves a copy to Junk after the crawl: a selection of the
+	// campaign in Junk still searches that mailbox.
+	var moved []mailbox.Address
+	for m, err := range ten.Search(ctx, users[1], c) {
+		require.NoError(t, err)
+		moved = append(moved, m.Address)
+	}
+	require.Len(t, moved, 1)
+	_, err = ten.Move(ctx, moved, mailbox.In(mailbox.RoleJunk))
+	require.NoError(t, err)
+	inJunk := mailbox.Criteria{SenderDomains: c.SenderDomains, Roles: []mailbox.Role{mailbox.RoleJunk}}
+	got, err = n.Mailboxes(ctx, inJunk, users[:3])
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1]}, got, "the index still places the copy in INBOX")
+	requireSameCopies(t, ten, inJunk, users, append(got, users[3:]...))
+}
+
+// requireSameCopies checks that searching some mailboxes finds every copy
+// that searching all finds.
+func requireSameCopies(t *testing.T, src mailbox.Store, c mailbox.Criteria, all, some []string) {
+	t.Helper()
+	search := func(mbs []string) []mailbox.Address {
+		var out []mailbox.Address
+		for _, mb := range mbs {
+			for m, err := range src.Search(t.Context(), mb, c) {
+				require.NoError(t, err)
+				out = append(out, m.Address)
+			}
+		}
+		return out
+	}
+	want := search(all)
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, search(some))
+}

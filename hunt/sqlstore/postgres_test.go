@@ -1,0 +1,62 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/hunt/hunttest"
+	"github.com/eradicate-dev/eradicate/hunt/sqlstore"
+	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
+)
+
+// TestPostgresConformance runs the index's conformance suite on a real
+// PostgreSQL, one database per case.
+func TestPostgresConformance(t *testing.T) {
+	srv := postgres.Start(t, nil)
+	hunttest.Run(t, func(t *testing.T) *hunttest.Harness {
+		dsn := srv.CreateDatabase(t)
+		open := func(t *testing.T) (hunt.Store, error) {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return nil, err
+			}
+			return sqlstore.OpenPostgres(t.Context(), db, nil)
+		}
+		s, err := open(t)
+		require.NoError(t, err)
+		return &hunttest.Harness{Store: s, Reopen: open}
+	})
+}
+
+// BenchmarkIndexHuntPostgres is BenchmarkIndexHunt on a real PostgreSQL:
+// the same index, built (and ANALYZEd) before the hunts; it reports the
+// database's size per message.
+//
+// Run: go test -run '^$' -bench '^BenchmarkIndexHuntPostgres$' -benchtime 200x ./hunt/sqlstore
+func BenchmarkIndexHuntPostgres(b *testing.B) {
+	srv := postgres.Start(b, nil)
+	db, err := sql.Open("pgx", srv.CreateDatabase(b))
+	require.NoError(b, err)
+	ctx := context.Background()
+	s, err := sqlstore.OpenPostgres(ctx, db, nil)
+	require.NoError(b, err)
+	defer s.Close()
+	n := benchSize()
+	t0 := time.Now()
+	require.NoError(b, fillIndex(ctx, s, n))
+	rate := float64(n) / time.Since(t0).Seconds()
+	_, err = db.ExecContext(ctx, `ANALYZE`)
+	require.NoError(b, err)
+	var size int64
+	require.NoError(b, db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&size))
+	benchHunts(b, s)
+	b.ReportMetric(float64(size)/float64(n), "db-bytes/msg")
+	b.ReportMetric(rate, "build-msgs/s")
+	b.ReportMetric(float64(n), "messages")
+}
