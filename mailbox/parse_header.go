@@ -454,6 +454,9 @@ func parseDate(v string) time.Time {
 	if v == "" || len(v) > maxDateLen {
 		return time.Time{}
 	}
+	if t, ok := fastDate(v); ok {
+		return t
+	}
 	if t, err := mail.ParseDate(v); err == nil {
 		return t
 	}

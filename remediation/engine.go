@@ -32,9 +32,13 @@ type Options struct {
 	BatchSize int
 	// BlastRadius is the number of selected copies above which a request
 	// must set Confirm; default 10,000; negative disables the check. It is
-	// checked before the action starts (a first pass counts up to it) and
-	// while it runs: an action whose selection grows past it meanwhile
-	// stops before acting on more, with ErrNeedsConfirmation.
+	// checked before the action starts: a first pass counts up to it,
+	// searching Workers mailboxes at a time, and keeps what it found, and
+	// the action then works on the copies counted without searching those
+	// mailboxes again (one pass, not two). It is checked again while the
+	// action runs: an action whose selection grows past it meanwhile (in
+	// mailboxes the count did not search) stops before acting on more,
+	// with ErrNeedsConfirmation.
 	BlastRadius int
 	// ApprovalTTL is how long a proposed action waits for approval before
 	// it expires; default one week.
@@ -494,21 +498,24 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 }
 
 // DryRun reports what sel selects, per mailbox and folder, without acting
-// on anything.
+// on anything. It searches [Options.Workers] mailboxes at a time, as an
+// action does.
 func (e *Engine) DryRun(ctx context.Context, sel Selection) (Preview, error) {
 	r, err := e.newRecord(Request{Action: SoftDelete, Actor: "dry-run", Selection: sel})
 	if err != nil {
 		return Preview{}, err
 	}
 	p := Preview{Folders: map[string]map[string]int64{}}
-	err = e.selectAll(ctx, r, func(m *mailbox.Message) bool {
-		f := p.Folders[m.Address.Mailbox]
-		if f == nil {
-			f = map[string]int64{}
-			p.Folders[m.Address.Mailbox] = f
+	err = e.selectAll(ctx, r, func(_ string, msgs []mailbox.Message) bool {
+		for _, m := range msgs {
+			f := p.Folders[m.Address.Mailbox]
+			if f == nil {
+				f = map[string]int64{}
+				p.Folders[m.Address.Mailbox] = f
+			}
+			f[m.Address.Folder]++
+			p.Total++
 		}
-		f[m.Address.Folder]++
-		p.Total++
 		return true
 	})
 	p.Mailboxes = len(p.Folders)
@@ -542,11 +549,11 @@ func (e *Engine) Execute(ctx context.Context, req Request) (*Record, error) {
 		r.DecidedBy = DecidedByAutomation
 	}
 	r.Decided = r.Created
-	total, err := e.precheck(ctx, r)
+	total, pre, err := e.precheck(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	return e.start(ctx, r, total)
+	return e.start(ctx, r, total, pre)
 }
 
 // Propose records req as pending approval; it expires after
@@ -557,7 +564,7 @@ func (e *Engine) Propose(ctx context.Context, req Request) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.precheck(ctx, r); err != nil {
+	if _, _, err := e.precheck(ctx, r); err != nil {
 		return nil, err
 	}
 	r.Status = StatusPending
@@ -649,7 +656,7 @@ func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, err
 	}
 	id = r.ID
 	e.log.Info("remediation: action approved", "id", id, "approver", approver)
-	total, err := e.precheck(ctx, r)
+	total, pre, err := e.precheck(ctx, r)
 	if err != nil {
 		defer e.release(actionLease(id))
 		r.Status = StatusFailed
@@ -663,7 +670,7 @@ func (e *Engine) Approve(ctx context.Context, id, approver string) (*Record, err
 		e.mu.Unlock()
 		return r, err
 	}
-	return e.start(ctx, r, total)
+	return e.start(ctx, r, total, pre)
 }
 
 // fourEyes refuses approver's approval of the pending action id when the
@@ -708,7 +715,7 @@ func (e *Engine) fourEyesCheck(ctx context.Context, r *Record, approver string) 
 	over := int64(len(r.Selection.Copies)) > limit
 	if len(r.Selection.Copies) == 0 && r.Selection.Criteria != nil && r.Selection.Criteria.ValidateSelection() == nil {
 		var n int64
-		if err := e.selectAll(ctx, r, func(*mailbox.Message) bool { n++; return n <= limit }); err != nil {
+		if err := e.selectAll(ctx, r, func(_ string, msgs []mailbox.Message) bool { n += int64(len(msgs)); return n <= limit }); err != nil {
 			return err
 		}
 		over = n > limit
@@ -807,5 +814,5 @@ func (e *Engine) Undo(ctx context.Context, id, actor string) (*Record, error) {
 	st := &state{r: *u.clone(), running: true}
 	e.records[u.ID] = st
 	e.mu.Unlock()
-	return e.run(ctx, st, u, nil, total)
+	return e.run(ctx, st, u, nil, total, nil)
 }

@@ -87,7 +87,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 			// Queued but never started (an approval interrupted before
 			// its checks ran): check the blast radius and the release
 			// recipients now, as Approve would have.
-			total, err = e.precheck(ctx, r)
+			total, _, err = e.precheck(ctx, r)
 		default:
 			if _, err = e.recheck(ctx, r, infos[id]); err == nil {
 				total = -1 // what is left is not known
@@ -129,7 +129,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 			return out, errors.Join(append(errs, err)...)
 		}
 		e.log.Info("remediation: resuming action", "id", id, "action", r.Action)
-		rec, err := e.run(ctx, st, r, infos[id], total)
+		rec, err := e.run(ctx, st, r, infos[id], total, nil)
 		out = append(out, rec)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remediation: resume %s: %w", id, err))

@@ -52,6 +52,7 @@ type runner struct {
 	r     *Record // the engine's working copy; counts guarded by mu
 	ri    *resumeInfo
 	total int64
+	pre   preselection // the copies the count found, by mailbox; nil: search
 
 	mu         sync.Mutex
 	errs       []error
@@ -79,18 +80,20 @@ func (ru *runner) fail(err error, retryable bool) {
 }
 
 // precheck checks a release's recipients and the blast radius. It returns
-// the number of selected copies when it counted them, else -1.
-func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
+// the number of selected copies when it counted them, else -1, and, when
+// it searched a criteria selection to count it, what it found: the action
+// then works on those copies instead of searching every mailbox again.
+func (e *Engine) precheck(ctx context.Context, r *Record) (int64, preselection, error) {
 	// Checked again: a record proposed, or queued, by an earlier version
 	// with looser rules (or kept by another Journal) must not run.
 	if c := r.Selection.Criteria; c != nil {
 		if err := c.ValidateSelection(); err != nil {
-			return -1, fmt.Errorf("%w: selection refused: %w", ErrInvalidRequest, err)
+			return -1, nil, fmt.Errorf("%w: selection refused: %w", ErrInvalidRequest, err)
 		}
 	}
 	if r.Action.spec().recipients && len(r.Recipients) > 0 {
 		if r.Selection.Criteria == nil {
-			return -1, fmt.Errorf("%w: a release to chosen recipients needs criteria", ErrInvalidRequest)
+			return -1, nil, fmt.Errorf("%w: a release to chosen recipients needs criteria", ErrInvalidRequest)
 		}
 		c := effective(r.Action, r.Selection.Criteria)
 		for _, rc := range r.Recipients {
@@ -100,13 +103,13 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 					if errors.Is(err, mailbox.ErrNoMailbox) {
 						break
 					}
-					return -1, fmt.Errorf("remediation: check recipient %s: %w", rc, err)
+					return -1, nil, fmt.Errorf("remediation: check recipient %s: %w", rc, err)
 				}
 				found = true
 				break
 			}
 			if !found {
-				return -1, e.notHeld(ctx, rc, r.Selection.Criteria)
+				return -1, nil, e.notHeld(ctx, rc, r.Selection.Criteria)
 			}
 		}
 	}
@@ -114,26 +117,34 @@ func (e *Engine) precheck(ctx context.Context, r *Record) (int64, error) {
 	if len(r.Selection.Copies) > 0 {
 		n := int64(len(r.Selection.Copies))
 		if limit >= 0 && n > limit {
-			return -1, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, limit)
+			return -1, nil, fmt.Errorf("%w: %d copies selected, limit %d", ErrNeedsConfirmation, n, limit)
 		}
-		return n, nil
+		return n, nil, nil
 	}
 	if limit < 0 {
-		return -1, nil
+		return -1, nil, nil
 	}
+	// The copies counted are kept: at most limit of them, since the
+	// count stops above it.
 	var n int64
-	err := e.selectAll(ctx, r, func(*mailbox.Message) bool {
-		n++
+	pre := preselection{}
+	err := e.selectAll(ctx, r, func(mb string, msgs []mailbox.Message) bool {
+		n += int64(len(msgs))
+		pre[mb] = msgs
 		return n <= limit
 	})
 	if err != nil {
-		return -1, err
+		return -1, nil, err
 	}
 	if n > limit {
-		return -1, fmt.Errorf("%w: more than %d copies selected", ErrNeedsConfirmation, limit)
+		return -1, nil, fmt.Errorf("%w: more than %d copies selected", ErrNeedsConfirmation, limit)
 	}
-	return n, nil
+	return n, pre, nil
 }
+
+// preselection holds the copies a blast-radius count found, by mailbox
+// (as [Engine.mailboxes] names it), every searched mailbox present.
+type preselection map[string][]mailbox.Message
 
 // notHeld explains why rc holds no quarantined copy of the messages c
 // selects: they were released to rc already (ErrAlreadyReleased), rc
@@ -209,12 +220,22 @@ func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
 	return narrow, nil
 }
 
-// selectAll streams the selection of r one mailbox after the other, until
-// fn returns false. Explicit copies are reported as addressed.
-func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(*mailbox.Message) bool) error {
+// selectAll searches the selection of r, [Options.Workers] mailboxes at
+// a time, and passes fn the copies of each mailbox searched (none
+// included), one call at a time, in no set order, until fn returns false.
+// Explicit copies are passed as addressed, by mailbox.
+func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(mb string, msgs []mailbox.Message) bool) error {
 	if len(r.Selection.Copies) > 0 {
+		by := map[string][]mailbox.Message{}
+		var order []string
 		for _, a := range r.Selection.Copies {
-			if !fn(&mailbox.Message{Address: a}) {
+			if by[a.Mailbox] == nil {
+				order = append(order, a.Mailbox)
+			}
+			by[a.Mailbox] = append(by[a.Mailbox], mailbox.Message{Address: a})
+		}
+		for _, mb := range order {
+			if !fn(mb, by[mb]) {
 				return nil
 			}
 		}
@@ -225,21 +246,61 @@ func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(*mailbox.Mess
 		return err
 	}
 	c := effective(r.Action, r.Selection.Criteria)
-	for _, mb := range mbs {
-		for m, err := range e.mail.Search(ctx, mb, c) {
-			if err != nil {
-				return fmt.Errorf("remediation: search %s: %w", mb, err)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		stopped  bool // fn said stop, or a search failed
+		firstErr error
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range min(e.opts.Workers, len(mbs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(mbs) || sctx.Err() != nil {
+					return
+				}
+				var msgs []mailbox.Message
+				var serr error
+				for m, err := range e.mail.Search(sctx, mbs[i], c) {
+					if err != nil {
+						serr = err
+						break
+					}
+					msgs = append(msgs, m)
+				}
+				mu.Lock()
+				switch {
+				case stopped:
+				case serr != nil:
+					stopped, firstErr = true, fmt.Errorf("remediation: search %s: %w", mbs[i], serr)
+					cancel()
+				case !fn(mbs[i], msgs):
+					stopped = true
+					cancel()
+				}
+				mu.Unlock()
 			}
-			if !fn(&m) {
-				return nil
-			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if !stopped {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("remediation: search: %w", err)
 		}
 	}
 	return nil
 }
 
 // start records r as running and runs it.
-func (e *Engine) start(ctx context.Context, r *Record, total int64) (*Record, error) {
+func (e *Engine) start(ctx context.Context, r *Record, total int64, pre preselection) (*Record, error) {
 	r.Status = StatusRunning
 	r.Started = e.now()
 	if err := e.lease(ctx, r.ID); err != nil {
@@ -259,7 +320,7 @@ func (e *Engine) start(ctx context.Context, r *Record, total int64) (*Record, er
 	st.running = true
 	e.mu.Unlock()
 	e.log.Info("remediation: action started", "id", r.ID, "action", r.Action, "actor", r.Actor, "decided_by", r.DecidedBy)
-	return e.run(ctx, st, r, nil, total)
+	return e.run(ctx, st, r, nil, total, pre)
 }
 
 // job is the work on one mailbox.
@@ -270,8 +331,10 @@ type job struct {
 }
 
 // run carries out r (status running, journaled) and finishes its record.
-func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64) (*Record, error) {
-	ru := &runner{e: e, st: st, r: r, ri: ri, total: total, limit: -1}
+// pre, when not nil, is the selection the blast-radius count found, which
+// the action works on instead of searching again.
+func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, total int64, pre preselection) (*Record, error) {
+	ru := &runner{e: e, st: st, r: r, ri: ri, total: total, limit: -1, pre: pre}
 	if r.Action != Undo {
 		// The selection may have grown since it was counted. A resumed
 		// action counts what it did already. (An undo reverses only
@@ -715,7 +778,17 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error
 	// the group is done.
 	start := len(w.arena)
 	tail := func() []item { return w.arena[start:len(w.arena):len(w.arena)] }
-	for msg, err := range ru.e.mail.Search(ctx, m.mailbox, c) {
+	found := ru.e.mail.Search(ctx, m.mailbox, c)
+	if msgs, ok := ru.pre[m.mailbox]; ok {
+		found = func(yield func(mailbox.Message, error) bool) {
+			for _, msg := range msgs {
+				if !yield(msg, nil) {
+					return
+				}
+			}
+		}
+	}
+	for msg, err := range found {
 		if err != nil {
 			return nil, fmt.Errorf("remediation: search %s: %w", m.mailbox, err)
 		}

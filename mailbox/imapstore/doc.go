@@ -153,10 +153,19 @@
 // substring matches: Dovecot's HEADER Message-ID "a@b" also finds
 // "xa@b". URL and attachment criteria are evaluated on the parsed message
 // ([mailbox.Parse]), fetched only for candidates that pass the other
-// criteria. Criteria with many message ids (a campaign) are sent as
-// balanced OR trees of at most [Config.SearchBatch] keys and
+// criteria: in batches of many messages per UID FETCH (at most 500 and
+// about 8 MiB), each message parsed and matched as it arrives, so that a
+// hunt holds one message's content at a time and costs the server one
+// command per batch, not one per message; criteria that the header fields
+// alone cannot decide skip the header fetch, and each header is parsed
+// once, with its content. Criteria with many message ids (a campaign) are
+// sent as balanced OR trees of at most [Config.SearchBatch] keys and
 // [Config.MaxSearchBytes] bytes per command (Dovecot refuses lines over
-// 64 KiB), in as many commands as needed. IMAP dates are days: the search
+// 64 KiB), in as many commands as needed; from
+// [Config.ClientMatchMessageIDs] ids on (default 40), where the server's
+// comparisons of every id with every message cost more, the Message-ID of
+// every message is fetched instead, one command per folder, and matched
+// in a hash set, and only the copies found are verified. IMAP dates are days: the search
 // is widened by a day on each side and the exact time is checked after.
 // The server search only ever widens: servers read headers more strictly
 // than the matching does, so a message whose address header the server

@@ -25,17 +25,27 @@ var headerFields = []string{"Return-Path", "Message-ID", "From", "To", "Cc", "Bc
 // Search streams the copies in one mailbox that match c. For each folder c
 // admits (every selectable folder, admin-only ones included, unless c
 // restricts folders or roles) it narrows with UID SEARCH, fetches the
-// header fields of the hits, and verifies each with [mailbox.Criteria.Match];
-// URL and attachment criteria are evaluated on the parsed message, fetched
-// only for candidates that pass every other test. Server searches are
-// substring matches (Dovecot's HEADER search is one), so they only narrow:
-// the verification decides.
+// header fields of the hits, and verifies each with [mailbox.Criteria.Match].
+// Server searches are substring matches (Dovecot's HEADER search is one),
+// so they only narrow: the verification decides.
+//
+// URL and attachment criteria are evaluated on the parsed message. The
+// candidates' contents are read in batches, one UID FETCH per batch of at
+// most 500 messages and about 8 MiB (by the sizes the header fetch gave,
+// or estimated from the messages read before; a bigger message alone),
+// and each message is parsed and matched as it arrives: one message's
+// content is in memory at a time, whatever the folder's size. When the
+// criteria have nothing else the headers could decide, the header fetch
+// is skipped and each message's header is parsed once, with its content.
 //
 // Criteria with many values (message ids, senders...) are split across
 // several SEARCH commands of at most [Config.SearchBatch] keys and
-// [Config.MaxSearchBytes] bytes each, as OR trees. Dates are day-granular
-// in IMAP (RFC 9051 section 6.4.4): the server search is widened by days
-// and the exact bounds are checked on the Date header.
+// [Config.MaxSearchBytes] bytes each, as OR trees. From
+// [Config.ClientMatchMessageIDs] Message-IDs on, the Message-IDs are not
+// sent: the Message-ID of every message is read, one FETCH per folder,
+// and matched in a hash set before the exact verification. Dates are
+// day-granular in IMAP (RFC 9051 section 6.4.4): the server search is
+// widened by days and the exact bounds are checked on the Date header.
 //
 // Results come folder by folder (INBOX first, then by name), by UID. The
 // matches of the mailbox are collected first; no connection is held while
@@ -57,7 +67,14 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 			return
 		}
 		pf := &prefilter{cfg: &s.cfg, owner: owner}
-		plans, all := pf.plan(&c)
+		var plans []imap.SearchCriteria
+		var all bool
+		ids := s.clientMatchedIDs(&c)
+		if ids != nil {
+			all = true // every folder's Message-IDs are read
+		} else {
+			plans, all = pf.plan(&c)
+		}
 		var found []mailbox.Message
 		err = s.withConn(ctx, owner, func(cn *conn) error {
 			fs, err := s.listFolders(cn)
@@ -70,12 +87,18 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 					scope = append(scope, f)
 				}
 			}
-			hs, err := s.searchFolders(cn, scope, plans, all)
-			if err != nil {
+			var hs []hits
+			if all {
+				// Every message is read: each folder is examined
+				// when its turn comes, once.
+				for _, f := range scope {
+					hs = append(hs, hits{f: f, all: true})
+				}
+			} else if hs, err = s.searchFolders(cn, scope, plans); err != nil {
 				return err
 			}
 			for _, h := range hs {
-				msgs, err := s.verifyFolder(cn, h, &c, plans)
+				msgs, err := s.verifyFolder(cn, h, &c, plans, ids)
 				if err != nil {
 					return err
 				}
@@ -99,7 +122,7 @@ func (s *Store) Search(ctx context.Context, mbox string, c mailbox.Criteria) ite
 var errNeedContent = errors.New("imapstore: content needed")
 
 // hits are the candidates of one folder: the UIDs the server search
-// found, or every message (all).
+// found, or every message (all; the folder is not examined yet).
 type hits struct {
 	f           folder
 	uidValidity uint32
@@ -112,7 +135,7 @@ type hits struct {
 // results carry their command's tag, the EXAMINE and UID SEARCH commands
 // of all folders are pipelined (RFC 9051 section 5.5) and the results
 // read after; without it, they run one after the other.
-func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCriteria, all bool) ([]hits, error) {
+func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCriteria) ([]hits, error) {
 	type pending struct {
 		f        folder
 		sel      *imapclient.SelectCommand
@@ -121,14 +144,12 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 	pipeline := cn.c.Caps().Has(imap.CapESearch)
 	send := func(f folder) pending {
 		p := pending{f: f, sel: cn.c.Select(cn.name(f.Name), &imap.SelectOptions{ReadOnly: true})}
-		if !all {
-			for i := range plans {
-				var opts *imap.SearchOptions
-				if pipeline {
-					opts = &imap.SearchOptions{ReturnAll: true}
-				}
-				p.searches = append(p.searches, cn.c.UIDSearch(&plans[i], opts))
+		for i := range plans {
+			var opts *imap.SearchOptions
+			if pipeline {
+				opts = &imap.SearchOptions{ReturnAll: true}
 			}
+			p.searches = append(p.searches, cn.c.UIDSearch(&plans[i], opts))
 		}
 		return p
 	}
@@ -166,10 +187,10 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 			firstErr = fmt.Errorf("imapstore: search %q of %q: %w", p.f.Name, cn.owner, searchErr)
 			return
 		}
-		if data.NumMessages == 0 || (!all && len(set) == 0) {
+		if data.NumMessages == 0 || len(set) == 0 {
 			return
 		}
-		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set, all: all})
+		out = append(out, hits{f: p.f, uidValidity: data.UIDValidity, set: set})
 	}
 	if pipeline {
 		// INBOX, where most hits are, goes last: it stays selected, and
@@ -203,9 +224,11 @@ func (s *Store) searchFolders(cn *conn, scope []folder, plans []imap.SearchCrite
 	return out, firstErr
 }
 
-// verifyFolder fetches the header fields of a folder's candidates and
-// returns the copies that match c.
-func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap.SearchCriteria) ([]mailbox.Message, error) {
+// verifyFolder returns the copies of a folder's candidates that match c:
+// it reads their Message-IDs first when ids is set (the client-side match
+// of many Message-IDs), then their header fields, then the contents of
+// those a content criterion needs.
+func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap.SearchCriteria, ids map[string]bool) ([]mailbox.Message, error) {
 	f := h.f
 	data := &imap.SelectData{UIDValidity: h.uidValidity}
 	if cn.examined != f.Name || cn.examinedValidity != h.uidValidity {
@@ -220,6 +243,9 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 	}
 	set, all := h.set, h.all
 	if all {
+		if data.NumMessages == 0 {
+			return nil, nil
+		}
 		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}} // 1:*
 	} else if data.UIDValidity != h.uidValidity {
 		// The folder was recreated since the search: search again.
@@ -239,10 +265,28 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 			return nil, nil
 		}
 	}
+	if ids != nil {
+		var err error
+		if set, err = matchMessageIDs(cn, f, ids); err != nil || len(set) == 0 {
+			return nil, err
+		}
+		all = false
+	}
+	sc := scan{cn: cn, f: f, uidValidity: data.UIDValidity, c: c}
+	if c.NeedsContent() && !headerDecides(c) {
+		// Nothing to learn from the header fields alone: read every
+		// candidate's content, its header parsed with it.
+		cands, err := sc.uids(set, all)
+		if err != nil {
+			return nil, err
+		}
+		return sc.contents(cands)
+	}
 
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: headerFields, Peek: true}
 	opts := &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}}
-	var matches, needContent []mailbox.Message
+	var matches []mailbox.Message
+	var needContent []candidate
 	var matchErr error
 	visit := func(buf *imapclient.FetchMessageBuffer) {
 		if buf.UID == 0 || matchErr != nil {
@@ -252,7 +296,7 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 		ok, err := c.Match(&m, func() (*mailbox.Parsed, error) { return nil, errNeedContent })
 		switch {
 		case errors.Is(err, errNeedContent):
-			needContent = append(needContent, m)
+			needContent = append(needContent, candidate{uid: buf.UID, size: buf.RFC822Size})
 		case err != nil:
 			matchErr = err
 		case ok:
@@ -280,32 +324,86 @@ func (s *Store) verifyFolder(cn *conn, h hits, c *mailbox.Criteria, plans []imap
 	if matchErr != nil {
 		return nil, fmt.Errorf("imapstore: match in %q of %q: %w", f.Name, cn.owner, matchErr)
 	}
-	for _, m := range needContent {
-		raw, err := fetchBody(cn, imap.UID(m.Address.UID))
-		if err != nil {
-			return nil, fmt.Errorf("imapstore: fetch %s: %w", m.Address, err)
-		}
-		if raw == nil {
-			continue // expunged meanwhile
-		}
-		ok, err := c.Match(&m, func() (*mailbox.Parsed, error) {
-			// A malformed message still yields what could be read;
-			// matching uses it rather than skipping the message.
-			p, perr := mailbox.Parse(raw)
-			if p == nil {
-				return nil, perr
-			}
-			return p, nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("imapstore: match %s: %w", m.Address, err)
-		}
-		if ok {
-			matches = append(matches, m)
-		}
+	more, err := sc.contents(needContent)
+	if err != nil {
+		return nil, err
 	}
+	matches = append(matches, more...)
 	slices.SortFunc(matches, func(a, b mailbox.Message) int { return cmp.Compare(a.Address.UID, b.Address.UID) })
 	return matches, nil
+}
+
+// clientMatchedIDs returns the normalized Message-IDs of c as a set when
+// they are many enough to be matched on the client
+// ([Config.ClientMatchMessageIDs]), else nil. Only c's own MessageIDs
+// count: every match has one of them, whatever c's And and Or add.
+func (s *Store) clientMatchedIDs(c *mailbox.Criteria) map[string]bool {
+	if s.cfg.ClientMatchMessageIDs <= 0 || len(c.MessageIDs) < s.cfg.ClientMatchMessageIDs {
+		return nil
+	}
+	ids := make(map[string]bool, len(c.MessageIDs))
+	for _, id := range c.MessageIDs {
+		if n := mailbox.NormalizeMessageID(id); n != "" {
+			ids[n] = true
+		}
+	}
+	return ids
+}
+
+// messageIDSection is the Message-ID header field, all that the
+// client-side match of many Message-IDs reads of each message.
+var messageIDSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: []string{"Message-ID"}, Peek: true}
+
+// matchMessageIDs reads the Message-ID of every message of the selected
+// folder, in one FETCH, and returns the UIDs of those in ids. The
+// Message-ID is read as [mailbox.ParseHeader] reads it, so that every copy
+// the verification would accept is kept; the verification then checks
+// the whole criteria.
+func matchMessageIDs(cn *conn, f folder, ids map[string]bool) (imap.UIDSet, error) {
+	var set imap.UIDSet
+	cmd := cn.c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{messageIDSection}})
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		buf, err := msg.Collect()
+		if err != nil {
+			_ = cmd.Close()
+			return nil, fmt.Errorf("imapstore: fetch Message-IDs in %q of %q: %w", f.Name, cn.owner, err)
+		}
+		if buf.UID == 0 {
+			continue
+		}
+		if p, _ := mailbox.ParseHeader(buf.FindBodySection(messageIDSection)); p != nil && ids[mailbox.NormalizeMessageID(p.MessageID)] {
+			set.AddNum(buf.UID)
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, fmt.Errorf("imapstore: fetch Message-IDs in %q of %q: %w", f.Name, cn.owner, err)
+	}
+	return set, nil
+}
+
+// headerDecides reports whether c has a test the header fields alone can
+// fail (ids, senders, recipients, subject, dates), anywhere in its tree:
+// then the header fields are read first and contents only where needed.
+func headerDecides(c *mailbox.Criteria) bool {
+	if len(c.MessageIDs)+len(c.Senders)+len(c.SenderDomains)+len(c.Recipients) > 0 ||
+		c.Subject != "" || !c.Since.IsZero() || !c.Before.IsZero() {
+		return true
+	}
+	for i := range c.And {
+		if headerDecides(&c.And[i]) {
+			return true
+		}
+	}
+	for i := range c.Or {
+		if headerDecides(&c.Or[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetchSets splits a UID set into sets of at most maxUIDsPerCommand UIDs
@@ -324,22 +422,31 @@ func fetchSets(set imap.UIDSet, all bool) []imap.UIDSet {
 	return out
 }
 
-// buildMessage makes the Message of one fetched copy.
+// buildMessage makes the Message of one copy whose header fields were
+// fetched.
 func buildMessage(owner string, f folder, uidValidity uint32, buf *imapclient.FetchMessageBuffer, header []byte) mailbox.Message {
 	var m mailbox.Message
 	if p, _ := mailbox.ParseHeader(header); p != nil {
 		m = p.Summary()
 	}
+	fill(&m, owner, f, uidValidity, buf)
+	return m
+}
+
+// fill sets the fields of m that come from the store and the fetched
+// metadata: address, role, size, flags, and the internal date when the
+// Date header gave none.
+func fill(m *mailbox.Message, owner string, f folder, uidValidity uint32, buf *imapclient.FetchMessageBuffer) {
 	m.Address = mailbox.Address{Mailbox: owner, Folder: f.Name, UIDValidity: uidValidity, UID: uint32(buf.UID)}
 	m.Role = f.Role
 	m.Size = buf.RFC822Size
 	if m.Date.IsZero() {
 		m.Date = buf.InternalDate
 	}
+	m.Flags = nil
 	for _, fl := range buf.Flags {
 		m.Flags = append(m.Flags, string(fl))
 	}
-	return m
 }
 
 // prefilter translates criteria into IMAP searches that return a superset
