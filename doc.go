@@ -37,6 +37,12 @@
 //     [github.com/eradicate-dev/eradicate/remediation/rules] and automated
 //     remediation of clusters
 //     [github.com/eradicate-dev/eradicate/remediation/automation].
+//   - [github.com/eradicate-dev/eradicate/api]: the HTTP API, an
+//     http.Handler a program mounts: Microsoft Graph's analyzedEmails
+//     remediate, eradicate's own actions, approvals and quarantine, bearer
+//     tokens or client certificates with roles, four eyes, and its OpenAPI
+//     document. The eradicate command (cmd/eradicate) serves it from one
+//     TOML file and calls it.
 //   - [github.com/eradicate-dev/eradicate/tap]: the delivery tap, an LMTP
 //     server between the MTA (Postfix) and the mail server's LMTP
 //     (Dovecot): it parses each message once, runs the detection rules

@@ -40,6 +40,8 @@ var importRules = []struct {
 	{"remediation/journal/pgjournal", []string{"remediation", "remediation/journal"}},
 	{"remediation/journal/...", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
+	{"api", []string{"remediation", "remediation/rules", "cluster", "mailbox", "calendar", "internal/"}},
+	{"cmd/...", []string{"api", "tap", "hunt", "hunt/", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
 	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
 	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
 	{"hunt", []string{"mailbox", "remediation", "internal/"}},

@@ -1,0 +1,170 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mock"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
+)
+
+// benchTenant is a tenant of 1,000 mailboxes holding 10 copies each of a
+// campaign (10,000 copies), and an engine over it.
+func benchTenant(b *testing.B) *remediation.Engine {
+	b.Helper()
+	t := mock.New(nil)
+	var owners []string
+	for i := range 1000 {
+		u := fmt.Sprintf("u%04d@corp.example", i)
+		require.NoError(b, t.AddUser(u))
+		owners = append(owners, u)
+	}
+	for m := range 10 {
+		raw := fmt.Sprintf("From: x@evil.example\r\nTo: all@corp.example\r\nSubject: campaign %d\r\nMessage-ID: <c%d@evil.example>\r\n\r\nbody\r\n", m, m)
+		_, err := t.Deliver(context.Background(), []byte(raw), &mock.DeliverOptions{Recipients: owners})
+		require.NoError(b, err)
+	}
+	e, err := remediation.New(t, nil, journal.NewMemory(), nil)
+	require.NoError(b, err)
+	return e
+}
+
+var benchSelection = remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"evil.example"}}}
+
+// BenchmarkAPI compares a 10,000-copy soft delete through the API (POST,
+// then polling the Location until the action is final) with the same soft
+// delete through the engine directly, alternating in the same run, and
+// measures 1,000 concurrent GETs of an action.
+func BenchmarkAPI(b *testing.B) {
+	b.Run("SoftDelete10k", func(b *testing.B) {
+		var direct, viaAPI time.Duration
+		for range b.N {
+			b.StopTimer()
+			e := benchTenant(b)
+			b.StartTimer()
+			start := time.Now()
+			rec, err := e.Execute(context.Background(), remediation.Request{Action: remediation.SoftDelete, Actor: "bench", Confirm: true, Selection: benchSelection})
+			direct += time.Since(start)
+			require.NoError(b, err)
+			require.EqualValues(b, 10000, rec.Counts.Succeeded)
+
+			b.StopTimer()
+			e = benchTenant(b)
+			srv, tok := benchServer(b, e)
+			b.StartTimer()
+			start = time.Now()
+			rec = benchAPISoftDelete(b, srv, tok)
+			viaAPI += time.Since(start)
+			require.EqualValues(b, 10000, rec.Counts.Succeeded)
+			b.StopTimer()
+			srv.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(direct.Seconds()*1000/float64(b.N), "engine-ms/op")
+		b.ReportMetric(viaAPI.Seconds()*1000/float64(b.N), "api-ms/op")
+		b.ReportMetric(float64(viaAPI)/float64(direct), "api/engine")
+	})
+	b.Run("Get1000Concurrent", func(b *testing.B) {
+		e := benchTenant(b)
+		srv, tok := benchServer(b, e)
+		defer srv.Close()
+		rec := benchAPISoftDelete(b, srv, tok)
+		tr := &http.Transport{MaxIdleConns: 1000, MaxIdleConnsPerHost: 1000}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr}
+		// burst sends 1,000 concurrent GETs of the action and returns their latencies.
+		burst := func() []time.Duration {
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			var lat []time.Duration
+			for range 1000 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequest("GET", srv.URL+"/eradicate/v1/actions/"+rec.ID, nil)
+					req.Header.Set("Authorization", "Bearer "+tok)
+					start := time.Now()
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					d := time.Since(start)
+					if resp.StatusCode != 200 {
+						b.Errorf("status %d", resp.StatusCode)
+					}
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			return lat
+		}
+		burst() // open the connections: the bursts measured reuse them
+		var lat []time.Duration
+		b.ResetTimer()
+		for range b.N {
+			lat = append(lat, burst()...)
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	})
+}
+
+func benchServer(b *testing.B, e *remediation.Engine) (*httptest.Server, string) {
+	tok, err := api.NewToken()
+	require.NoError(b, err)
+	auth, err := api.NewTokens([]api.Token{{Name: "bench", SHA256: api.HashToken(tok), Roles: []api.Role{api.RoleAdmin}}})
+	require.NoError(b, err)
+	h, err := api.New(e, api.Options{Auth: auth, RateLimit: -1})
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	return httptest.NewServer(h), tok
+}
+
+// benchAPISoftDelete requests the soft delete and polls it to its end, as a
+// client would (every millisecond).
+func benchAPISoftDelete(b *testing.B, srv *httptest.Server, tok string) *remediation.Record {
+	body, err := json.Marshal(api.ActionRequest{Action: remediation.SoftDelete, Confirm: true, Selection: benchSelection})
+	require.NoError(b, err)
+	req, _ := http.NewRequest("POST", srv.URL+"/eradicate/v1/actions", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(b, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(b, http.StatusAccepted, resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	for {
+		req, _ := http.NewRequest("GET", srv.URL+loc, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := srv.Client().Do(req)
+		require.NoError(b, err)
+		var rec remediation.Record
+		require.NoError(b, json.NewDecoder(resp.Body).Decode(&rec))
+		resp.Body.Close()
+		if rec.Status.Final() {
+			return &rec
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,54 @@
+// Package api is eradicate's HTTP API: an [http.Handler] over a
+// [remediation.Engine] that an embedding program mounts and that the
+// eradicate binary serves.
+//
+// # Graph's shape
+//
+// Where Microsoft Graph has an operation, the handler answers in its shape,
+// so that a playbook written for Defender works with its base URL changed
+// (the handler serves Graph's paths bare and under /v1.0 and /beta):
+//
+//   - POST /security/collaboration/analyzedEmails/remediate: displayName,
+//     description, severity, action (moveToJunk, moveToInbox, hardDelete,
+//     softDelete, moveToDeletedItems, and moveToQuarantine, which Graph
+//     lists but Defender does not run yet), remediateSendersCopy and
+//     analyzedEmails (networkMessageId, recipientEmailAddress). It answers
+//     202 Accepted with a Location to poll. eradicate has no network
+//     message id: networkMessageId is the message's Message-ID. An
+//     analyst's hard delete is proposed for approval; an admin's runs.
+//   - GET /security/collaboration/analyzedEmails and .../{id} read the
+//     hunting index ([Options.Index]); without one they answer 501.
+//
+// Errors are Graph's error JSON ([ErrorBody]) with a stable code.
+//
+// # eradicate's own resources
+//
+// Under /eradicate/v1: POST actions (execute or propose), POST dryrun, GET
+// actions (query), GET actions/{id}, GET actions/{id}/outcomes (NDJSON),
+// POST actions/{id}/approve, decline and undo, GET quarantine (what it
+// holds), POST quarantine/release, GET clusters and clusters/of (the cluster
+// index, [Options.Clusters]), the detection rules (GET, POST rules;
+// GET, DELETE rules/{name}; POST rules/{name}/enable and disable; persisted
+// through [Options.SaveRules]), GET me, and GET openapi.yaml,
+// the OpenAPI 3 document of every route ([OpenAPI]).
+//
+// # Who may do what
+//
+// Every call but the API document is authenticated ([Options.Auth]; bearer
+// tokens stored as SHA-256 hashes: [NewTokens]) and logged with its
+// identity. Roles: reader reads; analyst dry-runs, proposes, executes
+// reversible actions (all but a hard delete) and undoes; approver approves
+// and declines; admin does everything, a direct hard delete among it. The
+// four-eyes rule is the server's: nobody approves their own proposal,
+// whatever the engine's [remediation.Options.FourEyes]. A wrong token is
+// answered 401, a missing role 403.
+//
+// # Limits
+//
+// Bodies are bounded ([Options.MaxBodyBytes]) and read within
+// [Options.BodyTimeout]; unknown JSON fields, trailing data and criteria
+// nested deeper than [MaxCriteriaDepth] are refused before anything is
+// acted on. Actions run in the background of the handler: a 202 is
+// answered once the engine has recorded the action, and
+// [Handler.Shutdown] waits for them.
+package api

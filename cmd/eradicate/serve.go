@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/calendar"
+	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
+	"github.com/eradicate-dev/eradicate/calendar/imipproc"
+	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
+	"github.com/eradicate-dev/eradicate/mock"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
+	"github.com/eradicate-dev/eradicate/remediation/rules"
+	"github.com/eradicate-dev/eradicate/tap"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "eradicate.toml", "the configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.LogLevel != "" {
+		if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return fmt.Errorf("config: log_level: %w", err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	mail, cal, closeStores, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStores()
+
+	var j remediation.Journal
+	if cfg.Journal == "" {
+		j = journal.NewMemory()
+	} else {
+		if err := os.MkdirAll(filepath.Dir(cfg.Journal), 0o700); err != nil {
+			return err
+		}
+		f, err := journal.OpenFile(cfg.Journal, nil)
+		if err != nil {
+			return err
+		}
+		j = f
+	}
+	defer j.Close()
+
+	eo := &remediation.Options{Logger: log, BlastRadius: cfg.Engine.BlastRadius, Workers: cfg.Engine.Workers,
+		EvidenceOnHardDelete: cfg.Engine.EvidenceOnHardDelete}
+	switch cfg.Engine.FourEyes {
+	case "", "default":
+	case "all":
+		eo.FourEyes = remediation.FourEyesAll
+	case "off":
+		eo.FourEyes = remediation.FourEyesOff
+	default:
+		return fmt.Errorf("config: engine.four_eyes %q: default, all or off", cfg.Engine.FourEyes)
+	}
+	engine, err := remediation.New(mail, cal, j, eo)
+	if err != nil {
+		return err
+	}
+	auth, err := cfg.authenticator()
+	if err != nil {
+		return err
+	}
+	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	if cfg.Tap != nil {
+		// The tap indexes every delivered message; the API reads the
+		// clusters.
+		ao.Clusters = cluster.New(nil)
+	}
+	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
+	defer ao.Rules.Close(context.Background())
+	if cfg.RulesFile != "" {
+		saved, err := loadRules(cfg.RulesFile)
+		if err != nil {
+			return err
+		}
+		for _, r := range saved {
+			if err := ao.Rules.Add(r); err != nil {
+				return fmt.Errorf("rules file %s: %w", cfg.RulesFile, err)
+			}
+		}
+		path := cfg.RulesFile
+		ao.SaveRules = func(list []rules.Rule) error { return saveRules(path, list) }
+		log.Info("detection rules loaded", "rules", len(saved), "file", path)
+	} else {
+		log.Warn("rules_file is not set: detection rules are kept in memory only")
+	}
+	h, err := api.New(engine, ao)
+	if err != nil {
+		return err
+	}
+	var tp *tap.Server
+	if cfg.Tap != nil {
+		if tp, err = newTap(cfg.Tap, engine, ao.Rules, ao.Clusters, mail, cal, log); err != nil {
+			return err
+		}
+		tln, err := net.Listen("tcp", cfg.Tap.Listen)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := tp.Serve(tln); err != nil {
+				log.Error("tap", "error", err)
+			}
+		}()
+		log.Info("tap serving", "addr", tln.Addr().String(), "downstream", cfg.Tap.Downstream)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if srv.TLSConfig, err = cfg.clientTLS(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Finish what a crash or restart interrupted, beside serving.
+	resumed := make(chan struct{})
+	go func() {
+		defer close(resumed)
+		recs, err := engine.Resume(ctx)
+		for _, r := range recs {
+			log.Info("resumed", "id", r.ID, "status", r.Status)
+		}
+		if err != nil {
+			log.Error("resume", "error", err)
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() {
+		scheme := "http"
+		if cfg.TLSCert != "" {
+			scheme = "https"
+			errc <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			log.Info("serving", "url", scheme+"://"+ln.Addr().String())
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if cfg.TLSCert != "" {
+		log.Info("serving", "url", "https://"+ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if tp != nil {
+		if err := tp.Shutdown(sctx); err != nil {
+			log.Warn("tap shutdown", "error", err)
+		}
+	}
+	err = srv.Shutdown(sctx)
+	if herr := h.Shutdown(sctx); herr != nil {
+		log.Warn("actions still running were stopped; they resume at the next start", "error", herr)
+	}
+	<-resumed
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// openStores opens the mail and calendar stores the config names.
+func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbox.Store, calendar.Store, func(), error) {
+	if cfg.Mock != nil {
+		t := mock.New(nil)
+		for _, u := range cfg.Mock.Users {
+			if err := t.AddUser(u); err != nil {
+				return nil, nil, nil, fmt.Errorf("mock: %w", err)
+			}
+		}
+		if cfg.Mock.Seed != "" {
+			n := 0
+			// Messages in the seed folder go to the inboxes, those in its
+			// quarantine folder to quarantine (as a filter holds them on
+			// delivery).
+			for _, where := range []struct {
+				dir  string
+				role mailbox.Role
+			}{{cfg.Mock.Seed, mailbox.RoleInbox}, {filepath.Join(cfg.Mock.Seed, "quarantine"), mailbox.RoleQuarantine}} {
+				files, err := filepath.Glob(filepath.Join(where.dir, "*.eml"))
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				for _, f := range files {
+					raw, err := os.ReadFile(f)
+					if err != nil {
+						return nil, nil, nil, err
+					}
+					if _, err := t.Deliver(ctx, raw, &mock.DeliverOptions{Role: where.role}); err != nil {
+						return nil, nil, nil, fmt.Errorf("mock: seeding %s: %w", f, err)
+					}
+					n++
+				}
+			}
+			log.Info("mock tenant seeded", "messages", n)
+		}
+		return t, t, func() {}, nil
+	}
+	ic := imapstore.Config{
+		Addr:               cfg.IMAP.Addr,
+		Master:             &imapstore.MasterUser{User: cfg.IMAP.MasterUser, Password: imapstore.Password(cfg.IMAP.MasterPassword)},
+		Mailboxes:          cfg.IMAP.Mailboxes,
+		CreateAdminFolders: cfg.IMAP.CreateAdminFolders,
+		QuarantineFolder:   cfg.IMAP.QuarantineFolder,
+		RecoverableFolder:  cfg.IMAP.RecoverableFolder,
+		EvidenceFolder:     cfg.IMAP.EvidenceFolder,
+		Logger:             log,
+	}
+	switch strings.ToLower(cfg.IMAP.Security) {
+	case "", "tls":
+		ic.Security = imapstore.SecurityTLS
+	case "starttls":
+		ic.Security = imapstore.SecurityStartTLS
+	case "insecure":
+		loop, err := loopback(cfg.IMAP.Addr)
+		if err != nil || !loop {
+			return nil, nil, nil, fmt.Errorf("config: [imap] security = \"insecure\" needs a loopback addr, not %q", cfg.IMAP.Addr)
+		}
+		ic.Security = imapstore.SecurityInsecure
+	default:
+		return nil, nil, nil, fmt.Errorf("config: [imap] security %q: tls, starttls or insecure", cfg.IMAP.Security)
+	}
+	store, err := imapstore.New(ic)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	closeAll := func() { _ = store.Close() }
+	if cfg.CalDAV == nil {
+		return store, nil, closeAll, nil
+	}
+	key, _ := hex.DecodeString(cfg.CalDAV.ProvenanceKey) // validated
+	prefix := cfg.CalDAV.HomePrefix
+	if prefix == "" {
+		prefix = "/"
+	}
+	cs, err := caldavstore.New(cfg.CalDAV.URL, caldavstore.Admin(cfg.CalDAV.AdminUser, cfg.CalDAV.AdminPassword),
+		&caldavstore.Options{ProvenanceKey: key, Home: caldavstore.HomeUnder(prefix), AllowInsecure: cfg.CalDAV.AllowInsecure, Logger: log})
+	if err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return store, cs, closeAll, nil
+}
+
+// newTap builds the delivery tap the config describes: the detection rules
+// decide and record, and messages go on to the mail server.
+func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+	tr := tap.NewRules(engine, rs, nil)
+	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
+	if tc.Downstream == "append" {
+		opts.Downstream = tap.Append(mail)
+	} else {
+		opts.Downstream = tap.NewLMTP("tcp", tc.Downstream, nil)
+	}
+	if tc.TempFail {
+		opts.OnFailure = tap.TempFail
+	}
+	if tc.ProcessInvites {
+		if cal == nil {
+			return nil, errors.New("config: [tap] process_invites needs a calendar store ([caldav])")
+		}
+		opts.Invites = tap.IMIP(imipproc.New(mail, cal, &imipproc.Options{Logger: log}))
+	}
+	return tap.New(opts)
+}
