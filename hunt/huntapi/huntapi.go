@@ -288,6 +288,9 @@ func query(terms []Term) (hunt.Query, func(*hunt.Copy) bool, error) {
 		crit.Senders = crit.Senders[:1]
 	}
 	if crit.MessageIDs != nil || crit.Senders != nil || crit.Subject != "" {
+		if err := crit.Validate(); err != nil {
+			return q, nil, err
+		}
 		q.Criteria = &crit
 	}
 	return q, func(c *hunt.Copy) bool {

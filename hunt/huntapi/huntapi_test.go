@@ -3,6 +3,7 @@ package huntapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -45,7 +46,7 @@ type fixture struct {
 	index  *huntapi.Index
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	ten := mock.New(nil)
@@ -289,4 +290,37 @@ func TestHuntThenRemediate(t *testing.T) {
 	for _, v := range body["value"].([]any) {
 		assert.Equal(t, "deletedFolder", v.(map[string]any)["latestDelivery"].(map[string]any)["location"])
 	}
+}
+
+// FuzzAnalyzedEmails: any $filter over a real index is answered with
+// entries or an invalid-request error (a 400), never another error (a
+// 500) or a panic; entries come newest first, no more than $top.
+func FuzzAnalyzedEmails(f *testing.F) {
+	for _, s := range []string{
+		"networkMessageId eq 'invoice-1@evil.example'",
+		"senderDetail/fromAddress eq 'billing@evil.example' and contains(subject,'invoice')",
+		"recipientEmailAddress eq 'alice@corp.example' and loggedDateTime ge 2026-12-07T10:00:00Z",
+		"senderDetail/mailFromAddress eq '@' and subject eq 'x'",
+		"startswith(subject,'%') and internetMessageId eq '<a>'",
+	} {
+		f.Add(s, 5)
+	}
+	fx := newFixture(f)
+	f.Fuzz(func(t *testing.T, filter string, top int) {
+		got, err := fx.index.AnalyzedEmails(context.Background(), api.IndexQuery{Filter: filter, Top: top % (huntapi.MaxTop + 2)})
+		if err != nil {
+			if !errors.Is(err, remediation.ErrInvalidRequest) {
+				t.Fatalf("%q: %v is not an invalid request", filter, err)
+			}
+			return
+		}
+		if len(got) > max(top%(huntapi.MaxTop+2), huntapi.DefaultTop) {
+			t.Fatalf("%q: %d entries for $top %d", filter, len(got), top)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].LoggedDateTime.After(got[i-1].LoggedDateTime) {
+				t.Fatalf("%q: not newest first", filter)
+			}
+		}
+	})
 }
