@@ -26,6 +26,7 @@ const (
 	crashEnvDir    = "ERADICATE_CRASH_DIR"
 	crashEnvAction = "ERADICATE_CRASH_ACTION"
 	crashEnvAfter  = "ERADICATE_CRASH_AFTER"
+	crashEnvStart  = "ERADICATE_CRASH_START" // "1": Start the action, then Wait
 	crashUsers     = 12
 	crashPerUser   = 10
 )
@@ -63,22 +64,48 @@ func TestCrashChild(t *testing.T) {
 	}
 	e, err := remediation.New(st, nil, j, opts)
 	require.NoError(t, err)
-	_, err = e.Execute(context.Background(), crashRequest(remediation.Action(os.Getenv(crashEnvAction))))
+	req := crashRequest(remediation.Action(os.Getenv(crashEnvAction)))
+	if os.Getenv(crashEnvStart) == "1" {
+		rec, err := e.Start(context.Background(), req)
+		require.NoError(t, err)
+		fmt.Printf("STARTED %s\n", rec.ID)
+		_, err = e.Wait(context.Background(), rec.ID)
+		fmt.Printf("FINISHED %v\n", err)
+		return
+	}
+	_, err = e.Execute(context.Background(), req)
 	fmt.Printf("FINISHED %v\n", err)
 }
 
 // TestCrashResume runs an action in a child process with the file journal
 // and an on-disk store, SIGKILLs the child in the middle of the action,
 // then resumes in this process and checks that nothing was lost and
-// nothing was acted on twice.
+// nothing was acted on twice. One case begins the action with Start.
 func TestCrashResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
 	ctx := context.Background()
+	type crashCase struct {
+		action remediation.Action
+		after  int
+		start  bool
+	}
+	var cases []crashCase
 	for _, action := range []remediation.Action{remediation.SoftDelete, remediation.HardDelete} {
 		for _, after := range []int{1, 40, 100} {
-			t.Run(fmt.Sprintf("%s/after=%d", action, after), func(t *testing.T) {
+			cases = append(cases, crashCase{action, after, false})
+		}
+	}
+	cases = append(cases, crashCase{remediation.SoftDelete, 40, true})
+	for _, cc := range cases {
+		action, after := cc.action, cc.after
+		name := fmt.Sprintf("%s/after=%d", action, after)
+		if cc.start {
+			name += "/start"
+		}
+		{
+			t.Run(name, func(t *testing.T) {
 				dir := t.TempDir()
 				st, err := diskstore.Open(filepath.Join(dir, "mail"))
 				require.NoError(t, err)
@@ -96,14 +123,21 @@ func TestCrashResume(t *testing.T) {
 
 				cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 				cmd.Env = append(os.Environ(), crashEnvDir+"="+dir, crashEnvAction+"="+string(action), crashEnvAfter+"="+strconv.Itoa(after))
+				if cc.start {
+					cmd.Env = append(cmd.Env, crashEnvStart+"=1")
+				}
 				out, err := cmd.StdoutPipe()
 				require.NoError(t, err)
 				cmd.Stderr = testlog.New(t)
 				require.NoError(t, cmd.Start())
 				killed := false
+				started := ""
 				sc := bufio.NewScanner(out)
 				for sc.Scan() {
 					line := sc.Text()
+					if id, ok := strings.CutPrefix(line, "STARTED "); ok {
+						started = id
+					}
 					if strings.HasPrefix(line, "CRASHPOINT") {
 						t.Logf("child reached %s; killing it", line)
 						require.NoError(t, cmd.Process.Kill()) // SIGKILL
@@ -130,6 +164,9 @@ func TestCrashResume(t *testing.T) {
 					assert.Equal(t, remediation.StatusRunning, r.Status, "the journal shows the action unfinished")
 				}
 				require.NotEmpty(t, id)
+				if cc.start {
+					assert.Equal(t, started, id, "the id Start returned is the action's")
+				}
 				recs, err := e.Resume(ctx)
 				require.NoError(t, err)
 				require.Len(t, recs, 1)
