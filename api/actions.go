@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -146,8 +145,6 @@ func (h *Handler) submit(c *call, ar ActionRequest) error {
 
 // propose records req as pending approval and answers 201 with the record.
 func (h *Handler) propose(c *call, req remediation.Request) error {
-	unlock := h.lockActor(req.Actor)
-	defer unlock()
 	ctx, cancel := c.ctx()
 	defer cancel()
 	rec, err := h.engine.Propose(ctx, req)
@@ -158,53 +155,26 @@ func (h *Handler) propose(c *call, req remediation.Request) error {
 	return c.json(http.StatusCreated, rec)
 }
 
-// lockActor serialises the calls that create records in the name of one
-// actor, so that startExecute can tell the record its call created.
-func (h *Handler) lockActor(actor string) func() {
-	h.actorMu.Lock()
-	m := h.actors[actor]
-	if m == nil {
-		m = &sync.Mutex{}
-		h.actors[actor] = m
-	}
-	h.actorMu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
-
-// startExecute runs req in the background and returns the id of its record
-// once the engine has recorded it. The engine's Execute returns only when
-// the action ends, so the record is found by its actor: the actor's
-// record-creating calls are serialised (lockActor) and the new one is the
-// record of this actor that was not there before.
+// startExecute starts req ([remediation.Engine.Start]) and returns the id
+// of its record, journaled: the action goes on in the background, under
+// the engine, and its errors are in its record.
 func (h *Handler) startExecute(c *call, req remediation.Request) (string, error) {
-	unlock := h.lockActor(req.Actor)
-	defer unlock()
+	h.bgMu.Lock()
+	closed := h.closed
+	h.bgMu.Unlock()
+	if closed {
+		return "", errShuttingDown
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	since := h.engine.Options().Now()
-	filter := remediation.Filter{Actors: []string{req.Actor}, Since: since}
-	known := map[string]bool{}
-	for rec, err := range h.engine.Query(ctx, filter) {
-		if err != nil {
-			return "", err
-		}
-		known[rec.ID] = true
+	rec, err := h.engine.Start(ctx, req)
+	if err != nil {
+		return "", err
 	}
-	return h.background(ctx, func(ctx context.Context) (*remediation.Record, error) {
-		return h.engine.Execute(ctx, req)
-	}, func(ctx context.Context) (string, error) {
-		for rec, err := range h.engine.Query(ctx, filter) {
-			if err != nil {
-				return "", err
-			}
-			if !known[rec.ID] {
-				return rec.ID, nil
-			}
-		}
-		return "", nil
-	})
+	return rec.ID, nil
 }
+
+var errShuttingDown = errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down")
 
 // background runs fn under the handler's background context and waits
 // until find names the record fn works on, or fn returns. The action goes
@@ -214,7 +184,7 @@ func (h *Handler) background(ctx context.Context, fn func(context.Context) (*rem
 	h.bgMu.Lock()
 	if h.closed {
 		h.bgMu.Unlock()
-		return "", errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down")
+		return "", errShuttingDown
 	}
 	h.running.Add(1)
 	h.bgMu.Unlock()
@@ -378,8 +348,6 @@ func (h *Handler) undo(c *call) error {
 	if err := c.emptyBody(); err != nil {
 		return err
 	}
-	unlock := h.lockActor(c.id.Name)
-	defer unlock()
 	ctx, cancel := c.ctx()
 	defer cancel()
 	orig, err := h.engine.Get(ctx, id)
