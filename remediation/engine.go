@@ -123,6 +123,12 @@ type Engine struct {
 	busyMu sync.Mutex
 	busy   map[string]bool
 
+	// noneDue reports that no pending record expires before nextDue:
+	// expire then has nothing to look at. Guarded by mu; cleared when a
+	// record becomes pending (see pending).
+	noneDue bool
+	nextDue time.Time
+
 	// ended is closed, and replaced, whenever an action stops running
 	// in this process (see Wait). Guarded by mu.
 	ended chan struct{}
@@ -223,6 +229,9 @@ func (e *Engine) apply(ent Entry, notRunning bool) {
 			e.records[ent.Record.ID] = s
 		}
 		s.r = *ent.Record
+		if s.r.Status == StatusPending {
+			e.pending()
+		}
 	case EntryIntent:
 		if s != nil {
 			s.seq = max(s.seq, ent.Intent.Seq)
@@ -245,6 +254,9 @@ func (e *Engine) apply(ent Entry, notRunning bool) {
 }
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+
+// maxTime is after every time the engine meets.
+var maxTime = time.Unix(1<<62, 0)
 
 // Options returns the options e runs with, every default filled in: its
 // clock (Now) and its blast-radius limit (BlastRadius) among them, for
@@ -388,12 +400,22 @@ func (e *Engine) save(ctx context.Context, rs ...*Record) error {
 // expire marks pending records past their expiry as expired.
 func (e *Engine) expire(ctx context.Context) { e.expireHolding(ctx, "") }
 
+// pending notes that a record became pending: expire looks again. Callers
+// hold e.mu.
+func (e *Engine) pending() { e.noneDue = false }
+
 // expireHolding is expire for a caller that holds the action lease of
 // the record held (a decision): it is not given back here.
 func (e *Engine) expireHolding(ctx context.Context, held string) {
 	now := e.now()
 	due := func(s *state) bool {
 		return s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires)
+	}
+	e.mu.Lock()
+	quiet := e.noneDue && now.Before(e.nextDue)
+	e.mu.Unlock()
+	if quiet {
+		return // nothing pending is due: no scan of every record
 	}
 	var leased map[string]bool
 	if e.leaser != nil {
@@ -406,11 +428,25 @@ func (e *Engine) expireHolding(ctx context.Context, held string) {
 	}
 	e.mu.Lock()
 	var exp []*Record
+	left := false // a due record left pending (leased elsewhere)
+	var next time.Time
 	for id, s := range e.records {
-		if due(s) && (leased == nil || leased[id]) {
+		switch {
+		case due(s) && (leased == nil || leased[id]):
 			s.r.Status = StatusExpired
 			s.r.Finished = now
 			exp = append(exp, s.r.clone())
+		case due(s):
+			left = true
+		case s.r.Status == StatusPending && !s.r.Expires.IsZero() && (next.IsZero() || s.r.Expires.Before(next)):
+			next = s.r.Expires
+		}
+	}
+	if !left {
+		e.noneDue = true
+		e.nextDue = next
+		if next.IsZero() {
+			e.nextDue = maxTime
 		}
 	}
 	e.mu.Unlock()
@@ -703,6 +739,7 @@ func (e *Engine) Propose(ctx context.Context, req Request) (*Record, error) {
 	}
 	e.mu.Lock()
 	e.records[r.ID] = &state{r: *r.clone()}
+	e.pending()
 	e.mu.Unlock()
 	e.log.Info("remediation: action proposed", "id", r.ID, "action", r.Action, "actor", r.Actor)
 	return r, nil
@@ -761,6 +798,7 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 	if err := e.save(ctx, r); err != nil {
 		e.mu.Lock()
 		s.r.Status = StatusPending
+		e.pending()
 		e.mu.Unlock()
 		return nil, err
 	}
