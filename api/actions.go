@@ -1,15 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -239,7 +243,54 @@ func (h *Handler) get(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, rec)
+	if !rec.Status.Final() || rec.Incomplete {
+		return c.json(http.StatusOK, rec)
+	}
+	body, err := h.finished.encode(rec)
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(http.StatusOK)
+	_, err = c.w.Write(body)
+	return err
+}
+
+// encodings keeps the JSON of finished records, for the many clients that
+// poll one action: a record read again that is equal to the one encoded
+// (a finished record rarely changes: an undo names itself in it) is not
+// encoded again.
+type encodings struct {
+	m sync.Map // id -> *encoding
+	n atomic.Int64
+}
+
+type encoding struct {
+	rec  *remediation.Record
+	body []byte
+}
+
+// maxEncodings bounds the records whose JSON is kept.
+const maxEncodings = 1024
+
+// encode returns the JSON of rec, as json.Encoder writes it.
+func (es *encodings) encode(rec *remediation.Record) ([]byte, error) {
+	if v, ok := es.m.Load(rec.ID); ok {
+		if en := v.(*encoding); reflect.DeepEqual(en.rec, rec) {
+			return en.body, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(rec); err != nil {
+		return nil, err
+	}
+	if es.n.Add(1) > maxEncodings {
+		es.m.Clear()
+		es.n.Store(1)
+	}
+	es.m.Store(rec.ID, &encoding{rec: rec, body: buf.Bytes()})
+	return buf.Bytes(), nil
 }
 
 // outcomes streams the outcomes of an action as NDJSON: one

@@ -100,6 +100,8 @@ type Handler struct {
 	running  sync.WaitGroup
 
 	rulesMu sync.Mutex // one change of the rules (and its save) at a time
+
+	finished encodings // the JSON of finished records GET answers with
 }
 
 // New returns the API over e. opts.Auth is required.
@@ -348,6 +350,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 			if sw.status == 0 {
 				writeError(sw, c.reqID, status, code, msg)
 			}
+		}
+		if !h.log.Enabled(r.Context(), level) {
+			return
 		}
 		h.log.LogAttrs(r.Context(), level, "api call", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("identity", c.id.Name), slog.Int("status", sw.status),

@@ -268,6 +268,9 @@ func TestActionsLifecycle(t *testing.T) {
 	decodeResp(t, resp, http.StatusAccepted, nil)
 	rec := e.wait("analyst", resp.Header.Get("Location"))
 	assert.EqualValues(t, 2, rec.Counts.Succeeded)
+	var again remediation.Record
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID, nil), 200, &again)
+	assert.Equal(t, rec, &again)
 
 	// Outcomes as NDJSON.
 	resp = e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID+"/outcomes", nil)
@@ -295,6 +298,12 @@ func TestActionsLifecycle(t *testing.T) {
 	assert.EqualValues(t, 2, undo.Counts.Succeeded)
 	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
 	assert.Equal(t, "Conflict", graphError(t, e.do("analyst", "POST", "/eradicate/v1/actions/"+rec.ID+"/undo", nil), 409).Code)
+	// The finished original, read again (its JSON was kept), names its
+	// undo.
+	var orig remediation.Record
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID, nil), 200, &orig)
+	assert.Equal(t, acc.ID, orig.UndoneBy)
+	assert.Equal(t, rec.Counts, orig.Counts)
 
 	// Query.
 	var list api.ActionList
