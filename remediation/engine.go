@@ -610,6 +610,9 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Record, error) {
 		return nil, ErrEngineClosed
 	}
 	r, total, pre, err := e.prepare(ctx, req)
+	if err == nil && e.bg.Err() != nil {
+		err = ErrEngineClosed // Close stopped the started actions meanwhile
+	}
 	var st *state
 	if err == nil {
 		st, err = e.begin(ctx, r)
