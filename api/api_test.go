@@ -459,22 +459,25 @@ func TestConcurrentStartsOfOneActor(t *testing.T) {
 	for i := range n {
 		e.deliver(fmt.Sprintf("m%d@evil.example", i), "x", users[i%len(users)])
 	}
-	locs := make([]string, n)
+	resps := make([]*http.Response, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp := e.do("analyst", "POST", "/eradicate/v1/actions", api.ActionRequest{
+			resps[i] = e.do("analyst", "POST", "/eradicate/v1/actions", api.ActionRequest{
 				Action: remediation.SoftDelete, Name: fmt.Sprintf("action %d", i),
 				Selection: criteria(fmt.Sprintf("m%d@evil.example", i))})
-			var acc api.AcceptedBody
-			decodeResp(t, resp, http.StatusAccepted, &acc)
-			assert.Equal(t, resp.Header.Get("Location"), acc.Location)
-			locs[i] = acc.Location
 		}()
 	}
 	wg.Wait()
+	locs := make([]string, n)
+	for i, resp := range resps {
+		var acc api.AcceptedBody
+		decodeResp(t, resp, http.StatusAccepted, &acc)
+		assert.Equal(t, resp.Header.Get("Location"), acc.Location)
+		locs[i] = acc.Location
+	}
 	seen := map[string]bool{}
 	for i, loc := range locs {
 		require.NotEmpty(t, loc)
