@@ -44,6 +44,7 @@ var importRules = []struct {
 	{"cmd/...", []string{"api", "tap", "hunt", "hunt/", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
 	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
 	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
+	{"hunt/huntapi", []string{"hunt", "api", "remediation", "mailbox", "internal/"}},
 	{"hunt", []string{"mailbox", "remediation", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},
 	{"internal/...", []string{"internal/", "mailbox", "calendar"}},
@@ -132,6 +133,7 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	assert.True(t, allowedImport("internal/urlcanon", rules["cluster/..."]))
 	assert.False(t, allowedImport("cluster", rules["hunt"]), "only automation imports cluster")
 	assert.False(t, allowedImport("remediation", rules["hunt/sqlstore"]), "a store of the index does not know the engine")
+	assert.False(t, allowedImport("hunt", rules["api"]), "the API reads the index through api.Index only")
 	assert.True(t, allowedImport("internal/testenv/dovecot", testEnvironments))
 	assert.False(t, allowedImport("internal/urlcanon", testEnvironments))
 }

@@ -17,7 +17,9 @@
 //     message id: networkMessageId is the message's Message-ID. An
 //     analyst's hard delete is proposed for approval; an admin's runs.
 //   - GET /security/collaboration/analyzedEmails and .../{id} read the
-//     hunting index ([Options.Index]); without one they answer 501.
+//     hunting index ([Options.Index]; package hunt/huntapi serves the email
+//     events index, with a subset of OData $filter); without one they answer
+//     501.
 //
 // Errors are Graph's error JSON ([ErrorBody]) with a stable code.
 //

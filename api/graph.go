@@ -44,6 +44,47 @@ type AnalyzedEmail struct {
 	RecipientEmailAddress string    `json:"recipientEmailAddress"`       // the mailbox owner
 	Subject               string    `json:"subject,omitempty"`           // the decoded subject
 	LoggedDateTime        time.Time `json:"loggedDateTime,omitzero"`     // when the copy was delivered
+	Size                  int64     `json:"size,omitempty"`              // the raw message size in bytes
+	// SenderDetail names the senders.
+	SenderDetail *AnalyzedEmailSender `json:"senderDetail,omitempty"`
+	// OriginalDelivery is where the copy was delivered.
+	OriginalDelivery *AnalyzedEmailDelivery `json:"originalDelivery,omitempty"`
+	// LatestDelivery is where the copy is now.
+	LatestDelivery *AnalyzedEmailDelivery `json:"latestDelivery,omitempty"`
+	// URLs are the message's URLs, in GET .../{id} only.
+	URLs []AnalyzedEmailURL `json:"urls,omitempty"`
+	// Attachments are the message's attached files, in GET .../{id} only.
+	Attachments []AnalyzedEmailAttachment `json:"attachments,omitempty"`
+}
+
+// AnalyzedEmailSender is Graph's analyzedEmailSenderDetail.
+type AnalyzedEmailSender struct {
+	FromAddress     string `json:"fromAddress,omitempty"`     // the header From (P2) address
+	DisplayName     string `json:"displayName,omitempty"`     // the header From display name
+	MailFromAddress string `json:"mailFromAddress,omitempty"` // the envelope sender (P1)
+}
+
+// AnalyzedEmailDelivery is Graph's analyzedEmailDeliveryDetail: a
+// deliveryLocation (inbox_folder, junkFolder, deletedFolder, quarantine,
+// others; "" when unknown) and, beyond Graph, the folder's name.
+type AnalyzedEmailDelivery struct {
+	Location string `json:"location,omitempty"` // Graph's deliveryLocation
+	Folder   string `json:"folder,omitempty"`   // the folder's name on the store
+}
+
+// AnalyzedEmailURL is Graph's analyzedEmailUrl: a URL of the message, in
+// the canonical form clusters name URLs by.
+type AnalyzedEmailURL struct {
+	URL string `json:"url"` // the canonical URL
+}
+
+// AnalyzedEmailAttachment is Graph's analyzedEmailAttachment.
+type AnalyzedEmailAttachment struct {
+	FileName string `json:"fileName,omitempty"` // the decoded file name
+	FileType string `json:"fileType,omitempty"` // the media type
+	FileSize int64  `json:"fileSize"`           // the decoded size in bytes
+	SHA256   string `json:"sha256"`             // lower-case hex
+	TLSH     string `json:"tlsh,omitempty"`     // the TLSH digest, beyond Graph
 }
 
 // GraphRemediate is the body of Graph's POST

@@ -43,6 +43,9 @@
 // scan would find. [RecordAction] then tells the index what the action
 // did.
 //
+// The package huntapi serves a Reader through the HTTP API (package api)
+// as Graph's analyzedEmails.
+//
 // # Storage
 //
 // The package sqlstore implements [Store] on SQLite, in one file and

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -49,6 +50,7 @@ type serveConfig struct {
 	Tap    *tapConfig    `toml:"tap"`
 	CalDAV *caldavConfig `toml:"caldav"`
 	Mock   *mockConfig   `toml:"mock"`
+	Hunt   *huntConfig   `toml:"hunt"`
 	Tokens []tokenConfig `toml:"token"`
 	// ClientCA is a PEM file of the CAs whose client certificates
 	// authenticate ClientCerts (needs TLS).
@@ -81,6 +83,31 @@ type tapConfig struct {
 	Downstream     string `toml:"downstream"`
 	ProcessInvites bool   `toml:"process_invites"` // apply invites to the calendars (needs [caldav], or the mock)
 	TempFail       bool   `toml:"temp_fail"`       // on eradicate's own failure answer 451 instead of delivering unchanged
+}
+
+// huntConfig is the email events index: a crawler keeps it up to date
+// with the mail store, GET .../analyzedEmails and `eradicate hunt` read it,
+// and actions selected by criteria open only the mailboxes it places copies
+// in.
+type huntConfig struct {
+	// Index is the SQLite file of the index; required.
+	Index string `toml:"index"`
+	// CrawlInterval is the time between two crawls; default 5m.
+	CrawlInterval time.Duration `toml:"crawl_interval"`
+	// Narrow makes actions selected by criteria open only the mailboxes
+	// the index places a copy in, plus those whose last crawl is older
+	// than MaxAge (hunt.Narrower). Off by default: nothing feeds the index
+	// at delivery yet, so mail delivered since a mailbox's last crawl is
+	// not in it, and a narrowed action skips it in a mailbox crawled less
+	// than MaxAge ago.
+	Narrow bool `toml:"narrow"`
+	// MaxAge is how old a mailbox's last crawl may be for a narrowed
+	// action to skip it when the index holds no copy there; default
+	// twice CrawlInterval.
+	MaxAge time.Duration `toml:"max_age"`
+	// Retention is how long the index keeps copies gone from their
+	// mailbox; default 720h (30 days); a negative value keeps them.
+	Retention time.Duration `toml:"retention"`
 }
 
 // imapConfig is the mail server.
@@ -181,6 +208,23 @@ func (c *serveConfig) validate() error {
 		}
 		if k, err := hex.DecodeString(c.CalDAV.ProvenanceKey); err != nil || len(k) < 32 {
 			return errors.New("config: [caldav] needs provenance_key (or ERADICATE_PROVENANCE_KEY): 64 or more hex digits")
+		}
+	}
+	if c.Hunt != nil {
+		if c.Hunt.Index == "" {
+			return errors.New("config: [hunt] needs index (the SQLite file of the events index)")
+		}
+		if c.Hunt.CrawlInterval == 0 {
+			c.Hunt.CrawlInterval = 5 * time.Minute
+		}
+		if c.Hunt.CrawlInterval < 0 {
+			return fmt.Errorf("config: [hunt] crawl_interval %s must be positive", c.Hunt.CrawlInterval)
+		}
+		if c.Hunt.MaxAge == 0 {
+			c.Hunt.MaxAge = 2 * c.Hunt.CrawlInterval
+		}
+		if c.Hunt.MaxAge < 0 {
+			return fmt.Errorf("config: [hunt] max_age %s must be positive", c.Hunt.MaxAge)
 		}
 	}
 	if len(c.Tokens) == 0 && len(c.ClientCerts) == 0 {
@@ -334,6 +378,22 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # downstream = "127.0.0.1:24"  # Dovecot's LMTP; or "append" (IMAP APPEND)
 # process_invites = false      # true: apply invites to [caldav] calendars
 # temp_fail = false            # true: 451 on eradicate's own failures
+
+# The email events index (optional): one row per delivered copy, kept up
+# to date by a crawler that reads only new mail. GET .../analyzedEmails
+# ($filter, $top) and "eradicate hunt" read it, and an action selected by
+# criteria can open only the mailboxes that hold copies (narrow); each copy
+# is still verified on the server before anything is done to it.
+[hunt]
+index = "/var/lib/eradicate/hunt.db"  # SQLite, one file
+crawl_interval = "5m"
+retention = "720h"                    # keep copies gone from their mailbox 30 days
+# narrow = true: actions selected by criteria open only the mailboxes the
+# index places copies in, plus every mailbox crawled longer than max_age
+# ago. Faster at scale, but mail delivered since a mailbox's last crawl is
+# not in the index yet: a narrowed action misses it there. Off by default.
+# narrow = false
+# max_age = "10m"                     # default: twice crawl_interval
 
 # Instead of [imap]: the in-memory tenant, to try eradicate out.
 # [mock]

@@ -90,7 +90,13 @@ url = %q
 admin_user = %q
 home_prefix = "/"
 allow_insecure = true
-`, freeAddr(t), filepath.Join(dir, "journal"), dove.Addr, dove.MasterUser, strings.Join(users, `", "`), rad.URL, radicale.AdminUser)+tokensTOML(ids)), 0o600))
+
+[hunt]
+index = %q
+crawl_interval = "500ms"
+narrow = true
+max_age = "1h"
+`, freeAddr(t), filepath.Join(dir, "journal"), dove.Addr, dove.MasterUser, strings.Join(users, `", "`), rad.URL, radicale.AdminUser, filepath.Join(dir, "hunt.db"))+tokensTOML(ids)), 0o600))
 
 	s := startServe(t, config,
 		"ERADICATE_IMAP_PASSWORD="+dove.MasterPassword,

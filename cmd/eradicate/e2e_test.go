@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +97,25 @@ func poll(t *testing.T, u, token string) map[string]any {
 	}
 }
 
+// graphList is Graph's list analyzedEmails, written from its documented
+// request: GET .../analyzedEmails with $filter; it returns the entries as
+// generic JSON.
+func graphList(t *testing.T, base, token, filter string) []map[string]any {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+"/v1.0/security/collaboration/analyzedEmails?$filter="+url.QueryEscape(filter), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var got struct {
+		Value []map[string]any `json:"value"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return got.Value
+}
+
 // cli runs the command in this process as identity who against base and
 // returns its standard output.
 func cli(t *testing.T, base, token string, args ...string) (string, error) {
@@ -138,18 +158,56 @@ func e2e(t *testing.T, s *server, ids map[string]identity, users []string) (soft
 	assert.Equal(t, 401, status(t, "GET", s.url+"/eradicate/v1/actions", ids["admin"].token+"x"))
 	assert.Equal(t, 403, status(t, "POST", s.url+"/security/collaboration/analyzedEmails/remediate", ids["reader"].token))
 
-	// A SOAR playbook soft-deletes a phish, as it would in Defender.
-	got := graphRemediate(t, s.url, ids["analyst"].token, "softDelete", "invoice@evil.example", users[0], users[1])
+	// A SOAR playbook hunts a phish in the index, as it would in Defender,
+	// once the first crawl has run, and soft-deletes the copies it found.
+	filter := "senderDetail/fromAddress eq 'billing@evil.example' and contains(subject,'invoice')"
+	var found []map[string]any
+	require.Eventually(t, func() bool {
+		found = graphList(t, s.url, ids["reader"].token, filter)
+		return len(found) == 2
+	}, 60*time.Second, 100*time.Millisecond, "the crawler indexes the seeded mail")
+	var recipients []string
+	for _, e := range found {
+		assert.Equal(t, "invoice@evil.example", e["networkMessageId"])
+		recipients = append(recipients, e["recipientEmailAddress"].(string))
+	}
+	assert.ElementsMatch(t, users[:2], recipients)
+	got := graphRemediate(t, s.url, ids["analyst"].token, "softDelete", found[0]["networkMessageId"].(string), recipients...)
 	assert.Equal(t, "completed", got["status"])
 	assert.Equal(t, "soft_delete", got["action"])
 	assert.EqualValues(t, 2, got["counts"].(map[string]any)["succeeded"])
+
+	// The CLI hunts the same copies; the index follows them to where the
+	// action put them.
+	require.Eventually(t, func() bool {
+		out, err := cli(t, s.url, ids["reader"].token, "hunt", "-message-id", "invoice@evil.example", "-sender", "billing@evil.example", "-json")
+		require.NoError(t, err)
+		var list struct{ Value []api.AnalyzedEmail }
+		require.NoError(t, json.Unmarshal([]byte(out), &list), out)
+		require.Len(t, list.Value, 2, out)
+		for _, e := range list.Value {
+			if e.LatestDelivery == nil || e.LatestDelivery.Location != "deletedFolder" {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "the index sees the soft-deleted copies in deleted items")
+	require.Eventually(t, func() bool { return strings.Contains(s.logs.String(), "actions recorded in the index") },
+		60*time.Second, 100*time.Millisecond, "serve tells the index what the actions did")
+	out, err := cli(t, s.url, ids["reader"].token, "hunt", "-subject", "payroll", "-top", "2")
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(out, "\n"), "a header and two copies: %s", out)
+	assert.Contains(t, out, "payroll@evil.example")
+	_, err = cli(t, s.url, ids["reader"].token, "hunt", "-filter", "threatTypes eq 'phish'")
+	require.ErrorContains(t, err, "400 BadRequest")
+	require.ErrorContains(t, err, "cannot be filtered on")
 
 	// It hard-deletes the invite campaign: from an analyst it is a proposal.
 	got = graphRemediate(t, s.url, ids["lead"].token, "hardDelete", "<campaign@evil.example>", users...)
 	assert.Equal(t, "pending_approval", got["status"])
 	id := got["id"].(string)
 	// The proposer cannot approve it, an analyst lacks the role.
-	_, err := cli(t, s.url, ids["lead"].token, "approve", id, "-json")
+	_, err = cli(t, s.url, ids["lead"].token, "approve", id, "-json")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "403 FourEyes")
 	_, err = cli(t, s.url, ids["analyst"].token, "approve", id)
@@ -170,7 +228,7 @@ func e2e(t *testing.T, s *server, ids map[string]identity, users []string) (soft
 	assert.Equal(t, len(users), removed, "the invite's entries are gone from every calendar: %+v", rec.Calendar)
 
 	// The CLI: dry run, soft delete, show, outcomes, undo.
-	out, err := cli(t, s.url, ids["analyst"].token, "dryrun", "-message-id", "payroll@evil.example", "-json")
+	out, err = cli(t, s.url, ids["analyst"].token, "dryrun", "-message-id", "payroll@evil.example", "-json")
 	require.NoError(t, err)
 	var dr api.DryRunResult
 	require.NoError(t, json.Unmarshal([]byte(out), &dr))
@@ -255,7 +313,10 @@ downstream = "append"
 [mock]
 users = ["%s"]
 seed = %q
-`, freeAddr(t), filepath.Join(dir, "journal"), filepath.Join(dir, "rules.json"), tapAddr, strings.Join(e2eUsers, `", "`), seed)+tokensTOML(ids)), 0o600))
+[hunt]
+index = %q
+crawl_interval = "200ms"
+`, freeAddr(t), filepath.Join(dir, "journal"), filepath.Join(dir, "rules.json"), tapAddr, strings.Join(e2eUsers, `", "`), seed, filepath.Join(dir, "hunt.db"))+tokensTOML(ids)), 0o600))
 
 	s := startServe(t, config)
 	id := e2e(t, s, ids, e2eUsers)
@@ -346,6 +407,10 @@ func TestInitAndConfig(t *testing.T) {
 	cfg, err := loadConfig(path)
 	require.NoError(t, err)
 	assert.Equal(t, "s3cret", cfg.IMAP.MasterPassword)
+	require.NotNil(t, cfg.Hunt, "the sample keeps an events index")
+	assert.Equal(t, 5*time.Minute, cfg.Hunt.CrawlInterval)
+	assert.Equal(t, 10*time.Minute, cfg.Hunt.MaxAge, "twice the crawl interval")
+	assert.False(t, cfg.Hunt.Narrow, "narrowing is the operator's choice")
 
 	write := func(s string) string {
 		p := filepath.Join(dir, fmt.Sprintf("c%d.toml", time.Now().UnixNano()))
@@ -357,6 +422,9 @@ func TestInitAndConfig(t *testing.T) {
 		"non-loopback without TLS": {"listen = \"0.0.0.0:8750\"\n[mock]\nusers=[\"a@b.c\"]\n" + tokens, "not loopback"},
 		"unknown key":              {"listne = \"127.0.0.1:1\"\n[mock]\nusers=[\"a@b.c\"]\n" + tokens, "unknown keys: listne"},
 		"no token":                 {"[mock]\nusers=[\"a@b.c\"]\n", "no [[token]]"},
+		"hunt without index":       {"[mock]\nusers=[\"a@b.c\"]\n[hunt]\ncrawl_interval=\"1m\"\n" + tokens, "[hunt] needs index"},
+		"hunt bad interval":        {"[mock]\nusers=[\"a@b.c\"]\n[hunt]\nindex=\"/tmp/h.db\"\ncrawl_interval=\"soon\"\n" + tokens, "soon"},
+		"hunt negative max_age":    {"[mock]\nusers=[\"a@b.c\"]\n[hunt]\nindex=\"/tmp/h.db\"\nmax_age=\"-1m\"\n" + tokens, "max_age -1m0s must be positive"},
 		"no store":                 {tokens, "exactly one of [imap] and [mock]"},
 		"bad role":                 {"[mock]\nusers=[\"a@b.c\"]\n[[token]]\nname=\"x\"\nsha256=\"" + api.HashToken("t") + "\"\nroles=[\"root\"]\n", "unknown role"},
 		"client certs without TLS": {"client_ca = \"/x.pem\"\n[mock]\nusers=[\"a@b.c\"]\n[[client_cert]]\nname=\"soar\"\nroles=[\"analyst\"]\n", "need TLS"},

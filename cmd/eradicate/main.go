@@ -8,6 +8,8 @@
 // http://127.0.0.1:8750) with the token in $ERADICATE_TOKEN (or -token-file);
 // each prints a table, or JSON with -json:
 //
+//	eradicate hunt      [-filter F] [-top N] [-message-id M] [-sender S] [-recipient R] [-subject S] [-since T]
+//	                                                   copies from the events index ([hunt] in the config), newest first
 //	eradicate dryrun    [criteria]                     what a selection selects, per mailbox and folder
 //	eradicate remediate -action A [-propose] [criteria] run (or propose) an action and wait for it
 //	eradicate actions   [-status S] [-top N]           the action center
@@ -48,7 +50,8 @@ const usage = `usage: eradicate <command> [flags]
   token      make a new API token
   serve      run the API (-config eradicate.toml)
 
-  dryrun     what a selection selects          remediate  run or propose an action
+  hunt       copies from the events index      dryrun     what a selection selects
+  remediate  run or propose an action
   actions    the action center                 show       one action (-outcomes)
   approve    approve a proposal                decline    decline a proposal
   undo       undo an action
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return newTokenCmd(rest, stdout, stderr)
 	case "rules":
 		return rulesCmd(ctx, rest, stdout, stderr)
+	case "hunt":
+		return huntCmd(ctx, rest, stdout, stderr)
 	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release", "clusters":
 		return client(ctx, cmd, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -22,6 +22,9 @@ import (
 	"github.com/eradicate-dev/eradicate/calendar/caldavstore"
 	"github.com/eradicate-dev/eradicate/calendar/imipproc"
 	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/hunt"
+	"github.com/eradicate-dev/eradicate/hunt/huntapi"
+	"github.com/eradicate-dev/eradicate/hunt/sqlstore"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mock"
@@ -73,6 +76,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 
 	eo := &remediation.Options{Logger: log, BlastRadius: cfg.Engine.BlastRadius, Workers: cfg.Engine.Workers,
 		EvidenceOnHardDelete: cfg.Engine.EvidenceOnHardDelete}
+	var index *sqlstore.Store
+	if cfg.Hunt != nil {
+		if err := os.MkdirAll(filepath.Dir(cfg.Hunt.Index), 0o700); err != nil {
+			return err
+		}
+		if index, err = sqlstore.OpenSQLite(ctx, cfg.Hunt.Index, nil); err != nil {
+			return fmt.Errorf("config: [hunt] index: %w", err)
+		}
+		defer index.Close()
+		if cfg.Hunt.Narrow {
+			eo.Narrower = &hunt.Narrower{Index: index, MaxAge: cfg.Hunt.MaxAge}
+		}
+	}
 	switch cfg.Engine.FourEyes {
 	case "", "default":
 	case "all":
@@ -91,6 +107,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	if index != nil {
+		ao.Index = huntapi.New(index)
+	}
 	if cfg.Tap != nil {
 		// The tap indexes every delivered message; the API reads the
 		// clusters.
@@ -165,6 +184,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 
+	// Keep the index up to date: the engine's finished actions, then a
+	// crawl, every crawl interval.
+	indexed := make(chan struct{})
+	if index != nil {
+		go func() {
+			defer close(indexed)
+			keepIndex(ctx, cfg.Hunt, engine, mail, index, log)
+		}()
+	} else {
+		close(indexed)
+	}
+
 	errc := make(chan error, 1)
 	go func() {
 		scheme := "http"
@@ -200,6 +231,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Warn("actions still running were stopped; they resume at the next start", "error", eerr)
 	}
 	<-resumed
+	<-indexed
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -309,4 +341,64 @@ func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, x *cluster
 		opts.Invites = tap.IMIP(imipproc.New(mail, cal, &imipproc.Options{Logger: log}))
 	}
 	return tap.New(opts)
+}
+
+// keepIndex keeps the events index up to date until ctx is done: every
+// crawl interval, it tells the index what the engine's finished actions did
+// (hunt.RecordAction: the API, the tap's rules and approvals all run through
+// the engine, whose action center this reads; the API has no hook of its
+// own), then crawls every mailbox. The first pass runs at once.
+func keepIndex(ctx context.Context, hc *huntConfig, engine *remediation.Engine, mail mailbox.Store, index hunt.Store, log *slog.Logger) {
+	crawler := hunt.NewCrawler(mail, index, &hunt.CrawlerOptions{Retention: hc.Retention, Logger: log})
+	recorded := map[string]bool{}
+	for {
+		n, err := recordActions(ctx, engine, index, recorded)
+		if n > 0 {
+			log.Info("actions recorded in the index", "actions", n)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("recording actions in the index", "error", err)
+		}
+		start := time.Now()
+		st, err := crawler.Crawl(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Warn("crawl", "error", err)
+		}
+		log.Info("crawled", "mailboxes", st.Mailboxes, "unchanged", st.Unchanged, "fetched", st.Fetched,
+			"moved", st.Moved, "removed", st.Removed, "expired", st.Expired, "took", time.Since(start).Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(hc.CrawlInterval):
+		}
+	}
+}
+
+// recordActions records in the index the finished actions not recorded
+// yet (recorded, by id) and returns how many it recorded. An action that
+// fails to record is tried again at the next pass.
+func recordActions(ctx context.Context, engine *remediation.Engine, index hunt.Store, recorded map[string]bool) (int, error) {
+	var todo []*remediation.Record
+	for rec, err := range engine.Query(ctx, remediation.Filter{}) {
+		if err != nil {
+			return 0, err
+		}
+		if !recorded[rec.ID] && rec.Status.Final() && !rec.Incomplete {
+			todo = append(todo, rec)
+		}
+	}
+	n := 0
+	var errs []error
+	for _, rec := range todo {
+		if err := hunt.RecordAction(ctx, index, rec, engine.Outcomes(ctx, rec.ID)); err != nil {
+			errs = append(errs, fmt.Errorf("action %s: %w", rec.ID, err))
+			continue
+		}
+		recorded[rec.ID] = true
+		n++
+	}
+	return n, errors.Join(errs...)
 }
