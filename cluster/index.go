@@ -103,6 +103,7 @@ const (
 	coarseBands              = 20 // bands of the coarse TLSH projection (see coarseBand)
 	coarseBits               = 9  // bits per coarse band
 	coarseReps               = 4  // most recent files kept per coarse bucket
+	coarseDirs               = 32 // media types whose coarse buckets are found by direct index
 	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
 	shared                   = 1 << 31
 )
@@ -163,9 +164,17 @@ type Index struct {
 
 	files     []fileRec
 	fileStamp []int32 // per file: (the last file whose lookup compared it + 1) << 1, | 1 when similar
-	coarseIdx table   // coarse TLSH bucket hash -> index in coarse
-	coarse    []coarseBucket
-	edges     []edge
+	// Coarse TLSH buckets, found by direct index for the first
+	// coarseDirs media types: coarseDir[i][band<<coarseBits|value] is 1 +
+	// the bucket's index in coarse (0: none) for the media type whose hash
+	// is coarseMedia[i]. A directory costs 40 KB however few files it
+	// serves, so media types after those (any number: they come from the
+	// mail) use coarseIdx, a table that grows with the buckets in use.
+	coarseMedia []uint64
+	coarseDir   [][]uint32
+	coarseIdx   table // coarse TLSH bucket hash -> 1 + index in coarse
+	coarse      []coarseBucket
+	edges       []edge
 
 	scratch []int32 // see scratchLocked
 
@@ -838,15 +847,20 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 		return
 	}
 	codes := tlshCodes(body)
+	dir := x.coarseDirLocked(rec.media)
 	for b := 0; b < coarseBands; b++ {
-		bh := mix64(rec.media ^ uint64(b)<<48 ^ uint64(coarseBand(&codes, b))<<16 ^ 0xc0a5)
-		i, ok := x.coarseIdx.get(bh)
-		if !ok {
-			i = uint32(len(x.coarse))
-			x.coarse = append(x.coarse, coarseBucket{})
-			x.coarseIdx.put(bh, i)
+		v := coarseBand(&codes, b)
+		var slot *uint32
+		if dir != nil {
+			slot = &dir[b<<coarseBits|int(v)]
+		} else {
+			slot = x.coarseIdx.ref(mix64(rec.media ^ uint64(b)<<48 ^ uint64(v)<<16 ^ 0xc0a5))
 		}
-		cb := &x.coarse[i]
+		if *slot == 0 {
+			x.coarse = append(x.coarse, coarseBucket{})
+			*slot = uint32(len(x.coarse))
+		}
+		cb := &x.coarse[*slot-1]
 		for j := range cb.entries[:min(cb.n, coarseReps)] {
 			// The bucket keeps the digests: most candidates are told
 			// apart by their bodies without reading their records.
@@ -857,6 +871,24 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 		cb.entries[cb.n%coarseReps] = coarseEntry{file: fi, digest: d}
 		cb.n++
 	}
+}
+
+// coarseDirLocked returns the coarse bucket directory of the media type
+// whose hash is media, making one while fewer than coarseDirs exist, or
+// nil when the media type has none.
+func (x *Index) coarseDirLocked(media uint64) []uint32 {
+	for i, h := range x.coarseMedia {
+		if h == media {
+			return x.coarseDir[i]
+		}
+	}
+	if len(x.coarseMedia) == coarseDirs {
+		return nil
+	}
+	dir := make([]uint32, coarseBands<<coarseBits)
+	x.coarseMedia = append(x.coarseMedia, media)
+	x.coarseDir = append(x.coarseDir, dir)
+	return dir
 }
 
 // coarseBucket holds the most recent files of a coarse TLSH bucket in a
