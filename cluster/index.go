@@ -790,8 +790,8 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
 	x.fileStamp = append(x.fileStamp, 0)
-	body := tlshBody(f.TLSH)
-	if len(body) != 32 {
+	body, ok := tlshBody(f.TLSH)
+	if !ok {
 		return
 	}
 	var buf [1]int32
@@ -846,7 +846,7 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	if seenCopy {
 		return
 	}
-	codes := tlshCodes(body)
+	codes := tlshCodes(&body)
 	dir := x.coarseDirLocked(rec.media)
 	for b := 0; b < coarseBands; b++ {
 		v := coarseBand(&codes, b)
@@ -904,7 +904,7 @@ type coarseEntry struct {
 }
 
 // tlshCodes returns the 128 two-bit bucket codes of a TLSH body.
-func tlshCodes(body []byte) [128]byte {
+func tlshCodes(body *[32]byte) [128]byte {
 	var c [128]byte
 	for i := range c {
 		c[i] = body[i/4] >> (2 * (i % 4)) & 3
@@ -936,24 +936,24 @@ var coarseSample = func() (s [coarseBands][coarseBits]struct{ bucket, threshold 
 func coarseBand(codes *[128]byte, b int) uint16 {
 	var v uint16
 	for i, s := range coarseSample[b] {
-		if codes[s.bucket] >= s.threshold {
-			v |= 1 << i
-		}
+		// 1 when the code reaches the threshold, without a branch: the
+		// outcome is a coin toss the CPU cannot predict.
+		v |= uint16((int(s.threshold)-1-int(codes[s.bucket]))>>8&1) << i
 	}
 	return v
 }
 
-// tlshBody returns the 32 body bytes of a TLSH digest string.
-func tlshBody(s string) []byte {
+// tlshBody returns the 32 body bytes of a TLSH digest string, and false
+// when the string is not one.
+func tlshBody(s string) (body [32]byte, ok bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "T1"), "t1")
 	if len(s) != 70 {
-		return nil
+		return body, false
 	}
-	out := make([]byte, 0, 32)
-	for i := 6; i+1 < len(s); i += 2 {
-		out = append(out, hexVal(s[i])<<4|hexVal(s[i+1]))
+	for i := range body {
+		body[i] = hexVal(s[6+2*i])<<4 | hexVal(s[7+2*i])
 	}
-	return out
+	return body, true
 }
 
 func hexVal(c byte) byte {

@@ -156,7 +156,8 @@ func similarPair(r *rand.Rand, n int) (a, b string, sharesBand bool) {
 		}
 	}
 	a, b = tlshCodesString("A1B2C3", &ca), tlshCodesString("A1B2C3", &cb)
-	ba, bb := tlshBody(a), tlshBody(b)
+	ba, _ := tlshBody(a)
+	bb, _ := tlshBody(b)
 	for i := 0; i < 32; i += 2 {
 		if ba[i] == bb[i] && ba[i+1] == bb[i+1] {
 			sharesBand = true
