@@ -847,8 +847,15 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 		return
 	}
 	codes := tlshCodes(&body)
+	// The buckets are found first and read after: reading the file of
+	// every entry touches each cache line of a bucket, so the reads of
+	// all the buckets' lines do not wait for one another (nearly every
+	// one misses the cache).
 	dir := x.coarseDirLocked(rec.media)
-	for b := 0; b < coarseBands; b++ {
+	var buckets [coarseBands]uint32
+	var fill [coarseBands]int32
+	var files [coarseBands][coarseReps]int32
+	for b := range buckets {
 		v := coarseBand(&codes, b)
 		var slot *uint32
 		if dir != nil {
@@ -860,12 +867,22 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 			x.coarse = append(x.coarse, coarseBucket{})
 			*slot = uint32(len(x.coarse))
 		}
-		cb := &x.coarse[*slot-1]
-		for j := range cb.entries[:min(cb.n, coarseReps)] {
+		buckets[b] = *slot - 1
+	}
+	for b, i := range buckets {
+		cb := &x.coarse[i]
+		fill[b] = min(cb.n, coarseReps)
+		for j := range cb.entries {
+			files[b][j] = cb.entries[j].file
+		}
+	}
+	for b, i := range buckets {
+		cb := &x.coarse[i]
+		for j := range fill[b] {
 			// The bucket keeps the digests: most candidates are told
 			// apart by their bodies without reading their records.
-			if e := &cb.entries[j]; tlsh.BodyDiff(&e.digest, &d) <= x.fileDist {
-				try(e.file)
+			if tlsh.BodyDiff(&cb.entries[j].digest, &d) <= x.fileDist {
+				try(files[b][j])
 			}
 		}
 		cb.entries[cb.n%coarseReps] = coarseEntry{file: fi, digest: d}
