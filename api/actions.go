@@ -1,16 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -146,8 +149,6 @@ func (h *Handler) submit(c *call, ar ActionRequest) error {
 
 // propose records req as pending approval and answers 201 with the record.
 func (h *Handler) propose(c *call, req remediation.Request) error {
-	unlock := h.lockActor(req.Actor)
-	defer unlock()
 	ctx, cancel := c.ctx()
 	defer cancel()
 	rec, err := h.engine.Propose(ctx, req)
@@ -158,53 +159,26 @@ func (h *Handler) propose(c *call, req remediation.Request) error {
 	return c.json(http.StatusCreated, rec)
 }
 
-// lockActor serialises the calls that create records in the name of one
-// actor, so that startExecute can tell the record its call created.
-func (h *Handler) lockActor(actor string) func() {
-	h.actorMu.Lock()
-	m := h.actors[actor]
-	if m == nil {
-		m = &sync.Mutex{}
-		h.actors[actor] = m
-	}
-	h.actorMu.Unlock()
-	m.Lock()
-	return m.Unlock
-}
-
-// startExecute runs req in the background and returns the id of its record
-// once the engine has recorded it. The engine's Execute returns only when
-// the action ends, so the record is found by its actor: the actor's
-// record-creating calls are serialised (lockActor) and the new one is the
-// record of this actor that was not there before.
+// startExecute starts req ([remediation.Engine.Start]) and returns the id
+// of its record, journaled: the action goes on in the background, under
+// the engine, and its errors are in its record.
 func (h *Handler) startExecute(c *call, req remediation.Request) (string, error) {
-	unlock := h.lockActor(req.Actor)
-	defer unlock()
+	h.bgMu.Lock()
+	closed := h.closed
+	h.bgMu.Unlock()
+	if closed {
+		return "", errShuttingDown
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	since := h.engine.Options().Now()
-	filter := remediation.Filter{Actors: []string{req.Actor}, Since: since}
-	known := map[string]bool{}
-	for rec, err := range h.engine.Query(ctx, filter) {
-		if err != nil {
-			return "", err
-		}
-		known[rec.ID] = true
+	rec, err := h.engine.Start(ctx, req)
+	if err != nil {
+		return "", err
 	}
-	return h.background(ctx, func(ctx context.Context) (*remediation.Record, error) {
-		return h.engine.Execute(ctx, req)
-	}, func(ctx context.Context) (string, error) {
-		for rec, err := range h.engine.Query(ctx, filter) {
-			if err != nil {
-				return "", err
-			}
-			if !known[rec.ID] {
-				return rec.ID, nil
-			}
-		}
-		return "", nil
-	})
+	return rec.ID, nil
 }
+
+var errShuttingDown = errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down")
 
 // background runs fn under the handler's background context and waits
 // until find names the record fn works on, or fn returns. The action goes
@@ -214,7 +188,7 @@ func (h *Handler) background(ctx context.Context, fn func(context.Context) (*rem
 	h.bgMu.Lock()
 	if h.closed {
 		h.bgMu.Unlock()
-		return "", errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down")
+		return "", errShuttingDown
 	}
 	h.running.Add(1)
 	h.bgMu.Unlock()
@@ -269,7 +243,54 @@ func (h *Handler) get(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.json(http.StatusOK, rec)
+	if !rec.Status.Final() || rec.Incomplete {
+		return c.json(http.StatusOK, rec)
+	}
+	body, err := h.finished.encode(rec)
+	if err != nil {
+		return err
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	c.w.WriteHeader(http.StatusOK)
+	_, err = c.w.Write(body)
+	return err
+}
+
+// encodings keeps the JSON of finished records, for the many clients that
+// poll one action: a record read again that is equal to the one encoded
+// (a finished record rarely changes: an undo names itself in it) is not
+// encoded again.
+type encodings struct {
+	m sync.Map // id -> *encoding
+	n atomic.Int64
+}
+
+type encoding struct {
+	rec  *remediation.Record
+	body []byte
+}
+
+// maxEncodings bounds the records whose JSON is kept.
+const maxEncodings = 1024
+
+// encode returns the JSON of rec, as json.Encoder writes it.
+func (es *encodings) encode(rec *remediation.Record) ([]byte, error) {
+	if v, ok := es.m.Load(rec.ID); ok {
+		if en := v.(*encoding); reflect.DeepEqual(en.rec, rec) {
+			return en.body, nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(rec); err != nil {
+		return nil, err
+	}
+	if es.n.Add(1) > maxEncodings {
+		es.m.Clear()
+		es.n.Store(1)
+	}
+	es.m.Store(rec.ID, &encoding{rec: rec, body: buf.Bytes()})
+	return buf.Bytes(), nil
 }
 
 // outcomes streams the outcomes of an action as NDJSON: one
@@ -378,8 +399,6 @@ func (h *Handler) undo(c *call) error {
 	if err := c.emptyBody(); err != nil {
 		return err
 	}
-	unlock := h.lockActor(c.id.Name)
-	defer unlock()
 	ctx, cancel := c.ctx()
 	defer cancel()
 	orig, err := h.engine.Get(ctx, id)

@@ -82,8 +82,10 @@ type Options struct {
 }
 
 // Handler is the HTTP API: an [http.Handler] over a remediation engine.
-// Build it with [New]; call [Handler.Shutdown] before closing the engine,
-// so that actions started by calls finish.
+// Build it with [New]. At the end call [Handler.Shutdown], then the
+// engine's Close: actions that calls run directly are begun with
+// [remediation.Engine.Start] and run under the engine; approvals and
+// undos run under the handler.
 type Handler struct {
 	engine  *remediation.Engine
 	opts    Options
@@ -91,7 +93,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	limiter *limiter
 
-	bg       context.Context // actions run in the background under it
+	bg       context.Context // approvals and undos run in the background under it
 	cancelBg context.CancelFunc
 	bgMu     sync.Mutex // guards closed and the additions to running
 	closed   bool       // Shutdown was called: no new background work
@@ -99,8 +101,7 @@ type Handler struct {
 
 	rulesMu sync.Mutex // one change of the rules (and its save) at a time
 
-	actorMu sync.Mutex
-	actors  map[string]*sync.Mutex // one start at a time per actor: see startExecute
+	finished encodings // the JSON of finished records GET answers with
 }
 
 // New returns the API over e. opts.Auth is required.
@@ -125,16 +126,19 @@ func New(e *remediation.Engine, opts Options) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(), actors: map[string]*sync.Mutex{},
+	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(),
 		limiter: newLimiter(opts.RateLimit, opts.RateBurst)}
 	h.bg, h.cancelBg = context.WithCancel(context.Background())
 	h.routes()
 	return h, nil
 }
 
-// Shutdown waits for the actions that calls started to finish, or for ctx
-// to be done; then it cancels those still running (the engine's Resume
-// finishes them after a restart) and returns ctx's error.
+// Shutdown refuses new actions (503), waits for the approvals and undos
+// that calls started to finish, or for ctx to be done; then it cancels
+// those still running (the engine's Resume finishes them after a restart)
+// and returns ctx's error. The actions calls began with the engine's Start
+// are the engine's: [remediation.Engine.Close] waits for them, or stops
+// them.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.bgMu.Lock()
 	h.closed = true
@@ -346,6 +350,9 @@ func (h *Handler) wrap(rt route) http.Handler {
 			if sw.status == 0 {
 				writeError(sw, c.reqID, status, code, msg)
 			}
+		}
+		if !h.log.Enabled(r.Context(), level) {
+			return
 		}
 		h.log.LogAttrs(r.Context(), level, "api call", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.String("identity", c.id.Name), slog.Int("status", sw.status),

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -266,6 +268,9 @@ func TestActionsLifecycle(t *testing.T) {
 	decodeResp(t, resp, http.StatusAccepted, nil)
 	rec := e.wait("analyst", resp.Header.Get("Location"))
 	assert.EqualValues(t, 2, rec.Counts.Succeeded)
+	var again remediation.Record
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID, nil), 200, &again)
+	assert.Equal(t, rec, &again)
 
 	// Outcomes as NDJSON.
 	resp = e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID+"/outcomes", nil)
@@ -293,6 +298,12 @@ func TestActionsLifecycle(t *testing.T) {
 	assert.EqualValues(t, 2, undo.Counts.Succeeded)
 	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
 	assert.Equal(t, "Conflict", graphError(t, e.do("analyst", "POST", "/eradicate/v1/actions/"+rec.ID+"/undo", nil), 409).Code)
+	// The finished original, read again (its JSON was kept), names its
+	// undo.
+	var orig remediation.Record
+	decodeResp(t, e.do("reader", "GET", "/eradicate/v1/actions/"+rec.ID, nil), 200, &orig)
+	assert.Equal(t, acc.ID, orig.UndoneBy)
+	assert.Equal(t, rec.Counts, orig.Counts)
 
 	// Query.
 	var list api.ActionList
@@ -429,4 +440,52 @@ func TestShutdown(t *testing.T) {
 	assert.Equal(t, "ServiceUnavailable", graphError(t, resp, http.StatusServiceUnavailable).Code)
 	assert.Zero(t, e.records())
 	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
+
+	// An engine closed under a handler still serving: refused as well.
+	e2 := newEnv(t, nil)
+	e2.deliver("late@evil.example", "x", users[0])
+	require.NoError(t, e2.engine.Close(t.Context()))
+	resp = e2.do("analyst", "POST", "/eradicate/v1/actions", api.ActionRequest{Action: remediation.SoftDelete, Selection: criteria("late@evil.example")})
+	assert.Equal(t, "ServiceUnavailable", graphError(t, resp, http.StatusServiceUnavailable).Code)
+	assert.Zero(t, e2.records())
+	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e2.folders(users[0]))
+}
+
+// TestConcurrentStartsOfOneActor: one identity's concurrent requests each
+// get the Location of their own action.
+func TestConcurrentStartsOfOneActor(t *testing.T) {
+	e := newEnv(t, nil)
+	const n = 8
+	for i := range n {
+		e.deliver(fmt.Sprintf("m%d@evil.example", i), "x", users[i%len(users)])
+	}
+	resps := make([]*http.Response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resps[i] = e.do("analyst", "POST", "/eradicate/v1/actions", api.ActionRequest{
+				Action: remediation.SoftDelete, Name: fmt.Sprintf("action %d", i),
+				Selection: criteria(fmt.Sprintf("m%d@evil.example", i))})
+		}()
+	}
+	wg.Wait()
+	locs := make([]string, n)
+	for i, resp := range resps {
+		var acc api.AcceptedBody
+		decodeResp(t, resp, http.StatusAccepted, &acc)
+		assert.Equal(t, resp.Header.Get("Location"), acc.Location)
+		locs[i] = acc.Location
+	}
+	seen := map[string]bool{}
+	for i, loc := range locs {
+		require.NotEmpty(t, loc)
+		rec := e.wait("analyst", loc)
+		assert.Equal(t, fmt.Sprintf("action %d", i), rec.Name)
+		assert.Equal(t, remediation.StatusCompleted, rec.Status, rec.Error)
+		assert.EqualValues(t, 1, rec.Counts.Succeeded)
+		assert.False(t, seen[rec.ID])
+		seen[rec.ID] = true
+	}
 }

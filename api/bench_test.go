@@ -136,7 +136,10 @@ func benchServer(b *testing.B, e *remediation.Engine) (*httptest.Server, string)
 	require.NoError(b, err)
 	h, err := api.New(e, api.Options{Auth: auth, RateLimit: -1})
 	require.NoError(b, err)
-	b.Cleanup(func() { _ = h.Shutdown(context.Background()) })
+	b.Cleanup(func() {
+		_ = h.Shutdown(context.Background())
+		_ = e.Close(context.Background())
+	})
 	return httptest.NewServer(h), tok
 }
 

@@ -48,7 +48,9 @@
 // Bodies are bounded ([Options.MaxBodyBytes]) and read within
 // [Options.BodyTimeout]; unknown JSON fields, trailing data and criteria
 // nested deeper than [MaxCriteriaDepth] are refused before anything is
-// acted on. Actions run in the background of the handler: a 202 is
-// answered once the engine has recorded the action, and
-// [Handler.Shutdown] waits for them.
+// acted on. Actions run in the background: a 202 is answered once the
+// engine has journaled the action, its Location naming the id the
+// engine's [remediation.Engine.Start] returned. [Handler.Shutdown] waits
+// for the approvals and undos calls began, and the engine's Close for the
+// actions it started.
 package api

@@ -84,6 +84,7 @@ func newEnvWith(t testing.TB, options func(*remediation.Engine) *api.Options) *e
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		require.NoError(t, e.h.Shutdown(ctx))
+		require.NoError(t, e.engine.Close(ctx))
 	})
 	return e
 }

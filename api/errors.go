@@ -76,6 +76,8 @@ func classify(err error) (status int, code, msg string) {
 		return http.StatusConflict, "Conflict", err.Error()
 	case errors.Is(err, remediation.ErrClosed):
 		return http.StatusServiceUnavailable, "ServiceUnavailable", "the action center is closed"
+	case errors.Is(err, remediation.ErrEngineClosed):
+		return http.StatusServiceUnavailable, "ServiceUnavailable", "the server is shutting down"
 	}
 	return http.StatusInternalServerError, "InternalServerError", "internal error; the server log has the details (request-id)"
 }

@@ -150,11 +150,9 @@ func (h *Handler) graphRemediate(c *call) error {
 	}
 	var ids []string
 	if action == remediation.HardDelete && !c.id.Has(RoleAdmin) {
-		unlock := h.lockActor(req.Actor)
 		ctx, cancel := c.ctx()
 		rec, err := h.engine.Propose(ctx, req)
 		cancel()
-		unlock()
 		if err != nil {
 			return err
 		}

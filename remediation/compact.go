@@ -121,6 +121,7 @@ func (e *Engine) Compact(ctx context.Context, before time.Time) (CompactStats, e
 				e.records[id] = s
 			}
 		}
+		e.pending()
 		e.mu.Unlock()
 	}
 

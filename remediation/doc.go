@@ -161,7 +161,12 @@
 // [Engine.Decline] declines it with a reason. A pending action expires
 // after [Options.ApprovalTTL] (one week by default), checked whenever the
 // action center is read. [Engine.Execute] runs directly, with the actor as
-// decider, or "automation" for [SourceAutomation].
+// decider, or "automation" for [SourceAutomation]. [Engine.Start] is
+// Execute for an embedder that answers before the action ends (an API's
+// 202 with a Location, a SOAR playbook): it refuses what Execute refuses,
+// journals the record and returns it, then runs the action in the
+// background; [Engine.Wait] waits for its end and [Engine.Close] waits for
+// (or stops, to be resumed) the actions it began.
 //
 // Four eyes: by default a proposed hard delete, and a proposal whose
 // selection is above the blast-radius limit (proposed with Confirm), need

@@ -122,6 +122,23 @@ type Engine struct {
 	// take turns on a mailbox here.
 	busyMu sync.Mutex
 	busy   map[string]bool
+
+	// noneDue reports that no pending record expires before nextDue:
+	// expire then has nothing to look at. Guarded by mu; cleared when a
+	// record becomes pending (see pending).
+	noneDue bool
+	nextDue time.Time
+
+	// ended is closed, and replaced, whenever an action stops running
+	// in this process (see Wait). Guarded by mu.
+	ended chan struct{}
+
+	// Actions begun by Start run under bg; Close cancels it.
+	bg       context.Context
+	cancelBg context.CancelFunc
+	bgMu     sync.Mutex // guards closed and the additions to started
+	closed   bool
+	started  sync.WaitGroup
 }
 
 // state is the engine's view of one record.
@@ -141,7 +158,8 @@ func New(mail mailbox.Store, cal calendar.Store, j Journal, opts *Options) (*Eng
 	if mail == nil || j == nil {
 		return nil, fmt.Errorf("%w: a mail store and a journal are required", ErrInvalidRequest)
 	}
-	e := &Engine{mail: mail, cal: cal, j: j, records: make(map[string]*state)}
+	e := &Engine{mail: mail, cal: cal, j: j, records: make(map[string]*state), ended: make(chan struct{})}
+	e.bg, e.cancelBg = context.WithCancel(context.Background())
 	e.follower, _ = j.(Follower)
 	e.leaser, _ = j.(Leaser)
 	if opts != nil {
@@ -211,6 +229,9 @@ func (e *Engine) apply(ent Entry, notRunning bool) {
 			e.records[ent.Record.ID] = s
 		}
 		s.r = *ent.Record
+		if s.r.Status == StatusPending {
+			e.pending()
+		}
 	case EntryIntent:
 		if s != nil {
 			s.seq = max(s.seq, ent.Intent.Seq)
@@ -233,6 +254,9 @@ func (e *Engine) apply(ent Entry, notRunning bool) {
 }
 
 func (e *Engine) now() time.Time { return e.opts.Now().UTC() }
+
+// maxTime is after every time the engine meets.
+var maxTime = time.Unix(1<<62, 0)
 
 // Options returns the options e runs with, every default filled in: its
 // clock (Now) and its blast-radius limit (BlastRadius) among them, for
@@ -376,12 +400,22 @@ func (e *Engine) save(ctx context.Context, rs ...*Record) error {
 // expire marks pending records past their expiry as expired.
 func (e *Engine) expire(ctx context.Context) { e.expireHolding(ctx, "") }
 
+// pending notes that a record became pending: expire looks again. Callers
+// hold e.mu.
+func (e *Engine) pending() { e.noneDue = false }
+
 // expireHolding is expire for a caller that holds the action lease of
 // the record held (a decision): it is not given back here.
 func (e *Engine) expireHolding(ctx context.Context, held string) {
 	now := e.now()
 	due := func(s *state) bool {
 		return s.r.Status == StatusPending && !s.r.Expires.IsZero() && !now.Before(s.r.Expires)
+	}
+	e.mu.Lock()
+	quiet := e.noneDue && now.Before(e.nextDue)
+	e.mu.Unlock()
+	if quiet {
+		return // nothing pending is due: no scan of every record
 	}
 	var leased map[string]bool
 	if e.leaser != nil {
@@ -394,11 +428,25 @@ func (e *Engine) expireHolding(ctx context.Context, held string) {
 	}
 	e.mu.Lock()
 	var exp []*Record
+	left := false // a due record left pending (leased elsewhere)
+	var next time.Time
 	for id, s := range e.records {
-		if due(s) && (leased == nil || leased[id]) {
+		switch {
+		case due(s) && (leased == nil || leased[id]):
 			s.r.Status = StatusExpired
 			s.r.Finished = now
 			exp = append(exp, s.r.clone())
+		case due(s):
+			left = true
+		case s.r.Status == StatusPending && !s.r.Expires.IsZero() && (next.IsZero() || s.r.Expires.Before(next)):
+			next = s.r.Expires
+		}
+	}
+	if !left {
+		e.noneDue = true
+		e.nextDue = next
+		if next.IsZero() {
+			e.nextDue = maxTime
 		}
 	}
 	e.mu.Unlock()
@@ -540,9 +588,72 @@ type Preview struct {
 // returned whenever the action was recorded, together with an error that
 // joins the failures when the action did not complete.
 func (e *Engine) Execute(ctx context.Context, req Request) (*Record, error) {
-	r, err := e.newRecord(req)
+	r, total, pre, err := e.prepare(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	return e.start(ctx, r, total, pre)
+}
+
+// Start is [Engine.Execute] that does not wait for the action to end: it
+// checks req and refuses it as Execute does (the same errors, before
+// anything is recorded or moved), journals the record, running, and
+// returns it; the action then runs in the background, its record readable
+// by [Engine.Get] and [Engine.Query] meanwhile and [Engine.Wait] waiting
+// for its end. ctx bounds the checks only; the action's values come from
+// it, its lifetime from the engine: [Engine.Close] waits for it, or stops
+// it (it then ends incomplete, and [Engine.Resume] finishes it), as a
+// crash would. After Close, Start gives ErrEngineClosed. The errors of
+// the action itself are in its record and the engine's log.
+func (e *Engine) Start(ctx context.Context, req Request) (*Record, error) {
+	if !e.addStarted() {
+		return nil, ErrEngineClosed
+	}
+	r, total, pre, err := e.prepare(ctx, req)
+	if err == nil && e.bg.Err() != nil {
+		err = ErrEngineClosed // Close stopped the started actions meanwhile
+	}
+	var st *state
+	if err == nil {
+		st, err = e.begin(ctx, r)
+	}
+	if err != nil {
+		e.started.Done()
+		return nil, err
+	}
+	out := r.clone()
+	// The caller's values, the engine's lifetime.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(e.bg, cancel)
+	go func() {
+		defer e.started.Done()
+		defer cancel()
+		defer stop()
+		if rec, err := e.run(rctx, st, r, nil, total, pre); err != nil {
+			e.log.Warn("remediation: started action ended with errors", "id", rec.ID, "status", rec.Status, "err", err)
+		}
+	}()
+	return out, nil
+}
+
+// addStarted counts one more action begun by Start, unless the engine is
+// closed.
+func (e *Engine) addStarted() bool {
+	e.bgMu.Lock()
+	defer e.bgMu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.started.Add(1)
+	return true
+}
+
+// prepare validates and checks req for Execute and Start and returns its
+// record, decided, with what precheck found.
+func (e *Engine) prepare(ctx context.Context, req Request) (*Record, int64, preselection, error) {
+	r, err := e.newRecord(req)
+	if err != nil {
+		return nil, 0, nil, err
 	}
 	r.DecidedBy = req.Actor
 	if r.Source == SourceAutomation {
@@ -551,9 +662,66 @@ func (e *Engine) Execute(ctx context.Context, req Request) (*Record, error) {
 	r.Decided = r.Created
 	total, pre, err := e.precheck(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, 0, nil, err
 	}
-	return e.start(ctx, r, total, pre)
+	return r, total, pre, nil
+}
+
+// Wait waits until the action id is not running in this engine (begun by
+// [Engine.Start], or by a call of another goroutine), or ctx is done, and
+// returns its record. It does not wait for a pending or queued action,
+// nor for an action another engine runs on a shared journal. id may be
+// abbreviated as for [Engine.Get].
+func (e *Engine) Wait(ctx context.Context, id string) (*Record, error) {
+	for {
+		e.mu.Lock()
+		s, err := e.find(id)
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		if !s.running {
+			e.mu.Unlock()
+			return e.Get(ctx, s.r.ID)
+		}
+		ended := e.ended
+		e.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// stopped wakes the callers of Wait: an action stopped running. Callers
+// hold e.mu.
+func (e *Engine) stopped() {
+	close(e.ended)
+	e.ended = make(chan struct{})
+}
+
+// Close waits for the actions begun by [Engine.Start] to end, or for ctx
+// to be done: it then stops those still running (each ends incomplete, as
+// after a crash, and [Engine.Resume] finishes it) and waits for them to
+// stop, and returns ctx's error. Start gives ErrEngineClosed from the
+// first call of Close on. Close does not close the journal, and the
+// engine's other methods work on; actions run by [Engine.Execute],
+// [Engine.Approve] and [Engine.Undo] are bounded by their callers' ctx.
+func (e *Engine) Close(ctx context.Context) error {
+	e.bgMu.Lock()
+	e.closed = true
+	e.bgMu.Unlock()
+	done := make(chan struct{})
+	go func() { e.started.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		e.cancelBg()
+		<-done
+		return ctx.Err()
+	}
 }
 
 // Propose records req as pending approval; it expires after
@@ -574,6 +742,7 @@ func (e *Engine) Propose(ctx context.Context, req Request) (*Record, error) {
 	}
 	e.mu.Lock()
 	e.records[r.ID] = &state{r: *r.clone()}
+	e.pending()
 	e.mu.Unlock()
 	e.log.Info("remediation: action proposed", "id", r.ID, "action", r.Action, "actor", r.Actor)
 	return r, nil
@@ -632,6 +801,7 @@ func (e *Engine) decide(ctx context.Context, id, approver string, approve bool, 
 	if err := e.save(ctx, r); err != nil {
 		e.mu.Lock()
 		s.r.Status = StatusPending
+		e.pending()
 		e.mu.Unlock()
 		return nil, err
 	}

@@ -132,3 +132,39 @@ func ExampleEngine_Undo() {
 	// bob@corp.example Junk -> INBOX succeeded
 	// true
 }
+
+func ExampleEngine_Start() {
+	ctx := context.Background()
+	tenant := exampleTenant()
+	e, _ := remediation.New(tenant, tenant, journal.NewMemory(), nil)
+	defer e.Close(ctx) // waits for the actions Start began
+
+	rec, err := e.Start(ctx, remediation.Request{
+		Action:    remediation.SoftDelete,
+		Name:      "Password phish",
+		Actor:     "soar@corp.example",
+		Source:    remediation.SourceAPI,
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{SenderDomains: []string{"evil.example"}}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The record is journaled before anything moves: its id can be
+	// handed out (a Location to poll) while the action runs.
+	fmt.Println(rec.Status)
+	rec, err = e.Wait(ctx, rec.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rec.Status, rec.Counts.Succeeded)
+
+	// A request Execute would refuse, Start refuses before recording it.
+	_, err = e.Start(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "soar@corp.example"})
+	fmt.Println(errors.Is(err, remediation.ErrEmptySelection))
+	// Output:
+	// running
+	// completed 2
+	// true
+}

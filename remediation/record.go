@@ -55,6 +55,9 @@ var (
 	// ErrClosed means the engine's journal was closed. A [Journal]
 	// returns it (or an error wrapping it) from every call after Close.
 	ErrClosed = errors.New("remediation: journal closed")
+	// ErrEngineClosed means [Engine.Start] was called after
+	// [Engine.Close]: no action was started.
+	ErrEngineClosed = errors.New("remediation: engine closed; no action was started")
 )
 
 // Severity is how severe the threat an action answers is.

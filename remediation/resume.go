@@ -50,6 +50,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 		for _, id := range ids[from:] {
 			e.records[id].running = false
 		}
+		e.stopped()
 		e.mu.Unlock()
 		for _, id := range ids[from:] {
 			e.release(actionLease(id))
@@ -110,6 +111,7 @@ func (e *Engine) Resume(ctx context.Context) ([]*Record, error) {
 				st.r = *r.clone()
 			}
 			st.running = false
+			e.stopped()
 			e.mu.Unlock()
 			e.release(actionLease(id))
 			out = append(out, r)

@@ -301,6 +301,16 @@ func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(mb string, ms
 
 // start records r as running and runs it.
 func (e *Engine) start(ctx context.Context, r *Record, total int64, pre preselection) (*Record, error) {
+	st, err := e.begin(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return e.run(ctx, st, r, nil, total, pre)
+}
+
+// begin records r as running (durably, holding its lease when the
+// journal is shared) and returns its state, claimed for a run.
+func (e *Engine) begin(ctx context.Context, r *Record) (*state, error) {
 	r.Status = StatusRunning
 	r.Started = e.now()
 	if err := e.lease(ctx, r.ID); err != nil {
@@ -320,7 +330,7 @@ func (e *Engine) start(ctx context.Context, r *Record, total int64, pre preselec
 	st.running = true
 	e.mu.Unlock()
 	e.log.Info("remediation: action started", "id", r.ID, "action", r.Action, "actor", r.Actor, "decided_by", r.DecidedBy)
-	return e.run(ctx, st, r, nil, total, pre)
+	return st, nil
 }
 
 // job is the work on one mailbox.
@@ -371,6 +381,7 @@ func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, 
 	e.mu.Lock()
 	st.r = *r.clone()
 	st.running = false
+	e.stopped()
 	e.mu.Unlock()
 	// Released after the final record is journaled: an engine that
 	// takes the lease next sees the action finished.

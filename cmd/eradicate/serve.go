@@ -196,6 +196,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if herr := h.Shutdown(sctx); herr != nil {
 		log.Warn("actions still running were stopped; they resume at the next start", "error", herr)
 	}
+	if eerr := engine.Close(sctx); eerr != nil {
+		log.Warn("actions still running were stopped; they resume at the next start", "error", eerr)
+	}
 	<-resumed
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

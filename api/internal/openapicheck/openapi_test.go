@@ -134,6 +134,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	defer func() {
 		c.srv.Close()
 		require.NoError(t, h.Shutdown(context.Background()))
+		require.NoError(t, engine.Close(context.Background()))
 	}()
 	doc.Servers = openapi3.Servers{{URL: c.srv.URL}}
 	c.router, err = gorillamux.NewRouter(doc)
