@@ -103,6 +103,7 @@ const (
 	coarseBands              = 20 // bands of the coarse TLSH projection (see coarseBand)
 	coarseBits               = 9  // bits per coarse band
 	coarseReps               = 4  // most recent files kept per coarse bucket
+	coarseDirs               = 32 // media types whose coarse buckets are found by direct index
 	bodyBands                = 4  // 16-bit bands of the 64-bit SimHash
 	shared                   = 1 << 31
 )
@@ -163,9 +164,17 @@ type Index struct {
 
 	files     []fileRec
 	fileStamp []int32 // per file: (the last file whose lookup compared it + 1) << 1, | 1 when similar
-	coarseIdx table   // coarse TLSH bucket hash -> index in coarse
-	coarse    []coarseBucket
-	edges     []edge
+	// Coarse TLSH buckets, found by direct index for the first
+	// coarseDirs media types: coarseDir[i][band<<coarseBits|value] is 1 +
+	// the bucket's index in coarse (0: none) for the media type whose hash
+	// is coarseMedia[i]. A directory costs 40 KB however few files it
+	// serves, so media types after those (any number: they come from the
+	// mail) use coarseIdx, a table that grows with the buckets in use.
+	coarseMedia []uint64
+	coarseDir   [][]uint32
+	coarseIdx   table // coarse TLSH bucket hash -> 1 + index in coarse
+	coarse      []coarseBucket
+	edges       []edge
 
 	scratch []int32 // see scratchLocked
 
@@ -781,8 +790,8 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	rec := fileRec{msg: m, media: maphash.String(x.seed, f.MediaType), sha: x.hash(KeyFile, strings.ToLower(f.SHA256)), digest: d}
 	x.files = append(x.files, rec)
 	x.fileStamp = append(x.fileStamp, 0)
-	body := tlshBody(f.TLSH)
-	if len(body) != 32 {
+	body, ok := tlshBody(f.TLSH)
+	if !ok {
 		return
 	}
 	var buf [1]int32
@@ -837,26 +846,66 @@ func (x *Index) similarFileLocked(m int32, f *File, d tlsh.Digest) {
 	if seenCopy {
 		return
 	}
-	codes := tlshCodes(body)
-	for b := 0; b < coarseBands; b++ {
-		bh := mix64(rec.media ^ uint64(b)<<48 ^ uint64(coarseBand(&codes, b))<<16 ^ 0xc0a5)
-		i, ok := x.coarseIdx.get(bh)
-		if !ok {
-			i = uint32(len(x.coarse))
-			x.coarse = append(x.coarse, coarseBucket{})
-			x.coarseIdx.put(bh, i)
+	codes := tlshCodes(&body)
+	// The buckets are found first and read after: reading the file of
+	// every entry touches each cache line of a bucket, so the reads of
+	// all the buckets' lines do not wait for one another (nearly every
+	// one misses the cache).
+	dir := x.coarseDirLocked(rec.media)
+	var buckets [coarseBands]uint32
+	var fill [coarseBands]int32
+	var files [coarseBands][coarseReps]int32
+	for b := range buckets {
+		v := coarseBand(&codes, b)
+		var slot *uint32
+		if dir != nil {
+			slot = &dir[b<<coarseBits|int(v)]
+		} else {
+			slot = x.coarseIdx.ref(mix64(rec.media ^ uint64(b)<<48 ^ uint64(v)<<16 ^ 0xc0a5))
 		}
+		if *slot == 0 {
+			x.coarse = append(x.coarse, coarseBucket{})
+			*slot = uint32(len(x.coarse))
+		}
+		buckets[b] = *slot - 1
+	}
+	for b, i := range buckets {
 		cb := &x.coarse[i]
-		for j := range cb.entries[:min(cb.n, coarseReps)] {
+		fill[b] = min(cb.n, coarseReps)
+		for j := range cb.entries {
+			files[b][j] = cb.entries[j].file
+		}
+	}
+	for b, i := range buckets {
+		cb := &x.coarse[i]
+		for j := range fill[b] {
 			// The bucket keeps the digests: most candidates are told
 			// apart by their bodies without reading their records.
-			if e := &cb.entries[j]; tlsh.BodyDiff(&e.digest, &d) <= x.fileDist {
-				try(e.file)
+			if tlsh.BodyDiff(&cb.entries[j].digest, &d) <= x.fileDist {
+				try(files[b][j])
 			}
 		}
 		cb.entries[cb.n%coarseReps] = coarseEntry{file: fi, digest: d}
 		cb.n++
 	}
+}
+
+// coarseDirLocked returns the coarse bucket directory of the media type
+// whose hash is media, making one while fewer than coarseDirs exist, or
+// nil when the media type has none.
+func (x *Index) coarseDirLocked(media uint64) []uint32 {
+	for i, h := range x.coarseMedia {
+		if h == media {
+			return x.coarseDir[i]
+		}
+	}
+	if len(x.coarseMedia) == coarseDirs {
+		return nil
+	}
+	dir := make([]uint32, coarseBands<<coarseBits)
+	x.coarseMedia = append(x.coarseMedia, media)
+	x.coarseDir = append(x.coarseDir, dir)
+	return dir
 }
 
 // coarseBucket holds the most recent files of a coarse TLSH bucket in a
@@ -872,7 +921,7 @@ type coarseEntry struct {
 }
 
 // tlshCodes returns the 128 two-bit bucket codes of a TLSH body.
-func tlshCodes(body []byte) [128]byte {
+func tlshCodes(body *[32]byte) [128]byte {
 	var c [128]byte
 	for i := range c {
 		c[i] = body[i/4] >> (2 * (i % 4)) & 3
@@ -904,24 +953,24 @@ var coarseSample = func() (s [coarseBands][coarseBits]struct{ bucket, threshold 
 func coarseBand(codes *[128]byte, b int) uint16 {
 	var v uint16
 	for i, s := range coarseSample[b] {
-		if codes[s.bucket] >= s.threshold {
-			v |= 1 << i
-		}
+		// 1 when the code reaches the threshold, without a branch: the
+		// outcome is a coin toss the CPU cannot predict.
+		v |= uint16((int(s.threshold)-1-int(codes[s.bucket]))>>8&1) << i
 	}
 	return v
 }
 
-// tlshBody returns the 32 body bytes of a TLSH digest string.
-func tlshBody(s string) []byte {
+// tlshBody returns the 32 body bytes of a TLSH digest string, and false
+// when the string is not one.
+func tlshBody(s string) (body [32]byte, ok bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "T1"), "t1")
 	if len(s) != 70 {
-		return nil
+		return body, false
 	}
-	out := make([]byte, 0, 32)
-	for i := 6; i+1 < len(s); i += 2 {
-		out = append(out, hexVal(s[i])<<4|hexVal(s[i+1]))
+	for i := range body {
+		body[i] = hexVal(s[6+2*i])<<4 | hexVal(s[7+2*i])
 	}
-	return out
+	return body, true
 }
 
 func hexVal(c byte) byte {

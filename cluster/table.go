@@ -50,7 +50,11 @@ func (t *table) get(k uint64) (uint32, bool) {
 }
 
 // put sets the value of k.
-func (t *table) put(k uint64, v uint32) {
+func (t *table) put(k uint64, v uint32) { *t.ref(k) = v }
+
+// ref returns a pointer to the value of k, adding k with the value 0 when
+// absent. The pointer is valid until the next put or ref.
+func (t *table) ref(k uint64) *uint32 {
 	k = fixKey(k)
 	s := &t.shards[k>>(64-tableShardBits)]
 	if (s.n+1)*5 > len(s.keys)*4 {
@@ -60,14 +64,12 @@ func (t *table) put(k uint64, v uint32) {
 	for i := k & mask; ; i = (i + 1) & mask {
 		switch s.keys[i] {
 		case k:
-			s.vals[i] = v
-			return
+			return &s.vals[i]
 		case 0:
 			s.keys[i] = k
-			s.vals[i] = v
 			s.n++
 			t.n++
-			return
+			return &s.vals[i]
 		}
 	}
 }

@@ -156,7 +156,8 @@ func similarPair(r *rand.Rand, n int) (a, b string, sharesBand bool) {
 		}
 	}
 	a, b = tlshCodesString("A1B2C3", &ca), tlshCodesString("A1B2C3", &cb)
-	ba, bb := tlshBody(a), tlshBody(b)
+	ba, _ := tlshBody(a)
+	bb, _ := tlshBody(b)
 	for i := 0; i < 32; i += 2 {
 		if ba[i] == bb[i] && ba[i+1] == bb[i+1] {
 			sharesBand = true
@@ -166,7 +167,9 @@ func similarPair(r *rand.Rand, n int) (a, b string, sharesBand bool) {
 }
 
 // TestSimilarFilesWithoutSharedBand checks that two files within the
-// threshold whose digests keep none of the 2-byte bands are found.
+// threshold whose digests keep none of the 2-byte bands are found, both
+// for a media type whose coarse buckets have a directory and for one
+// that arrives after the directories are taken.
 func TestSimilarFilesWithoutSharedBand(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for tries := 0; ; tries++ {
@@ -178,12 +181,21 @@ func TestSimilarFilesWithoutSharedBand(t *testing.T) {
 		da, _ := tlsh.Parse(a)
 		db, _ := tlsh.Parse(b)
 		require.LessOrEqual(t, tlsh.Diff(da, db), DefaultFileDistance)
-		x := New(nil)
-		x.Add(msg{id: "a", from: "one.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("a", 64), TLSH: a}}}.ind(t))
-		x.Add(msg{id: "b", from: "two.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("b", 64), TLSH: b}}}.ind(t))
-		cs := x.Clusters(KindFile)
-		require.Len(t, cs, 1, "distance %d", tlsh.Diff(da, db))
-		assert.Equal(t, KeySimilarFile, cs[0].Members[1].Link.Key.Kind)
+		for _, others := range []int{0, coarseDirs} {
+			t.Run(fmt.Sprintf("after %d other media types", others), func(t *testing.T) {
+				x := New(nil)
+				for i := range others {
+					o, _, _ := similarPair(r, 60)
+					x.Add(msg{id: fmt.Sprint("other", i), from: "three.example", files: []File{{MediaType: fmt.Sprintf("application/x-%d", i), SHA256: fmt.Sprintf("%064x", i), TLSH: o}}}.ind(t))
+				}
+				x.Add(msg{id: "a", from: "one.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("a", 64), TLSH: a}}}.ind(t))
+				x.Add(msg{id: "b", from: "two.example", files: []File{{MediaType: "application/pdf", SHA256: strings.Repeat("b", 64), TLSH: b}}}.ind(t))
+				assert.Len(t, x.coarseDir, min(others+1, coarseDirs))
+				cs := x.Clusters(KindFile)
+				require.Len(t, cs, 1, "distance %d", tlsh.Diff(da, db))
+				assert.Equal(t, KeySimilarFile, cs[0].Members[1].Link.Key.Kind)
+			})
+		}
 		return
 	}
 }
