@@ -129,11 +129,15 @@ func TestCloseWaitsForStarted(t *testing.T) {
 	<-g.reached
 	closed := make(chan error, 1)
 	go func() { closed <- e.Close(ctx) }()
-	// Closed to new actions at once, while the started one goes on.
+	// Closed to new actions at once, while the started one goes on. The
+	// probe is a request Start refuses anyway (no action), so that a
+	// probe before Close begins starts nothing: Start checks Close first.
 	require.Eventually(t, func() bool {
-		_, err := e.Start(ctx, phishReq)
+		_, err := e.Start(ctx, remediation.Request{Actor: "soar", Selection: phishReq.Selection})
 		return errors.Is(err, remediation.ErrEngineClosed)
 	}, 5*time.Second, time.Millisecond)
+	_, err = e.Start(ctx, phishReq)
+	require.ErrorIs(t, err, remediation.ErrEngineClosed, "a valid request is refused too")
 	select {
 	case err := <-closed:
 		t.Fatalf("Close returned (%v) while a started action was held", err)
