@@ -22,7 +22,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -128,7 +127,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		close(s.done)
 	}()
 	t.Cleanup(s.Stop)
-	servertest.WaitReady(t, "postfix: postfix on "+s.Addr, s.done, func() bool { return greets(s.Addr) },
+	servertest.WaitReady(t, "postfix: postfix on "+s.Addr, s.done, func() bool { return servertest.Greets(s.Addr, "220 ") },
 		func() string { return s.out.String() + "\n" + s.Log() })
 	return s
 }
@@ -188,18 +187,6 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 `
-
-func greets(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	buf := make([]byte, 4)
-	n, _ := conn.Read(buf)
-	return n == 4 && string(buf) == "220 "
-}
 
 // Send submits raw over SMTP from from to rcpts; Postfix queues it.
 func (s *Server) Send(from string, rcpts []string, raw []byte) error {
