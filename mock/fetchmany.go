@@ -14,11 +14,12 @@ var _ mailbox.BatchFetcher = (*Tenant)(nil)
 // fn once for each distinct address, in the order of addrs. It implements
 // [mailbox.BatchFetcher]: a missing copy or folder gets
 // mailbox.ErrNotFound, a stale UIDVALIDITY mailbox.ErrUIDValidity. Faults
-// strike the call as a whole as a Fetch ([OpFetch]). Each message is read
+// strike each copy as a Fetch ([OpFetch]) would: the fault's error is
+// that copy's err, and the others are still read. Each message is read
 // under the tenant's lock and handed to fn outside it.
 func (t *Tenant) FetchMany(ctx context.Context, addrs []mailbox.Address, fn func(addr mailbox.Address, raw []byte, err error) error) error {
-	if err := t.fault(ctx, OpFetch); err != nil {
-		return err
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mock: fetch: %w", err)
 	}
 	if len(addrs) == 0 {
 		return nil
@@ -40,8 +41,14 @@ func (t *Tenant) FetchMany(ctx context.Context, addrs []mailbox.Address, fn func
 			continue
 		}
 		seen[key] = true
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("mock: fetch: %w", err)
+		if err := t.fault(ctx, OpFetch); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			if err := fn(a, nil, err); err != nil {
+				return err
+			}
+			continue
 		}
 		t.mu.Lock()
 		var raw []byte
