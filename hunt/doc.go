@@ -19,7 +19,9 @@
 // Three feeds write to a [Store]: the delivery path through an [Indexer]
 // ([StoreIndexer]), a [Crawler] that backfills any [mailbox.Store] and
 // then keeps up (reading only new mail, and skipping unchanged mailboxes
-// when the store reports folder states, [mailbox.FolderStater]), and the engine's
+// when the store reports folder states, [mailbox.FolderStater]; new copies
+// are read in batches when the store offers [mailbox.BatchFetcher], one
+// at a time otherwise), and the engine's
 // outcomes ([Store.Relocate] for where copies went, [Store.Annotate] for
 // the actions, clusters and detections). Each mailbox's [Cursor] says how
 // fresh the index is for it.

@@ -279,11 +279,11 @@ func backgroundMessage(rng *rand.Rand, owner string, k int) []byte {
 // and Dovecot's) it took.
 func purge(b *testing.B, e *remediation.Engine, srv *dovecot.Server, ids []string, want int) (wall, cpu time.Duration) {
 	b.Helper()
-	self0, dc0 := cpuUsed(srv)
+	self0, dc0 := srv.CPUUsed()
 	start := time.Now()
 	rec, err := hardDeleteCampaign(context.Background(), e, ids)
 	wall = time.Since(start)
-	self1, dc1 := cpuUsed(srv)
+	self1, dc1 := srv.CPUUsed()
 	require.NoError(b, err)
 	require.EqualValues(b, want, rec.Counts.Succeeded, "every copy purged")
 	return wall, self1 - self0 + dc1 - dc0

@@ -1,6 +1,6 @@
 //go:build linux
 
-package imapstore_test
+package dovecot
 
 import (
 	"os"
@@ -9,23 +9,22 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 )
 
 // clockTick is the unit of the times in /proc/<pid>/stat (USER_HZ, 100
 // on Linux).
 const clockTick = 10 * time.Millisecond
 
-// cpuUsed returns the CPU time (user and system) used so far by this
-// process and by srv's Dovecot: its master process, its live children
-// (imap, imap-login, auth...) and the children it has reaped.
-func cpuUsed(srv *dovecot.Server) (self, dovecot time.Duration) {
+// CPUUsed returns the CPU time (user and system) used so far by the
+// calling process and by the server's Dovecot: its master process, its
+// live children (imap, imap-login, auth...) and the children it has
+// reaped. A benchmark reads it before and after what it measures.
+func (s *Server) CPUUsed() (self, dovecot time.Duration) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	pidFile, err := os.ReadFile(filepath.Join(srv.Dir, "run", "master.pid"))
+	pidFile, err := os.ReadFile(filepath.Join(s.Dir, "run", "master.pid"))
 	if err != nil {
 		return self, 0
 	}
@@ -36,14 +35,14 @@ func cpuUsed(srv *dovecot.Server) (self, dovecot time.Duration) {
 		if err != nil {
 			continue
 		}
-		s := string(b)
-		rp := strings.LastIndexByte(s, ')')
+		stat := string(b)
+		rp := strings.LastIndexByte(stat, ')')
 		if rp < 0 {
 			continue
 		}
 		// Fields after the command: state ppid ... utime(14) stime(15)
 		// cutime(16) cstime(17), numbered from pid = 1.
-		f := strings.Fields(s[rp+1:])
+		f := strings.Fields(stat[rp+1:])
 		if len(f) < 15 {
 			continue
 		}
