@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 )
@@ -122,11 +121,12 @@ func (s *Store) fetchFolder(cn *conn, ts []target, call func(mailbox.Address, []
 			if msg == nil {
 				break
 			}
-			uid, raw, ok, err := sc.readWhole(msg)
+			meta, raw, ok, err := sc.readItems(msg)
 			if err != nil {
 				_ = cmd.Close()
 				return err
 			}
+			uid := meta.UID
 			a, want := byUID[uid]
 			if !ok || !want || got[uid] {
 				continue // not asked for, or expunged meanwhile
@@ -153,34 +153,4 @@ func (s *Store) fetchFolder(cn *conn, ts []target, call func(mailbox.Address, []
 		}
 	}
 	return nil
-}
-
-// readWhole reads one fetched message's UID and content into the scan's
-// buffer. ok is false when the response has no content (a message
-// expunged meanwhile).
-func (sc *scan) readWhole(msg *imapclient.FetchMessageData) (uid imap.UID, raw []byte, ok bool, err error) {
-	for {
-		item := msg.Next()
-		if item == nil {
-			break
-		}
-		switch item := item.(type) {
-		case imapclient.FetchItemDataUID:
-			uid = item.UID
-		case imapclient.FetchItemDataBodySection:
-			ok = true
-			if item.Literal == nil {
-				raw = []byte{}
-				continue
-			}
-			if raw, err = sc.read(item.Literal); err != nil {
-				return 0, nil, false, fmt.Errorf("imapstore: fetch in %q of %q: %w", sc.f.Name, sc.cn.owner, err)
-			}
-		}
-	}
-	if ok {
-		sc.seen++
-		sc.bytes += int64(len(raw))
-	}
-	return uid, raw, ok && uid != 0, nil
 }
