@@ -9,11 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// clockTick is the unit of the times in /proc/<pid>/stat (USER_HZ, 100
-// on Linux).
-const clockTick = 10 * time.Millisecond
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
+)
 
 // CPUUsed returns the CPU time (user and system) used so far by the
 // calling process and by the server's Dovecot: its master process, its
@@ -28,35 +26,10 @@ func (s *Server) CPUUsed() (self, dovecot time.Duration) {
 	if err != nil {
 		return self, 0
 	}
-	master := strings.TrimSpace(string(pidFile))
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		stat := string(b)
-		rp := strings.LastIndexByte(stat, ')')
-		if rp < 0 {
-			continue
-		}
-		// Fields after the command: state ppid ... utime(14) stime(15)
-		// cutime(16) cstime(17), numbered from pid = 1.
-		f := strings.Fields(stat[rp+1:])
-		if len(f) < 15 {
-			continue
-		}
-		pid := filepath.Base(filepath.Dir(p))
-		tick := func(i int) time.Duration {
-			n, _ := strconv.ParseInt(f[i-3], 10, 64)
-			return time.Duration(n) * clockTick
-		}
-		switch {
-		case pid == master:
-			dovecot += tick(14) + tick(15) + tick(16) + tick(17)
-		case f[1] == master:
-			dovecot += tick(14) + tick(15)
-		}
+	master, err := strconv.Atoi(strings.TrimSpace(string(pidFile)))
+	if err != nil {
+		return self, 0
 	}
+	dovecot, _ = servertest.TreeCPU(master)
 	return self, dovecot
 }
