@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -346,6 +347,30 @@ func TestCorpusQuality(t *testing.T) {
 		t.Logf("B-cubed of campaign clusters over %d phishing messages against the attachment groups and the campaigns labelled by hand (%d messages in %d campaigns of two or more, the other %d each their own): precision %.3f recall %.3f", len(items), n, len(inItems), len(items)-n, ep, er)
 		assert.GreaterOrEqual(t, ep, campaignPrecisionFloor)
 		assert.GreaterOrEqual(t, er, campaignRecallFloor)
+		// What is left to judge: every campaign cluster of phishing
+		// whose messages the truth puts in more than one campaign, with
+		// its reasons (ham threads, which the truth does not judge, are
+		// left out).
+		for _, c := range campaigns {
+			if !slices.ContainsFunc(c.Members, func(m Member) bool { return !strings.HasPrefix(m.MessageID, "ham/") }) {
+				continue
+			}
+			groups := map[int]bool{}
+			for i, m := range c.Members {
+				g, ok := ext[m.MessageID]
+				if !ok {
+					g = -1 - i
+				}
+				groups[g] = true
+			}
+			if len(groups) > 1 {
+				var b strings.Builder
+				for i, m := range c.Members {
+					fmt.Fprintf(&b, "\n  %s %q from %s: %s", m.MessageID, m.Subject, m.From, c.Explain(i))
+				}
+				t.Logf("campaign cluster of %d messages in %d campaigns of the truth:%s", c.Len(), len(groups), b.String())
+			}
+		}
 		all := slices.Concat(items, invites)
 		ip, ir := bcubed(all, ext, membership(campaigns))
 		t.Logf("the same with the %d malicious invites: precision %.3f recall %.3f", len(invites), ip, ir)
