@@ -155,7 +155,7 @@ func (h *Handler) propose(c *call, req remediation.Request) error {
 	if err != nil {
 		return err
 	}
-	c.w.Header().Set("Location", h.location(rec.ID))
+	c.w.Header().Set("Location", c.location(rec.ID))
 	return c.json(http.StatusCreated, rec)
 }
 
