@@ -237,6 +237,19 @@ func (h *Handler) get(c *call) error {
 	if err != nil {
 		return err
 	}
+	if d, ok := preferWait(c.r.Header); ok {
+		// RFC 7240's wait preference: answer when the action stops
+		// running, or after d, instead of being polled meanwhile.
+		wctx, cancel := context.WithTimeout(c.r.Context(), d)
+		stop := context.AfterFunc(h.bg, cancel) // Shutdown ends the wait
+		_, err := h.engine.Wait(wctx, id)
+		stop()
+		cancel()
+		if err != nil && wctx.Err() == nil {
+			return err
+		}
+		c.w.Header().Set("Preference-Applied", "wait="+strconv.Itoa(int(d/time.Second)))
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	rec, err := h.engine.Get(ctx, id)
@@ -255,6 +268,30 @@ func (h *Handler) get(c *call) error {
 	c.w.WriteHeader(http.StatusOK)
 	_, err = c.w.Write(body)
 	return err
+}
+
+// MaxPreferWait bounds the wait a GET of an action may ask for with
+// "Prefer: wait=N" (RFC 7240).
+const MaxPreferWait = 60 * time.Second
+
+// preferWait returns the wait=N preference of a Prefer header (seconds,
+// at most MaxPreferWait), and whether there is one.
+func preferWait(h http.Header) (time.Duration, bool) {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
+				continue
+			}
+			val, _, _ = strings.Cut(val, ";")
+			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`))
+			if err != nil || n < 0 {
+				return 0, false
+			}
+			return min(time.Duration(n)*time.Second, MaxPreferWait), true
+		}
+	}
+	return 0, false
 }
 
 // encodings keeps the JSON of finished records, for the many clients that

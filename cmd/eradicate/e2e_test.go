@@ -71,8 +71,8 @@ func graphRemediate(t *testing.T, base, token, action, networkMessageID string, 
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode, "%s", b)
 	loc := resp.Header.Get("Location")
-	require.NotEmpty(t, loc, "a 202 carries a Location to poll")
-	return poll(t, base+loc, token)
+	require.True(t, strings.HasPrefix(loc, base+"/"), "a 202 carries an absolute Location to poll: %q", loc)
+	return poll(t, loc, token)
 }
 
 // poll reads a tracking URL until the status is not queued or running.
