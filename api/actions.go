@@ -288,7 +288,10 @@ func preferWait(h http.Header) (time.Duration, bool) {
 			if err != nil || n < 0 {
 				return 0, false
 			}
-			return min(time.Duration(n)*time.Second, MaxPreferWait), true
+			if n > int(MaxPreferWait/time.Second) { // before multiplying: no overflow
+				return MaxPreferWait, true
+			}
+			return time.Duration(n) * time.Second, true
 		}
 	}
 	return 0, false
