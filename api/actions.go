@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,13 +77,27 @@ type Me struct {
 	Roles []Role `json:"roles"` // its roles
 }
 
-var validID = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)
+// validID reports whether id is an action id as the API document's
+// pattern says, ^[0-9A-Za-z][0-9A-Za-z-]{0,63}$ (checked on every GET, so
+// without a regexp).
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // actionID is the call's {id}, refused unless it has the shape of an
 // action id or of a prefix of one.
 func (c *call) actionID() (string, error) {
 	id := c.r.PathValue("id")
-	if !validID.MatchString(id) {
+	if !validID(id) {
 		return "", badRequest(fmt.Sprintf("invalid action id %q: letters, digits and '-' only, at most 64", id))
 	}
 	return id, nil
@@ -444,6 +457,11 @@ func (h *Handler) undo(c *call) error {
 	orig, err := h.engine.Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if orig.UndoneBy != "" {
+		// Refused here: the search for the undo below would find the
+		// earlier one before the engine refuses this one.
+		return fmt.Errorf("%w: %s undid %s", remediation.ErrAlreadyUndone, orig.UndoneBy, orig.ID)
 	}
 	actor := c.id.Name
 	got, err := h.background(ctx, func(ctx context.Context) (*remediation.Record, error) {

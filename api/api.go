@@ -100,7 +100,8 @@ type Handler struct {
 	engine  *remediation.Engine
 	opts    Options
 	log     *slog.Logger
-	mux     *http.ServeMux
+	mux     *http.ServeMux // the operations, and h.unrouted for the rest
+	routed  *http.ServeMux // the operations only: its 404, 405 or redirect
 	limiter *limiter
 
 	bg       context.Context // approvals and undos run in the background under it
@@ -144,7 +145,7 @@ func New(e *remediation.Engine, opts Options) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(),
+	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(), routed: http.NewServeMux(),
 		limiter: newLimiter(opts.RateLimit, opts.RateBurst)}
 	h.bg, h.cancelBg = context.WithCancel(context.Background())
 	h.routes()
@@ -228,6 +229,8 @@ func (h *Handler) table() []route {
 // changed to this handler's root followed by /v1.0.
 var graphVersions = [...]string{"", "/v1.0", "/beta"}
 
+// routes registers the operations in h.mux, and in h.routed for telling
+// a 404 from a 405; what no operation matches goes to h.unrouted.
 func (h *Handler) routes() {
 	for _, r := range h.table() {
 		prefixes := []string{""}
@@ -235,9 +238,12 @@ func (h *Handler) routes() {
 			prefixes = graphVersions[:]
 		}
 		for _, p := range prefixes {
-			h.mux.Handle(r.method+" "+p+r.path, h.wrap(r))
+			hr := h.wrap(r)
+			h.mux.Handle(r.method+" "+p+r.path, hr)
+			h.routed.Handle(r.method+" "+p+r.path, hr)
 		}
 	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.unrouted(w, r, 0) })
 }
 
 // call is one call being served.
@@ -304,10 +310,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.unrouted(w, r, http.StatusNotFound)
 		return
 	}
-	if _, pattern := h.mux.Handler(r); pattern == "" {
-		h.unrouted(w, r, 0)
-		return
-	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -318,7 +320,7 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request, status int) {
 	reqID := newRequestID()
 	rec := &headerRecorder{header: http.Header{}}
 	if status == 0 {
-		mh, _ := h.mux.Handler(r)
+		mh, _ := h.routed.Handler(r)
 		mh.ServeHTTP(rec, r)
 		status = rec.status
 	}

@@ -226,3 +226,27 @@ func benchAPISoftDelete(b *testing.B, srv *httptest.Server, tok string, wait boo
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// BenchmarkGetAction is one GET of a finished action through the handler
+// alone (no network): the handler's own cost per call.
+func BenchmarkGetAction(b *testing.B) {
+	e := newEnv(b, &api.Options{RateLimit: -1})
+	e.deliver("m@evil.example", "x", users...)
+	rec, err := e.engine.Execute(context.Background(), remediation.Request{Action: remediation.SoftDelete, Actor: "bench",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"m@evil.example"}}}})
+	require.NoError(b, err)
+	req := httptest.NewRequest("GET", "/eradicate/v1/actions/"+rec.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["reader"])
+	b.ReportAllocs()
+	cpu0 := cpuNow()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+	}
+	if cpu := cpuNow() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
+	}
+}
