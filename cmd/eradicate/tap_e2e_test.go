@@ -18,29 +18,19 @@ import (
 	"github.com/eradicate-dev/eradicate/api"
 	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/internal/testenv/postfix"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
 )
 
-// The samples of docs/tap that put the tap between Postfix and Dovecot.
-const (
-	samplePostfixTap = "../../docs/tap/postfix-main.cf"
-	sampleDovecotTap = "../../docs/tap/dovecot-lmtp.conf"
-)
-
-// docSample reads a sample of docs and makes the replacements (old, new,
-// ...), each of which must apply.
-func docSample(t *testing.T, path string, oldNew ...string) string {
+// docSample is a sample of docs (a path from the module's root) with the
+// replacements (old, new, ...) made, each of which must apply.
+func docSample(t *testing.T, rel string, oldNew ...string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	s, err := servertest.Sample(rel, oldNew...)
 	require.NoError(t, err)
-	s := string(b)
-	for i := 0; i+1 < len(oldNew); i += 2 {
-		require.Contains(t, s, oldNew[i], "%s no longer has %q", path, oldNew[i])
-		s = strings.ReplaceAll(s, oldNew[i], oldNew[i+1])
-	}
 	return s
 }
 
@@ -61,7 +51,7 @@ func TestServeTapPostfixDovecot(t *testing.T) {
 		pw[u] = "pw-" + u
 	}
 	dove := dovecot.Start(t, &dovecot.Options{Users: pw, LMTP: true, LMTPConfig: func(port int) string {
-		return docSample(t, sampleDovecotTap, "port = 24", fmt.Sprintf("port = %d", port))
+		return docSample(t, "docs/tap/dovecot-lmtp.conf", "port = 24", fmt.Sprintf("port = %d", port))
 	}})
 
 	dir := t.TempDir()
@@ -86,7 +76,7 @@ downstream = %q
 	s := startServe(t, config, "ERADICATE_IMAP_PASSWORD="+dove.MasterPassword)
 	defer func() { require.NoError(t, s.stop(), "%s", s.logs.String()) }()
 
-	pf := postfix.Start(t, &postfix.Options{MainCF: docSample(t, samplePostfixTap,
+	pf := postfix.Start(t, &postfix.Options{MainCF: docSample(t, "docs/tap/postfix-main.cf",
 		"virtual_mailbox_domains = example.com", "virtual_mailbox_domains = "+domain,
 		"lmtp:inet:127.0.0.1:10024", "lmtp:inet:"+tapAddr)})
 

@@ -50,7 +50,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -463,25 +462,19 @@ const sampleMasters = "/etc/dovecot/eradicate-masters"
 // users' file. It checks that the sample still configures what the
 // servers of the tests need.
 func siteConfig(masters string) (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate %s", SampleConfig)
-	}
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", filepath.FromSlash(SampleConfig))
-	b, err := os.ReadFile(path)
+	conf, err := servertest.Sample(SampleConfig, sampleMasters, masters)
 	if err != nil {
 		return "", err
 	}
-	conf := string(b)
 	for _, want := range []string{
-		sampleMasters, "auth_master_user_separator = " + MasterSeparator, "master = yes",
+		"auth_master_user_separator = " + MasterSeparator + "\n", "master = yes\n",
 		"mailbox " + QuarantineFolder + " {", fmt.Sprintf("mailbox %q {", RecoverableFolder), "mailbox " + EvidenceFolder + " {",
 	} {
 		if !strings.Contains(conf, want) {
-			return "", fmt.Errorf("%s no longer has %q", path, want)
+			return "", fmt.Errorf("%s no longer has %q", SampleConfig, want)
 		}
 	}
-	return strings.ReplaceAll(conf, sampleMasters, masters), nil
+	return conf, nil
 }
 
 func (s *Server) start() error {

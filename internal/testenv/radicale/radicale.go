@@ -2,10 +2,8 @@ package radicale
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -80,7 +78,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 		fmt.Fprintf(&htpasswd, "%s:%s\n", u, s.Users[u])
 	}
 	servertest.WriteFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String(), 0o600)
-	rights, err := sample(SampleRights)
+	rights, err := servertest.Sample(SampleRights)
 	if err == nil && !strings.Contains(rights, "user: "+AdminUser+"\n") {
 		err = fmt.Errorf("%s no longer names the admin user %s", SampleRights, AdminUser)
 	}
@@ -92,7 +90,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 	port := servertest.FreePort(t, "radicale")
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	s.URL = "http://" + s.Addr + "/"
-	conf, err := sample(SampleConfig,
+	conf, err := servertest.Sample(SampleConfig,
 		"hosts = 127.0.0.1:5232", "hosts = "+s.Addr,
 		"htpasswd_filename = /etc/radicale/users", "htpasswd_filename = "+filepath.Join(dir, "htpasswd"),
 		"htpasswd_encryption = bcrypt", "htpasswd_encryption = plain",
@@ -145,25 +143,3 @@ const (
 	SampleConfig = "docs/radicale/config"
 	SampleRights = "docs/radicale/rights"
 )
-
-// sample reads the sample file rel and makes the replacements (old,
-// new, ...), each of which must apply.
-func sample(rel string, oldNew ...string) (string, error) {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return "", fmt.Errorf("cannot locate %s", rel)
-	}
-	path := filepath.Join(filepath.Dir(file), "..", "..", "..", filepath.FromSlash(rel))
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	s := string(b)
-	for i := 0; i+1 < len(oldNew); i += 2 {
-		if !strings.Contains(s, oldNew[i]) {
-			return "", fmt.Errorf("%s no longer has %q", path, oldNew[i])
-		}
-		s = strings.ReplaceAll(s, oldNew[i], oldNew[i+1])
-	}
-	return s, nil
-}
