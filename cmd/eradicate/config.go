@@ -31,6 +31,10 @@ type serveConfig struct {
 	// (behind a TLS-terminating proxy). Without it such a config is
 	// refused.
 	InsecureListen bool `toml:"insecure_listen"`
+	// ExternalURL is the API's root as clients reach it (behind a proxy),
+	// e.g. "https://mailsec.example.com"; Location headers begin with it.
+	// "" builds them from each request's scheme and Host.
+	ExternalURL string `toml:"external_url"`
 	// Journal is the action center's file; "" keeps it in memory (only
 	// with the mock tenant).
 	Journal string `toml:"journal"`
@@ -344,6 +348,9 @@ listen = "127.0.0.1:8750"
 # tls_cert = "/etc/eradicate/tls/cert.pem"
 # tls_key = "/etc/eradicate/tls/key.pem"
 # insecure_listen = false
+# The API's URL as clients reach it (behind a proxy); Location headers
+# begin with it. Unset, they are built from each request's Host.
+# external_url = "https://mailsec.example.com"
 
 # The action center's journal (crash-safe; actions resume at start).
 journal = "/var/lib/eradicate/journal"

@@ -106,7 +106,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, BaseURL: cfg.ExternalURL}
 	if index != nil {
 		ao.Index = huntapi.New(index)
 	}
