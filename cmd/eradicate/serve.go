@@ -29,7 +29,6 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
-	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/rules"
 	"github.com/eradicate-dev/eradicate/tap"
 )
@@ -59,20 +58,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer closeStores()
 
-	var j remediation.Journal
-	if cfg.Journal == "" {
-		j = journal.NewMemory()
-	} else {
-		if err := os.MkdirAll(filepath.Dir(cfg.Journal), 0o700); err != nil {
-			return err
-		}
-		f, err := journal.OpenFile(cfg.Journal, nil)
-		if err != nil {
-			return err
-		}
-		j = f
+	j, closeJournal, err := openJournal(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
-	defer j.Close()
+	defer closeJournal()
+	if h, ok := headOf(ctx, j); ok {
+		log.Info("journal head", "head", h.String())
+	}
 
 	eo := &remediation.Options{Logger: log, BlastRadius: cfg.Engine.BlastRadius, Workers: cfg.Engine.Workers,
 		EvidenceOnHardDelete: cfg.Engine.EvidenceOnHardDelete}
@@ -138,8 +131,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	var tp *tap.Server
+	var air *autoResponder
 	if cfg.Tap != nil {
-		if tp, err = newTap(cfg.Tap, engine, ao.Rules, ao.Clusters, mail, cal, log); err != nil {
+		tr := tap.NewRules(engine, ao.Rules, nil)
+		var rec tap.Recorder = tr
+		if cfg.Automation != nil {
+			if air, err = newAutoResponder(engine, cfg.Automation, tr, ao.Clusters, log); err != nil {
+				return err
+			}
+			rec = air
+		}
+		if tp, err = newTap(cfg.Tap, tr, rec, ao.Clusters, mail, cal, log); err != nil {
 			return err
 		}
 		tln, err := net.Listen("tcp", cfg.Tap.Listen)
@@ -196,6 +198,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		close(indexed)
 	}
 
+	// Automation, and compaction, beside serving.
+	background := make(chan struct{})
+	go func() {
+		defer close(background)
+		done := make(chan struct{})
+		if air != nil {
+			go func() { defer close(done); air.run(ctx) }()
+		} else {
+			close(done)
+		}
+		if cfg.Compact != nil {
+			compactEvery(ctx, cfg.Compact, engine, j, log)
+		}
+		<-done
+	}()
+
 	errc := make(chan error, 1)
 	go func() {
 		scheme := "http"
@@ -232,6 +250,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	<-resumed
 	<-indexed
+	<-background
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -321,11 +340,10 @@ func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbo
 	return store, cs, closeAll, nil
 }
 
-// newTap builds the delivery tap the config describes: the detection rules
-// decide and record, and messages go on to the mail server.
-func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
-	tr := tap.NewRules(engine, rs, nil)
-	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
+// newTap builds the delivery tap the config describes: d (the detection
+// rules) decides, rec records, and messages go on to the mail server.
+func newTap(tc *tapConfig, d tap.Decider, rec tap.Recorder, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+	opts := tap.Options{Decider: d, Recorder: rec, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
 	if tc.Downstream == "append" {
 		opts.Downstream = tap.Append(mail)
 	} else {

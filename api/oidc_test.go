@@ -1,0 +1,212 @@
+package api_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
+	"github.com/eradicate-dev/eradicate/mock"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
+)
+
+// testIssuer is an OpenID Connect issuer: an HTTP server publishing its
+// discovery document and its keys, and signing tokens with them.
+type testIssuer struct {
+	srv  *httptest.Server
+	key  *rsa.PrivateKey
+	kid  string
+	hits int // discovery and key fetches
+}
+
+func newTestIssuer(t *testing.T) *testIssuer {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	is := &testIssuer{key: key, kid: "key-1"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		is.hits++
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"issuer": is.srv.URL, "jwks_uri": is.srv.URL + "/keys",
+			"authorization_endpoint": is.srv.URL + "/auth", "token_endpoint": is.srv.URL + "/token",
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+		})
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		is.hits++
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+			{Key: &is.key.PublicKey, KeyID: is.kid, Algorithm: "RS256", Use: "sig"}}})
+	})
+	is.srv = httptest.NewServer(mux)
+	t.Cleanup(is.srv.Close)
+	return is
+}
+
+// token signs claims with key (the issuer's when nil) under key id kid.
+func (is *testIssuer) token(t *testing.T, key *rsa.PrivateKey, kid string, claims map[string]any) string {
+	if key == nil {
+		key = is.key
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	require.NoError(t, err)
+	payload, err := json.Marshal(claims)
+	require.NoError(t, err)
+	jws, err := s.Sign(payload)
+	require.NoError(t, err)
+	out, err := jws.CompactSerialize()
+	require.NoError(t, err)
+	return out
+}
+
+// TestOIDC: JWTs of an OpenID Connect issuer authenticate callers beside
+// bearer tokens; the signature, the issuer, the audience and the expiry
+// are checked; roles come from a claim; a caller without a mapped role
+// is refused (403); every call is logged with its identity.
+func TestOIDC(t *testing.T) {
+	is := newTestIssuer(t)
+	oidcAuth, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", IdentityClaim: "email",
+		RolesClaim: "groups", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}, "soc-leads": {api.RoleAnalyst, api.RoleApprover}}})
+	require.NoError(t, err)
+	assert.Zero(t, is.hits, "NewOIDC contacts nothing")
+	tok, err := api.NewToken()
+	require.NoError(t, err)
+	tokens, err := api.NewTokens([]api.Token{{Name: "playbook", SHA256: api.HashToken(tok), Roles: []api.Role{api.RoleReader}}})
+	require.NoError(t, err)
+
+	tenant := mock.New(nil)
+	engine, err := remediation.New(tenant, tenant, journal.NewMemory(), nil)
+	require.NoError(t, err)
+	logs := &servertest.Buffer{}
+	h, err := api.New(engine, api.Options{Auth: api.AnyOf{tokens, oidcAuth}, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	me := func(bearer string) (int, api.Me) {
+		req, err := http.NewRequest("GET", srv.URL+"/eradicate/v1/me", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m api.Me
+		if resp.StatusCode == http.StatusOK {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+		}
+		return resp.StatusCode, m
+	}
+	now := time.Now()
+	claims := func(over map[string]any) map[string]any {
+		c := map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "u-1", "email": "alice@corp.example",
+			"groups": []string{"staff", "soc"}, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+		for k, v := range over {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+
+	code, m := me(is.token(t, nil, is.kid, claims(nil)))
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, api.Me{Name: "alice@corp.example", Roles: []api.Role{api.RoleAnalyst}}, m, "the identity claim names the caller; groups map to roles")
+	code, m = me(is.token(t, nil, is.kid, claims(map[string]any{"email": "lead@corp.example", "groups": "soc-leads"})))
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, []api.Role{api.RoleAnalyst, api.RoleApprover}, m.Roles, "a claim holding one string")
+	code, m = me(tok)
+	require.Equal(t, http.StatusOK, code, "bearer tokens still authenticate")
+	assert.Equal(t, "playbook", m.Name)
+
+	for name, c := range map[string]struct {
+		token string
+		code  int
+	}{
+		"expired":          {is.token(t, nil, is.kid, claims(map[string]any{"exp": now.Add(-time.Minute).Unix()})), 401},
+		"wrong audience":   {is.token(t, nil, is.kid, claims(map[string]any{"aud": "another-app"})), 401},
+		"wrong issuer":     {is.token(t, nil, is.kid, claims(map[string]any{"iss": "https://evil.example"})), 401},
+		"unknown key":      {is.token(t, other, "key-2", claims(nil)), 401},
+		"forged, same kid": {is.token(t, other, is.kid, claims(nil)), 401},
+		"no identity":      {is.token(t, nil, is.kid, claims(map[string]any{"email": nil})), 401},
+		"not a JWT":        {"erad_not-a-token", 401},
+		"no mapped role":   {is.token(t, nil, is.kid, claims(map[string]any{"email": "bob@corp.example", "groups": []string{"staff"}})), 403},
+		"no roles claim":   {is.token(t, nil, is.kid, claims(map[string]any{"email": "carol@corp.example", "groups": nil})), 403},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _ := me(c.token)
+			assert.Equal(t, c.code, code)
+		})
+	}
+
+	// Every call is logged with who made it.
+	var seen []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec struct {
+			Msg      string `json:"msg"`
+			Identity string `json:"identity"`
+			Status   int    `json:"status"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec.Msg == "api call" {
+			seen = append(seen, rec.Identity)
+			if rec.Status == http.StatusOK || rec.Status == http.StatusForbidden {
+				assert.NotEmpty(t, rec.Identity, "an authenticated call names its identity: %s", line)
+			}
+		}
+	}
+	assert.Len(t, seen, 12)
+	assert.Contains(t, seen, "alice@corp.example")
+	assert.Contains(t, seen, "bob@corp.example", "a refused caller is logged by name")
+}
+
+// TestOIDCOptions: NewOIDC refuses what cannot work.
+func TestOIDCOptions(t *testing.T) {
+	roles := map[string][]api.Role{"soc": {api.RoleAnalyst}}
+	for name, o := range map[string]api.OIDCOptions{
+		"no issuer":    {Audience: "a", Roles: roles},
+		"not a URL":    {Issuer: "login.example", Audience: "a", Roles: roles},
+		"no audience":  {Issuer: "https://login.example", Roles: roles},
+		"no roles":     {Issuer: "https://login.example", Audience: "a"},
+		"unknown role": {Issuer: "https://login.example", Audience: "a", Roles: map[string][]api.Role{"soc": {"root"}}},
+		"maps to none": {Issuer: "https://login.example", Audience: "a", Roles: map[string][]api.Role{"soc": nil}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := api.NewOIDC(o)
+			require.Error(t, err)
+		})
+	}
+}
+
+// TestOIDCIssuerDown: calls with a JWT while the issuer cannot be
+// discovered fail on the server's side (500), not as the caller's fault,
+// and bearer tokens keep working.
+func TestOIDCIssuerDown(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	oidcAuth, err := api.NewOIDC(api.OIDCOptions{Issuer: down.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
+	require.NoError(t, err)
+	req := httptest.NewRequest("GET", "/eradicate/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer a.b.c")
+	_, err = oidcAuth.Authenticate(req)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, api.ErrUnauthenticated)
+	req.Header.Set("Authorization", "Bearer erad_abc")
+	_, err = oidcAuth.Authenticate(req)
+	assert.ErrorIs(t, err, api.ErrUnauthenticated, "a token that is no JWT is another authenticator's")
+}
