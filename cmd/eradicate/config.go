@@ -222,7 +222,18 @@ type tokenConfig struct {
 	Roles  []string `toml:"roles"`
 }
 
+// loadConfig reads and validates the config file at path.
 func loadConfig(path string) (*serveConfig, error) {
+	c, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.validate()
+}
+
+// readConfig reads the config file at path, with the environment's
+// secrets, without validating it.
+func readConfig(path string) (*serveConfig, error) {
 	var c serveConfig
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
@@ -259,7 +270,7 @@ func loadConfig(path string) (*serveConfig, error) {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8750"
 	}
-	return &c, c.validate()
+	return &c, nil
 }
 
 func (c *serveConfig) validate() error {

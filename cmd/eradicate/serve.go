@@ -251,6 +251,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	<-resumed
 	<-indexed
 	<-background
+	if h, ok := headOf(context.Background(), j); ok {
+		log.Info("journal head", "head", h.String())
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
