@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -198,21 +199,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		close(indexed)
 	}
 
-	// Automation, and compaction, beside serving.
-	background := make(chan struct{})
-	go func() {
-		defer close(background)
-		done := make(chan struct{})
-		if air != nil {
-			go func() { defer close(done); air.run(ctx) }()
-		} else {
-			close(done)
+	// Automation, the resumption of other processes' actions, and
+	// compaction, beside serving.
+	var background sync.WaitGroup
+	if air != nil {
+		background.Add(1)
+		go func() { defer background.Done(); air.run(ctx) }()
+	}
+	if engine.Shared() {
+		// Another process's actions are finished here when it stopped
+		// without finishing them (once its leases expired).
+		every := 30 * time.Second
+		if cfg.Postgres != nil && cfg.Postgres.LeaseTimeout > 0 {
+			every = cfg.Postgres.LeaseTimeout
 		}
-		if cfg.Compact != nil {
-			compactEvery(ctx, cfg.Compact, engine, j, log)
-		}
-		<-done
-	}()
+		background.Add(1)
+		go func() { defer background.Done(); resumeEvery(ctx, every, engine, log) }()
+	}
+	if cfg.Compact != nil {
+		background.Add(1)
+		go func() { defer background.Done(); compactEvery(ctx, cfg.Compact, engine, j, log) }()
+	}
 
 	errc := make(chan error, 1)
 	go func() {
@@ -250,7 +257,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	<-resumed
 	<-indexed
-	<-background
+	background.Wait()
 	if h, ok := headOf(context.Background(), j); ok {
 		log.Info("journal head", "head", h.String())
 	}

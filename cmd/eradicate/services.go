@@ -124,6 +124,28 @@ func compactEvery(ctx context.Context, cc *compactConfig, engine *remediation.En
 	}
 }
 
+// resumeEvery resumes, every interval until ctx is done, the actions no
+// engine sharing the journal is working on: those of a process that
+// stopped before finishing them, once its leases expired.
+func resumeEvery(ctx context.Context, every time.Duration, engine *remediation.Engine, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		recs, err := engine.Resume(ctx)
+		for _, r := range recs {
+			log.Info("resumed", "id", r.ID, "status", r.Status)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Error("resume", "error", err)
+		}
+	}
+}
+
 // autoResponder runs automation on the clusters of the messages detection
 // rules catch at the tap: it is the tap's Recorder, recording through the
 // rules' recorder and then queueing the message, whose cluster a worker
