@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -61,7 +63,25 @@ func clientFlags(fs *flag.FlagSet) (connect func() (*apiClient, error), asJSON *
 	base := fs.String("url", envOr("ERADICATE_URL", "http://127.0.0.1:8750"), "the API's base URL ($ERADICATE_URL)")
 	tokenFile := fs.String("token-file", "", "a file holding the API token (default $ERADICATE_TOKEN)")
 	asJSON = fs.Bool("json", false, "print JSON for scripts")
+	caFile := fs.String("ca", os.Getenv("ERADICATE_CA"), "a PEM file of the CAs that signed the API's certificate, beside the system's ($ERADICATE_CA)")
 	return func() (*apiClient, error) {
+		hc := &http.Client{Timeout: 5 * time.Minute}
+		if *caFile != "" {
+			pem, err := os.ReadFile(*caFile)
+			if err != nil {
+				return nil, fmt.Errorf("-ca: %w", err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("-ca: %s holds no PEM certificate", *caFile)
+			}
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+			hc.Transport = tr
+		}
 		token := os.Getenv("ERADICATE_TOKEN")
 		if *tokenFile != "" {
 			b, err := os.ReadFile(*tokenFile)
@@ -73,7 +93,7 @@ func clientFlags(fs *flag.FlagSet) (connect func() (*apiClient, error), asJSON *
 		if token == "" {
 			return nil, errors.New("no token: set ERADICATE_TOKEN or -token-file")
 		}
-		return &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: &http.Client{Timeout: 5 * time.Minute}}, nil
+		return &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: hc}, nil
 	}, asJSON
 }
 
