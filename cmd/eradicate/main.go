@@ -24,7 +24,11 @@
 //	eradicate clusters  [-of MESSAGE-ID] [-kind K]     clusters of related messages (from the tap)
 //
 // Criteria: -message-id, -sender, -sender-domain, -subject, -mailbox
-// (lists are comma-separated or the flag repeated).
+// (lists are comma-separated or the flag repeated). Commands that wait for
+// an action (remediate, approve, undo, release) draw a progress bar on
+// standard error when it is a terminal, never with -json. -ca (or
+// $ERADICATE_CA) names the CAs of an API served with a private
+// certificate.
 package main
 
 import (
