@@ -31,7 +31,7 @@ type testIssuer struct {
 	hits int // discovery and key fetches
 }
 
-func newTestIssuer(t *testing.T) *testIssuer {
+func newTestIssuer(t testing.TB) *testIssuer {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	is := &testIssuer{key: key, kid: "key-1"}
@@ -55,7 +55,7 @@ func newTestIssuer(t *testing.T) *testIssuer {
 }
 
 // token signs claims with key (the issuer's when nil) under key id kid.
-func (is *testIssuer) token(t *testing.T, key *rsa.PrivateKey, kid string, claims map[string]any) string {
+func (is *testIssuer) token(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) string {
 	if key == nil {
 		key = is.key
 	}
@@ -209,4 +209,29 @@ func TestOIDCIssuerDown(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer erad_abc")
 	_, err = oidcAuth.Authenticate(req)
 	assert.ErrorIs(t, err, api.ErrUnauthenticated, "a token that is no JWT is another authenticator's")
+}
+
+// FuzzOIDC: whatever a caller sends as a bearer credential (seeded with
+// valid, expired and forged JWTs and their pieces), the authenticator
+// never panics and authenticates only a token the issuer signed.
+func FuzzOIDC(f *testing.F) {
+	is := newTestIssuer(f)
+	a, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
+	require.NoError(f, err)
+	now := time.Now()
+	valid := is.token(f, nil, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "alice", "roles": "soc", "exp": now.Add(time.Hour).Unix()})
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(f, err)
+	for _, s := range []string{valid, valid + "x", strings.ToUpper(valid), "a.b.c", "..", "e30.e30.", "eyJhbGciOiJub25lIn0.e30.",
+		is.token(f, other, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "mallory", "exp": now.Add(time.Hour).Unix()})} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		req := httptest.NewRequest("GET", "/eradicate/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		id, err := a.Authenticate(req)
+		if err == nil && strings.TrimSpace(tok) != valid {
+			t.Fatalf("authenticated %q as %+v", tok, id)
+		}
+	})
 }
