@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,7 +43,9 @@ type OIDCOptions struct {
 // signed ("Authorization: Bearer <JWT>"): the signature against the
 // issuer's published keys (fetched again when a token names a key not
 // seen yet), the issuer, the audience and the expiry are checked, then the
-// identity and the roles are read from the claims. The issuer is
+// identity and the roles are read from the claims. A token verified once is
+// remembered (by its SHA-256, up to 1,024 tokens) until it expires, so that
+// the signature of a caller's token is checked once, not on every call. The issuer is
 // discovered at the first call that carries a JWT, and again after a
 // failed discovery, so that an API starts while its issuer is down.
 type OIDC struct {
@@ -51,7 +54,21 @@ type OIDC struct {
 	mu       sync.Mutex
 	verifier *oidc.IDTokenVerifier
 	failed   time.Time // the last failed discovery
+
+	cmu   sync.Mutex
+	cache map[[sha256.Size]byte]verified // tokens verified, by their hash
 }
+
+// verified is a token verified before, until it expires.
+type verified struct {
+	id      Identity
+	expires time.Time
+}
+
+// oidcCacheSize bounds the tokens remembered as verified: a caller sends
+// the same token on every call until it expires, and checking its
+// signature again costs a hundred times a bearer token's check.
+const oidcCacheSize = 1024
 
 // NewOIDC returns an OIDC authenticator. It checks the options and
 // contacts nothing.
@@ -139,6 +156,15 @@ func (a *OIDC) Authenticate(r *http.Request) (Identity, error) {
 	if strings.Count(raw, ".") != 2 {
 		return Identity{}, fmt.Errorf("%w: not a JWT", ErrUnauthenticated)
 	}
+	sum := sha256.Sum256([]byte(raw))
+	a.cmu.Lock()
+	hit, ok := a.cache[sum]
+	a.cmu.Unlock()
+	if ok && time.Now().Before(hit.expires) {
+		id := hit.id
+		id.Roles = slices.Clone(id.Roles)
+		return id, nil
+	}
 	v, err := a.verifierFor(r.Context())
 	if err != nil {
 		return Identity{}, err
@@ -174,5 +200,11 @@ func (a *OIDC) Authenticate(r *http.Request) (Identity, error) {
 			}
 		}
 	}
+	a.cmu.Lock()
+	if a.cache == nil || len(a.cache) >= oidcCacheSize {
+		a.cache = make(map[[sha256.Size]byte]verified)
+	}
+	a.cache[sum] = verified{id: Identity{Name: id.Name, Roles: slices.Clone(id.Roles)}, expires: tok.Expiry}
+	a.cmu.Unlock()
 	return id, nil
 }

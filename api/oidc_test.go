@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -234,4 +235,41 @@ func FuzzOIDC(f *testing.F) {
 			t.Fatalf("authenticated %q as %+v", tok, id)
 		}
 	})
+}
+
+// BenchmarkAuthenticate: the cost of authenticating one call by a bearer
+// token (hash compared with every configured one) and by a JWT (signature
+// checked against the issuer's cached key).
+func BenchmarkAuthenticate(b *testing.B) {
+	is := newTestIssuer(b)
+	o, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
+	require.NoError(b, err)
+	jwt := is.token(b, nil, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "alice", "roles": "soc",
+		"exp": time.Now().Add(time.Hour).Unix()})
+	var toks []api.Token
+	var last string
+	for i := range 20 {
+		tok, err := api.NewToken()
+		require.NoError(b, err)
+		toks = append(toks, api.Token{Name: fmt.Sprint("id", i), SHA256: api.HashToken(tok), Roles: []api.Role{api.RoleReader}})
+		last = tok
+	}
+	tokens, err := api.NewTokens(toks)
+	require.NoError(b, err)
+	for _, c := range []struct {
+		name   string
+		auth   api.Authenticator
+		bearer string
+	}{{"token-of-20", tokens, last}, {"jwt-rs256", o, jwt}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/eradicate/v1/me", nil)
+			req.Header.Set("Authorization", "Bearer "+c.bearer)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.auth.Authenticate(req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
