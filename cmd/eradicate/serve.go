@@ -199,8 +199,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		close(indexed)
 	}
 
-	// Automation, the resumption of other processes' actions, and
-	// compaction, beside serving.
+	// Automation, the resumption of other processes' actions, the
+	// journal's head in the log, and compaction, beside serving.
 	var background sync.WaitGroup
 	if air != nil {
 		background.Add(1)
@@ -215,6 +215,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		background.Add(1)
 		go func() { defer background.Done(); resumeEvery(ctx, every, engine, log) }()
+	}
+	if _, sealed := headOf(ctx, j); sealed {
+		background.Add(1)
+		go func() { defer background.Done(); logHeads(ctx, headInterval, j, log) }()
 	}
 	if cfg.Compact != nil {
 		background.Add(1)

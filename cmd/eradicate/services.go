@@ -87,6 +87,30 @@ func headOf(ctx context.Context, j remediation.Journal) (journal.Head, bool) {
 	return h, err == nil
 }
 
+// headInterval is how often serve logs the head of a sealed journal's
+// chain, when it changed.
+const headInterval = time.Minute
+
+// logHeads logs the head of j's chain every interval while it changes,
+// until ctx is done: lines to ship off the host, for `eradicate verify
+// -heads` to find entries cut off the end.
+func logHeads(ctx context.Context, every time.Duration, j remediation.Journal, log *slog.Logger) {
+	last, _ := headOf(ctx, j)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if h, ok := headOf(ctx, j); ok && h != last {
+			log.Info("journal head", "head", h.String())
+			last = h
+		}
+	}
+}
+
 // compactEvery compacts the journal every interval until ctx is done,
 // removing the actions that finished more than retention ago (none when
 // retention is 0). A journal that cannot be rewritten is said once.

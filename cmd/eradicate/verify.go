@@ -49,8 +49,9 @@ func verifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 Verifies the action center's tamper-evident chain: every entry's HMAC
 against the key (journal_key), and that each head exported earlier (the
-"journal head" lines serve logs) lies on the chain, so that entries cut off
-the end are found too. It reads the journal without locking it: serve may
+"journal head" lines serve logs; -heads takes serve's log as it is, from
+its last compaction on) lies on the chain, so that entries cut off the end
+are found too. It reads the journal without locking it: serve may
 run meanwhile. Exits non-zero when the chain is broken.
 
 `)
@@ -180,7 +181,9 @@ func verifyPostgres(ctx context.Context, pc *pgxpool.Config, schema string, key 
 }
 
 // readHeads reads the heads in a file, one a line; lines without one are
-// skipped, so that a log can be given as it is.
+// skipped, so that serve's log can be given as it is. A compaction starts
+// the chain over: the heads before serve's last "journal compacted" line
+// are left out (that line's head is the new chain's).
 func readHeads(path string) ([]journal.Head, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -193,6 +196,9 @@ func readHeads(path string) ([]journal.Head, error) {
 	for sc.Scan() {
 		if !strings.Contains(sc.Text(), "eradicate-journal-head") {
 			continue
+		}
+		if strings.Contains(sc.Text(), `msg="journal compacted"`) {
+			hs = hs[:0]
 		}
 		// A structured log quotes the head.
 		h, err := journal.ParseHead(strings.ReplaceAll(sc.Text(), `"`, " "))

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +152,62 @@ func runVerifyRaw(args ...string) (string, error) {
 	var out, errb bytes.Buffer
 	err := run(context.Background(), append([]string{"verify"}, args...), &out, &errb)
 	return out.String(), err
+}
+
+// TestLogHeads: serve logs a sealed journal's head when it changed, not
+// when it did not.
+func TestLogHeads(t *testing.T) {
+	dir := t.TempDir()
+	key, err := journal.WriteKeyFile(filepath.Join(dir, "key"))
+	require.NoError(t, err)
+	j, err := journal.OpenFile(filepath.Join(dir, "journal"), &journal.FileOptions{Key: key})
+	require.NoError(t, err)
+	defer j.Close()
+	tenant := mock.New(nil)
+	require.NoError(t, tenant.AddUser(e2eUsers[0]))
+	_, err = tenant.Deliver(context.Background(), []byte(plainEML("x@evil.example", "x", e2eUsers[0])), nil)
+	require.NoError(t, err)
+	e, err := remediation.New(tenant, tenant, j, nil)
+	require.NoError(t, err)
+
+	logs := &bytes.Buffer{}
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, logs}, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); logHeads(ctx, 10*time.Millisecond, j, log) }()
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	assert.Empty(t, logs.String(), "nothing changed, nothing logged")
+	mu.Unlock()
+	_, err = e.Execute(ctx, remediation.Request{Action: remediation.SoftDelete, Actor: "analyst",
+		Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: []string{"x@evil.example"}}}})
+	require.NoError(t, err)
+	h, err := j.Head()
+	require.NoError(t, err)
+	eventually(t, "the new head is logged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), h.String())
+	})
+	mu.Lock()
+	n := strings.Count(logs.String(), "msg=\"journal head\"")
+	mu.Unlock()
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, n, strings.Count(logs.String(), "msg=\"journal head\""), "an unchanged head is not logged again")
+	mu.Unlock()
+	cancel()
+	<-done
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
