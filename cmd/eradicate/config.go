@@ -583,8 +583,10 @@ listen = "127.0.0.1:8750"
 journal = "/var/lib/eradicate/journal"
 # Tamper evidence: every entry is sealed with an HMAC chain keyed by this
 # file ("eradicate init -journal-key FILE" writes one, readable by its owner
-# only); "eradicate verify" checks the chain. A journal written without a
-# key does not open with one.
+# only); serve logs the chain's head ("journal head") at start, once a minute
+# while it changes, after each compaction and at stop: ship those lines off
+# the host. "eradicate verify -heads <log>" checks the chain and that no
+# entry was cut off. A journal written without a key does not open with one.
 %s
 # The detection rules, saved after every change through the API.
 rules_file = "/var/lib/eradicate/rules.json"
