@@ -12,76 +12,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/oidcissuer"
 	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
-// testIssuer is an OpenID Connect issuer: an HTTP server publishing its
-// discovery document and its keys, and signing tokens with them.
-type testIssuer struct {
-	srv  *httptest.Server
-	key  *rsa.PrivateKey
-	kid  string
-	hits int // discovery and key fetches
-}
-
-func newTestIssuer(t testing.TB) *testIssuer {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	require.NoError(t, err)
-	is := &testIssuer{key: key, kid: "key-1"}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		is.hits++
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": is.srv.URL, "jwks_uri": is.srv.URL + "/keys",
-			"authorization_endpoint": is.srv.URL + "/auth", "token_endpoint": is.srv.URL + "/token",
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		is.hits++
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-			{Key: &is.key.PublicKey, KeyID: is.kid, Algorithm: "RS256", Use: "sig"}}})
-	})
-	is.srv = httptest.NewServer(mux)
-	t.Cleanup(is.srv.Close)
-	return is
-}
-
-// token signs claims with key (the issuer's when nil) under key id kid.
-func (is *testIssuer) token(t testing.TB, key *rsa.PrivateKey, kid string, claims map[string]any) string {
-	if key == nil {
-		key = is.key
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	require.NoError(t, err)
-	payload, err := json.Marshal(claims)
-	require.NoError(t, err)
-	jws, err := s.Sign(payload)
-	require.NoError(t, err)
-	out, err := jws.CompactSerialize()
-	require.NoError(t, err)
-	return out
-}
-
 // TestOIDC: JWTs of an OpenID Connect issuer authenticate callers beside
 // bearer tokens; the signature, the issuer, the audience and the expiry
 // are checked; roles come from a claim; a caller without a mapped role
 // is refused (403); every call is logged with its identity.
 func TestOIDC(t *testing.T) {
-	is := newTestIssuer(t)
-	oidcAuth, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", IdentityClaim: "email",
+	is := oidcissuer.Start(t)
+	oidcAuth, err := api.NewOIDC(api.OIDCOptions{Issuer: is.URL, Audience: "eradicate", IdentityClaim: "email",
 		RolesClaim: "groups", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}, "soc-leads": {api.RoleAnalyst, api.RoleApprover}}})
 	require.NoError(t, err)
-	assert.Zero(t, is.hits, "NewOIDC contacts nothing")
+	assert.Zero(t, is.Hits(), "NewOIDC contacts nothing")
 	tok, err := api.NewToken()
 	require.NoError(t, err)
 	tokens, err := api.NewTokens([]api.Token{{Name: "playbook", SHA256: api.HashToken(tok), Roles: []api.Role{api.RoleReader}}})
@@ -111,7 +62,7 @@ func TestOIDC(t *testing.T) {
 	}
 	now := time.Now()
 	claims := func(over map[string]any) map[string]any {
-		c := map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "u-1", "email": "alice@corp.example",
+		c := map[string]any{"iss": is.URL, "aud": "eradicate", "sub": "u-1", "email": "alice@corp.example",
 			"groups": []string{"staff", "soc"}, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 		for k, v := range over {
 			if v == nil {
@@ -125,10 +76,10 @@ func TestOIDC(t *testing.T) {
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 
-	code, m := me(is.token(t, nil, is.kid, claims(nil)))
+	code, m := me(is.Token(t, claims(nil)))
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, api.Me{Name: "alice@corp.example", Roles: []api.Role{api.RoleAnalyst}}, m, "the identity claim names the caller; groups map to roles")
-	code, m = me(is.token(t, nil, is.kid, claims(map[string]any{"email": "lead@corp.example", "groups": "soc-leads"})))
+	code, m = me(is.Token(t, claims(map[string]any{"email": "lead@corp.example", "groups": "soc-leads"})))
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, []api.Role{api.RoleAnalyst, api.RoleApprover}, m.Roles, "a claim holding one string")
 	code, m = me(tok)
@@ -139,15 +90,15 @@ func TestOIDC(t *testing.T) {
 		token string
 		code  int
 	}{
-		"expired":          {is.token(t, nil, is.kid, claims(map[string]any{"exp": now.Add(-time.Minute).Unix()})), 401},
-		"wrong audience":   {is.token(t, nil, is.kid, claims(map[string]any{"aud": "another-app"})), 401},
-		"wrong issuer":     {is.token(t, nil, is.kid, claims(map[string]any{"iss": "https://evil.example"})), 401},
-		"unknown key":      {is.token(t, other, "key-2", claims(nil)), 401},
-		"forged, same kid": {is.token(t, other, is.kid, claims(nil)), 401},
-		"no identity":      {is.token(t, nil, is.kid, claims(map[string]any{"email": nil})), 401},
+		"expired":          {is.Token(t, claims(map[string]any{"exp": now.Add(-time.Minute).Unix()})), 401},
+		"wrong audience":   {is.Token(t, claims(map[string]any{"aud": "another-app"})), 401},
+		"wrong issuer":     {is.Token(t, claims(map[string]any{"iss": "https://evil.example"})), 401},
+		"unknown key":      {oidcissuer.Sign(t, other, "key-2", claims(nil)), 401},
+		"forged, same kid": {oidcissuer.Sign(t, other, oidcissuer.KeyID, claims(nil)), 401},
+		"no identity":      {is.Token(t, claims(map[string]any{"email": nil})), 401},
 		"not a JWT":        {"erad_not-a-token", 401},
-		"no mapped role":   {is.token(t, nil, is.kid, claims(map[string]any{"email": "bob@corp.example", "groups": []string{"staff"}})), 403},
-		"no roles claim":   {is.token(t, nil, is.kid, claims(map[string]any{"email": "carol@corp.example", "groups": nil})), 403},
+		"no mapped role":   {is.Token(t, claims(map[string]any{"email": "bob@corp.example", "groups": []string{"staff"}})), 403},
+		"no roles claim":   {is.Token(t, claims(map[string]any{"email": "carol@corp.example", "groups": nil})), 403},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _ := me(c.token)
@@ -216,15 +167,15 @@ func TestOIDCIssuerDown(t *testing.T) {
 // valid, expired and forged JWTs and their pieces), the authenticator
 // never panics and authenticates only a token the issuer signed.
 func FuzzOIDC(f *testing.F) {
-	is := newTestIssuer(f)
-	a, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
+	is := oidcissuer.Start(f)
+	a, err := api.NewOIDC(api.OIDCOptions{Issuer: is.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
 	require.NoError(f, err)
 	now := time.Now()
-	valid := is.token(f, nil, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "alice", "roles": "soc", "exp": now.Add(time.Hour).Unix()})
+	valid := is.Token(f, map[string]any{"iss": is.URL, "aud": "eradicate", "sub": "alice", "roles": "soc", "exp": now.Add(time.Hour).Unix()})
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(f, err)
 	for _, s := range []string{valid, valid + "x", strings.ToUpper(valid), "a.b.c", "..", "e30.e30.", "eyJhbGciOiJub25lIn0.e30.",
-		is.token(f, other, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "mallory", "exp": now.Add(time.Hour).Unix()})} {
+		oidcissuer.Sign(f, other, oidcissuer.KeyID, map[string]any{"iss": is.URL, "aud": "eradicate", "sub": "mallory", "exp": now.Add(time.Hour).Unix()})} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, tok string) {
@@ -241,10 +192,10 @@ func FuzzOIDC(f *testing.F) {
 // token (hash compared with every configured one) and by a JWT (signature
 // checked against the issuer's cached key).
 func BenchmarkAuthenticate(b *testing.B) {
-	is := newTestIssuer(b)
-	o, err := api.NewOIDC(api.OIDCOptions{Issuer: is.srv.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
+	is := oidcissuer.Start(b)
+	o, err := api.NewOIDC(api.OIDCOptions{Issuer: is.URL, Audience: "eradicate", Roles: map[string][]api.Role{"soc": {api.RoleAnalyst}}})
 	require.NoError(b, err)
-	jwt := is.token(b, nil, is.kid, map[string]any{"iss": is.srv.URL, "aud": "eradicate", "sub": "alice", "roles": "soc",
+	jwt := is.Token(b, map[string]any{"iss": is.URL, "aud": "eradicate", "sub": "alice", "roles": "soc",
 		"exp": time.Now().Add(time.Hour).Unix()})
 	var toks []api.Token
 	var last string
