@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,11 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
-	"github.com/eradicate-dev/eradicate/internal/testenv/dovecot"
 	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
-	"github.com/eradicate-dev/eradicate/internal/testenv/testlog"
 	"github.com/eradicate-dev/eradicate/mailbox"
-	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
@@ -36,23 +32,13 @@ import (
 func TestServePostgres(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	log := testlog.Logger(t, slog.LevelWarn)
 	users := []string{"alice@corp.example", "bob@corp.example", "carol@corp.example"}
-	imapUsers := map[string]string{}
-	for _, u := range users {
-		imapUsers[u] = "pw-" + u
-	}
-	dove := dovecot.Start(t, &dovecot.Options{Users: imapUsers})
+	dove, mail := startDovecot(t, users)
 	pg := postgres.Start(t, nil)
 	dsn, err := url.Parse(pg.CreateDatabase(t))
 	require.NoError(t, err)
 	dsn.User = url.User(pg.User) // the password comes from the environment
 
-	mail, err := imapstore.New(imapstore.Config{Addr: dove.Addr, Security: imapstore.SecurityInsecure,
-		Master:    &imapstore.MasterUser{User: dove.MasterUser, Password: imapstore.Password(dove.MasterPassword)},
-		Mailboxes: users, Logger: log})
-	require.NoError(t, err)
-	defer mail.Close()
 	deliver := func(domain string, n int) {
 		for _, u := range users {
 			for i := range n {

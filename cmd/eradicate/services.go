@@ -96,6 +96,16 @@ const headInterval = time.Minute
 // -heads` to find entries cut off the end.
 func logHeads(ctx context.Context, every time.Duration, j remediation.Journal, log *slog.Logger) {
 	last, _ := headOf(ctx, j)
+	tick(ctx, every, func() {
+		if h, ok := headOf(ctx, j); ok && h != last {
+			log.Info("journal head", "head", h.String())
+			last = h
+		}
+	})
+}
+
+// tick calls fn every interval until ctx is done.
+func tick(ctx context.Context, every time.Duration, fn func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -104,10 +114,7 @@ func logHeads(ctx context.Context, every time.Duration, j remediation.Journal, l
 			return
 		case <-t.C:
 		}
-		if h, ok := headOf(ctx, j); ok && h != last {
-			log.Info("journal head", "head", h.String())
-			last = h
-		}
+		fn()
 	}
 }
 
@@ -119,14 +126,7 @@ func compactEvery(ctx context.Context, cc *compactConfig, engine *remediation.En
 		log.Warn("[compact]: this journal cannot be compacted")
 		return
 	}
-	t := time.NewTicker(cc.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick(ctx, cc.Interval, func() {
 		var before time.Time
 		if cc.Retention > 0 {
 			before = time.Now().Add(-cc.Retention)
@@ -136,7 +136,7 @@ func compactEvery(ctx context.Context, cc *compactConfig, engine *remediation.En
 			if ctx.Err() == nil {
 				log.Error("journal compaction", "error", err)
 			}
-			continue
+			return
 		}
 		attrs := []any{"removed", st.Removed, "kept", st.Kept, "bytes_before", st.Before, "bytes_after", st.After}
 		if h, ok := headOf(ctx, j); ok {
@@ -145,21 +145,14 @@ func compactEvery(ctx context.Context, cc *compactConfig, engine *remediation.En
 			attrs = append(attrs, "head", h.String())
 		}
 		log.Info("journal compacted", attrs...)
-	}
+	})
 }
 
 // resumeEvery resumes, every interval until ctx is done, the actions no
 // engine sharing the journal is working on: those of a process that
 // stopped before finishing them, once its leases expired.
 func resumeEvery(ctx context.Context, every time.Duration, engine *remediation.Engine, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick(ctx, every, func() {
 		recs, err := engine.Resume(ctx)
 		for _, r := range recs {
 			log.Info("resumed", "id", r.ID, "status", r.Status)
@@ -167,7 +160,7 @@ func resumeEvery(ctx context.Context, every time.Duration, engine *remediation.E
 		if err != nil && ctx.Err() == nil {
 			log.Error("resume", "error", err)
 		}
-	}
+	})
 }
 
 // autoResponder runs automation on the clusters of the messages detection

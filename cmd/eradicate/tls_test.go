@@ -1,18 +1,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,56 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testpki"
 )
-
-// testPKI is a CA that issues the server's and the clients' certificates,
-// written as PEM files.
-type testPKI struct {
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestPKI(t *testing.T) *testPKI {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "eradicate test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	p := &testPKI{dir: t.TempDir(), cert: cert, key: key, pool: x509.NewCertPool()}
-	p.pool.AddCert(cert)
-	require.NoError(t, os.WriteFile(p.path("ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return p
-}
-
-func (p *testPKI) path(name string) string { return filepath.Join(p.dir, name) }
-
-// issue makes a certificate for cn (a server's when server is true, for
-// 127.0.0.1 and localhost) and writes name.pem and name-key.pem.
-func (p *testPKI) issue(t *testing.T, name, cn string, server bool) tls.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.cert, &key.PublicKey, p.key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(p.path(name+".pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(p.path(name+"-key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // TestServeTLS: `eradicate serve` over TLS, as a child process, on an
 // address that is not loopback: clients that trust its CA call it with a
@@ -82,23 +26,25 @@ func (p *testPKI) issue(t *testing.T, name, cn string, server bool) tls.Certific
 // no answer from the API; and the same address without TLS is refused at
 // start unless insecure_listen says so.
 func TestServeTLS(t *testing.T) {
-	pki := newTestPKI(t)
-	pki.issue(t, "server", "eradicate.test", true)
-	soar := pki.issue(t, "soar", "soar-playbook", false)
-	other := newTestPKI(t).issue(t, "stranger", "soar-playbook", false)
+	pki := testpki.New(t, "eradicate test CA")
+	dir := t.TempDir()
+	caFile := pki.WriteCA(t, dir, "ca")
+	certFile, keyFile := testpki.Write(t, pki.Server(t), dir, "server")
+	soar := pki.Client(t, "soar-playbook")
+	// A CA of the same name, so that the client sends its certificate.
+	other := testpki.New(t, "eradicate test CA").Client(t, "soar-playbook")
 	ids := newIdentities(t)
 
 	// All interfaces: not loopback.
 	port := freeAddr(t)[len("127.0.0.1:"):]
 	listen := "0.0.0.0:" + port
-	dir := t.TempDir()
 	write := func(name, extra string) string {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, []byte(fmt.Sprintf("listen = %q\n%s\n[mock]\nusers = [\"%s\"]\n", listen, extra,
 			strings.Join(e2eUsers, `", "`))+tokensTOML(ids)+"\n[[client_cert]]\nname = \"soar-playbook\"\nroles = [\"analyst\"]\n"), 0o600))
 		return p
 	}
-	plain := write("plain.toml", fmt.Sprintf("client_ca = %q", pki.path("ca.pem")))
+	plain := write("plain.toml", fmt.Sprintf("client_ca = %q", caFile))
 	cmd := exec.Command(os.Args[0], "serve", "-config", plain)
 	cmd.Env = append(os.Environ(), "ERADICATE_TEST_MAIN=1")
 	out, err := cmd.CombinedOutput()
@@ -113,7 +59,7 @@ func TestServeTLS(t *testing.T) {
 	assert.Contains(t, string(out), "is not loopback")
 
 	config := write("tls.toml", fmt.Sprintf("tls_cert = %q\ntls_key = %q\nclient_ca = %q",
-		pki.path("server.pem"), pki.path("server-key.pem"), pki.path("ca.pem")))
+		certFile, keyFile, caFile))
 	s := startServe(t, config)
 	require.True(t, strings.HasPrefix(s.url, "https://"), s.url)
 	base := "https://127.0.0.1:" + port
@@ -137,19 +83,19 @@ func TestServeTLS(t *testing.T) {
 		}
 		return resp.StatusCode, m, nil
 	}
-	code, m, err := me(&tls.Config{RootCAs: pki.pool}, ids["reader"].token)
+	code, m, err := me(&tls.Config{RootCAs: pki.Pool}, ids["reader"].token)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "reader", m.Name)
-	code, m, err = me(&tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{soar}}, "")
+	code, m, err = me(&tls.Config{RootCAs: pki.Pool, Certificates: []tls.Certificate{soar}}, "")
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, code, "a client certificate authenticates")
 	assert.Equal(t, api.Me{Name: "soar-playbook", Roles: []api.Role{api.RoleAnalyst}}, m)
-	_, _, err = me(&tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{other}}, "")
+	_, _, err = me(&tls.Config{RootCAs: pki.Pool, Certificates: []tls.Certificate{other}}, "")
 	require.Error(t, err, "a certificate of another CA fails the handshake")
 	_, _, err = me(&tls.Config{}, ids["reader"].token)
 	require.Error(t, err, "the server's certificate is checked")
-	code, _, err = me(&tls.Config{RootCAs: pki.pool}, "")
+	code, _, err = me(&tls.Config{RootCAs: pki.Pool}, "")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, code)
 
@@ -165,7 +111,7 @@ func TestServeTLS(t *testing.T) {
 	assert.NotContains(t, string(b), "reader")
 
 	// The CLI, trusting the CA with -ca.
-	out2, err := cli(t, base, ids["reader"].token, "actions", "-ca", pki.path("ca.pem"), "-json")
+	out2, err := cli(t, base, ids["reader"].token, "actions", "-ca", caFile, "-json")
 	require.NoError(t, err)
 	assert.Contains(t, out2, `"value"`)
 	_, err = cli(t, base, ids["reader"].token, "actions", "-json")
