@@ -25,8 +25,9 @@ var serial atomic.Int64
 
 // CA is a certificate authority valid for an hour around its creation.
 type CA struct {
-	// Cert is the CA's certificate; Pool holds it alone.
+	// Cert is the CA's certificate.
 	Cert *x509.Certificate
+	// Pool holds Cert alone: a client's RootCAs, a server's ClientCAs.
 	Pool *x509.CertPool
 	key  *ecdsa.PrivateKey
 }
