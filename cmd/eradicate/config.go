@@ -77,6 +77,10 @@ type serveConfig struct {
 	// authenticate ClientCerts (needs TLS).
 	ClientCA    string             `toml:"client_ca"`
 	ClientCerts []clientCertConfig `toml:"client_cert"`
+
+	// Cluster tunes the campaign clustering of delivered mail (with
+	// [tap]): cluster.Options.
+	Cluster clusterConfig `toml:"cluster"`
 }
 
 // clientCertConfig is one API identity authenticated by a TLS client
@@ -181,6 +185,12 @@ type automationConfig struct {
 	// Cooldown is how long a message acted on is not acted on again;
 	// default 1h.
 	Cooldown time.Duration `toml:"cooldown"`
+}
+
+// clusterConfig is cluster.Options: 0 keeps a default, a negative value
+// turns the rule off.
+type clusterConfig struct {
+	BoilerplateSubjects int `toml:"boilerplate_subjects"`
 }
 
 // imapConfig is the mail server.
@@ -351,6 +361,9 @@ func (c *serveConfig) validate() error {
 		if c.Hunt.MaxAge < 0 {
 			return fmt.Errorf("config: [hunt] max_age %s must be positive", c.Hunt.MaxAge)
 		}
+	}
+	if c.Cluster.BoilerplateSubjects == 1 {
+		return errors.New("config: [cluster] boilerplate_subjects must be 2 or more (0: default 3, negative: off); 1 would make every link of a reply boilerplate")
 	}
 	if c.OIDC != nil {
 		if err := c.OIDC.validate(); err != nil {
@@ -663,6 +676,12 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # downstream = "127.0.0.1:24"  # Dovecot's LMTP; or "append" (IMAP APPEND)
 # process_invites = false      # true: apply invites to [caldav] calendars
 # temp_fail = false            # true: 451 on eradicate's own failures
+
+# Campaign clustering of delivered mail (with [tap]). A link that one From
+# address puts in its replies and forwards under boilerplate_subjects
+# distinct subjects (a signature link) joins no messages; -1 turns it off.
+# [cluster]
+# boilerplate_subjects = 3
 
 # The email events index (optional): one row per delivered copy, kept up
 # to date by a crawler that reads only new mail. GET .../analyzedEmails

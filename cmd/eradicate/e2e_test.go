@@ -426,6 +426,7 @@ func TestInitAndConfig(t *testing.T) {
 		"hunt bad interval":        {"[mock]\nusers=[\"a@b.c\"]\n[hunt]\nindex=\"/tmp/h.db\"\ncrawl_interval=\"soon\"\n" + tokens, "soon"},
 		"hunt negative max_age":    {"[mock]\nusers=[\"a@b.c\"]\n[hunt]\nindex=\"/tmp/h.db\"\nmax_age=\"-1m\"\n" + tokens, "max_age -1m0s must be positive"},
 		"no store":                 {tokens, "exactly one of [imap] and [mock]"},
+		"boilerplate of one":       {"[mock]\nusers=[\"a@b.c\"]\n[cluster]\nboilerplate_subjects=1\n" + tokens, "boilerplate_subjects must be 2 or more"},
 		"bad role":                 {"[mock]\nusers=[\"a@b.c\"]\n[[token]]\nname=\"x\"\nsha256=\"" + api.HashToken("t") + "\"\nroles=[\"root\"]\n", "unknown role"},
 		"client certs without TLS": {"client_ca = \"/x.pem\"\n[mock]\nusers=[\"a@b.c\"]\n[[client_cert]]\nname=\"soar\"\nroles=[\"analyst\"]\n", "need TLS"},
 		"client certs without CA":  {"tls_cert=\"c\"\ntls_key=\"k\"\n[mock]\nusers=[\"a@b.c\"]\n[[client_cert]]\nname=\"soar\"\nroles=[\"analyst\"]\n", "go together"},
@@ -440,6 +441,9 @@ func TestInitAndConfig(t *testing.T) {
 	// Non-loopback is allowed when the config says so.
 	_, err = loadConfig(write("listen = \"0.0.0.0:8750\"\ninsecure_listen = true\n[mock]\nusers=[\"a@b.c\"]\n" + tokens))
 	require.NoError(t, err)
+	cfg, err = loadConfig(write("[mock]\nusers=[\"a@b.c\"]\n[cluster]\nboilerplate_subjects=-1\n" + tokens))
+	require.NoError(t, err)
+	assert.Equal(t, -1, cfg.Cluster.BoilerplateSubjects)
 }
 
 // TestServiceUnit: the systemd unit of docs/service starts eradicate with a

@@ -107,7 +107,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Tap != nil {
 		// The tap indexes every delivered message; the API reads the
 		// clusters.
-		ao.Clusters = cluster.New(nil)
+		ao.Clusters = cluster.New(&cluster.Options{BoilerplateSubjects: cfg.Cluster.BoilerplateSubjects})
 	}
 	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
 	defer ao.Rules.Close(context.Background())
