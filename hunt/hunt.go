@@ -103,6 +103,12 @@ type Copy struct {
 	Message Message `json:"message"`
 }
 
+// Pending reports whether the copy is one a delivery path announced
+// before the mail server stored it ([PendingIndexer]): its mailbox is
+// known, its folder and UID not yet (Address holds only the mailbox). The
+// next crawl that finds it fills them in.
+func (c *Copy) Pending() bool { return c.Removed.IsZero() && c.Address.UID == 0 }
+
 // Summary returns the copy as a [mailbox.Message] summary, as a
 // [mailbox.Store] search would return it.
 func (c *Copy) Summary() mailbox.Message {

@@ -62,6 +62,26 @@ type Options struct {
 	// When it fails, every mailbox is searched. nil searches every
 	// mailbox.
 	Narrower Narrower
+	// AfterAction, when set, is called after each action this engine
+	// runs has ended (whatever its status: completed, partial, failed,
+	// or stopped by a cancelled ctx), once its final record is
+	// journaled: actions of [Engine.Execute], [Engine.Start],
+	// [Engine.Approve], [Engine.Undo] and [Engine.Resume], and so those
+	// of detection rules and automation. r is the final record and
+	// outcomes streams its outcomes from the journal (as
+	// [Engine.Outcomes] does, read only when iterated). An events index
+	// learns from it where copies went, which detections fired and
+	// which clusters were acted on (package hunt's RecordActions).
+	//
+	// It is called in the goroutine that ran the action, holding no
+	// lock of the engine and no lease, before Execute (or Approve, Undo,
+	// Resume) returns; calls for different actions may run at the same
+	// time. ctx is the action's context without its cancellation: the
+	// callback bounds its own time. An error is logged, never returned
+	// to the caller: the action has happened. A resumed action is
+	// reported again, with all its outcomes. Proposals declined or
+	// expired, which never ran, are not reported.
+	AfterAction func(ctx context.Context, r *Record, outcomes iter.Seq2[Outcome, error]) error
 }
 
 // Narrower names the mailboxes that can hold copies a criteria selects.
@@ -508,6 +528,7 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 		Action:        req.Action,
 		Actor:         req.Actor,
 		RuleName:      req.RuleName,
+		Cluster:       req.Cluster,
 		Created:       now,
 		Selection:     sel,
 		Confirm:       req.Confirm,

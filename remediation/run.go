@@ -391,6 +391,8 @@ func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, 
 		"failed", c.Failed, "skipped", c.Skipped, "incomplete", r.Incomplete)
 	if serr != nil {
 		errs = append(errs, serr)
+	} else {
+		e.afterAction(ctx, r)
 	}
 	if r.Status != StatusCompleted && len(errs) == 0 {
 		if err := ctx.Err(); err != nil {
@@ -1252,4 +1254,27 @@ func (w *worker) outcome(m *mbRun, it item, to mailbox.Address, err error) Outco
 		w.ru.fail(fmt.Errorf("remediation: %s: %w", it.addr, err), retryable(err))
 	}
 	return o
+}
+
+// afterAction calls [Options.AfterAction] for the finished record r.
+func (e *Engine) afterAction(ctx context.Context, r *Record) {
+	if e.opts.AfterAction == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	rec := r.clone()
+	err := safeCall(func() error { return e.opts.AfterAction(ctx, rec, e.Outcomes(ctx, rec.ID)) })
+	if err != nil {
+		e.log.Warn("remediation: after-action callback failed", "id", r.ID, "err", err)
+	}
+}
+
+// safeCall calls fn and turns a panic into an error.
+func safeCall(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn()
 }
