@@ -152,3 +152,39 @@ func benchEnv(b *testing.B, name string, def int) int {
 	}
 	return def
 }
+
+// TestNarrowerDovecotFolderStates: on a real Dovecot, a Narrower with
+// the store's STATUS as its Stater trusts a mailbox whose folders hold
+// what its last crawl saw, also after the user read its mail (which
+// moves HIGHESTMODSEQ), and searches one that received mail since.
+func TestNarrowerDovecotFolderStates(t *testing.T) {
+	ctx := t.Context()
+	srv, store, owners := startDovecot(t, 3, 10)
+	idx := openIndex(t)
+	_, err := hunt.NewCrawler(store, idx, nil).Crawl(ctx)
+	require.NoError(t, err)
+	late := mailbox.Criteria{MessageIDs: []string{"m900@sender.example"}}
+	n := &hunt.Narrower{Index: idx, Stater: store} // MaxAge 0: the folder states alone vouch
+	got, err := n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Empty(t, got, "unchanged since the crawl")
+
+	before, err := store.FolderStatus(ctx, owners[1])
+	require.NoError(t, err)
+	_, err = srv.Doveadm(ctx, "flags", "add", "-u", owners[1], `\Seen`, "mailbox", "INBOX", "all")
+	require.NoError(t, err)
+	after, err := store.FolderStatus(ctx, owners[1])
+	require.NoError(t, err)
+	require.NotEqual(t, before, after, "reading mail changes the folder's state")
+	got, err = n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Empty(t, got, "read mail is still where the index has it")
+
+	require.NoError(t, srv.WriteMaildir(owners[2], "INBOX", [][]byte{rawMessage(900, "payroll@evil-campaign.example", owners[2], "payroll", "https://evil-campaign.example/x")}))
+	_, err = srv.Doveadm(ctx, "force-resync", "-u", owners[2], "INBOX")
+	require.NoError(t, err)
+	got, err = n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Equal(t, []string{owners[2]}, got, "new mail since the crawl: searched")
+	requireSameCopies(t, store, late, owners, got)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
@@ -24,12 +26,29 @@ type Narrower struct {
 	// MaxAge is how old a mailbox's index may be (since the start of its
 	// last complete crawl, [Cursor].Fresh) for the Narrower to trust that
 	// a mailbox holding no copy in the index holds none on the server.
-	// A mailbox crawled longer ago, or never, is always searched. Mail
-	// delivered since the last crawl is in the index only when the
-	// delivery path indexes it ([Indexer]): without that, MaxAge is how
-	// late a narrowed selection may be to see new mail. 0 trusts no
-	// mailbox: every mailbox is searched.
+	// A mailbox crawled longer ago, or never, is searched (unless Stater
+	// shows it unchanged). Mail delivered since the last crawl is in the
+	// index only when the delivery path indexes it ([TapIndexer]):
+	// without that, MaxAge is how late a narrowed selection may be to
+	// see new mail. 0 trusts no mailbox by its age: every mailbox is
+	// searched that Stater does not show unchanged.
 	MaxAge time.Duration
+	// Stater, when set, reads the folder states of each mailbox the
+	// index does not vouch for by MaxAge (the mail store itself, such as
+	// imapstore's STATUS): a mailbox whose folders are exactly as its
+	// last complete crawl saw them ([Cursor].Folders: the same folders
+	// and roles, UIDVALIDITY, UIDNEXT and number of messages) has had no
+	// mail added, moved or expunged since (an append raises UIDNEXT, an
+	// expunge without one lowers the count), so the index holds all of
+	// it: it is not searched unless the index names it. HIGHESTMODSEQ is
+	// not compared: it also moves when a user reads or flags a message,
+	// which changes no copy's place, and no criterion looks at flags. A mailbox whose state cannot be read, or differs,
+	// or whose cursor has no folder states, is searched. nil trusts the
+	// cursor's age alone.
+	Stater mailbox.FolderStater
+	// Workers is the number of mailboxes whose state Stater reads at
+	// once; 0 means 8.
+	Workers int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -53,8 +72,9 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 	// between only makes the answer more complete.
 	oldest := now().Add(-n.MaxAge)
 	search := make(map[string]bool, len(mbs))
+	stale := map[string]Cursor{} // not vouched for by age; Stater may yet
 	for _, mb := range mbs {
-		if n.MaxAge <= 0 {
+		if n.MaxAge <= 0 && n.Stater == nil {
 			search[normMailbox(mb)] = true
 			continue
 		}
@@ -62,9 +82,14 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 		if err != nil {
 			return nil, fmt.Errorf("hunt: narrow: %w", err)
 		}
-		if cur.Fresh.IsZero() || cur.Fresh.Before(oldest) {
-			search[normMailbox(mb)] = true
+		if n.MaxAge > 0 && !cur.Fresh.IsZero() && !cur.Fresh.Before(oldest) {
+			continue
 		}
+		if n.Stater == nil || cur.Fresh.IsZero() || cur.Folders == nil {
+			search[normMailbox(mb)] = true
+			continue
+		}
+		stale[mb] = cur
 	}
 	in := make(map[string]bool, len(mbs))
 	for _, mb := range mbs {
@@ -91,6 +116,20 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 			search[mb] = true
 		}
 	}
+	// The state of the stale mailboxes the index names no copy in is
+	// read last: those it names are searched anyway.
+	var check []string
+	for mb := range stale {
+		if !search[normMailbox(mb)] {
+			check = append(check, mb)
+		}
+	}
+	for _, mb := range n.changed(ctx, check, stale) {
+		search[normMailbox(mb)] = true
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("hunt: narrow: %w", err)
+	}
 	var out []string
 	for _, mb := range mbs {
 		if search[normMailbox(mb)] {
@@ -113,4 +152,59 @@ func withoutLocation(c mailbox.Criteria) mailbox.Criteria {
 		c.Or = append(c.Or, withoutLocation(s))
 	}
 	return c
+}
+
+// changed returns the mailboxes of mbs whose folder states, read with
+// Stater, are not those of their cursor in curs (or could not be read).
+func (n *Narrower) changed(ctx context.Context, mbs []string, curs map[string]Cursor) []string {
+	workers := n.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	var (
+		mu   sync.Mutex
+		out  []string
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(workers, len(mbs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(mbs) {
+					return
+				}
+				mb := mbs[i]
+				states, err := n.Stater.FolderStatus(ctx, mb)
+				if err != nil || !sameFolders(curs[mb].Folders, states) {
+					mu.Lock()
+					out = append(out, mb)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// sameFolders reports whether the folders of now are those of prev, in
+// any order, each holding the same copies (HighestModSeq aside).
+func sameFolders(prev, now []mailbox.FolderStatus) bool {
+	if len(prev) != len(now) {
+		return false
+	}
+	was := make(map[string]mailbox.FolderStatus, len(prev))
+	for _, f := range prev {
+		was[f.Name] = f
+	}
+	for _, f := range now {
+		p, ok := was[f.Name]
+		if !ok || p.Role != f.Role || p.UIDValidity != f.UIDValidity || p.UIDNext != f.UIDNext || p.Messages != f.Messages {
+			return false
+		}
+	}
+	return true
 }
