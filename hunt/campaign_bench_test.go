@@ -98,7 +98,7 @@ func BenchmarkIndexedCampaign(b *testing.B) {
 // plantCampaign delivers copies messages from domain, each with its own
 // Message-ID, spread over holders mailboxes picked at random, and lets
 // Dovecot see them.
-func plantCampaign(b *testing.B, srv *dovecot.Server, owners []string, rng *rand.Rand, domain string, copies, holders int) {
+func plantCampaign(b testing.TB, srv *dovecot.Server, owners []string, rng *rand.Rand, domain string, copies, holders int) {
 	b.Helper()
 	picked := rng.Perm(len(owners))[:holders]
 	for i, p := range picked {

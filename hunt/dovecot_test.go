@@ -144,7 +144,7 @@ func BenchmarkCrawlerDovecot(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func benchEnv(b *testing.B, name string, def int) int {
+func benchEnv(b testing.TB, name string, def int) int {
 	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
 		require.NoError(b, err, name)
