@@ -188,3 +188,53 @@ func TestNarrowerDovecotFolderStates(t *testing.T) {
 	assert.Equal(t, []string{owners[2]}, got, "new mail since the crawl: searched")
 	requireSameCopies(t, store, late, owners, got)
 }
+
+// TestSearchCopiesDovecot: imapstore's SearchCopies matches criteria
+// against given copies of a real Dovecot, applies the criteria's folders,
+// and reports a copy gone, or a stale UIDVALIDITY, instead of matching.
+func TestSearchCopiesDovecot(t *testing.T) {
+	ctx := t.Context()
+	srv, store, owners := startDovecot(t, 1, 20)
+	o := owners[0]
+	var evil, good, all []mailbox.Address
+	for m, err := range store.Search(ctx, o, mailbox.Criteria{Recipients: []string{o}}) {
+		require.NoError(t, err)
+		all = append(all, m.Address)
+		if m.From == "attacker@evil.example" {
+			evil = append(evil, m.Address)
+		} else {
+			good = append(good, m.Address)
+		}
+	}
+	require.Len(t, evil, 2)
+	c := mailbox.Criteria{URLs: []string{"https://evil.example/login"}}
+	got := func(c mailbox.Criteria, addrs []mailbox.Address) ([]mailbox.Address, error) {
+		var out []mailbox.Address
+		for m, err := range store.SearchCopies(ctx, o, c, addrs) {
+			if err != nil {
+				return out, err
+			}
+			out = append(out, m.Address)
+		}
+		return out, nil
+	}
+	found, err := got(c, all)
+	require.NoError(t, err)
+	assert.Equal(t, evil, found, "of every copy, those the criteria select")
+	found, err = got(c, good)
+	require.NoError(t, err)
+	assert.Empty(t, found, "only the copies given are matched")
+	found, err = got(mailbox.Criteria{URLs: c.URLs, Roles: []mailbox.Role{mailbox.RoleJunk}}, evil)
+	require.NoError(t, err)
+	assert.Empty(t, found, "the criteria's roles apply")
+
+	stale := evil[0]
+	stale.UIDValidity++
+	_, err = got(c, []mailbox.Address{stale})
+	require.ErrorIs(t, err, mailbox.ErrUIDValidity)
+	_, err = srv.Doveadm(ctx, "expunge", "-u", o, "mailbox", "INBOX", "header", "Message-ID", "<m10@sender.example>")
+	require.NoError(t, err)
+	found, err = got(c, evil)
+	require.ErrorIs(t, err, mailbox.ErrNotFound, "a copy is gone")
+	assert.Empty(t, found, "nothing is yielded before the error")
+}

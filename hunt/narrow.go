@@ -9,15 +9,19 @@ import (
 	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
+	"github.com/eradicate-dev/eradicate/remediation"
 )
 
 // Narrower picks, from the index, the mailboxes a selection must search:
 // an action selected by criteria then opens only the mailboxes that hold
-// copies, plus every mailbox the index cannot vouch for. It never decides
-// which copies an action takes: the engine still searches each mailbox
-// it names on the server, so a copy the index places wrongly is found
-// where it is, and one it lists but the server no longer has is not
-// acted on.
+// copies, plus every mailbox the index cannot vouch for. As a
+// [remediation.Locator] it also gives the copies the index holds in each
+// mailbox it vouches for: the engine then matches the criteria against
+// those copies alone on the server (when the store is a
+// [mailbox.CopySearcher]) instead of searching the mailbox. Either way a
+// copy is acted on only once it matched on the server: one the index
+// lists but the server no longer has is not acted on, and a mailbox
+// where a listed copy has moved is searched.
 //
 // A Narrower is safe for concurrent use.
 type Narrower struct {
@@ -61,6 +65,30 @@ type Narrower struct {
 // a mailbox holding a copy c selects in some folder is searched. On an error the caller must search every
 // mailbox, as without an index.
 func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []string) ([]string, error) {
+	ls, err := n.locate(ctx, c, mbs, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Mailbox
+	}
+	return out, nil
+}
+
+// Locate implements [remediation.Locator]: the mailboxes [Narrower.Mailboxes]
+// returns, each with the copies the index holds there (in any folder:
+// c's folders and roles are matched on the server) when the index
+// vouches for the mailbox, by MaxAge or by Stater, and holds no pending
+// copy there ([Copy.Pending]); the engine then matches c against those
+// copies on the server instead of searching the mailbox, and searches it
+// when one of them has moved. A mailbox the index does not vouch for is
+// searched.
+func (n *Narrower) Locate(ctx context.Context, c mailbox.Criteria, mbs []string) ([]remediation.Located, error) {
+	return n.locate(ctx, c, mbs, true)
+}
+
+func (n *Narrower) locate(ctx context.Context, c mailbox.Criteria, mbs []string, exact bool) ([]remediation.Located, error) {
 	if n.Index == nil {
 		return nil, errors.New("hunt: narrower without an index")
 	}
@@ -71,8 +99,8 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 	// Freshness is read before the hunt: a crawl that completes in
 	// between only makes the answer more complete.
 	oldest := now().Add(-n.MaxAge)
-	search := make(map[string]bool, len(mbs))
-	stale := map[string]Cursor{} // not vouched for by age; Stater may yet
+	search := make(map[string]bool, len(mbs)) // searched by criteria
+	stale := map[string]Cursor{}              // not vouched for by age; Stater may yet
 	for _, mb := range mbs {
 		if n.MaxAge <= 0 && n.Stater == nil {
 			search[normMailbox(mb)] = true
@@ -102,25 +130,37 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 	if anywhere.Validate() != nil {
 		// Only the location narrows c (which Validate refuses today):
 		// every mailbox may hold a copy.
-		return mbs, nil
+		out := make([]remediation.Located, len(mbs))
+		for i, mb := range mbs {
+			out[i].Mailbox = mb
+		}
+		return out, nil
 	}
 	q := Query{Criteria: &anywhere}
 	if len(mbs) <= 100 {
 		q.Mailboxes = mbs // else filtered here: a long list costs the database more
 	}
+	held := map[string][]mailbox.Address{}
+	pending := map[string]bool{}
 	for cp, err := range n.Index.Copies(ctx, q) {
 		if err != nil {
 			return nil, fmt.Errorf("hunt: narrow: %w", err)
 		}
-		if mb := normMailbox(cp.Mailbox); in[mb] {
-			search[mb] = true
+		mb := normMailbox(cp.Mailbox)
+		if !in[mb] {
+			continue
 		}
+		if cp.Pending() {
+			pending[mb] = true
+		}
+		held[mb] = append(held[mb], cp.Address)
 	}
-	// The state of the stale mailboxes the index names no copy in is
-	// read last: those it names are searched anyway.
+	// The states of stale mailboxes: all of them when copies are to be
+	// given, else only those the index names no copy in (the others are
+	// searched anyway).
 	var check []string
 	for mb := range stale {
-		if !search[normMailbox(mb)] {
+		if exact || held[normMailbox(mb)] == nil {
 			check = append(check, mb)
 		}
 	}
@@ -130,10 +170,19 @@ func (n *Narrower) Mailboxes(ctx context.Context, c mailbox.Criteria, mbs []stri
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("hunt: narrow: %w", err)
 	}
-	var out []string
+	var out []remediation.Located
 	for _, mb := range mbs {
-		if search[normMailbox(mb)] {
-			out = append(out, mb)
+		k := normMailbox(mb)
+		switch {
+		case search[k] || (held[k] != nil && (!exact || pending[k])):
+			out = append(out, remediation.Located{Mailbox: mb})
+		case held[k] != nil:
+			l := remediation.Located{Mailbox: mb}
+			for _, a := range held[k] {
+				a.Mailbox = mb
+				l.Copies = append(l.Copies, a)
+			}
+			out = append(out, l)
 		}
 	}
 	return out, nil

@@ -187,4 +187,4 @@ func RecordActions(s Store, timeout time.Duration) func(context.Context, *remedi
 	}
 }
 
-var _ remediation.Narrower = (*Narrower)(nil)
+var _ remediation.Locator = (*Narrower)(nil)

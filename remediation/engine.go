@@ -93,6 +93,31 @@ type Narrower interface {
 	Mailboxes(ctx context.Context, c mailbox.Criteria, mailboxes []string) ([]string, error)
 }
 
+// Locator is a [Narrower] that also knows where the copies are (an index
+// of the mail whose view of a mailbox is current). When the mail store is
+// a [mailbox.CopySearcher], a selection by criteria then matches the
+// criteria against those copies alone, on the server, in each mailbox the
+// Locator gives copies for, instead of searching the mailbox; a mailbox
+// where one of them is gone (moved or deleted since) is searched. Every
+// copy acted on is still matched on the server first.
+type Locator interface {
+	Narrower
+	// Locate returns, in their order, the mailboxes of mailboxes that must
+	// be searched for c (those Mailboxes returns), each with the copies
+	// the index holds there when it vouches that no other copy in the
+	// mailbox can match c; with nil copies the mailbox is searched.
+	Locate(ctx context.Context, c mailbox.Criteria, mailboxes []string) ([]Located, error)
+}
+
+// Located is one mailbox a selection searches, as a [Locator] gives it.
+type Located struct {
+	// Mailbox is the mailbox owner.
+	Mailbox string
+	// Copies, when not nil, are every copy in Mailbox that the criteria
+	// may select; nil means search the mailbox.
+	Copies []mailbox.Address
+}
+
 // FourEyes is the four-eyes rule of [Engine.Approve]: which proposals
 // need an approver other than their actor (compared without case and
 // surrounding space). [Engine.Approve] refuses such a proposal approved by
