@@ -51,10 +51,7 @@ func TestEngineActsOnIndexedCopies(t *testing.T) {
 	ctx := t.Context()
 	build := func() (*mock.Tenant, []string) {
 		ten, users := tenant(t, 6, 4)
-		for _, u := range users[1:5] {
-			_, err := ten.Deliver(ctx, rawMessage(700, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
-			require.NoError(t, err)
-		}
+		deliverCampaign(t, ten, 700, users[1:5]...)
 		return ten, users
 	}
 	c := mailbox.Criteria{URLs: []string{"https://evil-campaign.example/x"}, Roles: []mailbox.Role{mailbox.RoleInbox, mailbox.RoleJunk}}
@@ -78,8 +75,7 @@ func TestEngineActsOnIndexedCopies(t *testing.T) {
 		}
 		_, err := ten.Move(ctx, moved, mailbox.In(mailbox.RoleJunk))
 		require.NoError(t, err)
-		_, err = ten.Deliver(ctx, rawMessage(700, "payroll@evil-campaign.example", users[5], "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{users[5]}})
-		require.NoError(t, err)
+		deliverCampaign(t, ten, 700, users[5])
 	}
 
 	// The scan, for reference.

@@ -18,10 +18,7 @@ func TestNarrowerMailboxes(t *testing.T) {
 	ctx := t.Context()
 	ten, users := tenant(t, 6, 5)
 	// The campaign reaches users 1 and 4 only.
-	for _, u := range []string{users[1], users[4]} {
-		_, err := ten.Deliver(ctx, rawMessage(500, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
-		require.NoError(t, err)
-	}
+	deliverCampaign(t, ten, 500, users[1], users[4])
 	idx := openIndex(t)
 	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 	cr := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: -1})
@@ -108,10 +105,7 @@ func (f failingStater) FolderStatus(ctx context.Context, mb string) ([]mailbox.F
 func TestNarrowerFolderStates(t *testing.T) {
 	ctx := t.Context()
 	ten, users := tenant(t, 6, 5)
-	for _, u := range []string{users[1], users[4]} {
-		_, err := ten.Deliver(ctx, rawMessage(500, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
-		require.NoError(t, err)
-	}
+	deliverCampaign(t, ten, 500, users[1], users[4])
 	idx := openIndex(t)
 	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 	_, err := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: -1}).Crawl(ctx, users[:5]...)
@@ -135,8 +129,7 @@ func TestNarrowerFolderStates(t *testing.T) {
 	n.MaxAge = time.Hour
 
 	// New mail since the crawl (not in the index), and a user's move.
-	_, err = ten.Deliver(ctx, rawMessage(501, "payroll@evil-campaign.example", users[2], "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{users[2]}})
-	require.NoError(t, err)
+	deliverCampaign(t, ten, 501, users[2])
 	var some []mailbox.Address
 	for m, err := range ten.Search(ctx, users[3], mailbox.Criteria{SenderDomains: []string{"good.example"}}) {
 		require.NoError(t, err)
@@ -154,4 +147,14 @@ func TestNarrowerFolderStates(t *testing.T) {
 	got, err = n.Mailboxes(ctx, c, users)
 	require.NoError(t, err)
 	assert.Contains(t, got, users[0], "a mailbox whose state cannot be read is searched")
+}
+
+// deliverCampaign delivers message i of the payroll campaign (its link
+// https://evil-campaign.example/x) to each of users.
+func deliverCampaign(t *testing.T, ten *mock.Tenant, i int, users ...string) {
+	t.Helper()
+	for _, u := range users {
+		_, err := ten.Deliver(t.Context(), rawMessage(i, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
+		require.NoError(t, err)
+	}
 }
