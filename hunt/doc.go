@@ -17,10 +17,10 @@
 // # Feeding the index
 //
 // Three feeds write to a [Store]: the delivery path (the tap, through
-// [TapIndexer]: each message as a pending copy in each recipient's
-// mailbox before the mail server stores it, so that hunts and the
-// [Narrower] see it at once; or an [Indexer] that knows the copy's
-// address, [StoreIndexer]), a [Crawler] that backfills any
+// tap.AnnounceIndexer and [Pending]: each message as a pending copy in
+// each recipient's mailbox before the mail server stores it, so that
+// hunts and the [Narrower] see it at once; or an [Indexer] that knows
+// the copy's address, [StoreIndexer]), a [Crawler] that backfills any
 // [mailbox.Store] and then keeps up (reading only new mail, skipping
 // unchanged mailboxes when the store reports folder states,
 // [mailbox.FolderStater], and filling in the folder and UID of pending

@@ -104,7 +104,7 @@ type Copy struct {
 }
 
 // Pending reports whether the copy is one a delivery path announced
-// before the mail server stored it ([TapIndexer]): its mailbox is
+// before the mail server stored it ([Pending]): its mailbox is
 // known, its folder and UID not yet (Address holds only the mailbox). The
 // next crawl that finds it fills them in.
 func (c *Copy) Pending() bool { return c.Removed.IsZero() && c.Address.UID == 0 }
@@ -137,7 +137,7 @@ const PendingGrace = 15 * time.Minute
 type Delivery struct {
 	// Address is where the copy is: Mailbox, Folder and UID; or, for a
 	// pending copy (announced by a delivery path before the mail server
-	// stored it: [TapIndexer]), Mailbox alone. A mailbox holds at most
+	// stored it: [Pending]), Mailbox alone. A mailbox holds at most
 	// one pending copy of a message; a later delivery of the message at
 	// a full address in that mailbox (the crawler's) fills it in. A
 	// pending copy of a message the mailbox holds at an address already

@@ -32,7 +32,7 @@ type Narrower struct {
 	// a mailbox holding no copy in the index holds none on the server.
 	// A mailbox crawled longer ago, or never, is searched (unless Stater
 	// shows it unchanged). Mail delivered since the last crawl is in the
-	// index only when the delivery path indexes it ([TapIndexer]):
+	// index only when the delivery path indexes it ([Pending]):
 	// without that, MaxAge is how late a narrowed selection may be to
 	// see new mail. 0 trusts no mailbox by its age: every mailbox is
 	// searched that Stater does not show unchanged.

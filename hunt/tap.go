@@ -3,43 +3,54 @@ package hunt
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
-	"github.com/eradicate-dev/eradicate/tap"
 )
 
-// TapIndexer returns a [tap.Indexer] that records each message the
-// delivery tap receives in s, as a pending copy ([Copy.Pending]) in the
-// mailbox of each of its recipients, before the mail server stores it:
-// hunts find it at once, and a [Narrower] searches those mailboxes
-// (where mail delivered since the last crawl would otherwise be missed).
-// The crawler fills in each copy's folder and UID when it finds it,
-// keeping the tap's delivery time; a copy that never arrives (refused
-// by the mail server) is settled by the first crawl of its mailbox
-// more than [PendingGrace] later. A message the tap receives again (an
-// MTA's retry) is recorded once per mailbox.
-func TapIndexer(s Store) tap.Indexer { return tapIndexer{s} }
+// Pending records in Index the messages a delivery path receives, before
+// the mail server stores them: each as a pending copy ([Copy.Pending]) in
+// the mailbox of each recipient. Hunts find the message at once, and a
+// [Narrower] searches those mailboxes (where mail delivered since the
+// last crawl would otherwise be missed). The crawler fills in each copy's
+// folder and UID when it finds it, keeping the delivery path's time; a
+// copy that never arrives (refused by the mail server) is settled by the
+// first crawl of its mailbox more than [PendingGrace] later. A message
+// announced again (an MTA's retry) is recorded once per mailbox.
+//
+// The delivery tap takes it as an indexer through tap.AnnounceIndexer:
+//
+//	tap.Options{Indexers: []tap.Indexer{tap.AnnounceIndexer(hunt.Pending{Index: index})}}
+//
+// Under the tap's TempFail policy a message is delivered only once it is
+// recorded; under DeliverUnchanged a hunt may see it a moment after the
+// mailbox does.
+type Pending struct {
+	// Index is the events index; required.
+	Index Store
+}
 
-type tapIndexer struct{ s Store }
-
-func (ti tapIndexer) Index(ctx context.Context, d *tap.Delivery) error {
-	if d.Parsed == nil || len(d.Recipients) == 0 {
+// Announce records the message p, received at at from the envelope
+// sender envelopeFrom, as pending in the mailboxes of owners. p is only
+// read.
+func (pd Pending) Announce(ctx context.Context, owners []string, envelopeFrom string, at time.Time, p *mailbox.Parsed) error {
+	if p == nil || len(owners) == 0 {
 		return nil
 	}
-	p := *d.Parsed // d is shared: read only
-	if p.EnvelopeFrom == "" {
-		p.EnvelopeFrom = normAddr(d.From) // as the crawler reads it back from Return-Path
+	pc := *p
+	if pc.EnvelopeFrom == "" {
+		pc.EnvelopeFrom = normAddr(envelopeFrom) // as the crawler reads it back from Return-Path
 	}
-	msg := NewMessage(&p)
+	msg := NewMessage(&pc)
 	var ds []Delivery
 	seen := map[string]bool{}
-	for _, rc := range d.Recipients {
-		mb := normMailbox(rc.Owner)
+	for _, o := range owners {
+		mb := normMailbox(o)
 		if mb == "" || seen[mb] {
 			continue
 		}
 		seen[mb] = true
-		ds = append(ds, Delivery{Address: mailbox.Address{Mailbox: strings.TrimSpace(rc.Owner)}, At: d.Received, Message: msg})
+		ds = append(ds, Delivery{Address: mailbox.Address{Mailbox: strings.TrimSpace(o)}, At: at, Message: msg})
 	}
-	return ti.s.Ingest(ctx, ds)
+	return pd.Index.Ingest(ctx, ds)
 }

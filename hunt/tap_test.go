@@ -82,7 +82,7 @@ func TestTapFeedsIndex(t *testing.T) {
 		local, _, _ := strings.Cut(addr, "@")
 		return local, err
 	}
-	ts, err := tap.New(tap.Options{Downstream: lm, Indexers: []tap.Indexer{hunt.TapIndexer(idx)}, OnFailure: tap.TempFail, Owner: owner,
+	ts, err := tap.New(tap.Options{Downstream: lm, Indexers: []tap.Indexer{tap.AnnounceIndexer(hunt.Pending{Index: idx})}, OnFailure: tap.TempFail, Owner: owner,
 		Logger: testlog.Logger(t, slog.LevelWarn)})
 	require.NoError(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
