@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/eradicate-dev/eradicate/internal/testenv/cputime"
 	"github.com/eradicate-dev/eradicate/internal/testenv/servertest"
 )
 
@@ -18,10 +18,7 @@ import (
 // live children (imap, imap-login, auth...) and the children it has
 // reaped. A benchmark reads it before and after what it measures.
 func (s *Server) CPUUsed() (self, dovecot time.Duration) {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	self, _ = cputime.Process()
 	pidFile, err := os.ReadFile(filepath.Join(s.Dir, "run", "master.pid"))
 	if err != nil {
 		return self, 0
