@@ -277,22 +277,22 @@ func (c *Crawler) crawlMailbox(ctx context.Context, mb string) (CrawlStats, erro
 		return err
 	}
 	var errs []error
-	for _, m := range toFetch {
-		raw, err := c.src.Fetch(ctx, m.Address)
+	// read indexes one new copy; a returned error stops the crawl.
+	read := func(m mailbox.Message, raw []byte, err error) error {
 		if errors.Is(err, mailbox.ErrNotFound) {
-			continue // gone since it was listed; the next crawl sees it gone
+			return nil // gone since it was listed; the next crawl sees it gone
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return fail(err)
+				return err
 			}
 			errs = append(errs, err)
-			continue
+			return nil
 		}
 		p, perr := mailbox.Parse(raw)
 		if p == nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Address, perr))
-			continue
+			return nil
 		}
 		if perr != nil {
 			// The message is indexed with what could be read of it.
@@ -305,7 +305,35 @@ func (c *Crawler) crawlMailbox(ctx context.Context, mb string) (CrawlStats, erro
 		batch = append(batch, Delivery{Address: m.Address, Role: m.Role, At: deliveredAt(p, start), Message: msg})
 		stats.Fetched++
 		if len(batch) >= c.opts.Batch {
-			if err := flush(); err != nil {
+			return flush()
+		}
+		return nil
+	}
+	if bf, ok := c.src.(mailbox.BatchFetcher); ok && len(toFetch) > 0 {
+		// Many copies per server command; fn runs while the store reads.
+		byAddr := make(map[mailbox.Address]mailbox.Message, len(toFetch))
+		addrs := make([]mailbox.Address, len(toFetch))
+		for i, m := range toFetch {
+			byAddr[m.Address], addrs[i] = m, m.Address
+		}
+		var stop error
+		err := bf.FetchMany(ctx, addrs, func(a mailbox.Address, raw []byte, err error) error {
+			stop = read(byAddr[a], raw, err)
+			return stop
+		})
+		switch {
+		case stop != nil:
+			return fail(stop)
+		case err != nil && ctx.Err() != nil:
+			return fail(err)
+		case err != nil:
+			// What was not read is read again by the next crawl.
+			errs = append(errs, err)
+		}
+	} else {
+		for _, m := range toFetch {
+			raw, err := c.src.Fetch(ctx, m.Address)
+			if err := read(m, raw, err); err != nil {
 				return fail(err)
 			}
 		}

@@ -23,8 +23,9 @@
 // the copy's address, [StoreIndexer]), a [Crawler] that backfills any
 // [mailbox.Store] and then keeps up (reading only new mail, skipping
 // unchanged mailboxes when the store reports folder states,
-// [mailbox.FolderStater], and filling in the folder and UID of pending
-// copies), and the engine's outcomes ([RecordActions] as the engine's
+// [mailbox.FolderStater], reading new copies in batches when the store
+// offers [mailbox.BatchFetcher], and filling in the folder and UID of
+// pending copies), and the engine's outcomes ([RecordActions] as the engine's
 // remediation.Options.AfterAction, or [RecordAction]: where copies went,
 // the actions taken, the detections of rules' actions and the clusters
 // of automation's). Each mailbox's [Cursor] says how fresh the index is

@@ -133,8 +133,26 @@ func (sc *scan) contents(cands []candidate) ([]mailbox.Message, error) {
 // match reads one fetched message, parses it once (header and content)
 // and matches it.
 func (sc *scan) match(msg *imapclient.FetchMessageData) (mailbox.Message, bool, error) {
-	var meta imapclient.FetchMessageBuffer
-	var raw []byte
+	meta, raw, ok, err := sc.readItems(msg)
+	if err != nil || !ok {
+		return mailbox.Message{}, false, err // not ours, or expunged meanwhile
+	}
+	// A malformed message still yields what could be read; matching
+	// uses it rather than skipping the message.
+	p, _ := mailbox.Parse(raw)
+	m := p.Summary()
+	fill(&m, sc.cn.owner, sc.f, sc.uidValidity, &meta)
+	ok, err = sc.c.Match(&m, func() (*mailbox.Parsed, error) { return p, nil })
+	if err != nil {
+		return mailbox.Message{}, false, fmt.Errorf("imapstore: match %s: %w", m.Address, err)
+	}
+	return m, ok, nil
+}
+
+// readItems reads one fetched message: its metadata, and its content
+// into the scan's buffer. ok is false when the response is not one of a
+// message with content (no UID, or expunged meanwhile).
+func (sc *scan) readItems(msg *imapclient.FetchMessageData) (meta imapclient.FetchMessageBuffer, raw []byte, ok bool, err error) {
 	haveBody := false
 	for {
 		item := msg.Next()
@@ -153,30 +171,20 @@ func (sc *scan) match(msg *imapclient.FetchMessageData) (mailbox.Message, bool, 
 		case imapclient.FetchItemDataBodySection:
 			haveBody = true
 			if item.Literal == nil {
-				raw = raw[:0]
+				raw = []byte{}
 				continue
 			}
-			var err error
 			if raw, err = sc.read(item.Literal); err != nil {
-				return mailbox.Message{}, false, fmt.Errorf("imapstore: fetch contents in %q of %q: %w", sc.f.Name, sc.cn.owner, err)
+				return meta, nil, false, fmt.Errorf("imapstore: fetch contents in %q of %q: %w", sc.f.Name, sc.cn.owner, err)
 			}
 		}
 	}
 	if meta.UID == 0 || !haveBody {
-		return mailbox.Message{}, false, nil // not ours, or expunged meanwhile
+		return meta, nil, false, nil
 	}
 	sc.seen++
 	sc.bytes += int64(len(raw))
-	// A malformed message still yields what could be read; matching
-	// uses it rather than skipping the message.
-	p, _ := mailbox.Parse(raw)
-	m := p.Summary()
-	fill(&m, sc.cn.owner, sc.f, sc.uidValidity, &meta)
-	ok, err := sc.c.Match(&m, func() (*mailbox.Parsed, error) { return p, nil })
-	if err != nil {
-		return mailbox.Message{}, false, fmt.Errorf("imapstore: match %s: %w", m.Address, err)
-	}
-	return m, ok, nil
+	return meta, raw, true, nil
 }
 
 // read reads a literal into the scan's buffer, which a message of at most

@@ -83,11 +83,11 @@ func BenchmarkDovecotHunt(b *testing.B) {
 	// process and Dovecot (or doveadm) together: on a shared machine the
 	// CPU time tells what the wall time cannot.
 	measure := func(f func() time.Duration) (wall, cpu time.Duration) {
-		self0, dc0 := cpuUsed(srv)
+		self0, dc0 := srv.CPUUsed()
 		start := time.Now()
 		extra := f()
 		wall = time.Since(start)
-		self1, dc1 := cpuUsed(srv)
+		self1, dc1 := srv.CPUUsed()
 		return wall, self1 - self0 + dc1 - dc0 + extra
 	}
 	hunt := func(c mailbox.Criteria) (time.Duration, time.Duration) {

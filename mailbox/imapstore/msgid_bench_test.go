@@ -34,7 +34,7 @@ func BenchmarkDovecotMessageIDThreshold(b *testing.B) {
 		"client": benchStore(b, srv, owners, func(c *imapstore.Config) { c.ClientMatchMessageIDs = 1 }),
 	}
 	search := func(s *imapstore.Store, ids []string) (time.Duration, time.Duration) {
-		self0, dc0 := cpuUsed(srv)
+		self0, dc0 := srv.CPUUsed()
 		start := time.Now()
 		parallelOwners(b, owners, func(o string) int {
 			for _, err := range s.Search(context.Background(), o, mailbox.Criteria{MessageIDs: ids}) {
@@ -43,7 +43,7 @@ func BenchmarkDovecotMessageIDThreshold(b *testing.B) {
 			return 0
 		})
 		wall := time.Since(start)
-		self1, dc1 := cpuUsed(srv)
+		self1, dc1 := srv.CPUUsed()
 		return wall, self1 - self0 + dc1 - dc0
 	}
 	for _, n := range []int{10, 25, 50, 100, 200, 400} {

@@ -22,6 +22,7 @@ func groups() []conformance.Group[*env] {
 		{Name: "Mailboxes", Cases: mailboxesCases()},
 		{Name: "Append", Cases: appendCases()},
 		{Name: "Fetch", Cases: fetchCases()},
+		{Name: "FetchMany", Cases: fetchManyCases()},
 		{Name: "Search", Cases: searchCases()},
 		{Name: "Move", Cases: moveCases()},
 		{Name: "Expunge", Cases: expungeCases()},
