@@ -125,15 +125,20 @@ type huntConfig struct {
 	CrawlInterval time.Duration `toml:"crawl_interval"`
 	// Narrow makes actions selected by criteria open only the mailboxes
 	// the index places a copy in, plus those whose last crawl is older
-	// than MaxAge (hunt.Narrower). Off by default: nothing feeds the index
-	// at delivery yet, so mail delivered since a mailbox's last crawl is
-	// not in it, and a narrowed action skips it in a mailbox crawled less
-	// than MaxAge ago.
+	// than MaxAge and whose folders (read with IMAP STATUS) changed since
+	// that crawl (hunt.Narrower). Off by default: mail that reaches a
+	// mailbox other than through [tap] is in the index only after the
+	// next crawl, so a narrowed action skips it in a mailbox crawled less
+	// than MaxAge ago; MaxAge 0 closes that window (every mailbox's
+	// folder states are read instead).
 	Narrow bool `toml:"narrow"`
 	// MaxAge is how old a mailbox's last crawl may be for a narrowed
 	// action to skip it when the index holds no copy there; default
-	// twice CrawlInterval.
+	// twice CrawlInterval; "0s" trusts no crawl by its age alone.
 	MaxAge time.Duration `toml:"max_age"`
+	// maxAgeSet says the file gives max_age (so that "0s" is zero, not
+	// the default).
+	maxAgeSet bool
 	// Retention is how long the index keeps copies gone from their
 	// mailbox; default 720h (30 days); a negative value keeps them.
 	Retention time.Duration `toml:"retention"`
@@ -260,6 +265,9 @@ func readConfig(path string) (*serveConfig, error) {
 		}
 		return nil, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
 	}
+	if c.Hunt != nil {
+		c.Hunt.maxAgeSet = md.IsDefined("hunt", "max_age")
+	}
 	if c.IMAP != nil {
 		if v := os.Getenv("ERADICATE_IMAP_PASSWORD"); v != "" {
 			c.IMAP.MasterPassword = v
@@ -359,7 +367,7 @@ func (c *serveConfig) validate() error {
 		if c.Hunt.CrawlInterval < 0 {
 			return fmt.Errorf("config: [hunt] crawl_interval %s must be positive", c.Hunt.CrawlInterval)
 		}
-		if c.Hunt.MaxAge == 0 {
+		if c.Hunt.MaxAge == 0 && !c.Hunt.maxAgeSet {
 			c.Hunt.MaxAge = 2 * c.Hunt.CrawlInterval
 		}
 		if c.Hunt.MaxAge < 0 {
@@ -701,8 +709,11 @@ crawl_interval = "5m"
 retention = "720h"                    # keep copies gone from their mailbox 30 days
 # narrow = true: actions selected by criteria open only the mailboxes the
 # index places copies in, plus every mailbox crawled longer than max_age
-# ago. Faster at scale, but mail delivered since a mailbox's last crawl is
-# not in the index yet: a narrowed action misses it there. Off by default.
+# ago whose folders (IMAP STATUS) changed since. Faster at scale. Mail
+# delivered through [tap] is in the index at once; other mail only after
+# the next crawl, so a narrowed action misses it in a mailbox crawled
+# less than max_age ago: max_age = "0s" trusts no crawl by its age alone.
+# Off by default.
 # narrow = false
 # max_age = "10m"                     # default: twice crawl_interval
 

@@ -75,6 +75,16 @@ func TestConfigValidation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cluster.KindFile|cluster.KindURL, o.Kinds)
 	assert.Equal(t, remediation.Quarantine, o.Action)
+
+	// [hunt] max_age: unset is twice the crawl interval, "0s" is zero
+	// (no crawl is trusted by its age alone).
+	hunt := mockStore + tokens + "[hunt]\nindex=\"" + filepath.Join(dir, "h.db") + "\"\ncrawl_interval=\"1m\"\nnarrow=true\n"
+	cfg, err = loadConfig(write(hunt))
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Minute, cfg.Hunt.MaxAge)
+	cfg, err = loadConfig(write(hunt + "max_age=\"0s\"\n"))
+	require.NoError(t, err)
+	assert.Zero(t, cfg.Hunt.MaxAge)
 }
 
 // TestInitJournalKey: init -journal-key writes a key and names it in the

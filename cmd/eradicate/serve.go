@@ -79,8 +79,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("config: [hunt] index: %w", err)
 		}
 		defer index.Close()
+		// The engine tells the index what each action did as it ends;
+		// keepIndex still reads the journal for actions of other engines
+		// that share it (recording one twice keeps one).
+		eo.AfterAction = hunt.RecordActions(index, 0)
 		if cfg.Hunt.Narrow {
-			eo.Narrower = &hunt.Narrower{Index: index, MaxAge: cfg.Hunt.MaxAge}
+			n := &hunt.Narrower{Index: index, MaxAge: cfg.Hunt.MaxAge}
+			if st, ok := mail.(mailbox.FolderStater); ok {
+				n.Stater = st
+			}
+			eo.Narrower = n
 		}
 	}
 	switch cfg.Engine.FourEyes {
@@ -142,7 +150,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 			rec = air
 		}
-		if tp, err = newTap(cfg.Tap, tr, rec, ao.Clusters, mail, cal, log); err != nil {
+		var events hunt.Store // nil unless [hunt] is configured (not a nil *sqlstore.Store)
+		if index != nil {
+			events = index
+		}
+		if tp, err = newTap(cfg.Tap, tr, rec, ao.Clusters, events, mail, cal, log); err != nil {
 			return err
 		}
 		tln, err := net.Listen("tcp", cfg.Tap.Listen)
@@ -356,8 +368,14 @@ func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbo
 
 // newTap builds the delivery tap the config describes: d (the detection
 // rules) decides, rec records, and messages go on to the mail server.
-func newTap(tc *tapConfig, d tap.Decider, rec tap.Recorder, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+// Each message feeds the cluster index x and, when index is not nil, is
+// recorded in the events index as pending in its recipients' mailboxes
+// until a crawl finds it.
+func newTap(tc *tapConfig, d tap.Decider, rec tap.Recorder, x *cluster.Index, index hunt.Store, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
 	opts := tap.Options{Decider: d, Recorder: rec, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
+	if index != nil {
+		opts.Indexers = append(opts.Indexers, tap.AnnounceIndexer(hunt.Pending{Index: index}))
+	}
 	if tc.Downstream == "append" {
 		opts.Downstream = tap.Append(mail)
 	} else {
@@ -376,10 +394,11 @@ func newTap(tc *tapConfig, d tap.Decider, rec tap.Recorder, x *cluster.Index, ma
 }
 
 // keepIndex keeps the events index up to date until ctx is done: every
-// crawl interval, it tells the index what the engine's finished actions did
-// (hunt.RecordAction: the API, the tap's rules and approvals all run through
-// the engine, whose action center this reads; the API has no hook of its
-// own), then crawls every mailbox. The first pass runs at once.
+// crawl interval, it tells the index what the finished actions in the
+// journal did (hunt.RecordAction: this engine's own actions are recorded as
+// they end, through Options.AfterAction; this pass catches those of other
+// engines sharing the journal, and any whose recording failed), then crawls
+// every mailbox. The first pass runs at once.
 func keepIndex(ctx context.Context, hc *huntConfig, engine *remediation.Engine, mail mailbox.Store, index hunt.Store, log *slog.Logger) {
 	crawler := hunt.NewCrawler(mail, index, &hunt.CrawlerOptions{Retention: hc.Retention, Logger: log})
 	recorded := map[string]bool{}
