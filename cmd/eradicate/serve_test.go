@@ -124,7 +124,10 @@ interval = "300ms"
 	for owner, folders := range dry.Folders {
 		assert.Zero(t, folders["INBOX"], "%s's inbox still holds the campaign: %s", owner, out)
 	}
-	assert.Contains(t, s.logs.String(), "decision=executed")
+	// The responder logs its decision once Remediate returns, which is
+	// after the record is final (and after the action is recorded in the
+	// index).
+	eventually(t, "automation logs its decision", func() bool { return strings.Contains(s.logs.String(), "decision=executed") })
 
 	eventually(t, "a compaction", func() bool { return strings.Contains(s.logs.String(), "msg=\"journal compacted\"") })
 	require.NoError(t, s.stop(), "%s", s.logs.String())
