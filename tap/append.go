@@ -15,8 +15,12 @@ import (
 // Junk or the quarantine folder as the verdict says. It fits a store in
 // the same process (the in-memory tenant of tests and examples) and a
 // mail server reached over IMAP only; unlike a delivery over LMTP it runs
-// no filters of the mail server. An owner without a mailbox is refused
-// permanently (550 5.1.1); any other failure is temporary.
+// no filters of the mail server. Like a final delivery agent (RFC 5321,
+// section 4.4) it puts a Return-Path with the envelope sender on top of
+// the stored message, so that a later reader of the mailbox (the events
+// index's crawler) sees the same envelope sender the tap saw. An owner
+// without a mailbox is refused permanently (550 5.1.1); any other failure
+// is temporary.
 func Append(store mailbox.Store) Downstream { return appendDownstream{store} }
 
 type appendDownstream struct{ store mailbox.Store }
@@ -25,6 +29,7 @@ var errNoMailbox = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5,
 
 func (a appendDownstream) Deliver(ctx context.Context, env *Envelope, msg []byte) []error {
 	out := make([]error, len(env.To))
+	msg = append([]byte("Return-Path: <"+env.From+">\r\n"), msg...)
 	for i, t := range env.To {
 		role := mailbox.RoleInbox
 		switch t.Verdict {

@@ -172,3 +172,26 @@ func TestRulesQuarantineWithoutMessageID(t *testing.T) {
 	assert.Empty(t, held[0].Reasons)
 	assert.Equal(t, int64(1), v.srv.Stats().AfterFailures)
 }
+
+// The Append downstream stores what a final delivery agent would: the
+// message under a Return-Path naming the envelope sender (the first
+// Return-Path wins over one the sender wrote), so that a crawl of the
+// mailbox reads the envelope sender the tap saw.
+func TestAppendAddsReturnPath(t *testing.T) {
+	ctx := context.Background()
+	v := newRulesEnv(t)
+	msg := "Return-Path: <forged@elsewhere.test>\r\nFrom: hr@corp.test\r\nTo: alice@corp.test\r\nMessage-ID: <rp-1@corp.test>\r\nSubject: hi\r\n\r\nhello\r\n"
+	_, err := send(t, v.addr, "bounces@mailer.test", []string{alice}, []byte(msg))
+	require.NoError(t, err)
+	var found int
+	for m, err := range v.tenant.Search(ctx, alice, mailbox.Criteria{MessageIDs: []string{"rp-1@corp.test"}}) {
+		require.NoError(t, err)
+		raw, err := v.tenant.Fetch(ctx, m.Address)
+		require.NoError(t, err)
+		p, err := mailbox.Parse(raw)
+		require.NoError(t, err)
+		assert.Equal(t, "bounces@mailer.test", p.EnvelopeFrom)
+		found++
+	}
+	assert.Equal(t, 1, found)
+}
