@@ -26,3 +26,19 @@ func TestSQLiteConformance(t *testing.T) {
 		return &hunttest.Harness{Store: s, Reopen: open}
 	})
 }
+
+func TestSQLiteStateConformance(t *testing.T) {
+	hunttest.RunState(t, func(t *testing.T) *hunttest.StateHarness {
+		path := filepath.Join(t.TempDir(), "index.db")
+		open := func(t *testing.T) (hunttest.StateStore, error) {
+			s, err := sqlstore.OpenSQLite(t.Context(), path, nil)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+		s, err := open(t)
+		require.NoError(t, err)
+		return &hunttest.StateHarness{Store: s, Reopen: open}
+	})
+}

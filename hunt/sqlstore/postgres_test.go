@@ -34,6 +34,29 @@ func TestPostgresConformance(t *testing.T) {
 	})
 }
 
+// TestPostgresStateConformance runs the conformance cases of the state
+// kept beside the index on a real PostgreSQL, one database per case.
+func TestPostgresStateConformance(t *testing.T) {
+	srv := postgres.Start(t, nil)
+	hunttest.RunState(t, func(t *testing.T) *hunttest.StateHarness {
+		dsn := srv.CreateDatabase(t)
+		open := func(t *testing.T) (hunttest.StateStore, error) {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				return nil, err
+			}
+			s, err := sqlstore.OpenPostgres(t.Context(), db, nil)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+		s, err := open(t)
+		require.NoError(t, err)
+		return &hunttest.StateHarness{Store: s, Reopen: open}
+	})
+}
+
 // BenchmarkIndexHuntPostgres is BenchmarkIndexHunt on a real PostgreSQL:
 // the same index, built (and ANALYZEd) before the hunts; it reports the
 // database's size per message.
