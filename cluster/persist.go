@@ -306,17 +306,10 @@ func (d *decoder) uvarint(what string) uint64 {
 	return v
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail(what + " malformed")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
+	u := d.uvarint(what)
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *decoder) uint32(what string) uint32 {
