@@ -56,15 +56,28 @@ func Open(ctx context.Context, log Log, opts *Options) (*Index, error) {
 		return nil, errors.New("cluster: Open needs a log")
 	}
 	x := New(opts)
+	// The entries are read and decoded on a goroutine of their own while
+	// this one adds them: reading and decoding cost a third of a
+	// restart.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan replayBatch, 4)
+	go readLog(ctx, log, batches)
 	n := 0
-	for raw, err := range log.ClusterEntries(ctx) {
-		if err != nil {
-			return nil, fmt.Errorf("cluster: read the log: %w", err)
+	for b := range batches {
+		for _, e := range b.entries {
+			n++
+			x.apply(&e)
 		}
-		if err := x.replay(raw); err != nil {
-			return nil, fmt.Errorf("cluster: log entry %d: %w", n+1, err)
+		if b.err != nil {
+			cancel()
+			for range batches {
+			}
+			if errors.Is(b.err, ErrBadEntry) {
+				return nil, fmt.Errorf("cluster: log entry %d: %w", n+1, b.err)
+			}
+			return nil, fmt.Errorf("cluster: read the log: %w", b.err)
 		}
-		n++
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cluster: read the log: %w", err)
@@ -166,13 +179,53 @@ func hasCopy(copies []mailbox.Address) bool {
 	return false
 }
 
-// replay applies one log entry to x, which records nothing while it is
-// rebuilt.
-func (x *Index) replay(raw []byte) error {
-	e, err := decodeEntry(raw)
-	if err != nil {
-		return err
+// replayBatch is entries decoded from the log, in order, and the error
+// that ended the log after them, if any.
+type replayBatch struct {
+	entries []entry
+	err     error
+}
+
+// readLog sends the decoded entries of log to out in batches, then closes
+// it. It stops at the first error (sent with the entries before it) and
+// when ctx is done.
+func readLog(ctx context.Context, log Log, out chan<- replayBatch) {
+	defer close(out)
+	const size = 512
+	b := replayBatch{entries: make([]entry, 0, size)}
+	send := func() bool {
+		select {
+		case out <- b:
+			b = replayBatch{entries: make([]entry, 0, size)}
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
+	for raw, err := range log.ClusterEntries(ctx) {
+		if err == nil {
+			var e entry
+			if e, err = decodeEntry(raw); err == nil {
+				b.entries = append(b.entries, e)
+			}
+		}
+		if err != nil {
+			b.err = err
+			send()
+			return
+		}
+		if len(b.entries) == size && !send() {
+			return
+		}
+	}
+	if len(b.entries) > 0 {
+		send()
+	}
+}
+
+// apply applies a decoded log entry to x, which records nothing while it
+// is rebuilt.
+func (x *Index) apply(e *entry) {
 	switch {
 	case e.verdict:
 		x.MarkMalicious(e.key)
@@ -185,7 +238,6 @@ func (x *Index) replay(raw []byte) error {
 		}
 		x.mu.Unlock()
 	}
-	return nil
 }
 
 // entry is a decoded log entry.

@@ -51,6 +51,19 @@ func (l *memLog) ClusterEntries(ctx context.Context) iter.Seq2[[]byte, error] {
 	}
 }
 
+// failingLog yields one entry, then fails.
+type failingLog struct{}
+
+func (failingLog) AppendClusterEntries(context.Context, [][]byte) error { return nil }
+
+func (failingLog) ClusterEntries(context.Context) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		if yield(encodeMessage(&Indicators{MessageID: "a@x"}, nil), nil) {
+			yield(nil, errors.New("disk on fire"))
+		}
+	}
+}
+
 // richIndicators carries every field of Indicators.
 func richIndicators() *Indicators {
 	return &Indicators{
@@ -224,6 +237,19 @@ func TestOpenRefusesABadLog(t *testing.T) {
 	_, err := Open(ctx, log, nil)
 	require.ErrorIs(t, err, ErrBadEntry)
 	assert.ErrorContains(t, err, "log entry 2")
+	// Past the first batches the position is still the entry's.
+	log = &memLog{}
+	for i := range 1500 {
+		log.entries = append(log.entries, encodeMessage(&Indicators{MessageID: strconv.Itoa(i) + "@x"}, nil))
+	}
+	log.entries[1234] = []byte{entryVersion, entryVerdict}
+	_, err = Open(ctx, log, nil)
+	require.ErrorIs(t, err, ErrBadEntry)
+	assert.ErrorContains(t, err, "log entry 1235:")
+	// A failure of the log itself.
+	_, err = Open(ctx, failingLog{}, nil)
+	assert.ErrorContains(t, err, "cluster: read the log: disk on fire")
+
 	_, err = Open(ctx, nil, nil)
 	assert.Error(t, err)
 	cctx, cancel := context.WithCancel(ctx)
@@ -268,8 +294,7 @@ func FuzzLogEntry(f *testing.F) {
 			e2.ind.Date = e.ind.Date
 		}
 		assert.Equal(t, e, e2)
-		x := New(nil)
-		x.replay(raw)
+		New(nil).apply(&e)
 	})
 }
 
