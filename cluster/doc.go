@@ -143,9 +143,10 @@
 // benign states and verdicts; a release that changes how messages are
 // clustered re-clusters the same mail its own way. Replaying costs about
 // what adding the mail cost: BenchmarkClusterRestart (hunt/sqlstore)
-// rebuilds a million messages from a SQLite file in well under a
-// minute. Entries are versioned and a corrupt one stops Open with
-// [ErrBadEntry] and its position.
+// rebuilds a million messages from a SQLite file in about 19
+// CPU-seconds, from a log of about 460 bytes per message. Entries are
+// versioned and a corrupt one stops Open with [ErrBadEntry] and its
+// position.
 //
 // # Quality and cost
 //

@@ -301,7 +301,9 @@ func Open(ctx context.Context, e *remediation.Engine, opts *Options) (*Set, erro
 
 // Add validates r and adds it after the existing rules. A rule with the
 // name of an existing one gives ErrExists; an invalid one an error
-// wrapping ErrInvalid (see [Rule.Validate]). The rule is copied.
+// wrapping ErrInvalid (see [Rule.Validate]); with [Options.Store], a
+// rule the store cannot save [ErrNotSaved] (as for Remove and Enable).
+// The rule is copied.
 func (rs *Set) Add(r Rule) error {
 	if err := r.Validate(); err != nil {
 		return err
