@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,13 +77,27 @@ type Me struct {
 	Roles []Role `json:"roles"` // its roles
 }
 
-var validID = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)
+// validID reports whether id is an action id as the API document's
+// pattern says, ^[0-9A-Za-z][0-9A-Za-z-]{0,63}$ (checked on every GET, so
+// without a regexp).
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // actionID is the call's {id}, refused unless it has the shape of an
 // action id or of a prefix of one.
 func (c *call) actionID() (string, error) {
 	id := c.r.PathValue("id")
-	if !validID.MatchString(id) {
+	if !validID(id) {
 		return "", badRequest(fmt.Sprintf("invalid action id %q: letters, digits and '-' only, at most 64", id))
 	}
 	return id, nil
@@ -155,7 +168,7 @@ func (h *Handler) propose(c *call, req remediation.Request) error {
 	if err != nil {
 		return err
 	}
-	c.w.Header().Set("Location", h.location(rec.ID))
+	c.w.Header().Set("Location", c.location(rec.ID))
 	return c.json(http.StatusCreated, rec)
 }
 
@@ -237,6 +250,19 @@ func (h *Handler) get(c *call) error {
 	if err != nil {
 		return err
 	}
+	if d, ok := preferWait(c.r.Header); ok {
+		// RFC 7240's wait preference: answer when the action stops
+		// running, or after d, instead of being polled meanwhile.
+		wctx, cancel := context.WithTimeout(c.r.Context(), d)
+		stop := context.AfterFunc(h.bg, cancel) // Shutdown ends the wait
+		_, err := h.engine.Wait(wctx, id)
+		stop()
+		cancel()
+		if err != nil && wctx.Err() == nil {
+			return err
+		}
+		c.w.Header().Set("Preference-Applied", "wait="+strconv.Itoa(int(d/time.Second)))
+	}
 	ctx, cancel := c.ctx()
 	defer cancel()
 	rec, err := h.engine.Get(ctx, id)
@@ -255,6 +281,33 @@ func (h *Handler) get(c *call) error {
 	c.w.WriteHeader(http.StatusOK)
 	_, err = c.w.Write(body)
 	return err
+}
+
+// MaxPreferWait bounds the wait a GET of an action may ask for with
+// "Prefer: wait=N" (RFC 7240).
+const MaxPreferWait = 60 * time.Second
+
+// preferWait returns the wait=N preference of a Prefer header (seconds,
+// at most MaxPreferWait), and whether there is one.
+func preferWait(h http.Header) (time.Duration, bool) {
+	for _, v := range h.Values("Prefer") {
+		for pref := range strings.SplitSeq(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			if !strings.EqualFold(strings.TrimSpace(name), "wait") {
+				continue
+			}
+			val, _, _ = strings.Cut(val, ";")
+			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(val), `"`))
+			if err != nil || n < 0 {
+				return 0, false
+			}
+			if n > int(MaxPreferWait/time.Second) { // before multiplying: no overflow
+				return MaxPreferWait, true
+			}
+			return time.Duration(n) * time.Second, true
+		}
+	}
+	return 0, false
 }
 
 // encodings keeps the JSON of finished records, for the many clients that
@@ -404,6 +457,11 @@ func (h *Handler) undo(c *call) error {
 	orig, err := h.engine.Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if orig.UndoneBy != "" {
+		// Refused here: the search for the undo below would find the
+		// earlier one before the engine refuses this one.
+		return fmt.Errorf("%w: %s undid %s", remediation.ErrAlreadyUndone, orig.UndoneBy, orig.ID)
 	}
 	actor := c.id.Name
 	got, err := h.background(ctx, func(ctx context.Context) (*remediation.Record, error) {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -45,9 +46,18 @@ type Options struct {
 	// discards them.
 	Logger *slog.Logger
 	// Prefix is the path under which the embedding program mounts the
-	// handler (with [http.StripPrefix]), e.g. "/eradicate"; it begins
-	// the Location of every 202 answer. "" when mounted at the root.
+	// handler (with [http.StripPrefix]), e.g. "/eradicate"; it follows
+	// the scheme and host in the Location of every 201 and 202 answer.
+	// "" when mounted at the root.
 	Prefix string
+	// BaseURL is the handler's root as clients reach it, e.g.
+	// "https://mailsec.example.com/eradicate" behind a reverse proxy: an
+	// absolute http or https URL (its path includes any Prefix). Every
+	// Location begins with it. "" builds the Location from the request:
+	// https when the connection is TLS, else http, then the Host header
+	// and Prefix; set BaseURL wherever the Host header cannot be trusted
+	// or a proxy terminates TLS.
+	BaseURL string
 	// MaxBodyBytes bounds a request body; default [DefaultMaxBodyBytes].
 	// A bigger one is answered 413 and nothing is acted on.
 	MaxBodyBytes int64
@@ -90,7 +100,8 @@ type Handler struct {
 	engine  *remediation.Engine
 	opts    Options
 	log     *slog.Logger
-	mux     *http.ServeMux
+	mux     *http.ServeMux // the operations, and h.unrouted for the rest
+	routed  *http.ServeMux // the operations only: its 404, 405 or redirect
 	limiter *limiter
 
 	bg       context.Context // approvals and undos run in the background under it
@@ -122,11 +133,19 @@ func New(e *remediation.Engine, opts Options) (*Handler, error) {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
 	opts.Prefix = strings.TrimRight(opts.Prefix, "/")
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("api: Options.BaseURL %q is not an absolute http or https URL without user, query or fragment", opts.BaseURL)
+		}
+		opts.BaseURL = strings.TrimRight(u.String(), "/")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(),
+	h := &Handler{engine: e, opts: opts, log: log, mux: http.NewServeMux(), routed: http.NewServeMux(),
 		limiter: newLimiter(opts.RateLimit, opts.RateBurst)}
 	h.bg, h.cancelBg = context.WithCancel(context.Background())
 	h.routes()
@@ -210,6 +229,8 @@ func (h *Handler) table() []route {
 // changed to this handler's root followed by /v1.0.
 var graphVersions = [...]string{"", "/v1.0", "/beta"}
 
+// routes registers the operations in h.mux, and in h.routed for telling
+// a 404 from a 405; what no operation matches goes to h.unrouted.
 func (h *Handler) routes() {
 	for _, r := range h.table() {
 		prefixes := []string{""}
@@ -217,18 +238,38 @@ func (h *Handler) routes() {
 			prefixes = graphVersions[:]
 		}
 		for _, p := range prefixes {
-			h.mux.Handle(r.method+" "+p+r.path, h.wrap(r))
+			hr := h.wrap(r)
+			h.mux.Handle(r.method+" "+p+r.path, hr)
+			h.routed.Handle(r.method+" "+p+r.path, hr)
 		}
 	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.unrouted(w, r, 0) })
 }
 
 // call is one call being served.
 type call struct {
-	w     http.ResponseWriter
-	r     *http.Request
-	id    Identity
-	reqID string
-	h     *Handler
+	w        http.ResponseWriter
+	r        *http.Request
+	id       Identity
+	reqID    string
+	clientID string // the client-request-id the client sent, if usable
+	h        *Handler
+}
+
+// clientRequestID returns the request's client-request-id header (Graph's
+// correlation id, echoed in the answer and its errors) when it is at most
+// 128 printable ASCII characters; "" otherwise.
+func clientRequestID(r *http.Request) string {
+	v := r.Header.Get("client-request-id")
+	if len(v) > 128 {
+		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' {
+			return ""
+		}
+	}
+	return v
 }
 
 // statusWriter remembers the status written, for the call's log line.
@@ -269,10 +310,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.unrouted(w, r, http.StatusNotFound)
 		return
 	}
-	if _, pattern := h.mux.Handler(r); pattern == "" {
-		h.unrouted(w, r, 0)
-		return
-	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -283,7 +320,7 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request, status int) {
 	reqID := newRequestID()
 	rec := &headerRecorder{header: http.Header{}}
 	if status == 0 {
-		mh, _ := h.mux.Handler(r)
+		mh, _ := h.routed.Handler(r)
 		mh.ServeHTTP(rec, r)
 		status = rec.status
 	}
@@ -294,6 +331,10 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request, status int) {
 		w.Header().Set("Allow", allow)
 	}
 	w.Header().Set("request-id", reqID)
+	clientID := clientRequestID(r)
+	if clientID != "" {
+		w.Header().Set("client-request-id", clientID)
+	}
 	code, msg := "ResourceNotFound", "no such resource: "+r.URL.Path
 	if status == http.StatusMethodNotAllowed {
 		code, msg = "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path
@@ -302,7 +343,7 @@ func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request, status int) {
 		// client gets a 404 instead of being sent elsewhere.
 		status = http.StatusNotFound
 	}
-	writeError(w, reqID, status, code, msg)
+	writeError(w, reqID, clientID, status, code, msg)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "api call", slog.String("method", r.Method),
 		slog.String("path", r.URL.Path), slog.String("identity", ""), slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)), slog.String("request_id", reqID), slog.String("remote", r.RemoteAddr))
@@ -331,8 +372,11 @@ func (h *Handler) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		c := &call{w: sw, r: r, reqID: newRequestID(), h: h}
+		c := &call{w: sw, r: r, reqID: newRequestID(), clientID: clientRequestID(r), h: h}
 		sw.Header().Set("request-id", c.reqID)
+		if c.clientID != "" {
+			sw.Header().Set("client-request-id", c.clientID)
+		}
 		err := h.authorize(c, rt.role)
 		if err == nil {
 			err = rt.fn(c)
@@ -348,7 +392,7 @@ func (h *Handler) wrap(rt route) http.Handler {
 				sw.Header().Set("WWW-Authenticate", `Bearer realm="eradicate"`)
 			}
 			if sw.status == 0 {
-				writeError(sw, c.reqID, status, code, msg)
+				writeError(sw, c.reqID, c.clientID, status, code, msg)
 			}
 		}
 		if !h.log.Enabled(r.Context(), level) {
@@ -460,16 +504,44 @@ func (c *call) json(status int, v any) error {
 	return json.NewEncoder(c.w).Encode(v)
 }
 
-// location is the URL path of an action's resource.
-func (h *Handler) location(id string) string {
-	return h.opts.Prefix + ownPrefix + "/actions/" + id
+// location is the absolute URL of an action's resource, as Graph's
+// Location is (see [Options.BaseURL]).
+func (c *call) location(id string) string {
+	if b := c.h.opts.BaseURL; b != "" {
+		return b + ownPrefix + "/actions/" + id
+	}
+	scheme := "http"
+	if c.r.TLS != nil {
+		scheme = "https"
+	}
+	host := c.r.Host
+	if !validHost(host) {
+		// Without a usable Host, the path alone still names the resource.
+		return c.h.opts.Prefix + ownPrefix + "/actions/" + id
+	}
+	return scheme + "://" + host + c.h.opts.Prefix + ownPrefix + "/actions/" + id
+}
+
+// validHost reports whether h is a host[:port] fit for a URL: letters,
+// digits and ".-_:[]" only (net/http has checked it already, loosely).
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // accepted answers 202 with the Location of the action id and a body naming
 // it (Graph's answer has no body; a client may ignore it).
 func (c *call) accepted(ids ...string) error {
-	c.w.Header().Set("Location", c.h.location(ids[0]))
-	body := AcceptedBody{ID: ids[0], Location: c.h.location(ids[0])}
+	loc := c.location(ids[0])
+	c.w.Header().Set("Location", loc)
+	body := AcceptedBody{ID: ids[0], Location: loc}
 	if len(ids) > 1 {
 		body.Related = ids[1:]
 	}

@@ -42,7 +42,8 @@ func TestGraphRemediateSoftDelete(t *testing.T) {
 		var acc api.AcceptedBody
 		decodeResp(t, resp, http.StatusAccepted, &acc)
 		loc := resp.Header.Get("Location")
-		require.Equal(t, "/eradicate/v1/actions/"+acc.ID, loc)
+		require.Equal(t, e.srv.URL+"/eradicate/v1/actions/"+acc.ID, loc, "Location is absolute, as Graph's is")
+		assert.Equal(t, loc, acc.Location)
 		rec := e.wait("reader", loc)
 		assert.Equal(t, remediation.StatusCompleted, rec.Status)
 		assert.Equal(t, remediation.SoftDelete, rec.Action)
@@ -91,10 +92,10 @@ func TestGraphRemediateRefusals(t *testing.T) {
 		{"no copies", `{"action": "softDelete", "analyzedEmails": []}`, 400},
 		{"no recipient", `{"action": "softDelete", "analyzedEmails": [{"networkMessageId": "m1@evil.example"}]}`, 400},
 		{"id needs the index", `{"action": "softDelete", "analyzedEmails": [{"id": "73ca4154-1"}]}`, 501},
-		{"approverUpn", `{"action": "softDelete", "approverUpn": "x@corp.example", "analyzedEmails": [{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"}]}`, 400},
-		{"not a product", `{"action": "softDelete", "analyzedEmails": [
+		{"bad approverUpn", `{"action": "softDelete", "approverUpn": "x\u0000@corp.example", "analyzedEmails": [{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"}]}`, 400},
+		{"a bad copy after good ones", `{"action": "softDelete", "analyzedEmails": [
 			{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"},
-			{"networkMessageId": "m2@evil.example", "recipientEmailAddress": "` + users[1] + `"}]}`, 400},
+			{"networkMessageId": "m2@evil.example", "recipientEmailAddress": "nobody"}]}`, 400},
 		{"bad boolean", strings.Replace(graphBody("softDelete", "m1@evil.example", users[0]), `"false"`, `"maybe"`, 1), 400},
 	}
 	for _, c := range cases {
@@ -195,7 +196,7 @@ func TestRolesAndFourEyes(t *testing.T) {
 	resp := e.do("lead", "POST", "/eradicate/v1/actions", api.ActionRequest{Action: remediation.HardDelete, Selection: sel, Propose: true, Name: "Campaign"})
 	decodeResp(t, resp, http.StatusCreated, &rec)
 	assert.Equal(t, remediation.StatusPending, rec.Status)
-	assert.Equal(t, "/eradicate/v1/actions/"+rec.ID, resp.Header.Get("Location"))
+	assert.Equal(t, e.srv.URL+"/eradicate/v1/actions/"+rec.ID, resp.Header.Get("Location"))
 	assert.Equal(t, "FourEyes", graphError(t, e.do("lead", "POST", "/eradicate/v1/actions/"+rec.ID+"/approve", nil), 403).Code)
 	assert.Equal(t, "Forbidden", graphError(t, e.do("analyst", "POST", "/eradicate/v1/actions/"+rec.ID+"/approve", nil), 403).Code)
 	for _, u := range users {
@@ -487,5 +488,122 @@ func TestConcurrentStartsOfOneActor(t *testing.T) {
 		assert.EqualValues(t, 1, rec.Counts.Succeeded)
 		assert.False(t, seen[rec.ID])
 		seen[rec.ID] = true
+	}
+}
+
+// TestGraphRemediateExactPairs: copies that are not every message for
+// every recipient are acted on exactly, as several actions; the others
+// stay where they are.
+func TestGraphRemediateExactPairs(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("m1@evil.example", "a", users[0], users[1], users[2])
+	e.deliver("m2@evil.example", "b", users[0], users[1], users[2])
+	body := `{"displayName": "Mixed", "action": "moveToJunk", "analyzedEmails": [
+		{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"},
+		{"networkMessageId": "<m2@evil.example>", "recipientEmailAddress": "` + users[0] + `"},
+		{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + strings.ToUpper(users[1]) + `"},
+		{"networkMessageId": "m2@evil.example", "recipientEmailAddress": "` + users[2] + `"},
+		{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"}]}`
+	resp := e.do("analyst", "POST", "/security/collaboration/analyzedEmails/remediate", body)
+	var acc api.AcceptedBody
+	decodeResp(t, resp, http.StatusAccepted, &acc)
+	require.Len(t, acc.Related, 2, "three sets of recipients: three actions")
+	var succeeded int64
+	for _, id := range append([]string{acc.ID}, acc.Related...) {
+		rec := e.wait("reader", "/eradicate/v1/actions/"+id)
+		assert.Equal(t, remediation.StatusCompleted, rec.Status)
+		assert.Contains(t, rec.Name, "Mixed (")
+		succeeded += rec.Counts.Succeeded
+	}
+	assert.EqualValues(t, 4, succeeded)
+	assert.Equal(t, map[string]int{mock.FolderJunk: 2}, e.folders(users[0]))
+	assert.Equal(t, map[string]int{mock.FolderJunk: 1, mock.FolderInbox: 1}, e.folders(users[1]))
+	assert.Equal(t, map[string]int{mock.FolderJunk: 1, mock.FolderInbox: 1}, e.folders(users[2]))
+	for _, u := range users[1:3] {
+		copies, err := e.tenant.Copies(u)
+		require.NoError(t, err)
+		for _, m := range copies {
+			want := mock.FolderInbox
+			if (u == users[1]) == (mailbox.NormalizeMessageID(m.MessageID) == mailbox.NormalizeMessageID("m1@evil.example")) {
+				want = mock.FolderJunk
+			}
+			assert.Equal(t, want, m.Address.Folder, "%s in %s", m.MessageID, u)
+		}
+	}
+}
+
+// TestGraphRemediateByID: Graph's beta form names copies by the hunting
+// index's id; they are looked up and acted on; an unknown id is refused
+// before anything is recorded.
+func TestGraphRemediateByID(t *testing.T) {
+	e := newEnv(t, &api.Options{Index: &fakeIndex{}})
+	e.deliver("m1@evil.example", "a", users[0], users[1])
+	graphError(t, e.do("analyst", "POST", "/beta/security/collaboration/analyzedEmails/remediate",
+		`{"action": "softDelete", "analyzedEmails": [{"id": "x1"}, {"id": "nope"}]}`), 400)
+	assert.Zero(t, e.records())
+	resp := e.do("analyst", "POST", "/beta/security/collaboration/analyzedEmails/remediate",
+		`{"displayName": "Clean up Phish email", "severity": "medium", "action": "softDelete", "remediateSendersCopy": "false",
+		  "analyzedEmails": [{"id": "x1"}]}`)
+	decodeResp(t, resp, http.StatusAccepted, nil)
+	rec := e.wait("reader", resp.Header.Get("Location"))
+	assert.EqualValues(t, 1, rec.Counts.Succeeded)
+	assert.Equal(t, map[string]int{mock.FolderRecoverable: 1}, e.folders(users[0]))
+	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[1]))
+}
+
+// TestGraphApproverUpn: Graph's beta approverUpn is kept as the caller's
+// statement on an action the caller may run; it is refused where the call
+// is a proposal, which only a second identity's approval can carry out.
+func TestGraphApproverUpn(t *testing.T) {
+	e := newEnv(t, nil)
+	e.deliver("m1@evil.example", "a", users[0])
+	body := func(action string) string {
+		return `{"action": "` + action + `", "description": "Delete email", "approverUpn": "soc-lead@corp.example",
+			"analyzedEmails": [{"networkMessageId": "m1@evil.example", "recipientEmailAddress": "` + users[0] + `"}]}`
+	}
+	msg := graphError(t, e.do("analyst", "POST", "/security/collaboration/analyzedEmails/remediate", body("hardDelete")), 400).Message
+	assert.Contains(t, msg, "approve")
+	assert.Zero(t, e.records())
+	resp := e.do("analyst", "POST", "/security/collaboration/analyzedEmails/remediate", body("softDelete"))
+	decodeResp(t, resp, http.StatusAccepted, nil)
+	rec := e.wait("reader", resp.Header.Get("Location"))
+	assert.Equal(t, "Delete email\napproverUpn (as stated by the caller): soc-lead@corp.example", rec.Description)
+	assert.Equal(t, "analyst", rec.Actor)
+	assert.Equal(t, "analyst", rec.DecidedBy, "a stated approver is not an approval")
+}
+
+// TestLocation: Location is absolute — from BaseURL when configured
+// (whatever Host the request names), else from the request — and
+// client-request-id is echoed, in errors too.
+func TestLocation(t *testing.T) {
+	e := newEnv(t, &api.Options{BaseURL: "https://mailsec.example.com/eradicate/"})
+	e.deliver("m1@evil.example", "a", users[0])
+	req, err := http.NewRequest("POST", e.srv.URL+"/security/collaboration/analyzedEmails/remediate",
+		strings.NewReader(graphBody("softDelete", "m1@evil.example", users[0])))
+	require.NoError(t, err)
+	req.Host = "attacker.example"
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.tokens["analyst"])
+	req.Header.Set("client-request-id", "7c6d8e2a-0b1f-4c2e-9a55-1d2e3f4a5b6c")
+	resp, err := e.srv.Client().Do(req)
+	require.NoError(t, err)
+	var acc api.AcceptedBody
+	decodeResp(t, resp, http.StatusAccepted, &acc)
+	assert.Equal(t, "https://mailsec.example.com/eradicate/eradicate/v1/actions/"+acc.ID, resp.Header.Get("Location"))
+	assert.Equal(t, "7c6d8e2a-0b1f-4c2e-9a55-1d2e3f4a5b6c", resp.Header.Get("client-request-id"))
+
+	req, err = http.NewRequest("GET", e.srv.URL+"/eradicate/v1/actions/nope", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["reader"])
+	req.Header.Set("client-request-id", "abc-123")
+	resp, err = e.srv.Client().Do(req)
+	require.NoError(t, err)
+	assert.Equal(t, "abc-123", graphError(t, resp, 404).InnerError.ClientRequestID)
+
+	auth, err := api.NewTokens([]api.Token{{Name: "a", SHA256: api.HashToken("t"), Roles: []api.Role{api.RoleReader}}})
+	require.NoError(t, err)
+	for _, bad := range []string{"ftp://x.example", "/relative", "https://u:p@x.example", "https://x.example/?q=1", "https://"} {
+		_, err := api.New(e.engine, api.Options{Auth: auth, BaseURL: bad})
+		assert.Error(t, err, bad)
 	}
 }

@@ -12,10 +12,18 @@
 //     description, severity, action (moveToJunk, moveToInbox, hardDelete,
 //     softDelete, moveToDeletedItems, and moveToQuarantine, which Graph
 //     lists but Defender does not run yet), remediateSendersCopy and
-//     analyzedEmails (networkMessageId, recipientEmailAddress). It answers
-//     202 Accepted with a Location to poll. eradicate has no network
-//     message id: networkMessageId is the message's Message-ID. An
-//     analyst's hard delete is proposed for approval; an admin's runs.
+//     analyzedEmails (networkMessageId, recipientEmailAddress; or, Graph's
+//     beta form, an id of the hunting index alone). It answers 202
+//     Accepted with an absolute Location to poll ([Options.BaseURL]).
+//     eradicate has no network message id: networkMessageId is the
+//     message's Message-ID. Exactly the copies named are acted on: one
+//     action for a campaign (the same messages for every recipient), else
+//     one per set of recipients named for the same messages. An analyst's
+//     hard delete is proposed for approval; an admin's runs. approverUpn
+//     (beta) is kept as the caller's statement where the caller may run
+//     the action, and refused on a proposal: only another identity's
+//     approve call carries a proposal out. A client-request-id header is
+//     echoed, in errors' innerError too.
 //   - GET /security/collaboration/analyzedEmails and .../{id} read the
 //     hunting index ([Options.Index]; package hunt/huntapi serves the email
 //     events index, with a subset of OData $filter); without one they answer

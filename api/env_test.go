@@ -125,7 +125,11 @@ func (e *env) do(who, method, path string, body any) *http.Response {
 		require.NoError(e.t, err)
 		r = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	u := path
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		u = e.srv.URL + path
+	}
+	req, err := http.NewRequest(method, u, r)
 	require.NoError(e.t, err)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -35,6 +35,9 @@ type ErrorDetail struct {
 type InnerError struct {
 	Date      string `json:"date"`       // when, RFC 3339 in UTC
 	RequestID string `json:"request-id"` // the call's id, as in the server log
+	// ClientRequestID is the client-request-id header the client sent,
+	// as Graph echoes it; omitted when none (or an unusable one) was sent.
+	ClientRequestID string `json:"client-request-id,omitempty"`
 }
 
 // apiError is an error with its HTTP status and code.
@@ -82,13 +85,13 @@ func classify(err error) (status int, code, msg string) {
 	return http.StatusInternalServerError, "InternalServerError", "internal error; the server log has the details (request-id)"
 }
 
-func writeError(w http.ResponseWriter, reqID string, status int, code, msg string) {
+func writeError(w http.ResponseWriter, reqID, clientID string, status int, code, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(ErrorBody{Error: ErrorDetail{
 		Code: code, Message: msg,
-		InnerError: InnerError{Date: time.Now().UTC().Format(time.RFC3339), RequestID: reqID},
+		InnerError: InnerError{Date: time.Now().UTC().Format(time.RFC3339), RequestID: reqID, ClientRequestID: clientID},
 	}})
 }

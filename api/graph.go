@@ -3,12 +3,14 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/eradicate-dev/eradicate/mailbox"
 	"github.com/eradicate-dev/eradicate/remediation"
@@ -98,8 +100,12 @@ type GraphRemediate struct {
 	// moveToDeletedItems or moveToQuarantine (a member of Graph's
 	// evolvable enum that Defender does not support yet).
 	Action string `json:"action"`
-	// ApproverUpn (beta) is refused when set: an approval is an
-	// approver's own call.
+	// ApproverUpn (beta) is who approved the remediation elsewhere, as
+	// the caller states it. It is kept in the action's description when
+	// the caller may run the action itself; it is refused (400) when the
+	// call would be a proposal (an analyst's hard delete), because no
+	// statement in a body stands in for the approval of a second identity
+	// that the server enforces.
 	ApproverUpn string `json:"approverUpn,omitempty"`
 	// RemediateSendersCopy also soft-deletes the copy in an internal
 	// sender's Sent folder, as a second action. Graph's own example sends
@@ -113,7 +119,9 @@ type GraphRemediate struct {
 type GraphAnalyzedEmail struct {
 	// ODataType is accepted and ignored ("#microsoft.graph.security.analyzedEmail").
 	ODataType string `json:"@odata.type,omitempty"`
-	// ID is the index's id of the copy (beta); it needs a hunting index.
+	// ID is the index's id of the copy (Graph's beta form). Given alone,
+	// the copy is looked up in the hunting index ([Options.Index]); 501
+	// without one, 400 when the index has no such copy.
 	ID string `json:"id,omitempty"`
 	// NetworkMessageID names the message. eradicate has no network
 	// message id of its own: it is the message's Message-ID, with or
@@ -161,10 +169,13 @@ var graphSeverities = map[string]remediation.Severity{
 // maxAnalyzedEmails bounds the copies one Graph remediate names.
 const maxAnalyzedEmails = 10000
 
-// graphRemediate is Graph's remediate: the copies become one action whose
-// selection is the messages' Message-IDs in the recipients' mailboxes.
-// An analyst's hard delete is proposed for approval (the answer's Location
-// names the pending action); an admin's runs.
+// graphRemediate is Graph's remediate. The copies named become actions
+// whose selections are Message-IDs in the recipients' mailboxes: one
+// action when every message is named for the same recipients (a campaign),
+// else one per set of recipients sharing the same messages, so that
+// exactly the copies named are acted on. The answer's Location names the
+// first action; its body lists the others. An analyst's hard delete is
+// proposed for approval; an admin's runs.
 func (h *Handler) graphRemediate(c *call) error {
 	var g GraphRemediate
 	if err := c.decode(&g); err != nil {
@@ -178,96 +189,185 @@ func (h *Handler) graphRemediate(c *call) error {
 	if !ok {
 		return badRequest(fmt.Sprintf("unknown severity %q: low, medium or high", g.Severity))
 	}
-	if g.ApproverUpn != "" {
-		return badRequest("approverUpn is not accepted: an approver approves with a call of their own (POST /eradicate/v1/actions/{id}/approve)")
+	propose := action == remediation.HardDelete && !c.id.Has(RoleAdmin)
+	desc := g.Description
+	if upn := strings.TrimSpace(g.ApproverUpn); upn != "" {
+		// Graph's beta approverUpn records who approved the remediation
+		// elsewhere. Where the caller may run the action itself, the name
+		// is kept with it as the caller's statement; it never stands in
+		// for an approval the server enforces.
+		if propose {
+			return badRequest("approverUpn cannot approve: a hard delete by an analyst is a proposal that an approver other than its actor approves with a call of their own (POST /eradicate/v1/actions/{id}/approve)")
+		}
+		if len(upn) > 256 || strings.ContainsFunc(upn, unicode.IsControl) {
+			return badRequest("invalid approverUpn")
+		}
+		desc = strings.TrimSpace(desc + "\napproverUpn (as stated by the caller): " + upn)
 	}
-	sel, err := graphSelection(g.AnalyzedEmails)
+	pairs, err := h.graphPairs(c, g.AnalyzedEmails)
 	if err != nil {
 		return err
 	}
-	req := remediation.Request{
-		Action: action, Name: g.DisplayName, Description: g.Description, Severity: sev,
-		Source: remediation.SourceAPI, Actor: c.id.Name, Selection: sel,
-	}
+	sels := graphSelections(pairs)
 	var ids []string
-	if action == remediation.HardDelete && !c.id.Has(RoleAdmin) {
-		ctx, cancel := c.ctx()
-		rec, err := h.engine.Propose(ctx, req)
-		cancel()
-		if err != nil {
-			return err
+	for i, sel := range sels {
+		req := remediation.Request{
+			Action: action, Name: g.DisplayName, Description: desc, Severity: sev,
+			Source: remediation.SourceAPI, Actor: c.id.Name, Selection: sel,
 		}
-		ids = append(ids, rec.ID)
-	} else {
-		id, err := h.startExecute(c, req)
+		if len(sels) > 1 {
+			req.Name = fmt.Sprintf("%s (%d of %d)", g.DisplayName, i+1, len(sels))
+		}
+		id, err := h.graphStart(c, req, propose)
 		if err != nil {
+			if len(ids) > 0 {
+				return fmt.Errorf("part %d of %d (the actions %s were started): %w", i+1, len(sels), strings.Join(ids, ", "), err)
+			}
 			return err
 		}
 		ids = append(ids, id)
 	}
 	if g.RemediateSendersCopy {
-		crit := *sel.Criteria
-		crit.Recipients = nil
+		var msgs []string
+		seen := map[string]bool{}
+		for _, p := range pairs {
+			if !seen[p.norm] {
+				seen[p.norm] = true
+				msgs = append(msgs, p.msg)
+			}
+		}
 		sender := remediation.Request{
-			Action: remediation.DeleteSenderCopy, Name: g.DisplayName + " (sender's copy)", Description: g.Description,
+			Action: remediation.DeleteSenderCopy, Name: g.DisplayName + " (sender's copy)", Description: desc,
 			Severity: sev, Source: remediation.SourceAPI, Actor: c.id.Name,
-			Selection: remediation.Selection{Criteria: &crit},
+			Selection: remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: msgs}},
 		}
 		id, err := h.startExecute(c, sender)
 		if err != nil {
-			return fmt.Errorf("the sender's copy (the action %s on the recipients' copies was started): %w", ids[0], err)
+			return fmt.Errorf("the sender's copy (the actions %s on the recipients' copies were started): %w", strings.Join(ids, ", "), err)
 		}
 		ids = append(ids, id)
 	}
 	return c.accepted(ids...)
 }
 
-// graphSelection turns Graph's copies into a selection. The copies must be
-// every pair of a set of messages and a set of recipients (one message to
-// several recipients, as a campaign is): a selection of Message-IDs in the
-// recipients' mailboxes then selects exactly them. Other sets are refused
-// (send one call per message).
-func graphSelection(emails []GraphAnalyzedEmail) (remediation.Selection, error) {
+// graphStart proposes req or starts it, and returns the action's id.
+func (h *Handler) graphStart(c *call, req remediation.Request, propose bool) (string, error) {
+	if !propose {
+		return h.startExecute(c, req)
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	rec, err := h.engine.Propose(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	return rec.ID, nil
+}
+
+// graphPair is one copy a Graph remediate names: a message (as given, and
+// normalised) and a recipient (lower case).
+type graphPair struct {
+	msg, norm, rcpt string
+}
+
+// graphPairs checks the copies of a Graph remediate and returns them,
+// without repeats. A copy named by its id alone (Graph's beta form) is
+// looked up in the hunting index.
+func (h *Handler) graphPairs(c *call, emails []GraphAnalyzedEmail) ([]graphPair, error) {
 	if len(emails) == 0 {
-		return remediation.Selection{}, badRequest("analyzedEmails is empty: name at least one networkMessageId and recipientEmailAddress")
+		return nil, badRequest("analyzedEmails is empty: name at least one networkMessageId and recipientEmailAddress")
 	}
 	if len(emails) > maxAnalyzedEmails {
-		return remediation.Selection{}, badRequest(fmt.Sprintf("analyzedEmails names %d copies; at most %d per call", len(emails), maxAnalyzedEmails))
+		return nil, badRequest(fmt.Sprintf("analyzedEmails names %d copies; at most %d per call", len(emails), maxAnalyzedEmails))
 	}
-	byMsg := map[string]map[string]bool{}
-	var msgs, rcpts []string
-	seenRcpt := map[string]bool{}
+	var out []graphPair
+	seen := map[[2]string]bool{}
 	for i, e := range emails {
-		if e.NetworkMessageID == "" || e.RecipientEmailAddress == "" {
-			if e.ID != "" {
-				return remediation.Selection{}, errorf(http.StatusNotImplemented, "NotImplemented",
-					fmt.Sprintf("analyzedEmails[%d] names an id only: ids need the hunting index; send networkMessageId and recipientEmailAddress", i))
+		if e.NetworkMessageID == "" && e.RecipientEmailAddress == "" && e.ID != "" {
+			found, err := h.graphByID(c, i, e.ID)
+			if err != nil {
+				return nil, err
 			}
-			return remediation.Selection{}, badRequest(fmt.Sprintf("analyzedEmails[%d] needs networkMessageId and recipientEmailAddress", i))
+			e.NetworkMessageID, e.RecipientEmailAddress = found.NetworkMessageID, found.RecipientEmailAddress
+		}
+		if e.NetworkMessageID == "" || e.RecipientEmailAddress == "" {
+			return nil, badRequest(fmt.Sprintf("analyzedEmails[%d] needs networkMessageId and recipientEmailAddress (or, with a hunting index, an id alone)", i))
 		}
 		m := mailbox.NormalizeMessageID(e.NetworkMessageID)
 		r := strings.ToLower(strings.TrimSpace(e.RecipientEmailAddress))
 		if m == "" || !strings.Contains(r, "@") {
-			return remediation.Selection{}, badRequest(fmt.Sprintf("analyzedEmails[%d]: invalid networkMessageId or recipientEmailAddress", i))
+			return nil, badRequest(fmt.Sprintf("analyzedEmails[%d]: invalid networkMessageId or recipientEmailAddress", i))
 		}
-		if byMsg[m] == nil {
-			byMsg[m] = map[string]bool{}
-			msgs = append(msgs, strings.Trim(strings.TrimSpace(e.NetworkMessageID), "<>"))
-		}
-		byMsg[m][r] = true
-		if !seenRcpt[r] {
-			seenRcpt[r] = true
-			rcpts = append(rcpts, r)
+		if k := [2]string{m, r}; !seen[k] {
+			seen[k] = true
+			out = append(out, graphPair{msg: strings.Trim(strings.TrimSpace(e.NetworkMessageID), "<>"), norm: m, rcpt: r})
 		}
 	}
-	for m, rs := range byMsg {
-		if len(rs) != len(rcpts) {
-			return remediation.Selection{}, badRequest(fmt.Sprintf(
-				"analyzedEmails must name every message for every recipient named (message %s is named for %d of %d recipients): send one call per message", m, len(rs), len(rcpts)))
-		}
+	return out, nil
+}
+
+// graphByID looks up the copy analyzedEmails[i] names by its id.
+func (h *Handler) graphByID(c *call, i int, id string) (AnalyzedEmail, error) {
+	if h.opts.Index == nil {
+		return AnalyzedEmail{}, errorf(http.StatusNotImplemented, "NotImplemented",
+			fmt.Sprintf("analyzedEmails[%d] names an id only: ids need a hunting index, which this server has not; send networkMessageId and recipientEmailAddress", i))
 	}
-	slices.Sort(rcpts)
-	return remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: msgs}, Mailboxes: rcpts}, nil
+	if len(id) > 256 {
+		return AnalyzedEmail{}, badRequest(fmt.Sprintf("analyzedEmails[%d]: invalid id", i))
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	found, err := h.opts.Index.AnalyzedEmail(ctx, id)
+	if errors.Is(err, remediation.ErrNotFound) {
+		return AnalyzedEmail{}, badRequest(fmt.Sprintf("analyzedEmails[%d]: the hunting index has no copy %q", i, id))
+	}
+	return found, err
+}
+
+// graphSelections turns copies into selections that select exactly them.
+// A selection of Message-IDs in a set of mailboxes selects every message
+// in every mailbox, so the recipients are grouped by the set of messages
+// named for them: each group is one selection. A campaign (the same
+// messages for every recipient) is one selection. The order follows the
+// first appearance of each group.
+func graphSelections(pairs []graphPair) []remediation.Selection {
+	msgsOf := map[string][]string{} // recipient → messages as given, in order
+	var rcpts []string
+	for _, p := range pairs {
+		if _, ok := msgsOf[p.rcpt]; !ok {
+			rcpts = append(rcpts, p.rcpt)
+		}
+		msgsOf[p.rcpt] = append(msgsOf[p.rcpt], p.msg)
+	}
+	type group struct {
+		msgs  []string
+		rcpts []string
+	}
+	byKey := map[string]*group{}
+	var order []string
+	for _, r := range rcpts {
+		msgs := msgsOf[r]
+		norm := make([]string, len(msgs))
+		for i, m := range msgs {
+			norm[i] = mailbox.NormalizeMessageID(m)
+		}
+		slices.Sort(norm)
+		key := strings.Join(norm, "\x00")
+		g := byKey[key]
+		if g == nil {
+			g = &group{msgs: msgs}
+			byKey[key] = g
+			order = append(order, key)
+		}
+		g.rcpts = append(g.rcpts, r)
+	}
+	sels := make([]remediation.Selection, 0, len(order))
+	for _, k := range order {
+		g := byKey[k]
+		slices.Sort(g.rcpts)
+		sels = append(sels, remediation.Selection{Criteria: &mailbox.Criteria{MessageIDs: g.msgs}, Mailboxes: g.rcpts})
+	}
+	return sels
 }
 
 func (h *Handler) graphList(c *call) error {

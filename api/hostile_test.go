@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -92,4 +93,85 @@ func TestSlowClient(t *testing.T) {
 	assert.Equal(t, "RequestTimeout", graphError(t, resp, http.StatusRequestTimeout).Code)
 	assert.Zero(t, e.records())
 	assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(users[0]))
+}
+
+// TestGraphHostileInput: hostile Graph remediate bodies and headers — too
+// many copies, overlong or malformed values, a forged Host, a wait beyond
+// the cap, an overlong client-request-id — get a clear error or a safe
+// answer, and nothing is acted on by the refused calls.
+func TestGraphHostileInput(t *testing.T) {
+	e := newEnv(t, &api.Options{Index: &fakeIndex{}, MaxBodyBytes: 4 << 20})
+	e.deliver("victim@evil.example", "x", users[0], users[1])
+	const remediate = "/security/collaboration/analyzedEmails/remediate"
+	pair := func(m, r string) string {
+		return `{"networkMessageId": ` + strconvQuote(m) + `, "recipientEmailAddress": ` + strconvQuote(r) + `}`
+	}
+	many := make([]string, 10001)
+	for i := range many {
+		many[i] = pair(fmt.Sprintf("m%d@evil.example", i), users[0])
+	}
+	body := func(extra string, copies ...string) string {
+		return `{"action": "softDelete"` + extra + `, "analyzedEmails": [` + strings.Join(copies, ",") + `]}`
+	}
+	for _, c := range []struct {
+		name, body string
+		status     int
+	}{
+		{"10,001 copies", body("", many...), 400},
+		{"overlong approverUpn", body(`, "approverUpn": "`+strings.Repeat("a", 300)+`@corp.example"`, pair("victim@evil.example", users[0])), 400},
+		{"control characters in approverUpn", body(`, "approverUpn": "a\r\nInjected: yes"`, pair("victim@evil.example", users[0])), 400},
+		{"recipient without a domain", body("", pair("victim@evil.example", "alice")), 400},
+		{"empty Message-ID", body("", pair("<>", users[0])), 400},
+		{"blank Message-ID", body("", pair("   ", users[0])), 400},
+		{"overlong id", body("", `{"id": "`+strings.Repeat("x", 300)+`"}`), 400},
+		{"unknown id", body("", `{"id": "../../etc/passwd"}`), 400},
+		{"id and half a pair", body("", `{"id": "x1", "networkMessageId": "victim@evil.example"}`), 400},
+		{"null copies", `{"action": "softDelete", "analyzedEmails": null}`, 400},
+		{"copies as an object", `{"action": "softDelete", "analyzedEmails": {"networkMessageId": "victim@evil.example"}}`, 400},
+		{"unknown field in a copy", body("", `{"networkMessageId": "victim@evil.example", "recipientEmailAddress": "`+users[0]+`", "hardDelete": true}`), 400},
+		{"unknownFutureValue action", `{"action": "unknownFutureValue", "analyzedEmails": [` + pair("victim@evil.example", users[0]) + `]}`, 400},
+		{"unknownFutureValue severity", `{"action": "softDelete", "severity": "unknownFutureValue", "analyzedEmails": [` + pair("victim@evil.example", users[0]) + `]}`, 400},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			graphError(t, e.do("admin", "POST", remediate, c.body), c.status)
+		})
+	}
+	assert.Zero(t, e.records(), "nothing was recorded")
+	for _, u := range users[:2] {
+		assert.Equal(t, map[string]int{mock.FolderInbox: 1}, e.folders(u), "nothing was acted on")
+	}
+
+	// A forged Host does not make the Location point elsewhere; an
+	// overlong client-request-id is not echoed; a wait beyond the cap is
+	// capped (and a finished action answers at once).
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	b := body("", pair("victim@evil.example", users[0]))
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: corp.example,evil.example\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nclient-request-id: %s\r\nContent-Length: %d\r\n\r\n%s",
+		remediate, e.tokens["admin"], strings.Repeat("c", 200), len(b), b)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	var acc api.AcceptedBody
+	decodeResp(t, resp, http.StatusAccepted, &acc)
+	assert.Equal(t, "/eradicate/v1/actions/"+acc.ID, resp.Header.Get("Location"), "a Host that is no host gives the path alone")
+	assert.Empty(t, resp.Header.Get("client-request-id"))
+	e.wait("reader", "/eradicate/v1/actions/"+acc.ID)
+
+	req, err := http.NewRequest("GET", e.srv.URL+"/eradicate/v1/actions/"+acc.ID, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["reader"])
+	req.Header.Set("Prefer", "wait=999999999999")
+	start := time.Now()
+	resp, err = e.srv.Client().Do(req)
+	require.NoError(t, err)
+	decodeResp(t, resp, http.StatusOK, nil)
+	assert.Equal(t, "wait=60", resp.Header.Get("Preference-Applied"))
+	assert.Less(t, time.Since(start), 30*time.Second, "a finished action is answered at once")
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

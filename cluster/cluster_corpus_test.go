@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -51,10 +52,19 @@ func loadCorpus(t *testing.T, dir string) []corpusMessage {
 // in the third column separated by spaces.
 func readGroups(t *testing.T, path string) [][]string {
 	t.Helper()
+	groups, _ := readGroupKeys(t, path)
+	return groups
+}
+
+// readGroupKeys is readGroups that also returns each group's first
+// column (the shared attachment's SHA-256 in the exact groups).
+func readGroupKeys(t *testing.T, path string) ([][]string, []string) {
+	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	var groups [][]string
+	var keys []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -65,10 +75,11 @@ func readGroups(t *testing.T, path string) [][]string {
 		cols := strings.Split(line, "\t")
 		require.Len(t, cols, 3, line)
 		groups = append(groups, strings.Fields(cols[2]))
+		keys = append(keys, cols[0])
 	}
 	require.NoError(t, sc.Err())
 	require.NotEmpty(t, groups)
-	return groups
+	return groups, keys
 }
 
 // membership maps each file to the index of its cluster; files in no
@@ -121,7 +132,7 @@ func bcubed(items []string, truth, pred map[string]int) (precision, recall float
 func TestCorpusQuality(t *testing.T) {
 	dir := corpus.Dir(t)
 	msgs := loadCorpus(t, dir)
-	exact := readGroups(t, filepath.Join(dir, "phishing", "CLUSTERS_exact_attachment_sha256.tsv"))
+	exact, exactSHA := readGroupKeys(t, filepath.Join(dir, "phishing", "CLUSTERS_exact_attachment_sha256.tsv"))
 	similar := readGroups(t, filepath.Join(dir, "phishing", "CLUSTERS_similar_attachment_ssdeep.tsv"))
 
 	x := New(&Options{Logger: testLogger(t)})
@@ -135,7 +146,20 @@ func TestCorpusQuality(t *testing.T) {
 	inFile := membership(fileClusters)
 
 	t.Run("exact attachment groups are whole file clusters", func(t *testing.T) {
-		for _, g := range exact {
+		// A group whose shared attachment is shorter than minFileSize
+		// (a part of two bytes) is no same-file group: such a part
+		// joins no messages by itself.
+		size := map[string]int64{}
+		for _, m := range msgs {
+			for _, f := range m.ind.Files {
+				size[f.SHA256] = f.Size
+			}
+		}
+		for i, g := range exact {
+			if n, ok := size[exactSHA[i]]; ok && n < minFileSize {
+				t.Logf("group of %d files sharing only a %d-byte part, left out: %v", len(g), n, g)
+				continue
+			}
 			c, ok := inFile[g[0]]
 			if !assert.True(t, ok, "%s is in no file cluster", g[0]) {
 				continue
@@ -271,61 +295,87 @@ func TestCorpusQuality(t *testing.T) {
 
 	t.Run("b-cubed", func(t *testing.T) {
 		// Truth: the exact and similar groups, overlapping groups merged.
-		parent := map[string]string{}
-		var root func(string) string
-		root = func(f string) string {
-			if p, ok := parent[f]; ok && p != f {
-				r := root(p)
-				parent[f] = r
-				return r
-			}
-			parent[f] = f
-			return f
-		}
-		for _, g := range slices.Concat(exact, similar) {
-			for _, f := range g[1:] {
-				parent[root(f)] = root(g[0])
-			}
-		}
-		truth := map[string]int{}
-		ids := map[string]int{}
-		for f := range parent {
-			r := root(f)
-			if _, ok := ids[r]; !ok {
-				ids[r] = len(ids)
-			}
-			truth[f] = ids[r]
-		}
-		var items []string
+		groups := slices.Concat(exact, similar)
+		truth, nGroups := truthOf(groups)
+		var items, invites []string
 		for _, m := range msgs {
-			if strings.HasPrefix(m.file, "phishing/") {
+			switch {
+			case strings.HasPrefix(m.file, "phishing/"):
 				items = append(items, m.file)
+			case strings.HasPrefix(m.file, "invites/"):
+				invites = append(invites, m.file)
 			}
 		}
+		campaigns := x.Clusters(KindCampaign)
 		for _, kind := range []Kind{KindFile, KindCampaign} {
 			p, r := bcubed(items, truth, membership(x.Clusters(kind)))
-			t.Logf("B-cubed of %s clusters over %d phishing messages against %d truth groups: precision %.3f recall %.3f", kind, len(items), len(ids), p, r)
+			t.Logf("B-cubed of %s clusters over %d phishing messages against %d truth groups: precision %.3f recall %.3f", kind, len(items), nGroups, p, r)
 			if kind == KindFile {
 				assert.GreaterOrEqual(t, p, bcubedFilePrecisionFloor)
 				assert.GreaterOrEqual(t, r, bcubedFileRecallFloor)
 			} else {
 				assert.GreaterOrEqual(t, p, bcubedCampaignPrecisionFloor)
 				assert.GreaterOrEqual(t, r, bcubedCampaignRecallFloor)
-				// Over the messages the truth labels only: a
-				// campaign of attachment-less messages, which the
-				// truth cannot judge, is left out.
-				var labelled []string
-				for _, it := range items {
-					if _, ok := truth[it]; ok {
-						labelled = append(labelled, it)
-					}
-				}
-				lp, lr := bcubed(labelled, truth, membership(x.Clusters(kind)))
-				t.Logf("B-cubed of %s clusters over the %d labelled messages: precision %.3f recall %.3f", kind, len(labelled), lp, lr)
-				assert.GreaterOrEqual(t, lp, labelledCampaignPrecisionFloor)
-				assert.GreaterOrEqual(t, lr, labelledCampaignRecallFloor)
 			}
 		}
+		// Over the messages the attachment truth labels only: a
+		// campaign of attachment-less messages, which that truth
+		// cannot judge, is left out.
+		var labelled []string
+		for _, it := range items {
+			if _, ok := truth[it]; ok {
+				labelled = append(labelled, it)
+			}
+		}
+		lp, lr := bcubed(labelled, truth, membership(campaigns))
+		t.Logf("B-cubed of campaign clusters over the %d labelled messages: precision %.3f recall %.3f", len(labelled), lp, lr)
+		assert.GreaterOrEqual(t, lp, labelledCampaignPrecisionFloor)
+		assert.GreaterOrEqual(t, lr, labelledCampaignRecallFloor)
+
+		// Against the campaigns labelled by hand as well
+		// (testdata/campaigns.tsv): every phishing message judged.
+		hand := readCampaigns(t, dir, "testdata/campaigns.tsv", msgs)
+		ext, _ := truthOf(slices.Concat(groups, hand))
+		n, inItems := 0, map[int]bool{}
+		for _, it := range items {
+			if c, ok := ext[it]; ok {
+				n++
+				inItems[c] = true
+			}
+		}
+		ep, er := bcubed(items, ext, membership(campaigns))
+		t.Logf("B-cubed of campaign clusters over %d phishing messages against the attachment groups and the campaigns labelled by hand (%d messages in %d campaigns of two or more, the other %d each their own): precision %.3f recall %.3f", len(items), n, len(inItems), len(items)-n, ep, er)
+		assert.GreaterOrEqual(t, ep, campaignPrecisionFloor)
+		assert.GreaterOrEqual(t, er, campaignRecallFloor)
+		// What is left to judge: every campaign cluster of phishing
+		// whose messages the truth puts in more than one campaign, with
+		// its reasons (ham threads, which the truth does not judge, are
+		// left out).
+		for _, c := range campaigns {
+			if !slices.ContainsFunc(c.Members, func(m Member) bool { return !strings.HasPrefix(m.MessageID, "ham/") }) {
+				continue
+			}
+			groups := map[int]bool{}
+			for i, m := range c.Members {
+				g, ok := ext[m.MessageID]
+				if !ok {
+					g = -1 - i
+				}
+				groups[g] = true
+			}
+			if len(groups) > 1 {
+				var b strings.Builder
+				for i, m := range c.Members {
+					fmt.Fprintf(&b, "\n  %s %q from %s: %s", m.MessageID, m.Subject, m.From, c.Explain(i))
+				}
+				t.Logf("campaign cluster of %d messages in %d campaigns of the truth:%s", c.Len(), len(groups), b.String())
+			}
+		}
+		all := slices.Concat(items, invites)
+		ip, ir := bcubed(all, ext, membership(campaigns))
+		t.Logf("the same with the %d malicious invites: precision %.3f recall %.3f", len(invites), ip, ir)
+		assert.GreaterOrEqual(t, ip, inviteCampaignPrecisionFloor)
+		assert.GreaterOrEqual(t, ir, inviteCampaignRecallFloor)
 	})
 
 	t.Run("cluster census", func(t *testing.T) {
@@ -338,6 +388,87 @@ func TestCorpusQuality(t *testing.T) {
 			t.Logf("%s: %d clusters, %d messages clustered", kind, len(cs), n)
 		}
 	})
+}
+
+// truthOf merges overlapping groups of files and returns each file's
+// group number and the number of groups.
+func truthOf(groups [][]string) (map[string]int, int) {
+	parent := map[string]string{}
+	var root func(string) string
+	root = func(f string) string {
+		if p, ok := parent[f]; ok && p != f {
+			r := root(p)
+			parent[f] = r
+			return r
+		}
+		parent[f] = f
+		return f
+	}
+	for _, g := range groups {
+		for _, f := range g[1:] {
+			parent[root(f)] = root(g[0])
+		}
+		root(g[0])
+	}
+	truth := map[string]int{}
+	ids := map[string]int{}
+	for f := range parent {
+		r := root(f)
+		if _, ok := ids[r]; !ok {
+			ids[r] = len(ids)
+		}
+		truth[f] = ids[r]
+	}
+	return truth, len(ids)
+}
+
+// readCampaigns reads a campaign truth file (see testdata/campaigns.tsv):
+// "@label<TAB>reason" lines, each followed by its members as "<path in
+// the corpus><TAB><sha256>". Every member must be a corpus message whose
+// SHA-256 is the one SOURCES.tsv gives, so that a changed corpus is told
+// rather than judged against labels made for other files.
+func readCampaigns(t *testing.T, dir, path string, msgs []corpusMessage) [][]string {
+	t.Helper()
+	sums := map[string]string{}
+	src, err := os.ReadFile(filepath.Join(dir, "SOURCES.tsv"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(src), "\n") {
+		if cols := strings.Split(line, "\t"); len(cols) >= 6 && !strings.HasPrefix(line, "#") {
+			sums[cols[0]] = cols[5]
+		}
+	}
+	known := map[string]bool{}
+	for _, m := range msgs {
+		known[m.file] = true
+	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out [][]string
+	seen := map[string]string{}
+	label := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if l, reason, ok := strings.Cut(line, "\t"); ok && strings.HasPrefix(l, "@") {
+			require.NotEmpty(t, strings.TrimSpace(reason), "line %d: a campaign without a reason", i+1)
+			label = l
+			out = append(out, nil)
+			continue
+		}
+		file, sum, ok := strings.Cut(line, "\t")
+		require.True(t, ok && label != "", "line %d: %q", i+1, line)
+		require.True(t, known[file], "line %d: %s is no corpus message", i+1, file)
+		require.Equal(t, sums[file], sum, "line %d: %s is not the file labelled", i+1, file)
+		require.Empty(t, seen[file], "line %d: %s is already in %s", i+1, file, seen[file])
+		seen[file] = label
+		out[len(out)-1] = append(out[len(out)-1], file)
+	}
+	for _, g := range out {
+		require.GreaterOrEqual(t, len(g), 2, "a campaign of one message says nothing")
+	}
+	require.NotEmpty(t, out)
+	return out
 }
 
 // similarRecall returns how many groups lie whole in one cluster and how
@@ -388,27 +519,48 @@ func mixesHamAndPhishing(c *Cluster) bool {
 // precision against the ssdeep truth (0.918, was 0.930): TLSH links
 // files of one campaign that ssdeep tells apart.
 //
-// Campaign clusters over the 381 phishing messages: precision 0.857 (was
-// 0.790 before the weak-link rules, 0.825 before the boilerplate rule),
-// recall 0.993 (was 0.985). The truth knows only attachments: a campaign
-// joined by its link, subject or body without an attachment group counts
-// against precision however right it is (the largest such loss is one
-// campaign of 17 "0.7495 BTC" lures with similar attachments the ssdeep
-// groups do not list), so this floor holds the measured figure rather
-// than the 0.95 wanted. Over the 138 messages the truth labels, which it
-// can judge, precision is 0.952 (was 0.853, then 0.914) and recall 0.981
-// (was 0.959). That precision floor is the goal itself, 0.95: the figure
-// is the same in every run (the index is deterministic for one order of
+// Campaign clusters over the 381 phishing messages against the attachment
+// groups alone: precision 0.861 (was 0.790 before the weak-link rules,
+// 0.825 before the boilerplate rule, 0.857 before the rules on parts of a
+// few bytes and on reply prefixes), recall 0.993. That truth knows only
+// attachments: a campaign joined by its link, subject or body without an
+// attachment group counts against precision however right it is, so this
+// floor holds the measured figure. Over the 138 messages it labels, which
+// it can judge, precision is 0.952 (was 0.853, then 0.914) and recall 0.981
+// (was 0.959); that precision floor is the goal itself, 0.95: the figure is
+// the same in every run (the index is deterministic for one order of
 // messages), and what is left there is files TLSH finds within 100 that
 // ssdeep puts in different groups, of one campaign by subject and sender.
+//
+// Against the attachment groups and the campaigns labelled by hand
+// (testdata/campaigns.tsv, 201 of the 381 messages in campaigns of two or
+// more), every message is judged: precision 0.995, recall 0.984 (0.991 /
+// 0.984 before the rules on parts of a few bytes and reply prefixes, with
+// the same truth). What is left: two pairs the index joins that the
+// labels keep apart (two Ledger lures joined by a PDF converter's links;
+// two crypto-giveaway PDFs of different makers at TLSH distance 69), and
+// campaigns it splits (the Google Calendar callback invites, one
+// Salonized invite, one Google Slides share whose link moved host). The
+// floors, 0.97 / 0.97, sit above the goal of 0.95 and leave room for a
+// few wrong pairs of new mail (one wrong pair of two-message clusters
+// costs about 0.005) while failing on any wrong merge of two sizeable
+// campaigns (two campaigns of 10 joined cost about 0.026). With the
+// malicious invites (393 messages) recall is 0.968; the floors stay at the
+// goal there.
 const (
 	thresholdPairRecallFloor     = 0.98 // measured 1.000
 	similarPairRecallFloor       = 0.97 // measured 0.978
 	bcubedFilePrecisionFloor     = 0.90 // measured 0.918
 	bcubedFileRecallFloor        = 0.97 // measured 0.989
-	bcubedCampaignPrecisionFloor = 0.84 // measured 0.857
+	bcubedCampaignPrecisionFloor = 0.84 // measured 0.861
 	bcubedCampaignRecallFloor    = 0.97 // measured 0.993
 	// Over the messages the truth labels.
 	labelledCampaignPrecisionFloor = 0.95 // measured 0.952
 	labelledCampaignRecallFloor    = 0.97 // measured 0.981
+	// Against the attachment groups and the campaigns labelled by hand.
+	campaignPrecisionFloor = 0.97 // measured 0.995
+	campaignRecallFloor    = 0.97 // measured 0.984
+	// The same with the malicious invites.
+	inviteCampaignPrecisionFloor = 0.95 // measured 0.995
+	inviteCampaignRecallFloor    = 0.95 // measured 0.968
 )

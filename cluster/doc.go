@@ -99,11 +99,13 @@
 // site) and a bare site root ("https://docs.google.com/"). A message
 // carrying a link only as weak evidence is not joined by it unless the
 // link is marked malicious or is the seed. A link that one From address
-// puts in mail of three distinct subjects ([Options.BoilerplateSubjects])
-// is that sender's boilerplate (a mail client's "Get Outlook for
-// Android" link in every message a person forwards, a list member's home
-// page) and joins nothing unless marked malicious; campaigns that rotate
-// subjects rotate addresses too. An empty attachment links nothing.
+// puts in its replies and forwards under three distinct subjects
+// ([Options.BoilerplateSubjects]) is that person's boilerplate (a mail
+// client's "Get Outlook for Android" link in every message they forward,
+// a list member's home page) and joins nothing unless marked malicious; a
+// bulk sender's kit links in fresh lures under changing subjects keep
+// joining them. An attachment of fewer than 32 bytes (empty, a line
+// break) links nothing: unrelated senders carry the same one by accident.
 //
 // Suppression is re-evaluated as mail arrives: when a key becomes benign
 // the clusters are rebuilt without it on the next read. Inline images

@@ -59,14 +59,16 @@ type Options struct {
 	// body from one provider). Default 20. Negative disables it. Only
 	// Indicators with a From address count.
 	SharedDomainSenders int
-	// BoilerplateSubjects marks a sender's boilerplate links: a URL or URL
-	// template that one From address puts in mail of this many distinct
-	// subjects (a mail client's signature link in every message a person
-	// forwards, a list member's home page, a footer) joins no messages by
-	// itself unless marked malicious. Default 3: campaigns that reuse a
-	// link under changing subjects send from changing addresses. Negative
-	// disables it. Only Indicators with a From address and a subject
-	// count.
+	// BoilerplateSubjects marks a person's boilerplate links: a URL or
+	// URL template that one From address puts in its replies and forwards
+	// under this many distinct subjects (a mail client's signature link in
+	// every message a person forwards, a list member's home page under
+	// every thread they answer) joins no messages by itself unless marked
+	// malicious. Default 3. Negative disables it. Only Indicators with a
+	// From address and a subject that starts with a reply or forward
+	// prefix ("Re:", "Fwd:", "AW:", "ENC:" ...) count: a bulk sender that
+	// puts its kit's links in fresh messages under changing subjects sends
+	// one campaign, and its links keep joining them.
 	BoilerplateSubjects int
 	// FileDistance is the largest TLSH distance at which two files of the
 	// same media type are similar. Default [DefaultFileDistance].
@@ -651,16 +653,16 @@ func (x *Index) newInfoLocked(s int32, h uint64, k Key) keyInfo {
 
 // noteSenderLocked records the From address and subject of message m,
 // a carrier of a link key, and marks the key boilerplate once one From
-// address has given it x.boilerplate distinct subjects (see
-// [Options.BoilerplateSubjects]). Messages without a From or subject are
-// not counted.
+// address has given it x.boilerplate distinct subjects of replies or
+// forwards (see [Options.BoilerplateSubjects]). Messages without a From,
+// and messages whose subject is not a reply or forward, are not counted.
 func (x *Index) noteSenderLocked(info *keyInfo, m int32) {
 	if x.boilerplate < 0 || info.boilerplate || info.kind != KeyURL && info.kind != KeyURLTemplate {
 		return
 	}
 	subj := x.textArena[x.textOff[2*m]:x.textOff[2*m+1]]
 	from := x.textArena[x.textOff[2*m+1]:x.textOff[2*m+2]]
-	if len(subj) == 0 || len(from) == 0 {
+	if len(subj) == 0 || len(from) == 0 || !replyOrForward(string(subj)) {
 		return
 	}
 	p := uint64(uint32(maphash.Bytes(x.seed, bytes.ToLower(from))))<<32 |

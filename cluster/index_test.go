@@ -297,6 +297,7 @@ func TestNormalizeSubject(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"RE: Invoice #4411 due", "invoice #0 due"},
 		{"Fwd: FW:  invoice #98   due", "invoice #0 due"},
+		{"ENC: RES: Fatura 2023", "fatura 0"},
 		{"Hello", "hello"},
 		{"  ", ""},
 	}

@@ -410,16 +410,11 @@ func isPublic(a netip.Addr) bool {
 func NormalizeSubject(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for {
-		trimmed := false
-		for _, p := range []string{"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "antw:", "rif:", "r:"} {
-			if strings.HasPrefix(s, p) {
-				s = strings.TrimSpace(s[len(p):])
-				trimmed = true
-			}
-		}
-		if !trimmed {
+		p := replyPrefix(s)
+		if p == 0 {
 			break
 		}
+		s = strings.TrimSpace(s[p:])
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -448,4 +443,31 @@ func NormalizeSubject(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// replyPrefixes are the subject prefixes of replies and forwards that mail
+// clients write, in English and the languages of Outlook, Thunderbird and
+// Apple Mail (German AW/WG, Nordic SV/VS, French TR, Dutch Antw, Italian
+// R/Rif, Portuguese RES/ENC), lower-case.
+var replyPrefixes = [...]string{"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:", "tr:", "antw:", "rif:", "r:", "res:", "enc:"}
+
+// replyPrefix returns the length of the reply or forward prefix that the
+// lower-case subject s starts with, or 0.
+func replyPrefix(s string) int {
+	for _, p := range replyPrefixes {
+		if strings.HasPrefix(s, p) {
+			return len(p)
+		}
+	}
+	return 0
+}
+
+// replyOrForward reports whether a subject as written is a reply or a
+// forward.
+func replyOrForward(subject string) bool {
+	s := strings.TrimSpace(subject)
+	if len(s) > 8 {
+		s = s[:8]
+	}
+	return replyPrefix(strings.ToLower(s)) > 0
 }

@@ -186,11 +186,29 @@ type exactKey struct {
 // file in every message that has one and says nothing of a campaign.
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+// minFileSize is the smallest attachment whose SHA-256 joins messages. A
+// part of a few bytes (a line break, a stray space, a truncated part) is
+// the same file in mail of unrelated senders by accident, as an empty one
+// is, and nothing a campaign makes is that short: the smallest image that
+// shows anything is larger.
+const minFileSize = 32
+
+// fileKeyOf returns the exact key of an attachment, or false when the
+// attachment is too short to say anything (see minFileSize). A file whose
+// size is unknown (0 with a SHA-256 of some content) is kept.
+func fileKeyOf(f *File) (Key, bool) {
+	k := FileKey(f.SHA256)
+	if k.Value == "" || k.Value == emptySHA256 || f.Size > 0 && f.Size < minFileSize {
+		return k, false
+	}
+	return k, true
+}
+
 // exactKeys returns the exact keys of a message.
 func exactKeys(ind *Indicators, subject string) []exactKey {
 	keys := make([]exactKey, 0, 2*len(ind.URLs)+len(ind.Files)+2)
 	for i := range ind.Files {
-		if k := FileKey(ind.Files[i].SHA256); k.Value != "" && k.Value != emptySHA256 {
+		if k, ok := fileKeyOf(&ind.Files[i]); ok {
 			keys = append(keys, exactKey{Key: k})
 		}
 	}

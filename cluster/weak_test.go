@@ -114,6 +114,44 @@ func TestWeakLinksJoinNothing(t *testing.T) {
 			assert.Equal(t, 3, z.Clusters(KindURL)[0].Len(), n)
 		}
 	})
+	t.Run("one bulk sender's kit link under many fresh subjects", func(t *testing.T) {
+		// A spammer sends different lures from one address, each with
+		// the same links of its kit: not a person's boilerplate, one
+		// campaign.
+		x := New(nil)
+		for i, subject := range []string{"You have won a tool set", "Claim your cordless kit", "Lose weight the smart way", "Final warning: your photos"} {
+			ind := msg{id: fmt.Sprint(i), from: "news.example", subject: subject, urls: []string{"https://shop.example/account/verify?t=1"}}.ind(t)
+			ind.From = "newsletter@news.example"
+			x.Add(ind)
+		}
+		require.Len(t, x.Clusters(KindCampaign), 1)
+		assert.Equal(t, 4, x.Clusters(KindCampaign)[0].Len())
+
+		// The same four as replies are one person's mail: boilerplate.
+		y := New(nil)
+		for i, subject := range []string{"RE: tool set", "Re: cordless kit", "AW: weight", "ENC: photos"} {
+			ind := msg{id: fmt.Sprint(i), from: "news.example", subject: subject, urls: []string{"https://shop.example/account/verify?t=1"}}.ind(t)
+			ind.From = "newsletter@news.example"
+			y.Add(ind)
+		}
+		assert.Empty(t, y.Clusters(KindCampaign))
+	})
+	t.Run("a part of a few bytes", func(t *testing.T) {
+		// Two unrelated senders each carry a part that holds only a
+		// line break: the same SHA-256 by accident.
+		x := New(nil)
+		crlf := fileOf(t, "image004.jpg", "image/jpeg", []byte("\r\n"))
+		x.Add(msg{id: "a", from: "one.example", files: []File{crlf}}.ind(t))
+		x.Add(msg{id: "b", from: "two.example", files: []File{crlf}}.ind(t))
+		assert.Empty(t, x.Clusters(KindCampaign))
+
+		// A file of minFileSize bytes joins them.
+		small := fileOf(t, "pixel.gif", "image/gif", []byte(strings.Repeat("G", minFileSize)))
+		x.Add(msg{id: "c", from: "one.example", files: []File{small}}.ind(t))
+		x.Add(msg{id: "d", from: "two.example", files: []File{small}}.ind(t))
+		require.Len(t, x.Clusters(KindFile), 1)
+		assert.Equal(t, 2, x.Clusters(KindFile)[0].Len())
+	})
 	t.Run("empty attachment", func(t *testing.T) {
 		x := New(nil)
 		empty := fileOf(t, "x.txt", "text/plain", nil)

@@ -31,6 +31,10 @@ type serveConfig struct {
 	// (behind a TLS-terminating proxy). Without it such a config is
 	// refused.
 	InsecureListen bool `toml:"insecure_listen"`
+	// ExternalURL is the API's root as clients reach it (behind a proxy),
+	// e.g. "https://mailsec.example.com"; Location headers begin with it.
+	// "" builds them from each request's scheme and Host.
+	ExternalURL string `toml:"external_url"`
 	// Journal is the action center's file; "" keeps it in memory (only
 	// with the mock tenant).
 	Journal string `toml:"journal"`
@@ -56,6 +60,10 @@ type serveConfig struct {
 	// authenticate ClientCerts (needs TLS).
 	ClientCA    string             `toml:"client_ca"`
 	ClientCerts []clientCertConfig `toml:"client_cert"`
+
+	// Cluster tunes the campaign clustering of delivered mail (with
+	// [tap]): cluster.Options.
+	Cluster clusterConfig `toml:"cluster"`
 }
 
 // clientCertConfig is one API identity authenticated by a TLS client
@@ -108,6 +116,12 @@ type huntConfig struct {
 	// Retention is how long the index keeps copies gone from their
 	// mailbox; default 720h (30 days); a negative value keeps them.
 	Retention time.Duration `toml:"retention"`
+}
+
+// clusterConfig is cluster.Options: 0 keeps a default, a negative value
+// turns the rule off.
+type clusterConfig struct {
+	BoilerplateSubjects int `toml:"boilerplate_subjects"`
 }
 
 // imapConfig is the mail server.
@@ -227,6 +241,9 @@ func (c *serveConfig) validate() error {
 			return fmt.Errorf("config: [hunt] max_age %s must be positive", c.Hunt.MaxAge)
 		}
 	}
+	if c.Cluster.BoilerplateSubjects == 1 {
+		return errors.New("config: [cluster] boilerplate_subjects must be 2 or more (0: default 3, negative: off); 1 would make every link of a reply boilerplate")
+	}
 	if len(c.Tokens) == 0 && len(c.ClientCerts) == 0 {
 		return errors.New("config: no [[token]]: nobody could call the API (eradicate token makes one)")
 	}
@@ -331,6 +348,9 @@ listen = "127.0.0.1:8750"
 # tls_cert = "/etc/eradicate/tls/cert.pem"
 # tls_key = "/etc/eradicate/tls/key.pem"
 # insecure_listen = false
+# The API's URL as clients reach it (behind a proxy); Location headers
+# begin with it. Unset, they are built from each request's Host.
+# external_url = "https://mailsec.example.com"
 
 # The action center's journal (crash-safe; actions resume at start).
 journal = "/var/lib/eradicate/journal"
@@ -378,6 +398,12 @@ create_admin_folders = true # quarantine, recoverable items, evidence
 # downstream = "127.0.0.1:24"  # Dovecot's LMTP; or "append" (IMAP APPEND)
 # process_invites = false      # true: apply invites to [caldav] calendars
 # temp_fail = false            # true: 451 on eradicate's own failures
+
+# Campaign clustering of delivered mail (with [tap]). A link that one From
+# address puts in its replies and forwards under boilerplate_subjects
+# distinct subjects (a signature link) joins no messages; -1 turns it off.
+# [cluster]
+# boilerplate_subjects = 3
 
 # The email events index (optional): one row per delivered copy, kept up
 # to date by a crawler that reads only new mail. GET .../analyzedEmails

@@ -106,14 +106,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst}
+	ao := api.Options{Auth: auth, Logger: log, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, BaseURL: cfg.ExternalURL}
 	if index != nil {
 		ao.Index = huntapi.New(index)
 	}
 	if cfg.Tap != nil {
 		// The tap indexes every delivered message; the API reads the
 		// clusters.
-		ao.Clusters = cluster.New(nil)
+		ao.Clusters = cluster.New(&cluster.Options{BoilerplateSubjects: cfg.Cluster.BoilerplateSubjects})
 	}
 	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
 	defer ao.Rules.Close(context.Background())

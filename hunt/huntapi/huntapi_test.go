@@ -257,8 +257,8 @@ func TestHuntThenRemediate(t *testing.T) {
 	require.NoError(t, err)
 	status, body, hdr := call("POST", "/v1.0/security/collaboration/analyzedEmails/remediate", string(rem))
 	require.Equal(t, http.StatusAccepted, status, body)
-	loc := hdr.Get("Location")
-	require.NotEmpty(t, loc)
+	loc, ok := strings.CutPrefix(hdr.Get("Location"), srv.URL)
+	require.True(t, ok, "an absolute Location on this server: %q", hdr.Get("Location"))
 	var rec *remediation.Record
 	require.Eventually(t, func() bool {
 		st, v, _ := call("GET", loc, "")

@@ -100,6 +100,8 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"phish-1@evil.example", "Password expiry"},
 		{"review@evil.example", "Quarterly review"},
 		{"decline-me@evil.example", "Decline me"},
+		{"lure-1@evil.example", "Lure 1"},
+		{"lure-2@evil.example", "Lure 2"},
 	} {
 		raw := fmt.Sprintf("From: x@evil.example\r\nTo: hannah.jarvis@contoso.com, preston.morales@contoso.com\r\nSubject: %s\r\nMessage-ID: <%s>\r\n\r\nbody\r\n", m.subject, m.id)
 		_, err := tenant.Deliver(context.Background(), []byte(raw), nil)
@@ -128,7 +130,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		require.NoError(t, err)
 		x.Add(cluster.Extract(p), mailbox.Address{Mailbox: "hannah.jarvis@contoso.com", Folder: "INBOX", UIDValidity: 1, UID: uint32(i + 1)})
 	}
-	h, err := api.New(engine, api.Options{Auth: auth, Rules: rules.New(engine, nil), Clusters: x})
+	h, err := api.New(engine, api.Options{Auth: auth, Rules: rules.New(engine, nil), Clusters: x, Index: betaIndex{}})
 	require.NoError(t, err)
 	c.srv = httptest.NewServer(h)
 	defer func() {
@@ -211,8 +213,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"approver", "POST", "/eradicate/v1/actions/" + id + "/approve", 202},
 		{"admin", "GET", "/eradicate/v1/actions/" + id + "/outcomes", 200},
 		{"admin", "POST", "/eradicate/v1/actions/" + id + "/undo", 409},
-		{"admin", "GET", "/security/collaboration/analyzedEmails?$top=5", 501},
-		{"admin", "GET", "/security/collaboration/analyzedEmails/abc", 501},
+		{"admin", "GET", "/security/collaboration/analyzedEmails?$top=5", 200},
+		{"admin", "GET", "/security/collaboration/analyzedEmails/73ca4154-58d8-43d0-a890-08dc18c52e6d-1311265001240363512-1", 200},
+		{"admin", "GET", "/security/collaboration/analyzedEmails/abc", 404},
 		{"", "GET", "/eradicate/v1/me", 401},
 		{"approver", "POST", "/security/collaboration/analyzedEmails/remediate", 403},
 		{"admin", "GET", "/eradicate/v1/actions/20990101T000000-00000000", 404},
@@ -224,4 +227,28 @@ func TestOpenAPIDocument(t *testing.T) {
 		status, got := c.send(call.who, call.method, call.path, body)
 		assert.Equal(t, call.status, status, "%s %s: %s", call.method, call.path, got)
 	}
+}
+
+// betaIndex is a hunting index holding the two copies of Graph's beta
+// remediate example, named by the ids that example uses.
+type betaIndex struct{}
+
+var betaEntries = []api.AnalyzedEmail{
+	{ID: "73ca4154-58d8-43d0-a890-08dc18c52e6d-1311265001240363512-1", NetworkMessageID: "73ca4154-58d8-43d0-a890-08dc18c52e6d",
+		RecipientEmailAddress: "hannah.jarvis@contoso.com", Subject: "Your mailbox is full"},
+	{ID: "73ca4154-58d8-43d0-a890-08dc18c52e6d-13805748846361900678-1", NetworkMessageID: "73ca4154-58d8-43d0-a890-08dc18c52e6d",
+		RecipientEmailAddress: "preston.morales@contoso.com", Subject: "Your mailbox is full"},
+}
+
+func (betaIndex) AnalyzedEmails(context.Context, api.IndexQuery) ([]api.AnalyzedEmail, error) {
+	return betaEntries, nil
+}
+
+func (betaIndex) AnalyzedEmail(_ context.Context, id string) (api.AnalyzedEmail, error) {
+	for _, e := range betaEntries {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return api.AnalyzedEmail{}, remediation.ErrNotFound
 }

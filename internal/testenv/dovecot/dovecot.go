@@ -35,7 +35,9 @@
 // and Trash (\Trash), all subscribed, and the admin-only folders
 // [QuarantineFolder], [RecoverableFolder] and [EvidenceFolder], created but
 // not subscribed. [Options.NoSpecialUse] leaves out the special-use
-// attributes, for tests of name-based role fallbacks.
+// attributes, for tests of name-based role fallbacks. The master user and
+// the admin folders are configured by the sample operators are given,
+// [SampleConfig], read at every start.
 package dovecot
 
 import (
@@ -134,6 +136,7 @@ type Server struct {
 	// MailUID and MailGID own the mail files (the mail processes' user).
 	MailUID, MailGID int
 
+	site     string     // docs/dovecot/90-eradicate.conf, for this server
 	mu       sync.Mutex // guards Users while the server runs
 	bin      string
 	doveadm  string
@@ -198,6 +201,9 @@ func Start(t testing.TB, opts *Options) *Server {
 		t.Fatalf("dovecot: %v", err)
 	}
 	servertest.WriteFile(t, filepath.Join(s.Dir, "masters"), fmt.Sprintf("%s:{PLAIN}%s::::::\n", s.MasterUser, s.MasterPassword), 0o644)
+	if s.site, err = siteConfig(filepath.Join(s.Dir, "masters")); err != nil {
+		t.Fatalf("dovecot: %v", err)
+	}
 
 	lastErr := servertest.StartAttempts(func() error {
 		port := servertest.FreePort(t, "dovecot")
@@ -337,7 +343,6 @@ func (s *Server) config(port, lmtpPort int, mailUser *user.User, opts *Options) 
 	p("ssl = no")
 	p("disable_plaintext_auth = no")
 	p("auth_mechanisms = plain login")
-	p("auth_master_user_separator = %s", MasterSeparator)
 	p("auth_failure_delay = 0")
 	p("auth_cache_size = 0")
 	if opts.Verbose {
@@ -399,12 +404,6 @@ func (s *Server) config(port, lmtpPort int, mailUser *user.User, opts *Options) 
 	p("}")
 	p("passdb {")
 	p("  driver = passwd-file")
-	p("  args = %s", filepath.Join(s.Dir, "masters"))
-	p("  master = yes")
-	p("  result_success = continue")
-	p("}")
-	p("passdb {")
-	p("  driver = passwd-file")
 	p("  args = %s", filepath.Join(s.Dir, "passwd"))
 	p("}")
 	p("userdb {")
@@ -444,13 +443,38 @@ func (s *Server) config(port, lmtpPort int, mailUser *user.User, opts *Options) 
 		p("    auto = subscribe")
 		p("  }")
 	}
-	for _, f := range []string{QuarantineFolder, RecoverableFolder, EvidenceFolder} {
-		p("  mailbox %q {", f)
-		p("    auto = create")
-		p("  }")
-	}
 	p("}")
+	// The master user and the admin folders, as the sample tells
+	// operators to configure them.
+	b.WriteString(s.site)
 	return b.String()
+}
+
+// SampleConfig is the path, relative to the module's root, of the sample
+// configuration every server runs with: the master user and the admin
+// folders.
+const SampleConfig = "docs/dovecot/90-eradicate.conf"
+
+// sampleMasters is the master users' file the sample names.
+const sampleMasters = "/etc/dovecot/eradicate-masters"
+
+// siteConfig returns the sample configuration with masters as the master
+// users' file. It checks that the sample still configures what the
+// servers of the tests need.
+func siteConfig(masters string) (string, error) {
+	conf, err := servertest.Sample(SampleConfig, sampleMasters, masters)
+	if err != nil {
+		return "", err
+	}
+	for _, want := range []string{
+		"auth_master_user_separator = " + MasterSeparator + "\n", "master = yes\n",
+		"mailbox " + QuarantineFolder + " {", fmt.Sprintf("mailbox %q {", RecoverableFolder), "mailbox " + EvidenceFolder + " {",
+	} {
+		if !strings.Contains(conf, want) {
+			return "", fmt.Errorf("%s no longer has %q", SampleConfig, want)
+		}
+	}
+	return conf, nil
 }
 
 func (s *Server) start() error {

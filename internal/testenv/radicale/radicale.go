@@ -78,12 +78,28 @@ func Start(t testing.TB, users map[string]string) *Server {
 		fmt.Fprintf(&htpasswd, "%s:%s\n", u, s.Users[u])
 	}
 	servertest.WriteFile(t, filepath.Join(dir, "htpasswd"), htpasswd.String(), 0o600)
+	rights, err := servertest.Sample(SampleRights)
+	if err == nil && !strings.Contains(rights, "user: "+AdminUser+"\n") {
+		err = fmt.Errorf("%s no longer names the admin user %s", SampleRights, AdminUser)
+	}
+	if err != nil {
+		t.Fatalf("radicale: %v", err)
+	}
 	servertest.WriteFile(t, filepath.Join(dir, "rights"), rights, 0o600)
 
 	port := servertest.FreePort(t, "radicale")
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 	s.URL = "http://" + s.Addr + "/"
-	conf := fmt.Sprintf(config, s.Addr, filepath.Join(dir, "htpasswd"), filepath.Join(dir, "rights"), filepath.Join(dir, "collections"))
+	conf, err := servertest.Sample(SampleConfig,
+		"hosts = 127.0.0.1:5232", "hosts = "+s.Addr,
+		"htpasswd_filename = /etc/radicale/users", "htpasswd_filename = "+filepath.Join(dir, "htpasswd"),
+		"htpasswd_encryption = bcrypt", "htpasswd_encryption = plain",
+		"delay = 1", "delay = 0",
+		"file = /etc/radicale/rights", "file = "+filepath.Join(dir, "rights"),
+		"filesystem_folder = /var/lib/radicale/collections", "filesystem_folder = "+filepath.Join(dir, "collections"))
+	if err != nil {
+		t.Fatalf("radicale: %v", err)
+	}
 	servertest.WriteFile(t, filepath.Join(dir, "radicale.conf"), conf, 0o600)
 
 	cmd := exec.Command(bin, "-C", filepath.Join(dir, "radicale.conf"))
@@ -121,51 +137,9 @@ func (s *Server) HomeURL(user string) string {
 	return s.URL + user + "/"
 }
 
-const config = `[server]
-hosts = %s
-max_connections = 64
-timeout = 60
-
-[auth]
-type = htpasswd
-htpasswd_filename = %s
-htpasswd_encryption = plain
-delay = 0
-
-[rights]
-type = from_file
-file = %s
-
-[storage]
-filesystem_folder = %s
-
-[web]
-type = none
-
-[logging]
-level = warning
-mask_passwords = True
-`
-
-// rights: the admin may do anything; every user may read the root, and
-// read and write their principal collection and their calendars.
-const rights = `[admin]
-user: ` + AdminUser + `
-collection: .*
-permissions: RrWw
-
-[root]
-user: .+
-collection:
-permissions: R
-
-[principal]
-user: .+
-collection: {user}
-permissions: RrWw
-
-[calendars]
-user: .+
-collection: {user}/[^/]+
-permissions: rw
-`
+// The sample configuration operators are given, relative to the module's
+// root: every server runs with it.
+const (
+	SampleConfig = "docs/radicale/config"
+	SampleRights = "docs/radicale/rights"
+)

@@ -1,16 +1,21 @@
 // Package servertest holds what the helpers that start real servers for
 // tests (internal/testenv/dovecot, cyrus, radicale and xandikos) share:
 // the rule for a missing server binary, a free loopback port, random
-// secrets, a log buffer safe for concurrent writers, and starting,
-// awaiting and stopping a server's process.
+// secrets, a log buffer safe for concurrent writers, starting, awaiting
+// and stopping a server's process, and the sample configurations of docs
+// they run with.
 package servertest
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -95,4 +100,34 @@ func (b *Buffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
+}
+
+// Sample reads the sample configuration rel (a slash-separated path from
+// the module's root, e.g. "docs/dovecot/90-eradicate.conf") and makes the
+// replacements old, new, ... in order; each old must occur, or the sample
+// no longer says what the tests rely on and an error says so. Servers of
+// the tests run with the samples operators are given, so that the two
+// cannot drift apart.
+func Sample(rel string, oldNew ...string) (string, error) {
+	if len(oldNew)%2 != 0 {
+		return "", fmt.Errorf("servertest: Sample %s: replacements come in pairs", rel)
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("servertest: cannot locate the module to read %s", rel)
+	}
+	// This file is internal/testenv/servertest/servertest.go.
+	path := filepath.Join(filepath.Dir(file), "..", "..", "..", filepath.FromSlash(rel))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("servertest: %w", err)
+	}
+	s := string(b)
+	for i := 0; i < len(oldNew); i += 2 {
+		if !strings.Contains(s, oldNew[i]) {
+			return "", fmt.Errorf("servertest: %s no longer has %q", rel, oldNew[i])
+		}
+		s = strings.ReplaceAll(s, oldNew[i], oldNew[i+1])
+	}
+	return s, nil
 }

@@ -3,6 +3,7 @@ package servertest
 import (
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -68,5 +69,24 @@ func TestListeningAndWaitReady(t *testing.T) {
 	l.Close()
 	if Listening(addr) {
 		t.Fatalf("a closed listener at %s still listens, it says", addr)
+	}
+}
+
+func TestSample(t *testing.T) {
+	s, err := Sample("docs/tap/dovecot-lmtp.conf", "port = 24", "port = 12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s, "port = 12345") || strings.Contains(s, "port = 24\n") {
+		t.Fatalf("the replacement was not made:\n%s", s)
+	}
+	if _, err := Sample("docs/tap/dovecot-lmtp.conf", "no such line", "x"); err == nil || !strings.Contains(err.Error(), "no longer has") {
+		t.Fatalf("a replacement that does not apply: %v", err)
+	}
+	if _, err := Sample("docs/tap/dovecot-lmtp.conf", "port = 24"); err == nil {
+		t.Fatal("an odd number of replacement strings is refused")
+	}
+	if _, err := Sample("docs/no/such/file"); err == nil {
+		t.Fatal("a missing sample is an error")
 	}
 }
