@@ -1,64 +1,30 @@
 package api_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
 	"log"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/internal/testenv/testpki"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
 	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
-// testCA issues client certificates.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newTestCA(t *testing.T) *testCA {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return &testCA{cert: cert, key: key}
-}
-
-func (ca *testCA) client(t *testing.T, cn string) tls.Certificate {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
 // TestClientCertificates: a certificate the server verified authenticates
 // its identity; one from another CA, or naming no identity, is 401; bearer
 // tokens still work beside it.
 func TestClientCertificates(t *testing.T) {
-	ca, other := newTestCA(t), newTestCA(t)
+	// The other CA has the same name: the client sends its certificate.
+	ca, other := testpki.New(t, "test CA"), testpki.New(t, "test CA")
 	certs, err := api.NewClientCerts([]api.Identity{{Name: "soar-playbook", Roles: []api.Role{api.RoleAnalyst}}})
 	require.NoError(t, err)
 	tok, err := api.NewToken()
@@ -72,7 +38,7 @@ func TestClientCertificates(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(h)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	srv.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake of the forged certificate
 	srv.StartTLS()
@@ -101,16 +67,16 @@ func TestClientCertificates(t *testing.T) {
 		}
 		return resp.StatusCode, m
 	}
-	good := ca.client(t, "soar-playbook")
+	good := ca.Client(t, "soar-playbook")
 	status, m := me(&good, "")
 	assert.Equal(t, 200, status)
 	assert.Equal(t, api.Me{Name: "soar-playbook", Roles: []api.Role{api.RoleAnalyst}}, m)
 
-	stranger := ca.client(t, "mallory")
+	stranger := ca.Client(t, "mallory")
 	status, _ = me(&stranger, "")
 	assert.Equal(t, 401, status)
 
-	forged := other.client(t, "soar-playbook")
+	forged := other.Client(t, "soar-playbook")
 	status, _ = me(&forged, "")
 	assert.NotEqual(t, 200, status, "a certificate of another CA never authenticates")
 

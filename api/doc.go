@@ -44,9 +44,10 @@
 //
 // # Who may do what
 //
-// Every call but the API document is authenticated ([Options.Auth]; bearer
-// tokens stored as SHA-256 hashes: [NewTokens]) and logged with its
-// identity. Roles: reader reads; analyst dry-runs, proposes, executes
+// Every call but the API document is authenticated ([Options.Auth]: bearer
+// tokens stored as SHA-256 hashes, [NewTokens]; TLS client certificates,
+// [NewClientCerts]; JWTs of an OpenID Connect issuer, [NewOIDC]; combined
+// with [AnyOf]) and logged with its identity. Roles: reader reads; analyst dry-runs, proposes, executes
 // reversible actions (all but a hard delete) and undoes; approver approves
 // and declines; admin does everything, a direct hard delete among it. The
 // four-eyes rule is the server's: nobody approves their own proposal,

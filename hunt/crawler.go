@@ -216,6 +216,9 @@ func (c *Crawler) crawlMailbox(ctx context.Context, mb string) (CrawlStats, erro
 		if err != nil {
 			return fail(err)
 		}
+		if cp.Pending() {
+			continue // not at an address yet: a delivery found below fills it in
+		}
 		if changed == nil || slices.Contains(changed, cp.Address.Folder) {
 			indexed[keyOf(cp.Address)] = cp
 		}

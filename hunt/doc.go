@@ -16,13 +16,19 @@
 //
 // # Feeding the index
 //
-// Three feeds write to a [Store]: the delivery path through an [Indexer]
-// ([StoreIndexer]), a [Crawler] that backfills any [mailbox.Store] and
-// then keeps up (reading only new mail, and skipping unchanged mailboxes
-// when the store reports folder states, [mailbox.FolderStater]), and the engine's
-// outcomes ([Store.Relocate] for where copies went, [Store.Annotate] for
-// the actions, clusters and detections). Each mailbox's [Cursor] says how
-// fresh the index is for it.
+// Three feeds write to a [Store]: the delivery path (the tap, through
+// tap.AnnounceIndexer and [Pending]: each message as a pending copy in
+// each recipient's mailbox before the mail server stores it, so that
+// hunts and the [Narrower] see it at once; or an [Indexer] that knows
+// the copy's address, [StoreIndexer]), a [Crawler] that backfills any
+// [mailbox.Store] and then keeps up (reading only new mail, skipping
+// unchanged mailboxes when the store reports folder states,
+// [mailbox.FolderStater], and filling in the folder and UID of pending
+// copies), and the engine's outcomes ([RecordActions] as the engine's
+// remediation.Options.AfterAction, or [RecordAction]: where copies went,
+// the actions taken, the detections of rules' actions and the clusters
+// of automation's). Each mailbox's [Cursor] says how fresh the index is
+// for it.
 //
 // # Reading it
 //
@@ -37,11 +43,14 @@
 //
 // A [Narrower], set as the engine's remediation.Options.Narrower, makes
 // an action selected by criteria open only the mailboxes the index places
-// a copy in, plus every mailbox whose index is older than its MaxAge; the
-// engine still searches each of those on the server and verifies every
-// copy before acting, so a stale index never makes an action miss what a
-// scan would find. [RecordAction] then tells the index what the action
-// did.
+// a copy in, plus every mailbox whose index is older than its MaxAge
+// (unless the store's folder states show it unchanged since its crawl,
+// Narrower.Stater). In a mailbox the index vouches for, the engine
+// matches the criteria on the server against the copies the index holds
+// there, by UID ([mailbox.CopySearcher]); every other mailbox, and one
+// where such a copy has moved, is searched on the server, so a stale
+// index never makes an action miss what a scan would find. Every copy is
+// verified on the server before it is acted on.
 //
 // The package huntapi serves a Reader through the HTTP API (package api)
 // as Graph's analyzedEmails.

@@ -144,11 +144,97 @@ func BenchmarkCrawlerDovecot(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func benchEnv(b *testing.B, name string, def int) int {
+func benchEnv(b testing.TB, name string, def int) int {
 	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
 		require.NoError(b, err, name)
 		return n
 	}
 	return def
+}
+
+// TestNarrowerDovecotFolderStates: on a real Dovecot, a Narrower with
+// the store's STATUS as its Stater trusts a mailbox whose folders hold
+// what its last crawl saw, also after the user read its mail (which
+// moves HIGHESTMODSEQ), and searches one that received mail since.
+func TestNarrowerDovecotFolderStates(t *testing.T) {
+	ctx := t.Context()
+	srv, store, owners := startDovecot(t, 3, 10)
+	idx := openIndex(t)
+	_, err := hunt.NewCrawler(store, idx, nil).Crawl(ctx)
+	require.NoError(t, err)
+	late := mailbox.Criteria{MessageIDs: []string{"m900@sender.example"}}
+	n := &hunt.Narrower{Index: idx, Stater: store} // MaxAge 0: the folder states alone vouch
+	got, err := n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Empty(t, got, "unchanged since the crawl")
+
+	before, err := store.FolderStatus(ctx, owners[1])
+	require.NoError(t, err)
+	_, err = srv.Doveadm(ctx, "flags", "add", "-u", owners[1], `\Seen`, "mailbox", "INBOX", "all")
+	require.NoError(t, err)
+	after, err := store.FolderStatus(ctx, owners[1])
+	require.NoError(t, err)
+	require.NotEqual(t, before, after, "reading mail changes the folder's state")
+	got, err = n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Empty(t, got, "read mail is still where the index has it")
+
+	require.NoError(t, srv.WriteMaildir(owners[2], "INBOX", [][]byte{rawMessage(900, "payroll@evil-campaign.example", owners[2], "payroll", "https://evil-campaign.example/x")}))
+	_, err = srv.Doveadm(ctx, "force-resync", "-u", owners[2], "INBOX")
+	require.NoError(t, err)
+	got, err = n.Mailboxes(ctx, late, owners)
+	require.NoError(t, err)
+	assert.Equal(t, []string{owners[2]}, got, "new mail since the crawl: searched")
+	requireSameCopies(t, store, late, owners, got)
+}
+
+// TestSearchCopiesDovecot: imapstore's SearchCopies matches criteria
+// against given copies of a real Dovecot, applies the criteria's folders,
+// and reports a copy gone, or a stale UIDVALIDITY, instead of matching.
+func TestSearchCopiesDovecot(t *testing.T) {
+	ctx := t.Context()
+	srv, store, owners := startDovecot(t, 1, 20)
+	o := owners[0]
+	var evil, good, all []mailbox.Address
+	for m, err := range store.Search(ctx, o, mailbox.Criteria{Recipients: []string{o}}) {
+		require.NoError(t, err)
+		all = append(all, m.Address)
+		if m.From == "attacker@evil.example" {
+			evil = append(evil, m.Address)
+		} else {
+			good = append(good, m.Address)
+		}
+	}
+	require.Len(t, evil, 2)
+	c := mailbox.Criteria{URLs: []string{"https://evil.example/login"}}
+	got := func(c mailbox.Criteria, addrs []mailbox.Address) ([]mailbox.Address, error) {
+		var out []mailbox.Address
+		for m, err := range store.SearchCopies(ctx, o, c, addrs) {
+			if err != nil {
+				return out, err
+			}
+			out = append(out, m.Address)
+		}
+		return out, nil
+	}
+	found, err := got(c, all)
+	require.NoError(t, err)
+	assert.Equal(t, evil, found, "of every copy, those the criteria select")
+	found, err = got(c, good)
+	require.NoError(t, err)
+	assert.Empty(t, found, "only the copies given are matched")
+	found, err = got(mailbox.Criteria{URLs: c.URLs, Roles: []mailbox.Role{mailbox.RoleJunk}}, evil)
+	require.NoError(t, err)
+	assert.Empty(t, found, "the criteria's roles apply")
+
+	stale := evil[0]
+	stale.UIDValidity++
+	_, err = got(c, []mailbox.Address{stale})
+	require.ErrorIs(t, err, mailbox.ErrUIDValidity)
+	_, err = srv.Doveadm(ctx, "expunge", "-u", o, "mailbox", "INBOX", "header", "Message-ID", "<m10@sender.example>")
+	require.NoError(t, err)
+	found, err = got(c, evil)
+	require.ErrorIs(t, err, mailbox.ErrNotFound, "a copy is gone")
+	assert.Empty(t, found, "nothing is yielded before the error")
 }

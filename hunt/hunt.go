@@ -103,6 +103,12 @@ type Copy struct {
 	Message Message `json:"message"`
 }
 
+// Pending reports whether the copy is one a delivery path announced
+// before the mail server stored it ([Pending]): its mailbox is
+// known, its folder and UID not yet (Address holds only the mailbox). The
+// next crawl that finds it fills them in.
+func (c *Copy) Pending() bool { return c.Removed.IsZero() && c.Address.UID == 0 }
+
 // Summary returns the copy as a [mailbox.Message] summary, as a
 // [mailbox.Store] search would return it.
 func (c *Copy) Summary() mailbox.Message {
@@ -119,9 +125,23 @@ func (c *Copy) Summary() mailbox.Message {
 	}
 }
 
+// PendingGrace is how long after its delivery time a pending copy
+// ([Copy.Pending]) may take to reach its mailbox: a crawl of the mailbox
+// that completes ([Store.SetCursor]) and started later than that without
+// finding it settles it as never arrived (removed). It covers the tap's
+// checks and its delivery to the mail server, with their default time
+// limits.
+const PendingGrace = 15 * time.Minute
+
 // Delivery is one copy to index: a message and where it landed.
 type Delivery struct {
-	// Address is where the copy is; Mailbox, Folder and UID are required.
+	// Address is where the copy is: Mailbox, Folder and UID; or, for a
+	// pending copy (announced by a delivery path before the mail server
+	// stored it: [Pending]), Mailbox alone. A mailbox holds at most
+	// one pending copy of a message; a later delivery of the message at
+	// a full address in that mailbox (the crawler's) fills it in. A
+	// pending copy of a message the mailbox holds at an address already
+	// is not added (the delivery path was slower than the crawler).
 	Address mailbox.Address
 	// Role is the role of the folder.
 	Role mailbox.Role
@@ -326,7 +346,10 @@ type Store interface {
 	Annotate(ctx context.Context, as []Annotation) error
 
 	// SetCursor stores the crawl state of a mailbox, replacing the
-	// previous one.
+	// previous one. A crawl that found no copy of a pending copy's
+	// message settles it: the pending copies of the mailbox delivered
+	// more than [PendingGrace] before c.Fresh are marked removed at
+	// c.Fresh.
 	SetCursor(ctx context.Context, c Cursor) error
 
 	// Expire removes the copies seen removed from their mailbox before

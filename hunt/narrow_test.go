@@ -1,6 +1,8 @@
 package hunt_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -16,10 +18,7 @@ func TestNarrowerMailboxes(t *testing.T) {
 	ctx := t.Context()
 	ten, users := tenant(t, 6, 5)
 	// The campaign reaches users 1 and 4 only.
-	for _, u := range []string{users[1], users[4]} {
-		_, err := ten.Deliver(ctx, rawMessage(500, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
-		require.NoError(t, err)
-	}
+	deliverCampaign(t, ten, 500, users[1], users[4])
 	idx := openIndex(t)
 	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
 	cr := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: -1})
@@ -84,4 +83,78 @@ func requireSameCopies(t *testing.T, src mailbox.Store, c mailbox.Criteria, all,
 	want := search(all)
 	require.NotEmpty(t, want)
 	assert.Equal(t, want, search(some))
+}
+
+// failingStater fails to read the folder states of one mailbox.
+type failingStater struct {
+	mailbox.FolderStater
+	fail string
+}
+
+func (f failingStater) FolderStatus(ctx context.Context, mb string) ([]mailbox.FolderStatus, error) {
+	if mb == f.fail {
+		return nil, errors.New("status refused")
+	}
+	return f.FolderStater.FolderStatus(ctx, mb)
+}
+
+// TestNarrowerFolderStates: mailboxes crawled longer ago than MaxAge are
+// not searched when their folders are exactly as the crawl saw them; one
+// that received mail, or where a user moved a message, since, or whose
+// state cannot be read, or that was never crawled, is.
+func TestNarrowerFolderStates(t *testing.T) {
+	ctx := t.Context()
+	ten, users := tenant(t, 6, 5)
+	deliverCampaign(t, ten, 500, users[1], users[4])
+	idx := openIndex(t)
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	_, err := hunt.NewCrawler(ten, idx, &hunt.CrawlerOptions{Now: func() time.Time { return now }, Retention: -1}).Crawl(ctx, users[:5]...)
+	require.NoError(t, err)
+	c := mailbox.Criteria{SenderDomains: []string{"evil-campaign.example"}}
+	later := func() time.Time { return now.Add(3 * time.Hour) } // every crawl is older than MaxAge
+
+	byAge := &hunt.Narrower{Index: idx, MaxAge: time.Hour, Now: later}
+	got, err := byAge.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, users, got, "without folder states, every stale mailbox is searched")
+
+	n := &hunt.Narrower{Index: idx, MaxAge: time.Hour, Now: later, Stater: ten}
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1], users[4], users[5]}, got, "unchanged mailboxes are fresh; users[5] was never crawled")
+	n.MaxAge = 0
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1], users[4], users[5]}, got, "with no MaxAge, the folder states alone vouch")
+	n.MaxAge = time.Hour
+
+	// New mail since the crawl (not in the index), and a user's move.
+	deliverCampaign(t, ten, 501, users[2])
+	var some []mailbox.Address
+	for m, err := range ten.Search(ctx, users[3], mailbox.Criteria{SenderDomains: []string{"good.example"}}) {
+		require.NoError(t, err)
+		some = append(some, m.Address)
+		break
+	}
+	_, err = ten.Move(ctx, some, mailbox.In(mailbox.RoleJunk))
+	require.NoError(t, err)
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Equal(t, []string{users[1], users[2], users[3], users[4], users[5]}, got, "changed mailboxes are searched")
+	requireSameCopies(t, ten, c, users, got)
+
+	n.Stater = failingStater{FolderStater: ten, fail: users[0]}
+	got, err = n.Mailboxes(ctx, c, users)
+	require.NoError(t, err)
+	assert.Contains(t, got, users[0], "a mailbox whose state cannot be read is searched")
+}
+
+// deliverCampaign delivers message i of the payroll campaign (its link
+// https://evil-campaign.example/x) to each of users.
+func deliverCampaign(t *testing.T, ten *mock.Tenant, i int, users ...string) {
+	t.Helper()
+	for _, u := range users {
+		_, err := ten.Deliver(t.Context(), rawMessage(i, "payroll@evil-campaign.example", u, "payroll", "https://evil-campaign.example/x"), &mock.DeliverOptions{Recipients: []string{u}})
+		require.NoError(t, err)
+	}
 }

@@ -62,6 +62,26 @@ type Options struct {
 	// When it fails, every mailbox is searched. nil searches every
 	// mailbox.
 	Narrower Narrower
+	// AfterAction, when set, is called after each action this engine
+	// runs has ended (whatever its status: completed, partial, failed,
+	// or stopped by a cancelled ctx), once its final record is
+	// journaled: actions of [Engine.Execute], [Engine.Start],
+	// [Engine.Approve], [Engine.Undo] and [Engine.Resume], and so those
+	// of detection rules and automation. r is the final record and
+	// outcomes streams its outcomes from the journal (as
+	// [Engine.Outcomes] does, read only when iterated). An events index
+	// learns from it where copies went, which detections fired and
+	// which clusters were acted on (package hunt's RecordActions).
+	//
+	// It is called in the goroutine that ran the action, holding no
+	// lock of the engine and no lease, before Execute (or Approve, Undo,
+	// Resume) returns; calls for different actions may run at the same
+	// time. ctx is the action's context without its cancellation: the
+	// callback bounds its own time. An error is logged, never returned
+	// to the caller: the action has happened. A resumed action is
+	// reported again, with all its outcomes. Proposals declined or
+	// expired, which never ran, are not reported.
+	AfterAction func(ctx context.Context, r *Record, outcomes iter.Seq2[Outcome, error]) error
 }
 
 // Narrower names the mailboxes that can hold copies a criteria selects.
@@ -71,6 +91,31 @@ type Narrower interface {
 	// must be searched for c: every one that may hold a copy c selects.
 	// Leaving out a mailbox that holds one makes an action miss it.
 	Mailboxes(ctx context.Context, c mailbox.Criteria, mailboxes []string) ([]string, error)
+}
+
+// Locator is a [Narrower] that also knows where the copies are (an index
+// of the mail whose view of a mailbox is current). When the mail store is
+// a [mailbox.CopySearcher], a selection by criteria then matches the
+// criteria against those copies alone, on the server, in each mailbox the
+// Locator gives copies for, instead of searching the mailbox; a mailbox
+// where one of them is gone (moved or deleted since) is searched. Every
+// copy acted on is still matched on the server first.
+type Locator interface {
+	Narrower
+	// Locate returns, in their order, the mailboxes of mailboxes that must
+	// be searched for c (those Mailboxes returns), each with the copies
+	// the index holds there when it vouches that no other copy in the
+	// mailbox can match c; with nil copies the mailbox is searched.
+	Locate(ctx context.Context, c mailbox.Criteria, mailboxes []string) ([]Located, error)
+}
+
+// Located is one mailbox a selection searches, as a [Locator] gives it.
+type Located struct {
+	// Mailbox is the mailbox owner.
+	Mailbox string
+	// Copies, when not nil, are every copy in Mailbox that the criteria
+	// may select; nil means search the mailbox.
+	Copies []mailbox.Address
 }
 
 // FourEyes is the four-eyes rule of [Engine.Approve]: which proposals
@@ -508,6 +553,7 @@ func (e *Engine) newRecord(req Request) (*Record, error) {
 		Action:        req.Action,
 		Actor:         req.Actor,
 		RuleName:      req.RuleName,
+		Cluster:       req.Cluster,
 		Created:       now,
 		Selection:     sel,
 		Confirm:       req.Confirm,

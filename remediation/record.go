@@ -253,6 +253,11 @@ type Request struct {
 	// RuleName names the detection rule of a [SourceDetectionRule]
 	// request.
 	RuleName string `json:"rule_name,omitempty"`
+	// Cluster names the cluster of messages a [SourceAutomation] request
+	// answers (package automation gives its seed, as cluster.Seed's
+	// String writes it); "" when none. It is kept in the record, so that
+	// an events index can file the copies acted on under their cluster.
+	Cluster string `json:"cluster,omitempty"`
 	// MaxCopies, when positive, is a blast-radius limit for this request
 	// alone, applied with [Options.BlastRadius] (the lower wins): above it
 	// the request must set Confirm. Automation sets it to its size cap.
@@ -352,6 +357,9 @@ type Record struct {
 	// RuleName is the name of the detection rule behind a
 	// [SourceDetectionRule] action; "" for other sources.
 	RuleName string `json:"rule_name,omitempty"`
+	// Cluster is the request's Cluster: the cluster of messages an
+	// automation action answers; "" for other actions.
+	Cluster string `json:"cluster,omitempty"`
 	// Status is where the action is in its life; see [Status.Final].
 	Status Status `json:"status"`
 	// Incomplete reports an action that ended with mailboxes it could not

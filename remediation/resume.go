@@ -177,12 +177,13 @@ func (e *Engine) recheck(ctx context.Context, r *Record, ri *resumeInfo) (int64,
 		return -1, err
 	}
 	c := effective(r.Action, r.Selection.Criteria)
-	for _, mb := range mbs {
+	for _, l := range mbs {
+		mb := l.Mailbox
 		if ri != nil && ri.done[mb] {
 			continue
 		}
 		res := ri.mb(mb)
-		for m, err := range e.mail.Search(ctx, mb, c) {
+		for m, err := range e.search(ctx, mb, c, l.Copies) {
 			if err != nil {
 				if errors.Is(err, mailbox.ErrNoMailbox) {
 					break

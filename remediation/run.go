@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -194,10 +195,18 @@ func (e *Engine) limit(r *Record) int64 {
 	return limit
 }
 
-// mailboxes returns the mailboxes a criteria selection searches.
-func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
+// mailboxes returns the mailboxes a criteria selection searches, with the
+// copies to match in each when a [Locator] knows them.
+func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]Located, error) {
+	plain := func(mbs []string) []Located {
+		out := make([]Located, len(mbs))
+		for i, mb := range mbs {
+			out[i].Mailbox = mb
+		}
+		return out
+	}
 	if r.Action.spec().recipients && len(r.Recipients) > 0 {
-		return r.Recipients, nil
+		return plain(r.Recipients), nil
 	}
 	mbs := r.Selection.Mailboxes
 	if len(mbs) == 0 {
@@ -207,17 +216,55 @@ func (e *Engine) mailboxes(ctx context.Context, r *Record) ([]string, error) {
 		}
 	}
 	if e.opts.Narrower == nil || r.Selection.Criteria == nil {
-		return mbs, nil
+		return plain(mbs), nil
 	}
-	narrow, err := e.opts.Narrower.Mailboxes(ctx, effective(r.Action, r.Selection.Criteria), mbs)
+	c := effective(r.Action, r.Selection.Criteria)
+	var out []Located
+	var err error
+	loc, ok := e.opts.Narrower.(Locator)
+	if _, cs := e.mail.(mailbox.CopySearcher); ok && cs {
+		out, err = loc.Locate(ctx, c, mbs)
+	} else {
+		var narrow []string
+		narrow, err = e.opts.Narrower.Mailboxes(ctx, c, mbs)
+		out = plain(narrow)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("remediation: narrow the selection: %w", ctx.Err())
 		}
 		e.log.Warn("remediation: narrowing failed; searching every mailbox", "id", r.ID, "err", err)
-		return mbs, nil
+		return plain(mbs), nil
 	}
-	return narrow, nil
+	return out, nil
+}
+
+// search streams the copies of mailbox mb that c selects: among exact
+// alone when it is not nil (and the store can), else by a search of the
+// mailbox, which is also what happens when a copy of exact is gone.
+func (e *Engine) search(ctx context.Context, mb string, c mailbox.Criteria, exact []mailbox.Address) iter.Seq2[mailbox.Message, error] {
+	cs, ok := e.mail.(mailbox.CopySearcher)
+	if exact == nil || !ok {
+		return e.mail.Search(ctx, mb, c)
+	}
+	return func(yield func(mailbox.Message, error) bool) {
+		first := true
+		for m, err := range cs.SearchCopies(ctx, mb, c, exact) {
+			if err != nil && first && (errors.Is(err, mailbox.ErrNotFound) || errors.Is(err, mailbox.ErrUIDValidity)) {
+				e.log.Debug("remediation: copies moved since indexed; searching the mailbox", "mailbox", mb, "err", err)
+				for m, err := range e.mail.Search(ctx, mb, c) {
+					if !yield(m, err) || err != nil {
+						return
+					}
+				}
+				return
+			}
+			first = false
+			if !yield(m, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // selectAll searches the selection of r, [Options.Workers] mailboxes at
@@ -266,7 +313,7 @@ func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(mb string, ms
 				}
 				var msgs []mailbox.Message
 				var serr error
-				for m, err := range e.mail.Search(sctx, mbs[i], c) {
+				for m, err := range e.search(sctx, mbs[i].Mailbox, c, mbs[i].Copies) {
 					if err != nil {
 						serr = err
 						break
@@ -277,9 +324,9 @@ func (e *Engine) selectAll(ctx context.Context, r *Record, fn func(mb string, ms
 				switch {
 				case stopped:
 				case serr != nil:
-					stopped, firstErr = true, fmt.Errorf("remediation: search %s: %w", mbs[i], serr)
+					stopped, firstErr = true, fmt.Errorf("remediation: search %s: %w", mbs[i].Mailbox, serr)
 					cancel()
-				case !fn(mbs[i], msgs):
+				case !fn(mbs[i].Mailbox, msgs):
 					stopped = true
 					cancel()
 				}
@@ -337,6 +384,7 @@ func (e *Engine) begin(ctx context.Context, r *Record) (*state, error) {
 type job struct {
 	mailbox string
 	addrs   []mailbox.Address // explicit copies
+	exact   []mailbox.Address // the copies a Locator gives; nil: search
 	undo    []Outcome         // outcomes of the action an undo reverses
 }
 
@@ -391,6 +439,8 @@ func (e *Engine) run(ctx context.Context, st *state, r *Record, ri *resumeInfo, 
 		"failed", c.Failed, "skipped", c.Skipped, "incomplete", r.Incomplete)
 	if serr != nil {
 		errs = append(errs, serr)
+	} else {
+		e.afterAction(ctx, r)
 	}
 	if r.Status != StatusCompleted && len(errs) == 0 {
 		if err := ctx.Err(); err != nil {
@@ -547,8 +597,8 @@ func (ru *runner) produce(ctx context.Context, send func(job) bool) {
 			ru.fail(err, true)
 			return
 		}
-		for _, mb := range mbs {
-			if !skip(mb) && !send(job{mailbox: mb}) {
+		for _, l := range mbs {
+			if !skip(l.Mailbox) && !send(job{mailbox: l.Mailbox, exact: l.Copies}) {
 				return
 			}
 		}
@@ -660,7 +710,7 @@ func (w *worker) runGroup(ctx context.Context, j job, next func() (job, bool)) {
 		case j.addrs != nil:
 			err = w.doCopies(ctx, m, j.addrs)
 		default:
-			pb, err = w.doCriteria(ctx, m)
+			pb, err = w.doCriteria(ctx, m, j.exact)
 		}
 		if pb != nil && err == nil {
 			open = append(open, pb)
@@ -778,7 +828,7 @@ func (m *mbRun) isRetry(a mailbox.Address) bool { return m.res != nil && m.res.f
 // doCriteria selects and acts on the copies of one mailbox. Its last batch
 // is returned prepared (intent queued, not yet durable) for the caller to
 // flush and execute.
-func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error) {
+func (w *worker) doCriteria(ctx context.Context, m *mbRun, exact []mailbox.Address) (*pendingBatch, error) {
 	ru := w.ru
 	a := ru.r.Action
 	c := effective(a, ru.r.Selection.Criteria)
@@ -789,7 +839,7 @@ func (w *worker) doCriteria(ctx context.Context, m *mbRun) (*pendingBatch, error
 	// the group is done.
 	start := len(w.arena)
 	tail := func() []item { return w.arena[start:len(w.arena):len(w.arena)] }
-	found := ru.e.mail.Search(ctx, m.mailbox, c)
+	found := ru.e.search(ctx, m.mailbox, c, exact)
 	if msgs, ok := ru.pre[m.mailbox]; ok {
 		found = func(yield func(mailbox.Message, error) bool) {
 			for _, msg := range msgs {
@@ -1252,4 +1302,27 @@ func (w *worker) outcome(m *mbRun, it item, to mailbox.Address, err error) Outco
 		w.ru.fail(fmt.Errorf("remediation: %s: %w", it.addr, err), retryable(err))
 	}
 	return o
+}
+
+// afterAction calls [Options.AfterAction] for the finished record r.
+func (e *Engine) afterAction(ctx context.Context, r *Record) {
+	if e.opts.AfterAction == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	rec := r.clone()
+	err := safeCall(func() error { return e.opts.AfterAction(ctx, rec, e.Outcomes(ctx, rec.ID)) })
+	if err != nil {
+		e.log.Warn("remediation: after-action callback failed", "id", r.ID, "err", err)
+	}
+}
+
+// safeCall calls fn and turns a panic into an error.
+func safeCall(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return fn()
 }

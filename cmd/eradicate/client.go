@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -61,7 +63,25 @@ func clientFlags(fs *flag.FlagSet) (connect func() (*apiClient, error), asJSON *
 	base := fs.String("url", envOr("ERADICATE_URL", "http://127.0.0.1:8750"), "the API's base URL ($ERADICATE_URL)")
 	tokenFile := fs.String("token-file", "", "a file holding the API token (default $ERADICATE_TOKEN)")
 	asJSON = fs.Bool("json", false, "print JSON for scripts")
+	caFile := fs.String("ca", os.Getenv("ERADICATE_CA"), "a PEM file of the CAs that signed the API's certificate, beside the system's ($ERADICATE_CA)")
 	return func() (*apiClient, error) {
+		hc := &http.Client{Timeout: 5 * time.Minute}
+		if *caFile != "" {
+			pem, err := os.ReadFile(*caFile)
+			if err != nil {
+				return nil, fmt.Errorf("-ca: %w", err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("-ca: %s holds no PEM certificate", *caFile)
+			}
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+			hc.Transport = tr
+		}
 		token := os.Getenv("ERADICATE_TOKEN")
 		if *tokenFile != "" {
 			b, err := os.ReadFile(*tokenFile)
@@ -73,7 +93,7 @@ func clientFlags(fs *flag.FlagSet) (connect func() (*apiClient, error), asJSON *
 		if token == "" {
 			return nil, errors.New("no token: set ERADICATE_TOKEN or -token-file")
 		}
-		return &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: &http.Client{Timeout: 5 * time.Minute}}, nil
+		return &apiClient{base: strings.TrimRight(*base, "/"), token: token, hc: hc}, nil
 	}, asJSON
 }
 
@@ -137,28 +157,24 @@ func (c *apiClient) call(ctx context.Context, method, path string, body, out any
 	return resp, nil
 }
 
-// wait polls an action until it is final, reporting progress on progress
-// (nil: silent).
-func (c *apiClient) wait(ctx context.Context, location string, progress io.Writer) (*remediation.Record, error) {
-	var last time.Time
+// wait polls an action until it is final (or pending approval), showing
+// its progress on bar (nil: nothing).
+func (c *apiClient) wait(ctx context.Context, location string, bar *progressBar) (*remediation.Record, error) {
 	delay := 20 * time.Millisecond
 	for {
 		var rec remediation.Record
 		if _, err := c.call(ctx, "GET", location, nil, &rec); err != nil {
+			bar.finish(nil)
 			return nil, err
 		}
 		if rec.Status.Final() || rec.Status == remediation.StatusPending {
-			if progress != nil && !last.IsZero() {
-				fmt.Fprintln(progress)
-			}
+			bar.finish(&rec)
 			return &rec, nil
 		}
-		if progress != nil && time.Since(last) > 500*time.Millisecond {
-			fmt.Fprintf(progress, "\r%s %s: %d copies done", rec.ID, rec.Status, rec.Counts.Total())
-			last = time.Now()
-		}
+		bar.update(&rec)
 		select {
 		case <-ctx.Done():
+			bar.finish(nil)
 			return nil, ctx.Err()
 		case <-time.After(delay):
 		}
@@ -227,10 +243,9 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	var progress io.Writer = stderr
-	if *asJSON {
-		progress = nil
-	}
+	// A progress bar for people at a terminal, never in -json mode.
+	showBar := !*asJSON && !noWait && !propose && isTerminal(stderr)
+	var bar *progressBar
 	idPath := "/eradicate/v1/actions/" + url.PathEscape(id)
 
 	switch cmd {
@@ -247,12 +262,19 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		req := api.ActionRequest{Action: remediation.Action(action), Name: name, Description: description,
 			Severity: remediation.Severity(severity), Selection: crit.selection(), Recipients: recipients,
 			Confirm: confirm, RemoveInvites: removeInvites, Propose: propose}
+		var total int64
+		if showBar {
+			total = c.barTotal(ctx, req.Selection)
+		}
 		var rec remediation.Record
 		resp, err := c.call(ctx, "POST", "/eradicate/v1/actions", req, &rec)
 		if err != nil {
 			return err
 		}
-		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, progress)
+		if showBar {
+			bar = newProgress(ctx, stderr, label(action, rec.ID), total)
+		}
+		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, bar)
 	case "release":
 		var rec remediation.Record
 		resp, err := c.call(ctx, "POST", "/eradicate/v1/quarantine/release",
@@ -260,7 +282,10 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, progress)
+		if showBar {
+			bar = newProgress(ctx, stderr, label("release", rec.ID), 0)
+		}
+		return c.finish(ctx, resp, &rec, noWait, *asJSON, stdout, bar)
 	case "clusters":
 		q := url.Values{"kind": {action}}
 		if name != "" {
@@ -298,12 +323,28 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 		}
 		return printList(stdout, *asJSON, list, "DATE\tFROM\tSUBJECT\tRECIPIENTS\tMESSAGE-ID", rows)
 	case "approve", "undo":
+		var total int64
+		if showBar {
+			// The bar's total: what the proposal selects, or what the
+			// action to undo moved.
+			var orig remediation.Record
+			if _, err := c.call(ctx, "GET", idPath, nil, &orig); err == nil {
+				if cmd == "undo" {
+					total = orig.Counts.Succeeded
+				} else {
+					total = c.barTotal(ctx, orig.Selection)
+				}
+			}
+		}
 		var acc api.AcceptedBody
 		resp, err := c.call(ctx, "POST", idPath+"/"+cmd, nil, &acc)
 		if err != nil {
 			return err
 		}
-		return c.finish(ctx, resp, &remediation.Record{ID: acc.ID}, noWait, *asJSON, stdout, progress)
+		if showBar {
+			bar = newProgress(ctx, stderr, label(cmd, acc.ID), total)
+		}
+		return c.finish(ctx, resp, &remediation.Record{ID: acc.ID}, noWait, *asJSON, stdout, bar)
 	case "decline":
 		var rec remediation.Record
 		if _, err := c.call(ctx, "POST", idPath+"/decline", api.DeclineRequest{Reason: reason}, &rec); err != nil {
@@ -338,16 +379,19 @@ func client(ctx context.Context, cmd string, args []string, stdout, stderr io.Wr
 }
 
 // finish waits for an accepted action (unless noWait) and prints its record.
-func (c *apiClient) finish(ctx context.Context, resp *http.Response, rec *remediation.Record, noWait, asJSON bool, stdout, progress io.Writer) error {
+func (c *apiClient) finish(ctx context.Context, resp *http.Response, rec *remediation.Record, noWait, asJSON bool, stdout io.Writer, bar *progressBar) error {
 	if resp.StatusCode == http.StatusAccepted && !noWait {
-		got, err := c.wait(ctx, resp.Header.Get("Location"), progress)
+		got, err := c.wait(ctx, resp.Header.Get("Location"), bar)
 		if err != nil {
 			return err
 		}
 		rec = got
-	} else if resp.StatusCode == http.StatusAccepted {
-		if _, err := c.call(ctx, "GET", resp.Header.Get("Location"), nil, rec); err != nil {
-			return err
+	} else {
+		bar.finish(rec)
+		if resp.StatusCode == http.StatusAccepted {
+			if _, err := c.call(ctx, "GET", resp.Header.Get("Location"), nil, rec); err != nil {
+				return err
+			}
 		}
 	}
 	return printRecord(stdout, rec, asJSON)

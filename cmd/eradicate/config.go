@@ -13,7 +13,12 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/cluster"
+	"github.com/eradicate-dev/eradicate/remediation"
+	"github.com/eradicate-dev/eradicate/remediation/automation"
 )
 
 // serveConfig is the one configuration file of `eradicate serve` (TOML). Secrets
@@ -36,8 +41,14 @@ type serveConfig struct {
 	// "" builds them from each request's scheme and Host.
 	ExternalURL string `toml:"external_url"`
 	// Journal is the action center's file; "" keeps it in memory (only
-	// with the mock tenant).
+	// with the mock tenant), or, with [postgres], in PostgreSQL.
 	Journal string `toml:"journal"`
+	// JournalKey is the key file of the journal's tamper-evident chain
+	// (journal.WriteKeyFile; `eradicate init` writes one): every entry
+	// is sealed with an HMAC, and `eradicate verify` checks the chain.
+	// "" seals nothing. A journal written without a key does not open
+	// with one.
+	JournalKey string `toml:"journal_key"`
 	// RulesFile is where the detection rules are saved (JSON); "" keeps
 	// them in memory only.
 	RulesFile string `toml:"rules_file"`
@@ -55,6 +66,16 @@ type serveConfig struct {
 	CalDAV *caldavConfig `toml:"caldav"`
 	Mock   *mockConfig   `toml:"mock"`
 	Hunt   *huntConfig   `toml:"hunt"`
+	// Postgres keeps the action center in PostgreSQL instead of Journal,
+	// shared by several serve processes.
+	Postgres *postgresConfig `toml:"postgres"`
+	// Compact rewrites the journal periodically.
+	Compact *compactConfig `toml:"compact"`
+	// Automation remediates the clusters of messages the detection
+	// rules caught at the tap.
+	Automation *automationConfig `toml:"automation"`
+	// OIDC authenticates API calls by JWTs of an OpenID Connect issuer.
+	OIDC   *oidcConfig   `toml:"oidc"`
 	Tokens []tokenConfig `toml:"token"`
 	// ClientCA is a PEM file of the CAs whose client certificates
 	// authenticate ClientCerts (needs TLS).
@@ -118,6 +139,58 @@ type huntConfig struct {
 	Retention time.Duration `toml:"retention"`
 }
 
+// postgresConfig is the action center in PostgreSQL (package pgjournal):
+// several serve processes on one schema share it, and leases make sure
+// that one action, and one mailbox, is worked on by one of them at a time.
+type postgresConfig struct {
+	// DSN names the database: a URL or key=value string (pgx);
+	// ERADICATE_POSTGRES_DSN overrides it.
+	DSN string `toml:"dsn"`
+	// Password is the database password, when the DSN has none;
+	// ERADICATE_POSTGRES_PASSWORD overrides it.
+	Password string `toml:"password"`
+	// Schema holds the journal's tables; default "eradicate".
+	Schema string `toml:"schema"`
+	// Holder names this process in the leases; default host name,
+	// process id and a random suffix. Each process needs its own.
+	Holder string `toml:"holder"`
+	// LeaseTimeout is how long a stopped process's leases last before
+	// another takes its work over; default 30s.
+	LeaseTimeout time.Duration `toml:"lease_timeout"`
+}
+
+// compactConfig runs remediation.Engine.Compact periodically.
+type compactConfig struct {
+	// Interval is the time between two compactions; default 24h. The
+	// first runs one interval after the start.
+	Interval time.Duration `toml:"interval"`
+	// Retention is how long finished actions stay in the action
+	// center; 0 (the default) keeps them all and removes only what no
+	// finished action needs (superseded snapshots, intents).
+	Retention time.Duration `toml:"retention"`
+}
+
+// automationConfig is the automated response (package automation): when a
+// detection rule catches a message at the tap, the cluster it belongs to
+// (from the tap's cluster index) is remediated, capped and with a
+// cooldown, as its kinds allow.
+type automationConfig struct {
+	// Kinds are the cluster kinds remediated automatically: files, urls,
+	// similarity or campaign (all three). Required.
+	Kinds []string `toml:"kinds"`
+	// Action is soft_delete (the default) or quarantine.
+	Action string `toml:"action"`
+	// QuarantineKinds are kinds (of Kinds) whose clusters are
+	// quarantined instead.
+	QuarantineKinds []string `toml:"quarantine_kinds"`
+	// SizeCap is the most copies an automated action selects; a larger
+	// cluster is proposed for approval. Default 10,000.
+	SizeCap int `toml:"size_cap"`
+	// Cooldown is how long a message acted on is not acted on again;
+	// default 1h.
+	Cooldown time.Duration `toml:"cooldown"`
+}
+
 // clusterConfig is cluster.Options: 0 keeps a default, a negative value
 // turns the rule off.
 type clusterConfig struct {
@@ -163,7 +236,18 @@ type tokenConfig struct {
 	Roles  []string `toml:"roles"`
 }
 
+// loadConfig reads and validates the config file at path.
 func loadConfig(path string) (*serveConfig, error) {
+	c, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.validate()
+}
+
+// readConfig reads the config file at path, with the environment's
+// secrets, without validating it.
+func readConfig(path string) (*serveConfig, error) {
 	var c serveConfig
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
@@ -189,10 +273,18 @@ func loadConfig(path string) (*serveConfig, error) {
 			c.CalDAV.ProvenanceKey = v
 		}
 	}
+	if c.Postgres != nil {
+		if v := os.Getenv("ERADICATE_POSTGRES_DSN"); v != "" {
+			c.Postgres.DSN = v
+		}
+		if v := os.Getenv("ERADICATE_POSTGRES_PASSWORD"); v != "" {
+			c.Postgres.Password = v
+		}
+	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8750"
 	}
-	return &c, c.validate()
+	return &c, nil
 }
 
 func (c *serveConfig) validate() error {
@@ -202,9 +294,42 @@ func (c *serveConfig) validate() error {
 	if c.Mock != nil && c.CalDAV != nil {
 		return errors.New("config: [caldav] goes with [imap]; the mock tenant has its own calendars")
 	}
+	if c.Postgres != nil {
+		if c.Journal != "" {
+			return errors.New("config: journal and [postgres] are two places for the action center: set one")
+		}
+		if c.Postgres.DSN == "" {
+			return errors.New("config: [postgres] needs dsn (or ERADICATE_POSTGRES_DSN)")
+		}
+		if _, err := c.Postgres.poolConfig(); err != nil {
+			return err
+		}
+		if c.Postgres.LeaseTimeout < 0 {
+			return fmt.Errorf("config: [postgres] lease_timeout %s must be positive", c.Postgres.LeaseTimeout)
+		}
+	}
+	if c.JournalKey != "" && c.Journal == "" && c.Postgres == nil {
+		return errors.New("config: journal_key needs journal or [postgres]: a journal in memory has nothing to verify later")
+	}
+	if c.Compact != nil {
+		if c.Compact.Interval == 0 {
+			c.Compact.Interval = 24 * time.Hour
+		}
+		if c.Compact.Interval < 0 || c.Compact.Retention < 0 {
+			return fmt.Errorf("config: [compact] interval %s and retention %s must not be negative", c.Compact.Interval, c.Compact.Retention)
+		}
+	}
+	if c.Automation != nil {
+		if c.Tap == nil {
+			return errors.New("config: [automation] needs [tap]: it acts on the clusters of the mail the tap sees")
+		}
+		if _, err := c.Automation.options(); err != nil {
+			return err
+		}
+	}
 	if c.IMAP != nil {
-		if c.Journal == "" {
-			return errors.New("config: journal is required with [imap] (the action center's file)")
+		if c.Journal == "" && c.Postgres == nil {
+			return errors.New("config: journal (the action center's file) or [postgres] is required with [imap]")
 		}
 		if c.IMAP.Addr == "" || c.IMAP.MasterUser == "" {
 			return errors.New("config: [imap] needs addr and master_user")
@@ -244,7 +369,12 @@ func (c *serveConfig) validate() error {
 	if c.Cluster.BoilerplateSubjects == 1 {
 		return errors.New("config: [cluster] boilerplate_subjects must be 2 or more (0: default 3, negative: off); 1 would make every link of a reply boilerplate")
 	}
-	if len(c.Tokens) == 0 && len(c.ClientCerts) == 0 {
+	if c.OIDC != nil {
+		if err := c.OIDC.validate(); err != nil {
+			return err
+		}
+	}
+	if len(c.Tokens) == 0 && len(c.ClientCerts) == 0 && c.OIDC == nil {
 		return errors.New("config: no [[token]]: nobody could call the API (eradicate token makes one)")
 	}
 	if (c.ClientCA == "") != (len(c.ClientCerts) == 0) {
@@ -283,24 +413,144 @@ func loopback(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
+// authenticator returns the API's authenticator: bearer tokens, then
+// client certificates, then OIDC JWTs, as configured. It contacts no
+// issuer: an OIDC issuer is discovered at the first call that needs it.
 func (c *serveConfig) authenticator() (api.Authenticator, error) {
 	tokens, err := c.tokens()
-	if err != nil || len(c.ClientCerts) == 0 {
-		return tokens, err
-	}
-	var ids []api.Identity
-	for _, cc := range c.ClientCerts {
-		id := api.Identity{Name: cc.Name}
-		for _, r := range cc.Roles {
-			id.Roles = append(id.Roles, api.Role(r))
-		}
-		ids = append(ids, id)
-	}
-	certs, err := api.NewClientCerts(ids)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
-	return api.AnyOf{tokens, certs}, nil
+	all := api.AnyOf{tokens}
+	if len(c.ClientCerts) > 0 {
+		var ids []api.Identity
+		for _, cc := range c.ClientCerts {
+			ids = append(ids, api.Identity{Name: cc.Name, Roles: roles(cc.Roles)})
+		}
+		certs, err := api.NewClientCerts(ids)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		all = append(all, certs)
+	}
+	if c.OIDC != nil {
+		o, err := api.NewOIDC(c.OIDC.options())
+		if err != nil {
+			return nil, fmt.Errorf("config: [oidc]: %w", err)
+		}
+		all = append(all, o)
+	}
+	if len(all) == 1 {
+		return tokens, nil
+	}
+	return all, nil
+}
+
+func roles(names []string) []api.Role {
+	rs := make([]api.Role, 0, len(names))
+	for _, r := range names {
+		rs = append(rs, api.Role(r))
+	}
+	return rs
+}
+
+// oidcConfig authenticates API calls by JWTs an OpenID Connect issuer
+// signed (Keycloak, Entra ID, Dex, Authentik...).
+type oidcConfig struct {
+	// Issuer is the issuer URL; its discovery document names the keys.
+	Issuer string `toml:"issuer"`
+	// Audience is the audience ("aud") the tokens must be for: the
+	// client id of eradicate at the issuer.
+	Audience string `toml:"audience"`
+	// IdentityClaim is the claim naming the caller; default "sub"
+	// ("email" or "preferred_username" read better in the action center).
+	IdentityClaim string `toml:"identity_claim"`
+	// RolesClaim is the claim whose values Roles maps; default "roles"
+	// (Keycloak: "groups" with a group mapper).
+	RolesClaim string `toml:"roles_claim"`
+	// Roles maps a value of RolesClaim to eradicate roles. A caller
+	// with no mapped value is authenticated but may do nothing (403).
+	Roles map[string][]string `toml:"roles"`
+}
+
+func (o *oidcConfig) options() api.OIDCOptions {
+	m := make(map[string][]api.Role, len(o.Roles))
+	for k, v := range o.Roles {
+		m[k] = roles(v)
+	}
+	return api.OIDCOptions{Issuer: o.Issuer, Audience: o.Audience, IdentityClaim: o.IdentityClaim, RolesClaim: o.RolesClaim, Roles: m}
+}
+
+func (o *oidcConfig) validate() error {
+	if _, err := api.NewOIDC(o.options()); err != nil {
+		return fmt.Errorf("config: [oidc]: %w", err)
+	}
+	return nil
+}
+
+// poolConfig returns the pgx pool configuration of the DSN, with the
+// password set.
+func (p *postgresConfig) poolConfig() (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(p.DSN)
+	if err != nil {
+		// pgx's errors quote the DSN, password included: say less.
+		return nil, errors.New("config: [postgres] dsn is not a PostgreSQL URL or key=value string")
+	}
+	if p.Password != "" {
+		pc.ConnConfig.Password = p.Password
+	}
+	return pc, nil
+}
+
+// automationKinds are the cluster kinds as the config and the API name them.
+var automationKinds = map[string]cluster.Kind{
+	"files": cluster.KindFile, "urls": cluster.KindURL, "similarity": cluster.KindSimilarity, "campaign": cluster.KindCampaign,
+}
+
+func parseKinds(key string, names []string) (cluster.Kind, error) {
+	var k cluster.Kind
+	for _, n := range names {
+		v, ok := automationKinds[n]
+		if !ok {
+			return 0, fmt.Errorf("config: [automation] %s: unknown kind %q (files, urls, similarity or campaign)", key, n)
+		}
+		k |= v
+	}
+	return k, nil
+}
+
+// options returns the automation options the config names (Logger unset).
+func (a *automationConfig) options() (automation.Options, error) {
+	var o automation.Options
+	var err error
+	if o.Kinds, err = parseKinds("kinds", a.Kinds); err != nil {
+		return o, err
+	}
+	if o.Kinds == 0 {
+		return o, errors.New("config: [automation] needs kinds: files, urls, similarity or campaign")
+	}
+	if o.QuarantineKinds, err = parseKinds("quarantine_kinds", a.QuarantineKinds); err != nil {
+		return o, err
+	}
+	if o.QuarantineKinds&^o.Kinds != 0 {
+		return o, errors.New("config: [automation] quarantine_kinds must be among kinds")
+	}
+	switch a.Action {
+	case "", string(remediation.SoftDelete):
+		o.Action = remediation.SoftDelete
+	case string(remediation.Quarantine):
+		o.Action = remediation.Quarantine
+	default:
+		return o, fmt.Errorf("config: [automation] action %q: only soft_delete and quarantine run without a person", a.Action)
+	}
+	if a.SizeCap < 0 {
+		return o, fmt.Errorf("config: [automation] size_cap %d must be positive", a.SizeCap)
+	}
+	if a.Cooldown < 0 {
+		return o, fmt.Errorf("config: [automation] cooldown %s must be positive", a.Cooldown)
+	}
+	o.SizeCap, o.Cooldown = a.SizeCap, a.Cooldown
+	return o, nil
 }
 
 // clientTLS is the server's TLS config for client certificates; nil when
@@ -323,11 +573,7 @@ func (c *serveConfig) clientTLS() (*tls.Config, error) {
 func (c *serveConfig) tokens() (*api.Tokens, error) {
 	toks := make([]api.Token, 0, len(c.Tokens))
 	for _, t := range c.Tokens {
-		tok := api.Token{Name: t.Name, SHA256: t.SHA256}
-		for _, r := range t.Roles {
-			tok.Roles = append(tok.Roles, api.Role(r))
-		}
-		toks = append(toks, tok)
+		toks = append(toks, api.Token{Name: t.Name, SHA256: t.SHA256, Roles: roles(t.Roles)})
 	}
 	a, err := api.NewTokens(toks)
 	if err != nil {
@@ -336,7 +582,8 @@ func (c *serveConfig) tokens() (*api.Tokens, error) {
 	return a, nil
 }
 
-// sampleConfig is what `eradicate init` writes; %s is the admin token's hash.
+// sampleConfig is what `eradicate init` writes; the first %s is the
+// journal_key line, the second the admin token's hash.
 const sampleConfig = `# eradicate.toml: the configuration of "eradicate serve".
 # Secrets may stay out of this file: ERADICATE_IMAP_PASSWORD,
 # ERADICATE_CALDAV_PASSWORD and ERADICATE_PROVENANCE_KEY override it.
@@ -354,6 +601,13 @@ listen = "127.0.0.1:8750"
 
 # The action center's journal (crash-safe; actions resume at start).
 journal = "/var/lib/eradicate/journal"
+# Tamper evidence: every entry is sealed with an HMAC chain keyed by this
+# file ("eradicate init -journal-key FILE" writes one, readable by its owner
+# only); serve logs the chain's head ("journal head") at start, once a minute
+# while it changes, after each compaction and at stop: ship those lines off
+# the host. "eradicate verify -heads <log>" checks the chain and that no
+# entry was cut off. A journal written without a key does not open with one.
+%s
 # The detection rules, saved after every change through the API.
 rules_file = "/var/lib/eradicate/rules.json"
 log_level = "info"
@@ -370,6 +624,37 @@ evidence_on_hard_delete = false
 # above the blast radius), all, or off. The API never lets anyone approve
 # their own proposal.
 four_eyes = "default"
+
+# Instead of journal: the action center in PostgreSQL, shared by several
+# "eradicate serve" processes (each action, and each mailbox, is worked on
+# by one of them at a time; a stopped process's work is taken over after
+# lease_timeout).
+# [postgres]
+# dsn = "postgres://eradicate@db.example.com/eradicate?sslmode=verify-full"  # or ERADICATE_POSTGRES_DSN
+# password = ""             # or ERADICATE_POSTGRES_PASSWORD
+# schema = "eradicate"
+# holder = ""               # default: host name, process id, random suffix
+# lease_timeout = "30s"
+
+# Compaction of the journal: it only grows until compacted.
+[compact]
+interval = "24h"
+# Finished actions older than this are removed (no longer listed or
+# undoable); 0 keeps them all and removes only what no finished action needs.
+retention = "2160h"         # 90 days
+
+# Automated response (needs [tap]): when a detection rule catches a message
+# at the tap, the cluster of related messages it belongs to is remediated
+# without a person, as Defender's AIR does: soft-deleted (or quarantined),
+# capped at size_cap copies (a bigger cluster is proposed for approval),
+# never twice within cooldown; recorded as decided by "automation" and
+# undoable like any action.
+# [automation]
+# kinds = ["files", "urls"]  # files, urls, similarity, campaign (all three)
+# action = "soft_delete"     # or "quarantine"
+# quarantine_kinds = []      # kinds (of kinds) quarantined instead
+# size_cap = 10000
+# cooldown = "1h"
 
 # The mail server: IMAP with MOVE and UIDPLUS, and a master user that logs
 # in as every mailbox owner (Dovecot: a passdb with master = yes).
@@ -432,6 +717,20 @@ retention = "720h"                    # keep copies gone from their mailbox 30 d
 # [[client_cert]]
 # name = "soar-playbook"
 # roles = ["analyst"]
+
+# Identities may also be JWTs of an OpenID Connect issuer (Keycloak, Entra
+# ID, Dex...): signature, issuer, audience and expiry are checked; the
+# identity_claim names the caller, the values of roles_claim map to roles.
+# A caller with no mapped value may do nothing (403).
+# [oidc]
+# issuer = "https://login.example.com/realms/corp"
+# audience = "eradicate"      # the API's client id at the issuer
+# identity_claim = "email"    # default "sub"
+# roles_claim = "groups"      # a string or a list of strings; default "roles"
+# [oidc.roles]
+# "soc-analysts" = ["analyst"]
+# "soc-leads" = ["analyst", "approver"]
+# "mail-admins" = ["admin"]
 
 # API identities. Tokens are stored as their SHA-256; "eradicate token"
 # makes new ones. Roles: reader, analyst (dry runs, proposals, reversible

@@ -33,11 +33,7 @@ func TestServeDovecotRadicale(t *testing.T) {
 	defer cancel()
 	log := testlog.Logger(t, slog.LevelWarn)
 	users := []string{"alice@corp.example", "bob@corp.example", "carol@corp.example"}
-	imapUsers := map[string]string{}
-	for _, u := range users {
-		imapUsers[u] = "pw-" + u
-	}
-	dove := dovecot.Start(t, &dovecot.Options{Users: imapUsers})
+	dove, mail := startDovecot(t, users)
 	rad := radicale.Start(t, nil)
 	key := make([]byte, 32)
 	for i := range key {
@@ -45,11 +41,6 @@ func TestServeDovecotRadicale(t *testing.T) {
 	}
 
 	// Delivery, as the mail server and the invite processor do it.
-	mail, err := imapstore.New(imapstore.Config{Addr: dove.Addr, Security: imapstore.SecurityInsecure,
-		Master:    &imapstore.MasterUser{User: dove.MasterUser, Password: imapstore.Password(dove.MasterPassword)},
-		Mailboxes: users, Logger: log})
-	require.NoError(t, err)
-	defer mail.Close()
 	cal, err := caldavstore.New(rad.URL, caldavstore.Admin(radicale.AdminUser, rad.AdminPassword),
 		&caldavstore.Options{AllowInsecure: true, Home: caldavstore.HomeUnder("/"), ProvenanceKey: key, Logger: log})
 	require.NoError(t, err)
@@ -111,4 +102,22 @@ max_age = "1h"
 		require.NoError(t, err)
 		require.Empty(t, entries, "%s still has the campaign's entry", u)
 	}
+}
+
+// startDovecot starts Dovecot with a mailbox for each of users and returns
+// it with a store that reaches every mailbox as its master user, closed
+// when the test ends.
+func startDovecot(t *testing.T, users []string) (*dovecot.Server, *imapstore.Store) {
+	t.Helper()
+	imapUsers := map[string]string{}
+	for _, u := range users {
+		imapUsers[u] = "pw-" + u
+	}
+	dove := dovecot.Start(t, &dovecot.Options{Users: imapUsers})
+	mail, err := imapstore.New(imapstore.Config{Addr: dove.Addr, Security: imapstore.SecurityInsecure,
+		Master:    &imapstore.MasterUser{User: dove.MasterUser, Password: imapstore.Password(dove.MasterPassword)},
+		Mailboxes: users, Logger: testlog.Logger(t, slog.LevelWarn)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mail.Close() })
+	return dove, mail
 }

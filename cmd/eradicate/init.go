@@ -5,17 +5,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/eradicate-dev/eradicate/api"
+	"github.com/eradicate-dev/eradicate/remediation/journal"
 )
 
 func initConfig(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "eradicate.toml", "the file to write (never overwritten)")
+	keyFile := fs.String("journal-key", "", "also write a new journal key to this file (never overwritten) and name it in the config")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	keyLine := `# journal_key = "/var/lib/eradicate/journal.key"`
+	if *keyFile != "" {
+		if _, err := os.Stat(*out); err == nil {
+			return fmt.Errorf("init: %s exists (it is never overwritten)", *out)
+		}
+		if _, err := journal.WriteKeyFile(*keyFile); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		abs, err := filepath.Abs(*keyFile)
+		if err != nil {
+			return err
+		}
+		keyLine = fmt.Sprintf("journal_key = %q", abs)
+		fmt.Fprintf(stdout, "wrote the journal key %s (keep a copy elsewhere: without it the journal cannot be verified)\n", abs)
 	}
 	tok, err := api.NewToken()
 	if err != nil {
@@ -25,7 +43,7 @@ func initConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("init: %w (it is never overwritten)", err)
 	}
-	if _, err := fmt.Fprintf(f, sampleConfig, api.HashToken(tok)); err != nil {
+	if _, err := fmt.Fprintf(f, sampleConfig, keyLine, api.HashToken(tok)); err != nil {
 		f.Close()
 		return err
 	}

@@ -3,6 +3,7 @@
 //	eradicate init [-o eradicate.toml]       write a commented sample config with a new admin token
 //	eradicate token -name N -roles R[,R]     make a new API token and its [[token]] entry
 //	eradicate serve -config eradicate.toml   run the API, the engine, resume at start
+//	eradicate verify -config eradicate.toml  check the journal's tamper-evident chain (exit 1 when broken)
 //
 // The admin subcommands call the API at $ERADICATE_URL (default
 // http://127.0.0.1:8750) with the token in $ERADICATE_TOKEN (or -token-file);
@@ -23,7 +24,11 @@
 //	eradicate clusters  [-of MESSAGE-ID] [-kind K]     clusters of related messages (from the tap)
 //
 // Criteria: -message-id, -sender, -sender-domain, -subject, -mailbox
-// (lists are comma-separated or the flag repeated).
+// (lists are comma-separated or the flag repeated). Commands that wait for
+// an action (remediate, approve, undo, release) draw a progress bar on
+// standard error when it is a terminal, never with -json. -ca (or
+// $ERADICATE_CA) names the CAs of an API served with a private
+// certificate.
 package main
 
 import (
@@ -49,6 +54,7 @@ const usage = `usage: eradicate <command> [flags]
   init       write a commented sample config (eradicate.toml) with a new admin token
   token      make a new API token
   serve      run the API (-config eradicate.toml)
+  verify     check the journal's tamper-evident chain (-config eradicate.toml)
 
   hunt       copies from the events index      dryrun     what a selection selects
   remediate  run or propose an action
@@ -79,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rulesCmd(ctx, rest, stdout, stderr)
 	case "hunt":
 		return huntCmd(ctx, rest, stdout, stderr)
+	case "verify":
+		return verifyCmd(ctx, rest, stdout, stderr)
 	case "dryrun", "remediate", "actions", "show", "approve", "decline", "undo", "held", "release", "clusters":
 		return client(ctx, cmd, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

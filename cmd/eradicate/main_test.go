@@ -67,6 +67,7 @@ type server struct {
 	url  string
 	logs *servertest.Buffer
 	stop func() error
+	kill func() // SIGKILL: the process ends without a shutdown
 }
 
 func startServe(t *testing.T, config string, env ...string) *server {
@@ -100,6 +101,11 @@ func startServe(t *testing.T, config string, env ...string) *server {
 		case <-time.After(20 * time.Millisecond):
 		}
 		require.True(t, time.Now().Before(deadline), "eradicate serve did not start:\n%s", logs.String())
+	}
+	s.kill = func() {
+		_ = cmd.Process.Kill()
+		<-done
+		stopped = true
 	}
 	s.stop = func() error {
 		_ = cmd.Process.Signal(syscall.SIGTERM)

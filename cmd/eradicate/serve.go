@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,7 +30,6 @@ import (
 	"github.com/eradicate-dev/eradicate/mailbox/imapstore"
 	"github.com/eradicate-dev/eradicate/mock"
 	"github.com/eradicate-dev/eradicate/remediation"
-	"github.com/eradicate-dev/eradicate/remediation/journal"
 	"github.com/eradicate-dev/eradicate/remediation/rules"
 	"github.com/eradicate-dev/eradicate/tap"
 )
@@ -59,20 +59,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer closeStores()
 
-	var j remediation.Journal
-	if cfg.Journal == "" {
-		j = journal.NewMemory()
-	} else {
-		if err := os.MkdirAll(filepath.Dir(cfg.Journal), 0o700); err != nil {
-			return err
-		}
-		f, err := journal.OpenFile(cfg.Journal, nil)
-		if err != nil {
-			return err
-		}
-		j = f
+	j, closeJournal, err := openJournal(ctx, cfg, log)
+	if err != nil {
+		return err
 	}
-	defer j.Close()
+	defer closeJournal()
+	if h, ok := headOf(ctx, j); ok {
+		log.Info("journal head", "head", h.String())
+	}
 
 	eo := &remediation.Options{Logger: log, BlastRadius: cfg.Engine.BlastRadius, Workers: cfg.Engine.Workers,
 		EvidenceOnHardDelete: cfg.Engine.EvidenceOnHardDelete}
@@ -138,8 +132,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	var tp *tap.Server
+	var air *autoResponder
 	if cfg.Tap != nil {
-		if tp, err = newTap(cfg.Tap, engine, ao.Rules, ao.Clusters, mail, cal, log); err != nil {
+		tr := tap.NewRules(engine, ao.Rules, nil)
+		var rec tap.Recorder = tr
+		if cfg.Automation != nil {
+			if air, err = newAutoResponder(engine, cfg.Automation, tr, ao.Clusters, log); err != nil {
+				return err
+			}
+			rec = air
+		}
+		if tp, err = newTap(cfg.Tap, tr, rec, ao.Clusters, mail, cal, log); err != nil {
 			return err
 		}
 		tln, err := net.Listen("tcp", cfg.Tap.Listen)
@@ -196,6 +199,32 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		close(indexed)
 	}
 
+	// Automation, the resumption of other processes' actions, the
+	// journal's head in the log, and compaction, beside serving.
+	var background sync.WaitGroup
+	if air != nil {
+		background.Add(1)
+		go func() { defer background.Done(); air.run(ctx) }()
+	}
+	if engine.Shared() {
+		// Another process's actions are finished here when it stopped
+		// without finishing them (once its leases expired).
+		every := 30 * time.Second
+		if cfg.Postgres != nil && cfg.Postgres.LeaseTimeout > 0 {
+			every = cfg.Postgres.LeaseTimeout
+		}
+		background.Add(1)
+		go func() { defer background.Done(); resumeEvery(ctx, every, engine, log) }()
+	}
+	if _, sealed := headOf(ctx, j); sealed {
+		background.Add(1)
+		go func() { defer background.Done(); logHeads(ctx, headInterval, j, log) }()
+	}
+	if cfg.Compact != nil {
+		background.Add(1)
+		go func() { defer background.Done(); compactEvery(ctx, cfg.Compact, engine, j, log) }()
+	}
+
 	errc := make(chan error, 1)
 	go func() {
 		scheme := "http"
@@ -232,6 +261,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	<-resumed
 	<-indexed
+	background.Wait()
+	if h, ok := headOf(context.Background(), j); ok {
+		log.Info("journal head", "head", h.String())
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -321,11 +354,10 @@ func openStores(ctx context.Context, cfg *serveConfig, log *slog.Logger) (mailbo
 	return store, cs, closeAll, nil
 }
 
-// newTap builds the delivery tap the config describes: the detection rules
-// decide and record, and messages go on to the mail server.
-func newTap(tc *tapConfig, engine *remediation.Engine, rs *rules.Set, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
-	tr := tap.NewRules(engine, rs, nil)
-	opts := tap.Options{Decider: tr, Recorder: tr, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
+// newTap builds the delivery tap the config describes: d (the detection
+// rules) decides, rec records, and messages go on to the mail server.
+func newTap(tc *tapConfig, d tap.Decider, rec tap.Recorder, x *cluster.Index, mail mailbox.Store, cal calendar.Store, log *slog.Logger) (*tap.Server, error) {
+	opts := tap.Options{Decider: d, Recorder: rec, Logger: log, Indexers: []tap.Indexer{tap.ClusterIndexer(x)}}
 	if tc.Downstream == "append" {
 		opts.Downstream = tap.Append(mail)
 	} else {

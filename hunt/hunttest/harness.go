@@ -48,6 +48,7 @@ func groups() []conformance.Group[*env] {
 		{Name: "Annotate", Cases: annotateCases()},
 		{Name: "Counts", Cases: countCases()},
 		{Name: "Cursor", Cases: cursorCases()},
+		{Name: "Pending", Cases: pendingCases()},
 		{Name: "Expire", Cases: expireCases()},
 		{Name: "Concurrent", Cases: concurrentCases()},
 		{Name: "Close", Cases: closeCases()},

@@ -191,8 +191,10 @@ func scanCopy(rows *sql.Rows) (hunt.Copy, error) {
 		cp.Address = mailbox.Address{}
 	} else {
 		cp.Address.Mailbox = cp.Mailbox
-		cp.Address.UIDValidity = uint32(uidv)
-		cp.Address.UID = uint32(uid)
+		if uid > 0 { // else pending: the mailbox only
+			cp.Address.UIDValidity = uint32(uidv)
+			cp.Address.UID = uint32(uid)
+		}
 	}
 	cp.Delivered = fromNanos(delivered)
 	cp.Updated = fromNanos(updated)

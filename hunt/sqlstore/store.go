@@ -231,7 +231,7 @@ func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
 		return s.check(ctx)
 	}
 	return s.inTx(ctx, "ingest", func(st *stmts) error {
-		ids, err := s.messageIDs(st, ds)
+		ids, firstNew, err := s.messageIDs(st, ds)
 		if err != nil {
 			return err
 		}
@@ -239,15 +239,77 @@ func (s *Store) Ingest(ctx context.Context, ds []hunt.Delivery) error {
 		for i := range ds {
 			d := &ds[i]
 			a := d.Address
-			copies.add(ids[d.Message.NetworkID], normMailbox(a.Mailbox), a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), 0, nanos(st.at(d.At)), nanos(st.now))
+			msg, mb := ids[d.Message.NetworkID], normMailbox(a.Mailbox)
+			if a.UID == 0 {
+				if msg < firstNew {
+					held, err := holds(st, msg, mb)
+					if err != nil {
+						return err
+					}
+					if held {
+						continue // indexed where it landed already
+					}
+				}
+				// A pending copy: its UID is the message's row id, negated,
+				// so that a mailbox holds one pending copy of a message.
+				copies.add(msg, mb, "", "", string(d.Role), 0, -msg, 0, nanos(st.at(d.At)), nanos(st.now))
+				continue
+			}
+			if msg < firstNew {
+				// A message indexed before may have a pending copy here,
+				// which this delivery fills in.
+				filled, err := fillPending(st, msg, d)
+				if err != nil {
+					return err
+				}
+				if filled {
+					continue
+				}
+			}
+			copies.add(msg, mb, a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), 0, nanos(st.at(d.At)), nanos(st.now))
 		}
 		return copies.flush(st)
 	})
 }
 
+// holds reports whether the index holds a copy of the message msg at an
+// address in the mailbox mb.
+func holds(st *stmts, msg int64, mb string) (bool, error) {
+	var one int
+	err := st.row(`SELECT 1 FROM copies WHERE msg = ? AND mailbox = ? AND uid > 0 AND removed = 0 LIMIT 1`, msg, mb).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// fillPending gives the pending copy of the message msg in d's mailbox,
+// if there is one, d's address, and reports whether it did. The copy
+// keeps the time the delivery path gave it. When the index holds d's
+// address already, nothing changes (and the pending copy waits for
+// [Store.SetCursor] to settle it).
+func fillPending(st *stmts, msg int64, d *hunt.Delivery) (bool, error) {
+	a := d.Address
+	var id int64
+	err := st.row(`SELECT id FROM copies WHERE msg = ? AND mailbox = ? AND uid < 0 AND removed = 0`, msg, normMailbox(a.Mailbox)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if at, _, err := copyAt(st, a); err != nil || at != 0 {
+		return at != 0, err
+	}
+	_, err = st.exec(`UPDATE copies SET delivered_folder = ?, folder = ?, role = ?, uidvalidity = ?, uid = ?, updated = ? WHERE id = ?`,
+		a.Folder, a.Folder, string(d.Role), int64(a.UIDValidity), int64(a.UID), nanos(st.now), id)
+	return err == nil, err
+}
+
 // messageIDs returns the row ids of the messages of ds by network id,
-// adding the messages the index does not hold yet.
-func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, error) {
+// adding the messages the index does not hold yet, and the first row id
+// of those added: a message with a lower id was indexed before.
+func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, int64, error) {
 	ids := make(map[string]int64, len(ds))
 	var names []string
 	for i := range ds {
@@ -262,28 +324,29 @@ func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, err
 		w.in("network_id", chunk)
 		rows, err := st.tx.QueryContext(st.ctx, s.d.rebind(`SELECT id, network_id FROM messages WHERE `+w.b.String()), s.d.values(w.args)...)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for rows.Next() {
 			var id int64
 			var name string
 			if err := rows.Scan(&id, &name); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, 0, err
 			}
 			ids[name] = id
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	// New messages get the next row ids: the transaction holds the write
 	// lock, so no other writer takes them.
 	var next int64
 	if err := st.tx.QueryRowContext(st.ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&next); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	first := next + 1
 	msgs := rowsOf(`INSERT INTO messages (id, network_id, message_id, envelope_from, from_addr, from_domain, from_name, recipients, subject, subject_fold, date, size, truncated)`, 13, ``)
 	doms := rowsOf(`INSERT INTO sender_domains (domain, msg)`, 2, ` ON CONFLICT DO NOTHING`)
 	rcpts := rowsOf(`INSERT INTO recipients (addr, msg)`, 2, ` ON CONFLICT DO NOTHING`)
@@ -306,7 +369,7 @@ func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, err
 		}
 		rj, err := json.Marshal(rs)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		from := normAddr(m.From)
 		msgs.add(id, m.NetworkID, mailbox.NormalizeMessageID(m.MessageID), normAddr(m.EnvelopeFrom), from, mailbox.AddressDomain(from),
@@ -327,10 +390,10 @@ func (s *Store) messageIDs(st *stmts, ds []hunt.Delivery) (map[string]int64, err
 	}
 	for _, r := range []*multiRow{msgs, doms, rcpts, urls, atts} {
 		if err := r.flush(st); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return ids, nil
+	return ids, first, nil
 }
 
 // multiRow collects the rows of an INSERT and writes them with as few
@@ -592,6 +655,12 @@ func (s *Store) SetCursor(ctx context.Context, c hunt.Cursor) error {
 	return s.inTx(ctx, "set cursor", func(st *stmts) error {
 		_, err := st.exec((`INSERT INTO cursors (mailbox, fresh, folders) VALUES (?, ?, ?)
 			ON CONFLICT (mailbox) DO UPDATE SET fresh = excluded.fresh, folders = excluded.folders`), mb, nanos(c.Fresh), string(folders))
+		if err != nil || c.Fresh.IsZero() {
+			return err
+		}
+		// Pending copies the crawl would have found, had they arrived.
+		_, err = st.exec(`UPDATE copies SET removed = ?, updated = ? WHERE mailbox = ? AND uid < 0 AND removed = 0 AND delivered < ?`,
+			nanos(c.Fresh), nanos(c.Fresh), mb, nanos(c.Fresh.Add(-hunt.PendingGrace)))
 		return err
 	})
 }
@@ -736,6 +805,8 @@ func validDelivery(d *hunt.Delivery) error {
 		return errors.New("no network id")
 	case normMailbox(d.Address.Mailbox) == "":
 		return errors.New("no mailbox")
+	case d.Address.Folder == "" && d.Address.UID == 0:
+		return nil // a pending copy
 	case d.Address.Folder == "":
 		return errors.New("no folder")
 	case d.Address.UID == 0:

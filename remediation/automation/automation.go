@@ -297,6 +297,7 @@ func (a *Responder) remediate(ctx context.Context, c *cluster.Cluster) (*remedia
 		Severity:  a.s.Severity,
 		Source:    remediation.SourceAutomation,
 		Actor:     remediation.DecidedByAutomation,
+		Cluster:   seed,
 		Selection: sel,
 		// The engine enforces the cap while the action runs too: copies
 		// of the campaign that arrive after the count are not acted on
