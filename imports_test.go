@@ -42,8 +42,10 @@ var importRules = []struct {
 	{"remediation/journaltest", []string{"remediation", "remediation/journal", "mailbox", "calendar", "internal/"}},
 	{"api", []string{"remediation", "remediation/rules", "cluster", "mailbox", "calendar", "internal/"}},
 	{"cmd/...", []string{"api", "tap", "hunt", "hunt/", "remediation", "remediation/", "mailbox", "mailbox/", "calendar", "calendar/", "cluster", "mock", "internal/"}},
-	{"hunt/sqlstore", []string{"hunt", "mailbox", "internal/"}},
-	{"hunt/hunttest", []string{"hunt", "mailbox", "internal/"}},
+	// The index's store also keeps, beside the index, the cluster log and
+	// the detection rules: it implements cluster.Log and rules.Store.
+	{"hunt/sqlstore", []string{"hunt", "cluster", "remediation/rules", "mailbox", "internal/"}},
+	{"hunt/hunttest", []string{"hunt", "cluster", "remediation", "remediation/rules", "mailbox", "internal/"}},
 	{"hunt/huntapi", []string{"hunt", "api", "remediation", "mailbox", "internal/"}},
 	{"hunt", []string{"mailbox", "remediation", "internal/"}},
 	{"tap", []string{"mailbox", "calendar/imipproc", "cluster", "remediation", "remediation/rules"}},

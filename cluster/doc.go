@@ -132,6 +132,24 @@
 // Hand a cluster to the remediation engine with [Cluster.Criteria]
 // (members by Message-ID) and [Cluster.Addresses] (the known copies).
 //
+// # Across restarts
+//
+// An index made by [New] lives in memory. [Open] makes one that survives
+// a restart: it rebuilds the index from a [Log] (hunt/sqlstore keeps one
+// beside the events index, in SQLite or PostgreSQL) and then queues in
+// it what the index learns, each new message with its indicators and
+// copies, each copy added later, each verdict; [Index.Flush] writes the
+// queue (the delivery tap's indexer flushes after every message). The
+// log holds the indicators, not the index's internal tables, so a
+// restart replays the mail in its order and gets the same clusters,
+// benign states and verdicts; a release that changes how messages are
+// clustered re-clusters the same mail its own way. Replaying costs about
+// what adding the mail cost: BenchmarkClusterRestart (hunt/sqlstore)
+// rebuilds a million messages from a SQLite file in about 19
+// CPU-seconds, from a log of about 460 bytes per message. Entries are
+// versioned and a corrupt one stops Open with [ErrBadEntry] and its
+// position.
+//
 // # Quality and cost
 //
 // On the shared corpus of real mail (cluster_corpus_test.go: 393 phishing

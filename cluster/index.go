@@ -181,6 +181,8 @@ type Index struct {
 	scratch []int32 // see scratchLocked
 
 	dirty bool
+
+	rec *recorder // the log of an index made by Open (persist.go); nil for New
 }
 
 // copyRec is the first known copy of a message, with interned names.
@@ -373,10 +375,12 @@ func (x *Index) Add(ind *Indicators, copies ...mailbox.Address) bool {
 		h := x.hash(keyMessage, id)
 		if v, ok := x.keys.get(h); ok {
 			x.addCopiesLocked(int32(v), copies)
+			x.recordCopiesLocked(id, copies)
 			return false
 		}
 		x.keys.put(h, uint32(x.lenLocked()))
 	}
+	x.recordMessageLocked(ind, copies)
 	m := int32(x.lenLocked())
 	x.idArena = append(x.idArena, id...)
 	x.idOff = append(x.idOff, uint32(len(x.idArena)))
@@ -1055,6 +1059,7 @@ func (x *Index) edgeActiveLocked(e *edge) bool {
 func (x *Index) MarkMalicious(k Key) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.recordVerdictLocked(k)
 	h := x.hash(k.Kind, k.Value)
 	v, ok := x.keys.get(h)
 	switch {

@@ -77,5 +77,6 @@ func (x *Index) addCopyByID(id string, addr mailbox.Address) bool {
 		return false
 	}
 	x.addCopiesLocked(int32(v), []mailbox.Address{addr})
+	x.recordCopiesLocked(id, []mailbox.Address{addr})
 	return true
 }

@@ -23,7 +23,8 @@ func (a imipAdapter) ProcessInvites(ctx context.Context, d *Delivery, owner stri
 // indicators ([cluster.Extract]) to x, keyed by Message-ID (a redelivery
 // is not added twice). The message's copies are not known before the
 // mail server stores them, so none are added: remediation finds them by
-// Message-ID.
+// Message-ID. An index opened with a log ([cluster.Open]) writes each
+// message to it ([cluster.Index.Flush]) before Index returns.
 func ClusterIndexer(x *cluster.Index) Indexer { return clusterAdapter{x} }
 
 type clusterAdapter struct{ x *cluster.Index }
@@ -35,5 +36,5 @@ func (a clusterAdapter) Index(ctx context.Context, d *Delivery) error {
 	if d.Parsed != nil {
 		a.x.Add(cluster.Extract(d.Parsed))
 	}
-	return nil
+	return a.x.Flush(ctx)
 }

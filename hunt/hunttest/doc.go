@@ -46,4 +46,12 @@
 // the fixture. A done ctx, a refused criteria, an unknown dimension and a
 // closed store give errors of the documented identity; cursors survive
 // replacement and, with [Harness.Reopen], everything survives a reopen.
+//
+// # State beside the index
+//
+// A store that also keeps the cluster index's log and the detection rules
+// ([StateStore]: cluster.Log and rules.Store) runs [RunState] the same
+// way, with a [StateHarness]: entries come back byte for byte in append
+// order, across pages, concurrent writers and a reopen; rules come back
+// as saved, each save replacing the last.
 package hunttest

@@ -13,6 +13,10 @@
 // costs index look-ups of the values it names, not a scan. Each copy is a
 // row with its delivery folder and current address; annotations
 // (clusters, detections, actions) and crawl cursors sit beside them.
+// Beside them the store keeps what a restarted process needs to resume:
+// the cluster index's log ([Store.AppendClusterEntries], a
+// [cluster.Log] for [cluster.Open]) and the detection rules
+// ([Store.SaveRules], a [rules.Store] for [rules.Open]).
 // The schema is versioned: opening an index written by an older version
 // migrates it in place, one transaction per step; an index written by a
 // newer version is refused.

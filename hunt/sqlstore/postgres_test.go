@@ -15,22 +15,40 @@ import (
 	"github.com/eradicate-dev/eradicate/internal/testenv/postgres"
 )
 
+// pgDatabase returns a function that opens a new database of the
+// case's on srv.
+func pgDatabase(t *testing.T, srv *postgres.Server) func(t *testing.T) (*sqlstore.Store, error) {
+	dsn := srv.CreateDatabase(t)
+	return func(t *testing.T) (*sqlstore.Store, error) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, err
+		}
+		return sqlstore.OpenPostgres(t.Context(), db, nil)
+	}
+}
+
 // TestPostgresConformance runs the index's conformance suite on a real
 // PostgreSQL, one database per case.
 func TestPostgresConformance(t *testing.T) {
 	srv := postgres.Start(t, nil)
 	hunttest.Run(t, func(t *testing.T) *hunttest.Harness {
-		dsn := srv.CreateDatabase(t)
-		open := func(t *testing.T) (hunt.Store, error) {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				return nil, err
-			}
-			return sqlstore.OpenPostgres(t.Context(), db, nil)
-		}
+		open := opener[hunt.Store](pgDatabase(t, srv))
 		s, err := open(t)
 		require.NoError(t, err)
 		return &hunttest.Harness{Store: s, Reopen: open}
+	})
+}
+
+// TestPostgresStateConformance runs the conformance cases of the state
+// kept beside the index on a real PostgreSQL, one database per case.
+func TestPostgresStateConformance(t *testing.T) {
+	srv := postgres.Start(t, nil)
+	hunttest.RunState(t, func(t *testing.T) *hunttest.StateHarness {
+		open := opener[hunttest.StateStore](pgDatabase(t, srv))
+		s, err := open(t)
+		require.NoError(t, err)
+		return &hunttest.StateHarness{Store: s, Reopen: open}
 	})
 }
 

@@ -8,7 +8,8 @@
 // default, or the engine's blast-radius limit when lower) is proposed for
 // approval instead; members acted on within the cooldown
 // ([DefaultCooldown] by default) are not acted on again, also after a
-// restart: the cooldown is read back from the action center. Records name
+// restart: the cooldown is read back from the action center (the
+// clusters themselves survive a restart with [cluster.Open]). Records name
 // "automation" as source and decider ([remediation.SourceAutomation],
 // [remediation.DecidedByAutomation]) and can be undone like any other
 // action ([remediation.Engine.Undo]). [Responder.Remediate] says

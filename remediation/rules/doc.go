@@ -9,6 +9,11 @@
 // name. Criteria are validated when a rule is added: empty or
 // match-everything criteria are refused ([ErrInvalid]).
 //
+// Rules survive a restart through a [Store] ([Options.Store]): every
+// change is saved before it takes effect (a change the store refuses is
+// not made, [ErrNotSaved]), and [Open] gives a set with the rules saved
+// before. The package hunt/sqlstore keeps them beside the events index.
+//
 // A Set acts only through the engine's methods (Execute, Propose), so
 // the engine's guards, blast-radius limit and four-eyes rule apply to
 // rules as to any other request.

@@ -28,7 +28,23 @@ var (
 	// ErrClosed means [Set.Close] was called: delivered copies are
 	// no longer evaluated.
 	ErrClosed = errors.New("rules: detection rules closed")
+	// ErrNotSaved means the set's [Store] could not save a change: the
+	// change was not made. The error wraps the store's.
+	ErrNotSaved = errors.New("rules: detection rules not saved")
 )
+
+// Store keeps detection rules across restarts: [Open] loads them, and a
+// [Set] with [Options.Store] saves its rules after every change. The
+// package hunt/sqlstore implements it beside the events index, on SQLite
+// and PostgreSQL. Implementations are safe for concurrent use.
+type Store interface {
+	// LoadRules returns the rules last saved, in evaluation order; none
+	// when none were saved.
+	LoadRules(ctx context.Context) ([]Rule, error)
+	// SaveRules replaces the saved rules with rules, all of them or
+	// none.
+	SaveRules(ctx context.Context, rules []Rule) error
+}
 
 // Mode says what a rule does with the copies it matches.
 type Mode string
@@ -171,6 +187,11 @@ type Options struct {
 	// MaxErrors is how many of the most recent failures [Set.Errors]
 	// keeps; default 100.
 	MaxErrors int
+	// Store, when set, saves the rules after every change ([Set.Add],
+	// [Set.Remove], [Set.Enable]); a change it cannot save is refused
+	// with [ErrNotSaved]. [Open] loads the rules from it. nil keeps the
+	// rules in memory only.
+	Store Store
 }
 
 // Set is a set of detection rules bound to an [remediation.Engine]. It evaluates
@@ -192,6 +213,8 @@ type Set struct {
 	// returned; Close cancels it.
 	base   context.Context
 	cancel context.CancelFunc
+
+	changeMu sync.Mutex // held by a change while its rules are saved (see change)
 
 	mu sync.Mutex
 	// rules are in evaluation order; a *Rule is never changed once in
@@ -247,20 +270,54 @@ func New(e *remediation.Engine, opts *Options) *Set {
 	return rs
 }
 
+// Open returns a rule set acting through e (required) with the rules
+// opts.Store (required) saved before, for example by a process that ran
+// before a restart; the set then saves every change there. A saved rule
+// that no longer validates fails Open with an error naming it.
+func Open(ctx context.Context, e *remediation.Engine, opts *Options) (*Set, error) {
+	if opts == nil || opts.Store == nil {
+		return nil, errors.New("rules: Open needs Options.Store")
+	}
+	saved, err := opts.Store.LoadRules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rules: load detection rules: %w", err)
+	}
+	rs := New(e, opts)
+	for _, r := range saved {
+		if err := r.Validate(); err != nil {
+			rs.cancel()
+			return nil, fmt.Errorf("rules: load detection rules: %w", err)
+		}
+		if rs.indexLocked(r.Name) >= 0 {
+			rs.cancel()
+			return nil, fmt.Errorf("rules: load detection rules: %w: %q", ErrExists, r.Name)
+		}
+		c := r.clone()
+		rs.rules = append(rs.rules, &c)
+	}
+	rs.log.Info("rules: detection rules loaded", "rules", len(saved))
+	return rs, nil
+}
+
 // Add validates r and adds it after the existing rules. A rule with the
 // name of an existing one gives ErrExists; an invalid one an error
-// wrapping ErrInvalid (see [Rule.Validate]). The rule is copied.
+// wrapping ErrInvalid (see [Rule.Validate]); with [Options.Store], a
+// rule the store cannot save [ErrNotSaved] (as for Remove and Enable).
+// The rule is copied.
 func (rs *Set) Add(r Rule) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.indexLocked(r.Name) >= 0 {
-		return fmt.Errorf("%w: %q", ErrExists, r.Name)
+	err := rs.change(func(list []*Rule) ([]*Rule, error) {
+		if indexOf(list, r.Name) >= 0 {
+			return nil, fmt.Errorf("%w: %q", ErrExists, r.Name)
+		}
+		c := r.clone()
+		return append(list, &c), nil
+	})
+	if err != nil {
+		return err
 	}
-	c := r.clone()
-	rs.rules = append(rs.rules, &c)
 	rs.log.Info("rules: detection rule added", "rule", r.Name, "action", r.Action, "mode", r.Mode, "disabled", r.Disabled)
 	return nil
 }
@@ -268,13 +325,16 @@ func (rs *Set) Add(r Rule) error {
 // Remove removes the rule name, or gives ErrNotFound. Copies it matched
 // that wait in a coalescing batch are not acted on.
 func (rs *Set) Remove(name string) error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	i := rs.indexLocked(name)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrNotFound, name)
+	err := rs.change(func(list []*Rule) ([]*Rule, error) {
+		i := indexOf(list, name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		}
+		return slices.Delete(list, i, i+1), nil
+	})
+	if err != nil {
+		return err
 	}
-	rs.rules = slices.Delete(rs.rules, i, i+1)
 	rs.log.Info("rules: detection rule removed", "rule", name)
 	return nil
 }
@@ -282,16 +342,47 @@ func (rs *Set) Remove(name string) error {
 // Enable enables or disables the rule name, or gives ErrNotFound. Copies a
 // disabled rule matched that wait in a coalescing batch are not acted on.
 func (rs *Set) Enable(name string, enabled bool) error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	i := rs.indexLocked(name)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrNotFound, name)
+	err := rs.change(func(list []*Rule) ([]*Rule, error) {
+		i := indexOf(list, name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		}
+		c := *list[i]
+		c.Disabled = !enabled
+		list[i] = &c
+		return list, nil
+	})
+	if err != nil {
+		return err
 	}
-	c := *rs.rules[i]
-	c.Disabled = !enabled
-	rs.rules[i] = &c
 	rs.log.Info("rules: detection rule enabled", "rule", name, "enabled", enabled)
+	return nil
+}
+
+// change applies edit to a copy of the rules and, once the set's store
+// (if any) saved the result, makes it the rules in effect: a change the
+// store refuses changes nothing. Changes are applied one at a time.
+func (rs *Set) change(edit func([]*Rule) ([]*Rule, error)) error {
+	rs.changeMu.Lock()
+	defer rs.changeMu.Unlock()
+	rs.mu.Lock()
+	list, err := edit(slices.Clone(rs.rules))
+	rs.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if st := rs.opts.Store; st != nil {
+		out := make([]Rule, len(list))
+		for i, r := range list {
+			out[i] = r.clone()
+		}
+		if err := st.SaveRules(context.WithoutCancel(rs.base), out); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotSaved, err)
+		}
+	}
+	rs.mu.Lock()
+	rs.rules = list
+	rs.mu.Unlock()
 	return nil
 }
 
@@ -344,9 +435,11 @@ func (rs *Set) Rule(name string) (Rule, error) {
 	return rs.rules[i].clone(), nil
 }
 
-func (rs *Set) indexLocked(name string) int {
-	return slices.IndexFunc(rs.rules, func(r *Rule) bool { return r.Name == name })
+func indexOf(list []*Rule, name string) int {
+	return slices.IndexFunc(list, func(r *Rule) bool { return r.Name == name })
 }
+
+func (rs *Set) indexLocked(name string) int { return indexOf(rs.rules, name) }
 
 // Errors returns the most recent failures ([Options.MaxErrors] of
 // them), oldest first, and how many older ones were dropped.
