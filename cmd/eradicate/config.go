@@ -50,7 +50,8 @@ type serveConfig struct {
 	// with one.
 	JournalKey string `toml:"journal_key"`
 	// RulesFile is where the detection rules are saved (JSON); "" keeps
-	// them in memory only.
+	// them in the events index when [hunt] is set (beside the cluster
+	// index's memory), else in memory only.
 	RulesFile string `toml:"rules_file"`
 	// LogLevel is debug, info, warn or error; default info.
 	LogLevel string `toml:"log_level"`
@@ -616,7 +617,8 @@ journal = "/var/lib/eradicate/journal"
 # the host. "eradicate verify -heads <log>" checks the chain and that no
 # entry was cut off. A journal written without a key does not open with one.
 %s
-# The detection rules, saved after every change through the API.
+# The detection rules, saved after every change through the API (without
+# rules_file they are kept in the [hunt] index, or in memory only).
 rules_file = "/var/lib/eradicate/rules.json"
 log_level = "info"
 # Calls per second each API identity may make (sustained, and at once).

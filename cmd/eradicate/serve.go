@@ -115,9 +115,31 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if cfg.Tap != nil {
 		// The tap indexes every delivered message; the API reads the
 		// clusters.
-		ao.Clusters = cluster.New(&cluster.Options{BoilerplateSubjects: cfg.Cluster.BoilerplateSubjects})
+		// clusters. With [hunt], what the index learns is kept beside the
+		// events index and replayed at start, so that automation resumes
+		// with the campaigns it saw.
+		co := &cluster.Options{BoilerplateSubjects: cfg.Cluster.BoilerplateSubjects, Logger: log}
+		if index != nil {
+			start := time.Now()
+			if ao.Clusters, err = cluster.Open(ctx, index, co); err != nil {
+				return fmt.Errorf("cluster index in %s: %w", cfg.Hunt.Index, err)
+			}
+			defer ao.Clusters.Flush(context.Background())
+			log.Info("cluster index rebuilt", "file", cfg.Hunt.Index, "took", time.Since(start).Round(time.Millisecond))
+		} else {
+			ao.Clusters = cluster.New(co)
+		}
 	}
-	ao.Rules = rules.New(engine, &rules.Options{Logger: log})
+	switch {
+	case cfg.RulesFile == "" && index != nil:
+		// The events index keeps the rules; the set saves every change.
+		if ao.Rules, err = rules.Open(ctx, engine, &rules.Options{Logger: log, Store: index}); err != nil {
+			return fmt.Errorf("detection rules in %s: %w", cfg.Hunt.Index, err)
+		}
+		log.Info("detection rules loaded", "rules", len(ao.Rules.Rules()), "file", cfg.Hunt.Index)
+	default:
+		ao.Rules = rules.New(engine, &rules.Options{Logger: log})
+	}
 	defer ao.Rules.Close(context.Background())
 	if cfg.RulesFile != "" {
 		saved, err := loadRules(cfg.RulesFile)
@@ -132,8 +154,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		path := cfg.RulesFile
 		ao.SaveRules = func(list []rules.Rule) error { return saveRules(path, list) }
 		log.Info("detection rules loaded", "rules", len(saved), "file", path)
-	} else {
-		log.Warn("rules_file is not set: detection rules are kept in memory only")
+	} else if index == nil {
+		log.Warn("neither rules_file nor [hunt] is set: detection rules are kept in memory only")
 	}
 	h, err := api.New(engine, ao)
 	if err != nil {

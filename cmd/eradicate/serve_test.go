@@ -151,3 +151,59 @@ interval = "300ms"
 	require.NoError(t, err)
 	assert.Equal(t, h.String(), rep.Head, "the head at the stop is the journal's")
 }
+
+// TestServeRestartRemembers: with [hunt] and no rules_file, `eradicate
+// serve` keeps what it learnt beside the events index: after a restart the
+// detection rules are still there, and a lure arriving after the restart
+// joins the cluster of the lures that arrived before it.
+func TestServeRestartRemembers(t *testing.T) {
+	dir := t.TempDir()
+	ids := newIdentities(t)
+	config := filepath.Join(dir, "eradicate.toml")
+	tapAddr := freeAddr(t)
+	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`listen = %q
+journal = %q
+[tap]
+listen = %q
+downstream = "append"
+[mock]
+users = ["%s"]
+[hunt]
+index = %q
+crawl_interval = "1h"
+`, freeAddr(t), filepath.Join(dir, "journal"), tapAddr, strings.Join(e2eUsers, `", "`), filepath.Join(dir, "hunt.db"))+tokensTOML(ids)), 0o600))
+	reader, admin := ids["reader"].token, ids["admin"].token
+
+	s := startServe(t, config)
+	ruleFile := filepath.Join(dir, "rule.json")
+	require.NoError(t, os.WriteFile(ruleFile, []byte(`{"name": "lure", "action": "move_to_junk", "mode": "execute",
+		"criteria": {"sender_domains": ["elsewhere.example"]}}`), 0o600))
+	_, err := cli(t, s.url, admin, "rules", "add", "-file", ruleFile)
+	require.NoError(t, err)
+	for i, u := range e2eUsers[:2] {
+		lmtpSend(t, tapAddr, "payments@lure-campaign.example", u, lureEML(fmt.Sprintf("lure-%d@lure-campaign.example", i), u))
+	}
+	clusterOf := func(s *server, id string) api.ClusterView {
+		t.Helper()
+		out, err := cli(t, s.url, reader, "clusters", "-of", id, "-json")
+		require.NoError(t, err)
+		var cl api.ClusterView
+		require.NoError(t, json.Unmarshal([]byte(out), &cl), out)
+		return cl
+	}
+	require.Equal(t, 2, clusterOf(s, "lure-0@lure-campaign.example").Messages)
+	require.NoError(t, s.stop(), "%s", s.logs.String())
+
+	s = startServe(t, config)
+	out, err := cli(t, s.url, reader, "rules", "-json")
+	require.NoError(t, err)
+	var list api.RuleList
+	require.NoError(t, json.Unmarshal([]byte(out), &list), out)
+	require.Len(t, list.Value, 1, out)
+	assert.Equal(t, "lure", list.Value[0].Name)
+	assert.Equal(t, 2, clusterOf(s, "lure-1@lure-campaign.example").Messages, "the cluster index is rebuilt at start")
+	lmtpSend(t, tapAddr, "payments@lure-campaign.example", e2eUsers[2], lureEML("lure-2@lure-campaign.example", e2eUsers[2]))
+	assert.Equal(t, 3, clusterOf(s, "lure-2@lure-campaign.example").Messages, "the rest of the campaign joins the cluster from before the restart")
+	assert.Contains(t, s.logs.String(), "cluster index rebuilt")
+	require.NoError(t, s.stop(), "%s", s.logs.String())
+}
