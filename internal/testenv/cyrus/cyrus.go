@@ -88,10 +88,8 @@ type Server struct {
 	saslpw    string
 	runUID    int
 	runGID    int
-	mu        sync.Mutex // guards Users
-	cmd       *exec.Cmd
-	stopOnce  sync.Once
-	done      chan struct{}
+	mu        sync.Mutex      // guards Users
+	run       *servertest.Run // the current run; nil before the first start
 	out       *servertest.Buffer
 }
 
@@ -120,7 +118,6 @@ func Start(t testing.TB, opts *Options) *Server {
 		Dir:           tempDir(t),
 		bin:           bin,
 		saslpw:        saslpw,
-		done:          make(chan struct{}),
 		out:           &servertest.Buffer{Max: 1 << 20},
 	}
 	for u, p := range users {
@@ -159,11 +156,7 @@ func Start(t testing.TB, opts *Options) *Server {
 			t.Fatalf("cyrus: %v", err)
 		}
 		return s.start()
-	}, func() {
-		s.Stop()
-		s.stopOnce = sync.Once{}
-		s.done = make(chan struct{})
-	})
+	}, s.Stop)
 	if lastErr != nil {
 		t.Fatalf("cyrus: %v\n%s", lastErr, s.Log())
 	}
@@ -384,15 +377,12 @@ func (s *Server) start() error {
 	cmd.Stderr = s.out
 	// Its own process group, so that Stop reaches every service.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	run, err := servertest.Launch(cmd)
+	if err != nil {
 		return fmt.Errorf("start cyrus master: %w", err)
 	}
-	s.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
-	return servertest.PollReady(s.done, "cyrus on "+s.Addr+" and "+s.HTTPAddr, func() bool {
+	s.run = run
+	return servertest.PollReady(run.Exited(), "cyrus on "+s.Addr+" and "+s.HTTPAddr, func() bool {
 		return servertest.Greets(s.Addr, "* OK") && servertest.Listening(s.HTTPAddr)
 	})
 }
@@ -400,17 +390,14 @@ func (s *Server) start() error {
 // Stop stops the server and its services and waits for them to exit. It
 // is safe to call more than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		if s.cmd == nil || s.cmd.Process == nil {
-			return
-		}
-		pgid := s.cmd.Process.Pid
+	s.run.Stop(func(cmd *exec.Cmd, exited <-chan struct{}) {
+		pgid := cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
-		case <-s.done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
+			<-exited
 		}
 		// Services that outlived the master.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)

@@ -136,14 +136,12 @@ type Server struct {
 	// MailUID and MailGID own the mail files (the mail processes' user).
 	MailUID, MailGID int
 
-	site     string     // docs/dovecot/90-eradicate.conf, for this server
-	mu       sync.Mutex // guards Users while the server runs
-	bin      string
-	doveadm  string
-	cmd      *exec.Cmd
-	stopOnce sync.Once
-	done     chan struct{}
-	logPath  string
+	site    string     // docs/dovecot/90-eradicate.conf, for this server
+	mu      sync.Mutex // guards Users while the server runs
+	bin     string
+	doveadm string
+	run     *servertest.Run // the current run; nil before the first start
+	logPath string
 }
 
 // Start starts Dovecot, waits until it greets IMAP clients, and registers
@@ -173,7 +171,6 @@ func Start(t testing.TB, opts *Options) *Server {
 		MasterPassword: servertest.RandomHex(t, 16),
 		bin:            bin,
 		doveadm:        doveadm,
-		done:           make(chan struct{}),
 	}
 	for u, p := range users {
 		if u == "" || strings.ContainsAny(u, ":*/% \t\r\n") || strings.ContainsAny(p, ":\r\n") {
@@ -215,11 +212,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		}
 		servertest.WriteFile(t, s.Config, s.config(port, lmtpPort, mailUser, opts), 0o644)
 		return s.start()
-	}, func() {
-		s.Stop()
-		s.stopOnce = sync.Once{}
-		s.done = make(chan struct{})
-	})
+	}, s.Stop)
 	if lastErr != nil {
 		t.Fatalf("dovecot: %v\n%s", lastErr, s.Log())
 	}
@@ -484,18 +477,15 @@ func (s *Server) start() error {
 	var out servertest.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	if err := cmd.Start(); err != nil {
+	run, err := servertest.Launch(cmd)
+	if err != nil {
 		return fmt.Errorf("start dovecot: %w", err)
 	}
-	s.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
+	s.run = run
 	ready := func() bool {
 		return servertest.Greets(s.Addr, "* OK") && (s.LMTPAddr == "" || servertest.Greets(s.LMTPAddr, "220 "))
 	}
-	if err := servertest.PollReady(s.done, "dovecot on "+s.Addr, ready); err != nil {
+	if err := servertest.PollReady(run.Exited(), "dovecot on "+s.Addr, ready); err != nil {
 		return fmt.Errorf("%w: %s", err, out.String())
 	}
 	return nil
@@ -504,9 +494,7 @@ func (s *Server) start() error {
 // Stop stops the server and waits for it to exit. It is safe to call more
 // than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		servertest.Interrupt(s.cmd, s.done, 10*time.Second)
-	})
+	s.run.Interrupt(10 * time.Second)
 }
 
 // Restart starts the server again after [Server.Stop], with the same
@@ -515,8 +503,6 @@ func (s *Server) Stop() {
 // it at the end.
 func (s *Server) Restart() error {
 	s.Stop()
-	s.stopOnce = sync.Once{}
-	s.done = make(chan struct{})
 	if err := s.start(); err != nil {
 		return fmt.Errorf("dovecot: restart: %w\n%s", err, s.Log())
 	}

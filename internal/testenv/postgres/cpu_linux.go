@@ -12,5 +12,5 @@ import (
 // beside their own CPU time, a figure that a machine busy with other work
 // does not skew as it does wall time.
 func (s *Server) CPUTime() (time.Duration, error) {
-	return servertest.TreeCPU(s.cmd.Process.Pid)
+	return servertest.TreeCPU(s.run.Pid())
 }

@@ -38,7 +38,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,12 +81,10 @@ type Server struct {
 	// cluster.
 	Dir, DataDir string
 
-	bin      string
-	cmd      *exec.Cmd
-	log      servertest.Buffer
-	done     chan struct{}
-	stopOnce sync.Once
-	cred     *credential
+	bin  string
+	run  *servertest.Run // the current run; nil before the first start
+	log  servertest.Buffer
+	cred *credential
 }
 
 // Start initialises a cluster, starts PostgreSQL, waits until it accepts
@@ -106,7 +103,6 @@ func Start(t testing.TB, opts *Options) *Server {
 		Password: servertest.RandomHex(t, 16),
 		Dir:      t.TempDir(),
 		bin:      bin,
-		done:     make(chan struct{}),
 	}
 	s.DataDir = filepath.Join(s.Dir, "data")
 	cred, err := s.setPrivileges()
@@ -121,11 +117,7 @@ func Start(t testing.TB, opts *Options) *Server {
 		port := servertest.FreePort(t, "postgres")
 		s.Port, s.Addr = port, fmt.Sprintf("127.0.0.1:%d", port)
 		return s.start(opts)
-	}, func() {
-		s.Stop()
-		s.stopOnce = sync.Once{}
-		s.done = make(chan struct{})
-	})
+	}, s.Stop)
 	if err != nil {
 		t.Fatalf("postgres: %v\n%s", err, s.Log())
 	}
@@ -229,15 +221,12 @@ func (s *Server) start(opts *Options) error {
 	cmd := s.command("postgres", args...)
 	cmd.Stdout = &s.log
 	cmd.Stderr = &s.log
-	if err := cmd.Start(); err != nil {
+	run, err := servertest.Launch(cmd)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	s.cmd = cmd
-	done := s.done
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
+	s.run = run
+	done := run.Exited()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		err := s.ping()
@@ -295,7 +284,7 @@ func (s *Server) CreateDatabase(t testing.TB) string {
 // Stop stops the server (a fast shutdown: connections are closed) and
 // waits for it to exit. It is safe to call more than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() { servertest.Interrupt(s.cmd, s.done, 20*time.Second) })
+	s.run.Interrupt(20 * time.Second)
 }
 
 // Log returns what the server wrote to its standard error (its log),

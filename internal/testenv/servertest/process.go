@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -95,4 +96,48 @@ func Interrupt(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration) {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
+}
+
+// Run is one run of a server's process, from [Launch] to its exit. A
+// server that starts again (another attempt of [StartAttempts], a
+// restart) launches a new Run, so nothing of the last one needs resetting.
+type Run struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	once   sync.Once
+}
+
+// Launch starts cmd and returns its run, whose Exited channel is closed
+// when the process ends.
+func Launch(cmd *exec.Cmd) (*Run, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	r := &Run{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(r.exited)
+	}()
+	return r, nil
+}
+
+// Exited is closed when the process has ended.
+func (r *Run) Exited() <-chan struct{} { return r.exited }
+
+// Pid is the process's id.
+func (r *Run) Pid() int { return r.cmd.Process.Pid }
+
+// Stop calls stop, which must end the process and wait for exited, at
+// most once per run. A nil Run (a server that never started) is left
+// alone.
+func (r *Run) Stop(stop func(cmd *exec.Cmd, exited <-chan struct{})) {
+	if r == nil {
+		return
+	}
+	r.once.Do(func() { stop(r.cmd, r.exited) })
+}
+
+// Interrupt stops the run with [Interrupt] and the given grace.
+func (r *Run) Interrupt(grace time.Duration) {
+	r.Stop(func(cmd *exec.Cmd, exited <-chan struct{}) { Interrupt(cmd, exited, grace) })
 }

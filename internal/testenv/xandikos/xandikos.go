@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,10 +26,8 @@ type Server struct {
 	// Dir is the folder the server serves, removed by t.Cleanup.
 	Dir string
 
-	cmd      *exec.Cmd
-	stopOnce sync.Once
-	done     chan struct{}
-	out      *servertest.Buffer
+	run *servertest.Run // the current run; nil before the first start
+	out *servertest.Buffer
 }
 
 // Start starts Xandikos, with the default calendar and address book of
@@ -42,17 +39,13 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		servertest.Missing(t, "xandikos is not installed (apt-get install xandikos); skipping the tests against Xandikos")
 	}
-	s := &Server{Dir: t.TempDir(), done: make(chan struct{}), out: &servertest.Buffer{Max: 1 << 20}}
+	s := &Server{Dir: t.TempDir(), out: &servertest.Buffer{Max: 1 << 20}}
 	lastErr := servertest.StartAttempts(func() error {
 		port := servertest.FreePort(t, "xandikos")
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		s.URL = "http://" + s.Addr + "/"
 		return s.start(bin, port)
-	}, func() {
-		s.Stop()
-		s.stopOnce = sync.Once{}
-		s.done = make(chan struct{})
-	})
+	}, s.Stop)
 	if lastErr != nil {
 		t.Fatalf("xandikos: %v\n%s", lastErr, s.Log())
 	}
@@ -66,23 +59,18 @@ func (s *Server) start(bin string, port int) error {
 	cmd.Dir = s.Dir
 	cmd.Stdout = s.out
 	cmd.Stderr = s.out
-	if err := cmd.Start(); err != nil {
+	run, err := servertest.Launch(cmd)
+	if err != nil {
 		return fmt.Errorf("start xandikos: %w", err)
 	}
-	s.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
-	return servertest.PollReady(s.done, "xandikos on "+s.Addr, func() bool { return servertest.Listening(s.Addr) })
+	s.run = run
+	return servertest.PollReady(run.Exited(), "xandikos on "+s.Addr, func() bool { return servertest.Listening(s.Addr) })
 }
 
 // Stop stops the server and waits for it to exit. It is safe to call more
 // than once.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		servertest.Interrupt(s.cmd, s.done, 5*time.Second)
-	})
+	s.run.Interrupt(5 * time.Second)
 }
 
 // Log returns what the server wrote to its standard output and error.
